@@ -1,0 +1,12 @@
+use crate::domain::audit::AuditEvent;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The newest audit events (up to 200).
+#[server(prefix = "/rpc")]
+pub async fn list_audit_events() -> Result<Vec<AuditEvent>, AppError> {
+    use crate::store::StoreError;
+    let db = super::db()?;
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(crate::store::audit::list(&mut conn, None, 200).await?)
+}

@@ -1,0 +1,45 @@
+use crate::domain::records::{WorkflowSummary, WorkflowVersion};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/rpc")]
+pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
+    crate::ops::workflows::list(&super::db()?).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn get_workflow(id: String, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
+    crate::ops::workflows::get(&super::db()?, &id, version).await
+}
+
+/// Creates a workflow that runs as it is (Start straight to End), ready to
+/// be extended; returns its id.
+#[server(prefix = "/rpc")]
+pub async fn create_workflow(name: String) -> Result<String, AppError> {
+    use crate::domain::{WorkflowDef, audit::Actor};
+    let now = crate::ops::now_ms();
+    let created = crate::ops::workflows::create(
+        &super::db()?,
+        &Actor::anonymous(),
+        &name,
+        &WorkflowDef::minimal(),
+        true,
+        now,
+    )
+    .await?;
+    Ok(created.workflow_id)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn rename_workflow(id: String, name: String) -> Result<(), AppError> {
+    use crate::domain::audit::Actor;
+    let now = crate::ops::now_ms();
+    crate::ops::workflows::rename(&super::db()?, &Actor::anonymous(), &id, &name, now).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_workflow(id: String) -> Result<(), AppError> {
+    use crate::domain::audit::Actor;
+    let now = crate::ops::now_ms();
+    crate::ops::workflows::delete(&super::db()?, &Actor::anonymous(), &id, now).await
+}

@@ -1,0 +1,123 @@
+//! The example workflow seeded into an empty database, so a newcomer sees a
+//! real process: an invoice arrives, large amounts wait for finance, the
+//! ledger is called, and the run ends with the posting.
+
+use super::graph::*;
+use serde_json::json;
+
+pub const EXAMPLE_NAME: &str = "Invoice approval";
+
+pub fn invoice_approval() -> WorkflowDef {
+    let mut ledger = Node::new(
+        "post_ledger",
+        "Post to ledger",
+        NodeKind::Http {
+            request: HttpRequest {
+                method: "POST".into(),
+                url: "http://127.0.0.1:3000/demo/ledger/entries".into(),
+                headers: [("Content-Type".to_string(), "application/json".to_string())].into(),
+                body: Some(
+                    r#"{"vendor": {{ steps.extract.output.vendor | tojson }}, "amount": {{ steps.extract.output.amount }}}"#
+                        .into(),
+                ),
+            },
+            response_schema: None,
+        },
+    )
+    .at(1000.0, 200.0);
+    ledger.timeout_ms = Some(10_000);
+
+    WorkflowDef {
+        nodes: vec![
+            Node::new(
+                "start",
+                "Invoice received",
+                NodeKind::Start {
+                    input_schema: Some(json!({
+                        "type": "object",
+                        "required": ["vendor", "amount"],
+                        "properties": {
+                            "vendor": {"type": "string"},
+                            "amount": {"type": "number"},
+                            "currency": {"type": "string"}
+                        }
+                    })),
+                },
+            )
+            .at(40.0, 200.0),
+            Node::new(
+                "extract",
+                "Extract fields",
+                NodeKind::Transform {
+                    expression: "{vendor: .input.vendor, amount: .input.amount, currency: (.input.currency // \"EUR\")}".into(),
+                },
+            )
+            .at(240.0, 200.0),
+            Node::new(
+                "route",
+                "Amount check",
+                NodeKind::Branch {
+                    conditions: vec![BranchCondition {
+                        label: "large".into(),
+                        expression: ".steps.extract.output.amount > 1000".into(),
+                    }],
+                },
+            )
+            .at(440.0, 200.0),
+            Node::new(
+                "approve",
+                "Finance approval",
+                NodeKind::Approval(ApprovalConfig {
+                    title: "Approve invoice from {{ steps.extract.output.vendor }}".into(),
+                    instructions: "Check the amount of {{ steps.extract.output.amount }} {{ steps.extract.output.currency }} against the purchase order.".into(),
+                    approvers: Approvers {
+                        roles: vec!["finance".into()],
+                        users: vec![],
+                    },
+                    required_approvals: 1,
+                    allow_self_approval: false,
+                    form: vec![FormField {
+                        name: "note".into(),
+                        label: "Note for the ledger".into(),
+                        kind: FormFieldKind::Text,
+                        required: false,
+                    }],
+                    deadline: None,
+                }),
+            )
+            .at(640.0, 80.0),
+            Node::new("merge", "Ready to post", NodeKind::Join {}).at(820.0, 200.0),
+            ledger,
+            Node::new(
+                "done",
+                "Posted",
+                NodeKind::End {
+                    output: Some("{posted: true, amount: .steps.extract.output.amount}".into()),
+                },
+            )
+            .at(1200.0, 200.0),
+            Node::new(
+                "rejected",
+                "Rejected",
+                NodeKind::Fail {
+                    message: "Finance rejected the invoice from {{ steps.extract.output.vendor }}".into(),
+                },
+            )
+            .at(820.0, 20.0),
+        ],
+        edges: vec![
+            Edge::new("start", PORT_OUT, "extract"),
+            Edge::new("extract", PORT_OUT, "route"),
+            Edge::new("route", "large", "approve"),
+            Edge::new("route", PORT_DEFAULT, "merge"),
+            Edge::new("approve", PORT_OUT, "merge"),
+            Edge::new("approve", PORT_REJECTED, "rejected"),
+            Edge::new("merge", PORT_OUT, "post_ledger"),
+            Edge::new("post_ledger", PORT_OUT, "done"),
+        ],
+        settings: Settings {
+            confidence_threshold: Some(0.8),
+            run_timeout_ms: None,
+        },
+    }
+}

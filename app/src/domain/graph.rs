@@ -1,0 +1,511 @@
+//! The workflow graph: what people draw and what the engine runs.
+//!
+//! The JSON form of these types is the public workflow format (see
+//! `docs/workflow-format.md`); change it only in backward-compatible ways.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A complete workflow definition. Every save stores one of these as a new,
+/// immutable version.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowDef {
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+/// Workflow-wide settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Below this cumulative confidence the run stops and asks a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence_threshold: Option<f64>,
+    /// Whole-run time limit in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_timeout_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Stable identifier referenced by edges and expressions
+    /// (`.steps.<id>.output`): lowercase letters, digits, `_` and `-`.
+    pub id: String,
+    /// What people read on the canvas.
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: NodeKind,
+    #[serde(default)]
+    pub position: Position,
+    #[serde(default, skip_serializing_if = "RetryPolicies::is_default")]
+    pub retry: RetryPolicies,
+    /// Per-attempt time limit in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Overrides the workflow-wide threshold for this node's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence_threshold: Option<f64>,
+    /// A reversible step is compensated when the run fails after it succeeded.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reversible: bool,
+    /// The request that undoes this step (used when `reversible`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensation: Option<HttpRequest>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// What a node does. Serialized flat inside the node with a `type` tag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NodeKind {
+    /// Where a run begins; `input_schema` (JSON Schema) describes the input.
+    Start {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input_schema: Option<Value>,
+    },
+    /// Calls an HTTP endpoint; URL, headers and body are templates.
+    Http {
+        #[serde(flatten)]
+        request: HttpRequest,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        response_schema: Option<Value>,
+    },
+    /// Computes its output with a jq expression over the run context.
+    Transform { expression: String },
+    /// Takes the edge of the first condition that holds, else `default`.
+    Branch { conditions: Vec<BranchCondition> },
+    /// Waits for every incoming path that was not skipped.
+    Join {},
+    /// A human checkpoint.
+    Approval(ApprovalConfig),
+    /// Waits durably for a fixed time.
+    Delay { duration_ms: u64 },
+    /// Ends the run successfully; `output` (jq) shapes the run's output.
+    End {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<String>,
+    },
+    /// Ends the path with a business error; `message` is a template.
+    Fail { message: String },
+}
+
+impl NodeKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            NodeKind::Start { .. } => "start",
+            NodeKind::Http { .. } => "http",
+            NodeKind::Transform { .. } => "transform",
+            NodeKind::Branch { .. } => "branch",
+            NodeKind::Join {} => "join",
+            NodeKind::Approval(_) => "approval",
+            NodeKind::Delay { .. } => "delay",
+            NodeKind::End { .. } => "end",
+            NodeKind::Fail { .. } => "fail",
+        }
+    }
+
+    /// The output ports of this node, besides `error` (which every node
+    /// that does work may have).
+    pub fn ports(&self) -> Vec<String> {
+        match self {
+            NodeKind::Branch { conditions } => conditions
+                .iter()
+                .map(|c| c.label.clone())
+                .chain(std::iter::once(PORT_DEFAULT.to_string()))
+                .collect(),
+            NodeKind::Approval(_) => vec![PORT_OUT.into(), PORT_REJECTED.into()],
+            NodeKind::End { .. } | NodeKind::Fail { .. } => vec![],
+            _ => vec![PORT_OUT.into()],
+        }
+    }
+
+    /// Whether the node may fail in a way an `error` edge can catch.
+    pub fn can_error(&self) -> bool {
+        matches!(
+            self,
+            NodeKind::Http { .. } | NodeKind::Transform { .. } | NodeKind::Branch { .. }
+        )
+    }
+}
+
+pub const PORT_OUT: &str = "out";
+pub const PORT_ERROR: &str = "error";
+pub const PORT_DEFAULT: &str = "default";
+pub const PORT_REJECTED: &str = "rejected";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchCondition {
+    /// The port name; the edge for this condition leaves from it.
+    pub label: String,
+    /// jq expression over the run context; true selects this edge.
+    pub expression: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    #[serde(default = "default_method")]
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalConfig {
+    pub title: String,
+    /// Template shown to the reviewer.
+    #[serde(default)]
+    pub instructions: String,
+    #[serde(default)]
+    pub approvers: Approvers,
+    #[serde(default = "one")]
+    pub required_approvals: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_self_approval: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub form: Vec<FormField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approvers {
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub users: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    pub name: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub kind: FormFieldKind,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FormFieldKind {
+    Text,
+    Number,
+    Boolean,
+    Json,
+    Choice { options: Vec<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub after_ms: u64,
+    #[serde(flatten)]
+    pub action: DeadlineAction,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DeadlineAction {
+    Escalate { role: String },
+    Reject,
+    Approve,
+}
+
+/// An edge leaves `from` through `port` and enters `to`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    pub from: String,
+    #[serde(default = "default_port")]
+    pub port: String,
+    pub to: String,
+}
+
+fn default_port() -> String {
+    PORT_OUT.into()
+}
+
+/// Which kind of failure a retry policy applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// Connection failures, timeouts, HTTP 5xx and 429: worth trying again.
+    Transient,
+    /// The other side said no (4xx, Fail node, rejected approval).
+    Business,
+    /// The output does not have the expected shape.
+    Format,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Total attempts including the first; 1 means no retry.
+    pub max_attempts: u32,
+    #[serde(default = "default_initial_delay")]
+    pub initial_delay_ms: u64,
+    #[serde(default = "default_multiplier")]
+    pub multiplier: f64,
+    #[serde(default = "default_max_delay")]
+    pub max_delay_ms: u64,
+    /// Fraction of the delay randomised (0 = exact, 1 = up to 100%).
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+}
+
+fn default_initial_delay() -> u64 {
+    1_000
+}
+fn default_multiplier() -> f64 {
+    2.0
+}
+fn default_max_delay() -> u64 {
+    60_000
+}
+fn default_jitter() -> f64 {
+    0.2
+}
+
+impl RetryPolicy {
+    pub fn attempts(max_attempts: u32) -> Self {
+        RetryPolicy {
+            max_attempts,
+            initial_delay_ms: default_initial_delay(),
+            multiplier: default_multiplier(),
+            max_delay_ms: default_max_delay(),
+            jitter: default_jitter(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicies {
+    #[serde(default = "default_transient")]
+    pub transient: RetryPolicy,
+    #[serde(default = "default_business")]
+    pub business: RetryPolicy,
+    #[serde(default = "default_format")]
+    pub format: RetryPolicy,
+}
+
+fn default_transient() -> RetryPolicy {
+    RetryPolicy::attempts(5)
+}
+fn default_business() -> RetryPolicy {
+    RetryPolicy::attempts(1)
+}
+fn default_format() -> RetryPolicy {
+    RetryPolicy::attempts(2)
+}
+
+impl Default for RetryPolicies {
+    fn default() -> Self {
+        RetryPolicies {
+            transient: default_transient(),
+            business: default_business(),
+            format: default_format(),
+        }
+    }
+}
+
+impl RetryPolicies {
+    pub fn is_default(&self) -> bool {
+        *self == RetryPolicies::default()
+    }
+
+    pub fn for_class(&self, class: ErrorClass) -> &RetryPolicy {
+        match class {
+            ErrorClass::Transient => &self.transient,
+            ErrorClass::Business => &self.business,
+            ErrorClass::Format => &self.format,
+        }
+    }
+}
+
+impl Node {
+    /// A node with default settings, for building graphs in code.
+    pub fn new(id: &str, name: &str, kind: NodeKind) -> Self {
+        Node {
+            id: id.into(),
+            name: name.into(),
+            kind,
+            position: Position::default(),
+            retry: RetryPolicies::default(),
+            timeout_ms: None,
+            confidence_threshold: None,
+            reversible: false,
+            compensation: None,
+        }
+    }
+
+    pub fn at(mut self, x: f64, y: f64) -> Self {
+        self.position = Position { x, y };
+        self
+    }
+
+    /// A one-line description for node cards and lists.
+    pub fn summary(&self) -> String {
+        match &self.kind {
+            NodeKind::Start { .. } => "run input".into(),
+            NodeKind::Http { request, .. } => format!("{} {}", request.method, request.url),
+            NodeKind::Transform { expression } => expression.clone(),
+            NodeKind::Branch { conditions } => conditions
+                .iter()
+                .map(|c| c.expression.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            NodeKind::Join {} => "wait for all paths".into(),
+            NodeKind::Approval(a) => {
+                let who: Vec<&str> = a
+                    .approvers
+                    .roles
+                    .iter()
+                    .chain(a.approvers.users.iter())
+                    .map(String::as_str)
+                    .collect();
+                format!("needs: {}", who.join(", "))
+            }
+            NodeKind::Delay { duration_ms } => format!("wait {}", human_duration(*duration_ms)),
+            NodeKind::End { output } => output.clone().unwrap_or_else(|| "finish".into()),
+            NodeKind::Fail { message } => message.clone(),
+        }
+    }
+}
+
+impl Edge {
+    pub fn new(from: &str, port: &str, to: &str) -> Self {
+        Edge {
+            from: from.into(),
+            port: port.into(),
+            to: to.into(),
+        }
+    }
+}
+
+/// `90000` -> `1m 30s`.
+pub fn human_duration(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "m"), (s, "s")]
+        .iter()
+        .filter(|(v, _)| *v > 0)
+        .map(|(v, u)| format!("{v}{u}"))
+        .collect();
+    if parts.is_empty() {
+        format!("{ms}ms")
+    } else {
+        parts.join(" ")
+    }
+}
+
+impl WorkflowDef {
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The smallest runnable workflow: Start straight to End.
+    pub fn minimal() -> Self {
+        WorkflowDef {
+            nodes: vec![
+                Node::new("start", "Start", NodeKind::Start { input_schema: None }).at(80.0, 120.0),
+                Node::new("end", "End", NodeKind::End { output: None }).at(360.0, 120.0),
+            ],
+            edges: vec![Edge::new("start", PORT_OUT, "end")],
+            settings: Settings::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_json_is_flat_with_type_tag() {
+        let n = Node::new(
+            "calc",
+            "Calculate",
+            NodeKind::Transform {
+                expression: ".input.amount * 2".into(),
+            },
+        );
+        let v = serde_json::to_value(&n).unwrap();
+        assert_eq!(v["type"], "transform");
+        assert_eq!(v["expression"], ".input.amount * 2");
+        assert!(v.get("retry").is_none(), "default retry is omitted");
+        let back: Node = serde_json::from_value(v).unwrap();
+        assert_eq!(back, n);
+    }
+
+    #[test]
+    fn defaults_fill_in_missing_fields() {
+        let n: Node = serde_json::from_str(
+            r#"{"id":"h","name":"Call","type":"http","url":"https://x.test/{{ input.id }}"}"#,
+        )
+        .unwrap();
+        match &n.kind {
+            NodeKind::Http { request, .. } => assert_eq!(request.method, "GET"),
+            other => panic!("unexpected kind {other:?}"),
+        }
+        assert_eq!(n.retry.transient.max_attempts, 5);
+        assert_eq!(n.retry.format.max_attempts, 2);
+        assert_eq!(n.retry.business.max_attempts, 1);
+        let e: Edge = serde_json::from_str(r#"{"from":"a","to":"b"}"#).unwrap();
+        assert_eq!(e.port, "out");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = serde_json::from_str::<WorkflowDef>(r#"{"nodes":[],"edgez":[]}"#).unwrap_err();
+        assert!(err.to_string().contains("edgez"), "{err}");
+    }
+
+    #[test]
+    fn ports_per_kind() {
+        let b = NodeKind::Branch {
+            conditions: vec![BranchCondition {
+                label: "big".into(),
+                expression: "true".into(),
+            }],
+        };
+        assert_eq!(b.ports(), vec!["big", "default"]);
+        assert!(NodeKind::End { output: None }.ports().is_empty());
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(90_000), "1m 30s");
+        assert_eq!(human_duration(500), "500ms");
+        assert_eq!(human_duration(86_400_000 + 3_600_000), "1d 1h");
+    }
+}

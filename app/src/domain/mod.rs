@@ -1,0 +1,11 @@
+//! The domain shared by browser and server: pure, wasm-safe, no IO.
+
+pub mod audit;
+pub mod example;
+pub mod expr;
+pub mod graph;
+pub mod records;
+pub mod validate;
+
+pub use graph::*;
+pub use validate::{Problem, ProblemKind, validate};

@@ -1,0 +1,584 @@
+//! The one validation function, used live by the designer and by the server
+//! on save and on start. Every problem names the node (or edge) at fault and
+//! says what to do about it.
+
+use super::expr;
+use super::graph::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    InvalidId,
+    DuplicateId,
+    MissingStart,
+    ExtraStart,
+    DanglingEdge,
+    UnknownPort,
+    DuplicateEdge,
+    EdgeIntoStart,
+    Unreachable,
+    DeadEnd,
+    Cycle,
+    BranchWithoutDefault,
+    BranchWithoutConditions,
+    UnconnectedCondition,
+    JoinNeedsTwoPaths,
+    MissingConfig,
+    InvalidExpression,
+    InvalidTemplate,
+    InvalidSetting,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    /// The node at fault, if one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Index into `edges` of the edge at fault, if one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn node(&mut self, kind: ProblemKind, node: &Node, message: String) {
+        self.0.push(Problem {
+            kind,
+            node: Some(node.id.clone()),
+            edge: None,
+            message: format!("{}: {message}", label(node)),
+        });
+    }
+    fn edge(&mut self, kind: ProblemKind, index: usize, message: String) {
+        self.0.push(Problem {
+            kind,
+            node: None,
+            edge: Some(index),
+            message,
+        });
+    }
+    fn workflow(&mut self, kind: ProblemKind, message: String) {
+        self.0.push(Problem {
+            kind,
+            node: None,
+            edge: None,
+            message,
+        });
+    }
+}
+
+fn label(node: &Node) -> String {
+    if node.name.trim().is_empty() || node.name == node.id {
+        format!("{} '{}'", node.kind.type_name(), node.id)
+    } else {
+        format!("{} '{}' ({})", node.kind.type_name(), node.name, node.id)
+    }
+}
+
+/// A node id is used in expressions (`.steps.<id>`), URLs and logs.
+pub fn valid_node_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Validates a workflow definition. An empty list means it can run.
+pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
+    let mut p = Problems(Vec::new());
+    let mut by_id: HashMap<&str, &Node> = HashMap::new();
+    for n in &def.nodes {
+        if !valid_node_id(&n.id) {
+            p.node(
+                ProblemKind::InvalidId,
+                n,
+                "the id must start with a lowercase letter and use only a-z, 0-9, '_' and '-' (at most 64 characters)".into(),
+            );
+        }
+        if by_id.insert(n.id.as_str(), n).is_some() {
+            p.node(
+                ProblemKind::DuplicateId,
+                n,
+                "another node has the same id; give each node its own id".into(),
+            );
+        }
+        check_node_config(&mut p, n);
+    }
+    check_settings(&mut p, def);
+
+    let starts: Vec<&Node> = def
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::Start { .. }))
+        .collect();
+    match starts.len() {
+        0 => p.workflow(
+            ProblemKind::MissingStart,
+            "the workflow has no Start node; add one where runs begin".into(),
+        ),
+        1 => {}
+        _ => {
+            for extra in &starts[1..] {
+                p.node(
+                    ProblemKind::ExtraStart,
+                    extra,
+                    format!(
+                        "a workflow has exactly one Start node and '{}' is already one; remove this one",
+                        starts[0].id
+                    ),
+                );
+            }
+        }
+    }
+
+    // Edges that point at real nodes and real ports; the rest are reported
+    // and left out of the graph checks below.
+    let mut good: Vec<&Edge> = Vec::new();
+    let mut seen: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
+    for (i, e) in def.edges.iter().enumerate() {
+        let (Some(from), Some(to)) = (by_id.get(e.from.as_str()), by_id.get(e.to.as_str())) else {
+            let missing: Vec<&str> = [e.from.as_str(), e.to.as_str()]
+                .into_iter()
+                .filter(|id| !by_id.contains_key(id))
+                .collect();
+            p.edge(
+                ProblemKind::DanglingEdge,
+                i,
+                format!(
+                    "the edge {} -> {} refers to a node that does not exist ({}); delete the edge or add the node",
+                    e.from,
+                    e.to,
+                    missing.join(", ")
+                ),
+            );
+            continue;
+        };
+        let ports = from.kind.ports();
+        let port_ok = ports.contains(&e.port) || (e.port == PORT_ERROR && from.kind.can_error());
+        if !port_ok {
+            let mut names = ports.clone();
+            if from.kind.can_error() {
+                names.push(PORT_ERROR.into());
+            }
+            let msg = if names.is_empty() {
+                format!(
+                    "the run ends here, so it cannot have outgoing edges; delete the edge to '{}'",
+                    e.to
+                )
+            } else {
+                format!(
+                    "has no port '{}' (its ports are: {}); reconnect the edge to '{}'",
+                    e.port,
+                    names.join(", "),
+                    e.to
+                )
+            };
+            p.0.push(Problem {
+                kind: ProblemKind::UnknownPort,
+                node: Some(from.id.clone()),
+                edge: Some(i),
+                message: format!("{}: {msg}", label(from)),
+            });
+            continue;
+        }
+        if matches!(to.kind, NodeKind::Start { .. }) {
+            p.0.push(Problem {
+                kind: ProblemKind::EdgeIntoStart,
+                node: Some(to.id.clone()),
+                edge: Some(i),
+                message: format!(
+                    "{}: nothing may lead into the Start node; delete the edge from '{}'",
+                    label(to),
+                    e.from
+                ),
+            });
+            continue;
+        }
+        if !seen.insert((&e.from, &e.port, &e.to)) {
+            p.edge(
+                ProblemKind::DuplicateEdge,
+                i,
+                format!(
+                    "the edge {} -[{}]-> {} is drawn twice; delete one",
+                    e.from, e.port, e.to
+                ),
+            );
+            continue;
+        }
+        good.push(e);
+    }
+
+    let mut out: BTreeMap<&str, Vec<&Edge>> = BTreeMap::new();
+    let mut incoming: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &good {
+        out.entry(e.from.as_str()).or_default().push(e);
+        *incoming.entry(e.to.as_str()).or_default() += 1;
+    }
+
+    for n in &def.nodes {
+        let outs = out.get(n.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let has_port = |port: &str| outs.iter().any(|e| e.port == port);
+        match &n.kind {
+            NodeKind::Branch { conditions } => {
+                if conditions.is_empty() {
+                    p.node(
+                        ProblemKind::BranchWithoutConditions,
+                        n,
+                        "add at least one condition".into(),
+                    );
+                }
+                if !has_port(PORT_DEFAULT) {
+                    p.node(
+                        ProblemKind::BranchWithoutDefault,
+                        n,
+                        "connect its 'default' port: it is taken when no condition holds".into(),
+                    );
+                }
+                for c in conditions {
+                    if !c.label.is_empty() && c.label != PORT_DEFAULT && !has_port(&c.label) {
+                        p.node(
+                            ProblemKind::UnconnectedCondition,
+                            n,
+                            format!(
+                                "condition '{}' leads nowhere; connect its port or remove the condition",
+                                c.label
+                            ),
+                        );
+                    }
+                }
+            }
+            NodeKind::Join {} => {
+                let count = incoming.get(n.id.as_str()).copied().unwrap_or(0);
+                if count < 2 {
+                    p.node(
+                        ProblemKind::JoinNeedsTwoPaths,
+                        n,
+                        format!(
+                            "a Join waits for several paths but {count} lead into it; connect at least two or remove the Join"
+                        ),
+                    );
+                }
+            }
+            NodeKind::End { .. } | NodeKind::Fail { .. } => {}
+            _ => {
+                if !outs.iter().any(|e| e.port != PORT_ERROR) {
+                    p.node(
+                        ProblemKind::DeadEnd,
+                        n,
+                        "nothing follows this step; connect it to the next step or to an End".into(),
+                    );
+                }
+            }
+        }
+    }
+
+    if let [start] = starts.as_slice() {
+        let reached = reachable(start.id.as_str(), &out);
+        for n in &def.nodes {
+            if !reached.contains(n.id.as_str()) && !matches!(n.kind, NodeKind::Start { .. }) {
+                p.node(
+                    ProblemKind::Unreachable,
+                    n,
+                    "no path from Start reaches this node; connect it or delete it".into(),
+                );
+            }
+        }
+    }
+
+    for cycle in cycles(&def.nodes, &out) {
+        let first = by_id[cycle[0]];
+        p.node(
+            ProblemKind::Cycle,
+            first,
+            format!(
+                "the steps {} form a loop; remove one of its edges (use retries for repetition)",
+                cycle.join(" -> ")
+            ),
+        );
+    }
+    p.0
+}
+
+fn reachable<'a>(
+    start: &'a str,
+    out: &BTreeMap<&'a str, Vec<&'a Edge>>,
+) -> BTreeSet<&'a str> {
+    let mut seen = BTreeSet::from([start]);
+    let mut stack = vec![start];
+    while let Some(id) = stack.pop() {
+        for e in out.get(id).into_iter().flatten() {
+            if seen.insert(e.to.as_str()) {
+                stack.push(e.to.as_str());
+            }
+        }
+    }
+    seen
+}
+
+/// One representative loop per strongly connected part of the graph,
+/// found by an iterative depth-first search (no recursion: graphs may be big).
+fn cycles<'a>(nodes: &'a [Node], out: &BTreeMap<&'a str, Vec<&'a Edge>>) -> Vec<Vec<&'a str>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut mark: HashMap<&str, Mark> = nodes.iter().map(|n| (n.id.as_str(), Mark::New)).collect();
+    let mut found = Vec::new();
+    for root in nodes {
+        if mark[root.id.as_str()] != Mark::New {
+            continue;
+        }
+        let mut path: Vec<&str> = vec![root.id.as_str()];
+        let mut iters: Vec<usize> = vec![0];
+        mark.insert(root.id.as_str(), Mark::Active);
+        while let Some(&node) = path.last() {
+            let i = *iters.last().unwrap();
+            let edges = out.get(node).map(Vec::as_slice).unwrap_or(&[]);
+            if i < edges.len() {
+                *iters.last_mut().unwrap() += 1;
+                let next = edges[i].to.as_str();
+                match mark.get(next).copied().unwrap_or(Mark::Done) {
+                    Mark::New => {
+                        mark.insert(next, Mark::Active);
+                        path.push(next);
+                        iters.push(0);
+                    }
+                    Mark::Active => {
+                        let from = path.iter().position(|&n| n == next).unwrap_or(0);
+                        let mut cycle: Vec<&str> = path[from..].to_vec();
+                        cycle.push(next);
+                        found.push(cycle);
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                mark.insert(node, Mark::Done);
+                path.pop();
+                iters.pop();
+            }
+        }
+    }
+    found
+}
+
+fn check_expression(p: &mut Problems, n: &Node, what: &str, code: &str) {
+    if let Err(e) = expr::check(code) {
+        p.node(ProblemKind::InvalidExpression, n, format!("{what}: {e}"));
+    }
+}
+
+fn check_template(p: &mut Problems, n: &Node, what: &str, src: &str) {
+    if let Err(e) = expr::check_template(src) {
+        p.node(ProblemKind::InvalidTemplate, n, format!("{what}: {e}"));
+    }
+}
+
+fn check_request(p: &mut Problems, n: &Node, what: &str, r: &HttpRequest) {
+    if !HTTP_METHODS.contains(&r.method.as_str()) {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            format!(
+                "{what}method '{}' is not one of {}",
+                r.method,
+                HTTP_METHODS.join(", ")
+            ),
+        );
+    }
+    if r.url.trim().is_empty() {
+        p.node(ProblemKind::MissingConfig, n, format!("{what}set the URL to call"));
+    } else {
+        let lower = r.url.trim_start().to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("{{")) {
+            p.node(
+                ProblemKind::MissingConfig,
+                n,
+                format!("{what}the URL must start with http:// or https://"),
+            );
+        }
+        check_template(p, n, &format!("{what}URL"), &r.url);
+    }
+    for (name, value) in &r.headers {
+        if name.trim().is_empty() {
+            p.node(ProblemKind::MissingConfig, n, format!("{what}a header has no name"));
+        }
+        check_template(p, n, &format!("{what}header '{name}'"), value);
+    }
+    if let Some(body) = &r.body {
+        check_template(p, n, &format!("{what}body"), body);
+    }
+}
+
+fn check_node_config(p: &mut Problems, n: &Node) {
+    if n.name.trim().is_empty() {
+        p.node(ProblemKind::MissingConfig, n, "give the node a name".into());
+    }
+    match &n.kind {
+        NodeKind::Start { .. } | NodeKind::Join {} => {}
+        NodeKind::Http { request, .. } => check_request(p, n, "", request),
+        NodeKind::Transform { expression } => check_expression(p, n, "expression", expression),
+        NodeKind::Branch { conditions } => {
+            let mut labels = BTreeSet::new();
+            for (i, c) in conditions.iter().enumerate() {
+                let name = if c.label.is_empty() { format!("#{}", i + 1) } else { c.label.clone() };
+                if c.label.trim().is_empty() {
+                    p.node(ProblemKind::MissingConfig, n, format!("condition {name} needs a label"));
+                } else if c.label == PORT_DEFAULT || c.label == PORT_ERROR {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!("'{}' is reserved; give condition {name} another label", c.label),
+                    );
+                } else if !labels.insert(c.label.as_str()) {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!("two conditions are labelled '{}'; labels must differ", c.label),
+                    );
+                }
+                check_expression(p, n, &format!("condition {name}"), &c.expression);
+            }
+        }
+        NodeKind::Approval(a) => {
+            if a.title.trim().is_empty() {
+                p.node(ProblemKind::MissingConfig, n, "give the approval a title".into());
+            }
+            if a.approvers.roles.is_empty() && a.approvers.users.is_empty() {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "say who may decide: at least one role or user".into(),
+                );
+            }
+            if a.required_approvals == 0 {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "required approvals must be at least 1".into(),
+                );
+            }
+            check_template(p, n, "instructions", &a.instructions);
+            let mut names = BTreeSet::new();
+            for f in &a.form {
+                if f.name.trim().is_empty() {
+                    p.node(ProblemKind::MissingConfig, n, "a form field has no name".into());
+                } else if !names.insert(f.name.as_str()) {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!("two form fields are named '{}'", f.name),
+                    );
+                }
+                if let FormFieldKind::Choice { options } = &f.kind {
+                    if options.is_empty() {
+                        p.node(
+                            ProblemKind::MissingConfig,
+                            n,
+                            format!("choice field '{}' needs options", f.name),
+                        );
+                    }
+                }
+            }
+            if let Some(d) = &a.deadline {
+                if d.after_ms == 0 {
+                    p.node(ProblemKind::MissingConfig, n, "the deadline must be after 0 ms".into());
+                }
+            }
+        }
+        NodeKind::Delay { duration_ms } => {
+            if *duration_ms == 0 {
+                p.node(ProblemKind::MissingConfig, n, "set how long to wait".into());
+            }
+        }
+        NodeKind::End { output } => {
+            if let Some(code) = output {
+                check_expression(p, n, "output mapping", code);
+            }
+        }
+        NodeKind::Fail { message } => {
+            if message.trim().is_empty() {
+                p.node(ProblemKind::MissingConfig, n, "say why the run fails (message)".into());
+            } else {
+                check_template(p, n, "message", message);
+            }
+        }
+    }
+    if let Some(t) = n.confidence_threshold {
+        if !(0.0..=1.0).contains(&t) {
+            p.node(
+                ProblemKind::InvalidSetting,
+                n,
+                format!("confidence threshold {t} must be between 0 and 1"),
+            );
+        }
+    }
+    if n.timeout_ms == Some(0) {
+        p.node(ProblemKind::InvalidSetting, n, "a timeout of 0 ms can never be met".into());
+    }
+    for (class, r) in [
+        ("transient", &n.retry.transient),
+        ("business", &n.retry.business),
+        ("format", &n.retry.format),
+    ] {
+        let bad = if r.max_attempts == 0 || r.max_attempts > 100 {
+            Some(format!("attempts must be 1 to 100, not {}", r.max_attempts))
+        } else if !(1.0..=10.0).contains(&r.multiplier) {
+            Some(format!("multiplier must be 1 to 10, not {}", r.multiplier))
+        } else if !(0.0..=1.0).contains(&r.jitter) {
+            Some(format!("jitter must be 0 to 1, not {}", r.jitter))
+        } else if r.max_delay_ms < r.initial_delay_ms {
+            Some("the delay cap is below the initial delay".into())
+        } else {
+            None
+        };
+        if let Some(msg) = bad {
+            p.node(ProblemKind::InvalidSetting, n, format!("{class} retry: {msg}"));
+        }
+    }
+    if let Some(c) = &n.compensation {
+        check_request(p, n, "compensation ", c);
+    }
+    if n.reversible && n.compensation.is_none() {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            "a reversible step needs a compensation request that undoes it".into(),
+        );
+    }
+}
+
+fn check_settings(p: &mut Problems, def: &WorkflowDef) {
+    if let Some(t) = def.settings.confidence_threshold {
+        if !(0.0..=1.0).contains(&t) {
+            p.workflow(
+                ProblemKind::InvalidSetting,
+                format!("the workflow's confidence threshold {t} must be between 0 and 1"),
+            );
+        }
+    }
+    if def.settings.run_timeout_ms == Some(0) {
+        p.workflow(
+            ProblemKind::InvalidSetting,
+            "a run timeout of 0 ms can never be met".into(),
+        );
+    }
+}
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;

@@ -1,0 +1,135 @@
+//! Creating, saving, renaming and deleting workflows.
+
+use crate::domain::audit::{Actor, NewAuditEvent, action};
+use crate::domain::records::{WorkflowSummary, WorkflowVersion};
+use crate::domain::{WorkflowDef, validate};
+use crate::error::AppError;
+use crate::store::{Db, StoreError, audit, workflows};
+use serde_json::json;
+
+pub const MAX_NAME_CHARS: usize = 120;
+
+/// Trims and checks a workflow name.
+pub fn clean_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::bad_request("the workflow needs a name"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::bad_request(format!(
+            "the name is {} characters long; use at most {MAX_NAME_CHARS}",
+            name.chars().count()
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "the name contains control characters (such as line breaks); remove them",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn not_found(id: &str) -> impl Fn(StoreError) -> AppError + '_ {
+    move |e| match e {
+        StoreError::NotFound => AppError::not_found(format!("no workflow with id '{id}'")),
+        other => other.into(),
+    }
+}
+
+fn event(actor: &Actor, act: &str, id: &str, now: i64, details: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        at: now,
+        actor: actor.0.clone(),
+        action: act.into(),
+        entity: format!("workflow:{id}"),
+        run_id: None,
+        details,
+    }
+}
+
+/// Creates a workflow. With `allow_draft` false (the REST API) an invalid
+/// definition is refused with its problems; drafts may be saved from the UI.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    def: &WorkflowDef,
+    allow_draft: bool,
+    now: i64,
+) -> Result<WorkflowVersion, AppError> {
+    let name = clean_name(name)?;
+    let problems = validate(def);
+    if !allow_draft && !problems.is_empty() {
+        return Err(AppError::invalid_workflow(problems));
+    }
+    let id = format!("wf_{}", uuid::Uuid::now_v7().simple());
+    let mut tx = db.write().await?;
+    workflows::insert(&mut tx, &id, &name, def, problems.len(), &actor.0, now).await?;
+    let details = json!({"name": name, "version": 1, "problems": problems.len()});
+    audit::append(&mut tx, &event(actor, action::WORKFLOW_CREATED, &id, now, details)).await?;
+    let created = workflows::get(&mut tx, &id, None).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(workflow_id = %id, %name, "workflow created");
+    Ok(created)
+}
+
+/// Saves a new immutable version of an existing workflow.
+pub async fn save_version(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    def: &WorkflowDef,
+    allow_draft: bool,
+    now: i64,
+) -> Result<WorkflowVersion, AppError> {
+    let problems = validate(def);
+    if !allow_draft && !problems.is_empty() {
+        return Err(AppError::invalid_workflow(problems));
+    }
+    let mut tx = db.write().await?;
+    let version = workflows::add_version(&mut tx, id, def, problems.len(), &actor.0, now)
+        .await
+        .map_err(not_found(id))?;
+    let details = json!({"version": version, "problems": problems.len()});
+    audit::append(&mut tx, &event(actor, action::WORKFLOW_VERSION_SAVED, id, now, details)).await?;
+    let saved = workflows::get(&mut tx, id, Some(version)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(saved)
+}
+
+pub async fn rename(db: &Db, actor: &Actor, id: &str, name: &str, now: i64) -> Result<(), AppError> {
+    let name = clean_name(name)?;
+    let mut tx = db.write().await?;
+    let old = workflows::rename(&mut tx, id, &name, &actor.0, now)
+        .await
+        .map_err(not_found(id))?;
+    let details = json!({"from": old, "to": name});
+    audit::append(&mut tx, &event(actor, action::WORKFLOW_RENAMED, id, now, details)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.write().await?;
+    let name = workflows::soft_delete(&mut tx, id, &actor.0, now)
+        .await
+        .map_err(not_found(id))?;
+    audit::append(&mut tx, &event(actor, action::WORKFLOW_DELETED, id, now, json!({"name": name}))).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+pub async fn list(db: &Db) -> Result<Vec<WorkflowSummary>, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(workflows::list(&mut conn).await?)
+}
+
+pub async fn get(db: &Db, id: &str, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    workflows::get(&mut conn, id, version).await.map_err(|e| match (e, version) {
+        (StoreError::NotFound, Some(v)) => {
+            AppError::not_found(format!("workflow '{id}' has no version {v}"))
+        }
+        (e, _) => not_found(id)(e),
+    })
+}

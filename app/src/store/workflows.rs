@@ -1,0 +1,200 @@
+//! Workflows and their immutable versions.
+
+use super::{Result, StoreError};
+use crate::domain::WorkflowDef;
+use crate::domain::records::{WorkflowSummary, WorkflowVersion};
+use sqlx::SqliteConnection;
+
+pub const NAME_TAKEN: &str = "a workflow with this name already exists; choose another name";
+
+/// Inserts a workflow with its first version.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    id: &str,
+    name: &str,
+    def: &WorkflowDef,
+    problems: usize,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO workflows (id, name, latest_version, created_at, created_by, updated_at, updated_by)
+         VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4)",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(now)
+    .bind(actor)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| StoreError::from(e).unique_as(NAME_TAKEN))?;
+    insert_version(conn, id, 1, def, problems, actor, now).await
+}
+
+async fn insert_version(
+    conn: &mut SqliteConnection,
+    id: &str,
+    version: i64,
+    def: &WorkflowDef,
+    problems: usize,
+    actor: &str,
+    now: i64,
+) -> Result<()> {
+    let json = serde_json::to_string(def).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO workflow_versions (workflow_id, version, definition, problems, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(json)
+    .bind(problems as i64)
+    .bind(now)
+    .bind(actor)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends a new version to a live workflow and returns its number.
+pub async fn add_version(
+    conn: &mut SqliteConnection,
+    id: &str,
+    def: &WorkflowDef,
+    problems: usize,
+    actor: &str,
+    now: i64,
+) -> Result<i64> {
+    let version: Option<i64> = sqlx::query_scalar(
+        "UPDATE workflows SET latest_version = latest_version + 1, updated_at = ?2, updated_by = ?3
+         WHERE id = ?1 AND deleted_at IS NULL RETURNING latest_version",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(actor)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let version = version.ok_or(StoreError::NotFound)?;
+    insert_version(conn, id, version, def, problems, actor, now).await?;
+    Ok(version)
+}
+
+pub async fn rename(
+    conn: &mut SqliteConnection,
+    id: &str,
+    name: &str,
+    actor: &str,
+    now: i64,
+) -> Result<String> {
+    let old: Option<String> =
+        sqlx::query_scalar("SELECT name FROM workflows WHERE id = ? AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let old = old.ok_or(StoreError::NotFound)?;
+    sqlx::query("UPDATE workflows SET name = ?2, updated_at = ?3, updated_by = ?4 WHERE id = ?1")
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .bind(actor)
+        .execute(conn)
+        .await
+        .map_err(|e| StoreError::from(e).unique_as(NAME_TAKEN))?;
+    Ok(old)
+}
+
+/// Soft delete: the workflow leaves the list, its versions stay.
+pub async fn soft_delete(
+    conn: &mut SqliteConnection,
+    id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<String> {
+    let name: Option<String> = sqlx::query_scalar(
+        "UPDATE workflows SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1 AND deleted_at IS NULL RETURNING name",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(actor)
+    .fetch_optional(conn)
+    .await?;
+    name.ok_or(StoreError::NotFound)
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    name: String,
+    latest_version: i64,
+    created_at: i64,
+    updated_at: i64,
+    updated_by: String,
+    problems: i64,
+}
+
+/// Live workflows, most recently updated first.
+pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<WorkflowSummary>> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT w.id, w.name, w.latest_version, w.created_at, w.updated_at, w.updated_by, v.problems
+         FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.latest_version
+         WHERE w.deleted_at IS NULL ORDER BY w.updated_at DESC, w.name",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| WorkflowSummary {
+            id: r.id,
+            name: r.name,
+            latest_version: r.latest_version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+            problems: r.problems,
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    workflow_id: String,
+    name: String,
+    version: i64,
+    latest_version: i64,
+    definition: String,
+    created_at: i64,
+    created_by: String,
+}
+
+/// One version (the latest when `version` is None) of a live workflow.
+pub async fn get(
+    conn: &mut SqliteConnection,
+    id: &str,
+    version: Option<i64>,
+) -> Result<WorkflowVersion> {
+    let row: Option<VersionRow> = sqlx::query_as(
+        "SELECT v.workflow_id, w.name, v.version, w.latest_version, v.definition, v.created_at, v.created_by
+         FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
+         WHERE w.id = ?1 AND w.deleted_at IS NULL AND v.version = COALESCE(?2, w.latest_version)",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_optional(conn)
+    .await?;
+    let r = row.ok_or(StoreError::NotFound)?;
+    let definition = serde_json::from_str(&r.definition)
+        .map_err(|e| StoreError::Corrupt(format!("workflow {id} v{}: {e}", r.version)))?;
+    Ok(WorkflowVersion {
+        workflow_id: r.workflow_id,
+        name: r.name,
+        version: r.version,
+        latest_version: r.latest_version,
+        definition,
+        created_at: r.created_at,
+        created_by: r.created_by,
+    })
+}
+
+#[cfg(test)]
+#[path = "workflows_tests.rs"]
+mod tests;

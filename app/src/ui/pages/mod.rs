@@ -1,0 +1,52 @@
+//! One module per page.
+
+pub mod audit;
+pub mod workflow;
+pub mod workflows;
+
+use super::components::EmptyState;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    view! {
+        <Title text="Runs" />
+        <h1>"Runs"</h1>
+        <EmptyState title="No runs yet">
+            <p>
+                "Runs of your workflows will be listed here with their status, timing and step logs. "
+                "Running workflows arrives with the durable executor; until then nothing has run on this instance."
+            </p>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn ApprovalsPage() -> impl IntoView {
+    view! {
+        <Title text="Approvals" />
+        <h1>"Approvals"</h1>
+        <EmptyState title="Nothing waits for a decision">
+            <p>
+                "When a run reaches an approval step, or its confidence falls below the threshold, "
+                "the decision waits here with everything needed to make it."
+            </p>
+        </EmptyState>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <Title text="Not found" />
+        <h1>"Page not found"</h1>
+        <p>"There is nothing at this address. " <a href="/workflows">"Go to the workflows"</a> "."</p>
+    }
+}

@@ -1,0 +1,84 @@
+//! One workflow: its latest version's steps, connections and problems.
+//! (The visual designer replaces the steps table.)
+
+use crate::api::workflows::get_workflow;
+use crate::domain::records::{WorkflowVersion, format_time};
+use crate::domain::validate;
+use crate::ui::components::ErrorBox;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn WorkflowPage() -> impl IntoView {
+    let params = use_params_map();
+    let workflow = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        |id| get_workflow(id, None),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                workflow
+                    .get()
+                    .map(|r| match r {
+                        Ok(w) => view! { <WorkflowDetail w /> }.into_any(),
+                        Err(e) => view! { <Title text="Workflow" /> <h1>"Workflow"</h1> <ErrorBox error=e /> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
+    let problems = validate(&w.definition);
+    let json = serde_json::to_string_pretty(&w.definition).unwrap_or_default();
+    let def = w.definition.clone();
+    view! {
+        <Title text=w.name.clone() />
+        <p class="crumbs"><a href="/workflows">"Workflows"</a> " / "</p>
+        <div class="page-head">
+            <h1>{w.name.clone()}</h1>
+            <span class="muted">
+                {format!("version {} · saved {} by {}", w.version, format_time(w.created_at), w.created_by)}
+            </span>
+        </div>
+        {if problems.is_empty() {
+            view! { <p class="badge ok">"Ready to run"</p> }.into_any()
+        } else {
+            view! {
+                <section class="card problems" aria-label="Problems">
+                    <h2>{format!("{} problem{} to fix before it can run", problems.len(), if problems.len() == 1 { "" } else { "s" })}</h2>
+                    <ul>{problems.iter().map(|p| view! { <li>{p.message.clone()}</li> }).collect_view()}</ul>
+                </section>
+            }.into_any()
+        }}
+        <section class="card">
+            <h2>"Steps"</h2>
+            <table class="table steps">
+                <thead><tr><th>"Step"</th><th>"Kind"</th><th>"Does"</th><th>"Then"</th></tr></thead>
+                <tbody>
+                    {def.nodes.iter().map(|n| {
+                        let next: Vec<String> = def.edges.iter().filter(|e| e.from == n.id).map(|e| {
+                            let to = def.node(&e.to).map(|t| t.name.clone()).unwrap_or_else(|| e.to.clone());
+                            if e.port == "out" { to } else { format!("{} → {to}", e.port) }
+                        }).collect();
+                        view! {
+                            <tr>
+                                <td>{n.name.clone()} <code class="muted">{n.id.clone()}</code></td>
+                                <td><span class=format!("kind kind-{}", n.kind.type_name())>{n.kind.type_name()}</span></td>
+                                <td class="summary">{n.summary()}</td>
+                                <td>{next.join(", ")}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <details class="card">
+            <summary>"Definition (JSON)"</summary>
+            <pre class="json">{json}</pre>
+        </details>
+    }
+}

@@ -1,0 +1,107 @@
+//! Command line and environment.
+
+use app::store::Durability;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+
+#[derive(Debug, Parser)]
+#[command(name = "stepwise", version, about = "Self-hosted workflow automation")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options for `serve`, which runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen address is logged).
+    #[arg(long, env = "STEPWISE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// Database URL; the SQLite file and its folder are created on first start.
+    #[arg(long, env = "STEPWISE_DATABASE_URL", default_value = "sqlite://data/stepwise.db")]
+    pub database_url: String,
+    /// `normal` survives a process crash; `full` also survives power loss
+    /// (an fsync per commit).
+    #[arg(long, env = "STEPWISE_DURABILITY", default_value = "normal", value_parser = parse_durability)]
+    pub durability: Durability,
+    /// Folder with the built web assets (`pkg/`, favicon).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "STEPWISE_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Do not add the example workflow to a new database.
+    #[arg(long, env = "STEPWISE_NO_EXAMPLE")]
+    pub no_example: bool,
+}
+
+fn parse_durability(s: &str) -> Result<Durability, String> {
+    s.parse()
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct LogArgs {
+    /// Log filter: a level (`info`, `debug`) or directives (`stepwise=debug,sqlx=warn`).
+    #[arg(long, env = "STEPWISE_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+    /// `text` for people, `json` for log collectors.
+    #[arg(long, env = "STEPWISE_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The file behind a SQLite URL, if it names one (not `:memory:`).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.starts_with(":memory:") {
+        None
+    } else {
+        Some(path.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_is_the_default_command() {
+        let cli = Cli::try_parse_from(["stepwise", "--listen", "127.0.0.1:0"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.listen.port(), 0);
+        let cli = Cli::try_parse_from(["stepwise", "serve", "--durability", "full"]).unwrap();
+        match cli.command {
+            Some(Command::Serve(args)) => assert_eq!(args.durability, Durability::Full),
+            other => panic!("{other:?}"),
+        }
+        let err = Cli::try_parse_from(["stepwise", "--durability", "maybe"]).unwrap_err();
+        assert!(err.to_string().contains("'normal' or 'full'"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_file_paths() {
+        assert_eq!(sqlite_file("sqlite://data/x.db"), Some("data/x.db".into()));
+        assert_eq!(sqlite_file("sqlite:/tmp/a.db?mode=rwc"), Some("/tmp/a.db".into()));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+}

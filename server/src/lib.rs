@@ -1,0 +1,9 @@
+//! The Stepwise server process: configuration, telemetry, the HTTP router
+//! (UI, server functions, REST API v1, health) and start-up.
+
+pub mod config;
+pub mod rest;
+pub mod routes;
+pub mod telemetry;
+
+pub use routes::{AppState, router};

@@ -1,0 +1,95 @@
+use app::store::Db;
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use server::config::{Cli, Command, ServeArgs, sqlite_file};
+use server::{AppState, router};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = server::telemetry::init(&cli.log) {
+        eprintln!("stepwise: {e}");
+        return ExitCode::from(2);
+    }
+    let args = match cli.command {
+        Some(Command::Serve(args)) => args,
+        None => cli.serve,
+    };
+    match serve(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    if let Some(file) = sqlite_file(&args.database_url) {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+        }
+    }
+    let db = Db::connect(&args.database_url, args.durability)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", args.database_url))?;
+    db.migrate().await.map_err(|e| {
+        format!(
+            "the database {} could not be migrated, so the server did not start: {e}. \
+             Restore a backup or point --database-url at a new file.",
+            args.database_url
+        )
+    })?;
+    tracing::info!(database = %args.database_url, durability = ?args.durability, "database ready");
+    if !args.no_example {
+        match app::ops::seed::seed_example(&db, app::ops::now_ms()).await {
+            Ok(true) => tracing::info!("added the example workflow"),
+            Ok(false) => {}
+            Err(e) => return Err(format!("cannot add the example workflow: {e}")),
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("stepwise")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let app = router(AppState { db: db.clone(), leptos_options }, args.max_body_bytes);
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    db.pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,190 @@
+//! REST API v1 (JSON). Errors are `{"error": {"code", "message", "problems"?}}`.
+
+use crate::routes::AppState;
+use app::domain::WorkflowDef;
+use app::domain::audit::Actor;
+use app::domain::records::{WorkflowSummary, WorkflowVersion};
+use app::error::{AppError, ErrorCode};
+use app::ops::{self, workflows};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub fn routes(max_body_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route("/workflows", get(list_workflows).post(create_workflow))
+        .route(
+            "/workflows/{id}",
+            get(get_workflow).put(save_workflow).delete(delete_workflow),
+        )
+        .route("/workflows/{id}/versions/{version}", get(get_version))
+        .fallback(not_found)
+        .layer(axum::Extension(BodyLimit(max_body_bytes)))
+}
+
+#[derive(Clone, Copy)]
+struct BodyLimit(usize);
+
+/// An `AppError` as an HTTP response.
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(serde_json::json!({ "error": self.0 }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// JSON body extractor whose rejections say what to fix, in our error format.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(ApiError(json_rejection(rejection, limit))),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection, limit: Option<usize>) -> AppError {
+    match r {
+        JsonRejection::JsonSyntaxError(e) => {
+            AppError::bad_request(format!("the body is not valid JSON: {}", e.body_text()))
+        }
+        JsonRejection::JsonDataError(e) => AppError::bad_request(format!(
+            "the JSON does not have the expected shape: {}",
+            e.body_text()
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        )),
+        JsonRejection::MissingJsonContentType(_) => AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as JSON with the header Content-Type: application/json",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
+            ErrorCode::PayloadTooLarge,
+            match limit {
+                Some(n) => format!("the body is larger than the limit of {n} bytes; send less"),
+                None => "the body is too large; send less".to_string(),
+            },
+        ),
+        other => AppError::bad_request(other.body_text()),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError(AppError::not_found(
+        "no such API route; see the README for the REST API v1 routes",
+    ))
+}
+
+#[derive(Serialize)]
+struct WorkflowList {
+    workflows: Vec<WorkflowSummary>,
+}
+
+async fn list_workflows(State(s): State<AppState>) -> ApiResult<Json<WorkflowList>> {
+    Ok(Json(WorkflowList {
+        workflows: workflows::list(&s.db).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    definition: WorkflowDef,
+}
+
+async fn create_workflow(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Response> {
+    let created = workflows::create(
+        &s.db,
+        &Actor::anonymous(),
+        &body.name,
+        &body.definition,
+        false,
+        ops::now_ms(),
+    )
+    .await?;
+    let location = format!("/api/v1/workflows/{}", created.workflow_id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(created),
+    )
+        .into_response())
+}
+
+async fn get_workflow(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WorkflowVersion>> {
+    Ok(Json(workflows::get(&s.db, &id, None).await?))
+}
+
+async fn get_version(
+    State(s): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+) -> ApiResult<Json<WorkflowVersion>> {
+    let n: i64 = version
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| AppError::bad_request(format!("'{version}' is not a version number (1, 2, ...)")))?;
+    Ok(Json(workflows::get(&s.db, &id, Some(n)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveBody {
+    definition: WorkflowDef,
+}
+
+async fn save_workflow(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SaveBody>,
+) -> ApiResult<Json<WorkflowVersion>> {
+    let saved = workflows::save_version(
+        &s.db,
+        &Actor::anonymous(),
+        &id,
+        &body.definition,
+        false,
+        ops::now_ms(),
+    )
+    .await?;
+    Ok(Json(saved))
+}
+
+async fn delete_workflow(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    workflows::delete(&s.db, &Actor::anonymous(), &id, ops::now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
