@@ -3,7 +3,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 /// The newest audit events (up to 200).
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "list_audit_events")]
 pub async fn list_audit_events() -> Result<Vec<AuditEvent>, AppError> {
     use crate::store::StoreError;
     let db = super::db()?;

@@ -2,19 +2,19 @@ use crate::domain::records::{WorkflowSummary, WorkflowVersion};
 use crate::error::AppError;
 use leptos::prelude::*;
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "list_workflows")]
 pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
     crate::ops::workflows::list(&super::db()?).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "get_workflow")]
 pub async fn get_workflow(id: String, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
     crate::ops::workflows::get(&super::db()?, &id, version).await
 }
 
 /// Creates a workflow that runs as it is (Start straight to End), ready to
 /// be extended; returns its id.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "create_workflow")]
 pub async fn create_workflow(name: String) -> Result<String, AppError> {
     use crate::domain::{WorkflowDef, audit::Actor};
     let now = crate::ops::now_ms();
@@ -30,14 +30,14 @@ pub async fn create_workflow(name: String) -> Result<String, AppError> {
     Ok(created.workflow_id)
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "rename_workflow")]
 pub async fn rename_workflow(id: String, name: String) -> Result<(), AppError> {
     use crate::domain::audit::Actor;
     let now = crate::ops::now_ms();
     crate::ops::workflows::rename(&super::db()?, &Actor::anonymous(), &id, &name, now).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "delete_workflow")]
 pub async fn delete_workflow(id: String) -> Result<(), AppError> {
     use crate::domain::audit::Actor;
     let now = crate::ops::now_ms();

@@ -22,3 +22,33 @@ pub async fn seed_example(db: &Db, now: i64) -> Result<bool, AppError> {
     set_meta(&mut conn, SEEDED, &now.to_string()).await?;
     Ok(existing.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_db;
+
+    #[tokio::test]
+    async fn seeds_once_and_never_brings_a_deleted_example_back() {
+        let (db, _dir) = test_db().await;
+        assert!(seed_example(&db, 1).await.unwrap());
+        let list = workflows::list(&db).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].name, EXAMPLE_NAME);
+        assert_eq!(list[0].updated_by, "system");
+        assert_eq!(list[0].problems, 0, "the example is runnable");
+
+        workflows::delete(&db, &Actor::anonymous(), &list[0].id, 2).await.unwrap();
+        assert!(!seed_example(&db, 3).await.unwrap());
+        assert!(workflows::list(&db).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_instance_with_workflows_gets_no_example() {
+        let (db, _dir) = test_db().await;
+        let def = crate::domain::WorkflowDef::minimal();
+        workflows::create(&db, &Actor::anonymous(), "Mine", &def, false, 1).await.unwrap();
+        assert!(!seed_example(&db, 2).await.unwrap());
+        assert_eq!(workflows::list(&db).await.unwrap().len(), 1);
+    }
+}

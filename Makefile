@@ -1,0 +1,51 @@
+# Stepwise: `make run` and `make test` work on a bare machine (see README).
+SHELL := /bin/bash
+# wasm-opt from npm binaryen (Debian's is too old for release builds).
+export PATH := $(CURDIR)/scripts/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export CHROMIUM ?= /usr/bin/chromium
+# cargo-leptos builds the server with these; giving plain cargo (tests,
+# clippy) the same keeps one set of artifacts in target/ instead of
+# rebuilding everything when switching between them.
+export RUSTFLAGS := --cfg erase_components
+export LEPTOS_OUTPUT_NAME := stepwise
+export LEPTOS_SITE_ROOT := target/site
+export LEPTOS_SITE_PKG_DIR := pkg
+export LEPTOS_SITE_ADDR := 127.0.0.1:3000
+export LEPTOS_RELOAD_PORT := 3001
+export LEPTOS_HASH_FILES := false
+export LEPTOS_JS_MINIFY := false
+
+.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench clean-data
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	cargo leptos build
+
+build-release: setup
+	cargo leptos build --release
+
+## Build (release) and serve on http://127.0.0.1:3000 with ./data/stepwise.db.
+run: build-release
+	LEPTOS_SITE_ROOT=target/site ./target/release/stepwise serve
+
+## Every Rust test, the lints, and the Playwright suite.
+test: setup lint test-rust test-e2e
+
+test-rust:
+	cargo test --workspace --locked
+
+test-e2e: build
+	cd end2end && npx playwright test
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --locked -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean-data:
+	rm -rf data

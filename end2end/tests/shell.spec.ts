@@ -1,0 +1,48 @@
+import { test, expect } from '@playwright/test';
+import { AppShell, WorkflowsPage } from '../pages/app';
+
+test('the app hydrates: the New workflow button is handled by wasm', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  const form = page.getByRole('form', { name: 'New workflow' });
+  await expect(form).toHaveCount(0);
+  await page.getByRole('button', { name: 'New workflow' }).click();
+  // only the hydrated client can open the form: the server sent it closed
+  await expect(form).toBeVisible();
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await expect(form).toHaveCount(0);
+});
+
+test('navigation reaches every page without a full reload', async ({ page }) => {
+  const app = new AppShell(page);
+  await app.open('/workflows');
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  const pages: Array<[Parameters<AppShell['nav']>[0], RegExp, string]> = [
+    ['Runs', /\/runs$/, 'Runs'],
+    ['Approvals', /\/approvals$/, 'Approvals'],
+    ['Audit', /\/audit$/, 'Audit trail'],
+    ['Workflows', /\/workflows$/, 'Workflows'],
+  ];
+  for (const [link, url, heading] of pages) {
+    await app.nav(link).click();
+    await expect(page).toHaveURL(url);
+    await expect(app.heading()).toHaveText(heading);
+    await expect(app.nav(link)).toHaveAttribute('aria-current', 'page');
+  }
+  // client-side routing kept the same document
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+});
+
+test('pages not built yet say so honestly', async ({ page }) => {
+  const app = new AppShell(page);
+  await app.open('/runs');
+  await expect(page.getByRole('heading', { name: 'No runs yet' })).toBeVisible();
+  await app.open('/approvals');
+  await expect(page.getByRole('heading', { name: 'Nothing waits for a decision' })).toBeVisible();
+});
+
+test('an unknown address shows a 404 page', async ({ page }) => {
+  const res = await page.goto('/no/such/page');
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});

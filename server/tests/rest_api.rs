@@ -1,0 +1,264 @@
+//! REST API v1 against the real router and a fresh SQLite file per test.
+
+use app::domain::example::invoice_approval;
+use app::store::{Db, Durability};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use serde_json::{Value, json};
+use server::{AppState, router};
+use tower::ServiceExt;
+
+const LIMIT: usize = 64 * 1024;
+
+struct Api {
+    app: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+impl Api {
+    async fn new() -> Api {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("api.db").display());
+        let db = Db::connect(&url, Durability::Normal).await.unwrap();
+        db.migrate().await.unwrap();
+        let leptos_options = LeptosOptions::builder()
+            .output_name("stepwise")
+            .site_root(dir.path().to_string_lossy().to_string())
+            .build();
+        Api {
+            app: router(AppState { db, leptos_options }, LIMIT),
+            _dir: dir,
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, body, headers)
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        let (s, b, _) = self.send(Request::get(uri).body(Body::empty()).unwrap()).await;
+        (s, b)
+    }
+
+    async fn json(&self, method: &str, uri: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.into())
+            .unwrap();
+        let (s, b, _) = self.send(req).await;
+        (s, b)
+    }
+
+    async fn create(&self, name: &str, def: Value) -> (StatusCode, Value) {
+        self.json(
+            "POST",
+            "/api/v1/workflows",
+            json!({"name": name, "definition": def}).to_string(),
+        )
+        .await
+    }
+}
+
+fn example() -> Value {
+    serde_json::to_value(invoice_approval()).unwrap()
+}
+
+#[tokio::test]
+async fn create_list_get_and_version_a_workflow() {
+    let api = Api::new().await;
+    let req = Request::post("/api/v1/workflows")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"name": "Invoices", "definition": example()}).to_string()))
+        .unwrap();
+    let (status, created, headers) = api.send(req).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["workflow_id"].as_str().unwrap().to_string();
+    assert_eq!(headers[header::LOCATION], format!("/api/v1/workflows/{id}"));
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["definition"], example());
+
+    let (status, list) = api.get("/api/v1/workflows").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["workflows"][0]["name"], "Invoices");
+    assert_eq!(list["workflows"][0]["latest_version"], 1);
+
+    let mut changed = example();
+    changed["nodes"][1]["name"] = json!("Read the invoice");
+    let (status, saved) = api
+        .json("PUT", &format!("/api/v1/workflows/{id}"), json!({"definition": changed}).to_string())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["version"], 2);
+
+    let (_, latest) = api.get(&format!("/api/v1/workflows/{id}")).await;
+    assert_eq!(latest["version"], 2);
+    assert_eq!(latest["definition"]["nodes"][1]["name"], "Read the invoice");
+    let (status, v1) = api.get(&format!("/api/v1/workflows/{id}/versions/1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v1["definition"], example(), "old versions are unchanged");
+    assert_eq!(v1["latest_version"], 2);
+}
+
+#[tokio::test]
+async fn invalid_definitions_get_422_with_node_named_problems() {
+    let api = Api::new().await;
+    let mut def = example();
+    def["edges"].as_array_mut().unwrap().retain(|e| e["port"] != "default");
+    def["nodes"][1]["expression"] = json!(".input |");
+    let (status, body) = api.create("Broken", def).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_workflow");
+    let problems = body["error"]["problems"].as_array().unwrap();
+    let kinds: Vec<&str> = problems.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"branch_without_default"), "{kinds:?}");
+    assert!(kinds.contains(&"invalid_expression"), "{kinds:?}");
+    assert!(problems.iter().any(|p| p["node"] == "extract"));
+    // nothing was stored
+    let (_, list) = api.get("/api/v1/workflows").await;
+    assert_eq!(list["workflows"], json!([]));
+
+    // saving an invalid new version is refused the same way and keeps v1
+    let (_, created) = api.create("Good", example()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let (status, _) = api
+        .json("PUT", &format!("/api/v1/workflows/{id}"), json!({"definition": {"nodes": []}}).to_string())
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, latest) = api.get(&format!("/api/v1/workflows/{id}")).await;
+    assert_eq!(latest["version"], 1);
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_and_says_what_is_wrong() {
+    let api = Api::new().await;
+    let (status, body) = api.json("POST", "/api/v1/workflows", "{\"name\": \"x\", ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "bad_request");
+    assert!(body["error"]["message"].as_str().unwrap().contains("not valid JSON"), "{body}");
+
+    let (status, body) = api
+        .json("POST", "/api/v1/workflows", json!({"name": "x", "definition": {"nodes": [{"id": "a"}]}}).to_string())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let msg = body["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("definition.nodes[0]"), "{msg}");
+
+    let (status, body) = api
+        .json("POST", "/api/v1/workflows", json!({"name": "x", "definition": example(), "extra": 1}).to_string())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("extra"), "{body}");
+
+    let req = Request::post("/api/v1/workflows")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    let (status, body, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(body["error"]["message"].as_str().unwrap().contains("application/json"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let api = Api::new().await;
+    let big = json!({"name": "x".repeat(LIMIT), "definition": example()}).to_string();
+    let (status, body) = api.json("POST", "/api/v1/workflows", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&LIMIT.to_string()));
+}
+
+#[tokio::test]
+async fn names_are_checked_and_unique() {
+    let api = Api::new().await;
+    let (status, body) = api.create("   ", example()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("needs a name"));
+    let (status, _) = api.create("Twice", example()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = api.create("Twice", example()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"]["message"].as_str().unwrap().contains("already exists"));
+    let (status, _) = api.create(&"n".repeat(121), example()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_things_are_404_and_bad_versions_400() {
+    let api = Api::new().await;
+    let (status, body) = api.get("/api/v1/workflows/wf_nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"]["message"].as_str().unwrap().contains("wf_nope"));
+    let (_, created) = api.create("W", example()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let (status, body) = api.get(&format!("/api/v1/workflows/{id}/versions/9")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"]["message"].as_str().unwrap().contains("no version 9"));
+    let (status, _) = api.get(&format!("/api/v1/workflows/{id}/versions/zero")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = api.get("/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn delete_is_soft_and_frees_the_name() {
+    let api = Api::new().await;
+    let (_, created) = api.create("Gone", example()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let req = Request::delete(format!("/api/v1/workflows/{id}")).body(Body::empty()).unwrap();
+    let (status, _, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = api.get(&format!("/api/v1/workflows/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.create("Gone", example()).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let api = Api::new().await;
+    let (status, body) = api.get("/healthz").await;
+    assert_eq!((status, body), (StatusCode::OK, json!("ok")));
+    let (status, body) = api.get("/readyz").await;
+    assert_eq!((status, body), (StatusCode::OK, json!("ready")));
+}
+
+#[tokio::test]
+async fn every_change_writes_an_audit_event() {
+    let api = Api::new().await;
+    let (_, created) = api.create("Audited", example()).await;
+    let id = created["workflow_id"].as_str().unwrap().to_string();
+    api.json("PUT", &format!("/api/v1/workflows/{id}"), json!({"definition": example()}).to_string())
+        .await;
+    let req = Request::delete(format!("/api/v1/workflows/{id}")).body(Body::empty()).unwrap();
+    api.send(req).await;
+    // read the trail through the server function the Audit page uses
+    let req = Request::post("/rpc/list_audit_events")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .unwrap();
+    let (status, body, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let actions: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["workflow.deleted", "workflow.version_saved", "workflow.created"]);
+}
