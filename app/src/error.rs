@@ -76,7 +76,9 @@ impl AppError {
         tracing::error!(%reference, error = %cause, "internal error");
         Self::new(
             ErrorCode::Internal,
-            format!("something went wrong on the server (reference {reference}); nothing was changed"),
+            format!(
+                "something went wrong on the server (reference {reference}); nothing was changed"
+            ),
         )
     }
 }

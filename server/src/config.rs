@@ -29,7 +29,11 @@ pub struct ServeArgs {
     #[arg(long, env = "STEPWISE_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
     /// Database URL; the SQLite file and its folder are created on first start.
-    #[arg(long, env = "STEPWISE_DATABASE_URL", default_value = "sqlite://data/stepwise.db")]
+    #[arg(
+        long,
+        env = "STEPWISE_DATABASE_URL",
+        default_value = "sqlite://data/stepwise.db"
+    )]
     pub database_url: String,
     /// `normal` survives a process crash; `full` also survives power loss
     /// (an fsync per commit).
@@ -56,7 +60,12 @@ pub struct LogArgs {
     #[arg(long, env = "STEPWISE_LOG", default_value = "info", global = true)]
     pub log_level: String,
     /// `text` for people, `json` for log collectors.
-    #[arg(long, env = "STEPWISE_LOG_FORMAT", default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "STEPWISE_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -100,7 +109,10 @@ mod tests {
     #[test]
     fn sqlite_file_paths() {
         assert_eq!(sqlite_file("sqlite://data/x.db"), Some("data/x.db".into()));
-        assert_eq!(sqlite_file("sqlite:/tmp/a.db?mode=rwc"), Some("/tmp/a.db".into()));
+        assert_eq!(
+            sqlite_file("sqlite:/tmp/a.db?mode=rwc"),
+            Some("/tmp/a.db".into())
+        );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x"), None);
     }

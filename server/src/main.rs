@@ -26,11 +26,11 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    if let Some(file) = sqlite_file(&args.database_url) {
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
-        }
+    if let Some(file) = sqlite_file(&args.database_url)
+        && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
     }
     let db = Db::connect(&args.database_url, args.durability)
         .await
@@ -61,7 +61,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let app = router(AppState { db: db.clone(), leptos_options }, args.max_body_bytes);
+    let app = router(
+        AppState {
+            db: db.clone(),
+            leptos_options,
+        },
+        args.max_body_bytes,
+    );
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

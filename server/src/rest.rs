@@ -150,11 +150,9 @@ async fn get_version(
     State(s): State<AppState>,
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Json<WorkflowVersion>> {
-    let n: i64 = version
-        .parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| AppError::bad_request(format!("'{version}' is not a version number (1, 2, ...)")))?;
+    let n: i64 = version.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        AppError::bad_request(format!("'{version}' is not a version number (1, 2, ...)"))
+    })?;
     Ok(Json(workflows::get(&s.db, &id, Some(n)).await?))
 }
 

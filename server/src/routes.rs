@@ -45,7 +45,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             move || provide_context(db.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

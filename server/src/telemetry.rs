@@ -12,7 +12,9 @@ pub fn init(args: &LogArgs) -> Result<(), String> {
         .with_writer(std::io::stderr);
     match args.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
     }
     .map_err(|e| e.to_string())
 }

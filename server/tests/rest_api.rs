@@ -48,7 +48,9 @@ impl Api {
     }
 
     async fn get(&self, uri: &str) -> (StatusCode, Value) {
-        let (s, b, _) = self.send(Request::get(uri).body(Body::empty()).unwrap()).await;
+        let (s, b, _) = self
+            .send(Request::get(uri).body(Body::empty()).unwrap())
+            .await;
         (s, b)
     }
 
@@ -82,7 +84,9 @@ async fn create_list_get_and_version_a_workflow() {
     let api = Api::new().await;
     let req = Request::post("/api/v1/workflows")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(json!({"name": "Invoices", "definition": example()}).to_string()))
+        .body(Body::from(
+            json!({"name": "Invoices", "definition": example()}).to_string(),
+        ))
         .unwrap();
     let (status, created, headers) = api.send(req).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -99,7 +103,11 @@ async fn create_list_get_and_version_a_workflow() {
     let mut changed = example();
     changed["nodes"][1]["name"] = json!("Read the invoice");
     let (status, saved) = api
-        .json("PUT", &format!("/api/v1/workflows/{id}"), json!({"definition": changed}).to_string())
+        .json(
+            "PUT",
+            &format!("/api/v1/workflows/{id}"),
+            json!({"definition": changed}).to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["version"], 2);
@@ -117,13 +125,19 @@ async fn create_list_get_and_version_a_workflow() {
 async fn invalid_definitions_get_422_with_node_named_problems() {
     let api = Api::new().await;
     let mut def = example();
-    def["edges"].as_array_mut().unwrap().retain(|e| e["port"] != "default");
+    def["edges"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["port"] != "default");
     def["nodes"][1]["expression"] = json!(".input |");
     let (status, body) = api.create("Broken", def).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "invalid_workflow");
     let problems = body["error"]["problems"].as_array().unwrap();
-    let kinds: Vec<&str> = problems.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = problems
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"branch_without_default"), "{kinds:?}");
     assert!(kinds.contains(&"invalid_expression"), "{kinds:?}");
     assert!(problems.iter().any(|p| p["node"] == "extract"));
@@ -135,7 +149,11 @@ async fn invalid_definitions_get_422_with_node_named_problems() {
     let (_, created) = api.create("Good", example()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (status, _) = api
-        .json("PUT", &format!("/api/v1/workflows/{id}"), json!({"definition": {"nodes": []}}).to_string())
+        .json(
+            "PUT",
+            &format!("/api/v1/workflows/{id}"),
+            json!({"definition": {"nodes": []}}).to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, latest) = api.get(&format!("/api/v1/workflows/{id}")).await;
@@ -145,23 +163,42 @@ async fn invalid_definitions_get_422_with_node_named_problems() {
 #[tokio::test]
 async fn malformed_json_is_400_and_says_what_is_wrong() {
     let api = Api::new().await;
-    let (status, body) = api.json("POST", "/api/v1/workflows", "{\"name\": \"x\", ").await;
+    let (status, body) = api
+        .json("POST", "/api/v1/workflows", "{\"name\": \"x\", ")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "bad_request");
-    assert!(body["error"]["message"].as_str().unwrap().contains("not valid JSON"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{body}"
+    );
 
     let (status, body) = api
-        .json("POST", "/api/v1/workflows", json!({"name": "x", "definition": {"nodes": [{"id": "a"}]}}).to_string())
+        .json(
+            "POST",
+            "/api/v1/workflows",
+            json!({"name": "x", "definition": {"nodes": [{"id": "a"}]}}).to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let msg = body["error"]["message"].as_str().unwrap();
     assert!(msg.contains("definition.nodes[0]"), "{msg}");
 
     let (status, body) = api
-        .json("POST", "/api/v1/workflows", json!({"name": "x", "definition": example(), "extra": 1}).to_string())
+        .json(
+            "POST",
+            "/api/v1/workflows",
+            json!({"name": "x", "definition": example(), "extra": 1}).to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"].as_str().unwrap().contains("extra"), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("extra"),
+        "{body}"
+    );
 
     let req = Request::post("/api/v1/workflows")
         .header(header::CONTENT_TYPE, "text/plain")
@@ -169,7 +206,12 @@ async fn malformed_json_is_400_and_says_what_is_wrong() {
         .unwrap();
     let (status, body, _) = api.send(req).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert!(body["error"]["message"].as_str().unwrap().contains("application/json"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
 }
 
 #[tokio::test]
@@ -179,7 +221,12 @@ async fn oversized_bodies_are_413() {
     let (status, body) = api.json("POST", "/api/v1/workflows", big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["error"]["code"], "payload_too_large");
-    assert!(body["error"]["message"].as_str().unwrap().contains(&LIMIT.to_string()));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&LIMIT.to_string())
+    );
 }
 
 #[tokio::test]
@@ -187,12 +234,22 @@ async fn names_are_checked_and_unique() {
     let api = Api::new().await;
     let (status, body) = api.create("   ", example()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"].as_str().unwrap().contains("needs a name"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs a name")
+    );
     let (status, _) = api.create("Twice", example()).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, body) = api.create("Twice", example()).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(body["error"]["message"].as_str().unwrap().contains("already exists"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
     let (status, _) = api.create(&"n".repeat(121), example()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -202,13 +259,25 @@ async fn unknown_things_are_404_and_bad_versions_400() {
     let api = Api::new().await;
     let (status, body) = api.get("/api/v1/workflows/wf_nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body["error"]["message"].as_str().unwrap().contains("wf_nope"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wf_nope")
+    );
     let (_, created) = api.create("W", example()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (status, body) = api.get(&format!("/api/v1/workflows/{id}/versions/9")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body["error"]["message"].as_str().unwrap().contains("no version 9"));
-    let (status, _) = api.get(&format!("/api/v1/workflows/{id}/versions/zero")).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no version 9")
+    );
+    let (status, _) = api
+        .get(&format!("/api/v1/workflows/{id}/versions/zero"))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) = api.get("/api/v1/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -220,7 +289,9 @@ async fn delete_is_soft_and_frees_the_name() {
     let api = Api::new().await;
     let (_, created) = api.create("Gone", example()).await;
     let id = created["workflow_id"].as_str().unwrap();
-    let req = Request::delete(format!("/api/v1/workflows/{id}")).body(Body::empty()).unwrap();
+    let req = Request::delete(format!("/api/v1/workflows/{id}"))
+        .body(Body::empty())
+        .unwrap();
     let (status, _, _) = api.send(req).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = api.get(&format!("/api/v1/workflows/{id}")).await;
@@ -243,9 +314,15 @@ async fn every_change_writes_an_audit_event() {
     let api = Api::new().await;
     let (_, created) = api.create("Audited", example()).await;
     let id = created["workflow_id"].as_str().unwrap().to_string();
-    api.json("PUT", &format!("/api/v1/workflows/{id}"), json!({"definition": example()}).to_string())
-        .await;
-    let req = Request::delete(format!("/api/v1/workflows/{id}")).body(Body::empty()).unwrap();
+    api.json(
+        "PUT",
+        &format!("/api/v1/workflows/{id}"),
+        json!({"definition": example()}).to_string(),
+    )
+    .await;
+    let req = Request::delete(format!("/api/v1/workflows/{id}"))
+        .body(Body::empty())
+        .unwrap();
     api.send(req).await;
     // read the trail through the server function the Audit page uses
     let req = Request::post("/rpc/list_audit_events")
@@ -260,5 +337,12 @@ async fn every_change_writes_an_audit_event() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, vec!["workflow.deleted", "workflow.version_saved", "workflow.created"]);
+    assert_eq!(
+        actions,
+        vec![
+            "workflow.deleted",
+            "workflow.version_saved",
+            "workflow.created"
+        ]
+    );
 }

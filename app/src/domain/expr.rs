@@ -55,7 +55,11 @@ fn describe_load_errors<P>(code: &str, errs: jaq_core::load::Errors<&str, P>) ->
                 )
             })),
             Error::Parse(es) => out.extend(es.into_iter().map(|(expected, at)| {
-                let found = if at.is_empty() { "end of expression" } else { at };
+                let found = if at.is_empty() {
+                    "end of expression"
+                } else {
+                    at
+                };
                 format!(
                     "expected {} but found `{}` at column {}",
                     expected.as_str(),
@@ -115,7 +119,8 @@ pub fn render_template(src: &str, ctx: &Value) -> Result<String, String> {
     let tmpl = env
         .template_from_str(src)
         .map_err(|e| describe_template_error(&e))?;
-    tmpl.render(minijinja::Value::from(minijinja::value::Serde(ctx))).map_err(|e| describe_template_error(&e))
+    tmpl.render(minijinja::Value::from(minijinja::value::Serde(ctx)))
+        .map_err(|e| describe_template_error(&e))
 }
 
 fn describe_template_error(e: &minijinja::Error) -> String {

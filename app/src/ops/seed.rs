@@ -16,7 +16,15 @@ pub async fn seed_example(db: &Db, now: i64) -> Result<bool, AppError> {
     }
     let existing = workflows::list(db).await?;
     if existing.is_empty() {
-        workflows::create(db, &Actor::system(), EXAMPLE_NAME, &invoice_approval(), false, now).await?;
+        workflows::create(
+            db,
+            &Actor::system(),
+            EXAMPLE_NAME,
+            &invoice_approval(),
+            false,
+            now,
+        )
+        .await?;
     }
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     set_meta(&mut conn, SEEDED, &now.to_string()).await?;
@@ -38,7 +46,9 @@ mod tests {
         assert_eq!(list[0].updated_by, "system");
         assert_eq!(list[0].problems, 0, "the example is runnable");
 
-        workflows::delete(&db, &Actor::anonymous(), &list[0].id, 2).await.unwrap();
+        workflows::delete(&db, &Actor::anonymous(), &list[0].id, 2)
+            .await
+            .unwrap();
         assert!(!seed_example(&db, 3).await.unwrap());
         assert!(workflows::list(&db).await.unwrap().is_empty());
     }
@@ -47,7 +57,9 @@ mod tests {
     async fn an_instance_with_workflows_gets_no_example() {
         let (db, _dir) = test_db().await;
         let def = crate::domain::WorkflowDef::minimal();
-        workflows::create(&db, &Actor::anonymous(), "Mine", &def, false, 1).await.unwrap();
+        workflows::create(&db, &Actor::anonymous(), "Mine", &def, false, 1)
+            .await
+            .unwrap();
         assert!(!seed_example(&db, 2).await.unwrap());
         assert_eq!(workflows::list(&db).await.unwrap().len(), 1);
     }

@@ -36,7 +36,13 @@ fn not_found(id: &str) -> impl Fn(StoreError) -> AppError + '_ {
     }
 }
 
-fn event(actor: &Actor, act: &str, id: &str, now: i64, details: serde_json::Value) -> NewAuditEvent {
+fn event(
+    actor: &Actor,
+    act: &str,
+    id: &str,
+    now: i64,
+    details: serde_json::Value,
+) -> NewAuditEvent {
     NewAuditEvent {
         at: now,
         actor: actor.0.clone(),
@@ -66,7 +72,11 @@ pub async fn create(
     let mut tx = db.write().await?;
     workflows::insert(&mut tx, &id, &name, def, problems.len(), &actor.0, now).await?;
     let details = json!({"name": name, "version": 1, "problems": problems.len()});
-    audit::append(&mut tx, &event(actor, action::WORKFLOW_CREATED, &id, now, details)).await?;
+    audit::append(
+        &mut tx,
+        &event(actor, action::WORKFLOW_CREATED, &id, now, details),
+    )
+    .await?;
     let created = workflows::get(&mut tx, &id, None).await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(workflow_id = %id, %name, "workflow created");
@@ -91,20 +101,34 @@ pub async fn save_version(
         .await
         .map_err(not_found(id))?;
     let details = json!({"version": version, "problems": problems.len()});
-    audit::append(&mut tx, &event(actor, action::WORKFLOW_VERSION_SAVED, id, now, details)).await?;
+    audit::append(
+        &mut tx,
+        &event(actor, action::WORKFLOW_VERSION_SAVED, id, now, details),
+    )
+    .await?;
     let saved = workflows::get(&mut tx, id, Some(version)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(saved)
 }
 
-pub async fn rename(db: &Db, actor: &Actor, id: &str, name: &str, now: i64) -> Result<(), AppError> {
+pub async fn rename(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    name: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let name = clean_name(name)?;
     let mut tx = db.write().await?;
     let old = workflows::rename(&mut tx, id, &name, &actor.0, now)
         .await
         .map_err(not_found(id))?;
     let details = json!({"from": old, "to": name});
-    audit::append(&mut tx, &event(actor, action::WORKFLOW_RENAMED, id, now, details)).await?;
+    audit::append(
+        &mut tx,
+        &event(actor, action::WORKFLOW_RENAMED, id, now, details),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -114,7 +138,17 @@ pub async fn delete(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), Ap
     let name = workflows::soft_delete(&mut tx, id, &actor.0, now)
         .await
         .map_err(not_found(id))?;
-    audit::append(&mut tx, &event(actor, action::WORKFLOW_DELETED, id, now, json!({"name": name}))).await?;
+    audit::append(
+        &mut tx,
+        &event(
+            actor,
+            action::WORKFLOW_DELETED,
+            id,
+            now,
+            json!({"name": name}),
+        ),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -126,10 +160,12 @@ pub async fn list(db: &Db) -> Result<Vec<WorkflowSummary>, AppError> {
 
 pub async fn get(db: &Db, id: &str, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    workflows::get(&mut conn, id, version).await.map_err(|e| match (e, version) {
-        (StoreError::NotFound, Some(v)) => {
-            AppError::not_found(format!("workflow '{id}' has no version {v}"))
-        }
-        (e, _) => not_found(id)(e),
-    })
+    workflows::get(&mut conn, id, version)
+        .await
+        .map_err(|e| match (e, version) {
+            (StoreError::NotFound, Some(v)) => {
+                AppError::not_found(format!("workflow '{id}' has no version {v}"))
+            }
+            (e, _) => not_found(id)(e),
+        })
 }

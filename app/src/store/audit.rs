@@ -85,7 +85,8 @@ pub async fn list(
             action: r.action,
             entity: r.entity,
             run_id: r.run_id,
-            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::String(r.details)),
+            details: serde_json::from_str(&r.details)
+                .unwrap_or(serde_json::Value::String(r.details)),
         })
         .collect())
 }

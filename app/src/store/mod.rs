@@ -53,7 +53,9 @@ impl FromStr for Durability {
         match s.to_ascii_lowercase().as_str() {
             "normal" => Ok(Durability::Normal),
             "full" => Ok(Durability::Full),
-            other => Err(format!("durability must be 'normal' or 'full', not '{other}'")),
+            other => Err(format!(
+                "durability must be 'normal' or 'full', not '{other}'"
+            )),
         }
     }
 }
@@ -92,9 +94,10 @@ impl Db {
     /// Whether every embedded migration has been applied.
     pub async fn migrations_applied(&self) -> Result<bool> {
         let migrator = sqlx::migrate!("../migrations");
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(applied as usize >= migrator.iter().count())
     }
 
@@ -105,10 +108,12 @@ impl Db {
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM instance_meta WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM instance_meta WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 }
 

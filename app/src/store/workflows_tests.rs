@@ -7,11 +7,16 @@ async fn insert_get_and_list_round_trip() {
     let (db, _dir) = test_db().await;
     let mut conn = db.pool.acquire().await.unwrap();
     let def = invoice_approval();
-    insert(&mut conn, "wf_1", "Invoices", &def, 0, "alice", 1_000).await.unwrap();
+    insert(&mut conn, "wf_1", "Invoices", &def, 0, "alice", 1_000)
+        .await
+        .unwrap();
 
     let v = get(&mut conn, "wf_1", None).await.unwrap();
     assert_eq!(v.definition, def, "definition survives the round trip");
-    assert_eq!((v.version, v.latest_version, v.name.as_str()), (1, 1, "Invoices"));
+    assert_eq!(
+        (v.version, v.latest_version, v.name.as_str()),
+        (1, 1, "Invoices")
+    );
     assert_eq!(v.created_by, "alice");
 
     let list = list(&mut conn).await.unwrap();
@@ -25,14 +30,27 @@ async fn every_save_is_a_new_immutable_version() {
     let (db, _dir) = test_db().await;
     let mut conn = db.pool.acquire().await.unwrap();
     let v1 = WorkflowDef::minimal();
-    insert(&mut conn, "wf_1", "W", &v1, 0, "a", 1).await.unwrap();
+    insert(&mut conn, "wf_1", "W", &v1, 0, "a", 1)
+        .await
+        .unwrap();
     let mut v2 = v1.clone();
     v2.nodes[1].name = "Finish".into();
-    assert_eq!(add_version(&mut conn, "wf_1", &v2, 0, "b", 2).await.unwrap(), 2);
+    assert_eq!(
+        add_version(&mut conn, "wf_1", &v2, 0, "b", 2)
+            .await
+            .unwrap(),
+        2
+    );
 
     assert_eq!(get(&mut conn, "wf_1", None).await.unwrap().definition, v2);
-    assert_eq!(get(&mut conn, "wf_1", Some(1)).await.unwrap().definition, v1);
-    assert!(matches!(get(&mut conn, "wf_1", Some(3)).await, Err(StoreError::NotFound)));
+    assert_eq!(
+        get(&mut conn, "wf_1", Some(1)).await.unwrap().definition,
+        v1
+    );
+    assert!(matches!(
+        get(&mut conn, "wf_1", Some(3)).await,
+        Err(StoreError::NotFound)
+    ));
 
     let err = sqlx::query("UPDATE workflow_versions SET definition = '{}'")
         .execute(&mut *conn)
@@ -40,7 +58,10 @@ async fn every_save_is_a_new_immutable_version() {
         .unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
     let summary = &list(&mut conn).await.unwrap()[0];
-    assert_eq!((summary.latest_version, summary.updated_by.as_str()), (2, "b"));
+    assert_eq!(
+        (summary.latest_version, summary.updated_by.as_str()),
+        (2, "b")
+    );
 }
 
 #[tokio::test]
@@ -48,24 +69,54 @@ async fn names_are_unique_among_live_workflows_only() {
     let (db, _dir) = test_db().await;
     let mut conn = db.pool.acquire().await.unwrap();
     let def = WorkflowDef::minimal();
-    insert(&mut conn, "wf_1", "Same", &def, 0, "a", 1).await.unwrap();
-    let err = insert(&mut conn, "wf_2", "Same", &def, 0, "a", 2).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(ref m) if m == NAME_TAKEN), "{err}");
-
-    insert(&mut conn, "wf_3", "Other", &def, 0, "a", 3).await.unwrap();
-    assert!(matches!(rename(&mut conn, "wf_3", "Same", "a", 4).await, Err(StoreError::Conflict(_))));
-
-    assert_eq!(soft_delete(&mut conn, "wf_1", "a", 5).await.unwrap(), "Same");
-    assert!(matches!(soft_delete(&mut conn, "wf_1", "a", 6).await, Err(StoreError::NotFound)));
-    assert!(matches!(get(&mut conn, "wf_1", None).await, Err(StoreError::NotFound)));
-    // the deleted workflow's versions are kept
-    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workflow_versions WHERE workflow_id = 'wf_1'")
-        .fetch_one(&mut *conn)
+    insert(&mut conn, "wf_1", "Same", &def, 0, "a", 1)
         .await
         .unwrap();
+    let err = insert(&mut conn, "wf_2", "Same", &def, 0, "a", 2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(ref m) if m == NAME_TAKEN),
+        "{err}"
+    );
+
+    insert(&mut conn, "wf_3", "Other", &def, 0, "a", 3)
+        .await
+        .unwrap();
+    assert!(matches!(
+        rename(&mut conn, "wf_3", "Same", "a", 4).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    assert_eq!(
+        soft_delete(&mut conn, "wf_1", "a", 5).await.unwrap(),
+        "Same"
+    );
+    assert!(matches!(
+        soft_delete(&mut conn, "wf_1", "a", 6).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        get(&mut conn, "wf_1", None).await,
+        Err(StoreError::NotFound)
+    ));
+    // the deleted workflow's versions are kept
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM workflow_versions WHERE workflow_id = 'wf_1'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
     assert_eq!(kept, 1);
-    assert_eq!(rename(&mut conn, "wf_3", "Same", "a", 7).await.unwrap(), "Other");
-    let names: Vec<String> = list(&mut conn).await.unwrap().into_iter().map(|w| w.name).collect();
+    assert_eq!(
+        rename(&mut conn, "wf_3", "Same", "a", 7).await.unwrap(),
+        "Other"
+    );
+    let names: Vec<String> = list(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
     assert_eq!(names, vec!["Same"]);
 }
 
@@ -86,16 +137,29 @@ async fn audit_events_chain_and_cannot_be_changed() {
     let s2 = audit::append(&mut conn, &ev(2)).await.unwrap();
     assert_eq!(s2, s1 + 1);
     let (prev2, hash1): (String, String) = (
-        sqlx::query_scalar("SELECT prev_hash FROM audit_events WHERE seq = ?").bind(s2).fetch_one(&mut *conn).await.unwrap(),
-        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = ?").bind(s1).fetch_one(&mut *conn).await.unwrap(),
+        sqlx::query_scalar("SELECT prev_hash FROM audit_events WHERE seq = ?")
+            .bind(s2)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap(),
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = ?")
+            .bind(s1)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap(),
     );
     assert_eq!(prev2, hash1, "each event links to the one before");
     assert_eq!(hash1, audit::chain_hash("", &ev(1), r#"{"n":1}"#));
-    for sql in ["UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"] {
+    for sql in [
+        "UPDATE audit_events SET actor = 'mallory'",
+        "DELETE FROM audit_events",
+    ] {
         let err = sqlx::query(sql).execute(&mut *conn).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
     }
-    let listed = audit::list(&mut conn, Some("workflow:wf_2"), 10).await.unwrap();
+    let listed = audit::list(&mut conn, Some("workflow:wf_2"), 10)
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].details["n"], 2);
 }

@@ -150,7 +150,7 @@ fn WorkflowRow(
                 }>"Confirm delete"</button>
                 <button class="link" on:click=move |_| mode.set(RowMode::View)>"Cancel"</button>
             }
-                .into_any()
+            .into_any()
         } else {
             view! {
                 <button class="link" on:click=move |_| mode.set(RowMode::Renaming)>"Rename"</button>

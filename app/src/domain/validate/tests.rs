@@ -7,7 +7,13 @@ fn kinds(def: &WorkflowDef) -> Vec<ProblemKind> {
 }
 
 fn transform(id: &str) -> Node {
-    Node::new(id, id, NodeKind::Transform { expression: ".input".into() })
+    Node::new(
+        id,
+        id,
+        NodeKind::Transform {
+            expression: ".input".into(),
+        },
+    )
 }
 
 fn start() -> Node {
@@ -26,8 +32,15 @@ fn linear(ids: &[&str]) -> WorkflowDef {
         .chain(ids.iter().copied())
         .chain(std::iter::once("end"))
         .collect();
-    let edges = names.windows(2).map(|w| Edge::new(w[0], "out", w[1])).collect();
-    WorkflowDef { nodes, edges, settings: Settings::default() }
+    let edges = names
+        .windows(2)
+        .map(|w| Edge::new(w[0], "out", w[1]))
+        .collect();
+    WorkflowDef {
+        nodes,
+        edges,
+        settings: Settings::default(),
+    }
 }
 
 fn only(def: &WorkflowDef, kind: ProblemKind) -> Problem {
@@ -188,7 +201,12 @@ fn missing_config_per_kind() {
             "FETCH",
         ),
         (NodeKind::Delay { duration_ms: 0 }, "how long"),
-        (NodeKind::Fail { message: " ".into() }, "why"),
+        (
+            NodeKind::Fail {
+                message: " ".into(),
+            },
+            "why",
+        ),
         (
             NodeKind::Approval(ApprovalConfig {
                 title: "".into(),
@@ -220,17 +238,26 @@ fn missing_config_per_kind() {
                 .any(|p| p.kind == ProblemKind::MissingConfig && p.message.contains(needle)),
             "{needle}: {problems:#?}"
         );
-        assert!(problems.iter().all(|p| p.node.as_deref() == Some("x")), "{problems:#?}");
+        assert!(
+            problems.iter().all(|p| p.node.as_deref() == Some("x")),
+            "{problems:#?}"
+        );
     }
 }
 
 #[test]
 fn invalid_expressions_and_templates_are_reported_with_the_node() {
     let mut def = linear(&["a"]);
-    def.nodes[1].kind = NodeKind::Transform { expression: ".input |".into() };
+    def.nodes[1].kind = NodeKind::Transform {
+        expression: ".input |".into(),
+    };
     let p = only(&def, ProblemKind::InvalidExpression);
     assert_eq!(p.node.as_deref(), Some("a"));
-    assert!(p.message.starts_with("transform 'a': expression:"), "{}", p.message);
+    assert!(
+        p.message.starts_with("transform 'a': expression:"),
+        "{}",
+        p.message
+    );
 
     let mut def = invoice_approval();
     if let NodeKind::Http { request, .. } = &mut def.nodes[5].kind {
@@ -248,7 +275,13 @@ fn settings_are_range_checked() {
     def.nodes[1].retry.transient.max_attempts = 0;
     def.nodes[1].reversible = true;
     let ks = kinds(&def);
-    assert_eq!(ks.iter().filter(|k| **k == ProblemKind::InvalidSetting).count(), 3, "{ks:?}");
+    assert_eq!(
+        ks.iter()
+            .filter(|k| **k == ProblemKind::InvalidSetting)
+            .count(),
+        3,
+        "{ks:?}"
+    );
     assert!(ks.contains(&ProblemKind::MissingConfig));
 }
 
@@ -258,11 +291,16 @@ fn settings_are_range_checked() {
 fn arb_def() -> impl Strategy<Value = WorkflowDef> {
     let kind = prop_oneof![
         Just(NodeKind::Start { input_schema: None }),
-        Just(NodeKind::Transform { expression: ".input".into() }),
+        Just(NodeKind::Transform {
+            expression: ".input".into()
+        }),
         Just(NodeKind::Join {}),
         Just(NodeKind::End { output: None }),
         Just(NodeKind::Branch {
-            conditions: vec![BranchCondition { label: "yes".into(), expression: ".x".into() }]
+            conditions: vec![BranchCondition {
+                label: "yes".into(),
+                expression: ".x".into()
+            }]
         }),
     ];
     let nodes = prop::collection::vec(kind, 0..8);
@@ -278,7 +316,11 @@ fn arb_def() -> impl Strategy<Value = WorkflowDef> {
             .into_iter()
             .map(|(a, p, b)| Edge::new(&format!("n{a}"), ports[p], &format!("n{b}")))
             .collect();
-        WorkflowDef { nodes, edges, settings: Settings::default() }
+        WorkflowDef {
+            nodes,
+            edges,
+            settings: Settings::default(),
+        }
     })
 }
 

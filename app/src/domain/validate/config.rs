@@ -1,0 +1,258 @@
+//! Checks of each node's own settings (no graph structure).
+
+use super::{ProblemKind, Problems};
+use crate::domain::expr;
+use crate::domain::graph::*;
+use std::collections::BTreeSet;
+
+fn check_expression(p: &mut Problems, n: &Node, what: &str, code: &str) {
+    if let Err(e) = expr::check(code) {
+        p.node(ProblemKind::InvalidExpression, n, format!("{what}: {e}"));
+    }
+}
+
+fn check_template(p: &mut Problems, n: &Node, what: &str, src: &str) {
+    if let Err(e) = expr::check_template(src) {
+        p.node(ProblemKind::InvalidTemplate, n, format!("{what}: {e}"));
+    }
+}
+
+fn check_request(p: &mut Problems, n: &Node, what: &str, r: &HttpRequest) {
+    if !HTTP_METHODS.contains(&r.method.as_str()) {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            format!(
+                "{what}method '{}' is not one of {}",
+                r.method,
+                HTTP_METHODS.join(", ")
+            ),
+        );
+    }
+    if r.url.trim().is_empty() {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            format!("{what}set the URL to call"),
+        );
+    } else {
+        let lower = r.url.trim_start().to_ascii_lowercase();
+        if !(lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("{{"))
+        {
+            p.node(
+                ProblemKind::MissingConfig,
+                n,
+                format!("{what}the URL must start with http:// or https://"),
+            );
+        }
+        check_template(p, n, &format!("{what}URL"), &r.url);
+    }
+    for (name, value) in &r.headers {
+        if name.trim().is_empty() {
+            p.node(
+                ProblemKind::MissingConfig,
+                n,
+                format!("{what}a header has no name"),
+            );
+        }
+        check_template(p, n, &format!("{what}header '{name}'"), value);
+    }
+    if let Some(body) = &r.body {
+        check_template(p, n, &format!("{what}body"), body);
+    }
+}
+
+pub(super) fn check_node_config(p: &mut Problems, n: &Node) {
+    if n.name.trim().is_empty() {
+        p.node(ProblemKind::MissingConfig, n, "give the node a name".into());
+    }
+    match &n.kind {
+        NodeKind::Start { .. } | NodeKind::Join {} => {}
+        NodeKind::Http { request, .. } => check_request(p, n, "", request),
+        NodeKind::Transform { expression } => check_expression(p, n, "expression", expression),
+        NodeKind::Branch { conditions } => {
+            let mut labels = BTreeSet::new();
+            for (i, c) in conditions.iter().enumerate() {
+                let name = if c.label.is_empty() {
+                    format!("#{}", i + 1)
+                } else {
+                    c.label.clone()
+                };
+                if c.label.trim().is_empty() {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!("condition {name} needs a label"),
+                    );
+                } else if c.label == PORT_DEFAULT || c.label == PORT_ERROR {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!(
+                            "'{}' is reserved; give condition {name} another label",
+                            c.label
+                        ),
+                    );
+                } else if !labels.insert(c.label.as_str()) {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!(
+                            "two conditions are labelled '{}'; labels must differ",
+                            c.label
+                        ),
+                    );
+                }
+                check_expression(p, n, &format!("condition {name}"), &c.expression);
+            }
+        }
+        NodeKind::Approval(a) => {
+            if a.title.trim().is_empty() {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "give the approval a title".into(),
+                );
+            }
+            if a.approvers.roles.is_empty() && a.approvers.users.is_empty() {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "say who may decide: at least one role or user".into(),
+                );
+            }
+            if a.required_approvals == 0 {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "required approvals must be at least 1".into(),
+                );
+            }
+            check_template(p, n, "instructions", &a.instructions);
+            let mut names = BTreeSet::new();
+            for f in &a.form {
+                if f.name.trim().is_empty() {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        "a form field has no name".into(),
+                    );
+                } else if !names.insert(f.name.as_str()) {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!("two form fields are named '{}'", f.name),
+                    );
+                }
+                if let FormFieldKind::Choice { options } = &f.kind
+                    && options.is_empty()
+                {
+                    p.node(
+                        ProblemKind::MissingConfig,
+                        n,
+                        format!("choice field '{}' needs options", f.name),
+                    );
+                }
+            }
+            if let Some(d) = &a.deadline
+                && d.after_ms == 0
+            {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "the deadline must be after 0 ms".into(),
+                );
+            }
+        }
+        NodeKind::Delay { duration_ms } => {
+            if *duration_ms == 0 {
+                p.node(ProblemKind::MissingConfig, n, "set how long to wait".into());
+            }
+        }
+        NodeKind::End { output } => {
+            if let Some(code) = output {
+                check_expression(p, n, "output mapping", code);
+            }
+        }
+        NodeKind::Fail { message } => {
+            if message.trim().is_empty() {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "say why the run fails (message)".into(),
+                );
+            } else {
+                check_template(p, n, "message", message);
+            }
+        }
+    }
+    if let Some(t) = n.confidence_threshold
+        && !(0.0..=1.0).contains(&t)
+    {
+        p.node(
+            ProblemKind::InvalidSetting,
+            n,
+            format!("confidence threshold {t} must be between 0 and 1"),
+        );
+    }
+    if n.timeout_ms == Some(0) {
+        p.node(
+            ProblemKind::InvalidSetting,
+            n,
+            "a timeout of 0 ms can never be met".into(),
+        );
+    }
+    for (class, r) in [
+        ("transient", &n.retry.transient),
+        ("business", &n.retry.business),
+        ("format", &n.retry.format),
+    ] {
+        let bad = if r.max_attempts == 0 || r.max_attempts > 100 {
+            Some(format!("attempts must be 1 to 100, not {}", r.max_attempts))
+        } else if !(1.0..=10.0).contains(&r.multiplier) {
+            Some(format!("multiplier must be 1 to 10, not {}", r.multiplier))
+        } else if !(0.0..=1.0).contains(&r.jitter) {
+            Some(format!("jitter must be 0 to 1, not {}", r.jitter))
+        } else if r.max_delay_ms < r.initial_delay_ms {
+            Some("the delay cap is below the initial delay".into())
+        } else {
+            None
+        };
+        if let Some(msg) = bad {
+            p.node(
+                ProblemKind::InvalidSetting,
+                n,
+                format!("{class} retry: {msg}"),
+            );
+        }
+    }
+    if let Some(c) = &n.compensation {
+        check_request(p, n, "compensation ", c);
+    }
+    if n.reversible && n.compensation.is_none() {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            "a reversible step needs a compensation request that undoes it".into(),
+        );
+    }
+}
+
+pub(super) fn check_settings(p: &mut Problems, def: &WorkflowDef) {
+    if let Some(t) = def.settings.confidence_threshold
+        && !(0.0..=1.0).contains(&t)
+    {
+        p.workflow(
+            ProblemKind::InvalidSetting,
+            format!("the workflow's confidence threshold {t} must be between 0 and 1"),
+        );
+    }
+    if def.settings.run_timeout_ms == Some(0) {
+        p.workflow(
+            ProblemKind::InvalidSetting,
+            "a run timeout of 0 ms can never be met".into(),
+        );
+    }
+}
