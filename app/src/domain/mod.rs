@@ -4,7 +4,9 @@ pub mod audit;
 pub mod example;
 pub mod expr;
 pub mod graph;
+pub mod machine;
 pub mod records;
+pub mod run;
 pub mod validate;
 
 pub use graph::*;

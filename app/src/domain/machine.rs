@@ -1,0 +1,212 @@
+//! How a run moves through its graph: which steps become ready or skipped
+//! when another finishes, when a run is over, how failures are retried, and
+//! how confidence accumulates. Pure: the engine feeds it the stored state.
+//!
+//! Paths: an edge is *taken* when its source finished through the edge's
+//! port, *dead* when its source finished any other way (or was skipped),
+//! and *open* otherwise. A node starts once none of its incoming edges is
+//! open and at least one was taken; if all are dead it is skipped, which
+//! kills its own outgoing edges in turn. So a Join (or any node with several
+//! incoming edges) waits for every path that can still reach it and never
+//! hangs on a branch that was not taken.
+
+use super::graph::{NodeKind, RetryPolicy, WorkflowDef};
+use super::run::StepStatus;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// What the machine needs to know about one step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeState {
+    pub status: StepStatus,
+    /// The port it finished through (`error` for a handled failure).
+    pub port: Option<String>,
+    pub cum_confidence: Option<f64>,
+}
+
+impl NodeState {
+    pub fn new(status: StepStatus) -> Self {
+        NodeState {
+            status,
+            port: None,
+            cum_confidence: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// Becomes ready; `cum_in` is the cumulative confidence it starts from.
+    Activate { node: String, cum_in: f64 },
+    Skip { node: String },
+}
+
+enum EdgeState {
+    Taken(f64),
+    Dead,
+    Open,
+}
+
+fn edge_state(from: Option<&NodeState>, port: &str) -> EdgeState {
+    let Some(s) = from else { return EdgeState::Open };
+    match s.status {
+        StepStatus::Succeeded | StepStatus::Failed if s.port.as_deref() == Some(port) => {
+            EdgeState::Taken(s.cum_confidence.unwrap_or(1.0))
+        }
+        status if status.is_final() => EdgeState::Dead,
+        _ => EdgeState::Open,
+    }
+}
+
+/// Decides the pending nodes downstream of `finished`, cascading skips.
+/// The caller applies the changes in order.
+pub fn settle(
+    def: &WorkflowDef,
+    states: &BTreeMap<String, NodeState>,
+    finished: &[&str],
+) -> Vec<Change> {
+    let mut states = states.clone();
+    let mut incoming: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    let mut outgoing: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in &def.edges {
+        incoming.entry(&e.to).or_default().push((&e.from, &e.port));
+        outgoing.entry(&e.from).or_default().push(&e.to);
+    }
+    let mut queue: VecDeque<&str> = finished
+        .iter()
+        .flat_map(|f| outgoing.get(f).cloned().unwrap_or_default())
+        .collect();
+    let mut changes = Vec::new();
+    while let Some(node) = queue.pop_front() {
+        if states.get(node).map(|s| s.status) != Some(StepStatus::Pending) {
+            continue;
+        }
+        let mut taken: Option<f64> = None;
+        let mut open = false;
+        for (from, port) in incoming.get(node).map(Vec::as_slice).unwrap_or(&[]) {
+            match edge_state(states.get(*from), port) {
+                EdgeState::Open => open = true,
+                // Where paths meet, the weakest path bounds what follows.
+                EdgeState::Taken(c) => taken = Some(taken.map_or(c, |t: f64| t.min(c))),
+                EdgeState::Dead => {}
+            }
+        }
+        if open {
+            continue;
+        }
+        let entry = states
+            .entry(node.to_string())
+            .or_insert_with(|| NodeState::new(StepStatus::Pending));
+        match taken {
+            Some(cum_in) => {
+                entry.status = StepStatus::Ready;
+                changes.push(Change::Activate {
+                    node: node.to_string(),
+                    cum_in,
+                });
+            }
+            None => {
+                entry.status = StepStatus::Skipped;
+                changes.push(Change::Skip {
+                    node: node.to_string(),
+                });
+                queue.extend(outgoing.get(node).cloned().unwrap_or_default());
+            }
+        }
+    }
+    changes
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunOutcome {
+    /// Steps are still pending, ready, running or waiting.
+    Open,
+    /// Finished; the End nodes that were reached.
+    Succeeded { ends: Vec<String> },
+    /// A step failed with nowhere to go.
+    Failed { node: Option<String>, reason: String },
+}
+
+/// Whether the run is over, and how.
+pub fn outcome(def: &WorkflowDef, states: &BTreeMap<String, NodeState>) -> RunOutcome {
+    for n in &def.nodes {
+        if let Some(s) = states.get(&n.id) {
+            if s.status == StepStatus::Failed && s.port.is_none() {
+                return RunOutcome::Failed {
+                    node: Some(n.id.clone()),
+                    reason: format!("step '{}' failed", n.id),
+                };
+            }
+        }
+    }
+    if states.values().any(|s| s.status.is_open()) {
+        return RunOutcome::Open;
+    }
+    let ends: Vec<String> = def
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::End { .. }))
+        .filter(|n| states.get(&n.id).map(|s| s.status) == Some(StepStatus::Succeeded))
+        .map(|n| n.id.clone())
+        .collect();
+    if ends.is_empty() {
+        RunOutcome::Failed {
+            node: None,
+            reason: "the run ended without reaching an End".into(),
+        }
+    } else {
+        RunOutcome::Succeeded { ends }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AfterFailure {
+    Retry { delay_ms: u64 },
+    GiveUp,
+}
+
+/// After attempt number `attempt` (1-based) failed: try again or give up.
+/// `rand01` in [0, 1) spreads retries of many runs apart (jitter).
+pub fn after_failure(policy: &RetryPolicy, attempt: u32, rand01: f64) -> AfterFailure {
+    if attempt >= policy.max_attempts {
+        return AfterFailure::GiveUp;
+    }
+    AfterFailure::Retry {
+        delay_ms: backoff_ms(policy, attempt, rand01),
+    }
+}
+
+/// initial × multiplier^(attempt−1), capped, then shortened by up to
+/// `jitter` of itself (so the cap is never exceeded).
+pub fn backoff_ms(policy: &RetryPolicy, attempt: u32, rand01: f64) -> u64 {
+    let exp = policy.multiplier.max(1.0).powi(attempt.saturating_sub(1).min(64) as i32);
+    let base = (policy.initial_delay_ms as f64 * exp).min(policy.max_delay_ms as f64);
+    let cut = policy.jitter.clamp(0.0, 1.0) * rand01.clamp(0.0, 1.0);
+    (base * (1.0 - cut)).round() as u64
+}
+
+/// Cumulative confidence after a step that reported `own` (none counts as 1).
+pub fn cumulative(cum_in: f64, own: Option<f64>) -> f64 {
+    cum_in * own.unwrap_or(1.0).clamp(0.0, 1.0)
+}
+
+/// The run context expressions and templates see.
+pub fn context<'a>(
+    input: &Value,
+    outputs: impl IntoIterator<Item = (&'a str, &'a Value, Option<f64>)>,
+) -> Value {
+    let steps: Map<String, Value> = outputs
+        .into_iter()
+        .map(|(id, output, confidence)| {
+            (
+                id.to_string(),
+                json!({"output": output, "confidence": confidence}),
+            )
+        })
+        .collect();
+    json!({"input": input, "steps": steps})
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;
