@@ -45,6 +45,13 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "STEPWISE_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Engine workers running steps at the same time.
+    #[arg(long, env = "STEPWISE_WORKERS", default_value_t = 4)]
+    pub workers: usize,
+    /// How long a worker may hold a step before it is presumed dead and the
+    /// step is retried elsewhere (ms). Longer than the slowest step.
+    #[arg(long, env = "STEPWISE_LEASE_MS", default_value_t = 300_000)]
+    pub lease_ms: i64,
     /// Do not add the example workflow to a new database.
     #[arg(long, env = "STEPWISE_NO_EXAMPLE")]
     pub no_example: bool,

@@ -2,7 +2,9 @@
 //! (UI, server functions, REST API v1, health) and start-up.
 
 pub mod config;
+pub mod engine;
 pub mod rest;
+pub mod rest_runs;
 pub mod routes;
 pub mod telemetry;
 

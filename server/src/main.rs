@@ -2,8 +2,10 @@ use app::store::Db;
 use clap::Parser;
 use leptos::config::LeptosOptions;
 use server::config::{Cli, Command, ServeArgs, sqlite_file};
+use server::engine::{Engine, EngineConfig, SystemClock};
 use server::{AppState, router};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -61,10 +63,33 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let engine = Arc::new(Engine::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        args.lease_ms,
+    ));
+    // Leases left by a previous process that died are recovered first.
+    match engine.recover().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            recovered = n,
+            "recovered unfinished work from the last run of the server"
+        ),
+        Err(e) => return Err(format!("recovery at start-up failed: {e}")),
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let config = EngineConfig {
+        workers: args.workers,
+        lease_ms: args.lease_ms,
+        ..EngineConfig::default()
+    };
+    let workers = engine.spawn(&config, stop_rx);
+    tracing::info!(workers = args.workers, "engine started");
     let app = router(
         AppState {
             db: db.clone(),
             leptos_options,
+            engine: engine.clone(),
         },
         args.max_body_bytes,
     );
@@ -73,6 +98,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    // Workers finish the step in hand; anything cut short is recovered on
+    // the next start because its lease simply runs out.
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), w).await;
+    }
     db.pool.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -23,6 +23,24 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             get(get_workflow).put(save_workflow).delete(delete_workflow),
         )
         .route("/workflows/{id}/versions/{version}", get(get_version))
+        .route(
+            "/workflows/{id}/runs",
+            axum::routing::post(crate::rest_runs::start_run),
+        )
+        .route("/runs/{id}", get(crate::rest_runs::get_run))
+        .route("/runs/{id}/attempts", get(crate::rest_runs::get_attempts))
+        .route(
+            "/runs/{id}/cancel",
+            axum::routing::post(crate::rest_runs::cancel_run),
+        )
+        .route(
+            "/runs/{id}/rerun",
+            axum::routing::post(crate::rest_runs::rerun),
+        )
+        .route(
+            "/runs/{id}/steps/{node_id}/retry",
+            axum::routing::post(crate::rest_runs::retry_step),
+        )
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(max_body_bytes)))
 }
@@ -47,7 +65,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub type ApiResult<T> = Result<T, ApiError>;
 
 /// JSON body extractor whose rejections say what to fix, in our error format.
 pub struct ApiJson<T>(pub T);
@@ -91,6 +109,20 @@ fn json_rejection(r: JsonRejection, limit: Option<usize>) -> AppError {
         ),
         other => AppError::bad_request(other.body_text()),
     }
+}
+
+/// An optional JSON body: empty means the defaults.
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError(AppError::bad_request(if e.is_syntax() || e.is_eof() {
+            format!("the body is not valid JSON: {e}")
+        } else {
+            format!("the JSON does not have the expected shape: {e}")
+        }))
+    })
 }
 
 async fn not_found() -> ApiError {

@@ -1,6 +1,7 @@
 //! The HTTP router: UI pages and server functions (Leptos), REST API v1,
 //! health checks and static files.
 
+use crate::engine::Engine;
 use crate::rest;
 use app::store::Db;
 use axum::Router;
@@ -11,12 +12,15 @@ use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub leptos_options: LeptosOptions,
+    /// Woken when a request creates work for the engine.
+    pub engine: Arc<Engine>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -34,15 +38,20 @@ impl FromRef<AppState> for Db {
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let routes = generate_route_list(app::App);
     let db = state.db.clone();
+    let engine = state.engine.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/demo/ledger/entries", axum::routing::post(demo_ledger))
         .nest("/api/v1", rest::routes(max_body_bytes))
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(db.clone()),
+            move || {
+                provide_context(db.clone());
+                provide_context(engine.notifier());
+            },
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
@@ -68,4 +77,17 @@ async fn readyz(State(db): State<Db>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
+}
+
+/// A stand-in ledger so the example workflow runs end to end on a fresh
+/// install: it records nothing and answers with an entry id derived from the
+/// idempotency key (the same key gets the same id, as a real ledger would).
+async fn demo_ledger(headers: axum::http::HeaderMap, body: axum::body::Bytes) -> impl IntoResponse {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_string();
+    let entry: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    axum::Json(serde_json::json!({"entry_id": format!("demo-{key}"), "entry": entry}))
 }

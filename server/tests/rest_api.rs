@@ -27,8 +27,20 @@ impl Api {
             .output_name("stepwise")
             .site_root(dir.path().to_string_lossy().to_string())
             .build();
+        let engine = std::sync::Arc::new(server::engine::Engine::new(
+            db.clone(),
+            std::sync::Arc::new(server::engine::SystemClock),
+            60_000,
+        ));
         Api {
-            app: router(AppState { db, leptos_options }, LIMIT),
+            app: router(
+                AppState {
+                    db,
+                    leptos_options,
+                    engine,
+                },
+                LIMIT,
+            ),
             _dir: dir,
         }
     }

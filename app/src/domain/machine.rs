@@ -37,8 +37,13 @@ impl NodeState {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     /// Becomes ready; `cum_in` is the cumulative confidence it starts from.
-    Activate { node: String, cum_in: f64 },
-    Skip { node: String },
+    Activate {
+        node: String,
+        cum_in: f64,
+    },
+    Skip {
+        node: String,
+    },
 }
 
 enum EdgeState {
@@ -48,11 +53,16 @@ enum EdgeState {
 }
 
 fn edge_state(from: Option<&NodeState>, port: &str) -> EdgeState {
-    let Some(s) = from else { return EdgeState::Open };
+    let Some(s) = from else {
+        return EdgeState::Open;
+    };
     match s.status {
         StepStatus::Succeeded | StepStatus::Failed if s.port.as_deref() == Some(port) => {
             EdgeState::Taken(s.cum_confidence.unwrap_or(1.0))
         }
+        // An unhandled failure ends the run; what follows it is cancelled,
+        // not skipped, so a retry of the step can carry on from there.
+        StepStatus::Failed if s.port.is_none() => EdgeState::Open,
         status if status.is_final() => EdgeState::Dead,
         _ => EdgeState::Open,
     }
@@ -124,7 +134,10 @@ pub enum RunOutcome {
     /// Finished; the End nodes that were reached.
     Succeeded { ends: Vec<String> },
     /// A step failed with nowhere to go.
-    Failed { node: Option<String>, reason: String },
+    Failed {
+        node: Option<String>,
+        reason: String,
+    },
 }
 
 /// Whether the run is over, and how.
@@ -179,7 +192,10 @@ pub fn after_failure(policy: &RetryPolicy, attempt: u32, rand01: f64) -> AfterFa
 /// initial × multiplier^(attempt−1), capped, then shortened by up to
 /// `jitter` of itself (so the cap is never exceeded).
 pub fn backoff_ms(policy: &RetryPolicy, attempt: u32, rand01: f64) -> u64 {
-    let exp = policy.multiplier.max(1.0).powi(attempt.saturating_sub(1).min(64) as i32);
+    let exp = policy
+        .multiplier
+        .max(1.0)
+        .powi(attempt.saturating_sub(1).min(64) as i32);
     let base = (policy.initial_delay_ms as f64 * exp).min(policy.max_delay_ms as f64);
     let cut = policy.jitter.clamp(0.0, 1.0) * rand01.clamp(0.0, 1.0);
     (base * (1.0 - cut)).round() as u64

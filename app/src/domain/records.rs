@@ -32,3 +32,62 @@ pub fn format_time(ms: i64) -> String {
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "-".into())
 }
+
+use super::run::{RunStatus, StepStatus};
+use serde_json::Value;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub workflow_id: String,
+    pub version: i64,
+    pub status: RunStatus,
+    pub input: Value,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub confidence: Option<f64>,
+    pub started_by: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub deadline_at: Option<i64>,
+    pub rerun_of: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub node_id: String,
+    pub status: StepStatus,
+    pub attempt: i64,
+    pub not_before: i64,
+    pub port: Option<String>,
+    pub output: Option<Value>,
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+    pub confidence: Option<f64>,
+    pub cum_confidence: Option<f64>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub node_id: String,
+    pub attempt: i64,
+    pub worker: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+    pub outcome: String,
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+    pub confidence: Option<f64>,
+}
+
+/// A run with its steps, as the run page and `GET /api/v1/runs/{id}` show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub run: RunRecord,
+    pub steps: Vec<StepRecord>,
+}

@@ -86,7 +86,10 @@ impl StepStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            StepStatus::Succeeded | StepStatus::Failed | StepStatus::Skipped | StepStatus::Cancelled
+            StepStatus::Succeeded
+                | StepStatus::Failed
+                | StepStatus::Skipped
+                | StepStatus::Cancelled
         )
     }
 
@@ -217,7 +220,12 @@ mod tests {
         for s in StepStatus::ALL {
             assert_eq!(StepStatus::parse(s.as_str()), Some(s));
         }
-        for r in [RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed, RunStatus::Cancelled] {
+        for r in [
+            RunStatus::Running,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Cancelled,
+        ] {
             assert_eq!(RunStatus::parse(r.as_str()), Some(r));
         }
         assert_eq!(StepStatus::parse("nope"), None);

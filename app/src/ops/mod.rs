@@ -1,6 +1,8 @@
 //! (ssr) Use cases. Each runs in one transaction that changes the state and
 //! writes its audit event together.
 
+pub mod progress;
+pub mod runs;
 pub mod seed;
 pub mod workflows;
 

@@ -172,13 +172,33 @@ pub async fn get(
     id: &str,
     version: Option<i64>,
 ) -> Result<WorkflowVersion> {
+    get_inner(conn, id, version, false).await
+}
+
+/// A version of a workflow even if it was deleted since: runs pinned to it
+/// still finish.
+pub async fn get_any(
+    conn: &mut SqliteConnection,
+    id: &str,
+    version: i64,
+) -> Result<WorkflowVersion> {
+    get_inner(conn, id, Some(version), true).await
+}
+
+async fn get_inner(
+    conn: &mut SqliteConnection,
+    id: &str,
+    version: Option<i64>,
+    include_deleted: bool,
+) -> Result<WorkflowVersion> {
     let row: Option<VersionRow> = sqlx::query_as(
         "SELECT v.workflow_id, w.name, v.version, w.latest_version, v.definition, v.created_at, v.created_by
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
-         WHERE w.id = ?1 AND w.deleted_at IS NULL AND v.version = COALESCE(?2, w.latest_version)",
+         WHERE w.id = ?1 AND (?3 OR w.deleted_at IS NULL) AND v.version = COALESCE(?2, w.latest_version)",
     )
     .bind(id)
     .bind(version)
+    .bind(include_deleted)
     .fetch_optional(conn)
     .await?;
     let r = row.ok_or(StoreError::NotFound)?;

@@ -1,0 +1,248 @@
+//! Starting, cancelling and retrying runs, and reading them back.
+
+use super::progress;
+use crate::domain::audit::{Actor, NewAuditEvent};
+use crate::domain::graph::{NodeKind, WorkflowDef};
+use crate::domain::records::{AttemptRecord, RunDetail};
+use crate::domain::run::{RunStatus, StepStatus};
+use crate::domain::validate;
+use crate::error::{AppError, ErrorCode};
+use crate::store::{Db, StoreError, audit, runs, workflows};
+use serde_json::{Value, json};
+
+fn run_event(actor: &Actor, action: &str, run_id: &str, now: i64, details: Value) -> NewAuditEvent {
+    NewAuditEvent {
+        at: now,
+        actor: actor.0.clone(),
+        action: action.into(),
+        entity: format!("run:{run_id}"),
+        run_id: Some(run_id.into()),
+        details,
+    }
+}
+
+fn run_not_found(id: &str) -> impl Fn(StoreError) -> AppError + '_ {
+    move |e| match e {
+        StoreError::NotFound => AppError::not_found(format!("no run with id '{id}'")),
+        other => other.into(),
+    }
+}
+
+/// Starts a run of the workflow's latest version (or `version`) with
+/// `input`. Returns the run id; the caller wakes the engine.
+pub async fn start(
+    db: &Db,
+    actor: &Actor,
+    workflow_id: &str,
+    version: Option<i64>,
+    input: &Value,
+    rerun_of: Option<&str>,
+    now: i64,
+) -> Result<String, AppError> {
+    let wf = super::workflows::get(db, workflow_id, version).await?;
+    let problems = validate(&wf.definition);
+    if !problems.is_empty() {
+        let mut e = AppError::invalid_workflow(problems);
+        e.message = format!(
+            "version {} of this workflow cannot run: {}",
+            wf.version, e.message
+        );
+        return Err(e);
+    }
+    let id = format!("run_{}", uuid::Uuid::now_v7().simple());
+    let deadline_at = wf
+        .definition
+        .settings
+        .run_timeout_ms
+        .map(|ms| now + ms as i64);
+    let mut tx = db.write().await?;
+    runs::insert_run(
+        &mut tx,
+        &runs::NewRun {
+            id: &id,
+            workflow_id,
+            version: wf.version,
+            input,
+            started_by: &actor.0,
+            now,
+            deadline_at,
+            rerun_of,
+        },
+    )
+    .await?;
+    for node in &wf.definition.nodes {
+        let status = if matches!(node.kind, NodeKind::Start { .. }) {
+            StepStatus::Ready
+        } else {
+            StepStatus::Pending
+        };
+        runs::insert_step(&mut tx, &id, &node.id, status, now).await?;
+    }
+    let details = json!({"workflow_id": workflow_id, "version": wf.version, "rerun_of": rerun_of});
+    audit::append(&mut tx, &run_event(actor, "run.started", &id, now, details)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(run_id = %id, workflow_id, version = wf.version, "run started");
+    Ok(id)
+}
+
+/// Starts a new run with the same input, on the same or the latest version.
+pub async fn rerun(
+    db: &Db,
+    actor: &Actor,
+    run_id: &str,
+    latest: bool,
+    now: i64,
+) -> Result<String, AppError> {
+    let run = get_record(db, run_id).await?;
+    let version = if latest { None } else { Some(run.version) };
+    start(
+        db,
+        actor,
+        &run.workflow_id,
+        version,
+        &run.input,
+        Some(run_id),
+        now,
+    )
+    .await
+}
+
+async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::RunRecord, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    runs::get_run(&mut conn, run_id)
+        .await
+        .map_err(run_not_found(run_id))
+}
+
+pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let run = runs::get_run(&mut conn, run_id)
+        .await
+        .map_err(run_not_found(run_id))?;
+    let steps = runs::get_steps(&mut conn, run_id).await?;
+    Ok(RunDetail { run, steps })
+}
+
+pub async fn attempts(db: &Db, run_id: &str) -> Result<Vec<AttemptRecord>, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    runs::get_run(&mut conn, run_id)
+        .await
+        .map_err(run_not_found(run_id))?;
+    Ok(runs::get_attempts(&mut conn, run_id).await?)
+}
+
+/// Cancels a running run: its open steps are cancelled; a step running
+/// right now finishes but its result is discarded.
+pub async fn cancel(db: &Db, actor: &Actor, run_id: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.write().await?;
+    let run = runs::get_run(&mut tx, run_id)
+        .await
+        .map_err(run_not_found(run_id))?;
+    if run.status != RunStatus::Running {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            format!(
+                "the run is already {}; only a running run can be cancelled",
+                run.status
+            ),
+        ));
+    }
+    let steps = runs::cancel_open_steps(&mut tx, run_id, now).await?;
+    runs::finish_run(
+        &mut tx,
+        run_id,
+        RunStatus::Cancelled,
+        None,
+        Some("cancelled"),
+        None,
+        now,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &run_event(
+            actor,
+            "run.cancelled",
+            run_id,
+            now,
+            json!({"steps_cancelled": steps}),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Runs a failed step again (optionally with an edited context as its
+/// input) and reopens its run. Steps cancelled by the failure resume.
+pub async fn retry_step(
+    db: &Db,
+    actor: &Actor,
+    run_id: &str,
+    node_id: &str,
+    input: Option<&Value>,
+    now: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.write().await?;
+    let run = runs::get_run(&mut tx, run_id)
+        .await
+        .map_err(run_not_found(run_id))?;
+    let def: WorkflowDef = workflows::get(&mut tx, &run.workflow_id, Some(run.version))
+        .await?
+        .definition;
+    let states = progress::load_states(&mut tx, run_id).await?;
+    let Some(state) = states.get(node_id) else {
+        return Err(AppError::not_found(format!(
+            "run '{run_id}' has no step '{node_id}'"
+        )));
+    };
+    if state.status != StepStatus::Failed {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            format!(
+                "step '{node_id}' is {}; only a failed step can be retried",
+                state.status
+            ),
+        ));
+    }
+    sqlx::query(
+        "UPDATE steps SET status = 'ready', not_before = ?3, port = NULL, error = NULL, error_class = NULL,
+                finished_at = NULL, finish_seq = NULL, input_override = ?4
+         WHERE run_id = ?1 AND node_id = ?2",
+    )
+    .bind(run_id)
+    .bind(node_id)
+    .bind(now)
+    .bind(input.map(Value::to_string))
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::from)?;
+    // Steps the failure cancelled go back to waiting for their paths.
+    sqlx::query("UPDATE steps SET status = 'pending', finished_at = NULL WHERE run_id = ? AND status = 'cancelled'")
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    sqlx::query("UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, output = NULL WHERE id = ?")
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    let finished: Vec<String> = progress::load_states(&mut tx, run_id)
+        .await?
+        .into_iter()
+        .filter(|(_, s)| s.status.is_final())
+        .map(|(k, _)| k)
+        .collect();
+    let refs: Vec<&str> = finished.iter().map(String::as_str).collect();
+    progress::advance(&mut tx, &def, run_id, &refs, &actor.0, now).await?;
+    let details =
+        json!({"node_id": node_id, "edited_input": input.is_some(), "previous_status": run.status});
+    audit::append(
+        &mut tx,
+        &run_event(actor, "step.retried", run_id, now, details),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,489 @@
+//! The durable executor. Workers claim due steps from the steps table,
+//! run them, and complete them in one transaction that also decides what
+//! comes next. Recovery returns expired leases to the queue; a timer wakes
+//! workers for delayed and retried steps. Nothing is kept only in memory:
+//! kill the process at any point and a restart carries on.
+
+pub mod runners;
+
+use app::domain::graph::{ErrorClass, WorkflowDef};
+use app::domain::machine::{AfterFailure, after_failure, context, cumulative};
+use app::domain::run::StepStatus;
+use app::ops::progress;
+use app::store::runs::{self, Claimed, NewAttempt, StepUpdate};
+use app::store::{Db, StoreError, workflows};
+use runners::{Attempt, Outcome};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Where the engine reads the time: the wall clock, or a clock tests move.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        app::ops::now_ms()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn new(start: i64) -> Self {
+        ManualClock(AtomicI64::new(start))
+    }
+    pub fn set(&self, t: i64) {
+        self.0.store(t, Ordering::SeqCst);
+    }
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub struct EngineConfig {
+    /// How long a claim is valid without the worker finishing.
+    pub lease_ms: i64,
+    /// How often to look for expired leases and overdue runs.
+    pub recovery_every: Duration,
+    pub workers: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            lease_ms: 60_000,
+            recovery_every: Duration::from_secs(5),
+            workers: 4,
+        }
+    }
+}
+
+pub struct Engine {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    worker: String,
+    lease_ms: i64,
+    http: reqwest::Client,
+    notify: Arc<Notify>,
+    defs: Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>,
+    /// Source of jitter for retry delays, in [0, 1).
+    jitter: Box<dyn Fn() -> f64 + Send + Sync>,
+}
+
+impl Engine {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, lease_ms: i64) -> Engine {
+        let worker = format!(
+            "{}-{}",
+            std::process::id(),
+            &uuid::Uuid::now_v7().simple().to_string()[24..]
+        );
+        Engine {
+            db,
+            clock,
+            worker,
+            lease_ms,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("stepwise/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(300))
+                .build()
+                .expect("the HTTP client builds with static settings"),
+            notify: Arc::new(Notify::new()),
+            defs: Mutex::new(HashMap::new()),
+            jitter: Box::new(fastrand::f64),
+        }
+    }
+
+    /// Deterministic retry delays (tests).
+    pub fn without_jitter(mut self) -> Self {
+        self.jitter = Box::new(|| 0.0);
+        self
+    }
+
+    /// Something changed (a run started, a step was retried): look for work.
+    pub fn wake(&self) {
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+
+    async fn definition(&self, workflow_id: &str, version: i64) -> Result<Arc<WorkflowDef>> {
+        let key = (workflow_id.to_string(), version);
+        if let Some(d) = self.defs.lock().expect("defs lock").get(&key) {
+            return Ok(d.clone());
+        }
+        let mut conn = self.db.pool.acquire().await?;
+        let def = Arc::new(
+            workflows::get_any(&mut conn, workflow_id, version)
+                .await?
+                .definition,
+        );
+        self.defs
+            .lock()
+            .expect("defs lock")
+            .insert(key, def.clone());
+        Ok(def)
+    }
+
+    /// Claims and runs one due step. Returns whether there was one.
+    pub async fn tick(&self) -> Result<bool> {
+        let now = self.clock.now();
+        let claimed = {
+            let mut conn = self.db.pool.acquire().await?;
+            runs::claim(&mut conn, &self.worker, now, now + self.lease_ms).await?
+        };
+        let Some(c) = claimed else { return Ok(false) };
+        let span = tracing::info_span!("step", run_id = %c.run_id, node_id = %c.node_id, attempt = c.attempt);
+        let _enter = span.enter();
+        self.process(c, now).await?;
+        Ok(true)
+    }
+
+    /// Runs due work until none is left at the current clock time.
+    pub async fn run_until_idle(&self) -> Result<usize> {
+        let mut n = 0;
+        loop {
+            self.recover().await?;
+            if !self.tick().await? {
+                return Ok(n);
+            }
+            n += 1;
+        }
+    }
+
+    async fn process(&self, c: Claimed, started: i64) -> Result<()> {
+        let (run, steps) = {
+            let mut conn = self.db.pool.acquire().await?;
+            let run = runs::get_run(&mut conn, &c.run_id).await?;
+            let steps = runs::get_steps(&mut conn, &c.run_id).await?;
+            (run, steps)
+        };
+        let def = self.definition(&run.workflow_id, run.version).await?;
+        let Some(node) = def.node(&c.node_id) else {
+            return self
+                .finish(
+                    &c,
+                    &def,
+                    started,
+                    None,
+                    Outcome::fail(
+                        ErrorClass::Business,
+                        "the node is not in the workflow version",
+                    ),
+                )
+                .await;
+        };
+        let ctx = match &c.input_override {
+            Some(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+            None => context(
+                &run.input,
+                steps
+                    .iter()
+                    .filter(|s| s.status == StepStatus::Succeeded)
+                    .filter_map(|s| {
+                        s.output
+                            .as_ref()
+                            .map(|o| (s.node_id.as_str(), o, s.confidence))
+                    }),
+            ),
+        };
+        let attempt = Attempt {
+            run_id: &c.run_id,
+            node,
+            context: &ctx,
+            attempt: c.attempt,
+            now: started,
+            woken: c.parked,
+            http: &self.http,
+        };
+        let outcome = match node.timeout_ms {
+            Some(ms) => {
+                match tokio::time::timeout(Duration::from_millis(ms), runners::run(&attempt)).await
+                {
+                    Ok(o) => o,
+                    Err(_) => Outcome::fail(
+                        ErrorClass::Transient,
+                        format!("the step took longer than its timeout of {ms} ms"),
+                    ),
+                }
+            }
+            None => runners::run(&attempt).await,
+        };
+        self.finish(&c, &def, started, Some(&ctx), outcome).await
+    }
+
+    /// Stores the attempt and everything it decides, in one transaction.
+    async fn finish(
+        &self,
+        c: &Claimed,
+        def: &WorkflowDef,
+        started: i64,
+        input: Option<&Value>,
+        outcome: Outcome,
+    ) -> Result<()> {
+        let now = self.clock.now().max(started);
+        let mut tx = self.db.write().await?;
+        if !runs::holds_lease(&mut tx, c, &self.worker).await? {
+            // Cancelled, or the lease ran out and another attempt took over:
+            // this result must not count.
+            tracing::warn!("result discarded: the step is no longer leased to this worker");
+            return Ok(());
+        }
+        let mut attempt = NewAttempt {
+            claimed: c,
+            worker: &self.worker,
+            started_at: started,
+            finished_at: now,
+            input,
+            output: None,
+            outcome: "succeeded",
+            error_class: None,
+            error: None,
+            confidence: None,
+        };
+        let mut finished_final = false;
+        match &outcome {
+            Outcome::Done {
+                output,
+                confidence,
+                port,
+            } => {
+                attempt.output = Some(output);
+                attempt.confidence = *confidence;
+                runs::update_step(
+                    &mut tx,
+                    &c.run_id,
+                    &c.node_id,
+                    &StepUpdate {
+                        status: StepStatus::Succeeded,
+                        not_before: now,
+                        parked: false,
+                        port: Some(port),
+                        output: Some(output),
+                        error_class: None,
+                        error: None,
+                        confidence: *confidence,
+                        cum_confidence: Some(cumulative(c.cum_in, *confidence)),
+                        finished_at: Some(now),
+                    },
+                )
+                .await?;
+                finished_final = true;
+            }
+            Outcome::Park { until } => {
+                attempt.outcome = "parked";
+                runs::update_step(
+                    &mut tx,
+                    &c.run_id,
+                    &c.node_id,
+                    &StepUpdate {
+                        status: StepStatus::Waiting,
+                        not_before: *until,
+                        parked: true,
+                        port: None,
+                        output: None,
+                        error_class: None,
+                        error: None,
+                        confidence: None,
+                        cum_confidence: None,
+                        finished_at: None,
+                    },
+                )
+                .await?;
+            }
+            Outcome::Failed { class, message } => {
+                let class_name = class_str(*class);
+                attempt.outcome = "failed";
+                attempt.error_class = Some(class_name);
+                attempt.error = Some(message);
+                let policy = def
+                    .node(&c.node_id)
+                    .map(|n| n.retry.for_class(*class).clone())
+                    .unwrap_or_else(|| app::domain::graph::RetryPolicy::attempts(1));
+                let mut update = StepUpdate {
+                    status: StepStatus::Failed,
+                    not_before: now,
+                    parked: false,
+                    port: None,
+                    output: None,
+                    error_class: Some(class_name),
+                    error: Some(message),
+                    confidence: None,
+                    cum_confidence: None,
+                    finished_at: Some(now),
+                };
+                match after_failure(&policy, c.attempt as u32, (self.jitter)()) {
+                    AfterFailure::Retry { delay_ms } => {
+                        update.status = StepStatus::Ready;
+                        update.not_before = now + delay_ms as i64;
+                        update.finished_at = None;
+                        tracing::info!(
+                            class = class_name,
+                            delay_ms,
+                            "attempt failed; retrying: {message}"
+                        );
+                    }
+                    AfterFailure::GiveUp => {
+                        if progress::has_error_edge(def, &c.node_id) {
+                            update.port = Some(app::domain::PORT_ERROR);
+                        }
+                        tracing::warn!(class = class_name, "step failed: {message}");
+                        finished_final = true;
+                    }
+                }
+                runs::update_step(&mut tx, &c.run_id, &c.node_id, &update).await?;
+            }
+        }
+        runs::insert_attempt(&mut tx, &attempt).await?;
+        if finished_final {
+            progress::advance(
+                &mut tx,
+                def,
+                &c.run_id,
+                &[c.node_id.as_str()],
+                "engine",
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Returns expired leases to the queue and fails runs past their deadline.
+    pub async fn recover(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.db.write().await?;
+        let lost = runs::recover_expired(&mut tx, now).await?;
+        let overdue = runs::overdue_runs(&mut tx, now).await?;
+        for run_id in &overdue {
+            runs::cancel_open_steps(&mut tx, run_id, now).await?;
+            let run = runs::get_run(&mut tx, run_id).await?;
+            let limit = run.deadline_at.unwrap_or(now) - run.created_at;
+            let reason = format!("the run took longer than its timeout of {limit} ms");
+            runs::finish_run(
+                &mut tx,
+                run_id,
+                app::domain::run::RunStatus::Failed,
+                None,
+                Some(&reason),
+                None,
+                now,
+            )
+            .await?;
+            app::store::audit::append(
+                &mut tx,
+                &app::domain::audit::NewAuditEvent {
+                    at: now,
+                    actor: "engine".into(),
+                    action: "run.failed".into(),
+                    entity: format!("run:{run_id}"),
+                    run_id: Some(run_id.clone()),
+                    details: serde_json::json!({"error": reason}),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if !lost.is_empty() {
+            tracing::warn!(steps = lost.len(), "recovered steps whose worker stopped");
+            self.wake();
+        }
+        Ok(lost.len() + overdue.len())
+    }
+
+    /// When the next delayed or retried step is due.
+    pub async fn next_due(&self) -> Result<Option<i64>> {
+        let mut conn = self.db.pool.acquire().await?;
+        runs::next_due(&mut conn).await
+    }
+
+    /// Starts the workers and the recovery loop; they stop when `shutdown`
+    /// is notified.
+    pub fn spawn(
+        self: &Arc<Self>,
+        config: &EngineConfig,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut handles = Vec::new();
+        for _ in 0..config.workers.max(1) {
+            let engine = self.clone();
+            let shutdown = shutdown.clone();
+            handles.push(tokio::spawn(
+                async move { engine.worker_loop(shutdown).await },
+            ));
+        }
+        let engine = self.clone();
+        let every = config.recovery_every;
+        let mut shutdown_rx = shutdown.clone();
+        handles.push(tokio::spawn(async move {
+            loop {
+                if *shutdown_rx.borrow() {
+                    return;
+                }
+                if let Err(e) = engine.recover().await {
+                    tracing::error!(error = %e, "recovery failed");
+                }
+                tokio::select! {
+                    _ = shutdown_rx.changed() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+            }
+        }));
+        handles
+    }
+
+    async fn worker_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let notified = self.notify.notified();
+            match self.tick().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "worker failed to take a step"),
+            }
+            // Sleep until woken, until the next due step, or at most a
+            // second (polling only as a fallback).
+            let wait = match self.next_due().await {
+                Ok(Some(t)) => (t - self.clock.now()).clamp(0, 1000) as u64,
+                _ => 1000,
+            };
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = notified => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait.max(5))) => {}
+            }
+        }
+    }
+}
+
+fn class_str(c: ErrorClass) -> &'static str {
+    match c {
+        ErrorClass::Transient => "transient",
+        ErrorClass::Business => "business",
+        ErrorClass::Format => "format",
+    }
+}

@@ -1,0 +1,89 @@
+//! Calls an HTTP endpoint. Every attempt of a step sends the same
+//! `Idempotency-Key`, so a receiver can drop duplicates when a retry or a
+//! crash recovery repeats a request that had in fact arrived.
+
+use super::{Attempt, Outcome};
+use app::domain::expr::render_template;
+use app::domain::graph::{ErrorClass, HttpRequest};
+use serde_json::{Value, json};
+
+pub fn idempotency_key(run_id: &str, node_id: &str) -> String {
+    format!("{run_id}:{node_id}")
+}
+
+pub async fn run(a: &Attempt<'_>, r: &HttpRequest) -> Outcome {
+    let render = |what: &str, src: &str| {
+        render_template(src, a.context)
+            .map_err(|e| Outcome::fail(ErrorClass::Format, format!("{what}: {e}")))
+    };
+    let url = match render("URL", &r.url) {
+        Ok(u) => u,
+        Err(o) => return o,
+    };
+    let method = match reqwest::Method::from_bytes(r.method.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => {
+            return Outcome::fail(ErrorClass::Business, format!("unknown method {}", r.method));
+        }
+    };
+    let mut req = a
+        .http
+        .request(method, &url)
+        .header("Idempotency-Key", idempotency_key(a.run_id, &a.node.id));
+    for (name, value) in &r.headers {
+        match render(&format!("header '{name}'"), value) {
+            Ok(v) => req = req.header(name, v),
+            Err(o) => return o,
+        }
+    }
+    if let Some(body) = &r.body {
+        match render("body", body) {
+            Ok(b) => req = req.body(b),
+            Err(o) => return o,
+        }
+    }
+    if let Some(ms) = a.node.timeout_ms {
+        req = req.timeout(std::time::Duration::from_millis(ms));
+    }
+    let res = match req.send().await {
+        Ok(res) => res,
+        Err(e) => {
+            let what = if e.is_timeout() {
+                "timed out"
+            } else {
+                "could not connect"
+            };
+            return Outcome::fail(ErrorClass::Transient, format!("{what}: {url}: {e}"));
+        }
+    };
+    let status = res.status();
+    let text = match res.text().await {
+        Ok(t) => t,
+        Err(e) => {
+            return Outcome::fail(
+                ErrorClass::Transient,
+                format!("reading the response failed: {e}"),
+            );
+        }
+    };
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+        return Outcome::fail(ErrorClass::Transient, format!("{url} answered {status}"));
+    }
+    if status.is_client_error() {
+        return Outcome::fail(
+            ErrorClass::Business,
+            format!("{url} answered {status}: {}", short(&body)),
+        );
+    }
+    Outcome::out(json!({"status": status.as_u16(), "body": body}))
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 200 {
+        format!("{}…", s.chars().take(200).collect::<String>())
+    } else {
+        s
+    }
+}

@@ -1,0 +1,81 @@
+//! One runner per node kind. A runner gets the node and the run context and
+//! says how the attempt ended; it never touches the database.
+
+mod branch;
+mod delay;
+mod end;
+mod fail;
+mod http;
+mod passthrough;
+mod transform;
+
+use app::domain::graph::{ErrorClass, Node, NodeKind};
+use serde_json::Value;
+
+pub use http::idempotency_key;
+
+/// How one attempt ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Finished through `port` with `output` and, if the runner can judge,
+    /// how sure it is.
+    Done {
+        output: Value,
+        confidence: Option<f64>,
+        port: String,
+    },
+    Failed {
+        class: ErrorClass,
+        message: String,
+    },
+    /// Park the step without a worker until `until` (ms since epoch).
+    Park {
+        until: i64,
+    },
+}
+
+impl Outcome {
+    pub fn out(output: Value) -> Self {
+        Outcome::Done {
+            output,
+            confidence: None,
+            port: app::domain::PORT_OUT.into(),
+        }
+    }
+    pub fn fail(class: ErrorClass, message: impl Into<String>) -> Self {
+        Outcome::Failed {
+            class,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a runner may look at.
+pub struct Attempt<'a> {
+    pub run_id: &'a str,
+    pub node: &'a Node,
+    /// `{input, steps}` (or the input a person gave on retry).
+    pub context: &'a Value,
+    pub attempt: i64,
+    pub now: i64,
+    /// The step was parked and this is its wake-up.
+    pub woken: bool,
+    pub http: &'a reqwest::Client,
+}
+
+pub async fn run(a: &Attempt<'_>) -> Outcome {
+    match &a.node.kind {
+        NodeKind::Start { .. } => passthrough::start(a),
+        NodeKind::Join {} => passthrough::join(a),
+        NodeKind::Transform { expression } => transform::run(a, expression),
+        NodeKind::Branch { conditions } => branch::run(a, conditions),
+        NodeKind::Delay { duration_ms } => delay::run(a, *duration_ms),
+        NodeKind::End { output } => end::run(a, output.as_deref()),
+        NodeKind::Fail { message } => fail::run(a, message),
+        NodeKind::Http { request, .. } => http::run(a, request).await,
+        NodeKind::Approval(_) => Outcome::fail(
+            ErrorClass::Business,
+            "approval steps are not available yet on this server",
+        ),
+    }
+}

@@ -1,0 +1,590 @@
+//! The engine driven to idle with a clock the test moves (no sleeps), on a
+//! fresh SQLite file, against a real local HTTP server the test starts.
+
+use app::domain::audit::Actor;
+use app::domain::graph::*;
+use app::domain::run::{RunStatus, StepStatus};
+use app::ops::runs;
+use app::store::{Db, Durability};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use server::engine::{Engine, ManualClock};
+use std::sync::{Arc, Mutex};
+
+const T0: i64 = 1_800_000_000_000;
+
+struct World {
+    db: Db,
+    clock: Arc<ManualClock>,
+    engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(
+            &format!("sqlite://{}", dir.path().join("e.db").display()),
+            Durability::Normal,
+        )
+        .await
+        .unwrap();
+        db.migrate().await.unwrap();
+        let clock = Arc::new(ManualClock::new(T0));
+        let engine = Engine::new(db.clone(), clock.clone(), 30_000).without_jitter();
+        World {
+            db,
+            clock,
+            engine,
+            _dir: dir,
+        }
+    }
+
+    async fn start(&self, def: WorkflowDef, input: Value) -> String {
+        let wf = app::ops::workflows::create(
+            &self.db,
+            &Actor::anonymous(),
+            &format!("wf {}", fastrand::u64(..)),
+            &def,
+            false,
+            T0,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        runs::start(
+            &self.db,
+            &Actor::anonymous(),
+            &wf.workflow_id,
+            None,
+            &input,
+            None,
+            self.clock.now_ms(),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn idle(&self) {
+        self.engine.run_until_idle().await.unwrap();
+    }
+
+    async fn run(&self, id: &str) -> app::domain::records::RunDetail {
+        runs::get(&self.db, id).await.unwrap()
+    }
+
+    async fn step(&self, run: &str, node: &str) -> app::domain::records::StepRecord {
+        self.run(run)
+            .await
+            .steps
+            .into_iter()
+            .find(|s| s.node_id == node)
+            .unwrap()
+    }
+}
+
+trait Now {
+    fn now_ms(&self) -> i64;
+}
+impl Now for ManualClock {
+    fn now_ms(&self) -> i64 {
+        use server::engine::Clock;
+        self.now()
+    }
+}
+
+fn start() -> Node {
+    Node::new("start", "Start", NodeKind::Start { input_schema: None })
+}
+fn transform(id: &str, expr: &str) -> Node {
+    Node::new(
+        id,
+        id,
+        NodeKind::Transform {
+            expression: expr.into(),
+        },
+    )
+}
+fn end(id: &str, output: Option<&str>) -> Node {
+    Node::new(
+        id,
+        id,
+        NodeKind::End {
+            output: output.map(String::from),
+        },
+    )
+}
+fn http(id: &str, url: &str) -> Node {
+    Node::new(
+        id,
+        id,
+        NodeKind::Http {
+            request: HttpRequest {
+                method: "POST".into(),
+                url: url.into(),
+                headers: Default::default(),
+                body: Some("{{ input | tojson }}".into()),
+            },
+            response_schema: None,
+        },
+    )
+}
+fn def(nodes: Vec<Node>, edges: Vec<(&str, &str, &str)>) -> WorkflowDef {
+    WorkflowDef {
+        nodes,
+        edges: edges
+            .into_iter()
+            .map(|(a, p, b)| Edge::new(a, p, b))
+            .collect(),
+        settings: Settings::default(),
+    }
+}
+
+/// A local HTTP server answering with the scripted statuses in turn (then
+/// 200), recording each request's idempotency key.
+struct Receiver {
+    url: String,
+    keys: Arc<Mutex<Vec<String>>>,
+}
+
+async fn receiver(script: Vec<u16>) -> Receiver {
+    let keys = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(script.into_iter()));
+    let (k, s) = (keys.clone(), script.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let (k, s) = (k.clone(), s.clone());
+            async move {
+                let key = headers
+                    .get("idempotency-key")
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_default();
+                k.lock().unwrap().push(key);
+                let status = s.lock().unwrap().next().unwrap_or(200);
+                (
+                    StatusCode::from_u16(status).unwrap(),
+                    axum::Json(json!({"echo": body})),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Receiver { url, keys }
+}
+
+#[tokio::test]
+async fn a_linear_run_succeeds_with_its_output_and_confidence() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform("double", "{v: (.input.x * 2), confidence: 0.9}"),
+            transform("add", "{v: (.steps.double.output.v + 1)}"),
+            end("end", Some(".steps.add.output.v")),
+        ],
+        vec![
+            ("start", "out", "double"),
+            ("double", "out", "add"),
+            ("add", "out", "end"),
+        ],
+    );
+    let id = w.start(d, json!({"x": 20})).await;
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded, "{:?}", r.run.error);
+    assert_eq!(r.run.output, Some(json!(41)));
+    assert_eq!(
+        r.run.confidence,
+        Some(0.9),
+        "cumulative confidence is carried to the end"
+    );
+    let order: Vec<&str> = r.steps.iter().map(|s| s.node_id.as_str()).collect();
+    assert_eq!(order, vec!["start", "double", "add", "end"]);
+    assert!(
+        r.steps
+            .iter()
+            .all(|s| s.attempt == 1 && s.status == StepStatus::Succeeded)
+    );
+    let attempts = runs::attempts(&w.db, &id).await.unwrap();
+    assert_eq!(attempts.len(), 4);
+    assert_eq!(
+        attempts[1].input.as_ref().unwrap()["input"]["x"],
+        20,
+        "the step log keeps the resolved input"
+    );
+}
+
+#[tokio::test]
+async fn branches_skip_untaken_paths_and_joins_do_not_hang() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            Node::new(
+                "route",
+                "route",
+                NodeKind::Branch {
+                    conditions: vec![BranchCondition {
+                        label: "big".into(),
+                        expression: ".input.amount > 1000".into(),
+                    }],
+                },
+            ),
+            transform("review", "{reviewed: true}"),
+            Node::new("merge", "merge", NodeKind::Join {}),
+            end(
+                "end",
+                Some("{reviewed: (.steps.review.output.reviewed // false)}"),
+            ),
+        ],
+        vec![
+            ("start", "out", "route"),
+            ("route", "big", "review"),
+            ("route", "default", "merge"),
+            ("review", "out", "merge"),
+            ("merge", "out", "end"),
+        ],
+    );
+    let small = w.start(d.clone(), json!({"amount": 10})).await;
+    let big = w.start(d, json!({"amount": 5000})).await;
+    w.idle().await;
+    let (s, b) = (w.run(&small).await, w.run(&big).await);
+    assert_eq!(
+        (s.run.status, b.run.status),
+        (RunStatus::Succeeded, RunStatus::Succeeded)
+    );
+    assert_eq!(w.step(&small, "review").await.status, StepStatus::Skipped);
+    assert_eq!(s.run.output, Some(json!({"reviewed": false})));
+    assert_eq!(b.run.output, Some(json!({"reviewed": true})));
+}
+
+#[tokio::test]
+async fn transient_errors_retry_with_backoff_and_the_same_idempotency_key() {
+    let w = World::new().await;
+    let rx = receiver(vec![503, 429]).await;
+    let d = def(
+        vec![start(), http("call", &rx.url), end("end", None)],
+        vec![("start", "out", "call"), ("call", "out", "end")],
+    );
+    let id = w.start(d, json!({"n": 1})).await;
+    w.idle().await;
+    let step = w.step(&id, "call").await;
+    assert_eq!((step.status, step.attempt), (StepStatus::Ready, 1));
+    assert_eq!(
+        step.not_before,
+        T0 + 1_000,
+        "first retry after the initial delay"
+    );
+    assert_eq!(step.error_class.as_deref(), Some("transient"));
+    w.clock.advance(999);
+    w.idle().await;
+    assert_eq!(w.step(&id, "call").await.attempt, 1, "not before its time");
+    w.clock.advance(1);
+    w.idle().await;
+    let step = w.step(&id, "call").await;
+    assert_eq!(
+        (step.attempt, step.not_before),
+        (2, T0 + 1_000 + 2_000),
+        "then twice as long"
+    );
+    w.clock.advance(2_000);
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    let keys = rx.keys.lock().unwrap().clone();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|k| *k == format!("{id}:call")), "{keys:?}");
+}
+
+#[tokio::test]
+async fn business_errors_do_not_retry_and_take_the_error_edge() {
+    let w = World::new().await;
+    let rx = receiver(vec![404]).await;
+    let d = def(
+        vec![
+            start(),
+            http("call", &rx.url),
+            end("ok", None),
+            transform("explain", "{handled: true}"),
+            end("handled", Some(".steps.explain.output")),
+        ],
+        vec![
+            ("start", "out", "call"),
+            ("call", "out", "ok"),
+            ("call", "error", "explain"),
+            ("explain", "out", "handled"),
+        ],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    assert_eq!(r.run.output, Some(json!({"handled": true})));
+    let call = w.step(&id, "call").await;
+    assert_eq!(
+        (call.status, call.attempt, call.error_class.as_deref()),
+        (StepStatus::Failed, 1, Some("business"))
+    );
+    assert_eq!(w.step(&id, "ok").await.status, StepStatus::Skipped);
+    assert_eq!(rx.keys.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn format_errors_retry_once_then_fail_the_run() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform("bad", ".input.x | error(\"no good\")"),
+            end("end", None),
+        ],
+        vec![("start", "out", "bad"), ("bad", "out", "end")],
+    );
+    let id = w.start(d, json!({"x": 1})).await;
+    w.idle().await;
+    assert_eq!(w.step(&id, "bad").await.status, StepStatus::Ready);
+    w.clock.advance(1_000);
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Failed);
+    assert!(
+        r.run.error.as_deref().unwrap().contains("no good"),
+        "{:?}",
+        r.run.error
+    );
+    assert_eq!(w.step(&id, "bad").await.attempt, 2);
+    assert_eq!(w.step(&id, "end").await.status, StepStatus::Cancelled);
+}
+
+#[tokio::test]
+async fn a_fail_node_fails_the_run_with_its_message() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            Node::new(
+                "stop",
+                "stop",
+                NodeKind::Fail {
+                    message: "vendor {{ input.vendor }} is blocked".into(),
+                },
+            ),
+        ],
+        vec![("start", "out", "stop")],
+    );
+    let id = w.start(d, json!({"vendor": "ACME"})).await;
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Failed);
+    assert!(r.run.error.unwrap().contains("vendor ACME is blocked"));
+}
+
+#[tokio::test]
+async fn delays_park_without_a_worker_and_wake_on_time() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            Node::new(
+                "wait",
+                "wait",
+                NodeKind::Delay {
+                    duration_ms: 60_000,
+                },
+            ),
+            end("end", None),
+        ],
+        vec![("start", "out", "wait"), ("wait", "out", "end")],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    let s = w.step(&id, "wait").await;
+    assert_eq!((s.status, s.not_before), (StepStatus::Waiting, T0 + 60_000));
+    assert_eq!(w.engine.next_due().await.unwrap(), Some(T0 + 60_000));
+    w.clock.advance(60_000);
+    w.idle().await;
+    assert_eq!(w.run(&id).await.run.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_recovered_as_a_new_attempt_and_the_late_result_is_discarded() {
+    let w = World::new().await;
+    let d = def(
+        vec![start(), transform("t", "{ok: true}"), end("end", None)],
+        vec![("start", "out", "t"), ("t", "out", "end")],
+    );
+    let id = w.start(d, json!({})).await;
+    // A worker that dies right after claiming the Start step.
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let lost = app::store::runs::claim(&mut conn, "dead-worker", T0, T0 + 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    w.idle().await;
+    assert_eq!(
+        w.step(&id, "start").await.status,
+        StepStatus::Running,
+        "leased elsewhere: left alone"
+    );
+    w.clock.advance(30_001);
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    assert_eq!(w.step(&id, "start").await.attempt, 2);
+    let attempts = runs::attempts(&w.db, &id).await.unwrap();
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a.node_id == "start" && a.attempt == 1 && a.outcome == "lost")
+    );
+    // the dead worker's lease is gone: it could not complete the step now
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    assert!(
+        !app::store::runs::holds_lease(&mut conn, &lost, "dead-worker")
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn cancel_stops_a_run_and_is_audited() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            Node::new("wait", "wait", NodeKind::Delay { duration_ms: 1_000 }),
+            end("end", None),
+        ],
+        vec![("start", "out", "wait"), ("wait", "out", "end")],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    runs::cancel(&w.db, &Actor("alice".into()), &id, T0 + 10)
+        .await
+        .unwrap();
+    w.clock.advance(5_000);
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Cancelled);
+    assert_eq!(w.step(&id, "wait").await.status, StepStatus::Cancelled);
+    let err = runs::cancel(&w.db, &Actor::anonymous(), &id, T0 + 20)
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("already cancelled"), "{}", err.message);
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let events = app::store::audit::list(&mut conn, Some(&format!("run:{id}")), 10)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "run.cancelled" && e.actor == "alice")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_step_can_be_retried_with_edited_input() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform(
+                "check",
+                "if .input.ok then {fine: true} else error(\"not ok\") end",
+            ),
+            end("end", Some(".steps.check.output")),
+        ],
+        vec![("start", "out", "check"), ("check", "out", "end")],
+    );
+    let id = w.start(d, json!({"ok": false})).await;
+    w.idle().await;
+    w.clock.advance(1_000);
+    w.idle().await;
+    assert_eq!(w.run(&id).await.run.status, RunStatus::Failed);
+    let edited = json!({"input": {"ok": true}, "steps": {}});
+    runs::retry_step(
+        &w.db,
+        &Actor("bob".into()),
+        &id,
+        "check",
+        Some(&edited),
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.run(&id).await.run.status, RunStatus::Running);
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded, "{:?}", r.run.error);
+    assert_eq!(r.run.output, Some(json!({"fine": true})));
+    assert_eq!(w.step(&id, "check").await.attempt, 3);
+    let err = runs::retry_step(&w.db, &Actor::anonymous(), &id, "check", None, T0)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("only a failed step"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn a_run_past_its_timeout_fails() {
+    let w = World::new().await;
+    let mut d = def(
+        vec![
+            start(),
+            Node::new(
+                "wait",
+                "wait",
+                NodeKind::Delay {
+                    duration_ms: 120_000,
+                },
+            ),
+            end("end", None),
+        ],
+        vec![("start", "out", "wait"), ("wait", "out", "end")],
+    );
+    d.settings.run_timeout_ms = Some(60_000);
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    w.clock.advance(60_000);
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Failed);
+    assert!(r.run.error.unwrap().contains("timeout of 60000 ms"));
+}
+
+#[tokio::test]
+async fn parallel_paths_both_run_and_the_join_waits() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform("a", "{a: 1, confidence: 0.8}"),
+            transform("b", "{b: 2, confidence: 0.5}"),
+            Node::new("j", "j", NodeKind::Join {}),
+            end("end", Some(".steps.a.output.a + .steps.b.output.b")),
+        ],
+        vec![
+            ("start", "out", "a"),
+            ("start", "out", "b"),
+            ("a", "out", "j"),
+            ("b", "out", "j"),
+            ("j", "out", "end"),
+        ],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    assert_eq!(r.run.output, Some(json!(3)));
+    assert_eq!(
+        r.run.confidence,
+        Some(0.5),
+        "the join takes the weakest path"
+    );
+}
