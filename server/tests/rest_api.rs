@@ -14,6 +14,7 @@ const LIMIT: usize = 64 * 1024;
 
 struct Api {
     app: axum::Router,
+    engine: std::sync::Arc<server::engine::Engine>,
     _dir: tempfile::TempDir,
 }
 
@@ -37,10 +38,11 @@ impl Api {
                 AppState {
                     db,
                     leptos_options,
-                    engine,
+                    engine: engine.clone(),
                 },
                 LIMIT,
             ),
+            engine,
             _dir: dir,
         }
     }
@@ -357,4 +359,105 @@ async fn every_change_writes_an_audit_event() {
             "workflow.created"
         ]
     );
+}
+
+fn small_def() -> Value {
+    json!({
+        "nodes": [
+            {"id": "start", "name": "Start", "type": "start"},
+            {"id": "calc", "name": "Calc", "type": "transform", "expression": "{total: (.input.a + .input.b)}"},
+            {"id": "check", "name": "Check", "type": "transform", "expression": "if .input.fail then error(\"asked to fail\") else . end",
+             "retry": {"format": {"max_attempts": 1}}},
+            {"id": "end", "name": "End", "type": "end", "output": ".steps.calc.output.total"}
+        ],
+        "edges": [
+            {"from": "start", "to": "calc"}, {"from": "calc", "to": "check"}, {"from": "check", "to": "end"}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn start_a_run_and_read_it_back() {
+    let api = Api::new().await;
+    let (_, created) = api.create("Adder", small_def()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let (status, body) = api
+        .json("POST", &format!("/api/v1/workflows/{id}/runs"), json!({"input": {"a": 2, "b": 3}}).to_string())
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+    api.engine.run_until_idle().await.unwrap();
+    let (status, run) = api.get(&format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["output"], 5);
+    assert_eq!(run["confidence"], 1.0);
+    let steps = run["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4);
+    for s in steps {
+        assert_eq!(s["status"], "succeeded");
+        assert_eq!(s["attempt"], 1);
+        assert!(s["started_at"].is_i64() && s["finished_at"].is_i64(), "{s}");
+    }
+    assert_eq!(steps[1]["node_id"], "calc");
+    assert_eq!(steps[1]["output"], json!({"total": 5}));
+    let (status, attempts) = api.get(&format!("/api/v1/runs/{run_id}/attempts")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(attempts.as_array().unwrap().len(), 4);
+
+    // cancelling a finished run is refused; re-running makes a new run
+    let (status, body) = api.json("POST", &format!("/api/v1/runs/{run_id}/cancel"), "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = api.json("POST", &format!("/api/v1/runs/{run_id}/rerun"), "").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_ne!(body["run_id"], run_id.as_str());
+}
+
+#[tokio::test]
+async fn retry_a_failed_step_through_the_api() {
+    let api = Api::new().await;
+    let (_, created) = api.create("Failing", small_def()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let (_, body) = api
+        .json("POST", &format!("/api/v1/workflows/{id}/runs"), json!({"input": {"a": 1, "b": 1, "fail": true}}).to_string())
+        .await;
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+    api.engine.run_until_idle().await.unwrap();
+    let (_, run) = api.get(&format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(run["status"], "failed");
+    assert!(run["error"].as_str().unwrap().contains("asked to fail"), "{run}");
+
+    let (status, body) = api
+        .json("POST", &format!("/api/v1/runs/{run_id}/steps/calc/retry"), "")
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "only failed steps: {body}");
+    let (status, _) = api
+        .json("POST", &format!("/api/v1/runs/{run_id}/steps/nope/retry"), "")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let edited = json!({"input": {"input": {"fail": false}, "steps": {}}});
+    let (status, body) = api
+        .json("POST", &format!("/api/v1/runs/{run_id}/steps/check/retry"), edited.to_string())
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    api.engine.run_until_idle().await.unwrap();
+    let (_, run) = api.get(&format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["output"], 2);
+}
+
+#[tokio::test]
+async fn runs_of_unknown_or_broken_things_are_refused_clearly() {
+    let api = Api::new().await;
+    let (status, body) = api.json("POST", "/api/v1/workflows/wf_nope/runs", json!({"input": {}}).to_string()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = api.get("/api/v1/runs/run_nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, created) = api.create("Ok", small_def()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let (status, body) = api
+        .json("POST", &format!("/api/v1/workflows/{id}/runs"), json!({"inputs": {}}).to_string())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("inputs"), "{body}");
 }
