@@ -57,7 +57,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::workflows::WorkflowsPage />
                         <Route path=path!("/workflows") view=pages::workflows::WorkflowsPage />
                         <Route path=path!("/workflows/:id") view=pages::workflow::WorkflowPage />
-                        <Route path=path!("/runs") view=pages::RunsPage />
+                        <Route path=path!("/runs") view=pages::runs::RunsPage />
+                        <Route path=path!("/runs/:id") view=pages::runs::RunPage />
                         <Route path=path!("/approvals") view=pages::ApprovalsPage />
                         <Route path=path!("/audit") view=pages::audit::AuditPage />
                     </Routes>

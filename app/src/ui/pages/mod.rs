@@ -1,26 +1,13 @@
 //! One module per page.
 
 pub mod audit;
+pub mod runs;
 pub mod workflow;
 pub mod workflows;
 
 use super::components::EmptyState;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-#[component]
-pub fn RunsPage() -> impl IntoView {
-    view! {
-        <Title text="Runs" />
-        <h1>"Runs"</h1>
-        <EmptyState title="No runs yet">
-            <p>
-                "Runs of your workflows will be listed here with their status, timing and step logs. "
-                "Running workflows arrives with the durable executor; until then nothing has run on this instance."
-            </p>
-        </EmptyState>
-    }
-}
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {

@@ -7,7 +7,9 @@ use crate::domain::validate;
 use crate::ui::components::ErrorBox;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use crate::api::runs::StartRun;
+use crate::ui::components::action_error;
 
 #[component]
 pub fn WorkflowPage() -> impl IntoView {
@@ -76,9 +78,35 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
                 </tbody>
             </table>
         </section>
+        <RunForm workflow_id=w.workflow_id.clone() runnable=problems.is_empty() />
         <details class="card">
             <summary>"Definition (JSON)"</summary>
             <pre class="json">{json}</pre>
         </details>
+    }
+}
+
+/// Starts a run with the JSON typed here as input.
+#[component]
+fn RunForm(workflow_id: String, runnable: bool) -> impl IntoView {
+    let start = ServerAction::<StartRun>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            navigate(&format!("/runs/{id}"), Default::default());
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Run"</h2>
+            <ActionForm action=start attr:class="run-form" attr:aria-label="Run workflow">
+                <input type="hidden" name="workflow_id" value=workflow_id />
+                <label>"Input (JSON)"
+                    <textarea name="input" rows="4" spellcheck="false">"{}"</textarea>
+                </label>
+                <button type="submit" class="primary" disabled=move || !runnable || start.pending().get()>"Run"</button>
+            </ActionForm>
+            {action_error(start.value())}
+        </section>
     }
 }

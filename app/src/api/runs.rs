@@ -1,0 +1,44 @@
+use crate::domain::records::{RunDetail, RunRecord};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Starts a run of the workflow's latest version; `input` is JSON text.
+#[server(prefix = "/rpc", endpoint = "start_run")]
+pub async fn start_run(workflow_id: String, input: String) -> Result<String, AppError> {
+    use crate::domain::audit::Actor;
+    let input: serde_json::Value = if input.trim().is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::from_str(&input)
+            .map_err(|e| AppError::bad_request(format!("the input is not valid JSON: {e}")))?
+    };
+    let id = crate::ops::runs::start(
+        &super::db()?,
+        &Actor::anonymous(),
+        &workflow_id,
+        None,
+        &input,
+        None,
+        crate::ops::now_ms(),
+    )
+    .await?;
+    if let Some(n) = use_context::<std::sync::Arc<tokio::sync::Notify>>() {
+        n.notify_waiters();
+        n.notify_one();
+    }
+    Ok(id)
+}
+
+#[server(prefix = "/rpc", endpoint = "get_run")]
+pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
+    crate::ops::runs::get(&super::db()?, &id).await
+}
+
+/// The newest 100 runs with their workflow's name.
+#[server(prefix = "/rpc", endpoint = "list_runs")]
+pub async fn list_runs() -> Result<Vec<(RunRecord, String)>, AppError> {
+    use crate::store::StoreError;
+    let db = super::db()?;
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(crate::store::runs::list_recent(&mut conn, 100).await?)
+}
