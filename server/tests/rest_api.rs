@@ -382,7 +382,11 @@ async fn start_a_run_and_read_it_back() {
     let (_, created) = api.create("Adder", small_def()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (status, body) = api
-        .json("POST", &format!("/api/v1/workflows/{id}/runs"), json!({"input": {"a": 2, "b": 3}}).to_string())
+        .json(
+            "POST",
+            &format!("/api/v1/workflows/{id}/runs"),
+            json!({"input": {"a": 2, "b": 3}}).to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let run_id = body["run_id"].as_str().unwrap().to_string();
@@ -406,9 +410,13 @@ async fn start_a_run_and_read_it_back() {
     assert_eq!(attempts.as_array().unwrap().len(), 4);
 
     // cancelling a finished run is refused; re-running makes a new run
-    let (status, body) = api.json("POST", &format!("/api/v1/runs/{run_id}/cancel"), "").await;
+    let (status, body) = api
+        .json("POST", &format!("/api/v1/runs/{run_id}/cancel"), "")
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, body) = api.json("POST", &format!("/api/v1/runs/{run_id}/rerun"), "").await;
+    let (status, body) = api
+        .json("POST", &format!("/api/v1/runs/{run_id}/rerun"), "")
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_ne!(body["run_id"], run_id.as_str());
 }
@@ -419,25 +427,44 @@ async fn retry_a_failed_step_through_the_api() {
     let (_, created) = api.create("Failing", small_def()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (_, body) = api
-        .json("POST", &format!("/api/v1/workflows/{id}/runs"), json!({"input": {"a": 1, "b": 1, "fail": true}}).to_string())
+        .json(
+            "POST",
+            &format!("/api/v1/workflows/{id}/runs"),
+            json!({"input": {"a": 1, "b": 1, "fail": true}}).to_string(),
+        )
         .await;
     let run_id = body["run_id"].as_str().unwrap().to_string();
     api.engine.run_until_idle().await.unwrap();
     let (_, run) = api.get(&format!("/api/v1/runs/{run_id}")).await;
     assert_eq!(run["status"], "failed");
-    assert!(run["error"].as_str().unwrap().contains("asked to fail"), "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains("asked to fail"),
+        "{run}"
+    );
 
     let (status, body) = api
-        .json("POST", &format!("/api/v1/runs/{run_id}/steps/calc/retry"), "")
+        .json(
+            "POST",
+            &format!("/api/v1/runs/{run_id}/steps/calc/retry"),
+            "",
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "only failed steps: {body}");
     let (status, _) = api
-        .json("POST", &format!("/api/v1/runs/{run_id}/steps/nope/retry"), "")
+        .json(
+            "POST",
+            &format!("/api/v1/runs/{run_id}/steps/nope/retry"),
+            "",
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let edited = json!({"input": {"input": {"fail": false}, "steps": {}}});
     let (status, body) = api
-        .json("POST", &format!("/api/v1/runs/{run_id}/steps/check/retry"), edited.to_string())
+        .json(
+            "POST",
+            &format!("/api/v1/runs/{run_id}/steps/check/retry"),
+            edited.to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     api.engine.run_until_idle().await.unwrap();
@@ -449,15 +476,31 @@ async fn retry_a_failed_step_through_the_api() {
 #[tokio::test]
 async fn runs_of_unknown_or_broken_things_are_refused_clearly() {
     let api = Api::new().await;
-    let (status, body) = api.json("POST", "/api/v1/workflows/wf_nope/runs", json!({"input": {}}).to_string()).await;
+    let (status, body) = api
+        .json(
+            "POST",
+            "/api/v1/workflows/wf_nope/runs",
+            json!({"input": {}}).to_string(),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, _) = api.get("/api/v1/runs/run_nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, created) = api.create("Ok", small_def()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (status, body) = api
-        .json("POST", &format!("/api/v1/workflows/{id}/runs"), json!({"inputs": {}}).to_string())
+        .json(
+            "POST",
+            &format!("/api/v1/workflows/{id}/runs"),
+            json!({"inputs": {}}).to_string(),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"].as_str().unwrap().contains("inputs"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("inputs"),
+        "{body}"
+    );
 }

@@ -143,13 +143,14 @@ pub enum RunOutcome {
 /// Whether the run is over, and how.
 pub fn outcome(def: &WorkflowDef, states: &BTreeMap<String, NodeState>) -> RunOutcome {
     for n in &def.nodes {
-        if let Some(s) = states.get(&n.id) {
-            if s.status == StepStatus::Failed && s.port.is_none() {
-                return RunOutcome::Failed {
-                    node: Some(n.id.clone()),
-                    reason: format!("step '{}' failed", n.id),
-                };
-            }
+        if let Some(s) = states.get(&n.id)
+            && s.status == StepStatus::Failed
+            && s.port.is_none()
+        {
+            return RunOutcome::Failed {
+                node: Some(n.id.clone()),
+                reason: format!("step '{}' failed", n.id),
+            };
         }
     }
     if states.values().any(|s| s.status.is_open()) {

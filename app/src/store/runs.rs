@@ -445,7 +445,10 @@ pub async fn next_due(conn: &mut SqliteConnection) -> Result<Option<i64>> {
 }
 
 /// The newest runs, with their workflow's name.
-pub async fn list_recent(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<(RunRecord, String)>> {
+pub async fn list_recent(
+    conn: &mut SqliteConnection,
+    limit: i64,
+) -> Result<Vec<(RunRecord, String)>> {
     let ids: Vec<(String, String)> = sqlx::query_as(
         "SELECT r.id, w.name FROM runs r JOIN workflows w ON w.id = r.workflow_id
          ORDER BY r.created_at DESC, r.id DESC LIMIT ?",

@@ -85,7 +85,11 @@ pub fn RunPage() -> impl IntoView {
 
 fn short_json(v: &Option<serde_json::Value>) -> String {
     let s = v.as_ref().map(|v| v.to_string()).unwrap_or_default();
-    if s.chars().count() > 160 { format!("{}…", s.chars().take(160).collect::<String>()) } else { s }
+    if s.chars().count() > 160 {
+        format!("{}…", s.chars().take(160).collect::<String>())
+    } else {
+        s
+    }
 }
 
 #[component]

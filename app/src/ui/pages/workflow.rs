@@ -1,15 +1,15 @@
 //! One workflow: its latest version's steps, connections and problems.
 //! (The visual designer replaces the steps table.)
 
+use crate::api::runs::StartRun;
 use crate::api::workflows::get_workflow;
 use crate::domain::records::{WorkflowVersion, format_time};
 use crate::domain::validate;
 use crate::ui::components::ErrorBox;
+use crate::ui::components::action_error;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use crate::api::runs::StartRun;
-use crate::ui::components::action_error;
 
 #[component]
 pub fn WorkflowPage() -> impl IntoView {
