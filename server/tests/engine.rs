@@ -139,6 +139,18 @@ fn def(nodes: Vec<Node>, edges: Vec<(&str, &str, &str)>) -> WorkflowDef {
     }
 }
 
+/// Start -> Delay(ms) -> End.
+fn delay_flow(ms: u64) -> WorkflowDef {
+    def(
+        vec![
+            start(),
+            Node::new("wait", "wait", NodeKind::Delay { duration_ms: ms }),
+            end("end", None),
+        ],
+        vec![("start", "out", "wait"), ("wait", "out", "end")],
+    )
+}
+
 /// A local HTTP server answering with the scripted statuses in turn (then
 /// 200), recording each request's idempotency key.
 struct Receiver {
@@ -384,20 +396,7 @@ async fn a_fail_node_fails_the_run_with_its_message() {
 #[tokio::test]
 async fn delays_park_without_a_worker_and_wake_on_time() {
     let w = World::new().await;
-    let d = def(
-        vec![
-            start(),
-            Node::new(
-                "wait",
-                "wait",
-                NodeKind::Delay {
-                    duration_ms: 60_000,
-                },
-            ),
-            end("end", None),
-        ],
-        vec![("start", "out", "wait"), ("wait", "out", "end")],
-    );
+    let d = delay_flow(60_000);
     let id = w.start(d, json!({})).await;
     w.idle().await;
     let s = w.step(&id, "wait").await;
@@ -452,14 +451,7 @@ async fn an_expired_lease_is_recovered_as_a_new_attempt_and_the_late_result_is_d
 #[tokio::test]
 async fn cancel_stops_a_run_and_is_audited() {
     let w = World::new().await;
-    let d = def(
-        vec![
-            start(),
-            Node::new("wait", "wait", NodeKind::Delay { duration_ms: 1_000 }),
-            end("end", None),
-        ],
-        vec![("start", "out", "wait"), ("wait", "out", "end")],
-    );
+    let d = delay_flow(1_000);
     let id = w.start(d, json!({})).await;
     w.idle().await;
     runs::cancel(&w.db, &Actor("alice".into()), &id, T0 + 10)
@@ -534,20 +526,7 @@ async fn a_failed_step_can_be_retried_with_edited_input() {
 #[tokio::test]
 async fn a_run_past_its_timeout_fails() {
     let w = World::new().await;
-    let mut d = def(
-        vec![
-            start(),
-            Node::new(
-                "wait",
-                "wait",
-                NodeKind::Delay {
-                    duration_ms: 120_000,
-                },
-            ),
-            end("end", None),
-        ],
-        vec![("start", "out", "wait"), ("wait", "out", "end")],
-    );
+    let mut d = delay_flow(120_000);
     d.settings.run_timeout_ms = Some(60_000);
     let id = w.start(d, json!({})).await;
     w.idle().await;

@@ -97,6 +97,30 @@ pub async fn advance(
     }
 }
 
+/// Fails a running run: its open steps are cancelled and the failure is
+/// audited. Returns false if the run had already ended.
+pub async fn fail(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    reason: &str,
+    actor: &str,
+    now: i64,
+) -> Result<bool> {
+    runs::cancel_open_steps(conn, run_id, now).await?;
+    Ok(close(
+        conn,
+        run_id,
+        RunStatus::Failed,
+        None,
+        Some(reason),
+        None,
+        actor,
+        now,
+    )
+    .await?
+    .is_some())
+}
+
 async fn failure_reason(
     conn: &mut SqliteConnection,
     run_id: &str,

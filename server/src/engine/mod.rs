@@ -378,32 +378,10 @@ impl Engine {
         let lost = runs::recover_expired(&mut tx, now).await?;
         let overdue = runs::overdue_runs(&mut tx, now).await?;
         for run_id in &overdue {
-            runs::cancel_open_steps(&mut tx, run_id, now).await?;
             let run = runs::get_run(&mut tx, run_id).await?;
             let limit = run.deadline_at.unwrap_or(now) - run.created_at;
             let reason = format!("the run took longer than its timeout of {limit} ms");
-            runs::finish_run(
-                &mut tx,
-                run_id,
-                app::domain::run::RunStatus::Failed,
-                None,
-                Some(&reason),
-                None,
-                now,
-            )
-            .await?;
-            app::store::audit::append(
-                &mut tx,
-                &app::domain::audit::NewAuditEvent {
-                    at: now,
-                    actor: "engine".into(),
-                    action: "run.failed".into(),
-                    entity: format!("run:{run_id}"),
-                    run_id: Some(run_id.clone()),
-                    details: serde_json::json!({"error": reason}),
-                },
-            )
-            .await?;
+            progress::fail(&mut tx, run_id, &reason, "engine", now).await?;
         }
         tx.commit().await?;
         if !lost.is_empty() {
