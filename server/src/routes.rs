@@ -50,7 +50,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             routes,
             move || {
                 provide_context(db.clone());
-                provide_context(engine.notifier());
+                provide_context(engine.wakeup());
             },
             move || app::shell(options.clone()),
         )

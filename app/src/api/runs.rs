@@ -22,9 +22,8 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
         crate::ops::now_ms(),
     )
     .await?;
-    if let Some(n) = use_context::<std::sync::Arc<tokio::sync::Notify>>() {
-        n.notify_waiters();
-        n.notify_one();
+    if let Some(w) = use_context::<crate::ops::Wakeup>() {
+        w.wake();
     }
     Ok(id)
 }

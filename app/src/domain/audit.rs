@@ -41,6 +41,28 @@ pub struct NewAuditEvent {
     pub details: Value,
 }
 
+impl NewAuditEvent {
+    /// An event about `entity` (`workflow:<id>`, ...).
+    pub fn new(at: i64, actor: &str, action: &str, entity: String, details: Value) -> Self {
+        NewAuditEvent {
+            at,
+            actor: actor.into(),
+            action: action.into(),
+            entity,
+            run_id: None,
+            details,
+        }
+    }
+
+    /// An event about a run, findable by its run id.
+    pub fn run(at: i64, actor: &str, action: &str, run_id: &str, details: Value) -> Self {
+        NewAuditEvent {
+            run_id: Some(run_id.into()),
+            ..Self::new(at, actor, action, format!("run:{run_id}"), details)
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub seq: i64,

@@ -42,6 +42,26 @@ fn def(nodes: Vec<Node>, edges: Vec<Edge>) -> WorkflowDef {
     d
 }
 
+/// start -> a, b (in parallel) -> join j -> end
+fn diamond() -> WorkflowDef {
+    def(
+        vec![
+            n("start", NodeKind::Start { input_schema: None }),
+            t("a"),
+            t("b"),
+            n("j", NodeKind::Join {}),
+            end("end"),
+        ],
+        vec![
+            e("start", "out", "a"),
+            e("start", "out", "b"),
+            e("a", "out", "j"),
+            e("b", "out", "j"),
+            e("j", "out", "end"),
+        ],
+    )
+}
+
 /// Runs the graph to the end with `port_of(node)` choosing each finished
 /// node's port (None = the node fails without an error edge), and returns
 /// every node's final status.
@@ -97,44 +117,14 @@ use StepStatus::{Pending, Skipped, Succeeded};
 
 #[test]
 fn diamond_runs_both_sides_and_joins_once() {
-    let d = def(
-        vec![
-            n("start", NodeKind::Start { input_schema: None }),
-            t("a"),
-            t("b"),
-            n("j", NodeKind::Join {}),
-            end("end"),
-        ],
-        vec![
-            e("start", "out", "a"),
-            e("start", "out", "b"),
-            e("a", "out", "j"),
-            e("b", "out", "j"),
-            e("j", "out", "end"),
-        ],
-    );
+    let d = diamond();
     let s = simulate(&d, |_| Some("out"));
     assert!(s.values().all(|st| *st == Succeeded), "{s:?}");
 }
 
 #[test]
 fn join_waits_until_every_live_path_arrives() {
-    let d = def(
-        vec![
-            n("start", NodeKind::Start { input_schema: None }),
-            t("a"),
-            t("b"),
-            n("j", NodeKind::Join {}),
-            end("end"),
-        ],
-        vec![
-            e("start", "out", "a"),
-            e("start", "out", "b"),
-            e("a", "out", "j"),
-            e("b", "out", "j"),
-            e("j", "out", "end"),
-        ],
-    );
+    let d = diamond();
     let mut states: BTreeMap<String, NodeState> = d
         .nodes
         .iter()
@@ -340,22 +330,7 @@ fn backoff_schedule_grows_caps_and_jitters_down() {
 fn confidence_multiplies_along_the_path_and_joins_take_the_weakest() {
     assert!((cumulative(0.94, Some(0.91)) - 0.8554).abs() < 1e-9);
     assert_eq!(cumulative(0.9, None), 0.9);
-    let d = def(
-        vec![
-            n("start", NodeKind::Start { input_schema: None }),
-            t("a"),
-            t("b"),
-            n("j", NodeKind::Join {}),
-            end("end"),
-        ],
-        vec![
-            e("start", "out", "a"),
-            e("start", "out", "b"),
-            e("a", "out", "j"),
-            e("b", "out", "j"),
-            e("j", "out", "end"),
-        ],
-    );
+    let d = diamond();
     let mut states = BTreeMap::new();
     for (id, c) in [("start", 1.0), ("a", 0.8), ("b", 0.6)] {
         states.insert(

@@ -13,3 +13,22 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// Wakes the engine's workers when an operation created work for them (a
+/// run started, a step retried). Shared through the request context so the
+/// UI's server functions and the REST API wake the same workers.
+#[derive(Clone, Debug, Default)]
+pub struct Wakeup(std::sync::Arc<tokio::sync::Notify>);
+
+impl Wakeup {
+    pub fn wake(&self) {
+        // Wake every idle worker, and remember the wake-up for one that is
+        // busy right now so it looks again before sleeping.
+        self.0.notify_waiters();
+        self.0.notify_one();
+    }
+
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.0.notified()
+    }
+}

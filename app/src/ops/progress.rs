@@ -4,38 +4,13 @@
 //! that change runs by hand (retry, cancel).
 
 use crate::domain::audit::NewAuditEvent;
-use crate::domain::graph::{NodeKind, WorkflowDef};
-use crate::domain::machine::{Change, NodeState, RunOutcome, outcome, settle};
+use crate::domain::graph::WorkflowDef;
+use crate::domain::machine::{Change, RunOutcome, outcome, settle};
 use crate::domain::run::{RunStatus, StepStatus};
-use crate::store::{Result, audit, runs};
+use crate::store::runs::{self, RunEnd};
+use crate::store::{Result, audit};
 use serde_json::{Value, json};
 use sqlx::SqliteConnection;
-use std::collections::BTreeMap;
-
-/// The machine's view of a run's steps, as stored.
-pub async fn load_states(
-    conn: &mut SqliteConnection,
-    run_id: &str,
-) -> Result<BTreeMap<String, NodeState>> {
-    let rows: Vec<(String, String, Option<String>, Option<f64>)> =
-        sqlx::query_as("SELECT node_id, status, port, cum_confidence FROM steps WHERE run_id = ?")
-            .bind(run_id)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(node, status, port, cum)| {
-            Some((
-                node,
-                NodeState {
-                    status: StepStatus::parse(&status)?,
-                    port,
-                    cum_confidence: cum,
-                },
-            ))
-        })
-        .collect())
-}
 
 /// After `finished` steps reached a final state: resolve their successors
 /// and, if the run is over, record how it ended. Returns the run's new
@@ -48,77 +23,65 @@ pub async fn advance(
     actor: &str,
     now: i64,
 ) -> Result<Option<RunStatus>> {
-    let states = load_states(conn, run_id).await?;
+    let states = runs::node_states(conn, run_id).await?;
     for change in settle(def, &states, finished) {
-        match change {
-            Change::Activate { node, cum_in } => {
-                runs::resolve_pending(conn, run_id, &node, StepStatus::Ready, cum_in, now).await?
-            }
-            Change::Skip { node } => {
-                runs::resolve_pending(conn, run_id, &node, StepStatus::Skipped, 1.0, now).await?
-            }
-        }
+        let (node, status, cum_in) = match change {
+            Change::Activate { node, cum_in } => (node, StepStatus::Ready, cum_in),
+            Change::Skip { node } => (node, StepStatus::Skipped, 1.0),
+        };
+        runs::resolve_pending(conn, run_id, &node, status, cum_in, now).await?;
     }
-    let states = load_states(conn, run_id).await?;
-    match outcome(def, &states) {
-        RunOutcome::Open => Ok(None),
+    let states = runs::node_states(conn, run_id).await?;
+    let end = match outcome(def, &states) {
+        RunOutcome::Open => return Ok(None),
         RunOutcome::Succeeded { ends } => {
             let (output, confidence) = end_output(conn, run_id, &ends).await?;
-            close(
-                conn,
-                run_id,
-                RunStatus::Succeeded,
-                Some(&output),
-                None,
+            RunEnd {
+                status: RunStatus::Succeeded,
+                output: Some(output),
+                error: None,
                 confidence,
-                actor,
-                now,
-            )
-            .await
+            }
         }
         RunOutcome::Failed { node, reason } => {
             let reason = match &node {
                 Some(n) => failure_reason(conn, run_id, n).await?.unwrap_or(reason),
                 None => reason,
             };
-            runs::cancel_open_steps(conn, run_id, now).await?;
-            close(
-                conn,
-                run_id,
-                RunStatus::Failed,
-                None,
-                Some(&reason),
-                None,
-                actor,
-                now,
-            )
-            .await
+            RunEnd::failed(RunStatus::Failed, reason)
         }
-    }
+    };
+    let status = end.status;
+    Ok(end_run(conn, run_id, &end, actor, now)
+        .await?
+        .then_some(status))
 }
 
-/// Fails a running run: its open steps are cancelled and the failure is
-/// audited. Returns false if the run had already ended.
-pub async fn fail(
+/// Ends a running run: its open steps are cancelled, the run records how it
+/// ended, and an audit event `run.<status>` is written. Returns false if the
+/// run had already ended.
+pub async fn end_run(
     conn: &mut SqliteConnection,
     run_id: &str,
-    reason: &str,
+    end: &RunEnd,
     actor: &str,
     now: i64,
 ) -> Result<bool> {
     runs::cancel_open_steps(conn, run_id, now).await?;
-    Ok(close(
+    if !runs::finish_run(conn, run_id, end, now).await? {
+        return Ok(false);
+    }
+    let details = match &end.error {
+        Some(e) => json!({"error": e}),
+        None => json!({"confidence": end.confidence}),
+    };
+    let action = format!("run.{}", end.status);
+    audit::append(
         conn,
-        run_id,
-        RunStatus::Failed,
-        None,
-        Some(reason),
-        None,
-        actor,
-        now,
+        &NewAuditEvent::run(now, actor, &action, run_id, details),
     )
-    .await?
-    .is_some())
+    .await?;
+    Ok(true)
 }
 
 async fn failure_reason(
@@ -126,17 +89,10 @@ async fn failure_reason(
     run_id: &str,
     node: &str,
 ) -> Result<Option<String>> {
-    let err: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT error_class, error FROM steps WHERE run_id = ? AND node_id = ?")
-            .bind(run_id)
-            .bind(node)
-            .fetch_optional(conn)
-            .await?;
-    Ok(err.and_then(|(class, msg)| {
-        msg.map(|m| match class {
-            Some(c) => format!("step '{node}' failed ({c}): {m}"),
-            None => format!("step '{node}' failed: {m}"),
-        })
+    let step = runs::step_result(conn, run_id, node).await?;
+    Ok(step.error.map(|m| match step.error_class {
+        Some(c) => format!("step '{node}' failed ({c}): {m}"),
+        None => format!("step '{node}' failed: {m}"),
     }))
 }
 
@@ -150,18 +106,9 @@ async fn end_output(
     let mut outputs = serde_json::Map::new();
     let mut confidence: Option<f64> = None;
     for end in ends {
-        let (out, cum): (Option<String>, Option<f64>) = sqlx::query_as(
-            "SELECT output, cum_confidence FROM steps WHERE run_id = ? AND node_id = ?",
-        )
-        .bind(run_id)
-        .bind(end)
-        .fetch_one(&mut *conn)
-        .await?;
-        let v = out
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or(Value::Null);
-        outputs.insert(end.clone(), v);
-        if let Some(c) = cum {
+        let step = runs::step_result(conn, run_id, end).await?;
+        outputs.insert(end.clone(), step.output.unwrap_or(Value::Null));
+        if let Some(c) = step.cum_confidence {
             confidence = Some(confidence.map_or(c, |x| x.min(c)));
         }
     }
@@ -177,47 +124,9 @@ async fn end_output(
     Ok((output, confidence))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn close(
-    conn: &mut SqliteConnection,
-    run_id: &str,
-    status: RunStatus,
-    output: Option<&Value>,
-    error: Option<&str>,
-    confidence: Option<f64>,
-    actor: &str,
-    now: i64,
-) -> Result<Option<RunStatus>> {
-    if !runs::finish_run(conn, run_id, status, output, error, confidence, now).await? {
-        return Ok(None);
-    }
-    let details = match error {
-        Some(e) => json!({"error": e}),
-        None => json!({"confidence": confidence}),
-    };
-    audit::append(
-        conn,
-        &NewAuditEvent {
-            at: now,
-            actor: actor.into(),
-            action: format!("run.{status}"),
-            entity: format!("run:{run_id}"),
-            run_id: Some(run_id.into()),
-            details,
-        },
-    )
-    .await?;
-    Ok(Some(status))
-}
-
 /// Whether a failure of this node can be caught by an `error` edge.
 pub fn has_error_edge(def: &WorkflowDef, node: &str) -> bool {
     def.edges
         .iter()
         .any(|e| e.from == node && e.port == crate::domain::PORT_ERROR)
-}
-
-/// Whether the node is an End (its output becomes the run's).
-pub fn is_end(def: &WorkflowDef, node: &str) -> bool {
-    matches!(def.node(node).map(|n| &n.kind), Some(NodeKind::End { .. }))
 }

@@ -7,19 +7,9 @@ use crate::domain::records::{AttemptRecord, RunDetail};
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::domain::validate;
 use crate::error::{AppError, ErrorCode};
+use crate::store::runs::RunEnd;
 use crate::store::{Db, StoreError, audit, runs, workflows};
 use serde_json::{Value, json};
-
-fn run_event(actor: &Actor, action: &str, run_id: &str, now: i64, details: Value) -> NewAuditEvent {
-    NewAuditEvent {
-        at: now,
-        actor: actor.0.clone(),
-        action: action.into(),
-        entity: format!("run:{run_id}"),
-        run_id: Some(run_id.into()),
-        details,
-    }
-}
 
 fn run_not_found(id: &str) -> impl Fn(StoreError) -> AppError + '_ {
     move |e| match e {
@@ -79,7 +69,11 @@ pub async fn start(
         runs::insert_step(&mut tx, &id, &node.id, status, now).await?;
     }
     let details = json!({"workflow_id": workflow_id, "version": wf.version, "rerun_of": rerun_of});
-    audit::append(&mut tx, &run_event(actor, "run.started", &id, now, details)).await?;
+    audit::append(
+        &mut tx,
+        &NewAuditEvent::run(now, &actor.0, "run.started", &id, details),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(run_id = %id, workflow_id, version = wf.version, "run started");
     Ok(id)
@@ -147,26 +141,13 @@ pub async fn cancel(db: &Db, actor: &Actor, run_id: &str, now: i64) -> Result<()
             ),
         ));
     }
-    let steps = runs::cancel_open_steps(&mut tx, run_id, now).await?;
-    runs::finish_run(
+    let reason = format!("cancelled by {actor}");
+    progress::end_run(
         &mut tx,
         run_id,
-        RunStatus::Cancelled,
-        None,
-        Some("cancelled"),
-        None,
+        &RunEnd::failed(RunStatus::Cancelled, reason),
+        &actor.0,
         now,
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        &run_event(
-            actor,
-            "run.cancelled",
-            run_id,
-            now,
-            json!({"steps_cancelled": steps}),
-        ),
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -187,10 +168,10 @@ pub async fn retry_step(
     let run = runs::get_run(&mut tx, run_id)
         .await
         .map_err(run_not_found(run_id))?;
-    let def: WorkflowDef = workflows::get(&mut tx, &run.workflow_id, Some(run.version))
+    let def: WorkflowDef = workflows::get_any(&mut tx, &run.workflow_id, run.version)
         .await?
         .definition;
-    let states = progress::load_states(&mut tx, run_id).await?;
+    let states = runs::node_states(&mut tx, run_id).await?;
     let Some(state) = states.get(node_id) else {
         return Err(AppError::not_found(format!(
             "run '{run_id}' has no step '{node_id}'"
@@ -205,30 +186,8 @@ pub async fn retry_step(
             ),
         ));
     }
-    sqlx::query(
-        "UPDATE steps SET status = 'ready', not_before = ?3, port = NULL, error = NULL, error_class = NULL,
-                finished_at = NULL, finish_seq = NULL, input_override = ?4
-         WHERE run_id = ?1 AND node_id = ?2",
-    )
-    .bind(run_id)
-    .bind(node_id)
-    .bind(now)
-    .bind(input.map(Value::to_string))
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::from)?;
-    // Steps the failure cancelled go back to waiting for their paths.
-    sqlx::query("UPDATE steps SET status = 'pending', finished_at = NULL WHERE run_id = ? AND status = 'cancelled'")
-        .bind(run_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-    sqlx::query("UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, output = NULL WHERE id = ?")
-        .bind(run_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-    let finished: Vec<String> = progress::load_states(&mut tx, run_id)
+    runs::reopen_for_retry(&mut tx, run_id, node_id, input, now).await?;
+    let finished: Vec<String> = runs::node_states(&mut tx, run_id)
         .await?
         .into_iter()
         .filter(|(_, s)| s.status.is_final())
@@ -240,7 +199,7 @@ pub async fn retry_step(
         json!({"node_id": node_id, "edited_input": input.is_some(), "previous_status": run.status});
     audit::append(
         &mut tx,
-        &run_event(actor, "step.retried", run_id, now, details),
+        &NewAuditEvent::run(now, &actor.0, "step.retried", run_id, details),
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;

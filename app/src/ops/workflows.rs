@@ -43,14 +43,7 @@ fn event(
     now: i64,
     details: serde_json::Value,
 ) -> NewAuditEvent {
-    NewAuditEvent {
-        at: now,
-        actor: actor.0.clone(),
-        action: act.into(),
-        entity: format!("workflow:{id}"),
-        run_id: None,
-        details,
-    }
+    NewAuditEvent::new(now, &actor.0, act, format!("workflow:{id}"), details)
 }
 
 /// Creates a workflow. With `allow_draft` false (the REST API) an invalid

@@ -1,10 +1,12 @@
 //! Runs, steps (the work queue) and the per-attempt step log.
 
 use super::{Result, StoreError};
+use crate::domain::machine::NodeState;
 use crate::domain::records::{AttemptRecord, RunRecord, StepRecord};
 use crate::domain::run::{RunStatus, StepStatus};
 use serde_json::Value;
 use sqlx::SqliteConnection;
+use std::collections::BTreeMap;
 
 fn json_col(v: Option<String>) -> Option<Value> {
     v.map(|s| serde_json::from_str(&s).unwrap_or(Value::String(s)))
@@ -126,6 +128,25 @@ pub struct StepUpdate<'a> {
     pub finished_at: Option<i64>,
 }
 
+impl<'a> StepUpdate<'a> {
+    /// A step that ends (or waits) now with nothing recorded yet; the caller
+    /// fills in what the attempt produced.
+    pub fn new(status: StepStatus, now: i64) -> Self {
+        StepUpdate {
+            status,
+            not_before: now,
+            parked: false,
+            port: None,
+            output: None,
+            error_class: None,
+            error: None,
+            confidence: None,
+            cum_confidence: None,
+            finished_at: status.is_final().then_some(now),
+        }
+    }
+}
+
 pub async fn update_step(
     conn: &mut SqliteConnection,
     run_id: &str,
@@ -231,13 +252,30 @@ pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> 
     Ok(())
 }
 
+/// How a run ended.
+pub struct RunEnd {
+    pub status: RunStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub confidence: Option<f64>,
+}
+
+impl RunEnd {
+    pub fn failed(status: RunStatus, reason: impl Into<String>) -> Self {
+        RunEnd {
+            status,
+            output: None,
+            error: Some(reason.into()),
+            confidence: None,
+        }
+    }
+}
+
+/// Records how a running run ended; false if it had ended already.
 pub async fn finish_run(
     conn: &mut SqliteConnection,
     run_id: &str,
-    status: RunStatus,
-    output: Option<&Value>,
-    error: Option<&str>,
-    confidence: Option<f64>,
+    end: &RunEnd,
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
@@ -246,14 +284,102 @@ pub async fn finish_run(
          WHERE id = ?1 AND status = 'running'",
     )
     .bind(run_id)
-    .bind(status.as_str())
-    .bind(output.map(Value::to_string))
-    .bind(error)
-    .bind(confidence)
+    .bind(end.status.as_str())
+    .bind(end.output.as_ref().map(Value::to_string))
+    .bind(end.error.as_deref())
+    .bind(end.confidence)
     .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The machine's view of a run's steps.
+pub async fn node_states(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+) -> Result<BTreeMap<String, NodeState>> {
+    let rows: Vec<(String, String, Option<String>, Option<f64>)> =
+        sqlx::query_as("SELECT node_id, status, port, cum_confidence FROM steps WHERE run_id = ?")
+            .bind(run_id)
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|(node, status, port, cum)| {
+            let status =
+                StepStatus::parse(&status).ok_or_else(|| corrupt("step status", &status))?;
+            Ok((
+                node,
+                NodeState {
+                    status,
+                    port,
+                    cum_confidence: cum,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// What one step produced.
+pub struct StepResult {
+    pub output: Option<Value>,
+    pub cum_confidence: Option<f64>,
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+}
+
+pub async fn step_result(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+) -> Result<StepResult> {
+    let (output, cum_confidence, error_class, error): (Option<String>, Option<f64>, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT output, cum_confidence, error_class, error FROM steps WHERE run_id = ? AND node_id = ?",
+        )
+        .bind(run_id)
+        .bind(node_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(StepResult {
+        output: json_col(output),
+        cum_confidence,
+        error_class,
+        error,
+    })
+}
+
+/// Makes a failed step ready again (with an optional context given by a
+/// person), returns the steps its failure cancelled to pending, and reopens
+/// the run.
+pub async fn reopen_for_retry(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    input: Option<&Value>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE steps SET status = 'ready', not_before = ?3, port = NULL, error = NULL, error_class = NULL,
+                finished_at = NULL, finish_seq = NULL, input_override = ?4
+         WHERE run_id = ?1 AND node_id = ?2",
+    )
+    .bind(run_id)
+    .bind(node_id)
+    .bind(now)
+    .bind(input.map(Value::to_string))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE steps SET status = 'pending', finished_at = NULL WHERE run_id = ? AND status = 'cancelled'")
+        .bind(run_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, output = NULL WHERE id = ?")
+        .bind(run_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]

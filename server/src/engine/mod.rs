@@ -8,9 +8,10 @@ pub mod runners;
 
 use app::domain::graph::{ErrorClass, WorkflowDef};
 use app::domain::machine::{AfterFailure, after_failure, context, cumulative};
+use app::domain::run::RunStatus;
 use app::domain::run::StepStatus;
-use app::ops::progress;
-use app::store::runs::{self, Claimed, NewAttempt, StepUpdate};
+use app::ops::{Wakeup, progress};
+use app::store::runs::{self, Claimed, NewAttempt, RunEnd, StepUpdate};
 use app::store::{Db, StoreError, workflows};
 use runners::{Attempt, Outcome};
 use serde_json::Value;
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tracing::Instrument;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -81,7 +82,7 @@ pub struct Engine {
     worker: String,
     lease_ms: i64,
     http: reqwest::Client,
-    notify: Arc<Notify>,
+    wakeup: Wakeup,
     defs: Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
@@ -105,7 +106,7 @@ impl Engine {
                 .timeout(Duration::from_secs(300))
                 .build()
                 .expect("the HTTP client builds with static settings"),
-            notify: Arc::new(Notify::new()),
+            wakeup: Wakeup::default(),
             defs: Mutex::new(HashMap::new()),
             jitter: Box::new(fastrand::f64),
         }
@@ -119,12 +120,11 @@ impl Engine {
 
     /// Something changed (a run started, a step was retried): look for work.
     pub fn wake(&self) {
-        self.notify.notify_waiters();
-        self.notify.notify_one();
+        self.wakeup.wake();
     }
 
-    pub fn notifier(&self) -> Arc<Notify> {
-        self.notify.clone()
+    pub fn wakeup(&self) -> Wakeup {
+        self.wakeup.clone()
     }
 
     async fn definition(&self, workflow_id: &str, version: i64) -> Result<Arc<WorkflowDef>> {
@@ -153,9 +153,9 @@ impl Engine {
             runs::claim(&mut conn, &self.worker, now, now + self.lease_ms).await?
         };
         let Some(c) = claimed else { return Ok(false) };
+        // The span follows the step across awaits (an entered guard would not).
         let span = tracing::info_span!("step", run_id = %c.run_id, node_id = %c.node_id, attempt = c.attempt);
-        let _enter = span.enter();
-        self.process(c, now).await?;
+        self.process(c, now).instrument(span).await?;
         Ok(true)
     }
 
@@ -275,16 +275,11 @@ impl Engine {
                     &c.run_id,
                     &c.node_id,
                     &StepUpdate {
-                        status: StepStatus::Succeeded,
-                        not_before: now,
-                        parked: false,
                         port: Some(port),
                         output: Some(output),
-                        error_class: None,
-                        error: None,
                         confidence: *confidence,
                         cum_confidence: Some(cumulative(c.cum_in, *confidence)),
-                        finished_at: Some(now),
+                        ..StepUpdate::new(StepStatus::Succeeded, now)
                     },
                 )
                 .await?;
@@ -297,16 +292,9 @@ impl Engine {
                     &c.run_id,
                     &c.node_id,
                     &StepUpdate {
-                        status: StepStatus::Waiting,
                         not_before: *until,
                         parked: true,
-                        port: None,
-                        output: None,
-                        error_class: None,
-                        error: None,
-                        confidence: None,
-                        cum_confidence: None,
-                        finished_at: None,
+                        ..StepUpdate::new(StepStatus::Waiting, now)
                     },
                 )
                 .await?;
@@ -321,16 +309,9 @@ impl Engine {
                     .map(|n| n.retry.for_class(*class).clone())
                     .unwrap_or_else(|| app::domain::graph::RetryPolicy::attempts(1));
                 let mut update = StepUpdate {
-                    status: StepStatus::Failed,
-                    not_before: now,
-                    parked: false,
-                    port: None,
-                    output: None,
                     error_class: Some(class_name),
                     error: Some(message),
-                    confidence: None,
-                    cum_confidence: None,
-                    finished_at: Some(now),
+                    ..StepUpdate::new(StepStatus::Failed, now)
                 };
                 match after_failure(&policy, c.attempt as u32, (self.jitter)()) {
                     AfterFailure::Retry { delay_ms } => {
@@ -381,7 +362,14 @@ impl Engine {
             let run = runs::get_run(&mut tx, run_id).await?;
             let limit = run.deadline_at.unwrap_or(now) - run.created_at;
             let reason = format!("the run took longer than its timeout of {limit} ms");
-            progress::fail(&mut tx, run_id, &reason, "engine", now).await?;
+            progress::end_run(
+                &mut tx,
+                run_id,
+                &RunEnd::failed(RunStatus::Failed, reason),
+                "engine",
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         if !lost.is_empty() {
@@ -437,7 +425,7 @@ impl Engine {
             if *shutdown.borrow() {
                 return;
             }
-            let notified = self.notify.notified();
+            let notified = self.wakeup.notified();
             match self.tick().await {
                 Ok(true) => continue,
                 Ok(false) => {}

@@ -44,3 +44,32 @@ where
         _ => None,
     }
 }
+
+/// A list loaded from the server: a loading line while it comes, an empty
+/// state when there is nothing, the table otherwise, or the error.
+pub fn resource_list<T, F>(
+    resource: Resource<Result<Vec<T>, AppError>>,
+    empty: fn() -> AnyView,
+    table: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(Vec<T>) -> AnyView + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {
+                let table = table.clone();
+                move || {
+                    resource
+                        .get()
+                        .map(|r| match r {
+                            Ok(list) if list.is_empty() => empty(),
+                            Ok(list) => table(list),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        })
+                }
+            }
+        </Transition>
+    }
+}

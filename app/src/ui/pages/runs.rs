@@ -3,7 +3,7 @@
 use crate::api::runs::{get_run, list_runs};
 use crate::domain::records::{RunDetail, format_time};
 use crate::domain::run::RunStatus;
-use crate::ui::components::{EmptyState, ErrorBox};
+use crate::ui::components::{EmptyState, ErrorBox, resource_list};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -18,32 +18,30 @@ pub fn RunsPage() -> impl IntoView {
     view! {
         <Title text="Runs" />
         <h1>"Runs"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
-            {move || runs.get().map(|r| match r {
-                Ok(list) if list.is_empty() => view! {
-                    <EmptyState title="No runs yet">
-                        <p>"Open a workflow and press " <strong>"Run"</strong> " to start one."</p>
-                    </EmptyState>
-                }.into_any(),
-                Ok(list) => view! {
-                    <table class="table runs">
-                        <thead><tr><th>"Run"</th><th>"Workflow"</th><th>"Status"</th><th>"Started"</th><th>"By"</th></tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|(r, name)| view! {
-                                <tr>
-                                    <td><a href=format!("/runs/{}", r.id)><code>{r.id.clone()}</code></a></td>
-                                    <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> <span class="muted">{format!(" v{}", r.version)}</span></td>
-                                    <td>{status_badge(r.status.to_string())}</td>
-                                    <td>{format_time(r.created_at)}</td>
-                                    <td>{r.started_by.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-            })}
-        </Transition>
+        {resource_list(
+            runs,
+            || view! {
+                <EmptyState title="No runs yet">
+                    <p>"Open a workflow and press " <strong>"Run"</strong> " to start one."</p>
+                </EmptyState>
+            }.into_any(),
+            |list| view! {
+                <table class="table runs">
+                    <thead><tr><th>"Run"</th><th>"Workflow"</th><th>"Status"</th><th>"Started"</th><th>"By"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|(r, name)| view! {
+                            <tr>
+                                <td><a href=format!("/runs/{}", r.id)><code>{r.id.clone()}</code></a></td>
+                                <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> <span class="muted">{format!(" v{}", r.version)}</span></td>
+                                <td>{status_badge(r.status.to_string())}</td>
+                                <td>{format_time(r.created_at)}</td>
+                                <td>{r.started_by.clone()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        )}
     }
 }
 

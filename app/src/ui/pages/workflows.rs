@@ -2,7 +2,7 @@
 
 use crate::api::workflows::*;
 use crate::domain::records::{WorkflowSummary, format_time};
-use crate::ui::components::{EmptyState, ErrorBox, action_error};
+use crate::ui::components::{EmptyState, action_error, resource_list};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -47,24 +47,15 @@ pub fn WorkflowsPage() -> impl IntoView {
         </Show>
         {action_error(rename.value())}
         {action_error(delete.value())}
-        <Transition fallback=|| view! { <p class="muted">"Loading workflows…"</p> }>
-            {move || {
-                workflows
-                    .get()
-                    .map(|result| match result {
-                        Ok(list) if list.is_empty() => {
-                            view! {
-                                <EmptyState title="No workflows yet">
-                                    <p>"Create one with " <strong>"New workflow"</strong> "."</p>
-                                </EmptyState>
-                            }
-                                .into_any()
-                        }
-                        Ok(list) => view! { <WorkflowTable list rename delete /> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    })
-            }}
-        </Transition>
+        {resource_list(
+            workflows,
+            || view! {
+                <EmptyState title="No workflows yet">
+                    <p>"Create one with " <strong>"New workflow"</strong> "."</p>
+                </EmptyState>
+            }.into_any(),
+            move |list| view! { <WorkflowTable list rename delete /> }.into_any(),
+        )}
     }
 }
 
