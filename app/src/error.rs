@@ -13,6 +13,7 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     InvalidWorkflow,
+    InvalidInput,
     PayloadTooLarge,
     UnsupportedMediaType,
     Internal,
@@ -26,7 +27,7 @@ impl ErrorCode {
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::InvalidWorkflow => 422,
+            ErrorCode::InvalidWorkflow | ErrorCode::InvalidInput => 422,
             ErrorCode::Internal => 500,
         }
     }

@@ -6,6 +6,8 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod ops;
 #[cfg(feature = "ssr")]
+pub mod schema;
+#[cfg(feature = "ssr")]
 pub mod store;
 pub mod ui;
 

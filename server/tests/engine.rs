@@ -567,3 +567,73 @@ async fn parallel_paths_both_run_and_the_join_waits() {
         "the join takes the weakest path"
     );
 }
+
+#[tokio::test]
+async fn input_must_match_the_start_schema() {
+    let w = World::new().await;
+    let mut d = def(
+        vec![start(), end("end", None)],
+        vec![("start", "out", "end")],
+    );
+    d.nodes[0].kind = NodeKind::Start {
+        input_schema: Some(
+            json!({"type": "object", "required": ["amount"], "properties": {"amount": {"type": "number"}}}),
+        ),
+    };
+    let wf = app::ops::workflows::create(&w.db, &Actor::anonymous(), "typed", &d, false, T0)
+        .await
+        .unwrap();
+    let err = runs::start(
+        &w.db,
+        &Actor::anonymous(),
+        &wf.workflow_id,
+        None,
+        &json!({"amount": "ten"}),
+        None,
+        T0,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, app::error::ErrorCode::InvalidInput);
+    assert!(err.message.contains("/amount"), "{}", err.message);
+    runs::start(
+        &w.db,
+        &Actor::anonymous(),
+        &wf.workflow_id,
+        None,
+        &json!({"amount": 10}),
+        None,
+        T0,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_response_that_does_not_match_its_schema_is_a_format_error() {
+    let w = World::new().await;
+    let rx = receiver(vec![]).await;
+    let mut call = http("call", &rx.url);
+    if let NodeKind::Http {
+        response_schema, ..
+    } = &mut call.kind
+    {
+        *response_schema = Some(json!({"type": "object", "required": ["id"]}));
+    }
+    let d = def(
+        vec![start(), call, end("end", None)],
+        vec![("start", "out", "call"), ("call", "out", "end")],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    let s = w.step(&id, "call").await;
+    assert_eq!(
+        (s.status, s.error_class.as_deref()),
+        (StepStatus::Ready, Some("format")),
+        "format errors retry once"
+    );
+    assert!(s.error.unwrap().contains("expected schema"));
+    w.clock.advance(1_000);
+    w.idle().await;
+    assert_eq!(w.run(&id).await.run.status, RunStatus::Failed);
+}

@@ -39,6 +39,7 @@ pub async fn start(
         );
         return Err(e);
     }
+    check_input(&wf.definition, input)?;
     let id = format!("run_{}", uuid::Uuid::now_v7().simple());
     let deadline_at = wf
         .definition
@@ -77,6 +78,25 @@ pub async fn start(
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(run_id = %id, workflow_id, version = wf.version, "run started");
     Ok(id)
+}
+
+/// Refuses input that does not match the Start node's schema, before
+/// anything is stored.
+fn check_input(def: &WorkflowDef, input: &Value) -> Result<(), AppError> {
+    let schema = def.nodes.iter().find_map(|n| match &n.kind {
+        NodeKind::Start { input_schema } => input_schema.as_ref(),
+        _ => None,
+    });
+    match schema.map(|s| crate::schema::check(s, input)) {
+        Some(Err(problems)) => Err(AppError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "the input does not match the Start node's schema: {}",
+                problems.join("; ")
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Starts a new run with the same input, on the same or the latest version.

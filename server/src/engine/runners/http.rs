@@ -11,7 +11,7 @@ pub fn idempotency_key(run_id: &str, node_id: &str) -> String {
     format!("{run_id}:{node_id}")
 }
 
-pub async fn run(a: &Attempt<'_>, r: &HttpRequest) -> Outcome {
+pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>) -> Outcome {
     let render = |what: &str, src: &str| {
         render_template(src, a.context)
             .map_err(|e| Outcome::fail(ErrorClass::Format, format!("{what}: {e}")))
@@ -75,6 +75,17 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest) -> Outcome {
             ErrorClass::Business,
             format!("{url} answered {status}: {}", short(&body)),
         );
+    }
+    if let Some(schema) = response_schema {
+        if let Err(problems) = app::schema::check(schema, &body) {
+            return Outcome::fail(
+                ErrorClass::Format,
+                format!(
+                    "the response does not match the expected schema: {}",
+                    problems.join("; ")
+                ),
+            );
+        }
     }
     Outcome::out(json!({"status": status.as_u16(), "body": body}))
 }

@@ -72,7 +72,10 @@ pub async fn run(a: &Attempt<'_>) -> Outcome {
         NodeKind::Delay { duration_ms } => delay::run(a, *duration_ms),
         NodeKind::End { output } => end::run(a, output.as_deref()),
         NodeKind::Fail { message } => fail::run(a, message),
-        NodeKind::Http { request, .. } => http::run(a, request).await,
+        NodeKind::Http {
+            request,
+            response_schema,
+        } => http::run(a, request, response_schema.as_ref()).await,
         NodeKind::Approval(_) => Outcome::fail(
             ErrorClass::Business,
             "approval steps are not available yet on this server",
