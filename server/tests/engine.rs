@@ -637,3 +637,68 @@ async fn a_response_that_does_not_match_its_schema_is_a_format_error() {
     w.idle().await;
     assert_eq!(w.run(&id).await.run.status, RunStatus::Failed);
 }
+
+#[tokio::test]
+async fn a_failed_run_compensates_completed_reversible_steps_in_reverse_order() {
+    let w = World::new().await;
+    let rx = receiver(vec![]).await;
+    let reversible = |id: &str| {
+        let mut n = http(id, &rx.url);
+        n.reversible = true;
+        n.compensation = Some(HttpRequest {
+            method: "POST".into(),
+            url: rx.url.clone(),
+            headers: Default::default(),
+            body: Some(format!("undo {id}")),
+        });
+        n
+    };
+    let d = def(
+        vec![
+            start(),
+            reversible("reserve"),
+            reversible("charge"),
+            transform("plain", "{}"),
+            Node::new(
+                "stop",
+                "stop",
+                NodeKind::Fail {
+                    message: "out of stock".into(),
+                },
+            ),
+        ],
+        vec![
+            ("start", "out", "reserve"),
+            ("reserve", "out", "charge"),
+            ("charge", "out", "plain"),
+            ("plain", "out", "stop"),
+        ],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Failed);
+    let keys = rx.keys.lock().unwrap().clone();
+    assert_eq!(
+        keys,
+        vec![
+            format!("{id}:reserve"),
+            format!("{id}:charge"),
+            format!("{id}:charge~compensate"),
+            format!("{id}:reserve~compensate"),
+        ],
+        "the last completed step is undone first"
+    );
+    for step in ["charge~compensate", "reserve~compensate"] {
+        assert_eq!(
+            w.step(&id, step).await.status,
+            StepStatus::Succeeded,
+            "{step}"
+        );
+    }
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let events = app::store::audit::list(&mut conn, Some(&format!("run:{id}")), 10)
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.action == "run.compensating"));
+}

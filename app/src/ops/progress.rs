@@ -52,9 +52,48 @@ pub async fn advance(
         }
     };
     let status = end.status;
-    Ok(end_run(conn, run_id, &end, actor, now)
-        .await?
-        .then_some(status))
+    if !end_run(conn, run_id, &end, actor, now).await? {
+        return Ok(None);
+    }
+    if status == RunStatus::Failed {
+        compensate(conn, def, run_id, now).await?;
+    }
+    Ok(Some(status))
+}
+
+/// After a run failed: queue the compensation of every completed reversible
+/// step, to run one at a time in reverse order of completion. Returns how
+/// many were queued.
+pub async fn compensate(
+    conn: &mut SqliteConnection,
+    def: &WorkflowDef,
+    run_id: &str,
+    now: i64,
+) -> Result<usize> {
+    let reversible: Vec<&str> = def
+        .nodes
+        .iter()
+        .filter(|n| n.reversible && n.compensation.is_some())
+        .map(|n| n.id.as_str())
+        .collect();
+    if reversible.is_empty() {
+        return Ok(0);
+    }
+    let done = runs::succeeded_latest_first(conn, run_id, &reversible).await?;
+    for node in &done {
+        let step = format!("{node}{}", runs::COMPENSATE_SUFFIX);
+        runs::insert_step(conn, run_id, &step, StepStatus::Pending, now).await?;
+    }
+    runs::next_compensation(conn, run_id, now).await?;
+    if !done.is_empty() {
+        let details = json!({"steps": done});
+        audit::append(
+            conn,
+            &NewAuditEvent::run(now, "engine", "run.compensating", run_id, details),
+        )
+        .await?;
+    }
+    Ok(done.len())
 }
 
 /// Ends a running run: its open steps are cancelled, the run records how it

@@ -179,7 +179,8 @@ impl Engine {
             (run, steps)
         };
         let def = self.definition(&run.workflow_id, run.version).await?;
-        let Some(node) = def.node(&c.node_id) else {
+        let compensation = runs::compensated_node(&c.node_id);
+        let Some(node) = def.node(compensation.unwrap_or(&c.node_id)) else {
             return self
                 .finish(
                     &c,
@@ -209,6 +210,7 @@ impl Engine {
         };
         let attempt = Attempt {
             run_id: &c.run_id,
+            step_id: &c.node_id,
             node,
             context: &ctx,
             attempt: c.attempt,
@@ -218,7 +220,11 @@ impl Engine {
         };
         let outcome = match node.timeout_ms {
             Some(ms) => {
-                match tokio::time::timeout(Duration::from_millis(ms), runners::run(&attempt)).await
+                match tokio::time::timeout(
+                    Duration::from_millis(ms),
+                    runners::run(&attempt, compensation.is_some()),
+                )
+                .await
                 {
                     Ok(o) => o,
                     Err(_) => Outcome::fail(
@@ -227,7 +233,7 @@ impl Engine {
                     ),
                 }
             }
-            None => runners::run(&attempt).await,
+            None => runners::run(&attempt, compensation.is_some()).await,
         };
         self.finish(&c, &def, started, Some(&ctx), outcome).await
     }
@@ -304,8 +310,9 @@ impl Engine {
                 attempt.outcome = "failed";
                 attempt.error_class = Some(class_name);
                 attempt.error = Some(message);
+                let node_id = runs::compensated_node(&c.node_id).unwrap_or(&c.node_id);
                 let policy = def
-                    .node(&c.node_id)
+                    .node(node_id)
                     .map(|n| n.retry.for_class(*class).clone())
                     .unwrap_or_else(|| app::domain::graph::RetryPolicy::attempts(1));
                 let mut update = StepUpdate {
@@ -337,15 +344,13 @@ impl Engine {
         }
         runs::insert_attempt(&mut tx, &attempt).await?;
         if finished_final {
-            progress::advance(
-                &mut tx,
-                def,
-                &c.run_id,
-                &[c.node_id.as_str()],
-                "engine",
-                now,
-            )
-            .await?;
+            if runs::compensated_node(&c.node_id).is_some() {
+                // Whatever its result, the next compensation goes on.
+                runs::next_compensation(&mut tx, &c.run_id, now).await?;
+            } else {
+                let step = [c.node_id.as_str()];
+                progress::advance(&mut tx, def, &c.run_id, &step, "engine", now).await?;
+            }
         }
         tx.commit().await?;
         self.wake();
@@ -362,14 +367,11 @@ impl Engine {
             let run = runs::get_run(&mut tx, run_id).await?;
             let limit = run.deadline_at.unwrap_or(now) - run.created_at;
             let reason = format!("the run took longer than its timeout of {limit} ms");
-            progress::end_run(
-                &mut tx,
-                run_id,
-                &RunEnd::failed(RunStatus::Failed, reason),
-                "engine",
-                now,
-            )
-            .await?;
+            let end = RunEnd::failed(RunStatus::Failed, reason);
+            if progress::end_run(&mut tx, run_id, &end, "engine", now).await? {
+                let def = self.definition(&run.workflow_id, run.version).await?;
+                progress::compensate(&mut tx, &def, run_id, now).await?;
+            }
         }
         tx.commit().await?;
         if !lost.is_empty() {

@@ -29,7 +29,7 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Valu
     let mut req = a
         .http
         .request(method, &url)
-        .header("Idempotency-Key", idempotency_key(a.run_id, &a.node.id));
+        .header("Idempotency-Key", idempotency_key(a.run_id, a.step_id));
     for (name, value) in &r.headers {
         match render(&format!("header '{name}'"), value) {
             Ok(v) => req = req.header(name, v),

@@ -53,6 +53,8 @@ impl Outcome {
 /// What a runner may look at.
 pub struct Attempt<'a> {
     pub run_id: &'a str,
+    /// The step row: the node id, or `<node>~compensate` when undoing it.
+    pub step_id: &'a str,
     pub node: &'a Node,
     /// `{input, steps}` (or the input a person gave on retry).
     pub context: &'a Value,
@@ -63,7 +65,14 @@ pub struct Attempt<'a> {
     pub http: &'a reqwest::Client,
 }
 
-pub async fn run(a: &Attempt<'_>) -> Outcome {
+/// Runs the node, or with `compensate` the request that undoes it.
+pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
+    if compensate {
+        return match &a.node.compensation {
+            Some(request) => http::run(a, request, None).await,
+            None => Outcome::fail(ErrorClass::Business, "the node has no compensation request"),
+        };
+    }
     match &a.node.kind {
         NodeKind::Start { .. } => passthrough::start(a),
         NodeKind::Join {} => passthrough::join(a),
