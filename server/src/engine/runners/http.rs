@@ -76,16 +76,16 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Valu
             format!("{url} answered {status}: {}", short(&body)),
         );
     }
-    if let Some(schema) = response_schema {
-        if let Err(problems) = app::schema::check(schema, &body) {
-            return Outcome::fail(
-                ErrorClass::Format,
-                format!(
-                    "the response does not match the expected schema: {}",
-                    problems.join("; ")
-                ),
-            );
-        }
+    if let Some(schema) = response_schema
+        && let Err(problems) = app::schema::check(schema, &body)
+    {
+        return Outcome::fail(
+            ErrorClass::Format,
+            format!(
+                "the response does not match the expected schema: {}",
+                problems.join("; ")
+            ),
+        );
     }
     Outcome::out(json!({"status": status.as_u16(), "body": body}))
 }
