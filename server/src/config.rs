@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// step is retried elsewhere (ms). Longer than the slowest step.
     #[arg(long, env = "STEPWISE_LEASE_MS", default_value_t = 300_000)]
     pub lease_ms: i64,
+    /// How often to look for steps whose worker died and runs past their
+    /// timeout (ms).
+    #[arg(long, env = "STEPWISE_RECOVERY_MS", default_value_t = 5_000)]
+    pub recovery_ms: u64,
     /// Do not add the example workflow to a new database.
     #[arg(long, env = "STEPWISE_NO_EXAMPLE")]
     pub no_example: bool,

@@ -81,7 +81,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = EngineConfig {
         workers: args.workers,
         lease_ms: args.lease_ms,
-        ..EngineConfig::default()
+        recovery_every: std::time::Duration::from_millis(args.recovery_ms.max(10)),
     };
     let workers = engine.spawn(&config, stop_rx);
     tracing::info!(workers = args.workers, "engine started");

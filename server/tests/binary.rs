@@ -1,36 +1,12 @@
 //! The real `stepwise` binary: start-up, readiness, graceful shutdown, and a
 //! failed migration stopping the server with a clear message.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn start(db_url: &str) -> (Child, String, std::thread::JoinHandle<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
-        .env("STEPWISE_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap_or_default();
-            if let Some(addr) = line.split("listening on http://").nth(1) {
-                let _ = tx.send(addr.trim().to_string());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-    (child, addr, reader)
-}
+use common::Server;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
 
 fn get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -46,22 +22,12 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn starts_creates_its_database_seeds_the_example_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("nested/folder/stepwise.db");
-    let (mut child, addr, log) = start(&format!("sqlite://{}", file.display()));
+    let server = Server::start(&format!("sqlite://{}", file.display()), &[]);
+    let addr = server.addr.clone();
     assert!(!addr.is_empty(), "no address logged");
     assert!(
         file.exists(),
@@ -73,17 +39,12 @@ fn starts_creates_its_database_seeds_the_example_and_stops_on_sigterm() {
     assert_eq!(status, 200);
     assert!(body.contains("Invoice approval"), "{body}");
 
-    let ok = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let status = wait_exit(&mut child);
+    server.signal("-TERM");
+    let (status, log) = server.wait();
     assert!(
         status.success(),
         "graceful shutdown exits 0, got {status:?}"
     );
-    let log = log.join().unwrap();
     assert!(log.contains("shutting down"), "{log}");
 }
 
@@ -104,11 +65,10 @@ fn a_failed_migration_stops_the_server_with_a_clear_message() {
         .status()
         .unwrap();
     assert!(status.success());
-    let (mut child, addr, log) = start(&format!("sqlite://{}", file.display()));
-    assert!(addr.is_empty(), "the server must not listen");
-    let status = wait_exit(&mut child);
+    let server = Server::start(&format!("sqlite://{}", file.display()), &[]);
+    assert!(server.addr.is_empty(), "the server must not listen");
+    let (status, log) = server.wait();
     assert!(!status.success());
-    let log = log.join().unwrap();
     assert!(
         log.contains("could not be migrated, so the server did not start"),
         "{log}"

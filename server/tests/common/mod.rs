@@ -1,0 +1,75 @@
+//! Starting the real `stepwise` binary for tests.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub child: Child,
+    /// `127.0.0.1:port`, empty if it never listened.
+    pub addr: String,
+    log: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Server {
+    /// Starts `stepwise serve` on a free port with `db_url` and `extra` args,
+    /// and waits (up to 30 s) until it logs its address.
+    pub fn start(db_url: &str, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
+            .args(extra)
+            .env("STEPWISE_LOG", "info")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stderr).lines() {
+                let line = line.unwrap_or_default();
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        Server {
+            child,
+            addr,
+            log: Some(log),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits for the process to end and returns its status and log.
+    pub fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let log = self.log.take().unwrap().join().unwrap();
+        (status, log)
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
