@@ -114,11 +114,11 @@ async fn runs_survive_repeated_sigkill() {
                 .json(&json!({"input": {"n": n}}))
                 .send()
                 .await;
-            if let Ok(res) = res {
-                if res.status() == 202 {
-                    let body: Value = res.json().await.unwrap();
-                    run_ids.push(body["run_id"].as_str().unwrap().to_string());
-                }
+            if let Ok(res) = res
+                && res.status() == 202
+            {
+                let body: Value = res.json().await.unwrap();
+                run_ids.push(body["run_id"].as_str().unwrap().to_string());
             }
         } else {
             tokio::time::sleep(Duration::from_millis(20)).await;
