@@ -44,6 +44,11 @@ lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --locked -- -D warnings
 
+## Engine benchmarks through the REST API of a release build (JSON lines).
+bench:
+	cargo build --release --locked -p server --bin stepwise --example bench
+	./target/release/examples/bench ./target/release/stepwise
+
 fmt:
 	cargo fmt --all
 

@@ -4,12 +4,14 @@ use crate::rest::{ApiJson, ApiResult, optional_json};
 use crate::routes::AppState;
 use app::domain::audit::Actor;
 use app::domain::records::{AttemptRecord, RunDetail};
+use app::domain::run::RunStatus;
 use app::ops::{self, runs};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,11 +42,29 @@ pub async fn start_run(
     Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GetRunQuery {
+    /// Wait up to this long (ms, at most 60,000) for a running run to end.
+    #[serde(default)]
+    wait_ms: u64,
+}
+
 pub async fn get_run(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<GetRunQuery>,
 ) -> ApiResult<Json<RunDetail>> {
-    Ok(Json(runs::get(&s.db, &id).await?))
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(60_000));
+    loop {
+        // Listen before looking, so an end between the two is not missed.
+        let ended = s.engine.run_ended();
+        let detail = runs::get(&s.db, &id).await?;
+        if detail.run.status != RunStatus::Running || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(detail));
+        }
+        let _ = tokio::time::timeout_at(deadline, ended).await;
+    }
 }
 
 pub async fn get_attempts(

@@ -504,3 +504,31 @@ async fn runs_of_unknown_or_broken_things_are_refused_clearly() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn get_run_can_wait_for_the_end() {
+    let api = Api::new().await;
+    let (_, created) = api.create("Waited", small_def()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let (_, body) = api
+        .json(
+            "POST",
+            &format!("/api/v1/workflows/{id}/runs"),
+            json!({"input": {"a": 1, "b": 2}}).to_string(),
+        )
+        .await;
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+    let (_, run) = api.get(&format!("/api/v1/runs/{run_id}")).await;
+    assert_eq!(run["status"], "running", "nothing has run yet");
+    let engine = api.engine.clone();
+    let worker = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        engine.run_until_idle().await.unwrap();
+    });
+    let (status, run) = api
+        .get(&format!("/api/v1/runs/{run_id}?wait_ms=10000"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    worker.await.unwrap();
+}

@@ -639,3 +639,45 @@ pub async fn next_compensation(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Ready steps of one run that are due, excluding compensations and steps
+/// given a context by hand.
+pub async fn due_in_run(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    now: i64,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT node_id FROM steps WHERE run_id = ? AND status = 'ready' AND not_before <= ?
+           AND input_override IS NULL AND node_id NOT LIKE '%~compensate'
+         ORDER BY rowid",
+    )
+    .bind(run_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Claims one particular ready step (see `claim`).
+pub async fn claim_step(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Option<Claimed>> {
+    Ok(sqlx::query_as(
+        "UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?3,
+                lease_until = ?5, started_at = ?4
+         WHERE run_id = ?1 AND node_id = ?2 AND status = 'ready'
+         RETURNING run_id, node_id, attempt, parked, cum_in, input_override",
+    )
+    .bind(run_id)
+    .bind(node_id)
+    .bind(worker)
+    .bind(now)
+    .bind(lease_until)
+    .fetch_optional(conn)
+    .await?)
+}

@@ -14,12 +14,15 @@ use app::ops::{Wakeup, progress};
 use app::store::runs::{self, Claimed, NewAttempt, RunEnd, StepUpdate};
 use app::store::{Db, StoreError, workflows};
 use runners::{Attempt, Outcome};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::Instrument;
+
+/// Pure steps run inside one completion transaction at most.
+const MAX_INLINE_STEPS: usize = 256;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -83,6 +86,9 @@ pub struct Engine {
     lease_ms: i64,
     http: reqwest::Client,
     wakeup: Wakeup,
+    /// Notified (all waiters) after a commit that ended a run.
+    run_ended: Arc<tokio::sync::Notify>,
+    runs_ended: std::sync::atomic::AtomicBool,
     defs: Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
@@ -107,6 +113,8 @@ impl Engine {
                 .build()
                 .expect("the HTTP client builds with static settings"),
             wakeup: Wakeup::default(),
+            run_ended: Arc::default(),
+            runs_ended: Default::default(),
             defs: Mutex::new(HashMap::new()),
             jitter: Box::new(fastrand::f64),
         }
@@ -121,6 +129,11 @@ impl Engine {
     /// Something changed (a run started, a step was retried): look for work.
     pub fn wake(&self) {
         self.wakeup.wake();
+    }
+
+    /// Resolves after the engine next ends a run (any run).
+    pub fn run_ended(&self) -> tokio::sync::futures::Notified<'_> {
+        self.run_ended.notified()
     }
 
     pub fn wakeup(&self) -> Wakeup {
@@ -196,17 +209,7 @@ impl Engine {
         };
         let ctx = match &c.input_override {
             Some(s) => serde_json::from_str(s).unwrap_or(Value::Null),
-            None => context(
-                &run.input,
-                steps
-                    .iter()
-                    .filter(|s| s.status == StepStatus::Succeeded)
-                    .filter_map(|s| {
-                        s.output
-                            .as_ref()
-                            .map(|o| (s.node_id.as_str(), o, s.confidence))
-                    }),
-            ),
+            None => run_context(&run.input, &steps),
         };
         let attempt = Attempt {
             run_id: &c.run_id,
@@ -239,6 +242,10 @@ impl Engine {
     }
 
     /// Stores the attempt and everything it decides, in one transaction.
+    /// Pure steps that become ready in the same run (no side effects: Start,
+    /// Transform, Branch, Join, End, Fail) are run and stored in that same
+    /// transaction: one commit carries a run through its pure stretch, and a
+    /// crash before it simply repeats pure work.
     async fn finish(
         &self,
         c: &Claimed,
@@ -255,6 +262,89 @@ impl Engine {
             tracing::warn!("result discarded: the step is no longer leased to this worker");
             return Ok(());
         }
+        self.record(&mut tx, c, def, started, now, input, &outcome)
+            .await?;
+        if runs::compensated_node(&c.node_id).is_none() {
+            self.run_pure_successors(&mut tx, &c.run_id, def, now)
+                .await?;
+        }
+        tx.commit().await?;
+        self.wake();
+        if self.runs_ended.swap(false, Ordering::SeqCst) {
+            self.run_ended.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Runs, inside the caller's transaction, the pure steps of `run_id`
+    /// that are due, until none is left.
+    async fn run_pure_successors(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        run_id: &str,
+        def: &WorkflowDef,
+        now: i64,
+    ) -> Result<()> {
+        let mut ctx: Option<Value> = None;
+        // Bounded, so one long run cannot hold the write lock for long; the
+        // rest stays ready in the queue.
+        for _ in 0..MAX_INLINE_STEPS {
+            let due = runs::due_in_run(tx, run_id, now).await?;
+            let Some(node) = due
+                .iter()
+                .filter_map(|id| def.node(id))
+                .find(|n| runners::is_pure(&n.kind))
+            else {
+                return Ok(());
+            };
+            let Some(c) =
+                runs::claim_step(tx, run_id, &node.id, &self.worker, now, now + self.lease_ms)
+                    .await?
+            else {
+                return Ok(());
+            };
+            if ctx.is_none() {
+                let run = runs::get_run(tx, run_id).await?;
+                let steps = runs::get_steps(tx, run_id).await?;
+                ctx = Some(run_context(&run.input, &steps));
+            }
+            let context = ctx.as_mut().expect("context loaded above");
+            let attempt = Attempt {
+                run_id,
+                step_id: &c.node_id,
+                node,
+                context,
+                attempt: c.attempt,
+                now,
+                woken: c.parked,
+                http: &self.http,
+            };
+            let outcome = runners::run(&attempt, false).await;
+            self.record(tx, &c, def, now, now, Some(context), &outcome)
+                .await?;
+            if let Outcome::Done {
+                output, confidence, ..
+            } = &outcome
+            {
+                context["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one attempt's result to its step and the step log, and moves
+    /// the run on when the step reached a final state.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        c: &Claimed,
+        def: &WorkflowDef,
+        started: i64,
+        now: i64,
+        input: Option<&Value>,
+        outcome: &Outcome,
+    ) -> Result<()> {
         let mut attempt = NewAttempt {
             claimed: c,
             worker: &self.worker,
@@ -268,7 +358,7 @@ impl Engine {
             confidence: None,
         };
         let mut finished_final = false;
-        match &outcome {
+        match outcome {
             Outcome::Done {
                 output,
                 confidence,
@@ -277,7 +367,7 @@ impl Engine {
                 attempt.output = Some(output);
                 attempt.confidence = *confidence;
                 runs::update_step(
-                    &mut tx,
+                    &mut *tx,
                     &c.run_id,
                     &c.node_id,
                     &StepUpdate {
@@ -294,7 +384,7 @@ impl Engine {
             Outcome::Park { until } => {
                 attempt.outcome = "parked";
                 runs::update_step(
-                    &mut tx,
+                    &mut *tx,
                     &c.run_id,
                     &c.node_id,
                     &StepUpdate {
@@ -339,21 +429,24 @@ impl Engine {
                         finished_final = true;
                     }
                 }
-                runs::update_step(&mut tx, &c.run_id, &c.node_id, &update).await?;
+                runs::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
             }
         }
-        runs::insert_attempt(&mut tx, &attempt).await?;
+        runs::insert_attempt(&mut *tx, &attempt).await?;
         if finished_final {
             if runs::compensated_node(&c.node_id).is_some() {
                 // Whatever its result, the next compensation goes on.
-                runs::next_compensation(&mut tx, &c.run_id, now).await?;
+                runs::next_compensation(&mut *tx, &c.run_id, now).await?;
             } else {
                 let step = [c.node_id.as_str()];
-                progress::advance(&mut tx, def, &c.run_id, &step, "engine", now).await?;
+                if progress::advance(&mut *tx, def, &c.run_id, &step, "engine", now)
+                    .await?
+                    .is_some()
+                {
+                    self.runs_ended.store(true, Ordering::SeqCst);
+                }
             }
         }
-        tx.commit().await?;
-        self.wake();
         Ok(())
     }
 
@@ -446,6 +539,21 @@ impl Engine {
             }
         }
     }
+}
+
+/// `{input, steps}` from the stored steps that succeeded.
+fn run_context(input: &Value, steps: &[app::domain::records::StepRecord]) -> Value {
+    context(
+        input,
+        steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Succeeded)
+            .filter_map(|s| {
+                s.output
+                    .as_ref()
+                    .map(|o| (s.node_id.as_str(), o, s.confidence))
+            }),
+    )
 }
 
 fn class_str(c: ErrorClass) -> &'static str {

@@ -65,6 +65,20 @@ pub struct Attempt<'a> {
     pub http: &'a reqwest::Client,
 }
 
+/// Kinds whose runner has no side effect and finishes at once: the engine
+/// may run them straight after their predecessor, in the same transaction.
+pub fn is_pure(kind: &NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Start { .. }
+            | NodeKind::Transform { .. }
+            | NodeKind::Branch { .. }
+            | NodeKind::Join {}
+            | NodeKind::End { .. }
+            | NodeKind::Fail { .. }
+    )
+}
+
 /// Runs the node, or with `compensate` the request that undoes it.
 pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
     if compensate {

@@ -1,0 +1,214 @@
+//! `make bench`: drives a release `stepwise` through its REST API on a fresh
+//! database per workload and prints one JSON line per workload:
+//! `{"workload", "runs", "steps", "seconds", "steps_per_s", "p50_ms", "p99_ms", "rss_mb"}`.
+//! Latencies are run creation to run end as the server recorded them.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(bin: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let mut child = Command::new(bin)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                &db,
+                "--no-example",
+            ])
+            .env("STEPWISE_LOG", "warn,stepwise=info")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the stepwise binary");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited").unwrap();
+            if let Some(a) = line.split("listening on ").nth(1) {
+                break a.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base,
+            _dir: dir,
+        }
+    }
+
+    fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chain(n: usize) -> Value {
+    let mut nodes = vec![json!({"id": "start", "name": "Start", "type": "start"})];
+    let mut edges = vec![];
+    let mut prev = "start".to_string();
+    for i in 0..n {
+        let id = format!("t{i}");
+        nodes.push(json!({"id": id, "name": id, "type": "transform", "expression": "{n: ((.input.n // 0) + 1)}"}));
+        edges.push(json!({"from": prev, "to": id}));
+        prev = id;
+    }
+    nodes.push(json!({"id": "end", "name": "End", "type": "end", "output": "{done: true}"}));
+    edges.push(json!({"from": prev, "to": "end"}));
+    json!({"nodes": nodes, "edges": edges})
+}
+
+fn fanout(n: usize) -> Value {
+    let mut nodes = vec![json!({"id": "start", "name": "Start", "type": "start"})];
+    let mut edges = vec![];
+    for i in 0..n {
+        let id = format!("p{i}");
+        nodes.push(json!({"id": id, "name": id, "type": "transform", "expression": "{v: 1}"}));
+        edges.push(json!({"from": "start", "to": id}));
+        edges.push(json!({"from": id, "to": "join"}));
+    }
+    nodes.push(json!({"id": "join", "name": "Join", "type": "join"}));
+    nodes.push(json!({"id": "end", "name": "End", "type": "end", "output": "{done: true}"}));
+    edges.push(json!({"from": "join", "to": "end"}));
+    json!({"nodes": nodes, "edges": edges})
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: usize) -> Value {
+    let server = Server::start(bin);
+    let http = reqwest::Client::new();
+    let nodes = def["nodes"].as_array().unwrap().len();
+    let created: Value = http
+        .post(format!("{}/api/v1/workflows", server.base))
+        .json(&json!({"name": name, "definition": def}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let wf = created["workflow_id"]
+        .as_str()
+        .expect("workflow created")
+        .to_string();
+    // `concurrency` clients, each submitting a run and waiting for it to
+    // end before the next (a closed loop).
+    let started = Instant::now();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..concurrency {
+        let (http, base, wf, next) = (http.clone(), server.base.clone(), wf.clone(), next.clone());
+        clients.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n >= runs {
+                    return ids;
+                }
+                let res: Value = http
+                    .post(format!("{base}/api/v1/workflows/{wf}/runs"))
+                    .json(&json!({"input": {"n": n}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let id = res["run_id"].as_str().expect("run started").to_string();
+                // the server answers when the run has ended
+                let run: Value = http
+                    .get(format!("{base}/api/v1/runs/{id}?wait_ms=60000"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(run["status"], "succeeded", "run {id}: {}", run["error"]);
+                ids.push(id);
+            }
+        }));
+    }
+    let mut ids = Vec::with_capacity(runs);
+    for c in clients {
+        ids.extend(c.await.unwrap());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut latencies = Vec::with_capacity(runs);
+    for id in &ids {
+        let run: Value = http
+            .get(format!("{}/api/v1/runs/{id}", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        latencies.push(
+            (run["finished_at"].as_i64().unwrap() - run["created_at"].as_i64().unwrap()) as f64,
+        );
+    }
+    latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let steps = runs * nodes;
+    json!({
+        "workload": name,
+        "runs": runs,
+        "steps": steps,
+        "seconds": (seconds * 1000.0).round() / 1000.0,
+        "steps_per_s": (steps as f64 / seconds).round(),
+        "p50_ms": percentile(&latencies, 0.50),
+        "p99_ms": percentile(&latencies, 0.99),
+        "rss_mb": server.rss_mb(),
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let bin = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/release/stepwise".into());
+    let only = std::env::args().nth(2);
+    let workloads: Vec<(&str, Value, usize, usize)> = vec![
+        ("linear-20", chain(20), 1000, 16),
+        ("fanout-10", fanout(10), 1000, 16),
+        ("latency-3", chain(1), 200, 1),
+    ];
+    for (name, def, runs, concurrency) in workloads {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let line = workload(&bin, name, def, runs, concurrency).await;
+        println!("{line}");
+    }
+}
