@@ -84,9 +84,34 @@ fn column(code: &str, at: &str) -> usize {
         .unwrap_or(1)
 }
 
+type Compiled = std::rc::Rc<jaq_core::Filter<data::JustLut<Val>>>;
+
+/// Compiling loads jq's standard library, which costs far more than running
+/// a typical expression; each thread keeps the filters it compiled.
+fn cached(code: &str) -> Result<Compiled, String> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const MAX_CACHED: usize = 512;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Compiled>> = RefCell::new(HashMap::new());
+    }
+    if let Some(f) = CACHE.with(|c| c.borrow().get(code).cloned()) {
+        return Ok(f);
+    }
+    let f = std::rc::Rc::new(compile(code)?);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_CACHED {
+            c.clear();
+        }
+        c.insert(code.to_string(), f.clone());
+    });
+    Ok(f)
+}
+
 /// Runs `code` on `input` and returns its first output.
 pub fn eval(code: &str, input: &Value) -> Result<Value, String> {
-    let filter = compile(code)?;
+    let filter = cached(code)?;
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
     let input: Val = serde_json::from_value(input.clone()).map_err(|e| e.to_string())?;
     let mut out = filter.id.run((ctx, input)).map(unwrap_valr);
