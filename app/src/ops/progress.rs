@@ -23,15 +23,18 @@ pub async fn advance(
     actor: &str,
     now: i64,
 ) -> Result<Option<RunStatus>> {
-    let states = runs::node_states(conn, run_id).await?;
+    let mut states = runs::node_states(conn, run_id).await?;
     for change in settle(def, &states, finished) {
         let (node, status, cum_in) = match change {
             Change::Activate { node, cum_in } => (node, StepStatus::Ready, cum_in),
             Change::Skip { node } => (node, StepStatus::Skipped, 1.0),
         };
         runs::resolve_pending(conn, run_id, &node, status, cum_in, now).await?;
+        // Keep the in-memory view in step with what was just written.
+        if let Some(s) = states.get_mut(&node) {
+            s.status = status;
+        }
     }
-    let states = runs::node_states(conn, run_id).await?;
     let end = match outcome(def, &states) {
         RunOutcome::Open => return Ok(None),
         RunOutcome::Succeeded { ends } => {
