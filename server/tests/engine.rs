@@ -152,7 +152,7 @@ fn delay_flow(ms: u64) -> WorkflowDef {
 }
 
 /// A local HTTP server answering with the scripted statuses in turn (then
-/// 200), recording each request's idempotency key.
+/// 200; a 0 answers late), recording each request's idempotency key.
 struct Receiver {
     url: String,
     keys: Arc<Mutex<Vec<String>>>,
@@ -172,7 +172,12 @@ async fn receiver(script: Vec<u16>) -> Receiver {
                     .map(|v| v.to_str().unwrap().to_string())
                     .unwrap_or_default();
                 k.lock().unwrap().push(key);
-                let status = s.lock().unwrap().next().unwrap_or(200);
+                let mut status = s.lock().unwrap().next().unwrap_or(200);
+                if status == 0 {
+                    // 0 in the script: answer 200, but only after 2 s
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    status = 200;
+                }
                 (
                     StatusCode::from_u16(status).unwrap(),
                     axum::Json(json!({"echo": body})),
@@ -701,4 +706,28 @@ async fn a_failed_run_compensates_completed_reversible_steps_in_reverse_order() 
         .await
         .unwrap();
     assert!(events.iter().any(|e| e.action == "run.compensating"));
+}
+
+#[tokio::test]
+async fn a_step_past_its_timeout_is_a_transient_failure_and_retries() {
+    let w = World::new().await;
+    let rx = receiver(vec![0]).await;
+    let mut call = http("call", &rx.url);
+    call.timeout_ms = Some(100);
+    let d = def(
+        vec![start(), call, end("end", None)],
+        vec![("start", "out", "call"), ("call", "out", "end")],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    let s = w.step(&id, "call").await;
+    assert_eq!(
+        (s.status, s.error_class.as_deref()),
+        (StepStatus::Ready, Some("transient"))
+    );
+    assert!(s.error.unwrap().contains("timed out"));
+    w.clock.advance(1_000);
+    w.idle().await;
+    assert_eq!(w.run(&id).await.run.status, RunStatus::Succeeded);
+    assert_eq!(rx.keys.lock().unwrap().len(), 2);
 }
