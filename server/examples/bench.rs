@@ -97,6 +97,16 @@ fn fanout(n: usize) -> Value {
     json!({"nodes": nodes, "edges": edges})
 }
 
+/// Sends a request and reads its JSON answer (the bench stops on any error).
+async fn call_json(req: reqwest::RequestBuilder) -> Value {
+    req.send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("JSON answer")
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -109,15 +119,11 @@ async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: u
     let server = Server::start(bin);
     let http = reqwest::Client::new();
     let nodes = def["nodes"].as_array().unwrap().len();
-    let created: Value = http
-        .post(format!("{}/api/v1/workflows", server.base))
-        .json(&json!({"name": name, "definition": def}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: Value = call_json(
+        http.post(format!("{}/api/v1/workflows", server.base))
+            .json(&json!({"name": name, "definition": def})),
+    )
+    .await;
     let wf = created["workflow_id"]
         .as_str()
         .expect("workflow created")
@@ -136,25 +142,15 @@ async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: u
                 if n >= runs {
                     return ids;
                 }
-                let res: Value = http
-                    .post(format!("{base}/api/v1/workflows/{wf}/runs"))
-                    .json(&json!({"input": {"n": n}}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let res: Value = call_json(
+                    http.post(format!("{base}/api/v1/workflows/{wf}/runs"))
+                        .json(&json!({"input": {"n": n}})),
+                )
+                .await;
                 let id = res["run_id"].as_str().expect("run started").to_string();
                 // the server answers when the run has ended
-                let run: Value = http
-                    .get(format!("{base}/api/v1/runs/{id}?wait_ms=60000"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let run: Value =
+                    call_json(http.get(format!("{base}/api/v1/runs/{id}?wait_ms=60000"))).await;
                 assert_eq!(run["status"], "succeeded", "run {id}: {}", run["error"]);
                 ids.push(id);
             }
@@ -167,14 +163,7 @@ async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: u
     let seconds = started.elapsed().as_secs_f64();
     let mut latencies = Vec::with_capacity(runs);
     for id in &ids {
-        let run: Value = http
-            .get(format!("{}/api/v1/runs/{id}", server.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let run: Value = call_json(http.get(format!("{}/api/v1/runs/{id}", server.base))).await;
         latencies.push(
             (run["finished_at"].as_i64().unwrap() - run["created_at"].as_i64().unwrap()) as f64,
         );
