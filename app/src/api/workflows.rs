@@ -43,3 +43,15 @@ pub async fn delete_workflow(id: String) -> Result<(), AppError> {
     let now = crate::ops::now_ms();
     crate::ops::workflows::delete(&super::db()?, &Actor::anonymous(), &id, now).await
 }
+
+/// Saves `definition` (JSON) as a new version; drafts with problems are
+/// allowed (they cannot run until fixed).
+#[server(prefix = "/rpc", endpoint = "save_workflow")]
+pub async fn save_workflow(id: String, definition: String) -> Result<WorkflowVersion, AppError> {
+    use crate::domain::{WorkflowDef, audit::Actor};
+    let def: WorkflowDef = serde_json::from_str(&definition)
+        .map_err(|e| AppError::bad_request(format!("the definition cannot be read: {e}")))?;
+    let now = crate::ops::now_ms();
+    crate::ops::workflows::save_version(&super::db()?, &Actor::anonymous(), &id, &def, true, now)
+        .await
+}

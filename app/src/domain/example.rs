@@ -24,7 +24,7 @@ pub fn invoice_approval() -> WorkflowDef {
             response_schema: None,
         },
     )
-    .at(1000.0, 200.0);
+    .at(1240.0, 220.0);
     ledger.timeout_ms = Some(10_000);
 
     WorkflowDef {
@@ -44,7 +44,7 @@ pub fn invoice_approval() -> WorkflowDef {
                     })),
                 },
             )
-            .at(40.0, 200.0),
+            .at(40.0, 220.0),
             Node::new(
                 "extract",
                 "Extract fields",
@@ -52,7 +52,7 @@ pub fn invoice_approval() -> WorkflowDef {
                     expression: "{vendor: .input.vendor, amount: .input.amount, currency: (.input.currency // \"EUR\")}".into(),
                 },
             )
-            .at(240.0, 200.0),
+            .at(280.0, 220.0),
             Node::new(
                 "route",
                 "Amount check",
@@ -63,7 +63,7 @@ pub fn invoice_approval() -> WorkflowDef {
                     }],
                 },
             )
-            .at(440.0, 200.0),
+            .at(520.0, 220.0),
             Node::new(
                 "approve",
                 "Finance approval",
@@ -85,8 +85,8 @@ pub fn invoice_approval() -> WorkflowDef {
                     deadline: None,
                 }),
             )
-            .at(640.0, 80.0),
-            Node::new("merge", "Ready to post", NodeKind::Join {}).at(820.0, 200.0),
+            .at(760.0, 100.0),
+            Node::new("merge", "Ready to post", NodeKind::Join {}).at(1000.0, 220.0),
             ledger,
             Node::new(
                 "done",
@@ -95,7 +95,7 @@ pub fn invoice_approval() -> WorkflowDef {
                     output: Some("{posted: true, amount: .steps.extract.output.amount}".into()),
                 },
             )
-            .at(1200.0, 200.0),
+            .at(1480.0, 220.0),
             Node::new(
                 "rejected",
                 "Rejected",
@@ -103,7 +103,7 @@ pub fn invoice_approval() -> WorkflowDef {
                     message: "Finance rejected the invoice from {{ steps.extract.output.vendor }}".into(),
                 },
             )
-            .at(820.0, 20.0),
+            .at(1000.0, 20.0),
         ],
         edges: vec![
             Edge::new("start", PORT_OUT, "extract"),

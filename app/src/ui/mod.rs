@@ -1,6 +1,7 @@
 //! The browser UI: the app shell, routes and pages.
 
 pub mod components;
+pub mod designer;
 pub mod pages;
 
 use leptos::prelude::*;

@@ -1,5 +1,4 @@
-//! One workflow: its latest version's steps, connections and problems.
-//! (The visual designer replaces the steps table.)
+//! One workflow: the designer, a run form, and the latest version's steps.
 
 use crate::api::runs::StartRun;
 use crate::api::workflows::get_workflow;
@@ -7,6 +6,7 @@ use crate::domain::records::{WorkflowVersion, format_time};
 use crate::domain::validate;
 use crate::ui::components::ErrorBox;
 use crate::ui::components::action_error;
+use crate::ui::designer::Designer;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -43,19 +43,11 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
         <div class="page-head">
             <h1>{w.name.clone()}</h1>
             <span class="muted">
-                {format!("version {} · saved {} by {}", w.version, format_time(w.created_at), w.created_by)}
+                {format!("last saved {} by {}", format_time(w.created_at), w.created_by)}
             </span>
         </div>
-        {if problems.is_empty() {
-            view! { <p class="badge ok">"Ready to run"</p> }.into_any()
-        } else {
-            view! {
-                <section class="card problems" aria-label="Problems">
-                    <h2>{format!("{} problem{} to fix before it can run", problems.len(), if problems.len() == 1 { "" } else { "s" })}</h2>
-                    <ul>{problems.iter().map(|p| view! { <li>{p.message.clone()}</li> }).collect_view()}</ul>
-                </section>
-            }.into_any()
-        }}
+        {problems.is_empty().then(|| view! { <p class="badge ok">"Ready to run"</p> })}
+        <Designer w=w.clone() />
         <section class="card">
             <h2>"Steps"</h2>
             <table class="table steps">
