@@ -28,3 +28,34 @@ test('drag a node on the canvas, save, and find it there after reload', async ({
   // the edge follows the node
   await expect(page.locator('g[data-edge="start-out-end"] path')).toHaveAttribute('d', /460 212$/);
 });
+
+test('add from the palette, undo and redo, select and delete with the keyboard', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`Edited ${Date.now()}`);
+  const nodes = page.locator('g.nodes > g');
+  await expect(nodes).toHaveCount(2);
+
+  await page.getByRole('button', { name: '+ transform' }).click();
+  const added = page.locator('g[data-node="transform_1"]');
+  await expect(added).toBeVisible();
+  await expect(added).toHaveAttribute('aria-selected', 'true');
+  // a new step is connected to nothing: the problems panel says so and the node is outlined
+  await expect(page.getByRole('region', { name: 'Designer' })).toContainText('no path from Start reaches this node');
+  await expect(added).toHaveClass(/has-problem/);
+
+  await page.keyboard.press('Control+z');
+  await expect(added).toHaveCount(0);
+  await expect(page.getByText('No problems')).toBeVisible();
+  await page.keyboard.press('Control+Shift+z');
+  await expect(added).toBeVisible();
+
+  // select End and delete it: its edge goes too
+  await page.locator('g[data-node="end"]').click();
+  await page.keyboard.press('Delete');
+  await expect(page.locator('g[data-node="end"]')).toHaveCount(0);
+  await expect(page.locator('g[data-edge="start-out-end"]')).toHaveCount(0);
+  await page.keyboard.press('Control+z');
+  await expect(page.locator('g[data-node="end"]')).toBeVisible();
+  await expect(page.locator('g[data-edge="start-out-end"]')).toHaveCount(1);
+});

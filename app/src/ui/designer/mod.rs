@@ -3,13 +3,16 @@
 //! validation function, live; Save stores a new version.
 
 mod geometry;
+mod history;
+mod palette;
 
 use crate::api::workflows::save_workflow;
 use crate::domain::records::WorkflowVersion;
 use crate::domain::{Node, WorkflowDef, validate};
 use crate::error::AppError;
 use crate::ui::components::ErrorBox;
-use geometry::{NODE_H, NODE_W, edge_path, snap};
+use geometry::{GRID, NODE_H, NODE_W, edge_path, snap};
+use history::History;
 use leptos::prelude::*;
 
 /// What a drag is moving: the node and the pointer's last position.
@@ -29,6 +32,81 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);
     let drag = RwSignal::new(None::<Drag>);
+    let selected = RwSignal::new(None::<String>);
+    let history = StoredValue::new(History::default());
+    // Every change goes through here so it can be undone.
+    let edit = move |f: &dyn Fn(&mut WorkflowDef)| {
+        let before = def.get_untracked();
+        history.update_value(|h| h.record(before));
+        def.update(|d| f(d));
+    };
+    let undo = move || {
+        let mut cur = def.get_untracked();
+        if history
+            .try_update_value(|h| h.undo(&mut cur))
+            .unwrap_or(false)
+        {
+            def.set(cur);
+        }
+    };
+    let redo = move || {
+        let mut cur = def.get_untracked();
+        if history
+            .try_update_value(|h| h.redo(&mut cur))
+            .unwrap_or(false)
+        {
+            def.set(cur);
+        }
+    };
+    let delete_selected = move || {
+        if let Some(id) = selected.get_untracked() {
+            edit(&|d: &mut WorkflowDef| {
+                d.nodes.retain(|n| n.id != id);
+                d.edges.retain(|e| e.from != id && e.to != id);
+            });
+            selected.set(None);
+        }
+    };
+    let add = move |kind: &'static str| {
+        let mut added = None;
+        edit(&|d: &mut WorkflowDef| {
+            let x = d
+                .nodes
+                .iter()
+                .map(|n| n.position.x)
+                .fold(-NODE_W - 2.0 * GRID, f64::max)
+                + NODE_W
+                + 3.0 * GRID;
+            if let Some(n) = palette::new_node(d, kind, snap(x), 2.0 * GRID) {
+                d.nodes.push(n);
+            }
+        });
+        def.with_untracked(|d| added = d.nodes.last().map(|n| n.id.clone()));
+        selected.set(added);
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let ctrl = ev.ctrl_key() || ev.meta_key();
+        match ev.key().as_str() {
+            "Delete" | "Backspace" => {
+                ev.prevent_default();
+                delete_selected();
+            }
+            "z" | "Z" if ctrl && ev.shift_key() => {
+                ev.prevent_default();
+                redo();
+            }
+            "z" if ctrl => {
+                ev.prevent_default();
+                undo();
+            }
+            "y" if ctrl => {
+                ev.prevent_default();
+                redo();
+            }
+            "Escape" => selected.set(None),
+            _ => {}
+        }
+    };
     let problems = Memo::new(move |_| def.with(validate));
     let dirty = Memo::new(move |_| def.with(|d| saved.with(|s| d != s)));
     let workflow_id = w.workflow_id.clone();
@@ -73,8 +151,18 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     };
 
     view! {
-        <section class="designer card" aria-label="Designer">
+        <section class="designer card" aria-label="Designer" tabindex="0" on:keydown=on_key>
             <div class="designer-bar">
+                <div class="palette" role="toolbar" aria-label="Add a step">
+                    {palette::KINDS.iter().map(|k| {
+                        let k: &'static str = k;
+                        view! { <button class="chip" title=format!("Add a {k} step") on:click=move |_| add(k)>{format!("+ {k}")}</button> }
+                    }).collect_view()}
+                </div>
+                <button title="Undo (Ctrl+Z)" on:click=move |_| undo()>"Undo"</button>
+                <button title="Redo (Ctrl+Shift+Z)" on:click=move |_| redo()>"Redo"</button>
+                <button title="Delete the selected step (Delete)" disabled=move || selected.get().is_none()
+                    on:click=move |_| delete_selected()>"Delete"</button>
                 <span class="muted" data-testid="designer-version">{move || format!("version {}", version.get())}</span>
                 <span class="unsaved" data-testid="unsaved" hidden=move || !dirty.get()>"Unsaved changes"</span>
                 <button class="primary" disabled=move || !dirty.get() || save.pending().get()
@@ -105,7 +193,7 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                         }).collect_view())}
                     </g>
                     <g class="nodes">
-                        {move || def.with(|d| d.nodes.iter().enumerate().map(|(i, n)| node_card(i, n, problems, drag)).collect_view())}
+                        {move || def.with(|d| d.nodes.iter().enumerate().map(|(i, n)| node_card(i, n, problems, drag, selected, move || { let before = def.get_untracked(); history.update_value(|h| h.record(before)); })).collect_view())}
                     </g>
                 </svg>
             </div>
@@ -126,14 +214,20 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     }
 }
 
-fn node_card(
+fn node_card<B: Fn() + Copy + Send + Sync + 'static>(
     index: usize,
     n: &Node,
     problems: Memo<Vec<crate::domain::Problem>>,
     drag: RwSignal<Option<Drag>>,
-) -> impl IntoView + use<> {
+    selected: RwSignal<Option<String>>,
+    before_drag: B,
+) -> impl IntoView + use<B> {
     let id = n.id.clone();
     let bad_id = id.clone();
+    let sel_id = id.clone();
+    let click_id = id.clone();
+    let is_selected =
+        Signal::derive(move || selected.with(|s| s.as_deref() == Some(sel_id.as_str())));
     let bad = move || {
         problems.with(|ps| {
             ps.iter()
@@ -147,10 +241,13 @@ fn node_card(
         summary = format!("{}…", summary.chars().take(27).collect::<String>());
     }
     view! {
-        <g class=move || format!("node node-{kind}{}", if bad() { " has-problem" } else { "" })
+        <g class=move || format!("node node-{kind}{}{}", if bad() { " has-problem" } else { "" }, if is_selected.get() { " selected" } else { "" })
+            aria-selected=move || is_selected.get().to_string()
             data-node=id transform=format!("translate({x},{y})")
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {
                 ev.prevent_default();
+                before_drag();
+                selected.set(Some(click_id.clone()));
                 drag.set(Some(Drag { index, last_x: ev.client_x() as f64, last_y: ev.client_y() as f64, x, y }));
             }>
             <rect width=NODE_W height=NODE_H rx="8" />
