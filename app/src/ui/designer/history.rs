@@ -25,23 +25,26 @@ impl History {
     }
 
     pub fn undo(&mut self, current: &mut WorkflowDef) -> bool {
-        match self.past.pop() {
-            Some(prev) => {
-                self.future.push(std::mem::replace(current, prev));
-                true
-            }
-            None => false,
-        }
+        shift(&mut self.past, &mut self.future, current)
     }
 
     pub fn redo(&mut self, current: &mut WorkflowDef) -> bool {
-        match self.future.pop() {
-            Some(next) => {
-                self.past.push(std::mem::replace(current, next));
-                true
-            }
-            None => false,
+        shift(&mut self.future, &mut self.past, current)
+    }
+}
+
+/// Moves `current` onto `to` and the top of `from` into `current`.
+fn shift(
+    from: &mut Vec<WorkflowDef>,
+    to: &mut Vec<WorkflowDef>,
+    current: &mut WorkflowDef,
+) -> bool {
+    match from.pop() {
+        Some(state) => {
+            to.push(std::mem::replace(current, state));
+            true
         }
+        None => false,
     }
 }
 

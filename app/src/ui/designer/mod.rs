@@ -40,24 +40,24 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
         history.update_value(|h| h.record(before));
         def.update(|d| f(d));
     };
-    let undo = move || {
+    // `back` undoes, otherwise redoes.
+    let travel = move |back: bool| {
         let mut cur = def.get_untracked();
-        if history
-            .try_update_value(|h| h.undo(&mut cur))
-            .unwrap_or(false)
-        {
+        let moved = history
+            .try_update_value(|h| {
+                if back {
+                    h.undo(&mut cur)
+                } else {
+                    h.redo(&mut cur)
+                }
+            })
+            .unwrap_or(false);
+        if moved {
             def.set(cur);
         }
     };
-    let redo = move || {
-        let mut cur = def.get_untracked();
-        if history
-            .try_update_value(|h| h.redo(&mut cur))
-            .unwrap_or(false)
-        {
-            def.set(cur);
-        }
-    };
+    let undo = move || travel(true);
+    let redo = move || travel(false);
     let delete_selected = move || {
         if let Some(id) = selected.get_untracked() {
             edit(&|d: &mut WorkflowDef| {
