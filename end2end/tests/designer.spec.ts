@@ -59,3 +59,28 @@ test('add from the palette, undo and redo, select and delete with the keyboard',
   await expect(page.locator('g[data-node="end"]')).toBeVisible();
   await expect(page.locator('g[data-edge="start-out-end"]')).toHaveCount(1);
 });
+
+test('connect two steps by dragging from a port', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`Wired ${Date.now()}`);
+  await page.getByRole('button', { name: '+ transform' }).click();
+  const target = page.locator('g[data-node="transform_1"]');
+  await expect(target).toBeVisible();
+
+  const port = page.locator('g[data-node="start"] circle[data-port="out"]');
+  const from = (await port.boundingBox())!;
+  const to = (await target.locator('rect').boundingBox())!;
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(to.x + 40, to.y + 30, { steps: 8 });
+  await expect(page.locator('path.connecting')).toBeVisible();
+  await page.mouse.up();
+
+  await expect(page.locator('g[data-edge="start-out-transform_1"]')).toHaveCount(1);
+  await expect(page.locator('path.connecting')).toHaveCount(0);
+  // the new step is reachable now; what is left is that nothing follows it
+  const designer = page.getByRole('region', { name: 'Designer' });
+  await expect(designer).not.toContainText('no path from Start reaches this node');
+  await expect(designer).toContainText('nothing follows this step');
+});

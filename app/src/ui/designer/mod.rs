@@ -26,20 +26,59 @@ struct Drag {
     y: f64,
 }
 
+/// A connection being drawn from a port to the pointer (canvas coordinates).
+#[derive(Clone, Debug, PartialEq)]
+struct Connect {
+    from: String,
+    port: String,
+    x0: f64,
+    y0: f64,
+    x: f64,
+    y: f64,
+    last_x: f64,
+    last_y: f64,
+}
+
+/// The designer's shared state, handed to each node card.
+#[derive(Clone, Copy)]
+struct Canvas {
+    def: RwSignal<WorkflowDef>,
+    history: StoredValue<History>,
+    problems: Memo<Vec<crate::domain::Problem>>,
+    drag: RwSignal<Option<Drag>>,
+    connect: RwSignal<Option<Connect>>,
+    selected: RwSignal<Option<String>>,
+}
+
+impl Canvas {
+    /// Applies an edit that can be undone.
+    fn edit(self, f: impl FnOnce(&mut WorkflowDef)) {
+        let before = self.def.get_untracked();
+        self.history.update_value(|h| h.record(before));
+        self.def.update(f);
+    }
+}
+
 #[component]
 pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     let def = RwSignal::new(w.definition.clone());
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);
     let drag = RwSignal::new(None::<Drag>);
+    let problems = Memo::new(move |_| def.with(validate));
     let selected = RwSignal::new(None::<String>);
     let history = StoredValue::new(History::default());
-    // Every change goes through here so it can be undone.
-    let edit = move |f: &dyn Fn(&mut WorkflowDef)| {
-        let before = def.get_untracked();
-        history.update_value(|h| h.record(before));
-        def.update(|d| f(d));
+    let connect = RwSignal::new(None::<Connect>);
+    let canvas = Canvas {
+        def,
+        history,
+        problems,
+        drag,
+        connect,
+        selected,
     };
+    // Every change goes through here so it can be undone.
+    let edit = move |f: &dyn Fn(&mut WorkflowDef)| canvas.edit(|d| f(d));
     // `back` undoes, otherwise redoes.
     let travel = move |back: bool| {
         let mut cur = def.get_untracked();
@@ -107,7 +146,6 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
             _ => {}
         }
     };
-    let problems = Memo::new(move |_| def.with(validate));
     let dirty = Memo::new(move |_| def.with(|d| saved.with(|s| d != s)));
     let workflow_id = w.workflow_id.clone();
     let save = Action::new(move |d: &WorkflowDef| {
@@ -125,6 +163,15 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     });
 
     let on_move = move |ev: leptos::ev::PointerEvent| {
+        if let Some(mut c) = connect.get_untracked() {
+            let (cx, cy) = (ev.client_x() as f64, ev.client_y() as f64);
+            c.x += cx - c.last_x;
+            c.y += cy - c.last_y;
+            c.last_x = cx;
+            c.last_y = cy;
+            connect.set(Some(c));
+            return;
+        }
         let Some(mut d) = drag.get_untracked() else {
             return;
         };
@@ -141,7 +188,10 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
             }
         });
     };
-    let end_drag = move |_| drag.set(None);
+    let end_drag = move |_| {
+        drag.set(None);
+        connect.set(None);
+    };
 
     let width = move || {
         def.with(|d| d.nodes.iter().map(|n| n.position.x).fold(0.0, f64::max) + NODE_W + 80.0)
@@ -181,7 +231,9 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                     <g class="edges">
                         {move || def.with(|d| d.edges.iter().filter_map(|e| {
                             let (a, b) = (d.node(&e.from)?, d.node(&e.to)?);
-                            let (path, mid) = edge_path(a.position, b.position);
+                            let ports = geometry::ports(a);
+                            let index = ports.iter().position(|p| *p == e.port).unwrap_or(0);
+                            let (path, mid) = edge_path(a.position, (index, ports.len().max(1)), b.position);
                             let label = (e.port != "out").then(|| e.port.clone());
                             let class = if e.port == "error" { "edge edge-error" } else { "edge" };
                             Some(view! {
@@ -192,8 +244,11 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                             })
                         }).collect_view())}
                     </g>
+                    {move || connect.get().map(|c| view! {
+                        <path class="connecting" d=format!("M {} {} L {} {}", c.x0, c.y0, c.x, c.y) />
+                    })}
                     <g class="nodes">
-                        {move || def.with(|d| d.nodes.iter().enumerate().map(|(i, n)| node_card(i, n, problems, drag, selected, move || { let before = def.get_untracked(); history.update_value(|h| h.record(before)); })).collect_view())}
+                        {move || def.with(|d| d.nodes.iter().enumerate().map(|(i, n)| node_card(i, n, canvas)).collect_view())}
                     </g>
                 </svg>
             </div>
@@ -214,18 +269,19 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     }
 }
 
-fn node_card<B: Fn() + Copy + Send + Sync + 'static>(
-    index: usize,
-    n: &Node,
-    problems: Memo<Vec<crate::domain::Problem>>,
-    drag: RwSignal<Option<Drag>>,
-    selected: RwSignal<Option<String>>,
-    before_drag: B,
-) -> impl IntoView + use<B> {
+fn node_card(index: usize, n: &Node, canvas: Canvas) -> impl IntoView + use<> {
+    let Canvas {
+        problems,
+        drag,
+        connect,
+        selected,
+        ..
+    } = canvas;
     let id = n.id.clone();
     let bad_id = id.clone();
     let sel_id = id.clone();
     let click_id = id.clone();
+    let drop_id = id.clone();
     let is_selected =
         Signal::derive(move || selected.with(|s| s.as_deref() == Some(sel_id.as_str())));
     let bad = move || {
@@ -240,20 +296,61 @@ fn node_card<B: Fn() + Copy + Send + Sync + 'static>(
     if summary.chars().count() > 28 {
         summary = format!("{}…", summary.chars().take(27).collect::<String>());
     }
+    let ports = geometry::ports(n);
+    let count = ports.len();
+    let port_views = ports
+        .into_iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let py = geometry::port_y(i, count);
+            let (from, p) = (id.clone(), port.clone());
+            let class = if port == crate::domain::PORT_ERROR {
+                "port port-error"
+            } else {
+                "port"
+            };
+            view! {
+                <circle class=class cx=NODE_W cy=py r="6" data-port=port.clone()
+                    on:pointerdown=move |ev: leptos::ev::PointerEvent| {
+                        // a connection starts here, not a move of the node
+                        ev.stop_propagation();
+                        ev.prevent_default();
+                        let (cx, cy) = (ev.client_x() as f64, ev.client_y() as f64);
+                        connect.set(Some(Connect {
+                            from: from.clone(), port: p.clone(),
+                            x0: x + NODE_W, y0: y + py, x: x + NODE_W, y: y + py,
+                            last_x: cx, last_y: cy,
+                        }));
+                    }>
+                    <title>{format!("{port}: drag to the next step")}</title>
+                </circle>
+            }
+        })
+        .collect_view();
     view! {
         <g class=move || format!("node node-{kind}{}{}", if bad() { " has-problem" } else { "" }, if is_selected.get() { " selected" } else { "" })
             aria-selected=move || is_selected.get().to_string()
             data-node=id transform=format!("translate({x},{y})")
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {
                 ev.prevent_default();
-                before_drag();
+                canvas.history.update_value(|h| h.record(canvas.def.get_untracked()));
                 selected.set(Some(click_id.clone()));
                 drag.set(Some(Drag { index, last_x: ev.client_x() as f64, last_y: ev.client_y() as f64, x, y }));
+            }
+            on:pointerup=move |_| {
+                let Some(c) = connect.get_untracked() else { return };
+                connect.set(None);
+                let to = drop_id.clone();
+                let exists = canvas.def.with_untracked(|d| d.edges.iter().any(|e| e.from == c.from && e.port == c.port && e.to == to));
+                if c.from != to && !exists {
+                    canvas.edit(|d| d.edges.push(crate::domain::Edge::new(&c.from, &c.port, &to)));
+                }
             }>
             <rect width=NODE_W height=NODE_H rx="8" />
             <text x="12" y="20" class="node-kind">{kind}</text>
             <text x="12" y="38" class="node-name">{n.name.clone()}</text>
             <text x="12" y="54" class="node-summary">{summary}</text>
+            {port_views}
         </g>
     }
 }
