@@ -39,6 +39,14 @@ struct Connect {
     last_y: f64,
 }
 
+/// Moves the point `(x, y)` by how far the pointer went since `last`.
+/// Deltas, not absolute positions, so no page-to-canvas mapping is needed.
+fn follow(x: &mut f64, y: &mut f64, last_x: &mut f64, last_y: &mut f64, pointer: (f64, f64)) {
+    *x += pointer.0 - *last_x;
+    *y += pointer.1 - *last_y;
+    (*last_x, *last_y) = pointer;
+}
+
 /// The designer's shared state, handed to each node card.
 #[derive(Clone, Copy)]
 struct Canvas {
@@ -163,23 +171,16 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     });
 
     let on_move = move |ev: leptos::ev::PointerEvent| {
+        let pointer = (ev.client_x() as f64, ev.client_y() as f64);
         if let Some(mut c) = connect.get_untracked() {
-            let (cx, cy) = (ev.client_x() as f64, ev.client_y() as f64);
-            c.x += cx - c.last_x;
-            c.y += cy - c.last_y;
-            c.last_x = cx;
-            c.last_y = cy;
+            follow(&mut c.x, &mut c.y, &mut c.last_x, &mut c.last_y, pointer);
             connect.set(Some(c));
             return;
         }
         let Some(mut d) = drag.get_untracked() else {
             return;
         };
-        let (cx, cy) = (ev.client_x() as f64, ev.client_y() as f64);
-        d.x += cx - d.last_x;
-        d.y += cy - d.last_y;
-        d.last_x = cx;
-        d.last_y = cy;
+        follow(&mut d.x, &mut d.y, &mut d.last_x, &mut d.last_y, pointer);
         drag.set(Some(d));
         def.update(|def| {
             if let Some(n) = def.nodes.get_mut(d.index) {
