@@ -84,3 +84,26 @@ test('connect two steps by dragging from a port', async ({ page }) => {
   await expect(designer).not.toContainText('no path from Start reaches this node');
   await expect(designer).toContainText('nothing follows this step');
 });
+
+test('the inspector edits a step and checks its expression as you type', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`Inspected ${Date.now()}`);
+  await page.getByRole('button', { name: '+ transform' }).click();
+  const inspector = page.getByRole('complementary', { name: 'Inspector' });
+  await expect(inspector).toContainText('transform_1');
+
+  const expression = inspector.getByLabel('Expression (jq)');
+  await expression.fill('{total: .input.amount * }');
+  await expect(inspector.getByRole('alert')).toContainText('expected');
+  await expect(page.getByRole('region', { name: 'Designer' })).toContainText('expression:');
+  await expression.fill('{total: (.input.amount * 2)}');
+  await expect(inspector.getByRole('alert')).toHaveCount(0);
+  await expect(page.locator('g[data-node="transform_1"] .node-summary')).toContainText('{total:');
+
+  const name = inspector.getByLabel('Name');
+  await name.fill('Double the amount');
+  await name.press('Enter');
+  await name.blur();
+  await expect(page.locator('g[data-node="transform_1"] .node-name')).toHaveText('Double the amount');
+});

@@ -232,7 +232,7 @@ impl Engine {
                     Ok(o) => o,
                     Err(_) => Outcome::fail(
                         ErrorClass::Transient,
-                        format!("the step took longer than its timeout of {ms} ms"),
+                        format!("timed out: the step took longer than its timeout of {ms} ms"),
                     ),
                 }
             }

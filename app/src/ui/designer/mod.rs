@@ -4,6 +4,7 @@
 
 mod geometry;
 mod history;
+mod inspector;
 mod palette;
 
 use crate::api::workflows::save_workflow;
@@ -220,6 +221,7 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                     on:click=move |_| { save.dispatch(def.get_untracked()); }>"Save"</button>
             </div>
             {move || save.value().get().and_then(|r: Result<WorkflowVersion, AppError>| r.err()).map(|e| view! { <ErrorBox error=e /> })}
+            <div class="designer-body">
             <div class="canvas-wrap">
                 <svg class="canvas" role="img" aria-label="Workflow graph"
                     width=width height=height
@@ -252,6 +254,8 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                         {move || def.with(|d| d.nodes.iter().enumerate().map(|(i, n)| node_card(i, n, canvas)).collect_view())}
                     </g>
                 </svg>
+            </div>
+            <inspector::Inspector canvas />
             </div>
             <div class="problems-panel" aria-label="Problems">
                 {move || {

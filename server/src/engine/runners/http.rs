@@ -42,9 +42,6 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Valu
             Err(o) => return o,
         }
     }
-    if let Some(ms) = a.node.timeout_ms {
-        req = req.timeout(std::time::Duration::from_millis(ms));
-    }
     let res = match req.send().await {
         Ok(res) => res,
         Err(e) => {
