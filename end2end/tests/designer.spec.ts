@@ -107,3 +107,29 @@ test('the inspector edits a step and checks its expression as you type', async (
   await name.blur();
   await expect(page.locator('g[data-node="transform_1"] .node-name')).toHaveText('Double the amount');
 });
+
+test('a problem selects its step, Ctrl+S saves, Export downloads the JSON', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  const name = `Shortcuts ${Date.now()}`;
+  await app.create(name);
+  await page.getByRole('button', { name: '+ delay' }).click();
+  await page.locator('g[data-node="end"]').click();
+  await expect(page.locator('g[data-node="delay_1"]')).toHaveAttribute('aria-selected', 'false');
+
+  await page.getByRole('button', { name: /no path from Start reaches this node/ }).click();
+  await expect(page.locator('g[data-node="delay_1"]')).toHaveAttribute('aria-selected', 'true');
+
+  await page.getByRole('region', { name: 'Designer' }).focus();
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('designer-version')).toHaveText('version 2');
+  await expect(page.getByTestId('unsaved')).toBeHidden();
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^Shortcuts_\d+\.json$/);
+  const path = await file.path();
+  const json = JSON.parse(require('node:fs').readFileSync(path, 'utf8'));
+  expect(json.nodes.map((n: any) => n.id)).toEqual(['start', 'end', 'delay_1']);
+});

@@ -40,6 +40,13 @@ struct Connect {
     last_y: f64,
 }
 
+/// The definition as a `data:` URL for the Export link.
+fn export_href(def: &WorkflowDef) -> String {
+    let json = serde_json::to_string_pretty(def).unwrap_or_default();
+    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
+    format!("data:application/json;charset=utf-8,{encoded}")
+}
+
 /// Moves the point `(x, y)` by how far the pointer went since `last`.
 /// Deltas, not absolute positions, so no page-to-canvas mapping is needed.
 fn follow(x: &mut f64, y: &mut f64, last_x: &mut f64, last_y: &mut f64, pointer: (f64, f64)) {
@@ -73,6 +80,19 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     let def = RwSignal::new(w.definition.clone());
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);
+    let dirty = Memo::new(move |_| def.with(|d| saved.with(|s| d != s)));
+    let workflow_id = w.workflow_id.clone();
+    let file_name: String = w
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let drag = RwSignal::new(None::<Drag>);
     let problems = Memo::new(move |_| def.with(validate));
     let selected = RwSignal::new(None::<String>);
@@ -132,6 +152,20 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
         def.with_untracked(|d| added = d.nodes.last().map(|n| n.id.clone()));
         selected.set(added);
     };
+    let save = Action::new(move |d: &WorkflowDef| {
+        let (id, json) = (
+            workflow_id.clone(),
+            serde_json::to_string(d).unwrap_or_default(),
+        );
+        async move { save_workflow(id, json).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = save.value().get() {
+            saved.set(v.definition.clone());
+            version.set(v.version);
+        }
+    });
+
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let ctrl = ev.ctrl_key() || ev.meta_key();
         match ev.key().as_str() {
@@ -151,25 +185,16 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                 ev.prevent_default();
                 redo();
             }
+            "s" if ctrl => {
+                ev.prevent_default();
+                if dirty.get_untracked() && !save.pending().get_untracked() {
+                    save.dispatch(def.get_untracked());
+                }
+            }
             "Escape" => selected.set(None),
             _ => {}
         }
     };
-    let dirty = Memo::new(move |_| def.with(|d| saved.with(|s| d != s)));
-    let workflow_id = w.workflow_id.clone();
-    let save = Action::new(move |d: &WorkflowDef| {
-        let (id, json) = (
-            workflow_id.clone(),
-            serde_json::to_string(d).unwrap_or_default(),
-        );
-        async move { save_workflow(id, json).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = save.value().get() {
-            saved.set(v.definition.clone());
-            version.set(v.version);
-        }
-    });
 
     let on_move = move |ev: leptos::ev::PointerEvent| {
         let pointer = (ev.client_x() as f64, ev.client_y() as f64);
@@ -217,7 +242,9 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                     on:click=move |_| delete_selected()>"Delete"</button>
                 <span class="muted" data-testid="designer-version">{move || format!("version {}", version.get())}</span>
                 <span class="unsaved" data-testid="unsaved" hidden=move || !dirty.get()>"Unsaved changes"</span>
-                <button class="primary" disabled=move || !dirty.get() || save.pending().get()
+                <a class="button" download=format!("{}.json", file_name)
+                    href=move || def.with(export_href) title="Download the workflow as a JSON file">"Export"</a>
+                <button class="primary" title="Save a new version (Ctrl+S)" disabled=move || !dirty.get() || save.pending().get()
                     on:click=move |_| { save.dispatch(def.get_untracked()); }>"Save"</button>
             </div>
             {move || save.value().get().and_then(|r: Result<WorkflowVersion, AppError>| r.err()).map(|e| view! { <ErrorBox error=e /> })}
@@ -265,7 +292,16 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                     } else {
                         view! {
                             <h3>{format!("{} problem{}", list.len(), if list.len() == 1 { "" } else { "s" })}</h3>
-                            <ul>{list.into_iter().map(|p| view! { <li>{p.message}</li> }).collect_view()}</ul>
+                            <ul>{list.into_iter().map(|p| {
+                                let node = p.node.clone();
+                                view! {
+                                    <li>
+                                        <button class="link problem" disabled=node.is_none()
+                                            title="Select the step"
+                                            on:click=move |_| selected.set(node.clone())>{p.message}</button>
+                                    </li>
+                                }
+                            }).collect_view()}</ul>
                         }.into_any()
                     }
                 }}
