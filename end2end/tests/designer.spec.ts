@@ -133,3 +133,32 @@ test('a problem selects its step, Ctrl+S saves, Export downloads the JSON', asyn
   const json = JSON.parse(require('node:fs').readFileSync(path, 'utf8'));
   expect(json.nodes.map((n: any) => n.id)).toEqual(['start', 'end', 'delay_1']);
 });
+
+test('zoom keeps positions consistent: a drag at 200% moves half as far in the graph', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`Zoomed ${Date.now()}`);
+  const zoom = page.getByRole('toolbar', { name: 'Zoom' });
+  const end = page.locator('g[data-node="end"]');
+  const before = (await end.boundingBox())!;
+  await zoom.getByRole('button', { name: 'Zoom in' }).click();
+  await zoom.getByRole('button', { name: 'Zoom in' }).click();
+  await zoom.getByRole('button', { name: 'Zoom in' }).click();
+  await zoom.getByRole('button', { name: 'Zoom in' }).click();
+  await expect(zoom.getByTestId('zoom')).toHaveText('200%');
+  const after = (await end.boundingBox())!;
+  expect(after.width).toBeCloseTo(before.width * 2, 0);
+  // the node's place in the graph did not change
+  await expect(end).toHaveAttribute('transform', 'translate(360,120)');
+
+  await page.mouse.move(after.x + 20, after.y + 20);
+  await page.mouse.down();
+  await page.mouse.move(after.x + 60, after.y + 40, { steps: 4 });
+  await page.mouse.move(after.x + 100, after.y + 60, { steps: 4 });
+  await page.mouse.up();
+  // 80 x 40 screen pixels at 200% = 40 x 20 in the graph
+  await expect(end).toHaveAttribute('transform', 'translate(400,140)');
+
+  await zoom.getByRole('button', { name: 'Show the whole graph' }).click();
+  await expect(zoom.getByTestId('zoom')).toHaveText('100%');
+});

@@ -40,6 +40,10 @@ struct Connect {
     last_y: f64,
 }
 
+const MIN_ZOOM: f64 = 0.25;
+const MAX_ZOOM: f64 = 2.0;
+const ZOOM_STEP: f64 = 1.25;
+
 /// The definition as a `data:` URL for the Export link.
 fn export_href(def: &WorkflowDef) -> String {
     let json = serde_json::to_string_pretty(def).unwrap_or_default();
@@ -49,9 +53,17 @@ fn export_href(def: &WorkflowDef) -> String {
 
 /// Moves the point `(x, y)` by how far the pointer went since `last`.
 /// Deltas, not absolute positions, so no page-to-canvas mapping is needed.
-fn follow(x: &mut f64, y: &mut f64, last_x: &mut f64, last_y: &mut f64, pointer: (f64, f64)) {
-    *x += pointer.0 - *last_x;
-    *y += pointer.1 - *last_y;
+/// At `zoom`, a pointer move of d screen pixels is d / zoom canvas units.
+fn follow(
+    x: &mut f64,
+    y: &mut f64,
+    last_x: &mut f64,
+    last_y: &mut f64,
+    pointer: (f64, f64),
+    zoom: f64,
+) {
+    *x += (pointer.0 - *last_x) / zoom;
+    *y += (pointer.1 - *last_y) / zoom;
     (*last_x, *last_y) = pointer;
 }
 
@@ -196,17 +208,31 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
         }
     };
 
+    let zoom = RwSignal::new(1.0_f64);
+    let set_zoom = move |z: f64| zoom.set(z.clamp(MIN_ZOOM, MAX_ZOOM));
+    let wrap = NodeRef::<leptos::html::Div>::new();
+    // Panning: dragging the background scrolls the canvas.
+    let pan = RwSignal::new(None::<(f64, f64)>);
     let on_move = move |ev: leptos::ev::PointerEvent| {
         let pointer = (ev.client_x() as f64, ev.client_y() as f64);
+        let z = zoom.get_untracked();
+        if let Some((lx, ly)) = pan.get_untracked() {
+            if let Some(el) = wrap.get_untracked() {
+                el.set_scroll_left(el.scroll_left() - (pointer.0 - lx) as i32);
+                el.set_scroll_top(el.scroll_top() - (pointer.1 - ly) as i32);
+            }
+            pan.set(Some(pointer));
+            return;
+        }
         if let Some(mut c) = connect.get_untracked() {
-            follow(&mut c.x, &mut c.y, &mut c.last_x, &mut c.last_y, pointer);
+            follow(&mut c.x, &mut c.y, &mut c.last_x, &mut c.last_y, pointer, z);
             connect.set(Some(c));
             return;
         }
         let Some(mut d) = drag.get_untracked() else {
             return;
         };
-        follow(&mut d.x, &mut d.y, &mut d.last_x, &mut d.last_y, pointer);
+        follow(&mut d.x, &mut d.y, &mut d.last_x, &mut d.last_y, pointer, z);
         drag.set(Some(d));
         def.update(|def| {
             if let Some(n) = def.nodes.get_mut(d.index) {
@@ -216,6 +242,7 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
         });
     };
     let end_drag = move |_| {
+        pan.set(None);
         drag.set(None);
         connect.set(None);
     };
@@ -249,9 +276,35 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
             </div>
             {move || save.value().get().and_then(|r: Result<WorkflowVersion, AppError>| r.err()).map(|e| view! { <ErrorBox error=e /> })}
             <div class="designer-body">
-            <div class="canvas-wrap">
+            <div class="canvas-wrap" node_ref=wrap>
+                <div class="zoom-bar" role="toolbar" aria-label="Zoom">
+                    <button title="Zoom out" aria-label="Zoom out" on:click=move |_| set_zoom(zoom.get_untracked() / ZOOM_STEP)>"−"</button>
+                    <span data-testid="zoom">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
+                    <button title="Zoom in" aria-label="Zoom in" on:click=move |_| set_zoom(zoom.get_untracked() * ZOOM_STEP)>"+"</button>
+                    <button title="Show the whole graph" aria-label="Show the whole graph" on:click=move |_| {
+                        if let Some(el) = wrap.get_untracked() {
+                            let fit = (el.client_width() as f64 / width()).min(el.client_height() as f64 / height());
+                            set_zoom(fit.min(1.0));
+                        }
+                    }>"Fit"</button>
+                </div>
                 <svg class="canvas" role="img" aria-label="Workflow graph"
-                    width=width height=height
+                    width=move || width() * zoom.get() height=move || height() * zoom.get()
+                    viewBox=move || format!("0 0 {} {}", width(), height())
+                    on:pointerdown=move |ev: leptos::ev::PointerEvent| {
+                        // only the background: nodes and ports stop or handle their own
+                        if ev.target() == ev.current_target() {
+                            pan.set(Some((ev.client_x() as f64, ev.client_y() as f64)));
+                            selected.set(None);
+                        }
+                    }
+                    on:wheel=move |ev: leptos::ev::WheelEvent| {
+                        if ev.ctrl_key() {
+                            ev.prevent_default();
+                            let z = zoom.get_untracked();
+                            set_zoom(if ev.delta_y() < 0.0 { z * ZOOM_STEP } else { z / ZOOM_STEP });
+                        }
+                    }
                     on:pointermove=on_move on:pointerup=end_drag on:pointerleave=end_drag>
                     <defs>
                         <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
