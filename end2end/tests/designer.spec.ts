@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { WorkflowsPage } from '../pages/app';
+import { dragBy } from '../pages/designer';
 
 test('drag a node on the canvas, save, and find it there after reload', async ({ page }) => {
   const app = new WorkflowsPage(page);
@@ -10,11 +11,7 @@ test('drag a node on the canvas, save, and find it there after reload', async ({
   await expect(page.getByTestId('designer-version')).toHaveText('version 1');
 
   const box = (await end.boundingBox())!;
-  await page.mouse.move(box.x + 40, box.y + 20);
-  await page.mouse.down();
-  await page.mouse.move(box.x + 90, box.y + 50, { steps: 5 });
-  await page.mouse.move(box.x + 142, box.y + 82, { steps: 5 });
-  await page.mouse.up();
+  await dragBy(page, box.x + 40, box.y + 20, 102, 62);
   // moved by (102, 62), snapped to the 20 px grid
   await expect(end).toHaveAttribute('transform', 'translate(460,180)');
   await expect(page.getByTestId('unsaved')).toBeVisible();
@@ -151,11 +148,7 @@ test('zoom keeps positions consistent: a drag at 200% moves half as far in the g
   // the node's place in the graph did not change
   await expect(end).toHaveAttribute('transform', 'translate(360,120)');
 
-  await page.mouse.move(after.x + 20, after.y + 20);
-  await page.mouse.down();
-  await page.mouse.move(after.x + 60, after.y + 40, { steps: 4 });
-  await page.mouse.move(after.x + 100, after.y + 60, { steps: 4 });
-  await page.mouse.up();
+  await dragBy(page, after.x + 20, after.y + 20, 80, 40);
   // 80 x 40 screen pixels at 200% = 40 x 20 in the graph
   await expect(end).toHaveAttribute('transform', 'translate(400,140)');
 
