@@ -40,6 +40,17 @@ struct Connect {
     last_y: f64,
 }
 
+/// Sends the pointer's further events to the canvas until it is released.
+fn capture_pointer(ev: &leptos::ev::PointerEvent) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(el) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+    {
+        let _ = el.set_pointer_capture(ev.pointer_id());
+    }
+}
+
 const MIN_ZOOM: f64 = 0.25;
 const MAX_ZOOM: f64 = 2.0;
 const ZOOM_STEP: f64 = 1.25;
@@ -296,6 +307,12 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                         if ev.target() == ev.current_target() {
                             pan.set(Some((ev.client_x() as f64, ev.client_y() as f64)));
                             selected.set(None);
+                        }
+                        // A move or a pan keeps following the pointer even
+                        // over other parts of the page; a new connection must
+                        // not, so the step it is dropped on hears the release.
+                        if drag.get_untracked().is_some() || pan.get_untracked().is_some() {
+                            capture_pointer(&ev);
                         }
                     }
                     on:wheel=move |ev: leptos::ev::WheelEvent| {
