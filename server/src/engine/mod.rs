@@ -4,19 +4,22 @@
 //! workers for delayed and retried steps. Nothing is kept only in memory:
 //! kill the process at any point and a restart carries on.
 
+mod clock;
+mod complete;
 pub mod runners;
 
+pub use clock::{Clock, ManualClock, SystemClock};
+
 use app::domain::graph::{ErrorClass, WorkflowDef};
-use app::domain::machine::{AfterFailure, after_failure, context, cumulative};
+use app::domain::machine::context;
 use app::domain::run::RunStatus;
 use app::domain::run::StepStatus;
 use app::ops::{Wakeup, progress};
-use app::store::runs::{self, Claimed, NewAttempt, RunEnd, StepUpdate};
+use app::store::runs::{self, Claimed, RunEnd};
 use app::store::{Db, StoreError, workflows};
 use runners::{Attempt, Outcome};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::Instrument;
@@ -25,41 +28,6 @@ use tracing::Instrument;
 const MAX_INLINE_STEPS: usize = 256;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// Where the engine reads the time: the wall clock, or a clock tests move.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> i64;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        app::ops::now_ms()
-    }
-}
-
-/// A clock that only moves when told to.
-#[derive(Default)]
-pub struct ManualClock(AtomicI64);
-
-impl ManualClock {
-    pub fn new(start: i64) -> Self {
-        ManualClock(AtomicI64::new(start))
-    }
-    pub fn set(&self, t: i64) {
-        self.0.store(t, Ordering::SeqCst);
-    }
-    pub fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 pub struct EngineConfig {
     /// How long a claim is valid without the worker finishing.
@@ -241,215 +209,6 @@ impl Engine {
         self.finish(&c, &def, started, Some(&ctx), outcome).await
     }
 
-    /// Stores the attempt and everything it decides, in one transaction.
-    /// Pure steps that become ready in the same run (no side effects: Start,
-    /// Transform, Branch, Join, End, Fail) are run and stored in that same
-    /// transaction: one commit carries a run through its pure stretch, and a
-    /// crash before it simply repeats pure work.
-    async fn finish(
-        &self,
-        c: &Claimed,
-        def: &WorkflowDef,
-        started: i64,
-        input: Option<&Value>,
-        outcome: Outcome,
-    ) -> Result<()> {
-        let now = self.clock.now().max(started);
-        let mut tx = self.db.write().await?;
-        if !runs::holds_lease(&mut tx, c, &self.worker).await? {
-            // Cancelled, or the lease ran out and another attempt took over:
-            // this result must not count.
-            tracing::warn!("result discarded: the step is no longer leased to this worker");
-            return Ok(());
-        }
-        self.record(&mut tx, c, def, started, now, input, &outcome)
-            .await?;
-        if runs::compensated_node(&c.node_id).is_none() {
-            self.run_pure_successors(&mut tx, &c.run_id, def, now)
-                .await?;
-        }
-        tx.commit().await?;
-        self.wake();
-        if self.runs_ended.swap(false, Ordering::SeqCst) {
-            self.run_ended.notify_waiters();
-        }
-        Ok(())
-    }
-
-    /// Runs, inside the caller's transaction, the pure steps of `run_id`
-    /// that are due, until none is left.
-    async fn run_pure_successors(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-        run_id: &str,
-        def: &WorkflowDef,
-        now: i64,
-    ) -> Result<()> {
-        let mut ctx: Option<Value> = None;
-        // Bounded, so one long run cannot hold the write lock for long; the
-        // rest stays ready in the queue.
-        for _ in 0..MAX_INLINE_STEPS {
-            let due = runs::due_in_run(tx, run_id, now).await?;
-            let Some(node) = due
-                .iter()
-                .filter_map(|id| def.node(id))
-                .find(|n| runners::is_pure(&n.kind))
-            else {
-                return Ok(());
-            };
-            let Some(c) =
-                runs::claim_step(tx, run_id, &node.id, &self.worker, now, now + self.lease_ms)
-                    .await?
-            else {
-                return Ok(());
-            };
-            if ctx.is_none() {
-                let run = runs::get_run(tx, run_id).await?;
-                let steps = runs::get_steps(tx, run_id).await?;
-                ctx = Some(run_context(&run.input, &steps));
-            }
-            let context = ctx.as_mut().expect("context loaded above");
-            let attempt = Attempt {
-                run_id,
-                step_id: &c.node_id,
-                node,
-                context,
-                attempt: c.attempt,
-                now,
-                woken: c.parked,
-                http: &self.http,
-            };
-            let outcome = runners::run(&attempt, false).await;
-            self.record(tx, &c, def, now, now, Some(context), &outcome)
-                .await?;
-            if let Outcome::Done {
-                output, confidence, ..
-            } = &outcome
-            {
-                context["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes one attempt's result to its step and the step log, and moves
-    /// the run on when the step reached a final state.
-    #[allow(clippy::too_many_arguments)]
-    async fn record(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-        c: &Claimed,
-        def: &WorkflowDef,
-        started: i64,
-        now: i64,
-        input: Option<&Value>,
-        outcome: &Outcome,
-    ) -> Result<()> {
-        let mut attempt = NewAttempt {
-            claimed: c,
-            worker: &self.worker,
-            started_at: started,
-            finished_at: now,
-            input,
-            output: None,
-            outcome: "succeeded",
-            error_class: None,
-            error: None,
-            confidence: None,
-        };
-        let mut finished_final = false;
-        match outcome {
-            Outcome::Done {
-                output,
-                confidence,
-                port,
-            } => {
-                attempt.output = Some(output);
-                attempt.confidence = *confidence;
-                runs::update_step(
-                    &mut *tx,
-                    &c.run_id,
-                    &c.node_id,
-                    &StepUpdate {
-                        port: Some(port),
-                        output: Some(output),
-                        confidence: *confidence,
-                        cum_confidence: Some(cumulative(c.cum_in, *confidence)),
-                        ..StepUpdate::new(StepStatus::Succeeded, now)
-                    },
-                )
-                .await?;
-                finished_final = true;
-            }
-            Outcome::Park { until } => {
-                attempt.outcome = "parked";
-                runs::update_step(
-                    &mut *tx,
-                    &c.run_id,
-                    &c.node_id,
-                    &StepUpdate {
-                        not_before: *until,
-                        parked: true,
-                        ..StepUpdate::new(StepStatus::Waiting, now)
-                    },
-                )
-                .await?;
-            }
-            Outcome::Failed { class, message } => {
-                let class_name = class_str(*class);
-                attempt.outcome = "failed";
-                attempt.error_class = Some(class_name);
-                attempt.error = Some(message);
-                let node_id = runs::compensated_node(&c.node_id).unwrap_or(&c.node_id);
-                let policy = def
-                    .node(node_id)
-                    .map(|n| n.retry.for_class(*class).clone())
-                    .unwrap_or_else(|| app::domain::graph::RetryPolicy::attempts(1));
-                let mut update = StepUpdate {
-                    error_class: Some(class_name),
-                    error: Some(message),
-                    ..StepUpdate::new(StepStatus::Failed, now)
-                };
-                match after_failure(&policy, c.attempt as u32, (self.jitter)()) {
-                    AfterFailure::Retry { delay_ms } => {
-                        update.status = StepStatus::Ready;
-                        update.not_before = now + delay_ms as i64;
-                        update.finished_at = None;
-                        tracing::info!(
-                            class = class_name,
-                            delay_ms,
-                            "attempt failed; retrying: {message}"
-                        );
-                    }
-                    AfterFailure::GiveUp => {
-                        if progress::has_error_edge(def, &c.node_id) {
-                            update.port = Some(app::domain::PORT_ERROR);
-                        }
-                        tracing::warn!(class = class_name, "step failed: {message}");
-                        finished_final = true;
-                    }
-                }
-                runs::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
-            }
-        }
-        runs::insert_attempt(&mut *tx, &attempt).await?;
-        if finished_final {
-            if runs::compensated_node(&c.node_id).is_some() {
-                // Whatever its result, the next compensation goes on.
-                runs::next_compensation(&mut *tx, &c.run_id, now).await?;
-            } else {
-                let step = [c.node_id.as_str()];
-                if progress::advance(&mut *tx, def, &c.run_id, &step, "engine", now)
-                    .await?
-                    .is_some()
-                {
-                    self.runs_ended.store(true, Ordering::SeqCst);
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Returns expired leases to the queue and fails runs past their deadline.
     pub async fn recover(&self) -> Result<usize> {
         let now = self.clock.now();
@@ -554,12 +313,4 @@ fn run_context(input: &Value, steps: &[app::domain::records::StepRecord]) -> Val
                     .map(|o| (s.node_id.as_str(), o, s.confidence))
             }),
     )
-}
-
-fn class_str(c: ErrorClass) -> &'static str {
-    match c {
-        ErrorClass::Transient => "transient",
-        ErrorClass::Business => "business",
-        ErrorClass::Format => "format",
-    }
 }

@@ -1,0 +1,200 @@
+//! Runs, steps (the work queue) and the per-attempt step log.
+
+use super::{Result, StoreError};
+use crate::domain::machine::NodeState;
+use crate::domain::run::{RunStatus, StepStatus};
+use serde_json::Value;
+use sqlx::SqliteConnection;
+use std::collections::BTreeMap;
+
+mod compensation;
+mod log;
+mod queue;
+
+pub use compensation::*;
+pub use log::*;
+pub use queue::*;
+
+fn json_col(v: Option<String>) -> Option<Value> {
+    v.map(|s| serde_json::from_str(&s).unwrap_or(Value::String(s)))
+}
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} '{v}'"))
+}
+
+pub struct NewRun<'a> {
+    pub id: &'a str,
+    pub workflow_id: &'a str,
+    pub version: i64,
+    pub input: &'a Value,
+    pub started_by: &'a str,
+    pub now: i64,
+    pub deadline_at: Option<i64>,
+    pub rerun_of: Option<&'a str>,
+}
+
+pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+    )
+    .bind(r.id)
+    .bind(r.workflow_id)
+    .bind(r.version)
+    .bind(r.input.to_string())
+    .bind(r.started_by)
+    .bind(r.now)
+    .bind(r.deadline_at)
+    .bind(r.rerun_of)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_step(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    status: StepStatus,
+    not_before: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO steps (run_id, node_id, status, not_before) VALUES (?, ?, ?, ?)")
+        .bind(run_id)
+        .bind(node_id)
+        .bind(status.as_str())
+        .bind(not_before)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How a run ended.
+pub struct RunEnd {
+    pub status: RunStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub confidence: Option<f64>,
+}
+
+impl RunEnd {
+    pub fn failed(status: RunStatus, reason: impl Into<String>) -> Self {
+        RunEnd {
+            status,
+            output: None,
+            error: Some(reason.into()),
+            confidence: None,
+        }
+    }
+}
+
+/// Records how a running run ended; false if it had ended already.
+pub async fn finish_run(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    end: &RunEnd,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE runs SET status = ?2, output = ?3, error = ?4, confidence = COALESCE(?5, confidence),
+                finished_at = ?6
+         WHERE id = ?1 AND status = 'running'",
+    )
+    .bind(run_id)
+    .bind(end.status.as_str())
+    .bind(end.output.as_ref().map(Value::to_string))
+    .bind(end.error.as_deref())
+    .bind(end.confidence)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The machine's view of a run's steps.
+pub async fn node_states(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+) -> Result<BTreeMap<String, NodeState>> {
+    let rows: Vec<(String, String, Option<String>, Option<f64>)> =
+        sqlx::query_as("SELECT node_id, status, port, cum_confidence FROM steps WHERE run_id = ?")
+            .bind(run_id)
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|(node, status, port, cum)| {
+            let status =
+                StepStatus::parse(&status).ok_or_else(|| corrupt("step status", &status))?;
+            Ok((
+                node,
+                NodeState {
+                    status,
+                    port,
+                    cum_confidence: cum,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// What one step produced.
+pub struct StepResult {
+    pub output: Option<Value>,
+    pub cum_confidence: Option<f64>,
+    pub error_class: Option<String>,
+    pub error: Option<String>,
+}
+
+pub async fn step_result(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+) -> Result<StepResult> {
+    let (output, cum_confidence, error_class, error): (Option<String>, Option<f64>, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT output, cum_confidence, error_class, error FROM steps WHERE run_id = ? AND node_id = ?",
+        )
+        .bind(run_id)
+        .bind(node_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(StepResult {
+        output: json_col(output),
+        cum_confidence,
+        error_class,
+        error,
+    })
+}
+
+/// Makes a failed step ready again (with an optional context given by a
+/// person), returns the steps its failure cancelled to pending, and reopens
+/// the run.
+pub async fn reopen_for_retry(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    input: Option<&Value>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE steps SET status = 'ready', not_before = ?3, port = NULL, error = NULL, error_class = NULL,
+                finished_at = NULL, finish_seq = NULL, input_override = ?4
+         WHERE run_id = ?1 AND node_id = ?2",
+    )
+    .bind(run_id)
+    .bind(node_id)
+    .bind(now)
+    .bind(input.map(Value::to_string))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE steps SET status = 'pending', finished_at = NULL WHERE run_id = ? AND status = 'cancelled'")
+        .bind(run_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, output = NULL WHERE id = ?")
+        .bind(run_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

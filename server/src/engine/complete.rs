@@ -1,0 +1,231 @@
+//! Completing an attempt: one transaction that stores its result, logs it,
+//! decides what follows, and runs pure successors on the spot.
+
+use super::runners::{self, Attempt, Outcome};
+use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
+use app::domain::graph::{ErrorClass, WorkflowDef};
+use app::domain::machine::{AfterFailure, after_failure, cumulative};
+use app::domain::run::StepStatus;
+use app::ops::progress;
+use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
+use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
+
+impl Engine {
+    /// Stores the attempt and everything it decides, in one transaction.
+    /// Pure steps that become ready in the same run (no side effects: Start,
+    /// Transform, Branch, Join, End, Fail) are run and stored in that same
+    /// transaction: one commit carries a run through its pure stretch, and a
+    /// crash before it simply repeats pure work.
+    pub(super) async fn finish(
+        &self,
+        c: &Claimed,
+        def: &WorkflowDef,
+        started: i64,
+        input: Option<&Value>,
+        outcome: Outcome,
+    ) -> Result<()> {
+        let now = self.clock.now().max(started);
+        let mut tx = self.db.write().await?;
+        if !store::holds_lease(&mut tx, c, &self.worker).await? {
+            // Cancelled, or the lease ran out and another attempt took over:
+            // this result must not count.
+            tracing::warn!("result discarded: the step is no longer leased to this worker");
+            return Ok(());
+        }
+        self.record(&mut tx, c, def, started, now, input, &outcome)
+            .await?;
+        if store::compensated_node(&c.node_id).is_none() {
+            self.run_pure_successors(&mut tx, &c.run_id, def, now)
+                .await?;
+        }
+        tx.commit().await?;
+        self.wake();
+        if self.runs_ended.swap(false, Ordering::SeqCst) {
+            self.run_ended.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Runs, inside the caller's transaction, the pure steps of `run_id`
+    /// that are due, until none is left.
+    async fn run_pure_successors(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        run_id: &str,
+        def: &WorkflowDef,
+        now: i64,
+    ) -> Result<()> {
+        let mut ctx: Option<Value> = None;
+        // Bounded, so one long run cannot hold the write lock for long; the
+        // rest stays ready in the queue.
+        for _ in 0..MAX_INLINE_STEPS {
+            let due = store::due_in_run(tx, run_id, now).await?;
+            let Some(node) = due
+                .iter()
+                .filter_map(|id| def.node(id))
+                .find(|n| runners::is_pure(&n.kind))
+            else {
+                return Ok(());
+            };
+            let Some(c) =
+                store::claim_step(tx, run_id, &node.id, &self.worker, now, now + self.lease_ms)
+                    .await?
+            else {
+                return Ok(());
+            };
+            if ctx.is_none() {
+                let run = store::get_run(tx, run_id).await?;
+                let steps = store::get_steps(tx, run_id).await?;
+                ctx = Some(run_context(&run.input, &steps));
+            }
+            let context = ctx.as_mut().expect("context loaded above");
+            let attempt = Attempt {
+                run_id,
+                step_id: &c.node_id,
+                node,
+                context,
+                attempt: c.attempt,
+                now,
+                woken: c.parked,
+                http: &self.http,
+            };
+            let outcome = runners::run(&attempt, false).await;
+            self.record(tx, &c, def, now, now, Some(context), &outcome)
+                .await?;
+            if let Outcome::Done {
+                output, confidence, ..
+            } = &outcome
+            {
+                context["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one attempt's result to its step and the step log, and moves
+    /// the run on when the step reached a final state.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        c: &Claimed,
+        def: &WorkflowDef,
+        started: i64,
+        now: i64,
+        input: Option<&Value>,
+        outcome: &Outcome,
+    ) -> Result<()> {
+        let mut attempt = NewAttempt {
+            claimed: c,
+            worker: &self.worker,
+            started_at: started,
+            finished_at: now,
+            input,
+            output: None,
+            outcome: "succeeded",
+            error_class: None,
+            error: None,
+            confidence: None,
+        };
+        let mut finished_final = false;
+        match outcome {
+            Outcome::Done {
+                output,
+                confidence,
+                port,
+            } => {
+                attempt.output = Some(output);
+                attempt.confidence = *confidence;
+                store::update_step(
+                    &mut *tx,
+                    &c.run_id,
+                    &c.node_id,
+                    &StepUpdate {
+                        port: Some(port),
+                        output: Some(output),
+                        confidence: *confidence,
+                        cum_confidence: Some(cumulative(c.cum_in, *confidence)),
+                        ..StepUpdate::new(StepStatus::Succeeded, now)
+                    },
+                )
+                .await?;
+                finished_final = true;
+            }
+            Outcome::Park { until } => {
+                attempt.outcome = "parked";
+                store::update_step(
+                    &mut *tx,
+                    &c.run_id,
+                    &c.node_id,
+                    &StepUpdate {
+                        not_before: *until,
+                        parked: true,
+                        ..StepUpdate::new(StepStatus::Waiting, now)
+                    },
+                )
+                .await?;
+            }
+            Outcome::Failed { class, message } => {
+                let class_name = class_str(*class);
+                attempt.outcome = "failed";
+                attempt.error_class = Some(class_name);
+                attempt.error = Some(message);
+                let node_id = store::compensated_node(&c.node_id).unwrap_or(&c.node_id);
+                let policy = def
+                    .node(node_id)
+                    .map(|n| n.retry.for_class(*class).clone())
+                    .unwrap_or_else(|| app::domain::graph::RetryPolicy::attempts(1));
+                let mut update = StepUpdate {
+                    error_class: Some(class_name),
+                    error: Some(message),
+                    ..StepUpdate::new(StepStatus::Failed, now)
+                };
+                match after_failure(&policy, c.attempt as u32, (self.jitter)()) {
+                    AfterFailure::Retry { delay_ms } => {
+                        update.status = StepStatus::Ready;
+                        update.not_before = now + delay_ms as i64;
+                        update.finished_at = None;
+                        tracing::info!(
+                            class = class_name,
+                            delay_ms,
+                            "attempt failed; retrying: {message}"
+                        );
+                    }
+                    AfterFailure::GiveUp => {
+                        if progress::has_error_edge(def, &c.node_id) {
+                            update.port = Some(app::domain::PORT_ERROR);
+                        }
+                        tracing::warn!(class = class_name, "step failed: {message}");
+                        finished_final = true;
+                    }
+                }
+                store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
+            }
+        }
+        store::insert_attempt(&mut *tx, &attempt).await?;
+        if finished_final {
+            if store::compensated_node(&c.node_id).is_some() {
+                // Whatever its result, the next compensation goes on.
+                store::next_compensation(&mut *tx, &c.run_id, now).await?;
+            } else {
+                let step = [c.node_id.as_str()];
+                if progress::advance(&mut *tx, def, &c.run_id, &step, "engine", now)
+                    .await?
+                    .is_some()
+                {
+                    self.runs_ended.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn class_str(c: ErrorClass) -> &'static str {
+    match c {
+        ErrorClass::Transient => "transient",
+        ErrorClass::Business => "business",
+        ErrorClass::Format => "format",
+    }
+}
