@@ -17,6 +17,19 @@ pub struct Claimed {
     pub input_override: Option<String>,
 }
 
+/// A claim of the steps matching `$where` (?1 worker, ?2 now, ?3 lease end):
+/// running, one more attempt, leased, returning what the worker needs.
+macro_rules! claim_sql {
+    ($where:literal) => {
+        concat!(
+            "UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?1,
+                    lease_until = ?3, started_at = ?2 WHERE ",
+            $where,
+            " RETURNING run_id, node_id, attempt, parked, cum_in, input_override"
+        )
+    };
+}
+
 /// Takes one due step (ready, or parked with its wake-up time passed) and
 /// leases it to `worker` until `lease_until`, as a new attempt. One
 /// statement, so two workers can never take the same step.
@@ -26,14 +39,11 @@ pub async fn claim(
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    Ok(sqlx::query_as(
-        "UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?1,
-                lease_until = ?3, started_at = ?2
-         WHERE rowid = (SELECT rowid FROM steps
-                        WHERE status IN ('ready', 'waiting') AND not_before <= ?2
-                        ORDER BY not_before LIMIT 1)
-         RETURNING run_id, node_id, attempt, parked, cum_in, input_override",
-    )
+    Ok(sqlx::query_as(claim_sql!(
+        "rowid = (SELECT rowid FROM steps
+                  WHERE status IN ('ready', 'waiting') AND not_before <= ?2
+                  ORDER BY not_before LIMIT 1)"
+    ))
     .bind(worker)
     .bind(now)
     .bind(lease_until)
@@ -246,17 +256,14 @@ pub async fn claim_step(
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    Ok(sqlx::query_as(
-        "UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?3,
-                lease_until = ?5, started_at = ?4
-         WHERE run_id = ?1 AND node_id = ?2 AND status = 'ready'
-         RETURNING run_id, node_id, attempt, parked, cum_in, input_override",
-    )
-    .bind(run_id)
-    .bind(node_id)
+    Ok(sqlx::query_as(claim_sql!(
+        "run_id = ?4 AND node_id = ?5 AND status = 'ready'"
+    ))
     .bind(worker)
     .bind(now)
     .bind(lease_until)
+    .bind(run_id)
+    .bind(node_id)
     .fetch_optional(conn)
     .await?)
 }
