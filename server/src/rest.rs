@@ -22,6 +22,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/workflows/{id}",
             get(get_workflow).put(save_workflow).delete(delete_workflow),
         )
+        .route("/workflows/{id}/versions", get(list_versions))
         .route("/workflows/{id}/versions/{version}", get(get_version))
         .route(
             "/workflows/{id}/runs",
@@ -176,6 +177,13 @@ async fn get_workflow(
     Path(id): Path<String>,
 ) -> ApiResult<Json<WorkflowVersion>> {
     Ok(Json(workflows::get(&s.db, &id, None).await?))
+}
+
+async fn list_versions(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<app::domain::records::VersionInfo>>> {
+    Ok(Json(workflows::versions(&s.db, &id).await?))
 }
 
 async fn get_version(

@@ -133,6 +133,18 @@ async fn create_list_get_and_version_a_workflow() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v1["definition"], example(), "old versions are unchanged");
     assert_eq!(v1["latest_version"], 2);
+    let (status, history) = api.get(&format!("/api/v1/workflows/{id}/versions")).await;
+    assert_eq!(status, StatusCode::OK);
+    let numbers: Vec<i64> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [2, 1], "newest first");
+    assert_eq!(history[0]["problems"], 0);
+    let (status, _) = api.get("/api/v1/workflows/nope/versions").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

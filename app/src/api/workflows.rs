@@ -1,10 +1,15 @@
-use crate::domain::records::{WorkflowSummary, WorkflowVersion};
+use crate::domain::records::{VersionInfo, WorkflowSummary, WorkflowVersion};
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "list_workflows")]
 pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
     crate::ops::workflows::list(&super::db()?).await
+}
+
+#[server(prefix = "/rpc", endpoint = "list_versions")]
+pub async fn list_versions(id: String) -> Result<Vec<VersionInfo>, AppError> {
+    crate::ops::workflows::versions(&super::db()?, &id).await
 }
 
 #[server(prefix = "/rpc", endpoint = "get_workflow")]

@@ -350,6 +350,14 @@ impl RetryPolicies {
             ErrorClass::Format => &self.format,
         }
     }
+
+    pub fn for_class_mut(&mut self, class: ErrorClass) -> &mut RetryPolicy {
+        match class {
+            ErrorClass::Transient => &mut self.transient,
+            ErrorClass::Business => &mut self.business,
+            ErrorClass::Format => &mut self.format,
+        }
+    }
 }
 
 impl Node {

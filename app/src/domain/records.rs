@@ -3,6 +3,17 @@
 use super::graph::WorkflowDef;
 use serde::{Deserialize, Serialize};
 
+/// One saved version in a workflow's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct VersionInfo {
+    pub version: i64,
+    pub created_at: i64,
+    pub created_by: String,
+    /// Validation problems when it was saved (0 = runnable).
+    pub problems: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowSummary {
     pub id: String,

@@ -1,7 +1,7 @@
 //! Creating, saving, renaming and deleting workflows.
 
 use crate::domain::audit::{Actor, NewAuditEvent, action};
-use crate::domain::records::{WorkflowSummary, WorkflowVersion};
+use crate::domain::records::{VersionInfo, WorkflowSummary, WorkflowVersion};
 use crate::domain::{WorkflowDef, validate};
 use crate::error::AppError;
 use crate::store::{Db, StoreError, audit, workflows};
@@ -149,6 +149,13 @@ pub async fn delete(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), Ap
 pub async fn list(db: &Db) -> Result<Vec<WorkflowSummary>, AppError> {
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     Ok(workflows::list(&mut conn).await?)
+}
+
+pub async fn versions(db: &Db, id: &str) -> Result<Vec<VersionInfo>, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    workflows::versions(&mut conn, id)
+        .await
+        .map_err(not_found(id))
 }
 
 pub async fn get(db: &Db, id: &str, version: Option<i64>) -> Result<WorkflowVersion, AppError> {

@@ -2,7 +2,7 @@
 
 use super::{Result, StoreError};
 use crate::domain::WorkflowDef;
-use crate::domain::records::{WorkflowSummary, WorkflowVersion};
+use crate::domain::records::{VersionInfo, WorkflowSummary, WorkflowVersion};
 use sqlx::SqliteConnection;
 
 pub const NAME_TAKEN: &str = "a workflow with this name already exists; choose another name";
@@ -164,6 +164,22 @@ struct VersionRow {
     definition: String,
     created_at: i64,
     created_by: String,
+}
+
+/// Every version of a live workflow, newest first.
+pub async fn versions(conn: &mut SqliteConnection, id: &str) -> Result<Vec<VersionInfo>> {
+    let rows: Vec<VersionInfo> = sqlx::query_as(
+        "SELECT v.version, v.created_at, v.created_by, v.problems
+         FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
+         WHERE w.id = ? AND w.deleted_at IS NULL ORDER BY v.version DESC",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    if rows.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(rows)
 }
 
 /// One version (the latest when `version` is None) of a live workflow.

@@ -1,110 +1,46 @@
-//! The workflow designer: an SVG canvas of the graph. Nodes are dragged to
-//! move them (snapped to a grid); the problems panel is the shared
-//! validation function, live; Save stores a new version.
+//! The workflow designer: an SVG canvas of the graph with a palette, an
+//! inspector, live validation, undo/redo, versions, import and export.
+//! Rendering is keyed per node and edge, so large graphs stay fluid: a
+//! drag redraws only the moving steps and their edges.
 
+mod canvas;
+mod edit;
+mod files;
 mod geometry;
 mod history;
 mod inspector;
+mod layout;
 mod node;
+mod overlays;
 mod palette;
+mod state;
+mod versions;
 
 use crate::api::workflows::save_workflow;
+use crate::domain::WorkflowDef;
 use crate::domain::records::WorkflowVersion;
-use crate::domain::{WorkflowDef, validate};
 use crate::error::AppError;
 use crate::ui::components::ErrorBox;
-use geometry::{GRID, NODE_H, NODE_W, edge_path, snap};
-use history::History;
+use geometry::GRID;
 use leptos::prelude::*;
+use state::Canvas;
 
-/// What a drag is moving: the node and the pointer's last position.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Drag {
-    index: usize,
-    last_x: f64,
-    last_y: f64,
-    /// Unsnapped position, so small moves add up.
-    x: f64,
-    y: f64,
-}
-
-/// A connection being drawn from a port to the pointer (canvas coordinates).
-#[derive(Clone, Debug, PartialEq)]
-struct Connect {
-    from: String,
-    port: String,
-    x0: f64,
-    y0: f64,
-    x: f64,
-    y: f64,
-    last_x: f64,
-    last_y: f64,
-}
-
-/// Sends the pointer's further events to the canvas until it is released.
-fn capture_pointer(ev: &leptos::ev::PointerEvent) {
+/// Whether a key press belongs to a form field rather than the canvas.
+fn typing_in_field(ev: &leptos::ev::KeyboardEvent) -> bool {
     use leptos::wasm_bindgen::JsCast;
-    if let Some(el) = ev
-        .current_target()
+    ev.target()
         .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-    {
-        let _ = el.set_pointer_capture(ev.pointer_id());
-    }
-}
-
-const MIN_ZOOM: f64 = 0.25;
-const MAX_ZOOM: f64 = 2.0;
-const ZOOM_STEP: f64 = 1.25;
-
-/// The definition as a `data:` URL for the Export link.
-fn export_href(def: &WorkflowDef) -> String {
-    let json = serde_json::to_string_pretty(def).unwrap_or_default();
-    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
-    format!("data:application/json;charset=utf-8,{encoded}")
-}
-
-/// Moves the point `(x, y)` by how far the pointer went since `last`.
-/// Deltas, not absolute positions, so no page-to-canvas mapping is needed.
-/// At `zoom`, a pointer move of d screen pixels is d / zoom canvas units.
-fn follow(
-    x: &mut f64,
-    y: &mut f64,
-    last_x: &mut f64,
-    last_y: &mut f64,
-    pointer: (f64, f64),
-    zoom: f64,
-) {
-    *x += (pointer.0 - *last_x) / zoom;
-    *y += (pointer.1 - *last_y) / zoom;
-    (*last_x, *last_y) = pointer;
-}
-
-/// The designer's shared state, handed to each node card.
-#[derive(Clone, Copy)]
-struct Canvas {
-    def: RwSignal<WorkflowDef>,
-    history: StoredValue<History>,
-    problems: Memo<Vec<crate::domain::Problem>>,
-    drag: RwSignal<Option<Drag>>,
-    connect: RwSignal<Option<Connect>>,
-    selected: RwSignal<Option<String>>,
-}
-
-impl Canvas {
-    /// Applies an edit that can be undone.
-    fn edit(self, f: impl FnOnce(&mut WorkflowDef)) {
-        let before = self.def.get_untracked();
-        self.history.update_value(|h| h.record(before));
-        self.def.update(f);
-    }
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 #[component]
 pub fn Designer(w: WorkflowVersion) -> impl IntoView {
-    let def = RwSignal::new(w.definition.clone());
+    let canvas = Canvas::new(w.definition.clone());
+    let def = canvas.def;
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);
     let dirty = Memo::new(move |_| def.with(|d| saved.with(|s| d != s)));
+    files::warn_when_leaving(dirty);
     let workflow_id = w.workflow_id.clone();
     let file_name: String = w
         .name
@@ -117,65 +53,6 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
             }
         })
         .collect();
-    let drag = RwSignal::new(None::<Drag>);
-    let problems = Memo::new(move |_| def.with(validate));
-    let selected = RwSignal::new(None::<String>);
-    let history = StoredValue::new(History::default());
-    let connect = RwSignal::new(None::<Connect>);
-    let canvas = Canvas {
-        def,
-        history,
-        problems,
-        drag,
-        connect,
-        selected,
-    };
-    // Every change goes through here so it can be undone.
-    let edit = move |f: &dyn Fn(&mut WorkflowDef)| canvas.edit(|d| f(d));
-    // `back` undoes, otherwise redoes.
-    let travel = move |back: bool| {
-        let mut cur = def.get_untracked();
-        let moved = history
-            .try_update_value(|h| {
-                if back {
-                    h.undo(&mut cur)
-                } else {
-                    h.redo(&mut cur)
-                }
-            })
-            .unwrap_or(false);
-        if moved {
-            def.set(cur);
-        }
-    };
-    let undo = move || travel(true);
-    let redo = move || travel(false);
-    let delete_selected = move || {
-        if let Some(id) = selected.get_untracked() {
-            edit(&|d: &mut WorkflowDef| {
-                d.nodes.retain(|n| n.id != id);
-                d.edges.retain(|e| e.from != id && e.to != id);
-            });
-            selected.set(None);
-        }
-    };
-    let add = move |kind: &'static str| {
-        let mut added = None;
-        edit(&|d: &mut WorkflowDef| {
-            let x = d
-                .nodes
-                .iter()
-                .map(|n| n.position.x)
-                .fold(-NODE_W - 2.0 * GRID, f64::max)
-                + NODE_W
-                + 3.0 * GRID;
-            if let Some(n) = palette::new_node(d, kind, snap(x), 2.0 * GRID) {
-                d.nodes.push(n);
-            }
-        });
-        def.with_untracked(|d| added = d.nodes.last().map(|n| n.id.clone()));
-        selected.set(added);
-    };
     let save = Action::new(move |d: &WorkflowDef| {
         let (id, json) = (
             workflow_id.clone(),
@@ -189,194 +66,167 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
             version.set(v.version);
         }
     });
+    let can_save = move || dirty.get() && !save.pending().get() && !canvas.read_only();
+    let do_save = move || {
+        if dirty.get_untracked() && !save.pending().get_untracked() && !canvas.read_only() {
+            save.dispatch(def.get_untracked());
+        }
+    };
+    let adding = RwSignal::new(false);
+    let help = RwSignal::new(false);
+    let section = NodeRef::<leptos::html::Section>::new();
+    let import_note = RwSignal::new(None::<Result<String, String>>);
 
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let ctrl = ev.ctrl_key() || ev.meta_key();
-        match ev.key().as_str() {
-            "Delete" | "Backspace" => {
-                ev.prevent_default();
-                delete_selected();
+        let key = ev.key();
+        if ctrl && key == "s" {
+            ev.prevent_default();
+            do_save();
+            return;
+        }
+        if typing_in_field(&ev) {
+            return;
+        }
+        let step = if ev.shift_key() { 5.0 * GRID } else { GRID };
+        let mut handled = true;
+        match key.as_str() {
+            "Delete" | "Backspace" => canvas.delete_selection(),
+            "z" | "Z" if ctrl && ev.shift_key() => canvas.travel(false),
+            "z" if ctrl => canvas.travel(true),
+            "y" if ctrl => canvas.travel(false),
+            "a" if ctrl => canvas.select_all(),
+            "c" if ctrl => canvas.copy(),
+            "v" if ctrl => canvas.paste(),
+            "d" if ctrl => canvas.duplicate(),
+            "/" | "a" | "A" if !ctrl && !canvas.read_only() => adding.set(true),
+            "L" if !ctrl => canvas.auto_layout(),
+            "?" => help.update(|h| *h = !*h),
+            "ArrowLeft" => canvas.nudge(-step, 0.0),
+            "ArrowRight" => canvas.nudge(step, 0.0),
+            "ArrowUp" => canvas.nudge(0.0, -step),
+            "ArrowDown" => canvas.nudge(0.0, step),
+            "Escape" => {
+                help.set(false);
+                canvas.selection.set(Default::default());
             }
-            "z" | "Z" if ctrl && ev.shift_key() => {
-                ev.prevent_default();
-                redo();
-            }
-            "z" if ctrl => {
-                ev.prevent_default();
-                undo();
-            }
-            "y" if ctrl => {
-                ev.prevent_default();
-                redo();
-            }
-            "s" if ctrl => {
-                ev.prevent_default();
-                if dirty.get_untracked() && !save.pending().get_untracked() {
-                    save.dispatch(def.get_untracked());
-                }
-            }
-            "Escape" => selected.set(None),
-            _ => {}
+            _ => handled = false,
+        }
+        if handled {
+            ev.prevent_default();
         }
     };
 
-    let zoom = RwSignal::new(1.0_f64);
-    let set_zoom = move |z: f64| zoom.set(z.clamp(MIN_ZOOM, MAX_ZOOM));
-    let wrap = NodeRef::<leptos::html::Div>::new();
-    // Panning: dragging the background scrolls the canvas.
-    let pan = RwSignal::new(None::<(f64, f64)>);
-    let on_move = move |ev: leptos::ev::PointerEvent| {
-        let pointer = (ev.client_x() as f64, ev.client_y() as f64);
-        let z = zoom.get_untracked();
-        if let Some((lx, ly)) = pan.get_untracked() {
-            if let Some(el) = wrap.get_untracked() {
-                el.set_scroll_left(el.scroll_left() - (pointer.0 - lx) as i32);
-                el.set_scroll_top(el.scroll_top() - (pointer.1 - ly) as i32);
-            }
-            pan.set(Some(pointer));
-            return;
-        }
-        if let Some(mut c) = connect.get_untracked() {
-            follow(&mut c.x, &mut c.y, &mut c.last_x, &mut c.last_y, pointer, z);
-            connect.set(Some(c));
-            return;
-        }
-        let Some(mut d) = drag.get_untracked() else {
+    let on_import = move |ev: leptos::ev::Event| {
+        let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
             return;
         };
-        follow(&mut d.x, &mut d.y, &mut d.last_x, &mut d.last_y, pointer, z);
-        drag.set(Some(d));
-        def.update(|def| {
-            if let Some(n) = def.nodes.get_mut(d.index) {
-                n.position.x = snap(d.x);
-                n.position.y = snap(d.y);
+        input.set_value("");
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            match files::parse_import(&text) {
+                Ok(new) => {
+                    let steps = new.nodes.len();
+                    canvas.replace(new);
+                    import_note.set(Some(Ok(format!(
+                        "Imported {name}: {steps} steps. Save to keep them; Undo puts the previous graph back."
+                    ))));
+                }
+                Err(e) => import_note.set(Some(Err(format!(
+                    "Could not import {name}: {e}. Nothing was changed."
+                )))),
             }
         });
     };
-    let end_drag = move |_| {
-        pan.set(None);
-        drag.set(None);
-        connect.set(None);
-    };
-
-    let width = move || {
-        def.with(|d| d.nodes.iter().map(|n| n.position.x).fold(0.0, f64::max) + NODE_W + 80.0)
-    };
-    let height = move || {
-        def.with(|d| d.nodes.iter().map(|n| n.position.y).fold(0.0, f64::max) + NODE_H + 80.0)
-    };
 
     view! {
-        <section class="designer card" aria-label="Designer" tabindex="0" on:keydown=on_key>
+        <section class="designer card" aria-label="Designer" tabindex="0" node_ref=section on:keydown=on_key>
             <div class="designer-bar">
                 <div class="palette" role="toolbar" aria-label="Add a step">
                     {palette::KINDS.iter().map(|k| {
                         let k: &'static str = k;
-                        view! { <button class="chip" title=format!("Add a {k} step") on:click=move |_| add(k)>{format!("+ {k}")}</button> }
+                        view! { <button class="chip" title=format!("Add a {k} step: {}", palette::describe(k))
+                            disabled=move || canvas.read_only() on:click=move |_| canvas.add(k)>{format!("+ {k}")}</button> }
                     }).collect_view()}
+                    <button class="chip" title="Find a step kind and add it (/ or A)" disabled=move || canvas.read_only()
+                        on:click=move |_| adding.set(true)>"Search…"</button>
                 </div>
-                <button title="Undo (Ctrl+Z)" on:click=move |_| undo()>"Undo"</button>
-                <button title="Redo (Ctrl+Shift+Z)" on:click=move |_| redo()>"Redo"</button>
-                <button title="Delete the selected step (Delete)" disabled=move || selected.get().is_none()
-                    on:click=move |_| delete_selected()>"Delete"</button>
                 <span class="muted" data-testid="designer-version">{move || format!("version {}", version.get())}</span>
                 <span class="unsaved" data-testid="unsaved" hidden=move || !dirty.get()>"Unsaved changes"</span>
+            </div>
+            <div class="designer-bar tools" role="toolbar" aria-label="Edit">
+                <button title="Undo (Ctrl+Z)" on:click=move |_| canvas.travel(true)>"Undo"</button>
+                <button title="Redo (Ctrl+Shift+Z)" on:click=move |_| canvas.travel(false)>"Redo"</button>
+                <button title="Duplicate the selection (Ctrl+D)" disabled=move || canvas.selection.with(|s| s.is_empty()) || canvas.read_only()
+                    on:click=move |_| canvas.duplicate()>"Duplicate"</button>
+                <button title="Delete the selection (Delete)" disabled=move || canvas.selection.with(|s| s.is_empty()) || canvas.read_only()
+                    on:click=move |_| canvas.delete_selection()>"Delete"</button>
+                <button title="Lay the graph out left to right (Shift+L)" disabled=move || canvas.read_only()
+                    on:click=move |_| canvas.auto_layout()>"Auto-layout"</button>
+                <button title="Keyboard shortcuts (?)" on:click=move |_| help.set(true)>"Shortcuts"</button>
+                <span class="spacer"></span>
+                <label class="button" title="Replace the graph with a workflow JSON file">
+                    "Import"
+                    <input type="file" class="visually-hidden" accept=".json,application/json" aria-label="Import a workflow file"
+                        disabled=move || canvas.read_only() on:change=on_import />
+                </label>
                 <a class="button" download=format!("{}.json", file_name)
-                    href=move || def.with(export_href) title="Download the workflow as a JSON file">"Export"</a>
-                <button class="primary" title="Save a new version (Ctrl+S)" disabled=move || !dirty.get() || save.pending().get()
-                    on:click=move |_| { save.dispatch(def.get_untracked()); }>"Save"</button>
+                    href=move || def.with(files::export_href) title="Download the workflow as a JSON file">"Export"</a>
+                <button class="primary" title="Save a new version (Ctrl+S)" disabled=move || !can_save()
+                    on:click=move |_| do_save()>"Save"</button>
             </div>
             {move || save.value().get().and_then(|r: Result<WorkflowVersion, AppError>| r.err()).map(|e| view! { <ErrorBox error=e /> })}
+            {move || import_note.get().map(|r| match r {
+                Ok(m) => view! { <p class="note ok" role="status">{m}</p> }.into_any(),
+                Err(m) => view! { <p class="error-box" role="alert">{m}</p> }.into_any(),
+            })}
+            <versions::ViewingBanner canvas />
             <div class="designer-body">
-            <div class="canvas-wrap" node_ref=wrap>
-                <div class="zoom-bar" role="toolbar" aria-label="Zoom">
-                    <button title="Zoom out" aria-label="Zoom out" on:click=move |_| set_zoom(zoom.get_untracked() / ZOOM_STEP)>"−"</button>
-                    <span data-testid="zoom">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
-                    <button title="Zoom in" aria-label="Zoom in" on:click=move |_| set_zoom(zoom.get_untracked() * ZOOM_STEP)>"+"</button>
-                    <button title="Show the whole graph" aria-label="Show the whole graph" on:click=move |_| {
-                        if let Some(el) = wrap.get_untracked() {
-                            let fit = (el.client_width() as f64 / width()).min(el.client_height() as f64 / height());
-                            set_zoom(fit.min(1.0));
-                        }
-                    }>"Fit"</button>
-                </div>
-                <svg class="canvas" role="img" aria-label="Workflow graph"
-                    width=move || width() * zoom.get() height=move || height() * zoom.get()
-                    viewBox=move || format!("0 0 {} {}", width(), height())
-                    on:pointerdown=move |ev: leptos::ev::PointerEvent| {
-                        // only the background: nodes and ports stop or handle their own
-                        if ev.target() == ev.current_target() {
-                            pan.set(Some((ev.client_x() as f64, ev.client_y() as f64)));
-                            selected.set(None);
-                        }
-                        // A move or a pan keeps following the pointer even
-                        // over other parts of the page; a new connection must
-                        // not, so the step it is dropped on hears the release.
-                        if drag.get_untracked().is_some() || pan.get_untracked().is_some() {
-                            capture_pointer(&ev);
-                        }
-                    }
-                    on:wheel=move |ev: leptos::ev::WheelEvent| {
-                        if ev.ctrl_key() {
-                            ev.prevent_default();
-                            let z = zoom.get_untracked();
-                            set_zoom(if ev.delta_y() < 0.0 { z * ZOOM_STEP } else { z / ZOOM_STEP });
-                        }
-                    }
-                    on:pointermove=on_move on:pointerup=end_drag on:pointerleave=end_drag>
-                    <defs>
-                        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                            <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
-                        </marker>
-                    </defs>
-                    <g class="edges">
-                        {move || def.with(|d| d.edges.iter().filter_map(|e| {
-                            let (a, b) = (d.node(&e.from)?, d.node(&e.to)?);
-                            let ports = geometry::ports(a);
-                            let index = ports.iter().position(|p| *p == e.port).unwrap_or(0);
-                            let (path, mid) = edge_path(a.position, (index, ports.len().max(1)), b.position);
-                            let label = (e.port != "out").then(|| e.port.clone());
-                            let class = if e.port == "error" { "edge edge-error" } else { "edge" };
-                            Some(view! {
-                                <g class=class data-edge=format!("{}-{}-{}", e.from, e.port, e.to)>
-                                    <path d=path marker-end="url(#arrow)" />
-                                    {label.map(|l| view! { <text x=mid.0 y=mid.1 - 6.0 class="edge-label" text-anchor="middle">{l}</text> })}
-                                </g>
-                            })
-                        }).collect_view())}
-                    </g>
-                    {move || connect.get().map(|c| view! {
-                        <path class="connecting" d=format!("M {} {} L {} {}", c.x0, c.y0, c.x, c.y) />
-                    })}
-                    <g class="nodes">
-                        {move || def.with(|d| d.nodes.iter().enumerate().map(|(i, n)| node::node_card(i, n, canvas)).collect_view())}
-                    </g>
-                </svg>
+                <canvas::GraphCanvas canvas />
+                <inspector::Inspector canvas />
             </div>
-            <inspector::Inspector canvas />
-            </div>
-            <div class="problems-panel" aria-label="Problems">
-                {move || {
-                    let list = problems.get();
-                    if list.is_empty() {
-                        view! { <p class="badge ok">"No problems"</p> }.into_any()
-                    } else {
-                        view! {
-                            <h3>{format!("{} problem{}", list.len(), if list.len() == 1 { "" } else { "s" })}</h3>
-                            <ul>{list.into_iter().map(|p| {
-                                let node = p.node.clone();
-                                view! {
-                                    <li>
-                                        <button class="link problem" disabled=node.is_none()
-                                            title="Select the step"
-                                            on:click=move |_| selected.set(node.clone())>{p.message}</button>
-                                    </li>
-                                }
-                            }).collect_view()}</ul>
-                        }.into_any()
-                    }
-                }}
-            </div>
+            <Show when=move || adding.get()>
+                <overlays::AddStep canvas open=adding back=section />
+            </Show>
+            <Show when=move || help.get()>
+                <overlays::Shortcuts open=help />
+            </Show>
+            <ProblemsPanel canvas />
+            <versions::Versions canvas workflow_id=w.workflow_id.clone() latest=version />
         </section>
+    }
+}
+
+#[component]
+fn ProblemsPanel(canvas: Canvas) -> impl IntoView {
+    view! {
+        <div class="problems-panel" aria-label="Problems">
+            {move || {
+                let list = canvas.problems.get();
+                if list.is_empty() {
+                    view! { <p class="badge ok">"No problems"</p> }.into_any()
+                } else {
+                    view! {
+                        <h3>{format!("{} problem{}", list.len(), if list.len() == 1 { "" } else { "s" })}</h3>
+                        <ul>{list.into_iter().take(200).map(|p| {
+                            let node = p.node.clone();
+                            view! {
+                                <li>
+                                    <button class="link problem" disabled=node.is_none()
+                                        title="Select the step"
+                                        on:click=move |_| if let Some(id) = &node { canvas.select_only(id) }>{p.message}</button>
+                                </li>
+                            }
+                        }).collect_view()}</ul>
+                    }.into_any()
+                }
+            }}
+        </div>
     }
 }

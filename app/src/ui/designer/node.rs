@@ -1,38 +1,95 @@
 //! One step on the canvas: its card, its output ports, and the pointer
-//! gestures that start on it (move, connect, drop a connection).
+//! gestures that start on it (select, move, connect, drop a connection).
+//! Each card listens to its own node only, so a change elsewhere in the
+//! graph does not redraw it; while dragging, only the moving cards update.
 
+use super::edit::moved;
 use super::geometry::{self, NODE_H, NODE_W};
-use super::{Canvas, Connect, Drag};
+use super::state::{Canvas, Connect, Drag};
 use crate::domain::Node;
 use leptos::prelude::*;
 
-pub(super) fn node_card(index: usize, n: &Node, canvas: Canvas) -> impl IntoView + use<> {
-    let Canvas {
-        problems,
-        drag,
-        connect,
-        selected,
-        ..
-    } = canvas;
-    let id = n.id.clone();
-    let bad_id = id.clone();
+pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
+    let node = canvas.node(id.clone());
     let sel_id = id.clone();
-    let click_id = id.clone();
-    let drop_id = id.clone();
-    let is_selected =
-        Signal::derive(move || selected.with(|s| s.as_deref() == Some(sel_id.as_str())));
-    let bad = move || {
-        problems.with(|ps| {
+    let is_selected = Memo::new(move |_| canvas.selection.with(|s| s.contains(&sel_id)));
+    let bad_id = id.clone();
+    let bad = Memo::new(move |_| {
+        canvas.problems.with(|ps| {
             ps.iter()
                 .any(|p| p.node.as_deref() == Some(bad_id.as_str()))
         })
+    });
+    let diff_id = id.clone();
+    let diff = Memo::new(move |_| {
+        canvas
+            .viewing
+            .with(|v| v.as_ref().and_then(|v| v.diff.status_of(&diff_id)))
+    });
+    // only a selected card listens to the drag
+    let place = Memo::new(move |_| {
+        let p = node.with(|n| n.as_ref().map(|n| n.position))?;
+        Some(
+            match is_selected.get().then(|| canvas.delta.get()).flatten() {
+                Some(delta) => moved(p, delta),
+                None => p,
+            },
+        )
+    });
+    let class = move || {
+        let kind = node.with(|n| n.as_ref().map(|n| n.kind.type_name()).unwrap_or(""));
+        let mut c = format!("node node-{kind}");
+        if bad.get() {
+            c.push_str(" has-problem");
+        }
+        if is_selected.get() {
+            c.push_str(" selected");
+        }
+        if let Some(d) = diff.get() {
+            c.push_str(" diff-");
+            c.push_str(d);
+        }
+        c
     };
-    let (x, y) = (n.position.x, n.position.y);
+    let (down_id, drop_id) = (id.clone(), id.clone());
+    view! {
+        <g class=class aria-selected=move || is_selected.get().to_string() data-node=id
+            transform=move || place.get().map(|p| format!("translate({},{})", p.x, p.y))
+            on:pointerdown=move |ev: leptos::ev::PointerEvent| {
+                ev.prevent_default();
+                if ev.shift_key() || ev.ctrl_key() || ev.meta_key() {
+                    canvas.toggle(&down_id);
+                    return;
+                }
+                if !is_selected.get_untracked() {
+                    canvas.select_only(&down_id);
+                }
+                if !canvas.read_only() {
+                    canvas.drag.set(Some(Drag { last_x: ev.client_x() as f64, last_y: ev.client_y() as f64, dx: 0.0, dy: 0.0 }));
+                }
+            }
+            on:pointerup=move |_| {
+                let Some(c) = canvas.connect.get_untracked() else { return };
+                canvas.connect.set(None);
+                let to = drop_id.clone();
+                let exists = canvas.def.with_untracked(|d| d.edges.iter().any(|e| e.from == c.from && e.port == c.port && e.to == to));
+                if c.from != to && !exists {
+                    canvas.edit(|d| d.edges.push(crate::domain::Edge::new(&c.from, &c.port, &to)));
+                }
+            }>
+            {move || node.get().map(|n| card_body(&n, canvas))}
+        </g>
+    }
+}
+
+/// What the card shows; rebuilt only when this node changes.
+fn card_body(n: &Node, canvas: Canvas) -> impl IntoView + use<> {
     let kind = n.kind.type_name();
     let mut summary = n.summary();
     if summary.chars().count() > 28 {
         summary = format!("{}…", summary.chars().take(27).collect::<String>());
     }
+    let (x, y) = (n.position.x, n.position.y);
     let ports = geometry::ports(n);
     let count = ports.len();
     let port_views = ports
@@ -40,7 +97,7 @@ pub(super) fn node_card(index: usize, n: &Node, canvas: Canvas) -> impl IntoView
         .enumerate()
         .map(|(i, port)| {
             let py = geometry::port_y(i, count);
-            let (from, p) = (id.clone(), port.clone());
+            let (from, p) = (n.id.clone(), port.clone());
             let class = if port == crate::domain::PORT_ERROR {
                 "port port-error"
             } else {
@@ -52,8 +109,11 @@ pub(super) fn node_card(index: usize, n: &Node, canvas: Canvas) -> impl IntoView
                         // a connection starts here, not a move of the node
                         ev.stop_propagation();
                         ev.prevent_default();
+                        if canvas.read_only() {
+                            return;
+                        }
                         let (cx, cy) = (ev.client_x() as f64, ev.client_y() as f64);
-                        connect.set(Some(Connect {
+                        canvas.connect.set(Some(Connect {
                             from: from.clone(), port: p.clone(),
                             x0: x + NODE_W, y0: y + py, x: x + NODE_W, y: y + py,
                             last_x: cx, last_y: cy,
@@ -65,29 +125,10 @@ pub(super) fn node_card(index: usize, n: &Node, canvas: Canvas) -> impl IntoView
         })
         .collect_view();
     view! {
-        <g class=move || format!("node node-{kind}{}{}", if bad() { " has-problem" } else { "" }, if is_selected.get() { " selected" } else { "" })
-            aria-selected=move || is_selected.get().to_string()
-            data-node=id transform=format!("translate({x},{y})")
-            on:pointerdown=move |ev: leptos::ev::PointerEvent| {
-                ev.prevent_default();
-                canvas.history.update_value(|h| h.record(canvas.def.get_untracked()));
-                selected.set(Some(click_id.clone()));
-                drag.set(Some(Drag { index, last_x: ev.client_x() as f64, last_y: ev.client_y() as f64, x, y }));
-            }
-            on:pointerup=move |_| {
-                let Some(c) = connect.get_untracked() else { return };
-                connect.set(None);
-                let to = drop_id.clone();
-                let exists = canvas.def.with_untracked(|d| d.edges.iter().any(|e| e.from == c.from && e.port == c.port && e.to == to));
-                if c.from != to && !exists {
-                    canvas.edit(|d| d.edges.push(crate::domain::Edge::new(&c.from, &c.port, &to)));
-                }
-            }>
-            <rect width=NODE_W height=NODE_H rx="8" />
-            <text x="12" y="20" class="node-kind">{kind}</text>
-            <text x="12" y="38" class="node-name">{n.name.clone()}</text>
-            <text x="12" y="54" class="node-summary">{summary}</text>
-            {port_views}
-        </g>
+        <rect width=NODE_W height=NODE_H rx="8" />
+        <text x="12" y="20" class="node-kind">{kind}</text>
+        <text x="12" y="38" class="node-name">{n.name.clone()}</text>
+        <text x="12" y="54" class="node-summary">{summary}</text>
+        {port_views}
     }
 }

@@ -14,6 +14,34 @@ pub const KINDS: [&str; 9] = [
     "fail",
 ];
 
+/// What each kind does, for the "add a step" search.
+pub fn describe(kind: &str) -> &'static str {
+    match kind {
+        "start" => "where a run begins; checks the input",
+        "transform" => "compute values with a jq expression",
+        "branch" => "take the first path whose condition holds",
+        "join" => "wait for every incoming path",
+        "http" => "call an HTTP endpoint",
+        "approval" => "wait for a person to decide",
+        "delay" => "wait for a fixed time",
+        "end" => "finish the run with an output",
+        "fail" => "stop the path with an error",
+        _ => "",
+    }
+}
+
+/// The kinds whose name or description contains `query`, best first.
+pub fn search(query: &str) -> Vec<&'static str> {
+    let q = query.trim().to_lowercase();
+    let mut hits: Vec<(bool, &'static str)> = KINDS
+        .iter()
+        .filter(|k| k.contains(&q) || describe(k).contains(&q))
+        .map(|k| (!k.starts_with(&q), *k))
+        .collect();
+    hits.sort_by_key(|(later, _)| *later);
+    hits.into_iter().map(|(_, k)| k).collect()
+}
+
 /// A node of `kind` with a fresh id, placed at `(x, y)`.
 pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
     let node_kind = match kind {
@@ -58,10 +86,7 @@ pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
         },
         _ => return None,
     };
-    let id = (1..)
-        .map(|i| format!("{kind}_{i}"))
-        .find(|id| def.node(id).is_none())
-        .expect("some id is free");
+    let id = super::edit::fresh_id(def, &Default::default(), kind);
     let name = format!("New {kind}");
     Some(Node::new(&id, &name, node_kind).at(x, y))
 }
@@ -81,5 +106,16 @@ mod tests {
             assert_eq!(a.kind.type_name(), kind);
         }
         assert!(new_node(&def, "teleport", 0.0, 0.0).is_none());
+    }
+
+    #[test]
+    fn search_matches_names_first_then_descriptions() {
+        assert_eq!(search("")[0], "start");
+        assert!(search("zzz").is_empty());
+        // "de" starts "delay"; it is inside other descriptions ("decide")
+        let de = search("De");
+        assert_eq!(de[0], "delay");
+        assert!(de.contains(&"approval"));
+        assert_eq!(search("WAIT"), ["join", "approval", "delay"]);
     }
 }

@@ -1,0 +1,128 @@
+//! The side panel for the selected step: a form for everything the model
+//! has. The panel is built once per selected step; each field reads its
+//! value from that step's own signal, so typing never rebuilds the form
+//! (focus and caret stay put). Expressions and templates are checked as
+//! you type with the same functions the server uses.
+
+mod approval;
+mod common;
+mod kinds;
+
+use super::state::Canvas;
+use crate::domain::Node;
+use leptos::prelude::*;
+
+/// Edits node `id` in place (undoable).
+pub(super) fn update(canvas: Canvas, id: &str, f: impl FnOnce(&mut Node)) {
+    canvas.edit(|d| {
+        if let Some(n) = d.nodes.iter_mut().find(|n| n.id == id) {
+            f(n);
+        }
+    });
+}
+
+/// A value of the selected node, read reactively.
+pub(super) fn read<T: Default>(
+    node: Memo<Option<Node>>,
+    f: impl Fn(&Node) -> T + Copy + 'static,
+) -> impl Fn() -> T + Copy + 'static {
+    move || node.with(|n| n.as_ref().map(f).unwrap_or_default())
+}
+
+/// A message under a field, when the check fails.
+pub(super) fn check_note(result: Result<(), String>) -> impl IntoView {
+    result
+        .err()
+        .map(|e| view! { <p class="field-error" role="alert">{e}</p> })
+}
+
+/// Splits "a, b ,c" into ["a", "b", "c"].
+pub(super) fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// What decides the form's layout: it is rebuilt only when this changes
+/// (another kind, a condition or form field added or removed, ...), never
+/// while typing in a field.
+fn shape(n: &Node) -> String {
+    use crate::domain::NodeKind;
+    let kind = match &n.kind {
+        NodeKind::Branch { conditions } => format!("branch{}", conditions.len()),
+        NodeKind::Approval(a) => format!(
+            "approval{}:{}:{}",
+            a.form
+                .iter()
+                .map(|f| match &f.kind {
+                    crate::domain::FormFieldKind::Choice { .. } => 'c',
+                    _ => 'x',
+                })
+                .collect::<String>(),
+            a.deadline.is_some(),
+            a.deadline.as_ref().is_some_and(|d| matches!(
+                d.action,
+                crate::domain::DeadlineAction::Escalate { .. }
+            )),
+        ),
+        other => other.type_name().to_string(),
+    };
+    format!("{kind}|{}", n.reversible)
+}
+
+#[component]
+pub fn Inspector(canvas: Canvas) -> impl IntoView {
+    let single = Memo::new(move |_| canvas.single());
+    let count = Memo::new(move |_| canvas.selection.with(|s| s.len()));
+    move || {
+        match single.get() {
+        Some(id) => view! { <NodePanel canvas id /> }.into_any(),
+        None if count.get() > 1 => view! {
+            <aside class="inspector" aria-label="Inspector">
+                <h3>{format!("{} steps selected", count.get())}</h3>
+                <p class="muted">"Drag one of them to move them together."</p>
+                <fieldset class="plain" disabled=move || canvas.read_only()>
+                    <button on:click=move |_| canvas.duplicate()>"Duplicate"</button>
+                    <button class="danger" on:click=move |_| canvas.delete_selection()>"Delete"</button>
+                </fieldset>
+            </aside>
+        }
+        .into_any(),
+        None => ().into_any(),
+    }
+    }
+}
+
+#[component]
+fn NodePanel(canvas: Canvas, id: String) -> impl IntoView {
+    let node = canvas.node(id.clone());
+    let layout = Memo::new(move |_| node.with(|n| n.as_ref().map(shape)));
+    let kind = read(node, |n| n.kind.type_name());
+    let name = read(node, |n| n.name.clone());
+    let name_id = id.clone();
+    let body_id = id.clone();
+    view! {
+        <aside class="inspector" aria-label="Inspector">
+            <h3>{kind} " " <code>{id.clone()}</code></h3>
+            {move || canvas.read_only().then(|| view! {
+                <p class="muted">"An earlier version: read-only."</p>
+            })}
+            <fieldset class="plain" disabled=move || canvas.read_only()>
+                <label>"Name"
+                    <input type="text" prop:value=name
+                        on:change=move |ev| { let v = event_target_value(&ev); update(canvas, &name_id, |n| n.name = v); } />
+                </label>
+                {move || layout.get().map(|_| {
+                    let id = body_id.clone();
+                    view! {
+                        {kinds::kind_fields(canvas, &id, node)}
+                        <common::Connections canvas id=id.clone() />
+                        {common::common_fields(canvas, &id, node)}
+                    }
+                })}
+            </fieldset>
+        </aside>
+    }
+}

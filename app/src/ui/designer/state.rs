@@ -1,0 +1,299 @@
+//! The designer's shared state and the operations on it. Every change of
+//! the graph goes through [`Canvas::edit`], so it can be undone and is
+//! refused while an earlier version is open read-only.
+
+use super::edit::{self, Fragment};
+use super::geometry::GRID;
+use super::history::History;
+use crate::domain::diff::VersionDiff;
+use crate::domain::{Node, Problem, WorkflowDef};
+use leptos::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+
+/// A move of the selection: the pointer's last position and the unsnapped
+/// distance so far, in canvas units.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Drag {
+    pub last_x: f64,
+    pub last_y: f64,
+    pub dx: f64,
+    pub dy: f64,
+}
+
+/// A connection being drawn from a port to the pointer (canvas coordinates).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connect {
+    pub from: String,
+    pub port: String,
+    pub x0: f64,
+    pub y0: f64,
+    pub x: f64,
+    pub y: f64,
+    pub last_x: f64,
+    pub last_y: f64,
+}
+
+/// An earlier version open read-only, with what changed since.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Viewing {
+    pub version: i64,
+    pub def: WorkflowDef,
+    pub diff: VersionDiff,
+}
+
+/// Handles to the designer's signals, cheap to copy into every closure.
+#[derive(Clone, Copy)]
+pub struct Canvas {
+    /// The working copy (what Save stores).
+    pub def: RwSignal<WorkflowDef>,
+    pub viewing: RwSignal<Option<Viewing>>,
+    /// Node id -> index in the shown definition.
+    pub index: Memo<HashMap<String, usize>>,
+    pub history: StoredValue<History>,
+    pub problems: Memo<Vec<Problem>>,
+    pub selection: RwSignal<BTreeSet<String>>,
+    pub drag: RwSignal<Option<Drag>>,
+    /// The drag distance snapped to the grid: changes only at grid steps,
+    /// and only the moving nodes and their edges listen to it.
+    pub delta: Memo<Option<(f64, f64)>>,
+    pub connect: RwSignal<Option<Connect>>,
+    pub zoom: RwSignal<f64>,
+    clipboard: StoredValue<Option<(Fragment, usize)>>,
+}
+
+fn snap_delta(v: f64) -> f64 {
+    (v / GRID).round() * GRID
+}
+
+impl Canvas {
+    pub fn new(def: WorkflowDef) -> Self {
+        let def = RwSignal::new(def);
+        let viewing = RwSignal::new(None::<Viewing>);
+        let shown = move |f: &mut dyn FnMut(&WorkflowDef)| {
+            if viewing.with(Option::is_some) {
+                viewing.with(|v| f(&v.as_ref().expect("checked").def))
+            } else {
+                def.with(|d| f(d))
+            }
+        };
+        let index = Memo::new(move |_| {
+            let mut m = HashMap::new();
+            shown(&mut |d| {
+                m = d
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.id.clone(), i))
+                    .collect()
+            });
+            m
+        });
+        let problems = Memo::new(move |_| {
+            let mut p = Vec::new();
+            shown(&mut |d| p = crate::domain::validate(d));
+            p
+        });
+        let drag = RwSignal::new(None::<Drag>);
+        let delta = Memo::new(move |_| {
+            drag.with(|d| d.map(|d| (snap_delta(d.dx), snap_delta(d.dy))))
+                .filter(|d| *d != (0.0, 0.0))
+        });
+        Canvas {
+            def,
+            viewing,
+            index,
+            history: StoredValue::new(History::default()),
+            problems,
+            selection: RwSignal::new(BTreeSet::new()),
+            drag,
+            delta,
+            connect: RwSignal::new(None),
+            zoom: RwSignal::new(1.0),
+            clipboard: StoredValue::new(None),
+        }
+    }
+
+    /// Whether an earlier version is open (nothing can be edited).
+    pub fn read_only(self) -> bool {
+        self.viewing.with(Option::is_some)
+    }
+
+    /// Reads the definition on the canvas: the working copy, or the
+    /// earlier version being viewed.
+    pub fn with_shown<R>(self, f: impl FnOnce(&WorkflowDef) -> R) -> R {
+        if self.read_only() {
+            self.viewing.with(|v| f(&v.as_ref().expect("checked").def))
+        } else {
+            self.def.with(f)
+        }
+    }
+
+    /// The node `id` as shown, updated when (and only when) it changes.
+    pub fn node(self, id: String) -> Memo<Option<Node>> {
+        Memo::new(move |_| {
+            let i = self.index.with(|ix| ix.get(&id).copied())?;
+            self.with_shown(|d| d.nodes.get(i).filter(|n| n.id == id).cloned())
+        })
+    }
+
+    /// Applies an edit that can be undone (ignored while read-only).
+    pub fn edit(self, f: impl FnOnce(&mut WorkflowDef)) {
+        if self.viewing.with_untracked(Option::is_some) {
+            return;
+        }
+        let before = self.def.get_untracked();
+        let mut after = before.clone();
+        f(&mut after);
+        if after != before {
+            self.history.update_value(|h| h.record(before));
+            self.def.set(after);
+        }
+    }
+
+    /// Undoes (`back`) or redoes the last edit.
+    pub fn travel(self, back: bool) {
+        if self.viewing.with_untracked(Option::is_some) {
+            return;
+        }
+        let mut cur = self.def.get_untracked();
+        let moved = self
+            .history
+            .try_update_value(|h| {
+                if back {
+                    h.undo(&mut cur)
+                } else {
+                    h.redo(&mut cur)
+                }
+            })
+            .unwrap_or(false);
+        if moved {
+            let ids: BTreeSet<String> = cur.nodes.iter().map(|n| n.id.clone()).collect();
+            self.selection.update(|s| s.retain(|id| ids.contains(id)));
+            self.def.set(cur);
+        }
+    }
+
+    pub fn select_only(self, id: &str) {
+        self.selection.set(BTreeSet::from([id.to_string()]));
+    }
+
+    pub fn toggle(self, id: &str) {
+        self.selection.update(|s| {
+            if !s.remove(id) {
+                s.insert(id.to_string());
+            }
+        });
+    }
+
+    pub fn select_all(self) {
+        let all = self.with_shown(|d| d.nodes.iter().map(|n| n.id.clone()).collect());
+        self.selection.set(all);
+    }
+
+    /// The one selected node, if exactly one is.
+    pub fn single(self) -> Option<String> {
+        self.selection
+            .with(|s| (s.len() == 1).then(|| s.iter().next().cloned()).flatten())
+    }
+
+    pub fn delete_selection(self) {
+        let ids = self.selection.get_untracked();
+        if ids.is_empty() || self.read_only() {
+            return;
+        }
+        self.edit(|d| edit::remove(d, &ids));
+        self.selection.set(BTreeSet::new());
+    }
+
+    /// Ends a move: the selection lands where it was shown.
+    pub fn finish_drag(self) {
+        let delta = self.delta.get_untracked();
+        self.drag.set(None);
+        if let Some(delta) = delta {
+            let ids = self.selection.get_untracked();
+            self.edit(|d| edit::move_by(d, &ids, delta));
+        }
+    }
+
+    pub fn nudge(self, dx: f64, dy: f64) {
+        let ids = self.selection.get_untracked();
+        self.edit(|d| edit::move_by(d, &ids, (dx, dy)));
+    }
+
+    pub fn copy(self) {
+        let ids = self.selection.get_untracked();
+        if ids.is_empty() {
+            return;
+        }
+        let f = self.with_shown(|d| edit::copy(d, &ids));
+        self.clipboard.set_value(Some((f, 0)));
+    }
+
+    /// Pastes what was copied, a little further each time, and selects it.
+    pub fn paste(self) {
+        let Some((f, times)) = self.clipboard.get_value() else {
+            return;
+        };
+        self.clipboard.set_value(Some((f.clone(), times + 1)));
+        let step = 2.0 * GRID * (times + 1) as f64;
+        self.insert(&f, step);
+    }
+
+    pub fn duplicate(self) {
+        let ids = self.selection.get_untracked();
+        let f = self.def.with_untracked(|d| edit::copy(d, &ids));
+        if !f.nodes.is_empty() {
+            self.insert(&f, 2.0 * GRID);
+        }
+    }
+
+    fn insert(self, f: &Fragment, offset: f64) {
+        let mut added = BTreeSet::new();
+        self.edit(|d| added = edit::paste(d, f, (offset, offset)));
+        if !added.is_empty() {
+            self.selection.set(added);
+        }
+    }
+
+    /// Adds a step of `kind`. With one step selected, the new one goes
+    /// after it and is connected from its first free port.
+    pub fn add(self, kind: &str) {
+        let after = self.single();
+        let mut added = None;
+        self.edit(|d| {
+            let port = after.as_deref().and_then(|a| edit::free_port(d, a));
+            let (x, y) = after
+                .as_deref()
+                .and_then(|a| edit::place_after(d, a))
+                .unwrap_or_else(|| edit::place_at_end(d));
+            if let Some(n) = super::palette::new_node(d, kind, x, y) {
+                if let (Some(from), Some(port)) = (&after, port) {
+                    d.edges.push(crate::domain::Edge::new(from, &port, &n.id));
+                }
+                added = Some(n.id.clone());
+                d.nodes.push(n);
+            }
+        });
+        if let Some(id) = added {
+            self.select_only(&id);
+        }
+    }
+
+    /// Lays the whole graph out left to right.
+    pub fn auto_layout(self) {
+        self.edit(|d| {
+            let places = super::layout::layered(d);
+            for n in &mut d.nodes {
+                if let Some(p) = places.get(&n.id) {
+                    n.position = *p;
+                }
+            }
+        });
+    }
+
+    /// Replaces the graph with `new` (an import), undoably.
+    pub fn replace(self, new: WorkflowDef) {
+        self.selection.set(BTreeSet::new());
+        self.edit(|d| *d = new);
+    }
+}
