@@ -15,7 +15,7 @@ export LEPTOS_RELOAD_PORT := 3001
 export LEPTOS_HASH_FILES := false
 export LEPTOS_JS_MINIFY := false
 
-.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench clean-data
+.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench bench-ui clean-data
 
 setup:
 	@scripts/setup.sh
@@ -48,6 +48,10 @@ lint:
 bench:
 	cargo build --release --locked -p server --bin stepwise --example bench
 	./target/release/examples/bench ./target/release/stepwise
+
+## Designer benchmark (Playwright + Chromium on a release build): one JSON line.
+bench-ui: build-release
+	cd end2end && STEPWISE_BIN=$(CURDIR)/target/release/stepwise npx playwright test --config playwright.bench.config.ts
 
 fmt:
 	cargo fmt --all

@@ -73,3 +73,16 @@ where
         </Transition>
     }
 }
+
+/// A `<details>` whose content is built only when first opened, so a
+/// long listing costs nothing until someone asks for it.
+#[component]
+pub fn LazyDetails(summary: String, children: ChildrenFn) -> impl IntoView {
+    let opened = RwSignal::new(false);
+    view! {
+        <details class="card" on:toggle=move |_| opened.set(true)>
+            <summary>{summary}</summary>
+            <Show when=move || opened.get()>{children()}</Show>
+        </details>
+    }
+}

@@ -112,6 +112,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
     let on_down = move |ev: leptos::ev::PointerEvent| {
         // only the background: nodes and ports handle their own
         if ev.target() == ev.current_target() {
+            canvas.focus();
             if ev.shift_key() {
                 if let Some(s) = svg.get_untracked() {
                     let (x, y) = graph_point(&s, &ev, zoom.get_untracked());
@@ -209,6 +210,11 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
     });
     let edges = Memo::new(move |_| canvas.with_shown(|d| d.edges.clone()));
     let big = Memo::new(move |_| node_ids.with(Vec::len) >= MINIMAP_FROM);
+    // The steps are drawn in the browser once the page is interactive:
+    // the server sends the frame only, which keeps large graphs quick to
+    // open (a thousand steps would be a megabyte of markup to hydrate).
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
 
     view! {
         <div class="canvas-area">
@@ -244,17 +250,21 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                         </marker>
                     </defs>
                     <g class="edges">
-                        <For each=move || edges.get() key=|e| e.clone() let(e)>
-                            {edge_view(e, canvas)}
-                        </For>
+                        <Show when=move || mounted.get()>
+                            <For each=move || edges.get() key=|e| e.clone() let(e)>
+                                {edge_view(e, canvas)}
+                            </For>
+                        </Show>
                     </g>
                     {move || canvas.connect.get().map(|c| view! {
                         <path class="connecting" d=format!("M {} {} L {} {}", c.x0, c.y0, c.x, c.y) />
                     })}
                     <g class="nodes">
-                        <For each=move || node_ids.get() key=|id| id.clone() let(id)>
-                            {node_card(id, canvas)}
-                        </For>
+                        <Show when=move || mounted.get()>
+                            <For each=move || node_ids.get() key=|id| id.clone() let(id)>
+                                {node_card(id, canvas)}
+                            </For>
+                        </Show>
                     </g>
                     {move || band.get().map(|b| {
                         let (x, y, w, h) = b.rect();

@@ -74,7 +74,7 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
     };
     let adding = RwSignal::new(false);
     let help = RwSignal::new(false);
-    let section = NodeRef::<leptos::html::Section>::new();
+    let section = canvas.root;
     let import_note = RwSignal::new(None::<Result<String, String>>);
 
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
@@ -176,8 +176,14 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                     <input type="file" class="visually-hidden" accept=".json,application/json" aria-label="Import a workflow file"
                         disabled=move || canvas.read_only() on:change=on_import />
                 </label>
-                <a class="button" download=format!("{}.json", file_name)
-                    href=move || def.with(files::export_href) title="Download the workflow as a JSON file">"Export"</a>
+                // the file is made when clicked: a large graph does not
+                // weigh on every render of the page
+                <a class="button" download=format!("{}.json", file_name) href="#"
+                    title="Download the workflow as a JSON file"
+                    on:click=move |ev| {
+                        let a: leptos::web_sys::HtmlAnchorElement = event_target(&ev);
+                        a.set_href(&def.with_untracked(files::export_href));
+                    }>"Export"</a>
                 <button class="primary" title="Save a new version (Ctrl+S)" disabled=move || !can_save()
                     on:click=move |_| do_save()>"Save"</button>
             </div>

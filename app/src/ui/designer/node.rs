@@ -57,6 +57,7 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
             transform=move || place.get().map(|p| format!("translate({},{})", p.x, p.y))
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {
                 ev.prevent_default();
+                canvas.focus();
                 if ev.shift_key() || ev.ctrl_key() || ev.meta_key() {
                     canvas.toggle(&down_id);
                     return;

@@ -58,7 +58,23 @@ pub struct Canvas {
     pub delta: Memo<Option<(f64, f64)>>,
     pub connect: RwSignal<Option<Connect>>,
     pub zoom: RwSignal<f64>,
+    /// The designer element, focused when the canvas is clicked so the
+    /// keyboard shortcuts apply.
+    pub root: NodeRef<leptos::html::Section>,
     clipboard: StoredValue<Option<(Fragment, usize)>>,
+}
+
+/// Scrolls the canvas so step `id` is in view, once it is drawn.
+fn reveal(id: String) {
+    request_animation_frame(move || {
+        let selector = format!("g[data-node=\"{}\"]", id.replace('"', ""));
+        if let Ok(Some(el)) = document().query_selector(&selector) {
+            let options = leptos::web_sys::ScrollIntoViewOptions::new();
+            options.set_block(leptos::web_sys::ScrollLogicalPosition::Nearest);
+            options.set_inline(leptos::web_sys::ScrollLogicalPosition::Nearest);
+            el.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
 }
 
 fn snap_delta(v: f64) -> f64 {
@@ -109,7 +125,16 @@ impl Canvas {
             delta,
             connect: RwSignal::new(None),
             zoom: RwSignal::new(1.0),
+            root: NodeRef::new(),
             clipboard: StoredValue::new(None),
+        }
+    }
+
+    /// Moves the keyboard focus to the designer (out of any form field,
+    /// which commits what was typed there).
+    pub fn focus(self) {
+        if let Some(el) = self.root.get_untracked() {
+            let _ = el.focus();
         }
     }
 
@@ -250,8 +275,9 @@ impl Canvas {
     fn insert(self, f: &Fragment, offset: f64) {
         let mut added = BTreeSet::new();
         self.edit(|d| added = edit::paste(d, f, (offset, offset)));
-        if !added.is_empty() {
+        if let Some(first) = added.first().cloned() {
             self.selection.set(added);
+            reveal(first);
         }
     }
 
@@ -276,6 +302,7 @@ impl Canvas {
         });
         if let Some(id) = added {
             self.select_only(&id);
+            reveal(id);
         }
     }
 

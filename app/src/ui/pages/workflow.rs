@@ -4,8 +4,8 @@ use crate::api::runs::StartRun;
 use crate::api::workflows::get_workflow;
 use crate::domain::records::{WorkflowVersion, format_time};
 use crate::domain::validate;
-use crate::ui::components::ErrorBox;
 use crate::ui::components::action_error;
+use crate::ui::components::{ErrorBox, LazyDetails};
 use crate::ui::designer::Designer;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -48,8 +48,7 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
         </div>
         {problems.is_empty().then(|| view! { <p class="badge ok">"Ready to run"</p> })}
         <Designer w=w.clone() />
-        <section class="card">
-            <h2>"Steps"</h2>
+        <LazyDetails summary=format!("Steps ({})", def.nodes.len())>
             <table class="table steps">
                 <thead><tr><th>"Step"</th><th>"Kind"</th><th>"Does"</th><th>"Then"</th></tr></thead>
                 <tbody>
@@ -69,12 +68,11 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        </section>
+        </LazyDetails>
         <RunForm workflow_id=w.workflow_id.clone() runnable=problems.is_empty() />
-        <details class="card">
-            <summary>"Definition (JSON)"</summary>
-            <pre class="json">{json}</pre>
-        </details>
+        <LazyDetails summary="Definition (JSON)".to_string()>
+            <pre class="json">{json.clone()}</pre>
+        </LazyDetails>
     }
 }
 

@@ -1,0 +1,193 @@
+import { test, expect } from '@playwright/test';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WorkflowsPage } from '../pages/app';
+import { Designer, dragBy } from '../pages/designer';
+
+async function fresh(page: any, name: string) {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`${name} ${Date.now()}`);
+  const d = new Designer(page);
+  await expect(d.node('end')).toBeVisible();
+  return { app, d };
+}
+
+test('shift-click and box select pick several steps; they move, copy, paste and duplicate together', async ({ page }) => {
+  const { d } = await fresh(page, 'Selected');
+  await d.select('start');
+  await d.select('end', ['Shift']);
+  await expect(d.node('start')).toHaveAttribute('aria-selected', 'true');
+  await expect(d.node('end')).toHaveAttribute('aria-selected', 'true');
+  await expect(d.inspector).toContainText('2 steps selected');
+
+  // dragging one moves both, and the edge between them with them
+  const box = (await d.node('start').locator('rect').boundingBox())!;
+  await dragBy(page, box.x + 40, box.y + 20, 40, 80);
+  await expect(d.node('start')).toHaveAttribute('transform', 'translate(120,200)');
+  await expect(d.node('end')).toHaveAttribute('transform', 'translate(400,200)');
+  await expect(d.edge('start', 'out', 'end').locator('path')).toHaveAttribute('d', /^M 300 232 .* 400 232$/);
+  // one undo puts both back
+  await page.keyboard.press('Control+z');
+  await expect(d.node('start')).toHaveAttribute('transform', 'translate(80,120)');
+  await expect(d.node('end')).toHaveAttribute('transform', 'translate(360,120)');
+
+  // a click on the background clears; a shift-drag box selects what it touches
+  const canvas = (await page.locator('svg.canvas').boundingBox())!;
+  await page.mouse.click(canvas.x + 20, canvas.y + canvas.height - 10);
+  await expect(d.node('start')).toHaveAttribute('aria-selected', 'false');
+  await page.keyboard.down('Shift');
+  await dragBy(page, canvas.x + 60, canvas.y + 100, 380, 100);
+  await page.keyboard.up('Shift');
+  await expect(d.node('start')).toHaveAttribute('aria-selected', 'true');
+  await expect(d.node('end')).toHaveAttribute('aria-selected', 'true');
+
+  // copy + paste: fresh ids, the inner edge comes along, the copies are selected
+  await page.keyboard.press('Control+c');
+  await page.keyboard.press('Control+v');
+  await expect(d.node('start_1')).toHaveAttribute('transform', 'translate(120,160)');
+  await expect(d.node('end_1')).toHaveAttribute('transform', 'translate(400,160)');
+  await expect(d.edge('start_1', 'out', 'end_1')).toHaveCount(1);
+  await expect(d.node('start_1').locator('.node-name')).toHaveText('Start (copy)');
+  await expect(d.node('start')).toHaveAttribute('aria-selected', 'false');
+  // two Starts is a problem, and it says so
+  await expect(page.locator('.problems-panel')).toContainText('a workflow has exactly one Start node');
+  await page.keyboard.press('Control+d');
+  await expect(d.node('start_2')).toBeVisible();
+  await expect(page.locator('g.nodes > g')).toHaveCount(6);
+  await page.keyboard.press('Delete');
+  await expect(page.locator('g.nodes > g')).toHaveCount(4);
+
+  // arrow keys nudge the selection by the grid
+  await d.select('end_1');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Shift+ArrowRight');
+  await expect(d.node('end_1')).toHaveAttribute('transform', 'translate(500,180)');
+});
+
+test('the shortcuts overlay, and auto-layout puts every step left to right', async ({ page }) => {
+  const { d } = await fresh(page, 'Laid out');
+  await d.select('start');
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(help).toContainText('Ctrl+Shift+Z');
+  await help.getByRole('button', { name: 'Close' }).click();
+  await expect(help).toBeHidden();
+
+  await page.getByRole('button', { name: '+ delay' }).click();
+  await page.getByRole('button', { name: '+ fail' }).click();
+  await d.connect('start', 'out', 'delay_1');
+  await d.select('end');
+  await page.keyboard.press('Shift+L');
+  const places = await d.places();
+  const x = (id: string) => Number(places[id].match(/translate\(([-\d.]+),/)![1]);
+  expect(x('start')).toBeLessThan(x('end'));
+  expect(x('end')).toBe(x('delay_1'));
+  expect(places['end']).not.toEqual(places['delay_1']);
+  await page.keyboard.press('Control+z');
+  await expect(d.node('delay_1')).not.toHaveAttribute('transform', places['delay_1']);
+});
+
+test('an earlier version opens read-only and shows what changed', async ({ page }) => {
+  const { d } = await fresh(page, 'Versioned');
+  await page.getByRole('button', { name: '+ transform' }).click();
+  await d.connect('start', 'out', 'transform_1');
+  await d.inspector.getByLabel('Name').fill('Enrich');
+  await d.inspector.getByLabel('Name').press('Enter');
+  await d.save(2);
+  await d.select('end');
+  await d.inspector.getByLabel('Name').fill('Finish');
+  await d.inspector.getByLabel('Name').press('Enter');
+
+  const versions = page.locator('details.versions');
+  await versions.locator('summary').click();
+  await expect(versions.locator('tr[data-version="2"]')).toContainText('latest');
+  await versions.locator('tr[data-version="1"]').getByRole('button', { name: 'Open read-only' }).click();
+  const banner = page.getByRole('status', { name: 'Viewing an earlier version' });
+  await expect(banner).toContainText('Version 1 (read-only)');
+  await expect(banner).toContainText('Added since: Enrich');
+  await expect(banner).toContainText('Changed since: Finish');
+  await expect(d.node('transform_1')).toHaveCount(0);
+  await expect(d.node('end')).toHaveClass(/diff-changed/);
+  // nothing can be changed while looking
+  await d.select('end');
+  await expect(d.inspector.getByLabel('Name')).toBeDisabled();
+  await page.keyboard.press('Delete');
+  await expect(d.node('end')).toHaveCount(1);
+  await expect(page.getByRole('button', { name: '+ transform' })).toBeDisabled();
+
+  await banner.getByRole('button', { name: 'Back to editing' }).click();
+  await expect(d.node('transform_1')).toBeVisible();
+  await expect(d.node('end').locator('.node-name')).toHaveText('Finish');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+});
+
+test('import: a broken file changes nothing; an exported file comes back as it was', async ({ page }) => {
+  const { d } = await fresh(page, 'Imported');
+  const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-import-'));
+  const broken = path.join(dir, 'broken.json');
+  writeFileSync(broken, '{"nodes": [{"id": "a", "type": "teleport"}], "edges": []}');
+  const before = await d.places();
+  await page.getByLabel('Import a workflow file').setInputFiles(broken);
+  await expect(d.root.getByRole('alert')).toContainText('Could not import broken.json: the file is not a Stepwise workflow');
+  await expect(d.root.getByRole('alert')).toContainText('Nothing was changed');
+  expect(await d.places()).toEqual(before);
+  await expect(page.getByTestId('unsaved')).toBeHidden();
+
+  // export, change the graph, import the export: back to what was exported
+  await page.getByRole('button', { name: '+ http' }).click();
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export' }).click();
+  const exported = await (await download).path();
+  const withHttp = await d.places();
+  await page.keyboard.press('Delete');
+  await expect(d.node('http_1')).toHaveCount(0);
+  await page.getByLabel('Import a workflow file').setInputFiles(exported!);
+  await expect(d.root.getByRole('status').filter({ hasText: 'Imported' })).toContainText('3 steps');
+  expect(await d.places()).toEqual(withHttp);
+  // and the import can be undone
+  await d.select('start');
+  await page.keyboard.press('Control+z');
+  await expect(d.node('http_1')).toHaveCount(0);
+});
+
+test('leaving with unsaved changes asks first', async ({ page }) => {
+  const { app, d } = await fresh(page, 'Unsaved');
+  await page.getByRole('button', { name: '+ join' }).click();
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await app.nav('Runs').click();
+  await expect(d.node('join_1')).toBeVisible();
+  await expect(page).toHaveURL(/\/workflows\//);
+
+  page.once('dialog', (dialog) => {
+    expect(dialog.message()).toContain('unsaved changes');
+    return dialog.accept();
+  });
+  await app.nav('Runs').click();
+  await expect(page).toHaveURL(/\/runs$/);
+});
+
+test('a large graph has a minimap that moves the view', async ({ page, request }) => {
+  const kind = (i: number) =>
+    i === 0 ? { type: 'start' } : i === 39 ? { type: 'end' } : { type: 'delay', duration_ms: 1000 };
+  const nodes = Array.from({ length: 40 }, (_, i) => ({
+    id: `n${i}`, name: `Step ${i}`, ...kind(i), position: { x: 40 + (i % 8) * 260, y: 40 + Math.floor(i / 8) * 200 },
+  }));
+  const edges = nodes.slice(1).map((n, i) => ({ from: `n${i}`, to: n.id }));
+  const res = await request.post('/api/v1/workflows', { data: { name: `Large ${Date.now()}`, definition: { nodes, edges } } });
+  expect(res.status()).toBe(201);
+  const { workflow_id } = await res.json();
+  const app = new WorkflowsPage(page);
+  await app.open(`/workflows/${workflow_id}`);
+  const minimap = page.getByRole('img', { name: 'Minimap' });
+  await expect(minimap).toBeVisible();
+  const wrap = page.locator('.canvas-wrap');
+  expect(await wrap.evaluate((el) => el.scrollLeft)).toBe(0);
+  const m = (await minimap.boundingBox())!;
+  await minimap.click({ position: { x: m.width - 4, y: m.height - 4 } });
+  await expect.poll(() => wrap.evaluate((el) => el.scrollLeft)).toBeGreaterThan(100);
+  await expect.poll(() => wrap.evaluate((el) => el.scrollTop)).toBeGreaterThan(100);
+});
