@@ -10,8 +10,29 @@ use serde_json::Value;
 
 /// Checks that `code` is a jq program that compiles. The message says what is
 /// wrong in words a workflow author can act on.
+///
+/// Compiling costs about a millisecond (jq's standard library is loaded
+/// each time), so answers are remembered per thread: re-validating a large
+/// graph after an edit compiles only the expression that changed.
 pub fn check(code: &str) -> Result<(), String> {
-    compile(code).map(|_| ())
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const MAX_REMEMBERED: usize = 8192;
+    thread_local! {
+        static CHECKED: RefCell<HashMap<String, Result<(), String>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(r) = CHECKED.with(|c| c.borrow().get(code).cloned()) {
+        return r;
+    }
+    let r = compile(code).map(|_| ());
+    CHECKED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_REMEMBERED {
+            c.clear();
+        }
+        c.insert(code.to_string(), r.clone());
+    });
+    r
 }
 
 fn compile(code: &str) -> Result<jaq_core::Filter<data::JustLut<Val>>, String> {

@@ -35,6 +35,10 @@ pub struct WorkflowVersion {
     pub definition: WorkflowDef,
     pub created_at: i64,
     pub created_by: String,
+    /// What the shared validation function finds in this version (empty:
+    /// it can run). Filled by the API; the engine does not need it.
+    #[serde(default)]
+    pub problems: Vec<crate::domain::Problem>,
 }
 
 /// `1700000000000` -> `2023-11-14 22:13 UTC`.

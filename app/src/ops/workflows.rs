@@ -99,8 +99,9 @@ pub async fn save_version(
         &event(actor, action::WORKFLOW_VERSION_SAVED, id, now, details),
     )
     .await?;
-    let saved = workflows::get(&mut tx, id, Some(version)).await?;
+    let mut saved = workflows::get(&mut tx, id, Some(version)).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    saved.problems = problems;
     Ok(saved)
 }
 
@@ -160,12 +161,14 @@ pub async fn versions(db: &Db, id: &str) -> Result<Vec<VersionInfo>, AppError> {
 
 pub async fn get(db: &Db, id: &str, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    workflows::get(&mut conn, id, version)
+    let mut w = workflows::get(&mut conn, id, version)
         .await
         .map_err(|e| match (e, version) {
             (StoreError::NotFound, Some(v)) => {
                 AppError::not_found(format!("workflow '{id}' has no version {v}"))
             }
             (e, _) => not_found(id)(e),
-        })
+        })?;
+    w.problems = validate(&w.definition);
+    Ok(w)
 }

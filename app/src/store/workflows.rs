@@ -228,6 +228,7 @@ async fn get_inner(
         definition,
         created_at: r.created_at,
         created_by: r.created_by,
+        problems: Vec::new(),
     })
 }
 

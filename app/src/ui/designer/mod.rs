@@ -35,7 +35,7 @@ fn typing_in_field(ev: &leptos::ev::KeyboardEvent) -> bool {
 
 #[component]
 pub fn Designer(w: WorkflowVersion) -> impl IntoView {
-    let canvas = Canvas::new(w.definition.clone());
+    let canvas = Canvas::new(w.definition.clone(), w.problems.clone());
     let def = canvas.def;
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);
@@ -152,7 +152,8 @@ pub fn Designer(w: WorkflowVersion) -> impl IntoView {
                     {palette::KINDS.iter().map(|k| {
                         let k: &'static str = k;
                         view! { <button class="chip" title=format!("Add a {k} step: {}", palette::describe(k))
-                            disabled=move || canvas.read_only() on:click=move |_| canvas.add(k)>{format!("+ {k}")}</button> }
+                            disabled=move || canvas.read_only() on:click=move |_| canvas.add(k)>
+                            <span aria-hidden="true">{palette::icon(k)}</span>{format!(" + {k}")}</button> }
                     }).collect_view()}
                     <button class="chip" title="Find a step kind and add it (/ or A)" disabled=move || canvas.read_only()
                         on:click=move |_| adding.set(true)>"Search…"</button>

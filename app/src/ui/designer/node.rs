@@ -128,6 +128,7 @@ fn card_body(n: &Node, canvas: Canvas) -> impl IntoView + use<> {
     view! {
         <rect width=NODE_W height=NODE_H rx="8" />
         <text x="12" y="20" class="node-kind">{kind}</text>
+        <text x=NODE_W - 14.0 y="21" class="node-icon" text-anchor="end" aria-hidden="true">{super::palette::icon(kind)}</text>
         <text x="12" y="38" class="node-name">{n.name.clone()}</text>
         <text x="12" y="54" class="node-summary">{summary}</text>
         {port_views}

@@ -63,7 +63,7 @@ pub fn AddStep(
                         list.into_iter().enumerate().map(|(i, k)| view! {
                             <li role="option" aria-selected=move || (active.get() == i).to_string()
                                 on:pointerdown=move |ev| { ev.prevent_default(); choose(k); }>
-                                <strong>{k}</strong> " " <span class="muted">{palette::describe(k)}</span>
+                                <span class="icon" aria-hidden="true">{palette::icon(k)}</span> <strong>{k}</strong> " " <span class="muted">{palette::describe(k)}</span>
                             </li>
                         }).collect_view().into_any()
                     }}

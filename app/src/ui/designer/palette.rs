@@ -14,6 +14,23 @@ pub const KINDS: [&str; 9] = [
     "fail",
 ];
 
+/// The kind's icon on cards and in the palette (plain Unicode, so it
+/// needs no icon font and reads the same in every browser).
+pub fn icon(kind: &str) -> &'static str {
+    match kind {
+        "start" => "▶",
+        "transform" => "ƒ",
+        "branch" => "◇",
+        "join" => "⋈",
+        "http" => "⇄",
+        "approval" => "✋",
+        "delay" => "◷",
+        "end" => "■",
+        "fail" => "✕",
+        _ => "•",
+    }
+}
+
 /// What each kind does, for the "add a step" search.
 pub fn describe(kind: &str) -> &'static str {
     match kind {

@@ -82,7 +82,9 @@ fn snap_delta(v: f64) -> f64 {
 }
 
 impl Canvas {
-    pub fn new(def: WorkflowDef) -> Self {
+    /// `problems` are the definition's, as the server found them; they are
+    /// worked out again only once the graph changes.
+    pub fn new(def: WorkflowDef, problems: Vec<Problem>) -> Self {
         let def = RwSignal::new(def);
         let viewing = RwSignal::new(None::<Viewing>);
         let shown = move |f: &mut dyn FnMut(&WorkflowDef)| {
@@ -104,9 +106,15 @@ impl Canvas {
             });
             m
         });
+        let known = StoredValue::new(Some(problems));
         let problems = Memo::new(move |_| {
             let mut p = Vec::new();
-            shown(&mut |d| p = crate::domain::validate(d));
+            shown(&mut |d| {
+                p = match known.try_update_value(Option::take).flatten() {
+                    Some(known) => known,
+                    None => crate::domain::validate(d),
+                }
+            });
             p
         });
         let drag = RwSignal::new(None::<Drag>);

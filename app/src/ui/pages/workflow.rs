@@ -3,7 +3,6 @@
 use crate::api::runs::StartRun;
 use crate::api::workflows::get_workflow;
 use crate::domain::records::{WorkflowVersion, format_time};
-use crate::domain::validate;
 use crate::ui::components::action_error;
 use crate::ui::components::{ErrorBox, LazyDetails};
 use crate::ui::designer::Designer;
@@ -34,7 +33,9 @@ pub fn WorkflowPage() -> impl IntoView {
 
 #[component]
 fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
-    let problems = validate(&w.definition);
+    // as the server found them: a large graph is not validated again
+    // while the page hydrates
+    let problems = w.problems.clone();
     let json = serde_json::to_string_pretty(&w.definition).unwrap_or_default();
     let def = w.definition.clone();
     view! {
