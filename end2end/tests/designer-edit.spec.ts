@@ -172,8 +172,8 @@ test('leaving with unsaved changes asks first', async ({ page }) => {
 
 test('a large graph has a minimap that moves the view', async ({ page, request }) => {
   const kind = (i: number) =>
-    i === 0 ? { type: 'start' } : i === 39 ? { type: 'end' } : { type: 'delay', duration_ms: 1000 };
-  const nodes = Array.from({ length: 40 }, (_, i) => ({
+    i === 0 ? { type: 'start' } : i === 47 ? { type: 'end' } : { type: 'delay', duration_ms: 1000 };
+  const nodes = Array.from({ length: 48 }, (_, i) => ({
     id: `n${i}`, name: `Step ${i}`, ...kind(i), position: { x: 40 + (i % 8) * 260, y: 40 + Math.floor(i / 8) * 200 },
   }));
   const edges = nodes.slice(1).map((n, i) => ({ from: `n${i}`, to: n.id }));
@@ -188,6 +188,12 @@ test('a large graph has a minimap that moves the view', async ({ page, request }
   expect(await wrap.evaluate((el) => el.scrollLeft)).toBe(0);
   const m = (await minimap.boundingBox())!;
   await minimap.click({ position: { x: m.width - 4, y: m.height - 4 } });
-  await expect.poll(() => wrap.evaluate((el) => el.scrollLeft)).toBeGreaterThan(100);
-  await expect.poll(() => wrap.evaluate((el) => el.scrollTop)).toBeGreaterThan(100);
+  // the bottom-right corner of the graph comes into view, as far as it scrolls
+  const end = await wrap.evaluate((el) => [el.scrollWidth - el.clientWidth, el.scrollHeight - el.clientHeight]);
+  expect(end[1]).toBeGreaterThan(100);
+  await expect.poll(() => wrap.evaluate((el) => [el.scrollLeft, el.scrollTop])).toEqual(end);
+  await expect(page.locator('g[data-node="n47"]')).toBeInViewport();
+  // and back to the top-left corner
+  await minimap.click({ position: { x: 4, y: 4 } });
+  await expect.poll(() => wrap.evaluate((el) => [el.scrollLeft, el.scrollTop])).toEqual([0, 0]);
 });

@@ -14,6 +14,7 @@ const MAX_ZOOM: f64 = 2.0;
 const ZOOM_STEP: f64 = 1.25;
 /// Graphs with at least this many steps get a minimap.
 const MINIMAP_FROM: usize = 20;
+const OPEN_ZOOM_FLOOR: f64 = 0.6;
 
 /// Sends the pointer's further events to the canvas until it is released.
 fn capture_pointer(ev: &leptos::ev::PointerEvent) {
@@ -213,8 +214,18 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
     // The steps are drawn in the browser once the page is interactive:
     // the server sends the frame only, which keeps large graphs quick to
     // open (a thousand steps would be a megabyte of markup to hydrate).
+    // A graph wider than the view opens zoomed out to fit its width (not
+    // below 60%, where names stay readable).
     let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
+    Effect::new(move |_| {
+        mounted.set(true);
+        if let Some(el) = wrap.get_untracked() {
+            let fit = el.client_width() as f64 / size.get_untracked().0;
+            if fit < 1.0 {
+                set_zoom(fit.max(OPEN_ZOOM_FLOOR));
+            }
+        }
+    });
 
     view! {
         <div class="canvas-area">

@@ -23,7 +23,7 @@ pub fn icon(kind: &str) -> &'static str {
         "branch" => "◇",
         "join" => "⋈",
         "http" => "⇄",
-        "approval" => "✋",
+        "approval" => "✓",
         "delay" => "◷",
         "end" => "■",
         "fail" => "✕",
