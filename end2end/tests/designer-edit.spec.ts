@@ -196,4 +196,36 @@ test('a large graph has a minimap that moves the view', async ({ page, request }
   // and back to the top-left corner
   await minimap.click({ position: { x: 4, y: 4 } });
   await expect.poll(() => wrap.evaluate((el) => [el.scrollLeft, el.scrollTop])).toEqual([0, 0]);
+  // dragging the background pans
+  await page.locator('.canvas-wrap').scrollIntoViewIfNeeded();
+  const canvas = (await page.locator('svg.canvas').boundingBox())!;
+  // between the steps (columns every 156 px, rows every 120 px at 60%)
+  await dragBy(page, canvas.x + 150, canvas.y + 330, 0, -150);
+  await expect.poll(() => wrap.evaluate((el) => el.scrollTop)).toBe(150);
+});
+
+test('a broken connection is outlined; the draft saves but cannot run', async ({ page }) => {
+  const { app, d } = await fresh(page, 'Draft');
+  await d.select('end');
+  await page.keyboard.press('Delete');
+  await d.select('start');
+  await d.addByKeyboard('branch');
+  await d.addByKeyboard('end');
+  await expect(d.edge('branch_1', 'yes', 'end_1')).toHaveCount(1);
+  await expect(d.edge('branch_1', 'yes', 'end_1')).not.toHaveClass(/has-problem/);
+
+  // renaming the condition leaves the edge on a port that no longer exists
+  await d.select('branch_1');
+  const label = d.inspector.locator('fieldset.condition').getByLabel('Label (port)');
+  await label.fill('approved');
+  await label.press('Tab');
+  await expect(d.edge('branch_1', 'yes', 'end_1')).toHaveClass(/has-problem/);
+  await expect(page.locator('.problems-panel')).toContainText("has no port 'yes'");
+
+  await d.save(2);
+  await page.reload();
+  await app.waitHydrated();
+  await expect(d.edge('branch_1', 'yes', 'end_1')).toHaveClass(/has-problem/);
+  await expect(page.getByText('Ready to run')).toHaveCount(0);
+  await expect(page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run' })).toBeDisabled();
 });

@@ -210,6 +210,16 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
         canvas.with_shown(|d| d.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>())
     });
     let edges = Memo::new(move |_| canvas.with_shown(|d| d.edges.clone()));
+    // edges a problem points at, outlined like steps with problems
+    let bad_edges = Memo::new(move |_| {
+        canvas.problems.with(|ps| {
+            canvas.with_shown(|d| {
+                ps.iter()
+                    .filter_map(|p| d.edges.get(p.edge?).cloned())
+                    .collect::<std::collections::HashSet<Edge>>()
+            })
+        })
+    });
     let big = Memo::new(move |_| node_ids.with(Vec::len) >= MINIMAP_FROM);
     // The steps are drawn in the browser once the page is interactive:
     // the server sends the frame only, which keeps large graphs quick to
@@ -263,7 +273,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                     <g class="edges">
                         <Show when=move || mounted.get()>
                             <For each=move || edges.get() key=|e| e.clone() let(e)>
-                                {edge_view(e, canvas)}
+                                {edge_view(e, canvas, bad_edges)}
                             </For>
                         </Show>
                     </g>
@@ -291,7 +301,11 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
 }
 
 /// One edge; it redraws when its end nodes move.
-fn edge_view(e: Edge, canvas: Canvas) -> impl IntoView {
+fn edge_view(
+    e: Edge,
+    canvas: Canvas,
+    bad_edges: Memo<std::collections::HashSet<Edge>>,
+) -> impl IntoView {
     let (from, to) = (e.from.clone(), e.to.clone());
     let (f2, t2) = (from.clone(), to.clone());
     let port = e.port.clone();
@@ -338,6 +352,9 @@ fn edge_view(e: Edge, canvas: Canvas) -> impl IntoView {
         let mut c = if is_error { "edge edge-error" } else { "edge" }.to_string();
         if removed {
             c.push_str(" diff-removed");
+        }
+        if bad_edges.with(|b| b.contains(&key)) {
+            c.push_str(" has-problem");
         }
         c
     };
