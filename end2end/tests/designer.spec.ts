@@ -103,6 +103,16 @@ test('the inspector edits a step and checks its expression as you type', async (
   await name.press('Enter');
   await name.blur();
   await expect(page.locator('g[data-node="transform_1"] .node-name')).toHaveText('Double the amount');
+
+  // typing, key by key, into one step is undone in one go (not per key)
+  await expression.pressSequentially(' | .total');
+  await expect(expression).toHaveValue('{total: (.input.amount * 2)} | .total');
+  await page.locator('g[data-node="transform_1"] .node-kind').click();
+  await page.keyboard.press('Control+z');
+  await expect(page.locator('g[data-node="transform_1"] .node-name')).toHaveText('New transform');
+  await expect(page.locator('g[data-node="transform_1"] .node-summary')).toHaveText('.input');
+  await page.keyboard.press('Control+z');
+  await expect(page.locator('g[data-node="transform_1"]')).toHaveCount(0);
 });
 
 test('a problem selects its step, Ctrl+S saves, Export downloads the JSON', async ({ page }) => {

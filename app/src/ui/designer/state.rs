@@ -62,6 +62,8 @@ pub struct Canvas {
     /// keyboard shortcuts apply.
     pub root: NodeRef<leptos::html::Section>,
     clipboard: StoredValue<Option<(Fragment, usize)>>,
+    /// The key of the last merging edit (see [`Canvas::edit_merging`]).
+    merging: StoredValue<Option<String>>,
 }
 
 /// Scrolls the canvas so step `id` is in view, once it is drawn.
@@ -135,6 +137,7 @@ impl Canvas {
             zoom: RwSignal::new(1.0),
             root: NodeRef::new(),
             clipboard: StoredValue::new(None),
+            merging: StoredValue::new(None),
         }
     }
 
@@ -171,6 +174,17 @@ impl Canvas {
 
     /// Applies an edit that can be undone (ignored while read-only).
     pub fn edit(self, f: impl FnOnce(&mut WorkflowDef)) {
+        self.apply(None, f);
+    }
+
+    /// An edit that joins the previous one when it has the same `key`
+    /// and nothing else happened in between: typing into a step's fields
+    /// is undone as one step, not one key press at a time.
+    pub fn edit_merging(self, key: &str, f: impl FnOnce(&mut WorkflowDef)) {
+        self.apply(Some(key), f);
+    }
+
+    fn apply(self, key: Option<&str>, f: impl FnOnce(&mut WorkflowDef)) {
         if self.viewing.with_untracked(Option::is_some) {
             return;
         }
@@ -178,7 +192,11 @@ impl Canvas {
         let mut after = before.clone();
         f(&mut after);
         if after != before {
-            self.history.update_value(|h| h.record(before));
+            let joins = key.is_some() && self.merging.with_value(|m| m.as_deref() == key);
+            if !joins {
+                self.history.update_value(|h| h.record(before));
+            }
+            self.merging.set_value(key.map(String::from));
             self.def.set(after);
         }
     }
@@ -200,6 +218,7 @@ impl Canvas {
             })
             .unwrap_or(false);
         if moved {
+            self.merging.set_value(None);
             let ids: BTreeSet<String> = cur.nodes.iter().map(|n| n.id.clone()).collect();
             self.selection.update(|s| s.retain(|id| ids.contains(id)));
             self.def.set(cur);
@@ -207,6 +226,7 @@ impl Canvas {
     }
 
     pub fn select_only(self, id: &str) {
+        self.merging.set_value(None);
         self.selection.set(BTreeSet::from([id.to_string()]));
     }
 

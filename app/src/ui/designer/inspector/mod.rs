@@ -12,9 +12,9 @@ use super::state::Canvas;
 use crate::domain::Node;
 use leptos::prelude::*;
 
-/// Edits node `id` in place (undoable).
+/// Edits node `id` in place; successive edits of one step undo together.
 pub(super) fn update(canvas: Canvas, id: &str, f: impl FnOnce(&mut Node)) {
-    canvas.edit(|d| {
+    canvas.edit_merging(id, |d| {
         if let Some(n) = d.nodes.iter_mut().find(|n| n.id == id) {
             f(n);
         }
