@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import path from 'node:path';
 
 // The server is started by global-setup.ts on a fresh temporary database and
 // a free port; its address reaches the tests through STEPWISE_URL.
@@ -13,6 +14,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: process.env.STEPWISE_URL,
+    // signed in as the admin (global-setup.ts)
+    storageState: path.join(__dirname, '.auth', 'admin.json'),
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {

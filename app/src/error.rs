@@ -10,12 +10,17 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     BadRequest,
+    /// Not signed in, or an unknown or revoked API token.
+    Unauthorized,
+    /// Signed in, but the role does not allow it.
+    Forbidden,
     NotFound,
     Conflict,
     InvalidWorkflow,
     InvalidInput,
     PayloadTooLarge,
     UnsupportedMediaType,
+    TooManyRequests,
     Internal,
 }
 
@@ -23,6 +28,9 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::TooManyRequests => 429,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
@@ -55,6 +63,18 @@ impl AppError {
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, message)
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(
+            ErrorCode::Unauthorized,
+            "sign in first (or send an API token as 'Authorization: Bearer <token>')",
+        )
+    }
+    pub fn forbidden(what: &str, role: crate::domain::auth::Role) -> Self {
+        Self::new(
+            ErrorCode::Forbidden,
+            format!("your role ({role}) may not {what}; ask an admin for a role that may"),
+        )
     }
     pub fn invalid_workflow(problems: Vec<Problem>) -> Self {
         let n = problems.len();

@@ -8,6 +8,8 @@ pub mod ops;
 #[cfg(feature = "ssr")]
 pub mod schema;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod store;
 pub mod ui;
 

@@ -30,6 +30,7 @@ function percentile(values: number[], p: number) {
 
 test('designer-1000', async ({ page, request }) => {
   const created = await request.post('/api/v1/workflows', {
+    headers: { Authorization: `Bearer ${process.env.STEPWISE_TOKEN}` },
     data: { name: `Bench ${Date.now()}`, definition: generated() },
   });
   expect(created.status(), await created.text()).toBe(201);

@@ -42,3 +42,8 @@ export class WorkflowsPage extends AppShell {
     await form.getByRole('button', { name: 'Create' }).click();
   }
 }
+
+/** Headers for REST calls made by tests to set things up (an admin token). */
+export function apiAuth(): Record<string, string> {
+  return { Authorization: `Bearer ${process.env.STEPWISE_TOKEN}` };
+}

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { WorkflowsPage } from '../pages/app';
+import { WorkflowsPage, apiAuth } from '../pages/app';
 import { Designer, dragBy } from '../pages/designer';
 
 async function fresh(page: any, name: string) {
@@ -177,7 +177,10 @@ test('a large graph has a minimap that moves the view', async ({ page, request }
     id: `n${i}`, name: `Step ${i}`, ...kind(i), position: { x: 40 + (i % 8) * 260, y: 40 + Math.floor(i / 8) * 200 },
   }));
   const edges = nodes.slice(1).map((n, i) => ({ from: `n${i}`, to: n.id }));
-  const res = await request.post('/api/v1/workflows', { data: { name: `Large ${Date.now()}`, definition: { nodes, edges } } });
+  const res = await request.post('/api/v1/workflows', {
+    headers: apiAuth(),
+    data: { name: `Large ${Date.now()}`, definition: { nodes, edges } },
+  });
   expect(res.status()).toBe(201);
   const { workflow_id } = await res.json();
   const app = new WorkflowsPage(page);

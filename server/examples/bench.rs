@@ -11,6 +11,7 @@ use std::time::Instant;
 struct Server {
     child: Child,
     base: String,
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -18,6 +19,25 @@ impl Server {
     fn start(bin: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let out = Command::new(bin)
+            .args([
+                "token",
+                "create",
+                "--name",
+                "bench",
+                "--role",
+                "admin",
+                "--database-url",
+                &db,
+            ])
+            .output()
+            .expect("create an API token");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let mut child = Command::new(bin)
             .args([
                 "serve",
@@ -43,8 +63,22 @@ impl Server {
         Server {
             child,
             base,
+            token,
             _dir: dir,
         }
+    }
+
+    /// A client that sends the bench's API token.
+    fn client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", self.token).parse().unwrap(),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap()
     }
 
     fn rss_mb(&self) -> f64 {
@@ -117,7 +151,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: usize) -> Value {
     let server = Server::start(bin);
-    let http = reqwest::Client::new();
+    let http = server.client();
     let nodes = def["nodes"].as_array().unwrap().len();
     let created: Value = call_json(
         http.post(format!("{}/api/v1/workflows", server.base))

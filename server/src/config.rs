@@ -21,6 +21,54 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from STEPWISE_PASSWORD, or from
+    /// the first line of standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, editor, approver or viewer.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it (it is shown only this once).
+    Create {
+        /// Where the token is used, e.g. "billing system".
+        #[arg(long)]
+        name: String,
+        /// admin, editor, approver or viewer.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct DbArgs {
+    #[arg(
+        long,
+        env = "STEPWISE_DATABASE_URL",
+        default_value = "sqlite://data/stepwise.db"
+    )]
+    pub database_url: String,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -59,6 +107,16 @@ pub struct ServeArgs {
     /// Do not add the example workflow to a new database.
     #[arg(long, env = "STEPWISE_NO_EXAMPLE")]
     pub no_example: bool,
+    /// The key that seals secrets (default: `secret.key` next to the
+    /// database file): created on first start, readable by the owner only,
+    /// unless STEPWISE_SECRET_KEY (64 hex digits) is set. Back it up with the
+    /// database: without it, stored secrets cannot be opened.
+    #[arg(long, env = "STEPWISE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<std::path::PathBuf>,
+    /// Send the session cookie only over HTTPS; set this when Stepwise is
+    /// served over HTTPS (for example behind a TLS proxy).
+    #[arg(long, env = "STEPWISE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 fn parse_durability(s: &str) -> Result<Durability, String> {
@@ -84,6 +142,16 @@ pub struct LogArgs {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+impl ServeArgs {
+    pub fn key_file(&self) -> std::path::PathBuf {
+        self.secret_key_file.clone().unwrap_or_else(|| {
+            sqlite_file(&self.database_url)
+                .and_then(|f| f.parent().map(|d| d.join("secret.key")))
+                .unwrap_or_else(|| "secret.key".into())
+        })
+    }
 }
 
 /// The file behind a SQLite URL, if it names one (not `:memory:`).

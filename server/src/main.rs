@@ -1,7 +1,6 @@
-use app::store::Db;
 use clap::Parser;
 use leptos::config::LeptosOptions;
-use server::config::{Cli, Command, ServeArgs, sqlite_file};
+use server::config::{Cli, Command, ServeArgs};
 use server::engine::{Engine, EngineConfig, SystemClock};
 use server::{AppState, router};
 use std::process::ExitCode;
@@ -14,11 +13,13 @@ async fn main() -> ExitCode {
         eprintln!("stepwise: {e}");
         return ExitCode::from(2);
     }
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => cli.serve,
+    let result = match cli.command {
+        Some(Command::Serve(args)) => serve(args).await,
+        None => serve(cli.serve).await,
+        Some(Command::User(c)) => server::cli::user(c).await,
+        Some(Command::Token(c)) => server::cli::token(c).await,
     };
-    match serve(args).await {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -28,22 +29,26 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    if let Some(file) = sqlite_file(&args.database_url)
-        && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+    let db = server::cli::open_db(
+        &args.database_url,
+        args.durability,
+        "the server did not start",
+    )
+    .await?;
+    let sealer = app::security::Sealer::load(
+        std::env::var("STEPWISE_SECRET_KEY").ok().as_deref(),
+        &args.key_file(),
+    )?;
+    let sessions = server::routes::session_store(&db).await?;
     {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+        use tower_sessions::session_store::ExpiredDeletion;
+        let store = sessions.clone();
+        tokio::spawn(async move {
+            let _ = store
+                .continuously_delete_expired(std::time::Duration::from_secs(3600))
+                .await;
+        });
     }
-    let db = Db::connect(&args.database_url, args.durability)
-        .await
-        .map_err(|e| format!("cannot open the database {}: {e}", args.database_url))?;
-    db.migrate().await.map_err(|e| {
-        format!(
-            "the database {} could not be migrated, so the server did not start: {e}. \
-             Restore a backup or point --database-url at a new file.",
-            args.database_url
-        )
-    })?;
     tracing::info!(database = %args.database_url, durability = ?args.durability, "database ready");
     if !args.no_example {
         match app::ops::seed::seed_example(&db, app::ops::now_ms()).await {
@@ -90,7 +95,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             db: db.clone(),
             leptos_options,
             engine: engine.clone(),
+            sealer,
+            secure_cookies: args.secure_cookies,
         },
+        sessions,
         args.max_body_bytes,
     );
     tracing::info!("listening on http://{addr}");

@@ -3,6 +3,7 @@
 use crate::routes::AppState;
 use app::domain::WorkflowDef;
 use app::domain::audit::Actor;
+use app::domain::auth::{Permission, Principal};
 use app::domain::records::{WorkflowSummary, WorkflowVersion};
 use app::error::{AppError, ErrorCode};
 use app::ops::{self, workflows};
@@ -67,6 +68,29 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The caller of a REST request, as `crate::auth::authenticate` found it.
+pub struct Who(pub Option<Principal>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Who {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Who(parts
+            .extensions
+            .get::<app::api::Caller>()
+            .and_then(|c| c.0.clone())))
+    }
+}
+
+impl Who {
+    /// The caller if their role has `perm` (401 without one, else 403).
+    pub fn may(&self, perm: Permission, what: &str) -> ApiResult<Principal> {
+        app::api::authorize(self.0.as_ref(), perm, what).map_err(ApiError)
+    }
+}
 
 /// JSON body extractor whose rejections say what to fix, in our error format.
 pub struct ApiJson<T>(pub T);
@@ -137,7 +161,8 @@ struct WorkflowList {
     workflows: Vec<WorkflowSummary>,
 }
 
-async fn list_workflows(State(s): State<AppState>) -> ApiResult<Json<WorkflowList>> {
+async fn list_workflows(State(s): State<AppState>, who: Who) -> ApiResult<Json<WorkflowList>> {
+    who.may(Permission::Read, "see workflows")?;
     Ok(Json(WorkflowList {
         workflows: workflows::list(&s.db).await?,
     }))
@@ -152,11 +177,13 @@ struct CreateBody {
 
 async fn create_workflow(
     State(s): State<AppState>,
+    who: Who,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Response> {
+    let p = who.may(Permission::EditWorkflows, "change workflows")?;
     let created = workflows::create(
         &s.db,
-        &Actor::anonymous(),
+        &Actor(p.actor.clone()),
         &body.name,
         &body.definition,
         false,
@@ -174,22 +201,28 @@ async fn create_workflow(
 
 async fn get_workflow(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<Json<WorkflowVersion>> {
+    who.may(Permission::Read, "see workflows")?;
     Ok(Json(workflows::get(&s.db, &id, None).await?))
 }
 
 async fn list_versions(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<app::domain::records::VersionInfo>>> {
+    who.may(Permission::Read, "see workflows")?;
     Ok(Json(workflows::versions(&s.db, &id).await?))
 }
 
 async fn get_version(
     State(s): State<AppState>,
+    who: Who,
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Json<WorkflowVersion>> {
+    who.may(Permission::Read, "see workflows")?;
     let n: i64 = version.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
         AppError::bad_request(format!("'{version}' is not a version number (1, 2, ...)"))
     })?;
@@ -204,12 +237,14 @@ struct SaveBody {
 
 async fn save_workflow(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SaveBody>,
 ) -> ApiResult<Json<WorkflowVersion>> {
+    let p = who.may(Permission::EditWorkflows, "change workflows")?;
     let saved = workflows::save_version(
         &s.db,
-        &Actor::anonymous(),
+        &Actor(p.actor.clone()),
         &id,
         &body.definition,
         false,
@@ -221,8 +256,10 @@ async fn save_workflow(
 
 async fn delete_workflow(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    workflows::delete(&s.db, &Actor::anonymous(), &id, ops::now_ms()).await?;
+    let p = who.may(Permission::EditWorkflows, "change workflows")?;
+    workflows::delete(&s.db, &Actor(p.actor.clone()), &id, ops::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

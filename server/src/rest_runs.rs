@@ -1,8 +1,10 @@
 //! REST API v1: runs.
 
+use crate::rest::Who;
 use crate::rest::{ApiJson, ApiResult, optional_json};
 use crate::routes::AppState;
 use app::domain::audit::Actor;
+use app::domain::auth::Permission;
 use app::domain::records::{AttemptRecord, RunDetail};
 use app::domain::run::RunStatus;
 use app::ops::{self, runs};
@@ -25,12 +27,14 @@ pub struct StartBody {
 
 pub async fn start_run(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StartBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let p = who.may(Permission::OperateRuns, "start runs")?;
     let run_id = runs::start(
         &s.db,
-        &Actor::anonymous(),
+        &Actor(p.actor.clone()),
         &id,
         body.version,
         &body.input,
@@ -52,9 +56,11 @@ pub struct GetRunQuery {
 
 pub async fn get_run(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
     Query(q): Query<GetRunQuery>,
 ) -> ApiResult<Json<RunDetail>> {
+    who.may(Permission::Read, "see runs")?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(60_000));
     loop {
         // Listen before looking, so an end between the two is not missed.
@@ -69,16 +75,20 @@ pub async fn get_run(
 
 pub async fn get_attempts(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<AttemptRecord>>> {
+    who.may(Permission::Read, "see runs")?;
     Ok(Json(runs::attempts(&s.db, &id).await?))
 }
 
 pub async fn cancel_run(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    runs::cancel(&s.db, &Actor::anonymous(), &id, ops::now_ms()).await?;
+    let p = who.may(Permission::OperateRuns, "cancel runs")?;
+    runs::cancel(&s.db, &Actor(p.actor.clone()), &id, ops::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -92,11 +102,13 @@ pub struct RerunBody {
 
 pub async fn rerun(
     State(s): State<AppState>,
+    who: Who,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let p = who.may(Permission::OperateRuns, "re-run runs")?;
     let latest = optional_json::<RerunBody>(&body)?.latest;
-    let run_id = runs::rerun(&s.db, &Actor::anonymous(), &id, latest, ops::now_ms()).await?;
+    let run_id = runs::rerun(&s.db, &Actor(p.actor.clone()), &id, latest, ops::now_ms()).await?;
     s.engine.wake();
     Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
 }
@@ -111,13 +123,15 @@ pub struct RetryBody {
 
 pub async fn retry_step(
     State(s): State<AppState>,
+    who: Who,
     Path((id, node_id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
+    let p = who.may(Permission::OperateRuns, "retry steps")?;
     let input = optional_json::<RetryBody>(&body)?.input;
     runs::retry_step(
         &s.db,
-        &Actor::anonymous(),
+        &Actor(p.actor.clone()),
         &id,
         &node_id,
         input.as_ref(),

@@ -14,6 +14,9 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +24,20 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Woken when a request creates work for the engine.
     pub engine: Arc<Engine>,
+    /// Seals and opens secrets.
+    pub sealer: app::security::Sealer,
+    /// Session cookies only over HTTPS (set when served behind TLS).
+    pub secure_cookies: bool,
+}
+
+/// The session table (created if missing) in the product's database.
+pub async fn session_store(db: &Db) -> Result<SqliteStore, String> {
+    let store = SqliteStore::new(db.pool.clone());
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("cannot prepare the session table: {e}"))?;
+    Ok(store)
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -35,10 +52,19 @@ impl FromRef<AppState> for Db {
     }
 }
 
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> Router {
     let routes = generate_route_list(app::App);
     let db = state.db.clone();
     let engine = state.engine.clone();
+    let sealer = state.sealer.clone();
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(crate::auth::SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(7),
+        ));
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -51,12 +77,18 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             move || {
                 provide_context(db.clone());
                 provide_context(engine.wakeup());
+                provide_context(sealer.clone());
             },
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
+        ))
+        .layer(session_layer)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -9,10 +9,19 @@ use std::net::TcpStream;
 use std::process::Command;
 
 fn get(addr: &str, path: &str) -> (u16, String) {
+    get_with(addr, path, "")
+}
+
+fn get_with(addr: &str, path: &str, token: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
+    let auth = if token.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: Bearer {token}\r\n")
+    };
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut res = String::new();
@@ -36,8 +45,26 @@ fn starts_creates_its_database_seeds_the_example_and_stops_on_sigterm() {
     assert_eq!(get(&addr, "/healthz"), (200, "ok".into()));
     assert_eq!(get(&addr, "/readyz"), (200, "ready".into()));
     let (status, body) = get(&addr, "/api/v1/workflows");
+    assert_eq!(status, 401, "the API needs a token or a session: {body}");
+    let token = Server::admin_token(&format!("sqlite://{}", file.display()));
+    let (status, body) = get_with(&addr, "/api/v1/workflows", &token);
     assert_eq!(status, 200);
     assert!(body.contains("Invoice approval"), "{body}");
+    assert!(
+        dir.path().join("nested/folder/secret.key").exists(),
+        "the secret key is created next to the database"
+    );
+    // a page sends a new instance's first visitor to create the owner
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "GET /workflows HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut res = String::new();
+    s.read_to_string(&mut res).unwrap();
+    assert!(res.starts_with("HTTP/1.1 303"), "{res}");
+    assert!(res.to_lowercase().contains("location: /setup"), "{res}");
 
     server.signal("-TERM");
     let (status, log) = server.wait();

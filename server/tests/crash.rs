@@ -73,12 +73,25 @@ const ARGS: [&str; 8] = [
     "--log-format=text",
 ];
 
+fn client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_survive_repeated_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}", dir.path().join("crash.db").display());
     let (url, hits) = receiver().await;
-    let http = reqwest::Client::new();
+    let token = Server::admin_token(&db_url);
+    let http = client(&token);
 
     let mut server = Server::start(&db_url, &ARGS);
     let created: Value = http

@@ -15,6 +15,9 @@ const LIMIT: usize = 64 * 1024;
 struct Api {
     app: axum::Router,
     engine: std::sync::Arc<server::engine::Engine>,
+    db: Db,
+    /// An admin API token, sent with every request unless one is given.
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -33,21 +36,48 @@ impl Api {
             std::sync::Arc::new(server::engine::SystemClock),
             60_000,
         ));
+        let sessions = server::routes::session_store(&db).await.unwrap();
+        let token = app::ops::accounts::create_token(
+            &db,
+            "tests",
+            "tests",
+            app::domain::auth::Role::Admin,
+            1,
+        )
+        .await
+        .unwrap()
+        .secret;
         Api {
             app: router(
                 AppState {
-                    db,
+                    db: db.clone(),
                     leptos_options,
                     engine: engine.clone(),
+                    sealer: app::security::Sealer::new([7; 32]),
+                    secure_cookies: false,
                 },
+                sessions,
                 LIMIT,
             ),
             engine,
+            db,
+            token,
             _dir: dir,
         }
     }
 
-    async fn send(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    async fn send(&self, mut req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            req.headers_mut().insert(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.token).parse().unwrap(),
+            );
+        }
+        self.send_as_is(req).await
+    }
+
+    /// Sends the request without adding the test's token.
+    async fn send_as_is(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -368,8 +398,240 @@ async fn every_change_writes_an_audit_event() {
         vec![
             "workflow.deleted",
             "workflow.version_saved",
-            "workflow.created"
+            "workflow.created",
+            "token.created"
         ]
+    );
+    // each change names the token that made it
+    let actor = body[0]["actor"].as_str().unwrap();
+    assert!(actor.starts_with("token:tok_"), "{actor}");
+}
+
+/// Every REST route and every server function, called by nobody and by a
+/// token of each role: 401 without a caller, 403 when the role lacks the
+/// permission, and otherwise anything but those two.
+#[tokio::test]
+async fn every_route_and_server_function_checks_who_is_asking() {
+    use app::domain::auth::{Permission, ROLES};
+    let api = Api::new().await;
+    let (_, created) = api.create("Guarded", example()).await;
+    let wf = created["workflow_id"].as_str().unwrap().to_string();
+    let (_, run) = api
+        .json(
+            "POST",
+            &format!("/api/v1/workflows/{wf}/runs"),
+            json!({"input": {"vendor": "ACME", "amount": 5}}).to_string(),
+        )
+        .await;
+    let run = run["run_id"].as_str().unwrap().to_string();
+    let mut tokens = vec![(None, String::new())];
+    for role in ROLES {
+        let t = app::ops::accounts::create_token(&api.db, "tests", role.as_str(), role, 2)
+            .await
+            .unwrap();
+        tokens.push((Some(role), t.secret));
+    }
+    let def =
+        json!({"definition": serde_json::to_value(app::domain::WorkflowDef::minimal()).unwrap()})
+            .to_string();
+    let create =
+        json!({"name": "x", "definition": app::domain::WorkflowDef::minimal()}).to_string();
+    use Permission::*;
+    // (method, path, body, permission): changes aim at things that do not
+    // exist, so an allowed call ends in 404 and changes nothing
+    let rest: Vec<(&str, String, String, Permission)> = vec![
+        ("GET", "/api/v1/workflows".into(), String::new(), Read),
+        (
+            "POST",
+            "/api/v1/workflows".into(),
+            create.clone(),
+            EditWorkflows,
+        ),
+        (
+            "GET",
+            format!("/api/v1/workflows/{wf}"),
+            String::new(),
+            Read,
+        ),
+        (
+            "GET",
+            format!("/api/v1/workflows/{wf}/versions"),
+            String::new(),
+            Read,
+        ),
+        (
+            "GET",
+            format!("/api/v1/workflows/{wf}/versions/1"),
+            String::new(),
+            Read,
+        ),
+        (
+            "PUT",
+            "/api/v1/workflows/nope".into(),
+            def.clone(),
+            EditWorkflows,
+        ),
+        (
+            "DELETE",
+            "/api/v1/workflows/nope".into(),
+            String::new(),
+            EditWorkflows,
+        ),
+        (
+            "POST",
+            "/api/v1/workflows/nope/runs".into(),
+            "{}".into(),
+            OperateRuns,
+        ),
+        ("GET", format!("/api/v1/runs/{run}"), String::new(), Read),
+        (
+            "GET",
+            format!("/api/v1/runs/{run}/attempts"),
+            String::new(),
+            Read,
+        ),
+        (
+            "POST",
+            "/api/v1/runs/nope/cancel".into(),
+            String::new(),
+            OperateRuns,
+        ),
+        (
+            "POST",
+            "/api/v1/runs/nope/rerun".into(),
+            String::new(),
+            OperateRuns,
+        ),
+        (
+            "POST",
+            "/api/v1/runs/nope/steps/x/retry".into(),
+            String::new(),
+            OperateRuns,
+        ),
+    ];
+    // (server function, form body, permission)
+    let rpc: Vec<(&str, String, Permission)> = vec![
+        ("list_workflows", String::new(), Read),
+        ("get_workflow", format!("id={wf}"), Read),
+        ("list_versions", format!("id={wf}"), Read),
+        ("create_workflow", "name=".into(), EditWorkflows),
+        ("rename_workflow", "id=nope&name=y".into(), EditWorkflows),
+        ("delete_workflow", "id=nope".into(), EditWorkflows),
+        (
+            "save_workflow",
+            "id=nope&definition=%7B%7D".into(),
+            EditWorkflows,
+        ),
+        (
+            "start_run",
+            "workflow_id=nope&input=%7B%7D".into(),
+            OperateRuns,
+        ),
+        ("get_run", format!("id={run}"), Read),
+        ("list_runs", String::new(), Read),
+        ("list_audit_events", String::new(), Read),
+        ("list_users", String::new(), Administer),
+        (
+            "create_user",
+            "username=x&display_name=&password=short&role=viewer".into(),
+            Administer,
+        ),
+        ("update_user", "id=nope".into(), Administer),
+        ("list_tokens", String::new(), Administer),
+        ("create_token", "name=&role=viewer".into(), Administer),
+        ("revoke_token", "id=nope".into(), Administer),
+        ("list_secrets", String::new(), EditWorkflows),
+        ("set_secret", "name=bad-name&value=v".into(), Administer),
+        ("delete_secret", "name=NOPE".into(), Administer),
+    ];
+    let mut checked = 0;
+    for (role, token) in &tokens {
+        let expect = |perm: Permission| match role {
+            None => Some(StatusCode::UNAUTHORIZED),
+            Some(r) if !r.allows(perm) => Some(StatusCode::FORBIDDEN),
+            _ => None,
+        };
+        let with_caller = |mut b: axum::http::request::Builder| {
+            // as a browser on this site would send it
+            b = b
+                .header(header::HOST, "test")
+                .header(header::ORIGIN, "http://test");
+            if !token.is_empty() {
+                b = b.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            b
+        };
+        for (method, path, body, perm) in &rest {
+            let req = with_caller(Request::builder().method(*method).uri(path))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.clone()))
+                .unwrap();
+            let (status, answer, _) = api.send_as_is(req).await;
+            match expect(*perm) {
+                Some(code) => assert_eq!(status, code, "{role:?} {method} {path}: {answer}"),
+                None => assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{role:?} {method} {path} was refused: {answer}"
+                ),
+            }
+            checked += 1;
+        }
+        for (name, form, perm) in &rpc {
+            let req = with_caller(Request::post(format!("/rpc/{name}")))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form.clone()))
+                .unwrap();
+            let (status, answer, _) = api.send_as_is(req).await;
+            match expect(*perm) {
+                Some(code) => assert_eq!(status, code, "{role:?} /rpc/{name}: {answer}"),
+                None => assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{role:?} /rpc/{name} was refused: {answer}"
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 5 * (rest.len() + rpc.len()));
+    // nothing named in the refused calls came to exist
+    let (_, list) = api.get("/api/v1/workflows").await;
+    assert_eq!(
+        list["workflows"].as_array().unwrap().len(),
+        2,
+        "Guarded and one 'x' by an allowed role"
+    );
+}
+
+/// A change sent with a cookie from another site is refused before it
+/// reaches any handler; an unknown token is 401 with a clear message.
+#[tokio::test]
+async fn cross_site_changes_and_unknown_tokens_are_refused() {
+    let api = Api::new().await;
+    let req = Request::post("/rpc/sign_in")
+        .header(header::HOST, "test")
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("username=a&password=b"))
+        .unwrap();
+    let (status, body, _) = api.send_as_is(req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cross-site")
+    );
+    let req = Request::get("/api/v1/workflows")
+        .header(header::AUTHORIZATION, "Bearer swt_not_a_real_token")
+        .body(Body::empty())
+        .unwrap();
+    let (status, body, _) = api.send_as_is(req).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown or was revoked")
     );
 }
 

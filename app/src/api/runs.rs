@@ -1,3 +1,5 @@
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Permission;
 use crate::domain::records::{RunDetail, RunRecord};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -5,6 +7,7 @@ use leptos::prelude::*;
 /// Starts a run of the workflow's latest version; `input` is JSON text.
 #[server(prefix = "/rpc", endpoint = "start_run")]
 pub async fn start_run(workflow_id: String, input: String) -> Result<String, AppError> {
+    let who = super::require(Permission::OperateRuns, "start runs")?;
     use crate::domain::audit::Actor;
     let input: serde_json::Value = if input.trim().is_empty() {
         serde_json::json!({})
@@ -14,7 +17,7 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
     };
     let id = crate::ops::runs::start(
         &super::db()?,
-        &Actor::anonymous(),
+        &Actor(who.actor),
         &workflow_id,
         None,
         &input,
@@ -30,12 +33,14 @@ pub async fn start_run(workflow_id: String, input: String) -> Result<String, App
 
 #[server(prefix = "/rpc", endpoint = "get_run")]
 pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
+    super::require(Permission::Read, "see runs")?;
     crate::ops::runs::get(&super::db()?, &id).await
 }
 
 /// The newest 100 runs with their workflow's name.
 #[server(prefix = "/rpc", endpoint = "list_runs")]
 pub async fn list_runs() -> Result<Vec<(RunRecord, String)>, AppError> {
+    super::require(Permission::Read, "see runs")?;
     use crate::store::StoreError;
     let db = super::db()?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;

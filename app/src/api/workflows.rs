@@ -1,19 +1,24 @@
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Permission;
 use crate::domain::records::{VersionInfo, WorkflowSummary, WorkflowVersion};
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "list_workflows")]
 pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
+    super::require(Permission::Read, "see workflows")?;
     crate::ops::workflows::list(&super::db()?).await
 }
 
 #[server(prefix = "/rpc", endpoint = "list_versions")]
 pub async fn list_versions(id: String) -> Result<Vec<VersionInfo>, AppError> {
+    super::require(Permission::Read, "see workflows")?;
     crate::ops::workflows::versions(&super::db()?, &id).await
 }
 
 #[server(prefix = "/rpc", endpoint = "get_workflow")]
 pub async fn get_workflow(id: String, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
+    super::require(Permission::Read, "see workflows")?;
     crate::ops::workflows::get(&super::db()?, &id, version).await
 }
 
@@ -21,11 +26,12 @@ pub async fn get_workflow(id: String, version: Option<i64>) -> Result<WorkflowVe
 /// be extended; returns its id.
 #[server(prefix = "/rpc", endpoint = "create_workflow")]
 pub async fn create_workflow(name: String) -> Result<String, AppError> {
+    let who = super::require(Permission::EditWorkflows, "change workflows")?;
     use crate::domain::{WorkflowDef, audit::Actor};
     let now = crate::ops::now_ms();
     let created = crate::ops::workflows::create(
         &super::db()?,
-        &Actor::anonymous(),
+        &Actor(who.actor),
         &name,
         &WorkflowDef::minimal(),
         true,
@@ -37,26 +43,29 @@ pub async fn create_workflow(name: String) -> Result<String, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "rename_workflow")]
 pub async fn rename_workflow(id: String, name: String) -> Result<(), AppError> {
+    let who = super::require(Permission::EditWorkflows, "change workflows")?;
     use crate::domain::audit::Actor;
     let now = crate::ops::now_ms();
-    crate::ops::workflows::rename(&super::db()?, &Actor::anonymous(), &id, &name, now).await
+    crate::ops::workflows::rename(&super::db()?, &Actor(who.actor), &id, &name, now).await
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_workflow")]
 pub async fn delete_workflow(id: String) -> Result<(), AppError> {
+    let who = super::require(Permission::EditWorkflows, "change workflows")?;
     use crate::domain::audit::Actor;
     let now = crate::ops::now_ms();
-    crate::ops::workflows::delete(&super::db()?, &Actor::anonymous(), &id, now).await
+    crate::ops::workflows::delete(&super::db()?, &Actor(who.actor), &id, now).await
 }
 
 /// Saves `definition` (JSON) as a new version; drafts with problems are
 /// allowed (they cannot run until fixed).
 #[server(prefix = "/rpc", endpoint = "save_workflow")]
 pub async fn save_workflow(id: String, definition: String) -> Result<WorkflowVersion, AppError> {
+    let who = super::require(Permission::EditWorkflows, "change workflows")?;
     use crate::domain::{WorkflowDef, audit::Actor};
     let def: WorkflowDef = serde_json::from_str(&definition)
         .map_err(|e| AppError::bad_request(format!("the definition cannot be read: {e}")))?;
     let now = crate::ops::now_ms();
-    crate::ops::workflows::save_version(&super::db()?, &Actor::anonymous(), &id, &def, true, now)
+    crate::ops::workflows::save_version(&super::db()?, &Actor(who.actor), &id, &def, true, now)
         .await
 }

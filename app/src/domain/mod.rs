@@ -1,6 +1,7 @@
 //! The domain shared by browser and server: pure, wasm-safe, no IO.
 
 pub mod audit;
+pub mod auth;
 pub mod diff;
 pub mod example;
 pub mod expr;

@@ -3,6 +3,28 @@
 use super::graph::WorkflowDef;
 use serde::{Deserialize, Serialize};
 
+/// An API token as listed (the token itself is never stored).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A secret as listed: its name, never its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SecretInfo {
+    pub name: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
 /// One saved version in a workflow's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]

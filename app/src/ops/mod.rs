@@ -1,6 +1,7 @@
 //! (ssr) Use cases. Each runs in one transaction that changes the state and
 //! writes its audit event together.
 
+pub mod accounts;
 pub mod progress;
 pub mod runs;
 pub mod seed;

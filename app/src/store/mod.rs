@@ -1,6 +1,7 @@
 //! (ssr) The SQLite store. Functions take a connection so the use cases in
 //! `ops` can run several of them in one transaction.
 
+pub mod accounts;
 pub mod audit;
 pub mod runs;
 pub mod workflows;

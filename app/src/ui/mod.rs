@@ -1,5 +1,6 @@
 //! The browser UI: the app shell, routes and pages.
 
+pub mod auth;
 pub mod components;
 pub mod designer;
 pub mod pages;
@@ -31,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    auth::provide_me();
     // Effects run only in the browser, so this flips once hydration is done;
     // tests wait for it before they interact.
     let hydrated = RwSignal::new(false);
@@ -46,12 +48,15 @@ pub fn App() -> impl IntoView {
                         <span class="brand-mark" aria-hidden="true">"◆"</span>
                         "Stepwise"
                     </a>
-                    <nav class="mainnav" aria-label="Main">
-                        <A href="/workflows">"Workflows"</A>
-                        <A href="/runs">"Runs"</A>
-                        <A href="/approvals">"Approvals"</A>
-                        <A href="/audit">"Audit"</A>
-                    </nav>
+                    {auth::me().is_some().then(|| view! {
+                        <nav class="mainnav" aria-label="Main">
+                            <A href="/workflows">"Workflows"</A>
+                            <A href="/runs">"Runs"</A>
+                            <A href="/approvals">"Approvals"</A>
+                            <A href="/audit">"Audit"</A>
+                        </nav>
+                    })}
+                    <auth::UserMenu />
                 </header>
                 <main class="content">
                     <Routes fallback=pages::NotFound>
@@ -62,6 +67,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/runs/:id") view=pages::runs::RunPage />
                         <Route path=path!("/approvals") view=pages::ApprovalsPage />
                         <Route path=path!("/audit") view=pages::audit::AuditPage />
+                        <Route path=path!("/settings") view=pages::settings::SettingsPage />
+                        <Route path=path!("/login") view=auth::LoginPage />
+                        <Route path=path!("/setup") view=auth::SetupPage />
                     </Routes>
                 </main>
             </div>

@@ -47,6 +47,30 @@ impl Server {
         }
     }
 
+    /// An admin API token for the database at `db_url`, made with the
+    /// `stepwise token create` command.
+    pub fn admin_token(db_url: &str) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+            .args([
+                "token",
+                "create",
+                "--name",
+                "tests",
+                "--role",
+                "admin",
+                "--database-url",
+                db_url,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

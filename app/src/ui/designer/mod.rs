@@ -34,8 +34,12 @@ fn typing_in_field(ev: &leptos::ev::KeyboardEvent) -> bool {
 }
 
 #[component]
-pub fn Designer(w: WorkflowVersion) -> impl IntoView {
-    let canvas = Canvas::new(w.definition.clone(), w.problems.clone());
+pub fn Designer(
+    w: WorkflowVersion,
+    /// False for roles that may look but not change.
+    editable: bool,
+) -> impl IntoView {
+    let canvas = Canvas::new(w.definition.clone(), w.problems.clone(), editable);
     let def = canvas.def;
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);

@@ -64,6 +64,8 @@ pub struct Canvas {
     clipboard: StoredValue<Option<(Fragment, usize)>>,
     /// The key of the last merging edit (see [`Canvas::edit_merging`]).
     merging: StoredValue<Option<String>>,
+    /// The role may not change workflows: everything is read-only.
+    locked: bool,
 }
 
 /// Scrolls the canvas so step `id` is in view, once it is drawn.
@@ -86,7 +88,7 @@ fn snap_delta(v: f64) -> f64 {
 impl Canvas {
     /// `problems` are the definition's, as the server found them; they are
     /// worked out again only once the graph changes.
-    pub fn new(def: WorkflowDef, problems: Vec<Problem>) -> Self {
+    pub fn new(def: WorkflowDef, problems: Vec<Problem>, editable: bool) -> Self {
         let def = RwSignal::new(def);
         let viewing = RwSignal::new(None::<Viewing>);
         let shown = move |f: &mut dyn FnMut(&WorkflowDef)| {
@@ -138,6 +140,7 @@ impl Canvas {
             root: NodeRef::new(),
             clipboard: StoredValue::new(None),
             merging: StoredValue::new(None),
+            locked: !editable,
         }
     }
 
@@ -151,13 +154,13 @@ impl Canvas {
 
     /// Whether an earlier version is open (nothing can be edited).
     pub fn read_only(self) -> bool {
-        self.viewing.with(Option::is_some)
+        self.locked || self.viewing.with(Option::is_some)
     }
 
     /// Reads the definition on the canvas: the working copy, or the
     /// earlier version being viewed.
     pub fn with_shown<R>(self, f: impl FnOnce(&WorkflowDef) -> R) -> R {
-        if self.read_only() {
+        if self.viewing.with(Option::is_some) {
             self.viewing.with(|v| f(&v.as_ref().expect("checked").def))
         } else {
             self.def.with(f)
@@ -185,7 +188,7 @@ impl Canvas {
     }
 
     fn apply(self, key: Option<&str>, f: impl FnOnce(&mut WorkflowDef)) {
-        if self.viewing.with_untracked(Option::is_some) {
+        if self.locked || self.viewing.with_untracked(Option::is_some) {
             return;
         }
         let before = self.def.get_untracked();
@@ -203,7 +206,7 @@ impl Canvas {
 
     /// Undoes (`back`) or redoes the last edit.
     pub fn travel(self, back: bool) {
-        if self.viewing.with_untracked(Option::is_some) {
+        if self.locked || self.viewing.with_untracked(Option::is_some) {
             return;
         }
         let mut cur = self.def.get_untracked();

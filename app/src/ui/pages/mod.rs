@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod runs;
+pub mod settings;
 pub mod workflow;
 pub mod workflows;
 

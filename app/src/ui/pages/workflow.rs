@@ -2,7 +2,9 @@
 
 use crate::api::runs::StartRun;
 use crate::api::workflows::get_workflow;
+use crate::domain::auth::Permission;
 use crate::domain::records::{WorkflowVersion, format_time};
+use crate::ui::auth::can;
 use crate::ui::components::action_error;
 use crate::ui::components::{ErrorBox, LazyDetails};
 use crate::ui::designer::Designer;
@@ -48,7 +50,7 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
             </span>
         </div>
         {problems.is_empty().then(|| view! { <p class="badge ok">"Ready to run"</p> })}
-        <Designer w=w.clone() />
+        <Designer w=w.clone() editable=can(Permission::EditWorkflows) />
         <LazyDetails summary=format!("Steps ({})", def.nodes.len())>
             <table class="table steps">
                 <thead><tr><th>"Step"</th><th>"Kind"</th><th>"Does"</th><th>"Then"</th></tr></thead>
@@ -70,7 +72,9 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
                 </tbody>
             </table>
         </LazyDetails>
-        <RunForm workflow_id=w.workflow_id.clone() runnable=problems.is_empty() />
+        {can(Permission::OperateRuns).then(|| view! {
+            <RunForm workflow_id=w.workflow_id.clone() runnable=problems.is_empty() />
+        })}
         <LazyDetails summary="Definition (JSON)".to_string()>
             <pre class="json">{json.clone()}</pre>
         </LazyDetails>

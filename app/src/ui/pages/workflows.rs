@@ -1,7 +1,9 @@
 //! The workflows list: create, open, rename, delete.
 
 use crate::api::workflows::*;
+use crate::domain::auth::Permission;
 use crate::domain::records::{WorkflowSummary, format_time};
+use crate::ui::auth::can;
 use crate::ui::components::{EmptyState, action_error, resource_list};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,9 +30,11 @@ pub fn WorkflowsPage() -> impl IntoView {
         <Title text="Workflows" />
         <div class="page-head">
             <h1>"Workflows"</h1>
-            <button class="primary" on:click=move |_| creating.update(|c| *c = !*c)>
-                "New workflow"
-            </button>
+            {can(Permission::EditWorkflows).then(|| view! {
+                <button class="primary" on:click=move |_| creating.update(|c| *c = !*c)>
+                    "New workflow"
+                </button>
+            })}
         </div>
         <Show when=move || creating.get()>
             <ActionForm action=create attr:class="card inline-form" attr:aria-label="New workflow">
@@ -131,8 +135,11 @@ fn WorkflowRow(
             view! { <a href=href.clone()>{name.clone()}</a> }.into_any()
         }
     };
+    let editor = can(Permission::EditWorkflows);
     let actions_cell = move || {
-        if mode.get() == RowMode::ConfirmDelete {
+        if !editor {
+            ().into_any()
+        } else if mode.get() == RowMode::ConfirmDelete {
             let id = id_for_delete.clone();
             view! {
                 <span class="confirm">{confirm_text.clone()}</span>

@@ -107,7 +107,11 @@ fn NodePanel(canvas: Canvas, id: String) -> impl IntoView {
         <aside class="inspector" aria-label="Inspector">
             <h3>{kind} " " <code>{id.clone()}</code></h3>
             {move || canvas.read_only().then(|| view! {
-                <p class="muted">"An earlier version: read-only."</p>
+                <p class="muted">{if canvas.viewing.with(Option::is_some) {
+                    "An earlier version: read-only."
+                } else {
+                    "Read-only: your role may not change workflows."
+                }}</p>
             })}
             <fieldset class="plain" disabled=move || canvas.read_only()>
                 <label>"Name"

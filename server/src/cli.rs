@@ -1,0 +1,81 @@
+//! The command-line tasks besides serving: creating users and API tokens.
+
+use crate::config::{TokenCommand, UserCommand, sqlite_file};
+use app::domain::auth::Role;
+use app::store::{Db, Durability};
+
+/// Opens (creating the folder if needed) and migrates the database;
+/// `refused` says what did not happen if that fails.
+pub async fn open_db(url: &str, durability: Durability, refused: &str) -> Result<Db, String> {
+    if let Some(file) = sqlite_file(url)
+        && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+    }
+    let db = Db::connect(url, durability)
+        .await
+        .map_err(|e| format!("cannot open the database {url}: {e}"))?;
+    db.migrate().await.map_err(|e| {
+        format!(
+            "the database {url} could not be migrated, so {refused}: {e}. \
+             Restore a backup or point --database-url at a new file."
+        )
+    })?;
+    Ok(db)
+}
+
+fn password() -> Result<String, String> {
+    if let Ok(p) = std::env::var("STEPWISE_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub async fn user(c: UserCommand) -> Result<(), String> {
+    let UserCommand::Create {
+        username,
+        role,
+        display_name,
+        db,
+    } = c;
+    let role: Role = role.parse()?;
+    let db = open_db(&db.database_url, Durability::Normal, "nothing was done").await?;
+    let password = password()?;
+    let user = app::ops::accounts::create_user(
+        &db,
+        "cli",
+        &username,
+        &display_name,
+        &password,
+        role,
+        app::ops::now_ms(),
+    )
+    .await
+    .map_err(|e| e.message)?;
+    println!(
+        "created {} ({}) with role {}",
+        user.username, user.id, user.role
+    );
+    Ok(())
+}
+
+pub async fn token(c: TokenCommand) -> Result<(), String> {
+    let TokenCommand::Create { name, role, db } = c;
+    let role: Role = role.parse()?;
+    let db = open_db(&db.database_url, Durability::Normal, "nothing was done").await?;
+    let t = app::ops::accounts::create_token(&db, "cli", &name, role, app::ops::now_ms())
+        .await
+        .map_err(|e| e.message)?;
+    // only the token on standard output, so scripts can capture it
+    println!("{}", t.secret);
+    eprintln!(
+        "created API token {} ({}) with role {role}; it is shown only this once",
+        t.token.name, t.token.id
+    );
+    Ok(())
+}
