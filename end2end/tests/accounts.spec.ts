@@ -151,3 +151,17 @@ test('names with markup show as text and run no script', async ({ page }) => {
   expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
   expect(await page.locator('table.workflows img').count()).toBe(0);
 });
+
+test('an approver may read but not edit or run; Settings is for admins only', async ({ browser, baseURL }) => {
+  const page = await signIn(browser, 'approver', baseURL!);
+  await expect(page.getByTestId('me')).toContainText('approver');
+  await expect(page.getByRole('button', { name: 'New workflow' })).toHaveCount(0);
+  await new WorkflowsPage(page).nav('Approvals').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Approvals');
+  // the server refuses the page (403) and says why
+  const res = await page.goto('/settings');
+  expect(res!.status()).toBe(403);
+  await new AppShell(page).waitHydrated();
+  await expect(page.getByRole('alert').first()).toContainText('your role (approver) may not manage users');
+  await page.context().close();
+});

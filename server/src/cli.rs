@@ -1,6 +1,6 @@
 //! The command-line tasks besides serving: creating users and API tokens.
 
-use crate::config::{TokenCommand, UserCommand, sqlite_file};
+use crate::config::{SecretCommand, TokenCommand, UserCommand, key_file, sqlite_file};
 use app::domain::auth::Role;
 use app::store::{Db, Durability};
 
@@ -25,15 +25,35 @@ pub async fn open_db(url: &str, durability: Durability, refused: &str) -> Result
     Ok(db)
 }
 
-fn password() -> Result<String, String> {
-    if let Ok(p) = std::env::var("STEPWISE_PASSWORD") {
+/// From the environment variable `var`, else the first line of stdin.
+fn read_value(var: &str, what: &str) -> Result<String, String> {
+    if let Ok(p) = std::env::var(var) {
         return Ok(p);
     }
     let mut line = String::new();
     std::io::stdin()
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        .map_err(|e| format!("cannot read the {what} from standard input: {e}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub async fn secret(c: SecretCommand) -> Result<(), String> {
+    let SecretCommand::Set {
+        name,
+        db,
+        secret_key_file,
+    } = c;
+    let sealer = app::security::Sealer::load(
+        std::env::var("STEPWISE_SECRET_KEY").ok().as_deref(),
+        &key_file(&db.database_url, secret_key_file.as_ref()),
+    )?;
+    let db = open_db(&db.database_url, Durability::Normal, "nothing was done").await?;
+    let value = read_value("STEPWISE_SECRET_VALUE", "secret's value")?;
+    app::ops::accounts::set_secret(&db, &sealer, "cli", &name, &value, app::ops::now_ms())
+        .await
+        .map_err(|e| e.message)?;
+    eprintln!("saved secret {name}");
+    Ok(())
 }
 
 pub async fn user(c: UserCommand) -> Result<(), String> {
@@ -45,7 +65,7 @@ pub async fn user(c: UserCommand) -> Result<(), String> {
     } = c;
     let role: Role = role.parse()?;
     let db = open_db(&db.database_url, Durability::Normal, "nothing was done").await?;
-    let password = password()?;
+    let password = read_value("STEPWISE_PASSWORD", "password")?;
     let user = app::ops::accounts::create_user(
         &db,
         "cli",

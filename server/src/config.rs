@@ -27,6 +27,25 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage secrets for Http steps.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Save a secret (sealed with the instance key). The value is read from
+    /// STEPWISE_SECRET_VALUE, or from the first line of standard input.
+    Set {
+        /// e.g. LEDGER_API_KEY; used in templates as {{ secrets.LEDGER_API_KEY }}.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+        /// As for `serve`.
+        #[arg(long, env = "STEPWISE_SECRET_KEY_FILE")]
+        secret_key_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,12 +165,17 @@ pub enum LogFormat {
 
 impl ServeArgs {
     pub fn key_file(&self) -> std::path::PathBuf {
-        self.secret_key_file.clone().unwrap_or_else(|| {
-            sqlite_file(&self.database_url)
-                .and_then(|f| f.parent().map(|d| d.join("secret.key")))
-                .unwrap_or_else(|| "secret.key".into())
-        })
+        key_file(&self.database_url, self.secret_key_file.as_ref())
     }
+}
+
+/// The secret key file: the one given, else `secret.key` next to the database.
+pub fn key_file(database_url: &str, given: Option<&std::path::PathBuf>) -> std::path::PathBuf {
+    given.cloned().unwrap_or_else(|| {
+        sqlite_file(database_url)
+            .and_then(|f| f.parent().map(|d| d.join("secret.key")))
+            .unwrap_or_else(|| "secret.key".into())
+    })
 }
 
 /// The file behind a SQLite URL, if it names one (not `:memory:`).

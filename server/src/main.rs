@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         None => serve(cli.serve).await,
         Some(Command::User(c)) => server::cli::user(c).await,
         Some(Command::Token(c)) => server::cli::token(c).await,
+        Some(Command::Secret(c)) => server::cli::secret(c).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -68,11 +69,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let engine = Arc::new(Engine::new(
-        db.clone(),
-        Arc::new(SystemClock),
-        args.lease_ms,
-    ));
+    let engine = Arc::new(
+        Engine::new(db.clone(), Arc::new(SystemClock), args.lease_ms).with_sealer(sealer.clone()),
+    );
     // Leases left by a previous process that died are recovered first.
     match engine.recover().await {
         Ok(0) => {}

@@ -806,3 +806,110 @@ async fn get_run_can_wait_for_the_end() {
     assert_eq!(run["status"], "succeeded", "{run}");
     worker.await.unwrap();
 }
+
+async fn sign_in(api: &Api, username: &str, password: &str) -> (StatusCode, Value) {
+    let form = format!("username={username}&password={password}");
+    let req = Request::post("/rpc/sign_in")
+        .header(header::HOST, "test")
+        .header(header::ORIGIN, "http://test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let (status, body, _) = api.send_as_is(req).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
+    use app::domain::auth::Role;
+    let api = Api::new().await;
+    app::ops::accounts::create_user(
+        &api.db,
+        "tests",
+        "dana",
+        "",
+        "the right password",
+        Role::Editor,
+        1,
+    )
+    .await
+    .unwrap();
+    let (status, _) = sign_in(&api, "dana", "the+right+password").await;
+    assert_eq!(status, StatusCode::OK);
+    for _ in 0..5 {
+        let (status, body) = sign_in(&api, "dana", "wrong").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert!(
+            body.to_string().contains("wrong username or password"),
+            "{body}"
+        );
+    }
+    // now even the right password waits
+    let (status, body) = sign_in(&api, "dana", "the+right+password").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.to_string().contains("try again in"), "{body}");
+    // unknown names are locked the same way (no hint which names exist)
+    for _ in 0..5 {
+        sign_in(&api, "nobody", "x").await;
+    }
+    let (status, _) = sign_in(&api, "nobody", "x").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Inputs that try to break out get a clear 4xx, never a 500, and change nothing.
+#[tokio::test]
+async fn hostile_inputs_are_refused_or_kept_as_text() {
+    let api = Api::new().await;
+    // SQL metacharacters are data
+    let sneaky = "x'); DROP TABLE workflows; --";
+    let (status, created) = api.create(sneaky, example()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["name"], sneaky);
+    for path in [
+        "/api/v1/workflows/' OR '1'='1",
+        "/api/v1/runs/1%20OR%201=1",
+        "/api/v1/workflows/%27%3B--/versions",
+    ] {
+        let uri = path.replace(' ', "%20").replace('\'', "%27");
+        let (status, body) = api.get(&uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    // not UTF-8
+    let req = Request::post("/api/v1/workflows")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(vec![0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]))
+        .unwrap();
+    let (status, body, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // over-long names, and control characters
+    let (status, body) = api.create(&"n".repeat(500), example()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 120")
+    );
+    let (status, _) = api.create("line\nbreak", example()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // over-long run input
+    let wf = created["workflow_id"].as_str().unwrap();
+    let huge = json!({"input": {"vendor": "x".repeat(200_000), "amount": 1}}).to_string();
+    let (status, _) = api
+        .json("POST", &format!("/api/v1/workflows/{wf}/runs"), huge)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // a bad username or role from a server function is a 400 with the rule
+    let req = Request::post("/rpc/create_user")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(
+            "username=%3Cscript%3E&display_name=&password=long+enough+pw&role=viewer",
+        ))
+        .unwrap();
+    let (status, body, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("a username has"), "{body}");
+    // nothing but the sneaky workflow was created
+    let (_, list) = api.get("/api/v1/workflows").await;
+    assert_eq!(list["workflows"].as_array().unwrap().len(), 1);
+}

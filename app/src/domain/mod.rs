@@ -8,6 +8,7 @@ pub mod expr;
 pub mod graph;
 pub mod machine;
 pub mod records;
+pub mod redact;
 pub mod run;
 pub mod validate;
 

@@ -89,6 +89,8 @@ impl Engine {
                 now,
                 woken: c.parked,
                 http: &self.http,
+                // pure steps never call out
+                secrets: &Default::default(),
             };
             let outcome = runners::run(&attempt, false).await;
             self.record(tx, &c, def, now, now, Some(context), &outcome)

@@ -60,9 +60,17 @@ pub struct Engine {
     defs: Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
+    /// Opens the secrets Http steps may use; without it they have none.
+    sealer: Option<app::security::Sealer>,
 }
 
 impl Engine {
+    /// Lets Http steps use the instance's secrets (`{{ secrets.NAME }}`).
+    pub fn with_sealer(mut self, sealer: app::security::Sealer) -> Engine {
+        self.sealer = Some(sealer);
+        self
+    }
+
     pub fn new(db: Db, clock: Arc<dyn Clock>, lease_ms: i64) -> Engine {
         let worker = format!(
             "{}-{}",
@@ -85,6 +93,7 @@ impl Engine {
             runs_ended: Default::default(),
             defs: Mutex::new(HashMap::new()),
             jitter: Box::new(fastrand::f64),
+            sealer: None,
         }
     }
 
@@ -179,7 +188,27 @@ impl Engine {
             Some(s) => serde_json::from_str(s).unwrap_or(Value::Null),
             None => run_context(&run.input, &steps),
         };
+        // secrets only for steps that call out, opened per attempt so a
+        // changed secret applies to the next attempt
+        let calls_out =
+            compensation.is_some() || matches!(node.kind, app::domain::NodeKind::Http { .. });
+        let secrets = match (&self.sealer, calls_out) {
+            (Some(sealer), true) => {
+                match app::ops::accounts::open_secrets(&self.db, sealer).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let o = Outcome::fail(
+                            ErrorClass::Transient,
+                            format!("secrets unavailable: {}", e.message),
+                        );
+                        return self.finish(&c, &def, started, Some(&ctx), o).await;
+                    }
+                }
+            }
+            _ => Default::default(),
+        };
         let attempt = Attempt {
+            secrets: &secrets,
             run_id: &c.run_id,
             step_id: &c.node_id,
             node,

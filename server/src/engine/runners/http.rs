@@ -5,15 +5,48 @@
 use super::{Attempt, Outcome};
 use app::domain::expr::render_template;
 use app::domain::graph::{ErrorClass, HttpRequest};
+use app::domain::redact::{redact, redact_str};
 use serde_json::{Value, json};
 
 pub fn idempotency_key(run_id: &str, node_id: &str) -> String {
     format!("{run_id}:{node_id}")
 }
 
+/// Calls the endpoint; whatever comes back (output or error) has the
+/// secrets' values masked before anyone stores or shows it.
 pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>) -> Outcome {
+    let values: Vec<&str> = a.secrets.values().map(String::as_str).collect();
+    match call(a, r, response_schema).await {
+        Outcome::Done {
+            mut output,
+            confidence,
+            port,
+        } => {
+            redact(&mut output, &values);
+            Outcome::Done {
+                output,
+                confidence,
+                port,
+            }
+        }
+        Outcome::Failed { class, message } => Outcome::Failed {
+            class,
+            message: redact_str(&message, &values),
+        },
+        parked => parked,
+    }
+}
+
+async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>) -> Outcome {
+    // templates see the run context plus `secrets`
+    let mut ctx = a.context.clone();
+    if !a.secrets.is_empty()
+        && let Value::Object(map) = &mut ctx
+    {
+        map.insert("secrets".into(), json!(a.secrets));
+    }
     let render = |what: &str, src: &str| {
-        render_template(src, a.context)
+        render_template(src, &ctx)
             .map_err(|e| Outcome::fail(ErrorClass::Format, format!("{what}: {e}")))
     };
     let url = match render("URL", &r.url) {

@@ -63,6 +63,8 @@ pub struct Attempt<'a> {
     /// The step was parked and this is its wake-up.
     pub woken: bool,
     pub http: &'a reqwest::Client,
+    /// Secret values by name, for Http templates (`{{ secrets.NAME }}`).
+    pub secrets: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Kinds whose runner has no side effect and finishes at once: the engine
