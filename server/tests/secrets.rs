@@ -7,7 +7,6 @@ mod common;
 use axum::http::HeaderMap;
 use common::Server;
 use serde_json::{Value, json};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 const SECRET: &str = "sk-live-SEARCHME-4242";
@@ -49,22 +48,16 @@ async fn a_secret_is_sent_but_never_stored_shown_or_logged() {
     let file = dir.path().join("secrets.db");
     let db_url = format!("sqlite://{}", file.display());
     let token = Server::admin_token(&db_url);
-    let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args([
+    Server::cli(
+        &[
             "secret",
             "set",
             "--name",
             "API_KEY",
             "--database-url",
             &db_url,
-        ])
-        .env("STEPWISE_SECRET_VALUE", SECRET)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &[("STEPWISE_SECRET_VALUE", SECRET)],
     );
 
     let (recv, seen) = receiver().await;

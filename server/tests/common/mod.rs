@@ -47,20 +47,12 @@ impl Server {
         }
     }
 
-    /// An admin API token for the database at `db_url`, made with the
-    /// `stepwise token create` command.
-    pub fn admin_token(db_url: &str) -> String {
+    /// Runs a `stepwise` command (`token create`, `secret set`, ...) with
+    /// `env` set; returns its standard output, trimmed.
+    pub fn cli(args: &[&str], env: &[(&str, &str)]) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-            .args([
-                "token",
-                "create",
-                "--name",
-                "tests",
-                "--role",
-                "admin",
-                "--database-url",
-                db_url,
-            ])
+            .args(args)
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         assert!(
@@ -69,6 +61,23 @@ impl Server {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// An admin API token for the database at `db_url`.
+    pub fn admin_token(db_url: &str) -> String {
+        Server::cli(
+            &[
+                "token",
+                "create",
+                "--name",
+                "tests",
+                "--role",
+                "admin",
+                "--database-url",
+                db_url,
+            ],
+            &[],
+        )
     }
 
     pub fn url(&self, path: &str) -> String {
