@@ -150,6 +150,24 @@ test('names with markup show as text and run no script', async ({ page }) => {
   await app.waitHydrated();
   expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
   expect(await page.locator('table.workflows img').count()).toBe(0);
+
+  // a step name and a run's input and output with markup are text too
+  await page.getByRole('link', { name: evil }).click();
+  await page.locator('g[data-node="end"] .node-kind').click();
+  const name = page.getByRole('complementary', { name: 'Inspector' }).getByLabel('Name');
+  await name.fill('<b onmouseover="window.__xss=3">End</b>');
+  await name.press('Enter');
+  await expect(page.locator('g[data-node="end"] .node-name')).toHaveText('<b onmouseover="window.__xss=3">End</b>');
+  const form = page.getByRole('form', { name: 'Run workflow' });
+  await form.getByLabel('Input (JSON)').fill('{"note": "<img src=x onerror=window.__xss=4><script>window.__xss=5</script>"}');
+  await form.getByRole('button', { name: 'Run' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(page.getByTestId('run-output')).toContainText('<img src=x onerror=window.__xss=4>');
+  await page.reload();
+  await app.waitHydrated();
+  await expect(page.getByTestId('run-output')).toContainText('<script>');
+  expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+  expect(await page.locator('main img').count()).toBe(0);
 });
 
 test('an approver may read but not edit or run; Settings is for admins only', async ({ browser, baseURL }) => {
