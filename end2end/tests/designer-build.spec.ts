@@ -40,12 +40,12 @@ test('build a branching workflow by mouse and keyboard, save, reload, and run it
   await d.select('branch_1');
   await d.addByKeyboard('approval');
   await expect(d.edge('branch_1', 'large', 'approval_1')).toHaveCount(1);
-  await d.inspector.getByLabel('Roles that may decide (comma-separated)').fill('finance');
+  await d.inspector.getByLabel('Roles that may decide (comma-separated)').fill('approver');
   await d.inspector.getByLabel('Roles that may decide (comma-separated)').press('Tab');
   await d.inspector.getByRole('button', { name: 'Add field' }).click();
   await d.inspector.locator('.form-field').getByLabel('Label').fill('Cost centre');
   await d.inspector.locator('.form-field').getByLabel('Label').press('Tab');
-  await expect(d.node('approval_1').locator('.node-summary')).toHaveText('needs: finance');
+  await expect(d.node('approval_1').locator('.node-summary')).toHaveText('needs: approver');
 
   await d.select('branch_1');
   await d.addByKeyboard('http');

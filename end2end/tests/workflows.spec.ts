@@ -13,12 +13,12 @@ test('the seeded example workflow is listed and opens', async ({ page }) => {
   await expect(app.heading()).toHaveText('Invoice approval');
   // the step list opens on demand
   await page.getByText(/^Steps \(\d+\)$/).click();
-  const step = page.locator('table.steps tbody tr').filter({ hasText: 'needs: finance' });
+  const step = page.locator('table.steps tbody tr').filter({ hasText: 'needs: approver' });
   await expect(step).toContainText('Finance approval');
   await expect(step).toContainText('approval');
   await expect(page.getByText('Ready to run')).toBeVisible();
   // and the designer draws the same step
-  await expect(page.locator('g[data-node="approve"] .node-summary')).toHaveText('needs: finance');
+  await expect(page.locator('g[data-node="approve"] .node-summary')).toHaveText('needs: approver');
 });
 
 test('a workflow created in the UI persists across reload', async ({ page }) => {

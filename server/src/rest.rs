@@ -29,6 +29,12 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/workflows/{id}/runs",
             axum::routing::post(crate::rest_runs::start_run),
         )
+        .route("/approvals", get(crate::rest_approvals::list))
+        .route("/approvals/{id}", get(crate::rest_approvals::get))
+        .route(
+            "/approvals/{id}/decision",
+            axum::routing::post(crate::rest_approvals::decide),
+        )
         .route("/runs/{id}", get(crate::rest_runs::get_run))
         .route("/runs/{id}/attempts", get(crate::rest_runs::get_attempts))
         .route(

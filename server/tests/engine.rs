@@ -2,142 +2,14 @@
 //! fresh SQLite file, against a real local HTTP server the test starts.
 
 use app::domain::audit::Actor;
+mod common;
 use app::domain::graph::*;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs;
-use app::store::{Db, Durability};
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
-use server::engine::{Engine, ManualClock};
+use common::world::*;
+use serde_json::json;
 use std::sync::{Arc, Mutex};
-
-const T0: i64 = 1_800_000_000_000;
-
-struct World {
-    db: Db,
-    clock: Arc<ManualClock>,
-    engine: Engine,
-    _dir: tempfile::TempDir,
-}
-
-impl World {
-    async fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(
-            &format!("sqlite://{}", dir.path().join("e.db").display()),
-            Durability::Normal,
-        )
-        .await
-        .unwrap();
-        db.migrate().await.unwrap();
-        let clock = Arc::new(ManualClock::new(T0));
-        let engine = Engine::new(db.clone(), clock.clone(), 30_000).without_jitter();
-        World {
-            db,
-            clock,
-            engine,
-            _dir: dir,
-        }
-    }
-
-    async fn start(&self, def: WorkflowDef, input: Value) -> String {
-        let wf = app::ops::workflows::create(
-            &self.db,
-            &Actor::anonymous(),
-            &format!("wf {}", fastrand::u64(..)),
-            &def,
-            false,
-            T0,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-        runs::start(
-            &self.db,
-            &Actor::anonymous(),
-            &wf.workflow_id,
-            None,
-            &input,
-            None,
-            self.clock.now_ms(),
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn idle(&self) {
-        self.engine.run_until_idle().await.unwrap();
-    }
-
-    async fn run(&self, id: &str) -> app::domain::records::RunDetail {
-        runs::get(&self.db, id).await.unwrap()
-    }
-
-    async fn step(&self, run: &str, node: &str) -> app::domain::records::StepRecord {
-        self.run(run)
-            .await
-            .steps
-            .into_iter()
-            .find(|s| s.node_id == node)
-            .unwrap()
-    }
-}
-
-trait Now {
-    fn now_ms(&self) -> i64;
-}
-impl Now for ManualClock {
-    fn now_ms(&self) -> i64 {
-        use server::engine::Clock;
-        self.now()
-    }
-}
-
-fn start() -> Node {
-    Node::new("start", "Start", NodeKind::Start { input_schema: None })
-}
-fn transform(id: &str, expr: &str) -> Node {
-    Node::new(
-        id,
-        id,
-        NodeKind::Transform {
-            expression: expr.into(),
-        },
-    )
-}
-fn end(id: &str, output: Option<&str>) -> Node {
-    Node::new(
-        id,
-        id,
-        NodeKind::End {
-            output: output.map(String::from),
-        },
-    )
-}
-fn http(id: &str, url: &str) -> Node {
-    Node::new(
-        id,
-        id,
-        NodeKind::Http {
-            request: HttpRequest {
-                method: "POST".into(),
-                url: url.into(),
-                headers: Default::default(),
-                body: Some("{{ input | tojson }}".into()),
-            },
-            response_schema: None,
-        },
-    )
-}
-fn def(nodes: Vec<Node>, edges: Vec<(&str, &str, &str)>) -> WorkflowDef {
-    WorkflowDef {
-        nodes,
-        edges: edges
-            .into_iter()
-            .map(|(a, p, b)| Edge::new(a, p, b))
-            .collect(),
-        settings: Settings::default(),
-    }
-}
 
 /// Start -> Delay(ms) -> End.
 fn delay_flow(ms: u64) -> WorkflowDef {

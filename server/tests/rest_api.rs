@@ -508,6 +508,14 @@ async fn every_route_and_server_function_checks_who_is_asking() {
             String::new(),
             OperateRuns,
         ),
+        ("GET", "/api/v1/approvals".into(), String::new(), Read),
+        ("GET", "/api/v1/approvals/nope".into(), String::new(), Read),
+        (
+            "POST",
+            "/api/v1/approvals/nope/decision".into(),
+            r#"{"decision": "approve"}"#.into(),
+            DecideApprovals,
+        ),
     ];
     // (server function, form body, permission)
     let rpc: Vec<(&str, String, Permission)> = vec![
@@ -543,6 +551,13 @@ async fn every_route_and_server_function_checks_who_is_asking() {
         ("list_secrets", String::new(), EditWorkflows),
         ("set_secret", "name=bad-name&value=v".into(), Administer),
         ("delete_secret", "name=NOPE".into(), Administer),
+        ("list_approvals", "status=pending".into(), Read),
+        ("get_approval", "id=nope".into(), Read),
+        (
+            "decide_approval",
+            "id=nope&decision=approve&comment=&output=&answers=".into(),
+            DecideApprovals,
+        ),
     ];
     let mut checked = 0;
     for (role, token) in &tokens {

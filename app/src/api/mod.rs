@@ -2,6 +2,7 @@
 //! accounts exist), parses, calls `ops`, and maps errors to `AppError`.
 
 pub mod accounts;
+pub mod approvals;
 pub mod audit;
 pub mod runs;
 pub mod workflows;

@@ -71,7 +71,7 @@ pub fn invoice_approval() -> WorkflowDef {
                     title: "Approve invoice from {{ steps.extract.output.vendor }}".into(),
                     instructions: "Check the amount of {{ steps.extract.output.amount }} {{ steps.extract.output.currency }} against the purchase order.".into(),
                     approvers: Approvers {
-                        roles: vec!["finance".into()],
+                        roles: vec!["approver".into()],
                         users: vec![],
                     },
                     required_approvals: 1,

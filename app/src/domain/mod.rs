@@ -1,5 +1,6 @@
 //! The domain shared by browser and server: pure, wasm-safe, no IO.
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod diff;

@@ -2,6 +2,7 @@
 //! writes its audit event together.
 
 pub mod accounts;
+pub mod approvals;
 pub mod progress;
 pub mod runs;
 pub mod seed;

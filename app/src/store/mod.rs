@@ -2,6 +2,7 @@
 //! `ops` can run several of them in one transaction.
 
 pub mod accounts;
+pub mod approvals;
 pub mod audit;
 pub mod runs;
 pub mod workflows;

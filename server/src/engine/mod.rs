@@ -4,6 +4,7 @@
 //! workers for delayed and retried steps. Nothing is kept only in memory:
 //! kill the process at any point and a restart carries on.
 
+mod approval;
 mod clock;
 mod complete;
 pub mod runners;
@@ -207,6 +208,12 @@ impl Engine {
             }
             _ => Default::default(),
         };
+        if let (app::domain::NodeKind::Approval(cfg), None) = (&node.kind, compensation) {
+            let outcome = self
+                .approval_step(&run, &def, node, cfg, &ctx, Some(c.cum_in), started)
+                .await?;
+            return self.finish(&c, &def, started, Some(&ctx), outcome).await;
+        }
         let attempt = Attempt {
             secrets: &secrets,
             run_id: &c.run_id,

@@ -123,6 +123,15 @@ pub(super) fn check_node_config(p: &mut Problems, n: &Node) {
                     "say who may decide: at least one role or user".into(),
                 );
             }
+            for r in &a.approvers.roles {
+                if r.parse::<crate::domain::auth::Role>().is_err() {
+                    p.node(
+                        ProblemKind::InvalidSetting,
+                        n,
+                        format!("'{r}' is not a role; deciders are admin, editor, approver or viewer (or named users)"),
+                    );
+                }
+            }
             if a.required_approvals == 0 {
                 p.node(
                     ProblemKind::MissingConfig,

@@ -32,6 +32,11 @@ pub enum Outcome {
     Park {
         until: i64,
     },
+    /// Park the step and ask people: `item` is created with the parking.
+    Ask {
+        until: i64,
+        item: Box<app::store::approvals::NewItem>,
+    },
 }
 
 impl Outcome {
@@ -101,9 +106,10 @@ pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
             request,
             response_schema,
         } => http::run(a, request, response_schema.as_ref()).await,
+        // the engine handles these itself (they need the database)
         NodeKind::Approval(_) => Outcome::fail(
             ErrorClass::Business,
-            "approval steps are not available yet on this server",
+            "an approval step reached a runner; this is a bug",
         ),
     }
 }

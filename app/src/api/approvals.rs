@@ -1,0 +1,89 @@
+//! The approval inbox: items to decide, one item with its context, and
+//! the decision.
+
+use crate::domain::approvals::{ApprovalItem, Decision};
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Permission;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemView {
+    pub item: ApprovalItem,
+    pub decisions: Vec<Decision>,
+    /// Why the viewer may not decide it (None: they may).
+    pub cannot: Option<String>,
+}
+
+/// Pending items the caller may decide, most urgent first; or decided
+/// items (`approved`, `rejected`) for the history.
+#[server(prefix = "/rpc", endpoint = "list_approvals")]
+pub async fn list_approvals(status: String) -> Result<Vec<ApprovalItem>, AppError> {
+    let who = super::require(Permission::Read, "see approvals")?;
+    crate::ops::approvals::list(&super::db()?, &who, &status)
+        .await
+        .map_err(super::failed)
+}
+
+#[server(prefix = "/rpc", endpoint = "get_approval")]
+pub async fn get_approval(id: String) -> Result<ItemView, AppError> {
+    let who = super::require(Permission::Read, "see approvals")?;
+    let (item, decisions) = crate::ops::approvals::get(&super::db()?, &id)
+        .await
+        .map_err(super::failed)?;
+    let cannot = if item.status != "pending" {
+        Some(format!("already {}", item.status))
+    } else {
+        crate::domain::approvals::may_decide(&who, &item).err()
+    };
+    Ok(ItemView {
+        item,
+        decisions,
+        cannot,
+    })
+}
+
+/// `output` is the edited proposed output as JSON text (empty: unchanged);
+/// `answers` the form answers as a JSON object.
+#[server(prefix = "/rpc", endpoint = "decide_approval")]
+pub async fn decide_approval(
+    id: String,
+    decision: String,
+    comment: String,
+    output: String,
+    answers: String,
+) -> Result<ApprovalItem, AppError> {
+    let who = super::require(Permission::DecideApprovals, "decide approvals")?;
+    let output = if output.trim().is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(&output).map_err(|e| {
+            super::failed(AppError::bad_request(format!(
+                "the edited output is not valid JSON: {e}"
+            )))
+        })?)
+    };
+    let answers = if answers.trim().is_empty() {
+        Default::default()
+    } else {
+        serde_json::from_str(&answers).map_err(|e| {
+            super::failed(AppError::bad_request(format!(
+                "the answers are not a JSON object: {e}"
+            )))
+        })?
+    };
+    let input = crate::ops::approvals::DecisionInput {
+        decision,
+        comment,
+        output,
+        answers,
+    };
+    let item = crate::ops::approvals::decide(&super::db()?, &who, &id, input, crate::ops::now_ms())
+        .await
+        .map_err(super::failed)?;
+    if let Some(w) = use_context::<crate::ops::Wakeup>() {
+        w.wake();
+    }
+    Ok(item)
+}

@@ -1,0 +1,146 @@
+//! Deciding approval items, and the lists people see. A decision is one
+//! transaction: the person's decision, and when it settles the item, the
+//! item's closing (a conditional update: of two people deciding at once
+//! exactly one settles it) and the wake-up of the waiting step.
+
+use crate::domain::approvals::{ApprovalItem, Decision, check_answers, final_output, may_decide};
+use crate::domain::audit::NewAuditEvent;
+use crate::domain::auth::Principal;
+use crate::domain::records::format_time;
+use crate::error::{AppError, ErrorCode};
+use crate::store::{Db, StoreError, approvals as items, audit};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecisionInput {
+    /// `approve` or `reject`.
+    pub decision: String,
+    #[serde(default)]
+    pub comment: String,
+    /// The proposed output as the reviewer edited it.
+    #[serde(default)]
+    pub output: Option<Value>,
+    /// Answers to the item's form.
+    #[serde(default)]
+    pub answers: Map<String, Value>,
+}
+
+fn already(item: &ApprovalItem) -> AppError {
+    AppError::new(
+        ErrorCode::Conflict,
+        format!(
+            "already {} by {} at {}",
+            item.status,
+            item.decided_by.as_deref().unwrap_or("someone"),
+            item.decided_at.map(format_time).unwrap_or_default()
+        ),
+    )
+}
+
+pub async fn decide(
+    db: &Db,
+    p: &Principal,
+    id: &str,
+    input: DecisionInput,
+    now: i64,
+) -> Result<ApprovalItem, AppError> {
+    let approve = match input.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => {
+            return Err(AppError::bad_request(format!(
+                "decision '{other}' is neither 'approve' nor 'reject'"
+            )));
+        }
+    };
+    if input.comment.chars().count() > 4000 {
+        return Err(AppError::bad_request(
+            "the comment has at most 4,000 characters",
+        ));
+    }
+    let mut tx = db.write().await?;
+    let item = items::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))?;
+    if item.status != "pending" {
+        return Err(already(&item));
+    }
+    may_decide(p, &item).map_err(|m| AppError::new(ErrorCode::Forbidden, m))?;
+    if approve {
+        check_answers(&item.form, &input.answers).map_err(AppError::bad_request)?;
+    }
+    let answers = (!input.answers.is_empty()).then(|| Value::Object(input.answers.clone()));
+    items::add_decision(
+        &mut tx,
+        id,
+        &p.actor,
+        &input.decision,
+        &input.comment,
+        input.output.as_ref(),
+        answers.as_ref(),
+        now,
+    )
+    .await
+    .map_err(AppError::from)?;
+    let settles = !approve || item.approvals + 1 >= item.required;
+    let mut details = json!({"item": id, "decision": input.decision, "comment": input.comment});
+    if settles {
+        let output = approve
+            .then(|| final_output(&item.proposed, input.output.clone(), input.answers.clone()));
+        let status = if approve { "approved" } else { "rejected" };
+        if !items::close(
+            &mut tx,
+            id,
+            status,
+            &p.actor,
+            output.as_ref(),
+            &input.comment,
+            now,
+        )
+        .await?
+        {
+            return Err(already(&item));
+        }
+        items::wake_step(&mut tx, &item.run_id, &item.node_id, now).await?;
+        details["settled"] = json!(status);
+    } else {
+        details["approvals"] = json!(item.approvals + 1);
+        details["required"] = json!(item.required);
+    }
+    audit::append(
+        &mut tx,
+        &NewAuditEvent::run(now, &p.actor, "approval.decided", &item.run_id, details),
+    )
+    .await?;
+    let after = items::get(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(after)
+}
+
+/// Pending items `p` may decide, or decided items (history).
+pub async fn list(db: &Db, p: &Principal, status: &str) -> Result<Vec<ApprovalItem>, AppError> {
+    if !matches!(status, "pending" | "approved" | "rejected") {
+        return Err(AppError::bad_request(
+            "status is pending, approved or rejected",
+        ));
+    }
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let all = items::list(&mut conn, status, 500).await?;
+    Ok(if status == "pending" {
+        all.into_iter()
+            .filter(|i| may_decide(p, i).is_ok())
+            .collect()
+    } else {
+        all
+    })
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let item = items::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))?;
+    let decisions = items::decisions(&mut conn, id).await?;
+    Ok((item, decisions))
+}

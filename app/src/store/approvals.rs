@@ -1,0 +1,294 @@
+//! Approval items and decisions.
+
+use super::{Result, StoreError};
+use crate::domain::approvals::{ApprovalItem, Decision};
+use serde_json::Value;
+use sqlx::SqliteConnection;
+
+/// What the engine writes when a step starts waiting for people.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewItem {
+    pub id: String,
+    pub run_id: String,
+    pub node_id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub node_name: String,
+    pub reason: &'static str,
+    pub title: String,
+    pub instructions: String,
+    pub roles: Vec<String>,
+    pub users: Vec<String>,
+    pub required: i64,
+    pub allow_self: bool,
+    pub started_by: String,
+    pub form: Value,
+    pub proposed: Value,
+    pub context: Value,
+    pub deadline_at: Option<i64>,
+    pub deadline_action: Option<Value>,
+    pub created_at: i64,
+}
+
+fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+pub async fn insert(conn: &mut SqliteConnection, i: &NewItem) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_items (id, run_id, node_id, workflow_id, workflow_name, node_name, reason, status,
+            title, instructions, roles, users, required, allow_self, started_by, form, proposed, context,
+            deadline_at, deadline_action, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, node_id) DO NOTHING",
+    )
+    .bind(&i.id)
+    .bind(&i.run_id)
+    .bind(&i.node_id)
+    .bind(&i.workflow_id)
+    .bind(&i.workflow_name)
+    .bind(&i.node_name)
+    .bind(i.reason)
+    .bind(&i.title)
+    .bind(&i.instructions)
+    .bind(json(&i.roles))
+    .bind(json(&i.users))
+    .bind(i.required)
+    .bind(i.allow_self)
+    .bind(&i.started_by)
+    .bind(json(&i.form))
+    .bind(json(&i.proposed))
+    .bind(json(&i.context))
+    .bind(i.deadline_at)
+    .bind(i.deadline_action.as_ref().map(json))
+    .bind(i.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    run_id: String,
+    node_id: String,
+    workflow_id: String,
+    workflow_name: String,
+    node_name: String,
+    reason: String,
+    status: String,
+    title: String,
+    instructions: String,
+    roles: String,
+    users: String,
+    required: i64,
+    allow_self: bool,
+    started_by: String,
+    form: String,
+    proposed: String,
+    context: String,
+    deadline_at: Option<i64>,
+    escalated_to: Option<String>,
+    created_at: i64,
+    decided_at: Option<i64>,
+    decided_by: Option<String>,
+    final_output: Option<String>,
+    comment: Option<String>,
+    approvals: i64,
+}
+
+const SELECT: &str = "SELECT i.id, i.run_id, i.node_id, i.workflow_id, i.workflow_name, i.node_name, i.reason, i.status,
+        i.title, i.instructions, i.roles, i.users, i.required, i.allow_self, i.started_by, i.form, i.proposed,
+        i.context, i.deadline_at, i.escalated_to, i.created_at, i.decided_at, i.decided_by, i.final_output, i.comment,
+        (SELECT COUNT(*) FROM approval_decisions d WHERE d.item_id = i.id AND d.decision = 'approve') AS approvals
+     FROM approval_items i";
+
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("approval item: {e}")))
+}
+
+impl TryFrom<Row> for ApprovalItem {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(ApprovalItem {
+            roles: parse(&r.roles)?,
+            users: parse(&r.users)?,
+            form: parse(&r.form)?,
+            proposed: parse(&r.proposed)?,
+            context: parse(&r.context)?,
+            final_output: r.final_output.as_deref().map(parse).transpose()?,
+            id: r.id,
+            run_id: r.run_id,
+            node_id: r.node_id,
+            workflow_id: r.workflow_id,
+            workflow_name: r.workflow_name,
+            node_name: r.node_name,
+            reason: r.reason,
+            status: r.status,
+            title: r.title,
+            instructions: r.instructions,
+            required: r.required,
+            allow_self: r.allow_self,
+            started_by: r.started_by,
+            deadline_at: r.deadline_at,
+            escalated_to: r.escalated_to,
+            created_at: r.created_at,
+            decided_at: r.decided_at,
+            decided_by: r.decided_by,
+            comment: r.comment,
+            approvals: r.approvals,
+        })
+    }
+}
+
+pub async fn get(conn: &mut SqliteConnection, id: &str) -> Result<Option<ApprovalItem>> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.id = ?"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(ApprovalItem::try_from).transpose()
+}
+
+pub async fn for_step(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+) -> Result<Option<ApprovalItem>> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE i.run_id = ? AND i.node_id = ?"))
+            .bind(run_id)
+            .bind(node_id)
+            .fetch_optional(conn)
+            .await?;
+    row.map(ApprovalItem::try_from).transpose()
+}
+
+/// Items in `status`, most urgent first (deadline, then oldest); pending
+/// items are many at most for a few people, so eligibility is checked by
+/// the caller.
+pub async fn list(
+    conn: &mut SqliteConnection,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<ApprovalItem>> {
+    let order = if status == "pending" {
+        "ORDER BY i.deadline_at IS NULL, i.deadline_at, i.created_at DESC"
+    } else {
+        "ORDER BY i.decided_at DESC"
+    };
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.status = ? {order} LIMIT ?"))
+        .bind(status)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(ApprovalItem::try_from).collect()
+}
+
+pub async fn decisions(conn: &mut SqliteConnection, item_id: &str) -> Result<Vec<Decision>> {
+    Ok(sqlx::query_as::<_, (String, String, String, i64)>(
+        "SELECT actor, decision, comment, at FROM approval_decisions WHERE item_id = ? ORDER BY at",
+    )
+    .bind(item_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|(actor, decision, comment, at)| Decision {
+        actor,
+        decision,
+        comment,
+        at,
+    })
+    .collect())
+}
+
+/// Records one person's decision; Conflict if they already decided.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_decision(
+    conn: &mut SqliteConnection,
+    item_id: &str,
+    actor: &str,
+    decision: &str,
+    comment: &str,
+    output: Option<&Value>,
+    answers: Option<&Value>,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_decisions (item_id, actor, decision, comment, output, answers, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(item_id)
+    .bind(actor)
+    .bind(decision)
+    .bind(comment)
+    .bind(output.map(json))
+    .bind(answers.map(json))
+    .bind(at)
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::from(e).unique_as("you have already decided this item; each person decides once"))?;
+    Ok(())
+}
+
+/// Closes a pending item; false if someone else closed it first.
+pub async fn close(
+    conn: &mut SqliteConnection,
+    item_id: &str,
+    status: &str,
+    actor: &str,
+    output: Option<&Value>,
+    comment: &str,
+    at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE approval_items SET status = ?2, decided_by = ?3, decided_at = ?4, final_output = ?5, comment = ?6
+         WHERE id = ?1 AND status = 'pending'",
+    )
+    .bind(item_id)
+    .bind(status)
+    .bind(actor)
+    .bind(at)
+    .bind(output.map(json))
+    .bind(comment)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a pending item to `role` after its deadline.
+pub async fn escalate(conn: &mut SqliteConnection, item_id: &str, role: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE approval_items SET escalated_to = ?, deadline_at = NULL WHERE id = ? AND status = 'pending'",
+    )
+    .bind(role)
+    .bind(item_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn deadline_action(conn: &mut SqliteConnection, item_id: &str) -> Result<Option<Value>> {
+    let s: Option<Option<String>> =
+        sqlx::query_scalar("SELECT deadline_action FROM approval_items WHERE id = ?")
+            .bind(item_id)
+            .fetch_optional(conn)
+            .await?;
+    s.flatten().as_deref().map(parse).transpose()
+}
+
+/// Lets a worker pick up the waiting step now (its item was decided).
+pub async fn wake_step(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE steps SET not_before = ? WHERE run_id = ? AND node_id = ? AND status = 'waiting'",
+    )
+    .bind(now)
+    .bind(run_id)
+    .bind(node_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

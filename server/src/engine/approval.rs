@@ -1,0 +1,189 @@
+//! Approval steps: on arrival the step parks (no worker held) and an
+//! approval item is created in the same transaction; a decision (or the
+//! deadline) wakes it, and it ends the way the item was decided.
+
+use super::{Engine, Result, runners::Outcome};
+use app::domain::approvals::ApprovalItem;
+use app::domain::expr::render_template;
+use app::domain::graph::{ApprovalConfig, DeadlineAction, ErrorClass, Node, WorkflowDef};
+use app::domain::records::RunRecord;
+use app::store::approvals::{self as items, NewItem};
+use serde_json::{Value, json};
+
+/// A parked step with no deadline wakes only when someone decides.
+pub const NEVER: i64 = i64::MAX / 2;
+
+/// What the step's predecessors produced: the output up for decision.
+fn proposed(def: &WorkflowDef, node: &Node, ctx: &Value) -> Value {
+    let preds: Vec<&str> = def
+        .edges
+        .iter()
+        .filter(|e| e.to == node.id)
+        .map(|e| e.from.as_str())
+        .collect();
+    let out = |id: &str| ctx["steps"][id]["output"].clone();
+    match preds.as_slice() {
+        [] => ctx["input"].clone(),
+        [one] => out(one),
+        many => Value::Object(many.iter().map(|p| (p.to_string(), out(p))).collect()),
+    }
+}
+
+/// How a decided item ends the step.
+fn decided(def: &WorkflowDef, node: &Node, item: &ApprovalItem) -> Outcome {
+    let by = item.decided_by.clone().unwrap_or_default();
+    let comment = item.comment.clone().unwrap_or_default();
+    if item.status == "approved" {
+        return Outcome::Done {
+            output: item.final_output.clone().unwrap_or(Value::Null),
+            // a person checked it
+            confidence: Some(1.0),
+            port: app::domain::PORT_OUT.into(),
+        };
+    }
+    let rejected_edge = def
+        .edges
+        .iter()
+        .any(|e| e.from == node.id && e.port == app::domain::PORT_REJECTED);
+    if rejected_edge {
+        Outcome::Done {
+            output: json!({"rejected_by": by, "comment": comment}),
+            confidence: None,
+            port: app::domain::PORT_REJECTED.into(),
+        }
+    } else {
+        let why = if comment.is_empty() {
+            String::new()
+        } else {
+            format!(": {comment}")
+        };
+        Outcome::fail(ErrorClass::Business, format!("rejected by {by}{why}"))
+    }
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn approval_step(
+        &self,
+        run: &RunRecord,
+        def: &WorkflowDef,
+        node: &Node,
+        cfg: &ApprovalConfig,
+        ctx: &Value,
+        cum_in: Option<f64>,
+        now: i64,
+    ) -> Result<Outcome> {
+        let mut conn = self.db.pool.acquire().await?;
+        let existing = items::for_step(&mut conn, &run.id, &node.id).await?;
+        drop(conn);
+        let Some(item) = existing else {
+            let render = |s: &str| render_template(s, ctx).unwrap_or_else(|_| s.to_string());
+            let deadline_at = cfg.deadline.as_ref().map(|d| now + d.after_ms as i64);
+            let mut context = ctx.clone();
+            context["cum_confidence"] = json!(cum_in);
+            let workflow_name = {
+                let mut conn = self.db.pool.acquire().await?;
+                app::store::workflows::get_any(&mut conn, &run.workflow_id, run.version)
+                    .await
+                    .map(|w| w.name)
+                    .unwrap_or_default()
+            };
+            let item = NewItem {
+                id: format!("apv_{}", uuid::Uuid::now_v7().simple()),
+                run_id: run.id.clone(),
+                node_id: node.id.clone(),
+                workflow_id: run.workflow_id.clone(),
+                workflow_name,
+                node_name: node.name.clone(),
+                reason: "approval",
+                title: render(&cfg.title),
+                instructions: render(&cfg.instructions),
+                roles: cfg.approvers.roles.clone(),
+                users: cfg.approvers.users.clone(),
+                required: cfg.required_approvals.max(1) as i64,
+                allow_self: cfg.allow_self_approval,
+                started_by: run.started_by.clone(),
+                form: serde_json::to_value(&cfg.form).unwrap_or(Value::Null),
+                proposed: proposed(def, node, ctx),
+                context,
+                deadline_at,
+                deadline_action: cfg
+                    .deadline
+                    .as_ref()
+                    .map(|d| serde_json::to_value(&d.action).unwrap_or(Value::Null)),
+                created_at: now,
+            };
+            return Ok(Outcome::Ask {
+                until: deadline_at.unwrap_or(NEVER),
+                item: Box::new(item),
+            });
+        };
+        if item.status != "pending" {
+            return Ok(decided(def, node, &item));
+        }
+        // pending: woken by its deadline (or early, which changes nothing)
+        let Some(deadline) = item.deadline_at.filter(|d| *d <= now) else {
+            return Ok(Outcome::Park {
+                until: item.deadline_at.unwrap_or(NEVER),
+            });
+        };
+        let _ = deadline;
+        let mut tx = self.db.write().await?;
+        let action: Option<DeadlineAction> = items::deadline_action(&mut tx, &item.id)
+            .await?
+            .and_then(|v| serde_json::from_value(v).ok());
+        let (event, outcome) = match action {
+            Some(DeadlineAction::Escalate { role }) => {
+                items::escalate(&mut tx, &item.id, &role).await?;
+                (
+                    json!({"escalated_to": role}),
+                    Outcome::Park { until: NEVER },
+                )
+            }
+            Some(DeadlineAction::Approve) => {
+                items::close(
+                    &mut tx,
+                    &item.id,
+                    "approved",
+                    "deadline",
+                    Some(&item.proposed),
+                    "approved automatically at the deadline",
+                    now,
+                )
+                .await?;
+                let mut done = item.clone();
+                done.status = "approved".into();
+                done.final_output = Some(item.proposed.clone());
+                done.decided_by = Some("deadline".into());
+                (json!({"decision": "approve"}), decided(def, node, &done))
+            }
+            Some(DeadlineAction::Reject) | None => {
+                let comment = "nobody decided before the deadline";
+                items::close(
+                    &mut tx, &item.id, "rejected", "deadline", None, comment, now,
+                )
+                .await?;
+                let mut done = item.clone();
+                done.status = "rejected".into();
+                done.decided_by = Some("deadline".into());
+                done.comment = Some(comment.into());
+                (json!({"decision": "reject"}), decided(def, node, &done))
+            }
+        };
+        let mut details = event;
+        details["item"] = json!(item.id);
+        app::store::audit::append(
+            &mut tx,
+            &app::domain::audit::NewAuditEvent::run(
+                now,
+                "engine",
+                "approval.deadline",
+                &run.id,
+                details,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,418 @@
+//! Approval steps through the engine: waiting without a worker, who may
+//! decide, N-of-M, rejection paths, deadlines with a clock the test moves,
+//! parallel approvals before a Join, and a restart while waiting.
+
+mod common;
+
+use app::domain::approvals::ApprovalItem;
+use app::domain::audit::Actor;
+use app::domain::auth::{Principal, Role};
+use app::domain::graph::*;
+use app::domain::run::{RunStatus, StepStatus};
+use app::ops::approvals::{DecisionInput, decide};
+use common::world::*;
+use serde_json::{Value, json};
+
+fn person(name: &str, role: Role) -> Principal {
+    Principal {
+        actor: format!("user:{name}"),
+        role,
+        name: name.into(),
+        display_name: name.into(),
+        is_token: false,
+    }
+}
+
+fn approval(id: &str, roles: &[&str], required: u32) -> Node {
+    Node::new(
+        id,
+        id,
+        NodeKind::Approval(ApprovalConfig {
+            title: "Approve {{ input.vendor }}".into(),
+            instructions: "Check {{ steps.calc.output.amount }}".into(),
+            approvers: Approvers {
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+                users: vec![],
+            },
+            required_approvals: required,
+            allow_self_approval: false,
+            form: vec![],
+            deadline: None,
+        }),
+    )
+}
+
+/// Start -> calc -> <approval> -> End(output = the approval's output).
+fn flow(a: Node) -> WorkflowDef {
+    let id = a.id.clone();
+    def(
+        vec![
+            start(),
+            transform("calc", "{amount: .input.amount, vendor: .input.vendor}"),
+            a,
+            end("end", Some(&format!(".steps.{id}.output"))),
+        ],
+        vec![
+            ("start", "out", "calc"),
+            ("calc", "out", &id),
+            (&id, "out", "end"),
+        ],
+    )
+}
+
+async fn item(w: &World, run: &str, node: &str) -> ApprovalItem {
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    app::store::approvals::for_step(&mut conn, run, node)
+        .await
+        .unwrap()
+        .expect("an item")
+}
+
+fn approve(comment: &str) -> DecisionInput {
+    DecisionInput {
+        decision: "approve".into(),
+        comment: comment.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn an_approval_waits_without_a_worker_and_the_edited_output_goes_on() {
+    let w = World::new().await;
+    let run = w
+        .start(
+            flow(approval("ok", &["approver"], 1)),
+            json!({"amount": 1200, "vendor": "ACME"}),
+        )
+        .await;
+    w.idle().await;
+    let s = w.step(&run, "ok").await;
+    assert_eq!(s.status, StepStatus::Waiting);
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Running);
+    let i = item(&w, &run, "ok").await;
+    assert_eq!(i.status, "pending");
+    assert_eq!(i.title, "Approve ACME");
+    assert_eq!(i.instructions, "Check 1200");
+    assert_eq!(i.proposed, json!({"amount": 1200, "vendor": "ACME"}));
+    assert_eq!(i.context["steps"]["calc"]["output"]["amount"], 1200);
+
+    // an editor may not; an approver edits the amount and approves
+    let e = decide(&w.db, &person("ed", Role::Editor), &i.id, approve(""), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code.http_status(), 403, "{e:?}");
+    let edited = DecisionInput {
+        output: Some(json!({"amount": 1100, "vendor": "ACME"})),
+        ..approve("checked against the PO")
+    };
+    let after = decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &i.id,
+        edited,
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after.status, "approved");
+    w.idle().await;
+    let r = w.run(&run).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    assert_eq!(
+        r.run.output,
+        Some(json!({"amount": 1100, "vendor": "ACME"}))
+    );
+    let s = w.step(&run, "ok").await;
+    assert_eq!(s.confidence, Some(1.0), "a person checked it");
+
+    // deciding again is refused with who decided and when
+    let e = decide(
+        &w.db,
+        &person("bo", Role::Approver),
+        &i.id,
+        approve(""),
+        T0 + 9,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code.http_status(), 409);
+    assert!(
+        e.message.starts_with("already approved by user:ann at "),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn n_of_m_needs_different_people_and_the_starter_may_not_approve() {
+    let w = World::new().await;
+    let sam = person("sam", Role::Approver);
+    let run = w
+        .start_as(
+            &Actor(sam.actor.clone()),
+            flow(approval("two", &["approver"], 2)),
+            json!({"amount": 1, "vendor": "V"}),
+        )
+        .await;
+    w.idle().await;
+    let i = item(&w, &run, "two").await;
+    let e = decide(&w.db, &sam, &i.id, approve(""), T0)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("you started this run"), "{}", e.message);
+    let one = decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &i.id,
+        approve("1"),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!((one.status.as_str(), one.approvals), ("pending", 1));
+    let e = decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &i.id,
+        approve("again"),
+        T0,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message.contains("already decided"), "{}", e.message);
+    w.idle().await;
+    assert_eq!(
+        w.step(&run, "two").await.status,
+        StepStatus::Waiting,
+        "one of two is not enough"
+    );
+    let two = decide(
+        &w.db,
+        &person("bo", Role::Approver),
+        &i.id,
+        approve("2"),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(two.status, "approved");
+    w.idle().await;
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn rejection_takes_the_rejected_edge_or_fails_the_run() {
+    let w = World::new().await;
+    // without a rejected edge: the run fails as a business error
+    let run = w
+        .start(
+            flow(approval("gate", &["approver"], 1)),
+            json!({"amount": 1, "vendor": "V"}),
+        )
+        .await;
+    w.idle().await;
+    let i = item(&w, &run, "gate").await;
+    let no = DecisionInput {
+        decision: "reject".into(),
+        comment: "wrong vendor".into(),
+        ..Default::default()
+    };
+    decide(&w.db, &person("ann", Role::Approver), &i.id, no.clone(), T0)
+        .await
+        .unwrap();
+    w.idle().await;
+    let r = w.run(&run).await;
+    assert_eq!(r.run.status, RunStatus::Failed);
+    let s = w.step(&run, "gate").await;
+    assert_eq!(
+        s.error.as_deref(),
+        Some("rejected by user:ann: wrong vendor")
+    );
+
+    // with one: the run goes that way
+    let mut d = flow(approval("gate", &["approver"], 1));
+    d.nodes.push(Node::new(
+        "sorry",
+        "sorry",
+        NodeKind::Fail {
+            message: "rejected".into(),
+        },
+    ));
+    d.edges.push(Edge::new("gate", "rejected", "sorry"));
+    let run = w.start(d, json!({"amount": 1, "vendor": "V"})).await;
+    w.idle().await;
+    let i = item(&w, &run, "gate").await;
+    decide(&w.db, &person("ann", Role::Approver), &i.id, no, T0)
+        .await
+        .unwrap();
+    w.idle().await;
+    assert_eq!(w.step(&run, "gate").await.status, StepStatus::Succeeded);
+    assert_eq!(w.step(&run, "sorry").await.status, StepStatus::Failed);
+    assert_eq!(w.step(&run, "end").await.status, StepStatus::Skipped);
+}
+
+#[tokio::test]
+async fn approvals_on_parallel_paths_all_hold_the_join() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform("calc", "{amount: 1}"),
+            approval("legal", &["approver"], 1),
+            approval("finance", &["approver"], 1),
+            Node::new("join", "join", NodeKind::Join {}),
+            end(
+                "end",
+                Some("{legal: .steps.legal.output, finance: .steps.finance.output}"),
+            ),
+        ],
+        vec![
+            ("start", "out", "calc"),
+            ("calc", "out", "legal"),
+            ("calc", "out", "finance"),
+            ("legal", "out", "join"),
+            ("finance", "out", "join"),
+            ("join", "out", "end"),
+        ],
+    );
+    let run = w.start(d, json!({})).await;
+    w.idle().await;
+    let legal = item(&w, &run, "legal").await;
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &legal.id,
+        approve(""),
+        T0,
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    assert_eq!(
+        w.step(&run, "join").await.status,
+        StepStatus::Pending,
+        "finance still waits"
+    );
+    let finance = item(&w, &run, "finance").await;
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &finance.id,
+        approve(""),
+        T0,
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn deadlines_escalate_reject_or_approve_on_time() {
+    let w = World::new().await;
+    let with_deadline = |action: DeadlineAction| {
+        let mut a = approval("a", &["approver"], 1);
+        if let NodeKind::Approval(cfg) = &mut a.kind {
+            cfg.deadline = Some(Deadline {
+                after_ms: 60_000,
+                action,
+            });
+        }
+        flow(a)
+    };
+    let escalated = w
+        .start(
+            with_deadline(DeadlineAction::Escalate {
+                role: "admin".into(),
+            }),
+            json!({"amount": 1, "vendor": "V"}),
+        )
+        .await;
+    let rejected = w
+        .start(
+            with_deadline(DeadlineAction::Reject),
+            json!({"amount": 1, "vendor": "V"}),
+        )
+        .await;
+    let approved = w
+        .start(
+            with_deadline(DeadlineAction::Approve),
+            json!({"amount": 7, "vendor": "V"}),
+        )
+        .await;
+    w.idle().await;
+    w.clock.advance(59_000);
+    w.idle().await;
+    assert_eq!(
+        item(&w, &escalated, "a").await.escalated_to,
+        None,
+        "not yet"
+    );
+    w.clock.advance(2_000);
+    w.idle().await;
+    let e = item(&w, &escalated, "a").await;
+    assert_eq!(
+        (e.status.as_str(), e.escalated_to.as_deref()),
+        ("pending", Some("admin"))
+    );
+    let err = decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &e.id,
+        approve(""),
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message.contains("only role admin"), "{}", err.message);
+    decide(
+        &w.db,
+        &person("root", Role::Admin),
+        &e.id,
+        approve(""),
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    assert_eq!(w.run(&escalated).await.run.status, RunStatus::Succeeded);
+    assert_eq!(w.run(&rejected).await.run.status, RunStatus::Failed);
+    assert_eq!(
+        item(&w, &rejected, "a").await.decided_by.as_deref(),
+        Some("deadline")
+    );
+    let r = w.run(&approved).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    assert_eq!(r.run.output, Some(json!({"amount": 7, "vendor": "V"})));
+}
+
+#[tokio::test]
+async fn a_restart_while_waiting_loses_nothing() {
+    let w = World::new().await;
+    let run = w
+        .start(
+            flow(approval("ok", &["approver"], 1)),
+            json!({"amount": 3, "vendor": "V"}),
+        )
+        .await;
+    w.idle().await;
+    // a new engine on the same database, as after a crash
+    let fresh = server::engine::Engine::new(w.db.clone(), w.clock.clone(), 30_000);
+    fresh.recover().await.unwrap();
+    fresh.run_until_idle().await.unwrap();
+    assert_eq!(w.step(&run, "ok").await.status, StepStatus::Waiting);
+    let i = item(&w, &run, "ok").await;
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &i.id,
+        approve(""),
+        T0,
+    )
+    .await
+    .unwrap();
+    fresh.run_until_idle().await.unwrap();
+    let r = w.run(&run).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    let _: Value = r.run.output.unwrap();
+}

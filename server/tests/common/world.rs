@@ -1,0 +1,143 @@
+//! The engine driven to idle with a clock the test moves (no sleeps), on a
+//! fresh SQLite file.
+
+use app::domain::audit::Actor;
+use app::domain::graph::*;
+use app::ops::runs;
+use app::store::{Db, Durability};
+use serde_json::Value;
+use server::engine::{Engine, ManualClock};
+use std::sync::Arc;
+
+pub const T0: i64 = 1_800_000_000_000;
+
+pub struct World {
+    pub db: Db,
+    pub clock: Arc<ManualClock>,
+    pub engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    pub async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(
+            &format!("sqlite://{}", dir.path().join("e.db").display()),
+            Durability::Normal,
+        )
+        .await
+        .unwrap();
+        db.migrate().await.unwrap();
+        let clock = Arc::new(ManualClock::new(T0));
+        let engine = Engine::new(db.clone(), clock.clone(), 30_000).without_jitter();
+        World {
+            db,
+            clock,
+            engine,
+            _dir: dir,
+        }
+    }
+
+    pub async fn start(&self, def: WorkflowDef, input: Value) -> String {
+        self.start_as(&Actor::anonymous(), def, input).await
+    }
+
+    /// Starts a run of a new workflow `def` as `actor`.
+    pub async fn start_as(&self, actor: &Actor, def: WorkflowDef, input: Value) -> String {
+        let wf = app::ops::workflows::create(
+            &self.db,
+            &Actor::anonymous(),
+            &format!("wf {}", fastrand::u64(..)),
+            &def,
+            false,
+            T0,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        runs::start(
+            &self.db,
+            actor,
+            &wf.workflow_id,
+            None,
+            &input,
+            None,
+            self.clock.now_ms(),
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn idle(&self) {
+        self.engine.run_until_idle().await.unwrap();
+    }
+
+    pub async fn run(&self, id: &str) -> app::domain::records::RunDetail {
+        runs::get(&self.db, id).await.unwrap()
+    }
+
+    pub async fn step(&self, run: &str, node: &str) -> app::domain::records::StepRecord {
+        self.run(run)
+            .await
+            .steps
+            .into_iter()
+            .find(|s| s.node_id == node)
+            .unwrap()
+    }
+}
+
+pub trait Now {
+    fn now_ms(&self) -> i64;
+}
+impl Now for ManualClock {
+    fn now_ms(&self) -> i64 {
+        use server::engine::Clock;
+        self.now()
+    }
+}
+
+pub fn start() -> Node {
+    Node::new("start", "Start", NodeKind::Start { input_schema: None })
+}
+pub fn transform(id: &str, expr: &str) -> Node {
+    Node::new(
+        id,
+        id,
+        NodeKind::Transform {
+            expression: expr.into(),
+        },
+    )
+}
+pub fn end(id: &str, output: Option<&str>) -> Node {
+    Node::new(
+        id,
+        id,
+        NodeKind::End {
+            output: output.map(String::from),
+        },
+    )
+}
+pub fn http(id: &str, url: &str) -> Node {
+    Node::new(
+        id,
+        id,
+        NodeKind::Http {
+            request: HttpRequest {
+                method: "POST".into(),
+                url: url.into(),
+                headers: Default::default(),
+                body: Some("{{ input | tojson }}".into()),
+            },
+            response_schema: None,
+        },
+    )
+}
+pub fn def(nodes: Vec<Node>, edges: Vec<(&str, &str, &str)>) -> WorkflowDef {
+    WorkflowDef {
+        nodes,
+        edges: edges
+            .into_iter()
+            .map(|(a, p, b)| Edge::new(a, p, b))
+            .collect(),
+        settings: Settings::default(),
+    }
+}
