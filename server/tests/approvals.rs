@@ -14,13 +14,7 @@ use common::world::*;
 use serde_json::{Value, json};
 
 fn person(name: &str, role: Role) -> Principal {
-    Principal {
-        actor: format!("user:{name}"),
-        role,
-        name: name.into(),
-        display_name: name.into(),
-        is_token: false,
-    }
+    Principal::user(name, role)
 }
 
 fn approval(id: &str, roles: &[&str], required: u32) -> Node {

@@ -135,13 +135,7 @@ mod tests {
     use serde_json::json;
 
     fn person(name: &str, role: Role) -> Principal {
-        Principal {
-            actor: format!("user:{name}"),
-            role,
-            name: name.into(),
-            display_name: name.into(),
-            is_token: false,
-        }
+        Principal::user(name, role)
     }
 
     fn item() -> ApprovalItem {

@@ -82,6 +82,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A signed-in person.
+    pub fn user(name: &str, role: Role) -> Principal {
+        Principal {
+            actor: format!("user:{name}"),
+            role,
+            name: name.into(),
+            display_name: name.into(),
+            is_token: false,
+        }
+    }
+
     pub fn can(&self, p: Permission) -> bool {
         self.role.allows(p)
     }

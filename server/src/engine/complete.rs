@@ -154,33 +154,21 @@ impl Engine {
                 .await?;
                 finished_final = true;
             }
-            Outcome::Ask { until, item } => {
-                attempt.outcome = "parked";
-                app::store::approvals::insert(&mut *tx, item).await?;
-                app::store::audit::append(
-                    &mut *tx,
-                    &app::domain::audit::NewAuditEvent::run(
-                        now,
-                        "engine",
-                        "approval.requested",
-                        &c.run_id,
-                        json!({"item": item.id, "node": c.node_id, "reason": item.reason}),
-                    ),
-                )
-                .await?;
-                store::update_step(
-                    &mut *tx,
-                    &c.run_id,
-                    &c.node_id,
-                    &StepUpdate {
-                        not_before: *until,
-                        parked: true,
-                        ..StepUpdate::new(StepStatus::Waiting, now)
-                    },
-                )
-                .await?;
-            }
-            Outcome::Park { until } => {
+            Outcome::Park { until } | Outcome::Ask { until, .. } => {
+                if let Outcome::Ask { item, .. } = outcome {
+                    app::store::approvals::insert(&mut *tx, item).await?;
+                    app::store::audit::append(
+                        &mut *tx,
+                        &app::domain::audit::NewAuditEvent::run(
+                            now,
+                            "engine",
+                            "approval.requested",
+                            &c.run_id,
+                            json!({"item": item.id, "node": c.node_id, "reason": item.reason}),
+                        ),
+                    )
+                    .await?;
+                }
                 attempt.outcome = "parked";
                 store::update_step(
                     &mut *tx,
