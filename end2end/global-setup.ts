@@ -11,7 +11,7 @@ export const ADMIN_STATE = path.join(__dirname, '.auth', 'admin.json');
 // in as the admin (storage state); tests that need someone else sign in.
 export default async function globalSetup() {
   const server = await startServer((dbUrl) => {
-    for (const [username, role] of [['admin', 'admin'], ['viewer', 'viewer'], ['approver', 'approver'], ['editor', 'editor']]) {
+    for (const [username, role] of [['admin', 'admin'], ['viewer', 'viewer'], ['approver', 'approver'], ['approver2', 'approver'], ['editor', 'editor']]) {
       stepwise(['user', 'create', '--username', username, '--role', role, '--display-name', `The ${role}`], dbUrl, {
         STEPWISE_PASSWORD: PASSWORD,
       });

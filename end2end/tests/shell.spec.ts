@@ -33,10 +33,11 @@ test('navigation reaches every page without a full reload', async ({ page }) => 
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 });
 
-test('pages not built yet say so honestly', async ({ page }) => {
+test('the inbox says so when nothing waits for the signed-in person', async ({ page }) => {
   const app = new AppShell(page);
+  // the admin is not among the deciders of any approval step in this suite
   await app.open('/approvals');
-  await expect(page.getByRole('heading', { name: 'Nothing waits for a decision' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Nothing waits for you' })).toBeVisible();
 });
 
 test('an unknown address shows a 404 page', async ({ page }) => {

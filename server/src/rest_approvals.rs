@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 pub struct ListQuery {
     #[serde(default = "pending")]
     status: String,
+    /// Every pending item, not only those the caller may decide.
+    #[serde(default)]
+    all: bool,
 }
 
 fn pending() -> String {
@@ -26,7 +29,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let p = who.may(Permission::Read, "see approvals")?;
-    let items = approvals::list(&s.db, &p, &q.status).await?;
+    let items = approvals::list(&s.db, &p, &q.status, q.all).await?;
     Ok(Json(json!({ "approvals": items })))
 }
 

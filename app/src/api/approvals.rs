@@ -21,7 +21,7 @@ pub struct ItemView {
 #[server(prefix = "/rpc", endpoint = "list_approvals")]
 pub async fn list_approvals(status: String) -> Result<Vec<ApprovalItem>, AppError> {
     let who = super::require(Permission::Read, "see approvals")?;
-    crate::ops::approvals::list(&super::db()?, &who, &status)
+    crate::ops::approvals::list(&super::db()?, &who, &status, false)
         .await
         .map_err(super::failed)
 }

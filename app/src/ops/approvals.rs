@@ -118,21 +118,28 @@ pub async fn decide(
     Ok(after)
 }
 
-/// Pending items `p` may decide, or decided items (history).
-pub async fn list(db: &Db, p: &Principal, status: &str) -> Result<Vec<ApprovalItem>, AppError> {
+/// Pending items `p` may decide (every pending item with `all`), or
+/// decided items (history).
+pub async fn list(
+    db: &Db,
+    p: &Principal,
+    status: &str,
+    all: bool,
+) -> Result<Vec<ApprovalItem>, AppError> {
     if !matches!(status, "pending" | "approved" | "rejected") {
         return Err(AppError::bad_request(
             "status is pending, approved or rejected",
         ));
     }
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    let all = items::list(&mut conn, status, 500).await?;
-    Ok(if status == "pending" {
-        all.into_iter()
+    let found = items::list(&mut conn, status, 500).await?;
+    Ok(if status == "pending" && !all {
+        found
+            .into_iter()
             .filter(|i| may_decide(p, i).is_ok())
             .collect()
     } else {
-        all
+        found
     })
 }
 

@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
                         <nav class="mainnav" aria-label="Main">
                             <A href="/workflows">"Workflows"</A>
                             <A href="/runs">"Runs"</A>
-                            <A href="/approvals">"Approvals"</A>
+                            <A href="/approvals">"Approvals" <pages::approvals::ApprovalsBadge /></A>
                             <A href="/audit">"Audit"</A>
                         </nav>
                     })}
@@ -65,7 +65,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/workflows/:id") view=pages::workflow::WorkflowPage />
                         <Route path=path!("/runs") view=pages::runs::RunsPage />
                         <Route path=path!("/runs/:id") view=pages::runs::RunPage />
-                        <Route path=path!("/approvals") view=pages::ApprovalsPage />
+                        <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage />
+                        <Route path=path!("/approvals/:id") view=pages::approvals::ApprovalPage />
                         <Route path=path!("/audit") view=pages::audit::AuditPage />
                         <Route path=path!("/settings") view=pages::settings::SettingsPage />
                         <Route path=path!("/login") view=auth::LoginPage />

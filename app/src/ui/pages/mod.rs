@@ -1,28 +1,14 @@
 //! One module per page.
 
+pub mod approvals;
 pub mod audit;
 pub mod runs;
 pub mod settings;
 pub mod workflow;
 pub mod workflows;
 
-use super::components::EmptyState;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-#[component]
-pub fn ApprovalsPage() -> impl IntoView {
-    view! {
-        <Title text="Approvals" />
-        <h1>"Approvals"</h1>
-        <EmptyState title="Nothing waits for a decision">
-            <p>
-                "When a run reaches an approval step, or its confidence falls below the threshold, "
-                "the decision waits here with everything needed to make it."
-            </p>
-        </EmptyState>
-    }
-}
 
 #[component]
 pub fn NotFound() -> impl IntoView {

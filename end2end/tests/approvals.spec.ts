@@ -1,0 +1,150 @@
+import { test, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
+import { AppShell, apiAuth } from '../pages/app';
+import { PASSWORD } from '../server';
+
+const signedOut = { cookies: [], origins: [] };
+
+async function signIn(browser: Browser, username: string, baseURL: string): Promise<Page> {
+  const context = await browser.newContext({ storageState: signedOut, baseURL });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await new AppShell(page).waitHydrated();
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/workflows$/);
+  await new AppShell(page).waitHydrated();
+  return page;
+}
+
+/** A workflow whose run stops at an approval for role approver, with a form. */
+async function approvalWorkflow(request: APIRequestContext, name: string): Promise<string> {
+  const definition = {
+    nodes: [
+      { id: 'start', name: 'Start', type: 'start' },
+      { id: 'calc', name: 'Extract', type: 'transform', expression: '{amount: .input.amount, vendor: .input.vendor}' },
+      {
+        id: 'approve', name: 'Finance check', type: 'approval', title: 'Approve {{ input.vendor }}',
+        instructions: 'Check {{ steps.calc.output.amount }} against the order.',
+        approvers: { roles: ['approver'] }, required_approvals: 1,
+        form: [{ name: 'centre', label: 'Cost centre', type: 'text', required: true }],
+      },
+      { id: 'end', name: 'End', type: 'end', output: '.steps.approve.output' },
+    ],
+    edges: [
+      { from: 'start', to: 'calc' }, { from: 'calc', to: 'approve' }, { from: 'approve', to: 'end' },
+    ],
+  };
+  const res = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name, definition } });
+  expect(res.status(), await res.text()).toBe(201);
+  return (await res.json()).workflow_id;
+}
+
+async function startRun(request: APIRequestContext, wf: string, vendor: string): Promise<string> {
+  const res = await request.post(`/api/v1/workflows/${wf}/runs`, {
+    headers: apiAuth(),
+    data: { input: { amount: 1200, vendor } },
+  });
+  expect(res.status(), await res.text()).toBe(202);
+  return (await res.json()).run_id;
+}
+
+async function itemOf(request: APIRequestContext, run: string): Promise<string> {
+  let id = '';
+  await expect.poll(async () => {
+    const res = await request.get('/api/v1/approvals?status=pending&all=true', { headers: apiAuth() });
+    const list = (await res.json()).approvals as any[];
+    id = list.find((i) => i.run_id === run)?.id ?? '';
+    return id;
+  }, { message: 'the approval item appears' }).not.toBe('');
+  return id;
+}
+
+test('an approver decides with the full picture; the run goes on with the edited value', async ({ browser, baseURL, request }) => {
+  const name = `Invoices ${Date.now()}`;
+  const wf = await approvalWorkflow(request, name);
+  const run = await startRun(request, wf, 'ACME');
+  const page = await signIn(browser, 'approver', baseURL!);
+  await expect(page.getByTestId('approvals-badge')).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Approvals/ }).click();
+  await page.getByLabel('Workflow').fill(name);
+  const row = page.locator('table.approvals tbody tr');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('Finance check');
+  await row.getByRole('link', { name: 'Approve ACME' }).click();
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Approve ACME');
+  await expect(page.locator('.instructions')).toContainText('Check 1200 against the order.');
+  const context = page.getByRole('region', { name: 'Context' });
+  await expect(context).toContainText('"vendor": "ACME"');
+  await expect(context.locator('tr[data-step="calc"]')).toContainText('1200');
+  const decision = page.getByRole('region', { name: 'Decision' });
+  const output = decision.getByLabel('Proposed output');
+  await expect(output).toHaveValue(/"amount": 1200/);
+  await output.fill('{"amount": 1100, "vendor": "ACME"}');
+  // the form is checked: the cost centre is required
+  await decision.getByRole('button', { name: 'Approve' }).click();
+  await expect(decision.getByRole('alert')).toContainText("'Cost centre' is required");
+  await decision.getByLabel('Cost centre').fill('CC-42');
+  await decision.getByLabel('Comment').fill('agreed with the buyer');
+  await decision.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByTestId('item-status')).toHaveText('approved');
+  await expect(decision.getByTestId('decided')).toContainText('approved by user:approver');
+
+  await page.goto(`/runs/${run}`);
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(page.getByTestId('run-output')).toContainText('"amount":1100');
+  await expect(page.getByTestId('run-output')).toContainText('"centre":"CC-42"');
+  await page.context().close();
+});
+
+test('two people decide at once: one wins, the other is told who did', async ({ browser, baseURL, request }) => {
+  const wf = await approvalWorkflow(request, `Race ${Date.now()}`);
+  const run = await startRun(request, wf, 'Race Ltd');
+  const item = await itemOf(request, run);
+  const [a, b] = await Promise.all([signIn(browser, 'approver', baseURL!), signIn(browser, 'approver2', baseURL!)]);
+  for (const p of [a, b]) {
+    await p.goto(`/approvals/${item}`);
+    await new AppShell(p).waitHydrated();
+    await p.getByLabel('Cost centre').fill('CC-1');
+  }
+  await Promise.all([
+    a.getByRole('button', { name: 'Approve' }).click(),
+    b.getByRole('button', { name: 'Approve' }).click(),
+  ]);
+  const outcomes = await Promise.all([a, b].map(async (p) => {
+    await expect(p.getByTestId('item-status')).toHaveText('approved');
+    return (await p.getByRole('alert').count()) > 0 ? await p.getByRole('alert').innerText() : 'won';
+  }));
+  expect(outcomes.filter((o) => o === 'won')).toHaveLength(1);
+  expect(outcomes.find((o) => o !== 'won')).toMatch(/already approved by user:approver2? at /);
+  await a.context().close();
+  await b.context().close();
+});
+
+test('a viewer sees the item but cannot decide; new items appear without reload', async ({ browser, baseURL, request }) => {
+  const name = `Live ${Date.now()}`;
+  const wf = await approvalWorkflow(request, name);
+  const first = await startRun(request, wf, 'First');
+  const item = await itemOf(request, first);
+  const viewer = await signIn(browser, 'viewer', baseURL!);
+  await viewer.goto(`/approvals/${item}`);
+  await new AppShell(viewer).waitHydrated();
+  await expect(viewer.getByTestId('cannot')).toContainText('your role (viewer) may not decide approvals');
+  await expect(viewer.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await viewer.context().close();
+
+  const approver = await signIn(browser, 'approver', baseURL!);
+  await approver.goto('/approvals');
+  await new AppShell(approver).waitHydrated();
+  await approver.getByLabel('Workflow').fill(name);
+  await expect(approver.locator('table.approvals tbody tr')).toHaveCount(1);
+  const badge = approver.getByTestId('approvals-badge');
+  const before = Number(await badge.innerText());
+  await startRun(request, wf, 'Second');
+  // no reload: the list and the badge catch up by themselves
+  await expect(approver.locator('table.approvals tbody tr')).toHaveCount(2, { timeout: 15_000 });
+  await expect(badge).toHaveText(String(before + 1), { timeout: 15_000 });
+  await approver.context().close();
+});
