@@ -1,4 +1,5 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type Browser, type Locator, type Page } from '@playwright/test';
+import { PASSWORD } from '../server';
 
 /** The app shell: navigation and the hydration marker. */
 export class AppShell {
@@ -46,4 +47,19 @@ export class WorkflowsPage extends AppShell {
 /** Headers for REST calls made by tests to set things up (an admin token). */
 export function apiAuth(): Record<string, string> {
   return { Authorization: `Bearer ${process.env.STEPWISE_TOKEN}` };
+}
+
+/** A fresh browser context signed in as `username` (password of the suite's users). */
+export async function signIn(browser: Browser, username: string, baseURL: string): Promise<Page> {
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] }, baseURL });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await new AppShell(page).waitHydrated();
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/workflows$/);
+  await new AppShell(page).waitHydrated();
+  return page;
 }

@@ -1,23 +1,8 @@
-import { test, expect, type Browser, type Page } from '@playwright/test';
-import { AppShell, WorkflowsPage } from '../pages/app';
-import { PASSWORD, startServer } from '../server';
+import { test, expect } from '@playwright/test';
+import { AppShell, WorkflowsPage, signIn } from '../pages/app';
+import { startServer } from '../server';
 
 const signedOut = { cookies: [], origins: [] };
-
-/** A new browser context signed in as `username`. */
-async function signIn(browser: Browser, username: string, baseURL: string): Promise<Page> {
-  const context = await browser.newContext({ storageState: signedOut, baseURL });
-  const page = await context.newPage();
-  await page.goto('/login');
-  await new AppShell(page).waitHydrated();
-  const form = page.getByRole('form', { name: 'Sign in' });
-  await form.getByLabel('Username').fill(username);
-  await form.getByLabel('Password').fill(PASSWORD);
-  await form.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/workflows$/);
-  await new AppShell(page).waitHydrated();
-  return page;
-}
 
 test('a new instance asks for its owner; sign out and back in', async ({ browser }) => {
   const server = await startServer();

@@ -1,22 +1,5 @@
-import { test, expect, type Browser, type Page, type APIRequestContext } from '@playwright/test';
-import { AppShell, apiAuth } from '../pages/app';
-import { PASSWORD } from '../server';
-
-const signedOut = { cookies: [], origins: [] };
-
-async function signIn(browser: Browser, username: string, baseURL: string): Promise<Page> {
-  const context = await browser.newContext({ storageState: signedOut, baseURL });
-  const page = await context.newPage();
-  await page.goto('/login');
-  await new AppShell(page).waitHydrated();
-  const form = page.getByRole('form', { name: 'Sign in' });
-  await form.getByLabel('Username').fill(username);
-  await form.getByLabel('Password').fill(PASSWORD);
-  await form.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/workflows$/);
-  await new AppShell(page).waitHydrated();
-  return page;
-}
+import { test, expect, type APIRequestContext } from '@playwright/test';
+import { AppShell, apiAuth, signIn } from '../pages/app';
 
 /** A workflow whose run stops at an approval for role approver, with a form. */
 async function approvalWorkflow(request: APIRequestContext, name: string): Promise<string> {
