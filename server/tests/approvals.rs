@@ -410,3 +410,93 @@ async fn a_restart_while_waiting_loses_nothing() {
     assert_eq!(r.run.status, RunStatus::Succeeded);
     let _: Value = r.run.output.unwrap();
 }
+
+/// Start -> a (0.94) -> b (0.91) -> End, threshold 0.9 on the workflow.
+fn doubtful() -> WorkflowDef {
+    let mut d = def(
+        vec![
+            start(),
+            transform("a", "{v: 1, confidence: 0.94}"),
+            transform("b", "{total: 100, confidence: 0.91}"),
+            end("end", Some(".steps.b.output")),
+        ],
+        vec![
+            ("start", "out", "a"),
+            ("a", "out", "b"),
+            ("b", "out", "end"),
+        ],
+    );
+    d.settings.confidence_threshold = Some(0.9);
+    d
+}
+
+#[tokio::test]
+async fn a_run_whose_confidence_falls_below_the_threshold_asks_a_person() {
+    let w = World::new().await;
+    let run = w.start(doubtful(), json!({})).await;
+    w.idle().await;
+    // 0.94 passed; 0.94 x 0.91 = 0.855 < 0.9 stopped at b, End did not start
+    assert_eq!(w.step(&run, "a").await.status, StepStatus::Succeeded);
+    assert_eq!(w.step(&run, "b").await.status, StepStatus::Waiting);
+    assert_eq!(w.step(&run, "end").await.status, StepStatus::Pending);
+    let i = item(&w, &run, "b").await;
+    assert_eq!(i.reason, "confidence");
+    assert!(
+        i.instructions
+            .contains("0.940 × 0.910 = 0.855 is below the threshold 0.9"),
+        "{}",
+        i.instructions
+    );
+    assert_eq!(i.proposed, json!({"total": 100, "confidence": 0.91}));
+
+    // approving with an edit: b's output is replaced and counts as checked
+    let fix = DecisionInput {
+        output: Some(json!({"total": 90})),
+        ..approve("checked the invoice")
+    };
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &i.id,
+        fix,
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    let r = w.run(&run).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded);
+    assert_eq!(r.run.output, Some(json!({"total": 90})));
+    let b = w.step(&run, "b").await;
+    assert_eq!(b.confidence, Some(1.0));
+    assert!(
+        (r.run.confidence.unwrap() - 0.94).abs() < 1e-9,
+        "{:?}",
+        r.run.confidence
+    );
+
+    // rejecting stops the run
+    let run = w.start(doubtful(), json!({})).await;
+    w.idle().await;
+    let i = item(&w, &run, "b").await;
+    let no = DecisionInput {
+        decision: "reject".into(),
+        comment: "numbers are off".into(),
+        ..Default::default()
+    };
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &i.id,
+        no,
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Failed);
+    assert_eq!(
+        w.step(&run, "b").await.error.as_deref(),
+        Some("the result was rejected by user:ann: numbers are off")
+    );
+}

@@ -207,6 +207,32 @@ pub fn cumulative(cum_in: f64, own: Option<f64>) -> f64 {
     cum_in * own.unwrap_or(1.0).clamp(0.0, 1.0)
 }
 
+/// Why a step's result must wait for a person: its own confidence, or
+/// the run's cumulative confidence with it, is below the threshold (the
+/// node's, else the workflow's). A confidence of exactly 1 is a person's
+/// (or a certainty) and never waits.
+pub fn gate(
+    own: Option<f64>,
+    cum_in: f64,
+    node_threshold: Option<f64>,
+    workflow_threshold: Option<f64>,
+) -> Option<String> {
+    let own = own.filter(|c| *c < 1.0)?;
+    let threshold = node_threshold.or(workflow_threshold)?;
+    let cum = cumulative(cum_in, Some(own));
+    if own < threshold {
+        Some(format!(
+            "the step reported confidence {own:.3}, below the threshold {threshold}"
+        ))
+    } else if cum < threshold {
+        Some(format!(
+            "the run's cumulative confidence {cum_in:.3} × {own:.3} = {cum:.3} is below the threshold {threshold}"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The run context expressions and templates see.
 pub fn context<'a>(
     input: &Value,

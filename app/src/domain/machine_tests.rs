@@ -361,3 +361,34 @@ fn context_shape() {
     assert_eq!(ctx["steps"]["a"]["confidence"], 0.5);
     assert_eq!(ctx["input"]["x"], 2);
 }
+
+#[test]
+fn confidence_gates_stop_below_the_threshold() {
+    // 0.94 passes a 0.9 threshold; 0.94 x 0.91 = 0.855 does not
+    assert_eq!(gate(Some(0.94), 1.0, None, Some(0.9)), None);
+    let why = gate(Some(0.91), 0.94, None, Some(0.9)).unwrap();
+    assert_eq!(
+        why,
+        "the run's cumulative confidence 0.940 × 0.910 = 0.855 is below the threshold 0.9"
+    );
+    assert!(
+        gate(Some(0.5), 1.0, Some(0.6), Some(0.1))
+            .unwrap()
+            .contains("reported confidence 0.500")
+    );
+    assert_eq!(
+        gate(Some(0.5), 1.0, None, None),
+        None,
+        "no threshold, no gate"
+    );
+    assert_eq!(
+        gate(None, 0.2, None, Some(0.9)),
+        None,
+        "a step that reports nothing changes nothing"
+    );
+    assert_eq!(
+        gate(Some(1.0), 0.95, None, Some(0.99)),
+        None,
+        "a person's 1.0 never waits"
+    );
+}

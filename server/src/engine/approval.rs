@@ -187,3 +187,120 @@ impl Engine {
         Ok(outcome)
     }
 }
+
+impl Engine {
+    /// A step whose result comes with too little confidence waits for a
+    /// person instead of passing it on: its result becomes the proposal of
+    /// a `confidence` item (None: the result may go on).
+    pub(super) async fn confidence_gate(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        c: &app::store::runs::Claimed,
+        def: &WorkflowDef,
+        ctx: Option<&Value>,
+        outcome: &Outcome,
+        now: i64,
+    ) -> Result<Option<Outcome>> {
+        let Outcome::Done {
+            output,
+            confidence,
+            port,
+        } = outcome
+        else {
+            return Ok(None);
+        };
+        if app::store::runs::compensated_node(&c.node_id).is_some() {
+            return Ok(None);
+        }
+        let Some(node) = def.node(&c.node_id) else {
+            return Ok(None);
+        };
+        if matches!(node.kind, app::domain::NodeKind::Approval(_)) {
+            return Ok(None);
+        }
+        let Some(why) = app::domain::machine::gate(
+            *confidence,
+            c.cum_in,
+            node.confidence_threshold,
+            def.settings.confidence_threshold,
+        ) else {
+            return Ok(None);
+        };
+        let run = app::store::runs::get_run(&mut *tx, &c.run_id).await?;
+        let workflow_name = app::store::workflows::get_any(&mut *tx, &run.workflow_id, run.version)
+            .await
+            .map(|w| w.name)
+            .unwrap_or_default();
+        let mut context = ctx.cloned().unwrap_or_else(|| json!({}));
+        context["cum_confidence"] = json!(c.cum_in);
+        context["step_confidence"] = json!(confidence);
+        context["port"] = json!(port);
+        let item = NewItem {
+            id: format!("apv_{}", uuid::Uuid::now_v7().simple()),
+            run_id: run.id.clone(),
+            node_id: node.id.clone(),
+            workflow_id: run.workflow_id.clone(),
+            workflow_name,
+            node_name: node.name.clone(),
+            reason: "confidence",
+            title: format!("Check {}: low confidence", node.name),
+            instructions: format!(
+                "Step '{}' ({}) finished, but {why}. Approve to go on with its result (edited if needed); reject to stop the run.",
+                node.name, node.id
+            ),
+            roles: vec!["approver".into(), "admin".into()],
+            users: vec![],
+            required: 1,
+            allow_self: false,
+            started_by: run.started_by.clone(),
+            form: json!([]),
+            proposed: output.clone(),
+            context,
+            deadline_at: None,
+            deadline_action: None,
+            created_at: now,
+        };
+        tracing::info!(node = %node.id, "confidence gate: {why}");
+        Ok(Some(Outcome::Ask {
+            until: NEVER,
+            item: Box::new(item),
+        }))
+    }
+
+    /// A parked step with a decided confidence item ends as decided.
+    pub(super) async fn gated_outcome(
+        &self,
+        run_id: &str,
+        node_id: &str,
+    ) -> Result<Option<Outcome>> {
+        let mut conn = self.db.pool.acquire().await?;
+        let Some(item) = items::for_step(&mut conn, run_id, node_id).await? else {
+            return Ok(None);
+        };
+        if item.reason != "confidence" {
+            return Ok(None);
+        }
+        Ok(Some(match item.status.as_str() {
+            "approved" => Outcome::Done {
+                output: item.final_output.clone().unwrap_or(Value::Null),
+                confidence: Some(1.0),
+                port: item.context["port"]
+                    .as_str()
+                    .unwrap_or(app::domain::PORT_OUT)
+                    .to_string(),
+            },
+            "rejected" => Outcome::fail(
+                ErrorClass::Business,
+                format!(
+                    "the result was rejected by {}{}",
+                    item.decided_by.unwrap_or_default(),
+                    item.comment
+                        .filter(|c| !c.is_empty())
+                        .map(|c| format!(": {c}"))
+                        .unwrap_or_default()
+                ),
+            ),
+            _ => Outcome::Park { until: NEVER },
+        }))
+    }
+}

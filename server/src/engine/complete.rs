@@ -131,6 +131,10 @@ impl Engine {
             confidence: None,
         };
         let mut finished_final = false;
+        let gated = self
+            .confidence_gate(&mut *tx, c, def, input, outcome, now)
+            .await?;
+        let outcome = gated.as_ref().unwrap_or(outcome);
         match outcome {
             Outcome::Done {
                 output,
@@ -156,6 +160,10 @@ impl Engine {
             }
             Outcome::Park { until } | Outcome::Ask { until, .. } => {
                 if let Outcome::Ask { item, .. } = outcome {
+                    if item.reason == "confidence" {
+                        // what the step produced, for the log
+                        attempt.output = Some(&item.proposed);
+                    }
                     app::store::approvals::insert(&mut *tx, item).await?;
                     app::store::audit::append(
                         &mut *tx,

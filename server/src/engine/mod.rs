@@ -208,6 +208,12 @@ impl Engine {
             }
             _ => Default::default(),
         };
+        if c.parked
+            && compensation.is_none()
+            && let Some(outcome) = self.gated_outcome(&c.run_id, &c.node_id).await?
+        {
+            return self.finish(&c, &def, started, Some(&ctx), outcome).await;
+        }
         if let (app::domain::NodeKind::Approval(cfg), None) = (&node.kind, compensation) {
             let outcome = self
                 .approval_step(&run, &def, node, cfg, &ctx, Some(c.cum_in), started)
