@@ -13,6 +13,42 @@ use serde_json::{Value, json};
 /// A parked step with no deadline wakes only when someone decides.
 pub const NEVER: i64 = i64::MAX / 2;
 
+/// The parts of an item every kind shares; the caller fills in the rest.
+async fn base_item(
+    conn: &mut sqlx::SqliteConnection,
+    run: &RunRecord,
+    node: &Node,
+    reason: &'static str,
+    now: i64,
+) -> NewItem {
+    let workflow_name = app::store::workflows::get_any(conn, &run.workflow_id, run.version)
+        .await
+        .map(|w| w.name)
+        .unwrap_or_default();
+    NewItem {
+        id: format!("apv_{}", uuid::Uuid::now_v7().simple()),
+        run_id: run.id.clone(),
+        node_id: node.id.clone(),
+        workflow_id: run.workflow_id.clone(),
+        workflow_name,
+        node_name: node.name.clone(),
+        reason,
+        title: String::new(),
+        instructions: String::new(),
+        roles: vec![],
+        users: vec![],
+        required: 1,
+        allow_self: false,
+        started_by: run.started_by.clone(),
+        form: json!([]),
+        proposed: Value::Null,
+        context: Value::Null,
+        deadline_at: None,
+        deadline_action: None,
+        created_at: now,
+    }
+}
+
 /// What the step's predecessors produced: the output up for decision.
 fn proposed(def: &WorkflowDef, node: &Node, ctx: &Value) -> Value {
     let preds: Vec<&str> = def
@@ -81,28 +117,17 @@ impl Engine {
             let deadline_at = cfg.deadline.as_ref().map(|d| now + d.after_ms as i64);
             let mut context = ctx.clone();
             context["cum_confidence"] = json!(cum_in);
-            let workflow_name = {
+            let base = {
                 let mut conn = self.db.pool.acquire().await?;
-                app::store::workflows::get_any(&mut conn, &run.workflow_id, run.version)
-                    .await
-                    .map(|w| w.name)
-                    .unwrap_or_default()
+                base_item(&mut conn, run, node, "approval", now).await
             };
             let item = NewItem {
-                id: format!("apv_{}", uuid::Uuid::now_v7().simple()),
-                run_id: run.id.clone(),
-                node_id: node.id.clone(),
-                workflow_id: run.workflow_id.clone(),
-                workflow_name,
-                node_name: node.name.clone(),
-                reason: "approval",
                 title: render(&cfg.title),
                 instructions: render(&cfg.instructions),
                 roles: cfg.approvers.roles.clone(),
                 users: cfg.approvers.users.clone(),
                 required: cfg.required_approvals.max(1) as i64,
                 allow_self: cfg.allow_self_approval,
-                started_by: run.started_by.clone(),
                 form: serde_json::to_value(&cfg.form).unwrap_or(Value::Null),
                 proposed: proposed(def, node, ctx),
                 context,
@@ -111,7 +136,7 @@ impl Engine {
                     .deadline
                     .as_ref()
                     .map(|d| serde_json::to_value(&d.action).unwrap_or(Value::Null)),
-                created_at: now,
+                ..base
             };
             return Ok(Outcome::Ask {
                 until: deadline_at.unwrap_or(NEVER),
@@ -227,38 +252,21 @@ impl Engine {
             return Ok(None);
         };
         let run = app::store::runs::get_run(&mut *tx, &c.run_id).await?;
-        let workflow_name = app::store::workflows::get_any(&mut *tx, &run.workflow_id, run.version)
-            .await
-            .map(|w| w.name)
-            .unwrap_or_default();
+        let base = base_item(&mut *tx, &run, node, "confidence", now).await;
         let mut context = ctx.cloned().unwrap_or_else(|| json!({}));
         context["cum_confidence"] = json!(c.cum_in);
         context["step_confidence"] = json!(confidence);
         context["port"] = json!(port);
         let item = NewItem {
-            id: format!("apv_{}", uuid::Uuid::now_v7().simple()),
-            run_id: run.id.clone(),
-            node_id: node.id.clone(),
-            workflow_id: run.workflow_id.clone(),
-            workflow_name,
-            node_name: node.name.clone(),
-            reason: "confidence",
             title: format!("Check {}: low confidence", node.name),
             instructions: format!(
                 "Step '{}' ({}) finished, but {why}. Approve to go on with its result (edited if needed); reject to stop the run.",
                 node.name, node.id
             ),
             roles: vec!["approver".into(), "admin".into()],
-            users: vec![],
-            required: 1,
-            allow_self: false,
-            started_by: run.started_by.clone(),
-            form: json!([]),
             proposed: output.clone(),
             context,
-            deadline_at: None,
-            deadline_action: None,
-            created_at: now,
+            ..base
         };
         tracing::info!(node = %node.id, "confidence gate: {why}");
         Ok(Some(Outcome::Ask {
