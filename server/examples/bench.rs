@@ -6,12 +6,13 @@
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 struct Server {
     child: Child,
     base: String,
     token: String,
+    db: String,
     _dir: tempfile::TempDir,
 }
 
@@ -64,21 +65,37 @@ impl Server {
             child,
             base,
             token,
+            db,
             _dir: dir,
         }
     }
 
-    /// A client that sends the bench's API token.
+    /// A client that sends the bench's admin API token.
     fn client(&self) -> reqwest::Client {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {}", self.token).parse().unwrap(),
+        client_with(&self.token)
+    }
+
+    /// A client with a new token of `role`, made while the server runs.
+    fn client_as(&self, bin: &str, role: &str) -> reqwest::Client {
+        let out = Command::new(bin)
+            .args([
+                "token",
+                "create",
+                "--name",
+                role,
+                "--role",
+                role,
+                "--database-url",
+                &self.db,
+            ])
+            .output()
+            .expect("create an API token");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .unwrap()
+        client_with(String::from_utf8(out.stdout).unwrap().trim())
     }
 
     fn rss_mb(&self) -> f64 {
@@ -99,6 +116,18 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn client_with(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 fn chain(n: usize) -> Value {
@@ -216,6 +245,136 @@ async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: u
     })
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// `inbox-10k`: 10,000 runs wait at an approval; the first page of an
+/// approver's inbox (50 items), timed 50 times. Then `decision-to-next-step`:
+/// 200 decisions through the REST API, each timed from sending it until the
+/// step after the approval has started (server clock, same machine).
+async fn inbox(bin: &str) -> Vec<Value> {
+    const ITEMS: usize = 10_000;
+    let server = Server::start(bin);
+    let admin = server.client();
+    let approver = server.client_as(bin, "approver");
+    let def = json!({
+        "nodes": [
+            {"id": "start", "name": "Start", "type": "start"},
+            {"id": "ok", "name": "OK?", "type": "approval", "title": "Approve {{ input.n }}",
+             "approvers": {"roles": ["approver"]}},
+            {"id": "end", "name": "End", "type": "end"}
+        ],
+        "edges": [{"from": "start", "to": "ok"}, {"from": "ok", "to": "end"}]
+    });
+    let created: Value = call_json(
+        admin
+            .post(format!("{}/api/v1/workflows", server.base))
+            .json(&json!({"name": "inbox", "definition": def})),
+    )
+    .await;
+    let wf = created["workflow_id"]
+        .as_str()
+        .expect("workflow")
+        .to_string();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..16 {
+        let (http, base, wf, next) = (admin.clone(), server.base.clone(), wf.clone(), next.clone());
+        clients.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n >= ITEMS {
+                    return;
+                }
+                call_json(
+                    http.post(format!("{base}/api/v1/workflows/{wf}/runs"))
+                        .json(&json!({"input": {"n": n}})),
+                )
+                .await;
+            }
+        }));
+    }
+    for c in clients {
+        c.await.unwrap();
+    }
+    // wait until every run waits at its approval
+    let pool = sqlx::SqlitePool::connect(&server.db)
+        .await
+        .expect("open the bench database");
+    loop {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM approval_items WHERE status = 'pending'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if n as usize >= ITEMS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut page_ms = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let page =
+            call_json(approver.get(format!("{}/api/v1/approvals?status=pending", server.base)))
+                .await;
+        page_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(page["approvals"].as_array().unwrap().len(), 50);
+    }
+    page_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let inbox_line = json!({
+        "workload": "inbox-10k",
+        "pending": ITEMS,
+        "page": 50,
+        "p50_ms": (percentile(&page_ms, 0.5) * 10.0).round() / 10.0,
+        "p99_ms": (percentile(&page_ms, 0.99) * 10.0).round() / 10.0,
+        "rss_mb": server.rss_mb(),
+    });
+
+    let page = call_json(approver.get(format!(
+        "{}/api/v1/approvals?status=pending&limit=200",
+        server.base
+    )))
+    .await;
+    let mut sent = Vec::new();
+    for item in page["approvals"].as_array().unwrap() {
+        let id = item["id"].as_str().unwrap();
+        let run = item["run_id"].as_str().unwrap().to_string();
+        let t0 = now_ms();
+        let res = approver
+            .post(format!("{}/api/v1/approvals/{id}/decision", server.base))
+            .json(&json!({"decision": "approve"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+        sent.push((run, t0));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut next_ms = Vec::new();
+    for (run, t0) in &sent {
+        let started: Option<i64> =
+            sqlx::query_scalar("SELECT started_at FROM steps WHERE run_id = ? AND node_id = 'end'")
+                .bind(run)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        next_ms.push((started.expect("the next step started") - t0) as f64);
+    }
+    next_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let decision_line = json!({
+        "workload": "decision-to-next-step",
+        "decisions": sent.len(),
+        "p50_ms": percentile(&next_ms, 0.5),
+        "p99_ms": percentile(&next_ms, 0.99),
+    });
+    vec![inbox_line, decision_line]
+}
+
 #[tokio::main]
 async fn main() {
     let bin = std::env::args()
@@ -233,5 +392,13 @@ async fn main() {
         }
         let line = workload(&bin, name, def, runs, concurrency).await;
         println!("{line}");
+    }
+    if only
+        .as_deref()
+        .is_none_or(|o| o == "inbox-10k" || o == "decision-to-next-step")
+    {
+        for line in inbox(&bin).await {
+            println!("{line}");
+        }
     }
 }

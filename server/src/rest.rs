@@ -30,6 +30,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             axum::routing::post(crate::rest_runs::start_run),
         )
         .route("/approvals", get(crate::rest_approvals::list))
+        .route("/approvals/export", get(crate::rest_approvals::export))
         .route("/approvals/{id}", get(crate::rest_approvals::get))
         .route(
             "/approvals/{id}/decision",

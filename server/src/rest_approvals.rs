@@ -17,6 +17,13 @@ pub struct ListQuery {
     /// Every pending item, not only those the caller may decide.
     #[serde(default)]
     all: bool,
+    /// Page size (1–500).
+    #[serde(default = "page")]
+    limit: i64,
+}
+
+fn page() -> i64 {
+    50
 }
 
 fn pending() -> String {
@@ -29,7 +36,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let p = who.may(Permission::Read, "see approvals")?;
-    let items = approvals::list(&s.db, &p, &q.status, q.all).await?;
+    let items = approvals::list(&s.db, &p, &q.status, q.all, q.limit).await?;
     Ok(Json(json!({ "approvals": items })))
 }
 
@@ -52,5 +59,39 @@ pub async fn decide(
     let p = who.may(Permission::DecideApprovals, "decide approvals")?;
     let item = approvals::decide(&s.db, &p, &id, body, ops::now_ms()).await?;
     s.engine.wakeup().wake();
+    s.engine.changes().notify("approvals");
     Ok(Json(item))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    workflow_id: String,
+    node_id: Option<String>,
+}
+
+/// Decisions as JSONL (labelled examples) for a workflow or one node.
+pub async fn export(
+    State(s): State<AppState>,
+    who: Who,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    who.may(Permission::Read, "see approvals")?;
+    let body = approvals::export(&s.db, &q.workflow_id, q.node_id.as_deref()).await?;
+    let file = format!(
+        "attachment; filename=\"decisions-{}.jsonl\"",
+        q.workflow_id
+            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "")
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/x-ndjson".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, file),
+        ],
+        body,
+    )
+        .into_response())
 }

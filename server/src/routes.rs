@@ -70,6 +70,7 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/demo/ledger/entries", axum::routing::post(demo_ledger))
+        .route("/events", get(events))
         .nest("/api/v1", rest::routes(max_body_bytes))
         .leptos_routes_with_context(
             &state,
@@ -78,6 +79,7 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
                 provide_context(db.clone());
                 provide_context(engine.wakeup());
                 provide_context(sealer.clone());
+                provide_context(engine.changes());
             },
             move || app::shell(options.clone()),
         )
@@ -122,4 +124,23 @@ async fn demo_ledger(headers: axum::http::HeaderMap, body: axum::body::Bytes) ->
         .to_string();
     let entry: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     axum::Json(serde_json::json!({"entry_id": format!("demo-{key}"), "entry": entry}))
+}
+
+/// Server-sent events for open pages: `approvals` when an approval item
+/// appears or is decided. Signed-in callers only (the middleware sends
+/// others to sign in).
+async fn events(State(s): State<AppState>) -> impl IntoResponse {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let rx = s.engine.changes().subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let topic = match rx.recv().await {
+            Ok(topic) => topic,
+            // missed some: one event is enough, the page reloads its lists
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "approvals",
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        let e = Event::default().event(topic).data("changed");
+        Some((Ok::<_, std::convert::Infallible>(e), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -119,6 +119,22 @@ async fn an_approval_waits_without_a_worker_and_the_edited_output_goes_on() {
     let s = w.step(&run, "ok").await;
     assert_eq!(s.confidence, Some(1.0), "a person checked it");
 
+    // the decision is kept as a labelled example
+    let jsonl = app::ops::approvals::export(&w.db, &i.workflow_id, Some("ok"))
+        .await
+        .unwrap();
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["input"], json!({"amount": 1200, "vendor": "ACME"}));
+    assert_eq!(lines[0]["proposed_output"]["amount"], 1200);
+    assert_eq!(lines[0]["final_output"]["amount"], 1100);
+    assert_eq!(lines[0]["decision"], "approved");
+    assert_eq!(lines[0]["reviewer"], "user:ann");
+    assert_eq!(lines[0]["comment"], "checked against the PO");
+
     // deciding again is refused with who decided and when
     let e = decide(
         &w.db,

@@ -21,7 +21,7 @@ pub struct ItemView {
 #[server(prefix = "/rpc", endpoint = "list_approvals")]
 pub async fn list_approvals(status: String) -> Result<Vec<ApprovalItem>, AppError> {
     let who = super::require(Permission::Read, "see approvals")?;
-    crate::ops::approvals::list(&super::db()?, &who, &status, false)
+    crate::ops::approvals::list(&super::db()?, &who, &status, false, 200)
         .await
         .map_err(super::failed)
 }
@@ -84,6 +84,9 @@ pub async fn decide_approval(
         .map_err(super::failed)?;
     if let Some(w) = use_context::<crate::ops::Wakeup>() {
         w.wake();
+    }
+    if let Some(c) = use_context::<crate::ops::Changes>() {
+        c.notify("approvals");
     }
     Ok(item)
 }

@@ -125,6 +125,7 @@ pub async fn list(
     p: &Principal,
     status: &str,
     all: bool,
+    limit: i64,
 ) -> Result<Vec<ApprovalItem>, AppError> {
     if !matches!(status, "pending" | "approved" | "rejected") {
         return Err(AppError::bad_request(
@@ -132,7 +133,7 @@ pub async fn list(
         ));
     }
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    let found = items::list(&mut conn, status, 500).await?;
+    let found = items::list(&mut conn, status, limit.clamp(1, 500)).await?;
     Ok(if status == "pending" && !all {
         found
             .into_iter()
@@ -150,4 +151,32 @@ pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), App
         .ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))?;
     let decisions = items::decisions(&mut conn, id).await?;
     Ok((item, decisions))
+}
+
+/// Decided items as labelled examples, one JSON object per line: what the
+/// person saw (input, proposed output, confidences) and what they decided.
+pub async fn export(db: &Db, workflow_id: &str, node_id: Option<&str>) -> Result<String, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut out = String::new();
+    for i in items::decided(&mut conn, workflow_id, node_id).await? {
+        let line = json!({
+            "item_id": i.id,
+            "run_id": i.run_id,
+            "workflow_id": i.workflow_id,
+            "node_id": i.node_id,
+            "reason": i.reason,
+            "input": i.context["input"],
+            "proposed_output": i.proposed,
+            "final_output": i.final_output,
+            "decision": i.status,
+            "reviewer": i.decided_by,
+            "comment": i.comment,
+            "cum_confidence": i.context["cum_confidence"],
+            "step_confidence": i.context["step_confidence"],
+            "decided_at": i.decided_at,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    Ok(out)
 }

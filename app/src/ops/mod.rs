@@ -34,3 +34,25 @@ impl Wakeup {
         self.0.notified()
     }
 }
+
+/// Tells open pages that something they show changed (`approvals`, ...),
+/// through the server-sent events stream.
+#[derive(Clone, Debug)]
+pub struct Changes(tokio::sync::broadcast::Sender<&'static str>);
+
+impl Default for Changes {
+    fn default() -> Self {
+        Changes(tokio::sync::broadcast::channel(64).0)
+    }
+}
+
+impl Changes {
+    pub fn notify(&self, topic: &'static str) {
+        // nobody listening is fine
+        let _ = self.0.send(topic);
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<&'static str> {
+        self.0.subscribe()
+    }
+}

@@ -292,3 +292,20 @@ pub async fn wake_step(
     .await?;
     Ok(())
 }
+
+/// Decided items of a workflow (one node of it, if given), oldest first.
+pub async fn decided(
+    conn: &mut SqliteConnection,
+    workflow_id: &str,
+    node_id: Option<&str>,
+) -> Result<Vec<ApprovalItem>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE i.workflow_id = ?1 AND (?2 IS NULL OR i.node_id = ?2) AND i.status != 'pending'
+         ORDER BY i.decided_at"
+    ))
+    .bind(workflow_id)
+    .bind(node_id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(ApprovalItem::try_from).collect()
+}

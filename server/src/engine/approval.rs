@@ -209,6 +209,7 @@ impl Engine {
         )
         .await?;
         tx.commit().await?;
+        self.changes.notify("approvals");
         Ok(outcome)
     }
 }

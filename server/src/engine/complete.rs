@@ -41,6 +41,9 @@ impl Engine {
         }
         tx.commit().await?;
         self.wake();
+        if self.inbox_changed.swap(false, Ordering::SeqCst) {
+            self.changes.notify("approvals");
+        }
         if self.runs_ended.swap(false, Ordering::SeqCst) {
             self.run_ended.notify_waiters();
         }
@@ -165,6 +168,7 @@ impl Engine {
                         attempt.output = Some(&item.proposed);
                     }
                     app::store::approvals::insert(&mut *tx, item).await?;
+                    self.inbox_changed.store(true, Ordering::SeqCst);
                     app::store::audit::append(
                         &mut *tx,
                         &app::domain::audit::NewAuditEvent::run(

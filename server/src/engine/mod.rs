@@ -63,6 +63,9 @@ pub struct Engine {
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
     /// Opens the secrets Http steps may use; without it they have none.
     sealer: Option<app::security::Sealer>,
+    /// Told when approval items appear or change.
+    changes: app::ops::Changes,
+    inbox_changed: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -95,6 +98,8 @@ impl Engine {
             defs: Mutex::new(HashMap::new()),
             jitter: Box::new(fastrand::f64),
             sealer: None,
+            changes: Default::default(),
+            inbox_changed: Default::default(),
         }
     }
 
@@ -112,6 +117,10 @@ impl Engine {
     /// Resolves after the engine next ends a run (any run).
     pub fn run_ended(&self) -> tokio::sync::futures::Notified<'_> {
         self.run_ended.notified()
+    }
+
+    pub fn changes(&self) -> app::ops::Changes {
+        self.changes.clone()
     }
 
     pub fn wakeup(&self) -> Wakeup {

@@ -12,6 +12,31 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde_json::{Map, Value};
 
+/// A signal that counts up whenever the server says `topic` changed
+/// (server-sent events from `/events`), and every `fallback_ms` in case
+/// the stream is down (the browser reconnects it by itself).
+pub fn live(topic: &'static str, fallback_ms: u64) -> RwSignal<u32> {
+    let tick = every(fallback_ms);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use leptos::wasm_bindgen::{JsCast, closure::Closure};
+        let Ok(source) = leptos::web_sys::EventSource::new("/events") else {
+            return;
+        };
+        let bump =
+            Closure::<dyn Fn(leptos::web_sys::Event)>::new(move |_| tick.update(|t| *t += 1));
+        let _ = source.add_event_listener_with_callback(topic, bump.as_ref().unchecked_ref());
+        bump.forget();
+        let source = StoredValue::new_local(source);
+        on_cleanup(move || {
+            source.try_with_value(|s| s.close());
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = topic;
+    tick
+}
+
 /// A signal that counts up every `ms` while the page is open.
 pub fn every(ms: u64) -> RwSignal<u32> {
     let tick = RwSignal::new(0u32);
@@ -47,7 +72,7 @@ fn now_ms() -> i64 {
 /// The number of items waiting for the signed-in person, for the nav.
 #[component]
 pub fn ApprovalsBadge() -> impl IntoView {
-    let tick = every(3000);
+    let tick = live("approvals", 30_000);
     let items = Resource::new(move || tick.get(), |_| list_approvals("pending".into()));
     view! {
         <Transition fallback=|| ()>
@@ -61,7 +86,7 @@ pub fn ApprovalsBadge() -> impl IntoView {
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
     let history = RwSignal::new(false);
-    let tick = every(2000);
+    let tick = live("approvals", 30_000);
     let items = Resource::new(
         move || (history.get(), tick.get()),
         |(h, _)| async move {
@@ -303,6 +328,8 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
                 }).collect_view()}
             </ul>
             <p class="muted">{format!("{} of {} approvals", i.approvals, i.required)}</p>
+            <p><a href=format!("/api/v1/approvals/export?workflow_id={}&node_id={}", i.workflow_id, i.node_id) download="">
+                "Export this step's decisions (JSONL)"</a></p>
         </section>
     }
 }
