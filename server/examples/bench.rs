@@ -20,25 +20,7 @@ impl Server {
     fn start(bin: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let out = Command::new(bin)
-            .args([
-                "token",
-                "create",
-                "--name",
-                "bench",
-                "--role",
-                "admin",
-                "--database-url",
-                &db,
-            ])
-            .output()
-            .expect("create an API token");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let token = make_token(bin, &db, "admin");
         let mut child = Command::new(bin)
             .args([
                 "serve",
@@ -77,25 +59,7 @@ impl Server {
 
     /// A client with a new token of `role`, made while the server runs.
     fn client_as(&self, bin: &str, role: &str) -> reqwest::Client {
-        let out = Command::new(bin)
-            .args([
-                "token",
-                "create",
-                "--name",
-                role,
-                "--role",
-                role,
-                "--database-url",
-                &self.db,
-            ])
-            .output()
-            .expect("create an API token");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        client_with(String::from_utf8(out.stdout).unwrap().trim())
+        client_with(&make_token(bin, &self.db, role))
     }
 
     fn rss_mb(&self) -> f64 {
@@ -116,6 +80,29 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A new API token of `role` for the database at `db`, made with the CLI.
+fn make_token(bin: &str, db: &str, role: &str) -> String {
+    let out = Command::new(bin)
+        .args([
+            "token",
+            "create",
+            "--name",
+            role,
+            "--role",
+            role,
+            "--database-url",
+            db,
+        ])
+        .output()
+        .expect("create an API token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn client_with(token: &str) -> reqwest::Client {
