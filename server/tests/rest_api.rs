@@ -928,3 +928,66 @@ async fn hostile_inputs_are_refused_or_kept_as_text() {
     let (_, list) = api.get("/api/v1/workflows").await;
     assert_eq!(list["workflows"].as_array().unwrap().len(), 1);
 }
+
+/// The run's starter may not approve it through the API either: a token
+/// that started a run is refused on its item.
+#[tokio::test]
+async fn the_starter_cannot_approve_their_own_run_through_the_api() {
+    use app::domain::auth::Role;
+    let api = Api::new().await;
+    let approver = app::ops::accounts::create_token(&api.db, "tests", "ops bot", Role::Approver, 2)
+        .await
+        .unwrap()
+        .secret;
+    let def = json!({
+        "nodes": [
+            {"id": "start", "name": "Start", "type": "start"},
+            {"id": "ok", "name": "OK", "type": "approval", "title": "OK?", "approvers": {"roles": ["approver", "admin"]}},
+            {"id": "end", "name": "End", "type": "end"}
+        ],
+        "edges": [{"from": "start", "to": "ok"}, {"from": "ok", "to": "end"}]
+    });
+    let (_, wf) = api.create("Self", def).await;
+    let wf = wf["workflow_id"].as_str().unwrap().to_string();
+    // the admin token starts the run
+    let req = Request::post(format!("/api/v1/workflows/{wf}/runs"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"input": {}}"#))
+        .unwrap();
+    let (status, started, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let run = started["run_id"].as_str().unwrap().to_string();
+    api.engine.run_until_idle().await.unwrap();
+    let (_, list) = api.get("/api/v1/approvals?status=pending&all=true").await;
+    let item = list["approvals"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(list["approvals"][0]["run_id"], run.as_str());
+
+    // admins may decide this item, but not the one who started the run
+    let (status, body) = api
+        .json(
+            "POST",
+            &format!("/api/v1/approvals/{item}/decision"),
+            r#"{"decision": "approve"}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("you started this run"),
+        "{body}"
+    );
+    let req = Request::post(format!("/api/v1/approvals/{item}/decision"))
+        .header(header::AUTHORIZATION, format!("Bearer {approver}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"decision": "approve", "comment": "fine"}"#))
+        .unwrap();
+    let (status, body, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "approved");
+    assert_eq!(
+        body["decided_by"].as_str().unwrap().split(':').next(),
+        Some("token")
+    );
+}

@@ -101,6 +101,7 @@ pub fn ApprovalsPage() -> impl IntoView {
         },
     );
     let workflow = RwSignal::new(String::new());
+    let step = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let only_overdue = RwSignal::new(false);
     view! {
@@ -112,6 +113,7 @@ pub fn ApprovalsPage() -> impl IntoView {
         </div>
         <div class="filters" role="group" aria-label="Filters">
             <label>"Workflow" <input type="search" prop:value=move || workflow.get() on:input=move |ev| workflow.set(event_target_value(&ev)) /></label>
+            <label>"Step" <input type="search" prop:value=move || step.get() on:input=move |ev| step.set(event_target_value(&ev)) /></label>
             <label>"Reason"
                 <select on:change=move |ev| reason.set(event_target_value(&ev))>
                     <option value="">"any"</option>
@@ -127,8 +129,10 @@ pub fn ApprovalsPage() -> impl IntoView {
                 Ok(list) => {
                     let now = now_ms();
                     let (w, rs, od) = (workflow.get().to_lowercase(), reason.get(), only_overdue.get());
+                    let st = step.get().to_lowercase();
                     let shown: Vec<ApprovalItem> = list.into_iter().filter(|i| {
                         (w.is_empty() || i.workflow_name.to_lowercase().contains(&w))
+                            && (st.is_empty() || i.node_name.to_lowercase().contains(&st) || i.node_id.to_lowercase().contains(&st))
                             && (rs.is_empty() || i.reason == rs)
                             && (!od || overdue(i, now))
                     }).collect();
@@ -150,7 +154,8 @@ pub fn ApprovalsPage() -> impl IntoView {
                                     view! {
                                         <tr data-item=i.id.clone() class:overdue=late>
                                             <td><a href=format!("/approvals/{}", i.id)>{i.title.clone()}</a>
-                                                {h.then(|| view! { " " <span class=format!("status status-{}", i.status)>{i.status.clone()}</span> })}</td>
+                                                {h.then(|| view! { " " <span class=format!("status status-{}", i.status)>{i.status.clone()}</span> })}
+                                                {h.then(|| i.comment.clone().filter(|c| !c.is_empty()).map(|c| view! { <div class="muted comment">{c}</div> }))}</td>
                                             <td>{i.workflow_name.clone()}</td>
                                             <td>{i.node_name.clone()}</td>
                                             <td>{if i.reason == "confidence" { "confidence gate" } else { "approval step" }}</td>
