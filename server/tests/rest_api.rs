@@ -511,6 +511,12 @@ async fn every_route_and_server_function_checks_who_is_asking() {
         ("GET", "/api/v1/approvals".into(), String::new(), Read),
         ("GET", "/api/v1/approvals/nope".into(), String::new(), Read),
         (
+            "GET",
+            "/api/v1/approvals/export?workflow_id=nope".into(),
+            String::new(),
+            Read,
+        ),
+        (
             "POST",
             "/api/v1/approvals/nope/decision".into(),
             r#"{"decision": "approve"}"#.into(),
@@ -889,6 +895,24 @@ async fn hostile_inputs_are_refused_or_kept_as_text() {
         let (status, body) = api.get(&uri).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
     }
+    // filters: a bad status is refused, a quoted id matches nothing
+    let (status, body) = api
+        .get("/api/v1/approvals?status=%27%20OR%201%3D1%20--")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pending, approved or rejected")
+    );
+    let (status, body) = api
+        .get("/api/v1/approvals/export?workflow_id=%27%20OR%20%271%27%3D%271")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, Value::Null, "no lines: {body}");
+    let (status, _) = api.get("/api/v1/approvals?limit=abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     // not UTF-8
     let req = Request::post("/api/v1/workflows")
         .header(header::CONTENT_TYPE, "application/json")
