@@ -1,6 +1,8 @@
 //! The command-line tasks besides serving: creating users and API tokens.
 
-use crate::config::{SecretCommand, TokenCommand, UserCommand, key_file, sqlite_file};
+use crate::config::{
+    AuditCommand, SecretCommand, TokenCommand, UserCommand, key_file, sqlite_file,
+};
 use app::domain::auth::Role;
 use app::store::{Db, Durability};
 
@@ -98,4 +100,27 @@ pub async fn token(c: TokenCommand) -> Result<(), String> {
         t.token.name, t.token.id
     );
     Ok(())
+}
+
+/// Ok(true) when the chain is intact.
+pub async fn audit(c: AuditCommand) -> Result<bool, String> {
+    let AuditCommand::Verify { db } = c;
+    let db = open_db(&db.database_url, Durability::Normal, "nothing was checked").await?;
+    let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
+    let report = app::store::audit::verify(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    match (report.broken_at, report.reason) {
+        (Some(seq), Some(reason)) => {
+            println!(
+                "BROKEN at event {seq}: {reason} ({} events before it are intact)",
+                report.events
+            );
+            Ok(false)
+        }
+        _ => {
+            println!("intact: {} events, every hash recomputed", report.events);
+            Ok(true)
+        }
+    }
 }

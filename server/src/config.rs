@@ -30,6 +30,19 @@ pub enum Command {
     /// Manage secrets for Http steps.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 and name the first broken link if
+    /// an event was changed or deleted.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

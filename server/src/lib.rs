@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod rest;
 pub mod rest_approvals;
+pub mod rest_audit;
 pub mod rest_runs;
 pub mod routes;
 pub mod telemetry;

@@ -19,6 +19,11 @@ async fn main() -> ExitCode {
         Some(Command::User(c)) => server::cli::user(c).await,
         Some(Command::Token(c)) => server::cli::token(c).await,
         Some(Command::Secret(c)) => server::cli::secret(c).await,
+        Some(Command::Audit(c)) => match server::cli::audit(c).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

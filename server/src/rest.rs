@@ -29,6 +29,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/workflows/{id}/runs",
             axum::routing::post(crate::rest_runs::start_run),
         )
+        .route("/audit", get(crate::rest_audit::list))
         .route("/approvals", get(crate::rest_approvals::list))
         .route("/approvals/export", get(crate::rest_approvals::export))
         .route("/approvals/{id}", get(crate::rest_approvals::get))
@@ -63,6 +64,12 @@ pub struct ApiError(pub AppError);
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         ApiError(e)
+    }
+}
+
+impl From<app::store::StoreError> for ApiError {
+    fn from(e: app::store::StoreError) -> Self {
+        ApiError(e.into())
     }
 }
 

@@ -101,3 +101,90 @@ fn a_failed_migration_stops_the_server_with_a_clear_message() {
         "{log}"
     );
 }
+
+fn audit_verify(db_url: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["audit", "verify", "--database-url", db_url])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Runs SQL on the database with Python's sqlite3, as someone with the
+/// file in hand would (the append-only triggers dropped first).
+fn tamper(file: &std::path::Path, sql: &str) {
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3; c = sqlite3.connect('{}'); \
+             c.execute('DROP TRIGGER audit_events_no_update'); \
+             c.execute('DROP TRIGGER audit_events_no_delete'); \
+             c.execute(\"{sql}\"); c.commit()",
+            file.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn audit_verify_names_the_first_broken_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str| {
+        let file = dir.path().join(name);
+        let url = format!("sqlite://{}", file.display());
+        for n in ["a", "b", "c", "d"] {
+            Server::cli(
+                &[
+                    "token",
+                    "create",
+                    "--name",
+                    n,
+                    "--role",
+                    "viewer",
+                    "--database-url",
+                    &url,
+                ],
+                &[],
+            );
+        }
+        (file, url)
+    };
+    let (_, intact) = make("intact.db");
+    let (ok, out) = audit_verify(&intact);
+    assert!(ok, "{out}");
+    assert!(out.contains("intact: 4 events"), "{out}");
+
+    let (file, changed) = make("changed.db");
+    tamper(
+        &file,
+        "UPDATE audit_events SET actor = 'someone else' WHERE seq = 3",
+    );
+    let (ok, out) = audit_verify(&changed);
+    assert!(!ok);
+    assert!(
+        out.contains("BROKEN at event 3: event 3 was changed after it was written"),
+        "{out}"
+    );
+
+    let (file, deleted) = make("deleted.db");
+    tamper(&file, "DELETE FROM audit_events WHERE seq = 2");
+    let (ok, out) = audit_verify(&deleted);
+    assert!(!ok);
+    assert!(
+        out.contains("BROKEN at event 2: event 2 is missing"),
+        "{out}"
+    );
+
+    let (file, relinked) = make("relinked.db");
+    tamper(
+        &file,
+        "UPDATE audit_events SET prev_hash = 'x' WHERE seq = 4",
+    );
+    let (ok, out) = audit_verify(&relinked);
+    assert!(!ok);
+    assert!(out.contains("BROKEN at event 4"), "{out}");
+}

@@ -405,6 +405,26 @@ async fn every_change_writes_an_audit_event() {
     // each change names the token that made it
     let actor = body[0]["actor"].as_str().unwrap();
     assert!(actor.starts_with("token:tok_"), "{actor}");
+    // and the trail exports, filtered, as CSV and JSONL
+    let (status, csv) = api
+        .get(&format!("/api/v1/audit?format=csv&entity=workflow%3A{id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = csv.as_str().unwrap().to_string();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "seq,at,actor,action,entity,run_id,details");
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1].contains(",workflow.deleted,"), "{csv}");
+    let (_, jsonl) = api
+        .get(&format!(
+            "/api/v1/audit?format=jsonl&action=workflow.created&entity=workflow%3A{id}"
+        ))
+        .await;
+    let jsonl = jsonl
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| jsonl.to_string());
+    assert_eq!(jsonl.lines().count(), 1, "{jsonl}");
 }
 
 /// Every REST route and every server function, called by nobody and by a
@@ -517,6 +537,12 @@ async fn every_route_and_server_function_checks_who_is_asking() {
             Read,
         ),
         (
+            "GET",
+            "/api/v1/audit?format=csv".into(),
+            String::new(),
+            Read,
+        ),
+        (
             "POST",
             "/api/v1/approvals/nope/decision".into(),
             r#"{"decision": "approve"}"#.into(),
@@ -544,6 +570,7 @@ async fn every_route_and_server_function_checks_who_is_asking() {
         ("get_run", format!("id={run}"), Read),
         ("list_runs", String::new(), Read),
         ("list_audit_events", String::new(), Read),
+        ("verify_audit", String::new(), Read),
         ("list_users", String::new(), Administer),
         (
             "create_user",

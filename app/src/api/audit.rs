@@ -1,15 +1,27 @@
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditFilter, VerifyReport};
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Permission;
 use crate::error::AppError;
 use leptos::prelude::*;
 
-/// The newest audit events (up to 200).
+/// The newest audit events (up to 200) matching `filter`.
 #[server(prefix = "/rpc", endpoint = "list_audit_events")]
-pub async fn list_audit_events() -> Result<Vec<AuditEvent>, AppError> {
+pub async fn list_audit_events(
+    #[server(default)] filter: AuditFilter,
+) -> Result<Vec<AuditEvent>, AppError> {
     super::require(Permission::Read, "see the audit trail")?;
     use crate::store::StoreError;
     let db = super::db()?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    Ok(crate::store::audit::list(&mut conn, None, 200).await?)
+    Ok(crate::store::audit::search(&mut conn, &filter.cleaned(), 200).await?)
+}
+
+/// Recomputes the hash chain and names the first broken link.
+#[server(prefix = "/rpc", endpoint = "verify_audit")]
+pub async fn verify_audit() -> Result<VerifyReport, AppError> {
+    super::require(Permission::Read, "see the audit trail")?;
+    use crate::store::StoreError;
+    let db = super::db()?;
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(crate::store::audit::verify(&mut conn).await?)
 }

@@ -63,6 +63,49 @@ impl NewAuditEvent {
     }
 }
 
+/// What verifying the hash chain found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// Events checked (before the break, if there is one).
+    pub events: i64,
+    /// The first sequence number where the chain breaks, if it does.
+    pub broken_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// What the audit page and export filter by; unset fields match all.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// `workflow:<id>`, `run:<id>`, `user:<id>`, ...
+    pub entity: Option<String>,
+    pub run_id: Option<String>,
+    /// Milliseconds since the epoch, inclusive.
+    pub from: Option<i64>,
+    /// Milliseconds since the epoch, exclusive.
+    pub to: Option<i64>,
+    /// For paging: only events older than this sequence number.
+    pub before_seq: Option<i64>,
+}
+
+impl AuditFilter {
+    /// Empty strings mean "not set" (as forms send them).
+    pub fn cleaned(mut self) -> Self {
+        for f in [
+            &mut self.actor,
+            &mut self.action,
+            &mut self.entity,
+            &mut self.run_id,
+        ] {
+            if f.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *f = None;
+            }
+        }
+        self
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub seq: i64,

@@ -68,11 +68,34 @@ pub async fn list(
     entity: Option<&str>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
+    let filter = crate::domain::audit::AuditFilter {
+        entity: entity.map(String::from),
+        ..Default::default()
+    };
+    search(conn, &filter, limit).await
+}
+
+/// Events matching every field of `f` that is set, newest first. Values
+/// are bound parameters, never spliced into the SQL.
+pub async fn search(
+    conn: &mut SqliteConnection,
+    f: &crate::domain::audit::AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditEvent>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT seq, at, actor, action, entity, run_id, details FROM audit_events
-         WHERE (?1 IS NULL OR entity = ?1) ORDER BY seq DESC LIMIT ?2",
+         WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action = ?3)
+           AND (?4 IS NULL OR run_id = ?4) AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
+           AND (?7 IS NULL OR seq < ?7)
+         ORDER BY seq DESC LIMIT ?8",
     )
-    .bind(entity)
+    .bind(&f.entity)
+    .bind(&f.actor)
+    .bind(&f.action)
+    .bind(&f.run_id)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.before_seq)
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -89,4 +112,86 @@ pub async fn list(
                 .unwrap_or(serde_json::Value::String(r.details)),
         })
         .collect())
+}
+
+pub use crate::domain::audit::VerifyReport;
+
+#[derive(sqlx::FromRow)]
+struct ChainRow {
+    #[sqlx(flatten)]
+    event: Row,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Recomputes the whole chain and names the first broken link: an event
+/// whose content no longer matches its hash, whose `prev_hash` is not its
+/// predecessor's hash, or a missing sequence number (a deleted event).
+pub async fn verify(conn: &mut SqliteConnection) -> Result<VerifyReport> {
+    const PAGE: i64 = 5_000;
+    let (mut after, mut prev_hash, mut events) = (0i64, String::new(), 0i64);
+    let broken = |events, seq, reason: String| VerifyReport {
+        events,
+        broken_at: Some(seq),
+        reason: Some(reason),
+    };
+    loop {
+        let rows: Vec<ChainRow> = sqlx::query_as(
+            "SELECT seq, at, actor, action, entity, run_id, details, prev_hash, hash
+             FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            return Ok(VerifyReport {
+                events,
+                broken_at: None,
+                reason: None,
+            });
+        }
+        for ChainRow {
+            event: r,
+            prev_hash: row_prev,
+            hash: row_hash,
+        } in rows
+        {
+            if r.seq != after + 1 {
+                return Ok(broken(
+                    events,
+                    after + 1,
+                    format!("event {} is missing (deleted)", after + 1),
+                ));
+            }
+            if row_prev != prev_hash {
+                return Ok(broken(
+                    events,
+                    r.seq,
+                    format!(
+                        "event {} does not follow event {}: its link to the previous hash was changed",
+                        r.seq, after
+                    ),
+                ));
+            }
+            let ev = NewAuditEvent {
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                entity: r.entity,
+                run_id: r.run_id,
+                details: serde_json::Value::Null,
+            };
+            if chain_hash(&prev_hash, &ev, &r.details) != row_hash {
+                return Ok(broken(
+                    events,
+                    r.seq,
+                    format!("event {} was changed after it was written", r.seq),
+                ));
+            }
+            events += 1;
+            after = r.seq;
+            prev_hash = row_hash;
+        }
+    }
 }

@@ -1,29 +1,113 @@
-//! The audit trail, newest first.
+//! The audit trail: filter by who, what, which entity or run and when;
+//! verify the hash chain; export what is shown as CSV or JSONL.
 
-use crate::api::audit::list_audit_events;
+use crate::api::audit::{VerifyAudit, list_audit_events};
+use crate::domain::audit::AuditFilter;
 use crate::domain::records::format_time;
-use crate::ui::components::{EmptyState, resource_list};
+use crate::ui::components::{EmptyState, action_error, resource_list};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// `2026-11-24` (a date input) as milliseconds at 00:00 UTC.
+fn day_ms(s: &str) -> Option<i64> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+}
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let events = Resource::new(|| (), |_| list_audit_events());
+    let query = use_query_map();
+    let field =
+        |name: &'static str| RwSignal::new(query.read_untracked().get(name).unwrap_or_default());
+    let (actor, action, entity, run, from, to) = (
+        field("actor"),
+        field("action"),
+        field("entity"),
+        field("run"),
+        field("from"),
+        field("to"),
+    );
+    let filter = Memo::new(move |_| {
+        AuditFilter {
+            actor: Some(actor.get()),
+            action: Some(action.get()),
+            entity: Some(entity.get()),
+            run_id: Some(run.get()),
+            from: day_ms(&from.get()),
+            // the whole "to" day
+            to: day_ms(&to.get()).map(|d| d + 86_400_000),
+            before_seq: None,
+        }
+        .cleaned()
+    });
+    let events = Resource::new(move || filter.get(), list_audit_events);
+    let verify = ServerAction::<VerifyAudit>::new();
+    let export = move |format: &str| {
+        let f = filter.get();
+        let mut q = vec![format!("format={format}")];
+        for (k, v) in [
+            ("actor", f.actor),
+            ("action", f.action),
+            ("entity", f.entity),
+            ("run_id", f.run_id),
+        ] {
+            if let Some(v) = v {
+                q.push(format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC)
+                ));
+            }
+        }
+        for (k, v) in [("from", f.from), ("to", f.to)] {
+            if let Some(v) = v {
+                q.push(format!("{k}={v}"));
+            }
+        }
+        format!("/api/v1/audit?{}", q.join("&"))
+    };
+    let input = |label: &'static str, sig: RwSignal<String>, kind: &'static str| {
+        view! {
+            <label>{label}
+                <input type=kind prop:value=move || sig.get() on:change=move |ev| sig.set(event_target_value(&ev)) />
+            </label>
+        }
+    };
     view! {
         <Title text="Audit" />
-        <h1>"Audit trail"</h1>
-        <p class="muted">"Every change, with who made it and when. The newest 200 events are shown."</p>
+        <div class="page-head">
+            <h1>"Audit trail"</h1>
+            <button on:click=move |_| { verify.dispatch(VerifyAudit {}); } disabled=move || verify.pending().get()>"Verify the chain"</button>
+        </div>
+        {move || verify.value().get().and_then(|r| r.ok()).map(|r| match r.broken_at {
+            None => view! { <p class="note ok" role="status" data-testid="verify">{format!("Intact: all {} events check out (every hash recomputed).", r.events)}</p> }.into_any(),
+            Some(seq) => view! { <p class="error-box" role="alert" data-testid="verify">{format!("Broken at event {seq}: {}", r.reason.unwrap_or_default())}</p> }.into_any(),
+        })}
+        {action_error(verify.value())}
+        <div class="filters" role="group" aria-label="Filters">
+            {input("Who", actor, "text")}
+            {input("Action", action, "text")}
+            {input("Entity", entity, "text")}
+            {input("Run", run, "text")}
+            {input("From", from, "date")}
+            {input("To", to, "date")}
+            <a class="button" href=move || export("csv") download="">"Export CSV"</a>
+            <a class="button" href=move || export("jsonl") download="">"Export JSONL"</a>
+        </div>
+        <p class="muted">"Every change, with who made it and when; the newest 200 matching events are shown."</p>
         {resource_list(
             events,
             || view! {
-                <EmptyState title="No events yet"><p>"Changes to workflows will be recorded here."</p></EmptyState>
+                <EmptyState title="No events"><p>"Nothing matches these filters."</p></EmptyState>
             }.into_any(),
             |list| view! {
                 <table class="table audit">
                     <thead><tr><th>"#"</th><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Entity"</th><th>"Details"</th></tr></thead>
                     <tbody>
                         {list.into_iter().map(|e| view! {
-                            <tr>
+                            <tr data-seq=e.seq>
                                 <td>{e.seq}</td>
                                 <td>{format_time(e.at)}</td>
                                 <td>{e.actor}</td>
@@ -36,5 +120,14 @@ pub fn AuditPage() -> impl IntoView {
                 </table>
             }.into_any(),
         )}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_utc_midnight() {
+        assert_eq!(super::day_ms("2026-11-24"), Some(1_795_478_400_000));
+        assert_eq!(super::day_ms("yesterday"), None);
     }
 }
