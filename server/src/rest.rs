@@ -37,6 +37,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/approvals/{id}/decision",
             axum::routing::post(crate::rest_approvals::decide),
         )
+        .route("/runs", get(crate::rest_runs::list))
         .route("/runs/{id}", get(crate::rest_runs::get_run))
         .route("/runs/{id}/attempts", get(crate::rest_runs::get_attempts))
         .route(

@@ -141,3 +141,45 @@ pub async fn retry_step(
     s.engine.wake();
     Ok(StatusCode::ACCEPTED)
 }
+
+#[derive(Deserialize)]
+pub struct RunsQuery {
+    workflow_id: Option<String>,
+    status: Option<String>,
+    started_by: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    /// Text the run's input contains.
+    q: Option<String>,
+    /// Keyset paging: `next` of the previous page.
+    before_at: Option<i64>,
+    before_id: Option<String>,
+    limit: Option<i64>,
+}
+
+/// A page of runs, newest first, with counts per status.
+pub async fn list(
+    State(s): State<AppState>,
+    who: Who,
+    Query(q): Query<RunsQuery>,
+) -> ApiResult<Json<app::domain::records::RunPage>> {
+    who.may(Permission::Read, "see runs")?;
+    let filter = app::domain::records::RunFilter {
+        workflow_id: q.workflow_id,
+        status: q.status,
+        started_by: q.started_by,
+        from: q.from,
+        to: q.to,
+        q: q.q,
+        before: q.before_at.zip(q.before_id),
+    }
+    .cleaned();
+    let mut conn =
+        s.db.pool
+            .acquire()
+            .await
+            .map_err(app::store::StoreError::from)?;
+    let page =
+        app::store::runs::search(&mut conn, &filter, q.limit.unwrap_or(50).clamp(1, 500)).await?;
+    Ok(Json(page))
+}

@@ -503,6 +503,12 @@ async fn every_route_and_server_function_checks_who_is_asking() {
             "{}".into(),
             OperateRuns,
         ),
+        (
+            "GET",
+            "/api/v1/runs?status=running".into(),
+            String::new(),
+            Read,
+        ),
         ("GET", format!("/api/v1/runs/{run}"), String::new(), Read),
         (
             "GET",
@@ -1041,4 +1047,63 @@ async fn the_starter_cannot_approve_their_own_run_through_the_api() {
         body["decided_by"].as_str().unwrap().split(':').next(),
         Some("token")
     );
+}
+
+#[tokio::test]
+async fn the_runs_list_pages_by_keyset_filters_and_counts() {
+    let api = Api::new().await;
+    let (_, wf) = api.create("Listed", small_def()).await;
+    let wf = wf["workflow_id"].as_str().unwrap().to_string();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let input = if n == 3 {
+            json!({"a": n, "b": 1, "note": "needle in here"})
+        } else {
+            json!({"a": n, "b": 1})
+        };
+        let (status, body) = api
+            .json(
+                "POST",
+                &format!("/api/v1/workflows/{wf}/runs"),
+                json!({"input": input}).to_string(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        ids.push(body["run_id"].as_str().unwrap().to_string());
+    }
+    api.engine.run_until_idle().await.unwrap();
+    // pages of two, newest first, no run twice
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/runs?limit=2".to_string();
+    loop {
+        let (status, page) = api.get(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for r in page["runs"].as_array().unwrap() {
+            seen.push(r[0]["id"].as_str().unwrap().to_string());
+        }
+        assert_eq!(page["counts"], json!([["succeeded", 5]]));
+        match page["next"].as_array() {
+            Some(n) => {
+                uri = format!(
+                    "/api/v1/runs?limit=2&before_at={}&before_id={}",
+                    n[0],
+                    n[1].as_str().unwrap()
+                )
+            }
+            None => break,
+        }
+    }
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(seen, newest_first);
+    // a search over the input, and filters
+    let (_, found) = api.get("/api/v1/runs?q=needle").await;
+    let found = found["runs"].as_array().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0][0]["id"], ids[3].as_str());
+    assert_eq!(found[0][1], "Listed");
+    let (_, none) = api.get("/api/v1/runs?status=failed").await;
+    assert!(none["runs"].as_array().unwrap().is_empty());
+    let (_, other) = api.get("/api/v1/runs?workflow_id=nope").await;
+    assert_eq!(other["counts"], json!([]));
 }

@@ -1,6 +1,6 @@
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Permission;
-use crate::domain::records::{RunDetail, RunRecord};
+use crate::domain::records::{RunDetail, RunFilter, RunPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -37,12 +37,13 @@ pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
     crate::ops::runs::get(&super::db()?, &id).await
 }
 
-/// The newest 100 runs with their workflow's name.
+/// A page of runs matching `filter` (newest first, 50 per page), with the
+/// counts per status over all pages.
 #[server(prefix = "/rpc", endpoint = "list_runs")]
-pub async fn list_runs() -> Result<Vec<(RunRecord, String)>, AppError> {
+pub async fn list_runs(#[server(default)] filter: RunFilter) -> Result<RunPage, AppError> {
     super::require(Permission::Read, "see runs")?;
     use crate::store::StoreError;
     let db = super::db()?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    Ok(crate::store::runs::list_recent(&mut conn, 100).await?)
+    Ok(crate::store::runs::search(&mut conn, &filter.cleaned(), 50).await?)
 }

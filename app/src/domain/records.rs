@@ -128,3 +128,47 @@ pub struct RunDetail {
     pub run: RunRecord,
     pub steps: Vec<StepRecord>,
 }
+
+/// What the runs list filters by; unset fields match all.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunFilter {
+    pub workflow_id: Option<String>,
+    pub status: Option<String>,
+    pub started_by: Option<String>,
+    /// Milliseconds since the epoch, inclusive.
+    pub from: Option<i64>,
+    /// Milliseconds since the epoch, exclusive.
+    pub to: Option<i64>,
+    /// Text the run's input contains.
+    pub q: Option<String>,
+    /// Keyset paging: runs older than this (created_at, id).
+    pub before: Option<(i64, String)>,
+}
+
+impl RunFilter {
+    /// Empty strings mean "not set" (as forms send them).
+    pub fn cleaned(mut self) -> Self {
+        for f in [
+            &mut self.workflow_id,
+            &mut self.status,
+            &mut self.started_by,
+            &mut self.q,
+        ] {
+            if f.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *f = None;
+            }
+        }
+        self
+    }
+}
+
+/// One page of the runs list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunPage {
+    /// Runs with their workflow's name, newest first.
+    pub runs: Vec<(RunRecord, String)>,
+    /// How many runs match per status (all pages).
+    pub counts: Vec<(String, i64)>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<(i64, String)>,
+}

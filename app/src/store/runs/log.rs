@@ -66,6 +66,66 @@ pub async fn get_run(conn: &mut SqliteConnection, id: &str) -> Result<RunRecord>
         .fetch_optional(conn)
         .await?
         .ok_or(StoreError::NotFound)?;
+    run_record(r)
+}
+
+/// The filter as SQL over `runs r` (?1..?6 bound by `bind_filter`).
+const RUN_FILTER: &str = "(?1 IS NULL OR r.workflow_id = ?1) AND (?2 IS NULL OR r.status = ?2)
+     AND (?3 IS NULL OR r.started_by = ?3) AND (?4 IS NULL OR r.created_at >= ?4)
+     AND (?5 IS NULL OR r.created_at < ?5) AND (?6 IS NULL OR instr(r.input, ?6) > 0)";
+
+/// One page of runs (newest first, keyset paged) and the counts per status.
+pub async fn search(
+    conn: &mut SqliteConnection,
+    f: &crate::domain::records::RunFilter,
+    limit: i64,
+) -> Result<crate::domain::records::RunPage> {
+    #[derive(sqlx::FromRow)]
+    struct Named {
+        #[sqlx(flatten)]
+        run: RunRow,
+        workflow_name: String,
+    }
+    let (before_at, before_id) = f.before.clone().unzip();
+    let rows: Vec<Named> = sqlx::query_as(&format!(
+        "SELECT r.*, w.name AS workflow_name FROM runs r JOIN workflows w ON w.id = r.workflow_id
+         WHERE {RUN_FILTER} AND (?7 IS NULL OR (r.created_at, r.id) < (?7, ?8))
+         ORDER BY r.created_at DESC, r.id DESC LIMIT ?9"
+    ))
+    .bind(&f.workflow_id)
+    .bind(&f.status)
+    .bind(&f.started_by)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(&f.q)
+    .bind(before_at)
+    .bind(before_id)
+    .bind(limit + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let counts: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT r.status, COUNT(*) FROM runs r WHERE {RUN_FILTER} GROUP BY r.status ORDER BY r.status"
+    ))
+    .bind(&f.workflow_id)
+    .bind(&f.status)
+    .bind(&f.started_by)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(&f.q)
+    .fetch_all(&mut *conn)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let mut runs = Vec::with_capacity(rows.len());
+    for n in rows.into_iter().take(limit as usize) {
+        runs.push((run_record(n.run)?, n.workflow_name));
+    }
+    let next = more
+        .then(|| runs.last().map(|(r, _)| (r.created_at, r.id.clone())))
+        .flatten();
+    Ok(crate::domain::records::RunPage { runs, counts, next })
+}
+
+fn run_record(r: RunRow) -> Result<RunRecord> {
     Ok(RunRecord {
         status: RunStatus::parse(&r.status).ok_or_else(|| corrupt("run status", &r.status))?,
         input: serde_json::from_str(&r.input).unwrap_or(Value::Null),
@@ -169,23 +229,4 @@ pub async fn get_attempts(conn: &mut SqliteConnection, run_id: &str) -> Result<V
             confidence: r.confidence,
         })
         .collect())
-}
-
-/// The newest runs, with their workflow's name.
-pub async fn list_recent(
-    conn: &mut SqliteConnection,
-    limit: i64,
-) -> Result<Vec<(RunRecord, String)>> {
-    let ids: Vec<(String, String)> = sqlx::query_as(
-        "SELECT r.id, w.name FROM runs r JOIN workflows w ON w.id = r.workflow_id
-         ORDER BY r.created_at DESC, r.id DESC LIMIT ?",
-    )
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for (id, name) in ids {
-        out.push((get_run(conn, &id).await?, name));
-    }
-    Ok(out)
 }

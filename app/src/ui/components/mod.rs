@@ -86,3 +86,20 @@ pub fn LazyDetails(summary: String, children: ChildrenFn) -> impl IntoView {
         </details>
     }
 }
+
+/// `2026-11-24` (a date input) as milliseconds at 00:00 UTC.
+pub fn day_ms(s: &str) -> Option<i64> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_utc_midnight() {
+        assert_eq!(super::day_ms("2026-11-24"), Some(1_795_478_400_000));
+        assert_eq!(super::day_ms("yesterday"), None);
+    }
+}

@@ -4,18 +4,10 @@
 use crate::api::audit::{VerifyAudit, list_audit_events};
 use crate::domain::audit::AuditFilter;
 use crate::domain::records::format_time;
-use crate::ui::components::{EmptyState, action_error, resource_list};
+use crate::ui::components::{EmptyState, action_error, day_ms, resource_list};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-/// `2026-11-24` (a date input) as milliseconds at 00:00 UTC.
-fn day_ms(s: &str) -> Option<i64> {
-    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc().timestamp_millis())
-}
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -120,14 +112,5 @@ pub fn AuditPage() -> impl IntoView {
                 </table>
             }.into_any(),
         )}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates_are_utc_midnight() {
-        assert_eq!(super::day_ms("2026-11-24"), Some(1_795_478_400_000));
-        assert_eq!(super::day_ms("yesterday"), None);
     }
 }

@@ -1,9 +1,11 @@
 //! The runs list and one run's steps (the rich run view comes later).
 
 use crate::api::runs::{get_run, list_runs};
+use crate::api::workflows::list_workflows;
+use crate::domain::records::RunFilter;
 use crate::domain::records::{RunDetail, format_time};
 use crate::domain::run::RunStatus;
-use crate::ui::components::{EmptyState, ErrorBox, resource_list};
+use crate::ui::components::{EmptyState, ErrorBox, day_ms};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -14,34 +16,104 @@ fn status_badge(status: String) -> impl IntoView {
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
-    let runs = Resource::new(|| (), |_| list_runs());
+    let workflows = Resource::new(|| (), |_| list_workflows());
+    let (workflow, status, by, from, to, q) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    // keyset paging: where the shown page starts (None: the newest)
+    let before = RwSignal::new(None::<(i64, String)>);
+    let filter = Memo::new(move |_| {
+        RunFilter {
+            workflow_id: Some(workflow.get()),
+            status: Some(status.get()),
+            started_by: Some(by.get()),
+            from: day_ms(&from.get()),
+            to: day_ms(&to.get()).map(|d| d + 86_400_000),
+            q: Some(q.get()),
+            before: before.get(),
+        }
+        .cleaned()
+    });
+    let page = Resource::new(move || filter.get(), list_runs);
+    // a new filter starts again at the newest run
+    let reset = move || before.set(None);
+    let text = |label: &'static str, sig: RwSignal<String>, kind: &'static str| {
+        view! {
+            <label>{label}
+                <input type=kind prop:value=move || sig.get() on:change=move |ev| { sig.set(event_target_value(&ev)); reset(); } />
+            </label>
+        }
+    };
     view! {
         <Title text="Runs" />
         <h1>"Runs"</h1>
-        {resource_list(
-            runs,
-            || view! {
-                <EmptyState title="No runs yet">
-                    <p>"Open a workflow and press " <strong>"Run"</strong> " to start one."</p>
-                </EmptyState>
-            }.into_any(),
-            |list| view! {
-                <table class="table runs">
-                    <thead><tr><th>"Run"</th><th>"Workflow"</th><th>"Status"</th><th>"Started"</th><th>"By"</th></tr></thead>
-                    <tbody>
-                        {list.into_iter().map(|(r, name)| view! {
-                            <tr>
-                                <td><a href=format!("/runs/{}", r.id)><code>{r.id.clone()}</code></a></td>
-                                <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> <span class="muted">{format!(" v{}", r.version)}</span></td>
-                                <td>{status_badge(r.status.to_string())}</td>
-                                <td>{format_time(r.created_at)}</td>
-                                <td>{r.started_by.clone()}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any(),
-        )}
+        <div class="filters" role="group" aria-label="Filters">
+            <label>"Workflow"
+                <select on:change=move |ev| { workflow.set(event_target_value(&ev)); reset(); }>
+                    <option value="">"all"</option>
+                    <Transition fallback=|| ()>
+                        {move || workflows.get().and_then(|r| r.ok()).map(|ws| ws.into_iter().map(|w| view! {
+                            <option value=w.id.clone()>{w.name.clone()}</option>
+                        }).collect_view())}
+                    </Transition>
+                </select>
+            </label>
+            <label>"Status"
+                <select on:change=move |ev| { status.set(event_target_value(&ev)); reset(); }>
+                    <option value="">"all"</option>
+                    {["running", "succeeded", "failed", "cancelled"].map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                </select>
+            </label>
+            {text("Started by", by, "text")}
+            {text("From", from, "date")}
+            {text("To", to, "date")}
+            {text("Input contains", q, "search")}
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || page.get().map(|r| match r {
+                Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                Ok(p) => {
+                    let counts = p.counts.iter().map(|(s, n)| view! {
+                        <span class=format!("status status-{s}") data-count=s.clone()>{format!("{s}: {n}")}</span>
+                    }).collect_view();
+                    let next = p.next.clone();
+                    let paged = before.get_untracked().is_some();
+                    if p.runs.is_empty() {
+                        return view! {
+                            <EmptyState title="No runs">
+                                <p>"No run matches. Open a workflow and press " <strong>"Run"</strong> " to start one."</p>
+                            </EmptyState>
+                        }.into_any();
+                    }
+                    view! {
+                        <p class="counts" aria-label="Runs per status">{counts}</p>
+                        <table class="table runs">
+                            <thead><tr><th>"Run"</th><th>"Workflow"</th><th>"Status"</th><th>"Started"</th><th>"By"</th></tr></thead>
+                            <tbody>
+                                {p.runs.into_iter().map(|(r, name)| view! {
+                                    <tr data-run=r.id.clone()>
+                                        <td><a href=format!("/runs/{}", r.id)><code>{r.id.clone()}</code></a></td>
+                                        <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> <span class="muted">{format!(" v{}", r.version)}</span></td>
+                                        <td>{status_badge(r.status.to_string())}</td>
+                                        <td>{format_time(r.created_at)}</td>
+                                        <td>{r.started_by.clone()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <div class="pager">
+                            {paged.then(|| view! { <button on:click=move |_| before.set(None)>"Newest"</button> })}
+                            {next.map(|n| view! { <button on:click=move |_| before.set(Some(n.clone()))>"Older runs"</button> })}
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </Transition>
     }
 }
 
