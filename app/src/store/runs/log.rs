@@ -69,7 +69,19 @@ pub async fn get_run(conn: &mut SqliteConnection, id: &str) -> Result<RunRecord>
     run_record(r)
 }
 
-/// The filter as SQL over `runs r` (?1..?6 bound by `bind_filter`).
+/// Binds `RunFilter` fields to ?1..?6 of `RUN_FILTER`.
+macro_rules! bind_run_filter {
+    ($q:expr, $f:expr) => {
+        $q.bind(&$f.workflow_id)
+            .bind(&$f.status)
+            .bind(&$f.started_by)
+            .bind($f.from)
+            .bind($f.to)
+            .bind(&$f.q)
+    };
+}
+
+/// The filter as SQL over `runs r` (?1..?6 bound by `bind_run_filter!`).
 const RUN_FILTER: &str = "(?1 IS NULL OR r.workflow_id = ?1) AND (?2 IS NULL OR r.status = ?2)
      AND (?3 IS NULL OR r.started_by = ?3) AND (?4 IS NULL OR r.created_at >= ?4)
      AND (?5 IS NULL OR r.created_at < ?5) AND (?6 IS NULL OR instr(r.input, ?6) > 0)";
@@ -87,31 +99,22 @@ pub async fn search(
         workflow_name: String,
     }
     let (before_at, before_id) = f.before.clone().unzip();
-    let rows: Vec<Named> = sqlx::query_as(&format!(
+    let rows: Vec<Named> = bind_run_filter!(
+        sqlx::query_as(&format!(
         "SELECT r.*, w.name AS workflow_name FROM runs r JOIN workflows w ON w.id = r.workflow_id
          WHERE {RUN_FILTER} AND (?7 IS NULL OR (r.created_at, r.id) < (?7, ?8))
          ORDER BY r.created_at DESC, r.id DESC LIMIT ?9"
-    ))
-    .bind(&f.workflow_id)
-    .bind(&f.status)
-    .bind(&f.started_by)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(&f.q)
+    )),
+        f
+    )
     .bind(before_at)
     .bind(before_id)
     .bind(limit + 1)
     .fetch_all(&mut *conn)
     .await?;
-    let counts: Vec<(String, i64)> = sqlx::query_as(&format!(
+    let counts: Vec<(String, i64)> = bind_run_filter!(sqlx::query_as(&format!(
         "SELECT r.status, COUNT(*) FROM runs r WHERE {RUN_FILTER} GROUP BY r.status ORDER BY r.status"
-    ))
-    .bind(&f.workflow_id)
-    .bind(&f.status)
-    .bind(&f.started_by)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(&f.q)
+    )), f)
     .fetch_all(&mut *conn)
     .await?;
     let more = rows.len() as i64 > limit;
