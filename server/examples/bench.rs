@@ -362,6 +362,100 @@ async fn inbox(bin: &str) -> Vec<Value> {
     vec![inbox_line, decision_line]
 }
 
+/// Times `n` GETs of `url` (ms, sorted).
+async fn time_gets(http: &reqwest::Client, url: &str, n: usize) -> Vec<f64> {
+    let mut ms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let res = http.get(url).send().await.expect("request sent");
+        assert!(res.status().is_success(), "{url}: {}", res.status());
+        res.bytes().await.expect("body");
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    ms
+}
+
+fn timing_line(name: &str, ms: &[f64], extra: Value) -> Value {
+    let mut line = json!({
+        "workload": name,
+        "p50_ms": (percentile(ms, 0.5) * 10.0).round() / 10.0,
+        "p99_ms": (percentile(ms, 0.99) * 10.0).round() / 10.0,
+    });
+    if let (Some(l), Some(e)) = (line.as_object_mut(), extra.as_object()) {
+        l.extend(e.clone());
+    }
+    line
+}
+
+/// `runs-page-100k`: the first page of the runs list with 100,000 runs
+/// stored (inserted straight into the database), and the same filtered by
+/// status. `run-view-200`: everything the run view loads for a run of 200
+/// steps.
+async fn history(bin: &str) -> Vec<Value> {
+    const RUNS: i64 = 100_000;
+    let server = Server::start(bin);
+    let http = server.client();
+    let created: Value = call_json(
+        http.post(format!("{}/api/v1/workflows", server.base))
+            .json(&json!({"name": "history", "definition": chain(198)})),
+    )
+    .await;
+    let wf = created["workflow_id"]
+        .as_str()
+        .expect("workflow")
+        .to_string();
+    let started: Value = call_json(
+        http.post(format!("{}/api/v1/workflows/{wf}/runs", server.base))
+            .json(&json!({"input": {"n": 1}})),
+    )
+    .await;
+    let run = started["run_id"].as_str().expect("run").to_string();
+    let done: Value =
+        call_json(http.get(format!("{}/api/v1/runs/{run}?wait_ms=60000", server.base))).await;
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(done["steps"].as_array().unwrap().len(), 200);
+    let view_ms = time_gets(&http, &format!("{}/api/v1/runs/{run}", server.base), 50).await;
+
+    let pool = sqlx::SqlitePool::connect(&server.db)
+        .await
+        .expect("open the bench database");
+    let mut tx = pool.begin().await.unwrap();
+    let base = now_ms() - RUNS * 1000;
+    for i in 0..RUNS {
+        let status = ["succeeded", "failed", "succeeded", "cancelled"][(i % 4) as usize];
+        sqlx::query(
+            "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, finished_at)
+             VALUES (?, ?, 1, ?, ?, 'bench', ?, ?)",
+        )
+        .bind(format!("run_bench_{i:06}"))
+        .bind(&wf)
+        .bind(status)
+        .bind(format!("{{\"n\": {i}, \"customer\": \"c{}\"}}", i % 977))
+        .bind(base + i * 1000)
+        .bind(base + i * 1000 + 50)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let page_ms = time_gets(&http, &format!("{}/api/v1/runs", server.base), 50).await;
+    let failed_ms = time_gets(
+        &http,
+        &format!("{}/api/v1/runs?status=failed", server.base),
+        50,
+    )
+    .await;
+    vec![
+        timing_line(
+            "runs-page-100k",
+            &page_ms,
+            json!({"runs": RUNS + 1, "page": 50, "filtered_p50_ms": (percentile(&failed_ms, 0.5) * 10.0).round() / 10.0}),
+        ),
+        timing_line("run-view-200", &view_ms, json!({"steps": 200})),
+    ]
+}
+
 #[tokio::main]
 async fn main() {
     let bin = std::env::args()
@@ -379,6 +473,14 @@ async fn main() {
         }
         let line = workload(&bin, name, def, runs, concurrency).await;
         println!("{line}");
+    }
+    if only
+        .as_deref()
+        .is_none_or(|o| o == "runs-page-100k" || o == "run-view-200")
+    {
+        for line in history(&bin).await {
+            println!("{line}");
+        }
     }
     if only
         .as_deref()
