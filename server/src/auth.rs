@@ -28,6 +28,7 @@ fn is_public(path: &str) -> bool {
             | "/favicon.svg"
             | "/favicon.ico"
             | "/demo/ledger/entries"
+            | "/demo/flaky"
     ) || path.starts_with("/pkg/")
         || path.starts_with("/rpc/")
 }

@@ -70,6 +70,7 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/demo/ledger/entries", axum::routing::post(demo_ledger))
+        .route("/demo/flaky", axum::routing::post(demo_flaky))
         .route("/events", get(events))
         .nest("/api/v1", rest::routes(max_body_bytes))
         .leptos_routes_with_context(
@@ -126,21 +127,68 @@ async fn demo_ledger(headers: axum::http::HeaderMap, body: axum::body::Bytes) ->
     axum::Json(serde_json::json!({"entry_id": format!("demo-{key}"), "entry": entry}))
 }
 
+#[derive(serde::Deserialize)]
+struct EventsQuery {
+    /// Comma-separated: `approvals`, `run:<id>`.
+    #[serde(default = "approvals_topic")]
+    topics: String,
+}
+
+fn approvals_topic() -> String {
+    "approvals".into()
+}
+
 /// Server-sent events for open pages: `approvals` when an approval item
-/// appears or is decided. Signed-in callers only (the middleware sends
-/// others to sign in).
-async fn events(State(s): State<AppState>) -> impl IntoResponse {
+/// appears or is decided, `run` when the run named in `topics` moved on.
+/// Signed-in callers only (the middleware sends others to sign in).
+async fn events(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<EventsQuery>,
+) -> impl IntoResponse {
     use axum::response::sse::{Event, KeepAlive, Sse};
+    let wanted: Vec<String> = q.topics.split(',').map(|t| t.trim().to_string()).collect();
     let rx = s.engine.changes().subscribe();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        let topic = match rx.recv().await {
-            Ok(topic) => topic,
-            // missed some: one event is enough, the page reloads its lists
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "approvals",
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-        };
-        let e = Event::default().event(topic).data("changed");
-        Some((Ok::<_, std::convert::Infallible>(e), rx))
+    let stream = futures_util::stream::unfold((rx, wanted), |(mut rx, wanted)| async move {
+        loop {
+            let topic: std::sync::Arc<str> = match rx.recv().await {
+                Ok(topic) => topic,
+                // missed some: tell every listener once, pages reload
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    wanted[0].as_str().into()
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            if wanted.iter().any(|w| **w == *topic) {
+                let name = topic.split(':').next().unwrap_or("change").to_string();
+                let e = Event::default().event(name).data("changed");
+                return Some((Ok::<_, std::convert::Infallible>(e), (rx, wanted)));
+            }
+        }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// A stand-in for an unreliable service, to see retries at work: the first
+/// call with a given idempotency key answers 503, the next ones 200.
+async fn demo_flaky(headers: axum::http::HeaderMap) -> impl IntoResponse {
+    static SEEN: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
+        std::sync::Mutex::new(None);
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_string();
+    let first = SEEN
+        .lock()
+        .map(|mut s| s.get_or_insert_with(Default::default).insert(key.clone()))
+        .unwrap_or(false);
+    if first {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"error": "try again"})),
+        )
+            .into_response()
+    } else {
+        axum::Json(serde_json::json!({"ok": true, "key": key})).into_response()
+    }
 }

@@ -1,6 +1,6 @@
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Permission;
-use crate::domain::records::{RunDetail, RunFilter, RunPage};
+use crate::domain::records::{AttemptRecord, RunDetail, RunFilter, RunPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -46,4 +46,74 @@ pub async fn list_runs(#[server(default)] filter: RunFilter) -> Result<RunPage, 
     let db = super::db()?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     Ok(crate::store::runs::search(&mut conn, &filter.cleaned(), 50).await?)
+}
+
+/// Every attempt of every step of a run (the step log).
+#[server(prefix = "/rpc", endpoint = "get_attempts")]
+pub async fn get_attempts(id: String) -> Result<Vec<AttemptRecord>, AppError> {
+    super::require(Permission::Read, "see runs")?;
+    crate::ops::runs::attempts(&super::db()?, &id)
+        .await
+        .map_err(super::failed)
+}
+
+#[server(prefix = "/rpc", endpoint = "cancel_run")]
+pub async fn cancel_run(id: String) -> Result<(), AppError> {
+    let who = super::require(Permission::OperateRuns, "cancel runs")?;
+    crate::ops::runs::cancel(
+        &super::db()?,
+        &crate::domain::audit::Actor(who.actor),
+        &id,
+        crate::ops::now_ms(),
+    )
+    .await
+    .map_err(super::failed)
+}
+
+/// Runs a failed step again; `input` (JSON, optional) replaces its context.
+#[server(prefix = "/rpc", endpoint = "retry_step")]
+pub async fn retry_step(id: String, node_id: String, input: String) -> Result<(), AppError> {
+    let who = super::require(Permission::OperateRuns, "retry steps")?;
+    let input: Option<serde_json::Value> = if input.trim().is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(&input).map_err(|e| {
+            super::failed(AppError::bad_request(format!(
+                "the edited input is not valid JSON: {e}"
+            )))
+        })?)
+    };
+    crate::ops::runs::retry_step(
+        &super::db()?,
+        &crate::domain::audit::Actor(who.actor),
+        &id,
+        &node_id,
+        input.as_ref(),
+        crate::ops::now_ms(),
+    )
+    .await
+    .map_err(super::failed)?;
+    if let Some(w) = use_context::<crate::ops::Wakeup>() {
+        w.wake();
+    }
+    Ok(())
+}
+
+/// A new run with the same input, on the same version or the latest.
+#[server(prefix = "/rpc", endpoint = "rerun_run")]
+pub async fn rerun_run(id: String, latest: bool) -> Result<String, AppError> {
+    let who = super::require(Permission::OperateRuns, "re-run runs")?;
+    let new = crate::ops::runs::rerun(
+        &super::db()?,
+        &crate::domain::audit::Actor(who.actor),
+        &id,
+        latest,
+        crate::ops::now_ms(),
+    )
+    .await
+    .map_err(super::failed)?;
+    if let Some(w) = use_context::<crate::ops::Wakeup>() {
+        w.wake();
+    }
+    Ok(new)
 }

@@ -35,24 +35,24 @@ impl Wakeup {
     }
 }
 
-/// Tells open pages that something they show changed (`approvals`, ...),
-/// through the server-sent events stream.
+/// Tells open pages that something they show changed (`approvals`,
+/// `run:<id>`), through the server-sent events stream.
 #[derive(Clone, Debug)]
-pub struct Changes(tokio::sync::broadcast::Sender<&'static str>);
+pub struct Changes(tokio::sync::broadcast::Sender<std::sync::Arc<str>>);
 
 impl Default for Changes {
     fn default() -> Self {
-        Changes(tokio::sync::broadcast::channel(64).0)
+        Changes(tokio::sync::broadcast::channel(1024).0)
     }
 }
 
 impl Changes {
-    pub fn notify(&self, topic: &'static str) {
+    pub fn notify(&self, topic: impl Into<std::sync::Arc<str>>) {
         // nobody listening is fine
-        let _ = self.0.send(topic);
+        let _ = self.0.send(topic.into());
     }
 
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<&'static str> {
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<str>> {
         self.0.subscribe()
     }
 }

@@ -44,6 +44,7 @@ impl Engine {
         if self.inbox_changed.swap(false, Ordering::SeqCst) {
             self.changes.notify("approvals");
         }
+        self.changes.notify(format!("run:{}", c.run_id));
         if self.runs_ended.swap(false, Ordering::SeqCst) {
             self.run_ended.notify_waiters();
         }

@@ -16,16 +16,28 @@ use serde_json::{Map, Value};
 /// (server-sent events from `/events`), and every `fallback_ms` in case
 /// the stream is down (the browser reconnects it by itself).
 pub fn live(topic: &'static str, fallback_ms: u64) -> RwSignal<u32> {
+    live_on(topic.to_string(), topic, fallback_ms)
+}
+
+/// As `live`, for the topic `subscribe` (`run:<id>`) whose events are
+/// named `event` (`run`).
+pub fn live_on(subscribe: String, event: &'static str, fallback_ms: u64) -> RwSignal<u32> {
     let tick = every(fallback_ms);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use leptos::wasm_bindgen::{JsCast, closure::Closure};
-        let Ok(source) = leptos::web_sys::EventSource::new("/events") else {
+        let url = format!(
+            "/events?topics={}",
+            percent_encoding::utf8_percent_encode(&subscribe, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let Ok(source) = leptos::web_sys::EventSource::new(&url) else {
             return;
         };
         let bump =
             Closure::<dyn Fn(leptos::web_sys::Event)>::new(move |_| tick.update(|t| *t += 1));
-        let _ = source.add_event_listener_with_callback(topic, bump.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback(event, bump.as_ref().unchecked_ref());
+        // what changed before the stream was open is fetched once it is
+        let _ = source.add_event_listener_with_callback("open", bump.as_ref().unchecked_ref());
         bump.forget();
         let source = StoredValue::new_local(source);
         on_cleanup(move || {
@@ -33,7 +45,7 @@ pub fn live(topic: &'static str, fallback_ms: u64) -> RwSignal<u32> {
         });
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = topic;
+    let _ = (subscribe, event);
     tick
 }
 

@@ -1,11 +1,15 @@
 //! The runs list and one run's steps (the rich run view comes later).
 
-use crate::api::runs::{get_run, list_runs};
+use crate::api::runs::{CancelRun, RerunRun, RetryStep, get_attempts, get_run, list_runs};
 use crate::api::workflows::list_workflows;
+use crate::domain::auth::Permission;
 use crate::domain::records::RunFilter;
-use crate::domain::records::{RunDetail, format_time};
+use crate::domain::records::{AttemptRecord, RunDetail, format_time};
 use crate::domain::run::RunStatus;
-use crate::ui::components::{EmptyState, ErrorBox, day_ms};
+use crate::error::AppError;
+use crate::ui::auth::can;
+use crate::ui::components::{EmptyState, ErrorBox, action_error, day_ms};
+use crate::ui::pages::approvals::live_on;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -120,33 +124,18 @@ pub fn RunsPage() -> impl IntoView {
 #[component]
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
-    // While the run is open the page refreshes itself every second.
-    let tick = RwSignal::new(0u32);
-    let run = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), tick.get()),
-        |(id, _)| get_run(id),
-    );
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                let open = run
-                    .get_untracked()
-                    .and_then(|r| r.ok())
-                    .is_some_and(|r| r.run.status == RunStatus::Running);
-                if open {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_millis(1000),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
+    let id = move || params.read().get("id").unwrap_or_default();
+    // the server says when this run moves on (server-sent events); a slow
+    // poll covers a dropped stream
+    let tick = live_on(format!("run:{}", id()), "run", 5_000);
+    let run = Resource::new(move || (id(), tick.get()), |(id, _)| get_run(id));
+    let attempts = Resource::new(move || (id(), tick.get()), |(id, _)| get_attempts(id));
+    let selected = RwSignal::new(None::<String>);
     view! {
         <Title text="Run" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || run.get().map(|r| match r {
-                Ok(detail) => view! { <RunDetailView detail /> }.into_any(),
+                Ok(detail) => view! { <RunDetailView detail attempts selected /> }.into_any(),
                 Err(e) => view! { <h1>"Run"</h1> <ErrorBox error=e /> }.into_any(),
             })}
         </Transition>
@@ -162,39 +151,198 @@ fn short_json(v: &Option<serde_json::Value>) -> String {
     }
 }
 
+/// Large JSON folded away, copyable as it is shown.
+fn json_block(label: &str, v: &Option<serde_json::Value>) -> impl IntoView + use<> {
+    let label = label.to_string();
+    v.as_ref().map(|v| {
+        let text = serde_json::to_string_pretty(v).unwrap_or_default();
+        let open = text.len() < 400;
+        view! {
+            <details class="json-block" open=open>
+                <summary>{format!("{label} ({} bytes)", text.len())}</summary>
+                <pre class="json">{text}</pre>
+            </details>
+        }
+    })
+}
+
+fn duration(from: Option<i64>, to: Option<i64>) -> String {
+    match (from, to) {
+        (Some(a), Some(b)) => crate::domain::human_duration((b - a).max(0) as u64),
+        (Some(_), None) => "running".into(),
+        _ => String::new(),
+    }
+}
+
 #[component]
-fn RunDetailView(detail: RunDetail) -> impl IntoView {
+fn RunDetailView(
+    detail: RunDetail,
+    attempts: Resource<Result<Vec<AttemptRecord>, AppError>>,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
     let r = detail.run;
+    let operate = can(Permission::OperateRuns);
+    let running = r.status == RunStatus::Running;
+    let cancel = ServerAction::<CancelRun>::new();
+    let rerun = ServerAction::<RerunRun>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = rerun.value().get() {
+            navigate(&format!("/runs/{id}"), Default::default());
+        }
+    });
+    let (id_c, id_r1, id_r2) = (r.id.clone(), r.id.clone(), r.id.clone());
+    // the timeline: each step's bar from its start to its end
+    let t0 = r.created_at;
+    let t1 = detail
+        .steps
+        .iter()
+        .filter_map(|s| s.finished_at.or(s.started_at))
+        .chain(r.finished_at)
+        .max()
+        .unwrap_or(t0)
+        .max(t0 + 1);
+    let span = (t1 - t0) as f64;
+    let bars = detail
+        .steps
+        .iter()
+        .filter_map(|s| {
+            let start = s.started_at?;
+            let end = s.finished_at.unwrap_or(t1);
+            let left = (start - t0) as f64 / span * 100.0;
+            let width = ((end - start) as f64 / span * 100.0).max(0.6);
+            Some(view! {
+                <div class="bar-row" title=format!("{}: {}", s.node_id, duration(s.started_at, s.finished_at))>
+                    <span class="bar-label"><code>{s.node_id.clone()}</code></span>
+                    <span class="bar-track">
+                        <span class=format!("bar status-{}", s.status) style=format!("left:{left:.2}%;width:{width:.2}%")></span>
+                    </span>
+                </div>
+            })
+        })
+        .collect_view();
+    let run_id = r.id.clone();
     view! {
         <p class="crumbs"><a href="/runs">"Runs"</a> " / " <a href=format!("/workflows/{}", r.workflow_id)>"workflow"</a></p>
         <div class="page-head">
             <h1>"Run " <code>{r.id.clone()}</code></h1>
             <span data-testid="run-status">{status_badge(r.status.to_string())}</span>
+            {(operate && running).then(|| view! {
+                <button class="danger" on:click=move |_| { cancel.dispatch(CancelRun { id: id_c.clone() }); }>"Cancel run"</button>
+            })}
+            {operate.then(|| view! {
+                <button on:click=move |_| { rerun.dispatch(RerunRun { id: id_r1.clone(), latest: false }); }>"Re-run"</button>
+                <button on:click=move |_| { rerun.dispatch(RerunRun { id: id_r2.clone(), latest: true }); }>"Re-run on the latest version"</button>
+            })}
         </div>
+        {action_error(cancel.value())}
+        {action_error(rerun.value())}
         <section class="card run-facts">
             <p>{format!("Version {} · started {} by {}", r.version, format_time(r.created_at), r.started_by)}
-               {r.finished_at.map(|t| format!(" · finished {}", format_time(t)))}</p>
+               {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
+               {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.clone()}</code></a> })}</p>
             {r.confidence.map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
             {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
             <p>"Input: " <code>{r.input.to_string()}</code></p>
             {r.output.clone().map(|o| view! { <p>"Output: " <code data-testid="run-output">{o.to_string()}</code></p> })}
         </section>
+        <section class="card timeline" aria-label="Timeline">
+            <h2>"Timeline"</h2>
+            {bars}
+        </section>
         <table class="table steps">
-            <thead><tr><th>"Step"</th><th>"Status"</th><th>"Attempt"</th><th>"Finished"</th><th>"Output or error"</th></tr></thead>
+            <thead><tr><th>"Step"</th><th>"Status"</th><th>"Attempt"</th><th>"Took"</th><th>"Confidence"</th><th>"Output or error"</th><th></th></tr></thead>
             <tbody>
-                {detail.steps.into_iter().map(|s| view! {
-                    <tr data-step=s.node_id.clone()>
-                        <td><code>{s.node_id.clone()}</code></td>
-                        <td>{status_badge(s.status.to_string())}</td>
-                        <td>{s.attempt}</td>
-                        <td>{s.finished_at.map(format_time).unwrap_or_default()}</td>
-                        <td class="summary">{match &s.error {
-                            Some(e) => format!("{} error: {e}", s.error_class.clone().unwrap_or_default()),
-                            None => short_json(&s.output),
-                        }}</td>
-                    </tr>
+                {detail.steps.into_iter().map(|s| {
+                    let node = s.node_id.clone();
+                    let retrying = s.status.to_string() == "ready" && s.error.is_some();
+                    view! {
+                        <tr data-step=s.node_id.clone() class:selected=move || selected.get().as_deref() == Some(node.as_str())>
+                            <td><code>{s.node_id.clone()}</code></td>
+                            <td>{status_badge(s.status.to_string())}
+                                {retrying.then(|| view! { <div class="muted small" data-testid="retrying">{format!("retrying at {}", format_time(s.not_before))}</div> })}</td>
+                            <td>{s.attempt}</td>
+                            <td>{duration(s.started_at, s.finished_at)}</td>
+                            <td>{s.confidence.map(|c| format!("{c:.3}")).unwrap_or_default()}
+                                {s.cum_confidence.map(|c| format!(" (run {c:.3})"))}</td>
+                            <td class="summary">{match &s.error {
+                                Some(e) => format!("{} error: {e}", s.error_class.clone().unwrap_or_default()),
+                                None => short_json(&s.output),
+                            }}</td>
+                            <td>{
+                                let n = s.node_id.clone();
+                                view! { <button class="link" on:click=move |_| selected.set(Some(n.clone()))>"Details"</button> }
+                            }</td>
+                        </tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>
+        {move || selected.get().map(|node| view! { <StepPanel run_id=run_id.clone() node attempts operate /> })}
+    }
+}
+
+/// One step: every attempt with its resolved input, output, error and
+/// timing; its idempotency key; and, when it failed, a retry with an
+/// optionally edited input.
+#[component]
+fn StepPanel(
+    run_id: String,
+    node: String,
+    attempts: Resource<Result<Vec<AttemptRecord>, AppError>>,
+    operate: bool,
+) -> impl IntoView {
+    let retry = ServerAction::<RetryStep>::new();
+    let edited = RwSignal::new(String::new());
+    let key = format!("{run_id}:{node}");
+    let node2 = node.clone();
+    view! {
+        <section class="card step-panel" aria-label="Step">
+            <h2>"Step " <code>{node.clone()}</code></h2>
+            <p class="muted">"Idempotency key sent with every attempt: " <code>{key}</code></p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || attempts.get().map(|r| match r {
+                    Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    Ok(all) => {
+                        let mine: Vec<AttemptRecord> = all.into_iter().filter(|a| a.node_id == node2).collect();
+                        if let Some(last) = mine.last()
+                            && edited.get_untracked().is_empty()
+                        {
+                            edited.set(last.input.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default());
+                        }
+                        view! {
+                            <ol class="attempts">
+                                {mine.into_iter().map(|a| view! {
+                                    <li data-attempt=a.attempt>
+                                        <p><strong>{format!("Attempt {}: {}", a.attempt, a.outcome)}</strong>
+                                            {format!(" · {} → {} ({}) · worker {}", format_time(a.started_at), format_time(a.finished_at),
+                                                crate::domain::human_duration((a.finished_at - a.started_at).max(0) as u64), a.worker)}
+                                            {a.confidence.map(|c| format!(" · confidence {c:.3}"))}</p>
+                                        {a.error.clone().map(|e| view! { <p class="error-text">{format!("{} error: {e}", a.error_class.clone().unwrap_or_default())}</p> })}
+                                        {json_block("Input", &a.input)}
+                                        {json_block("Output", &a.output)}
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+            {operate.then(|| {
+                let (run_id, node) = (run_id.clone(), node.clone());
+                view! {
+                    <details class="retry">
+                        <summary>"Retry this step"</summary>
+                        <p class="muted">"Runs a failed step again and reopens the run; edit its input first if needed."</p>
+                        <textarea rows="6" spellcheck="false" aria-label="Input for the retry" prop:value=move || edited.get()
+                            on:input=move |ev| edited.set(event_target_value(&ev))></textarea>
+                        <button class="primary" on:click=move |_| {
+                            retry.dispatch(RetryStep { id: run_id.clone(), node_id: node.clone(), input: edited.get_untracked() });
+                        }>"Retry"</button>
+                        {action_error(retry.value())}
+                    </details>
+                }
+            })}
+        </section>
     }
 }
