@@ -38,6 +38,18 @@ test('a retrying run is watched live, its attempts read; another is cancelled; b
   await expect(panel.locator('li[data-attempt="1"]')).toContainText('503');
   await expect(panel.locator('li[data-attempt="2"]')).toContainText('Attempt 2: succeeded');
   await expect(page.getByRole('region', { name: 'Timeline' }).locator('.bar')).toHaveCount(3);
+  // the graph shows each step's state
+  const graphStep = page.getByRole('region', { name: 'Run graph' }).locator('g[data-node="step"]');
+  await expect(graphStep).toHaveClass(/run-succeeded/);
+  await expect(graphStep.locator('.run-state')).toHaveText('succeeded ×2');
+
+  // a re-run compares itself with the original, step by step
+  await page.getByRole('button', { name: 'Re-run', exact: true }).click();
+  await expect(page).not.toHaveURL(new RegExp(retried));
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 15_000 });
+  const diff = page.getByRole('region', { name: 'Compared with the original run' });
+  await expect(diff.locator('tr[data-step="start"]')).toContainText('same output');
+  await expect(diff.locator('tr[data-step="step"]')).toContainText('different output');
 
   // another run waits; cancel it from its page
   const res = await request.post(`/api/v1/workflows/${slow}/runs`, { headers: apiAuth(), data: { input: {} } });

@@ -241,3 +241,19 @@ fn ProblemsPanel(canvas: Canvas) -> impl IntoView {
         </div>
     }
 }
+
+/// A run's workflow, drawn read-only with each step's status and attempts
+/// (updated as `statuses` changes).
+#[component]
+pub fn RunGraph(
+    def: WorkflowDef,
+    statuses: Signal<std::collections::HashMap<String, (String, i64)>>,
+) -> impl IntoView {
+    let canvas = Canvas::new(def, vec![], false);
+    Effect::new(move |_| canvas.overlay.set(statuses.get()));
+    view! {
+        <section class="designer card run-graph" aria-label="Run graph">
+            <canvas::GraphCanvas canvas />
+        </section>
+    }
+}

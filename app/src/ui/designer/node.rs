@@ -20,6 +20,8 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
                 .any(|p| p.node.as_deref() == Some(bad_id.as_str()))
         })
     });
+    let run_id = id.clone();
+    let run_state = Memo::new(move |_| canvas.overlay.with(|o| o.get(&run_id).cloned()));
     let diff_id = id.clone();
     let diff = Memo::new(move |_| {
         canvas
@@ -48,6 +50,10 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
         if let Some(d) = diff.get() {
             c.push_str(" diff-");
             c.push_str(d);
+        }
+        if let Some(status) = run_state.with(|s| s.as_ref().map(|(st, _)| st.clone())) {
+            c.push_str(" run-");
+            c.push_str(&status);
         }
         c
     };
@@ -79,6 +85,11 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
                 }
             }>
             {move || node.get().map(|n| card_body(&n, canvas))}
+            {move || run_state.get().map(|(status, attempts)| view! {
+                <text x=NODE_W - 10.0 y=NODE_H - 8.0 text-anchor="end" class="run-state">
+                    {if attempts > 1 { format!("{status} ×{attempts}") } else { status }}
+                </text>
+            })}
         </g>
     }
 }

@@ -66,6 +66,8 @@ pub struct Canvas {
     merging: StoredValue<Option<String>>,
     /// The role may not change workflows: everything is read-only.
     locked: bool,
+    /// On a run's page: each step's status and attempts, drawn on its node.
+    pub overlay: RwSignal<HashMap<String, (String, i64)>>,
 }
 
 /// Scrolls the canvas so step `id` is in view, once it is drawn.
@@ -141,6 +143,7 @@ impl Canvas {
             clipboard: StoredValue::new(None),
             merging: StoredValue::new(None),
             locked: !editable,
+            overlay: RwSignal::new(HashMap::new()),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The runs list and one run's steps (the rich run view comes later).
 
 use crate::api::runs::{CancelRun, RerunRun, RetryStep, get_attempts, get_run, list_runs};
-use crate::api::workflows::list_workflows;
+use crate::api::workflows::{get_workflow, list_workflows};
 use crate::domain::auth::Permission;
 use crate::domain::records::RunFilter;
 use crate::domain::records::{AttemptRecord, RunDetail, format_time};
@@ -9,6 +9,7 @@ use crate::domain::run::RunStatus;
 use crate::error::AppError;
 use crate::ui::auth::can;
 use crate::ui::components::{EmptyState, ErrorBox, action_error, day_ms};
+use crate::ui::designer::RunGraph;
 use crate::ui::pages::approvals::live_on;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -131,12 +132,42 @@ pub fn RunPage() -> impl IntoView {
     let run = Resource::new(move || (id(), tick.get()), |(id, _)| get_run(id));
     let attempts = Resource::new(move || (id(), tick.get()), |(id, _)| get_attempts(id));
     let selected = RwSignal::new(None::<String>);
+    // the graph of the version this run runs, loaded once
+    let version = Resource::new(
+        move || {
+            run.get()
+                .and_then(|r| r.ok())
+                .map(|d| (d.run.workflow_id, d.run.version))
+        },
+        |key| async move {
+            match key {
+                Some((w, v)) => get_workflow(w, Some(v)).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let statuses = Signal::derive(move || {
+        run.get()
+            .and_then(|r| r.ok())
+            .map(|d| {
+                d.steps
+                    .into_iter()
+                    .map(|s| (s.node_id, (s.status.to_string(), s.attempt)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
     view! {
         <Title text="Run" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || run.get().map(|r| match r {
                 Ok(detail) => view! { <RunDetailView detail attempts selected /> }.into_any(),
                 Err(e) => view! { <h1>"Run"</h1> <ErrorBox error=e /> }.into_any(),
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || version.get().and_then(|r| r.ok()).flatten().map(|w| view! {
+                <RunGraph def=w.definition statuses />
             })}
         </Transition>
     }
@@ -222,6 +253,11 @@ fn RunDetailView(
         })
         .collect_view();
     let run_id = r.id.clone();
+    let steps_now: Vec<(String, Option<serde_json::Value>)> = detail
+        .steps
+        .iter()
+        .map(|s| (s.node_id.clone(), s.output.clone()))
+        .collect();
     view! {
         <p class="crumbs"><a href="/runs">"Runs"</a> " / " <a href=format!("/workflows/{}", r.workflow_id)>"workflow"</a></p>
         <div class="page-head">
@@ -279,6 +315,7 @@ fn RunDetailView(
             </tbody>
         </table>
         {move || selected.get().map(|node| view! { <StepPanel run_id=run_id.clone() node attempts operate /> })}
+        {r.rerun_of.clone().map(|original| view! { <RerunDiff original steps=steps_now.clone() /> })}
     }
 }
 
@@ -343,6 +380,52 @@ fn StepPanel(
                     </details>
                 }
             })}
+        </section>
+    }
+}
+
+/// For a re-run: step by step, whether its output is the same as in the
+/// run it repeats.
+#[component]
+fn RerunDiff(original: String, steps: Vec<(String, Option<serde_json::Value>)>) -> impl IntoView {
+    let before = Resource::new(move || original.clone(), get_run);
+    view! {
+        <section class="card rerun-diff" aria-label="Compared with the original run">
+            <h2>"Compared with the original run"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {
+                    let steps = steps.clone();
+                    move || before.get().map(|r| match r {
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        Ok(old) => {
+                            let rows = steps.iter().map(|(node, now)| {
+                                let was = old.steps.iter().find(|s| &s.node_id == node).and_then(|s| s.output.clone());
+                                let verdict = match (&was, now) {
+                                    (None, None) => "no output either time",
+                                    (a, b) if a == b => "same output",
+                                    (None, Some(_)) => "new output",
+                                    (Some(_), None) => "no output this time",
+                                    _ => "different output",
+                                };
+                                view! {
+                                    <tr data-step=node.clone() class:differs=verdict != "same output" && verdict != "no output either time">
+                                        <td><code>{node.clone()}</code></td>
+                                        <td>{verdict}</td>
+                                        <td class="summary">{short_json(&was)}</td>
+                                        <td class="summary">{short_json(now)}</td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! {
+                                <table class="table">
+                                    <thead><tr><th>"Step"</th><th>"Compared"</th><th>"Then"</th><th>"Now"</th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            }.into_any()
+                        }
+                    })
+                }
+            </Transition>
         </section>
     }
 }
