@@ -516,3 +516,157 @@ async fn a_run_whose_confidence_falls_below_the_threshold_asks_a_person() {
         Some("the result was rejected by user:ann: numbers are off")
     );
 }
+
+/// Every operation of the product, each followed by the audit event it
+/// must have written (the newest event), with its actor.
+#[tokio::test]
+async fn every_operation_writes_its_audit_event() {
+    use app::ops::{accounts, runs, workflows};
+    let w = World::new().await;
+    let ann = Actor("user:ann".into());
+    let now = w.clock.now_ms();
+    let newest = || async {
+        let mut conn = w.db.pool.acquire().await.unwrap();
+        let e = app::store::audit::list(&mut conn, None, 1).await.unwrap();
+        (e[0].action.clone(), e[0].actor.clone())
+    };
+    let mut checked = 0;
+    macro_rules! expect {
+        ($action:expr, $actor:expr) => {{
+            assert_eq!(newest().await, ($action.to_string(), $actor.to_string()));
+            checked += 1;
+        }};
+    }
+    let wf = workflows::create(
+        &w.db,
+        &ann,
+        "Audited",
+        &flow(approval("ok", &["approver"], 1)),
+        false,
+        now,
+    )
+    .await
+    .unwrap()
+    .workflow_id;
+    expect!("workflow.created", "user:ann");
+    workflows::save_version(
+        &w.db,
+        &ann,
+        &wf,
+        &flow(approval("ok", &["approver"], 1)),
+        false,
+        now,
+    )
+    .await
+    .unwrap();
+    expect!("workflow.version_saved", "user:ann");
+    workflows::rename(&w.db, &ann, &wf, "Audited again", now)
+        .await
+        .unwrap();
+    expect!("workflow.renamed", "user:ann");
+    let run = runs::start(
+        &w.db,
+        &ann,
+        &wf,
+        None,
+        &json!({"amount": 1, "vendor": "V"}),
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    expect!("run.started", "user:ann");
+    w.idle().await;
+    expect!("approval.requested", "engine");
+    let i = item(&w, &run, "ok").await;
+    decide(
+        &w.db,
+        &person("bo", Role::Approver),
+        &i.id,
+        approve("fine"),
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    expect!("approval.decided", "user:bo");
+    w.idle().await;
+    expect!("run.succeeded", "engine");
+    let again = runs::rerun(&w.db, &ann, &run, false, now).await.unwrap();
+    expect!("run.started", "user:ann");
+    runs::cancel(&w.db, &ann, &again, now).await.unwrap();
+    expect!("run.cancelled", "user:ann");
+    let failing = w
+        .start(
+            def(
+                vec![start(), transform("bad", "error(\"no\")"), end("end", None)],
+                vec![("start", "out", "bad"), ("bad", "out", "end")],
+            ),
+            json!({}),
+        )
+        .await;
+    // the format error is tried twice, a second apart
+    w.idle().await;
+    w.clock.advance(10_000);
+    w.idle().await;
+    expect!("run.failed", "engine");
+    runs::retry_step(&w.db, &ann, &failing, "bad", None, w.clock.now_ms())
+        .await
+        .unwrap();
+    expect!("step.retried", "user:ann");
+    accounts::create_user(
+        &w.db,
+        "user:root",
+        "carl",
+        "",
+        "a long password",
+        Role::Viewer,
+        now,
+    )
+    .await
+    .unwrap();
+    expect!("user.created", "user:root");
+    let carl = accounts::list_users(&w.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "carl")
+        .unwrap();
+    accounts::update_user(&w.db, "user:root", &carl.id, Some(Role::Editor), None, now)
+        .await
+        .unwrap();
+    expect!("user.changed", "user:root");
+    accounts::sign_in(&w.db, "carl", "a long password", now)
+        .await
+        .unwrap();
+    expect!("user.signed_in", "user:carl");
+    let _ = accounts::sign_in(&w.db, "carl", "wrong", now).await;
+    expect!("user.sign_in_failed", "anonymous");
+    accounts::signed_out(&w.db, &Principal::user("carl", Role::Editor), now)
+        .await
+        .unwrap();
+    expect!("user.signed_out", "user:carl");
+    let t = accounts::create_token(&w.db, "user:root", "ci", Role::Viewer, now)
+        .await
+        .unwrap();
+    expect!("token.created", "user:root");
+    accounts::revoke_token(&w.db, "user:root", &t.token.id, now)
+        .await
+        .unwrap();
+    expect!("token.revoked", "user:root");
+    let sealer = app::security::Sealer::new([3; 32]);
+    accounts::set_secret(&w.db, &sealer, "user:root", "API_KEY", "v", now)
+        .await
+        .unwrap();
+    expect!("secret.saved", "user:root");
+    accounts::delete_secret(&w.db, "user:root", "API_KEY", now)
+        .await
+        .unwrap();
+    expect!("secret.deleted", "user:root");
+    workflows::delete(&w.db, &ann, &wf, now).await.unwrap();
+    expect!("workflow.deleted", "user:ann");
+    assert_eq!(checked, 21);
+    // and the chain over all of it holds
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let report = app::store::audit::verify(&mut conn).await.unwrap();
+    assert_eq!(report.broken_at, None);
+}
