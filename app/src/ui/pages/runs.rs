@@ -276,7 +276,8 @@ fn RunDetailView(
         <section class="card run-facts">
             <p>{format!("Version {} · started {} by {}", r.version, format_time(r.created_at), r.started_by)}
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
-               {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.clone()}</code></a> })}</p>
+               {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.clone()}</code></a> })}
+               " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
             {r.confidence.map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
             {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
             <p>"Input: " <code>{r.input.to_string()}</code></p>
