@@ -37,6 +37,8 @@ test('a retrying run is watched live, its attempts read; another is cancelled; b
   await expect(panel.locator('li[data-attempt="1"]')).toContainText('Attempt 1: failed');
   await expect(panel.locator('li[data-attempt="1"]')).toContainText('503');
   await expect(panel.locator('li[data-attempt="2"]')).toContainText('Attempt 2: succeeded');
+  await expect(panel.locator('li[data-attempt="2"]').getByTestId('lineage')).toHaveText('Its input holds the outputs of: start');
+  await expect(panel.locator('li[data-attempt="2"]').getByRole('button', { name: 'Copy' }).first()).toBeVisible();
   await expect(page.getByRole('region', { name: 'Timeline' }).locator('.bar')).toHaveCount(3);
   // the graph shows each step's state
   const graphStep = page.getByRole('region', { name: 'Run graph' }).locator('g[data-node="step"]');

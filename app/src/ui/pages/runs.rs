@@ -182,19 +182,39 @@ fn short_json(v: &Option<serde_json::Value>) -> String {
     }
 }
 
-/// Large JSON folded away, copyable as it is shown.
+/// Large JSON folded away, with a button that copies it.
 fn json_block(label: &str, v: &Option<serde_json::Value>) -> impl IntoView + use<> {
     let label = label.to_string();
     v.as_ref().map(|v| {
         let text = serde_json::to_string_pretty(v).unwrap_or_default();
         let open = text.len() < 400;
+        let copied = RwSignal::new(false);
+        let to_copy = text.clone();
         view! {
             <details class="json-block" open=open>
                 <summary>{format!("{label} ({} bytes)", text.len())}</summary>
+                <button class="link copy" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        let _ = window().navigator().clipboard().write_text(&to_copy);
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = &to_copy;
+                    copied.set(true);
+                }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
                 <pre class="json">{text}</pre>
             </details>
         }
     })
+}
+
+/// The earlier steps whose outputs an attempt's input holds (its lineage).
+fn lineage(input: &Option<serde_json::Value>) -> Vec<String> {
+    input
+        .as_ref()
+        .and_then(|v| v["steps"].as_object())
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn duration(from: Option<i64>, to: Option<i64>) -> String {
@@ -357,6 +377,10 @@ fn StepPanel(
                                                 crate::domain::human_duration((a.finished_at - a.started_at).max(0) as u64), a.worker)}
                                             {a.confidence.map(|c| format!(" · confidence {c:.3}"))}</p>
                                         {a.error.clone().map(|e| view! { <p class="error-text">{format!("{} error: {e}", a.error_class.clone().unwrap_or_default())}</p> })}
+                                        {
+                                            let from = lineage(&a.input);
+                                            (!from.is_empty()).then(|| view! { <p class="muted" data-testid="lineage">{format!("Its input holds the outputs of: {}", from.join(", "))}</p> })
+                                        }
                                         {json_block("Input", &a.input)}
                                         {json_block("Output", &a.output)}
                                     </li>
