@@ -107,6 +107,38 @@ impl Who {
     }
 }
 
+/// Query-string extractor whose rejections say which parameter is wrong,
+/// in our error format (axum's own answer is plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let what = match e.path().to_string() {
+                    p if p == "." || p.is_empty() => "the query string".to_string(),
+                    p => format!("the query parameter '{p}'"),
+                };
+                ApiError(AppError::bad_request(format!(
+                    "{what} is wrong: {}",
+                    e.inner()
+                )))
+            })
+    }
+}
+
 /// JSON body extractor whose rejections say what to fix, in our error format.
 pub struct ApiJson<T>(pub T);
 

@@ -1,12 +1,12 @@
 //! REST for the approval inbox.
 
-use crate::rest::{ApiJson, ApiResult, Who};
+use crate::rest::{ApiJson, ApiQuery, ApiResult, Who};
 use crate::routes::AppState;
 use app::domain::approvals::ApprovalItem;
 use app::domain::auth::Permission;
 use app::ops::{self, approvals};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -33,7 +33,7 @@ fn pending() -> String {
 pub async fn list(
     State(s): State<AppState>,
     who: Who,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let p = who.may(Permission::Read, "see approvals")?;
     let items = approvals::list(&s.db, &p, &q.status, q.all, q.limit).await?;
@@ -73,7 +73,7 @@ pub struct ExportQuery {
 pub async fn export(
     State(s): State<AppState>,
     who: Who,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     who.may(Permission::Read, "see approvals")?;

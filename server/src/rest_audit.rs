@@ -1,12 +1,12 @@
 //! The audit trail over REST: filtered, as JSON, CSV or JSONL.
 
-use crate::rest::{ApiResult, Who};
+use crate::rest::{ApiQuery, ApiResult, Who};
 use crate::routes::AppState;
 use app::domain::audit::{AuditEvent, AuditFilter};
 use app::domain::auth::Permission;
 use app::error::AppError;
 use app::store::StoreError;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -49,7 +49,7 @@ fn csv_line(e: &AuditEvent) -> String {
 pub async fn list(
     State(s): State<AppState>,
     who: Who,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Response> {
     who.may(Permission::Read, "see the audit trail")?;
     let mut filter = AuditFilter {

@@ -1,7 +1,7 @@
 //! REST API v1: runs.
 
 use crate::rest::Who;
-use crate::rest::{ApiJson, ApiResult, optional_json};
+use crate::rest::{ApiJson, ApiQuery, ApiResult, optional_json};
 use crate::routes::AppState;
 use app::domain::audit::Actor;
 use app::domain::auth::Permission;
@@ -9,7 +9,7 @@ use app::domain::records::{AttemptRecord, RunDetail};
 use app::domain::run::RunStatus;
 use app::ops::{self, runs};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ pub async fn get_run(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
-    Query(q): Query<GetRunQuery>,
+    ApiQuery(q): ApiQuery<GetRunQuery>,
 ) -> ApiResult<Json<RunDetail>> {
     who.may(Permission::Read, "see runs")?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(60_000));
@@ -161,7 +161,7 @@ pub struct RunsQuery {
 pub async fn list(
     State(s): State<AppState>,
     who: Who,
-    Query(q): Query<RunsQuery>,
+    ApiQuery(q): ApiQuery<RunsQuery>,
 ) -> ApiResult<Json<app::domain::records::RunPage>> {
     who.may(Permission::Read, "see runs")?;
     let filter = app::domain::records::RunFilter {

@@ -948,8 +948,24 @@ async fn hostile_inputs_are_refused_or_kept_as_text() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, Value::Null, "no lines: {body}");
-    let (status, _) = api.get("/api/v1/approvals?limit=abc").await;
+    let (status, body) = api.get("/api/v1/approvals?limit=abc").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the query parameter 'limit' is wrong"),
+        "{body}"
+    );
+    let (status, body) = api.get("/api/v1/runs/nope?wait_ms=soon").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wait_ms"),
+        "{body}"
+    );
     // not UTF-8
     let req = Request::post("/api/v1/workflows")
         .header(header::CONTENT_TYPE, "application/json")
