@@ -670,3 +670,64 @@ async fn every_operation_writes_its_audit_event() {
     let report = app::store::audit::verify(&mut conn).await.unwrap();
     assert_eq!(report.broken_at, None);
 }
+
+#[tokio::test]
+async fn the_inbox_lists_what_each_person_may_decide() {
+    use app::ops::approvals::list;
+    let w = World::new().await;
+    let sam = person("sam", Role::Approver);
+    let mut named = approval("named", &[], 1);
+    if let NodeKind::Approval(cfg) = &mut named.kind {
+        cfg.approvers.users = vec!["carol".into()];
+    }
+    let by_sam = w
+        .start_as(
+            &Actor(sam.actor.clone()),
+            flow(approval("ok", &["approver"], 1)),
+            json!({"amount": 1, "vendor": "V"}),
+        )
+        .await;
+    let other = w
+        .start(
+            flow(approval("ok", &["approver"], 1)),
+            json!({"amount": 2, "vendor": "V"}),
+        )
+        .await;
+    let for_carol = w
+        .start(flow(named), json!({"amount": 3, "vendor": "V"}))
+        .await;
+    w.idle().await;
+    let runs_of = |items: Vec<ApprovalItem>| {
+        let mut r: Vec<String> = items.into_iter().map(|i| i.run_id).collect();
+        r.sort();
+        r
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let ann = list(&w.db, &person("ann", Role::Approver), "pending", false, 50)
+        .await
+        .unwrap();
+    assert_eq!(runs_of(ann), sorted(vec![by_sam.clone(), other.clone()]));
+    let own = list(&w.db, &sam, "pending", false, 50).await.unwrap();
+    assert_eq!(runs_of(own), vec![other.clone()], "not the run sam started");
+    let carol = list(
+        &w.db,
+        &person("carol", Role::Approver),
+        "pending",
+        false,
+        50,
+    )
+    .await
+    .unwrap();
+    assert_eq!(runs_of(carol), sorted(vec![by_sam, other, for_carol]));
+    let viewer = list(&w.db, &person("vic", Role::Viewer), "pending", false, 50)
+        .await
+        .unwrap();
+    assert!(viewer.is_empty());
+    let all = list(&w.db, &person("vic", Role::Viewer), "pending", true, 50)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+}

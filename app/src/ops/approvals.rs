@@ -133,15 +133,18 @@ pub async fn list(
         ));
     }
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    let found = items::list(&mut conn, status, limit.clamp(1, 500)).await?;
-    Ok(if status == "pending" && !all {
-        found
+    let limit = limit.clamp(1, 500);
+    if status == "pending" && !all {
+        if !p.can(crate::domain::auth::Permission::DecideApprovals) {
+            return Ok(vec![]);
+        }
+        let mine = items::pending_for(&mut conn, p.role.as_str(), &p.name, &p.actor, limit).await?;
+        return Ok(mine
             .into_iter()
             .filter(|i| may_decide(p, i).is_ok())
-            .collect()
-    } else {
-        found
-    })
+            .collect());
+    }
+    Ok(items::list(&mut conn, status, limit).await?)
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), AppError> {

@@ -309,3 +309,31 @@ pub async fn decided(
     .await?;
     rows.into_iter().map(ApprovalItem::try_from).collect()
 }
+
+/// Pending items the person may decide, most urgent first: their role is
+/// among the deciders (or the role it was escalated to), or they are named,
+/// and they did not start the run unless that is allowed. (The server
+/// checks again with `may_decide` before any decision.)
+pub async fn pending_for(
+    conn: &mut SqliteConnection,
+    role: &str,
+    name: &str,
+    actor: &str,
+    limit: i64,
+) -> Result<Vec<ApprovalItem>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE i.status = 'pending'
+           AND (EXISTS (SELECT 1 FROM json_each(i.users) WHERE value = ?2)
+                OR (i.escalated_to IS NOT NULL AND i.escalated_to = ?1)
+                OR (i.escalated_to IS NULL AND EXISTS (SELECT 1 FROM json_each(i.roles) WHERE value = ?1)))
+           AND (i.allow_self OR i.started_by != ?3)
+         ORDER BY i.deadline_at IS NULL, i.deadline_at, i.created_at DESC LIMIT ?4"
+    ))
+    .bind(role)
+    .bind(name)
+    .bind(actor)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(ApprovalItem::try_from).collect()
+}
