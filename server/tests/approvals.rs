@@ -731,3 +731,37 @@ async fn the_inbox_lists_what_each_person_may_decide() {
         .unwrap();
     assert_eq!(all.len(), 3);
 }
+
+#[tokio::test]
+async fn the_proposal_looks_through_branches_to_the_data() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform("calc", "{amount: .input.amount}"),
+            Node::new(
+                "route",
+                "route",
+                NodeKind::Branch {
+                    conditions: vec![BranchCondition {
+                        label: "large".into(),
+                        expression: ".steps.calc.output.amount > 10".into(),
+                    }],
+                },
+            ),
+            approval("ok", &["approver"], 1),
+            end("end", None),
+            end("small", None),
+        ],
+        vec![
+            ("start", "out", "calc"),
+            ("calc", "out", "route"),
+            ("route", "large", "ok"),
+            ("route", "default", "small"),
+            ("ok", "out", "end"),
+        ],
+    );
+    let run = w.start(d, json!({"amount": 99})).await;
+    w.idle().await;
+    assert_eq!(item(&w, &run, "ok").await.proposed, json!({"amount": 99}));
+}

@@ -49,14 +49,28 @@ async fn base_item(
     }
 }
 
+/// The steps whose output is up for decision at `id`: its predecessors,
+/// looking through Branch and Join steps (they route, they produce no data).
+fn data_sources<'a>(def: &'a WorkflowDef, id: &str, seen: &mut Vec<&'a str>) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for e in def.edges.iter().filter(|e| e.to == id) {
+        if seen.contains(&e.from.as_str()) {
+            continue;
+        }
+        seen.push(e.from.as_str());
+        match def.node(&e.from).map(|n| &n.kind) {
+            Some(app::domain::NodeKind::Branch { .. } | app::domain::NodeKind::Join {}) => {
+                out.extend(data_sources(def, &e.from, seen))
+            }
+            _ => out.push(e.from.as_str()),
+        }
+    }
+    out
+}
+
 /// What the step's predecessors produced: the output up for decision.
 fn proposed(def: &WorkflowDef, node: &Node, ctx: &Value) -> Value {
-    let preds: Vec<&str> = def
-        .edges
-        .iter()
-        .filter(|e| e.to == node.id)
-        .map(|e| e.from.as_str())
-        .collect();
+    let preds = data_sources(def, &node.id, &mut Vec::new());
     let out = |id: &str| ctx["steps"][id]["output"].clone();
     match preds.as_slice() {
         [] => ctx["input"].clone(),

@@ -86,7 +86,7 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
             }>
             {move || node.get().map(|n| card_body(&n, canvas))}
             {move || run_state.get().map(|(status, attempts)| view! {
-                <text x=NODE_W - 10.0 y=NODE_H - 8.0 text-anchor="end" class="run-state">
+                <text x=NODE_W y="-6" text-anchor="end" class="run-state">
                     {if attempts > 1 { format!("{status} ×{attempts}") } else { status }}
                 </text>
             })}

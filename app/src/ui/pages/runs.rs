@@ -132,20 +132,11 @@ pub fn RunPage() -> impl IntoView {
     let run = Resource::new(move || (id(), tick.get()), |(id, _)| get_run(id));
     let attempts = Resource::new(move || (id(), tick.get()), |(id, _)| get_attempts(id));
     let selected = RwSignal::new(None::<String>);
-    // the graph of the version this run runs, loaded once
-    let version = Resource::new(
-        move || {
-            run.get()
-                .and_then(|r| r.ok())
-                .map(|d| (d.run.workflow_id, d.run.version))
-        },
-        |key| async move {
-            match key {
-                Some((w, v)) => get_workflow(w, Some(v)).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    // the graph of the version this run runs, loaded once per run
+    let version = Resource::new(id, |id| async move {
+        let d = get_run(id).await?;
+        get_workflow(d.run.workflow_id, Some(d.run.version)).await
+    });
     let statuses = Signal::derive(move || {
         run.get()
             .and_then(|r| r.ok())
@@ -166,7 +157,7 @@ pub fn RunPage() -> impl IntoView {
             })}
         </Transition>
         <Transition fallback=|| ()>
-            {move || version.get().and_then(|r| r.ok()).flatten().map(|w| view! {
+            {move || version.get().and_then(|r| r.ok()).map(|w| view! {
                 <RunGraph def=w.definition statuses />
             })}
         </Transition>
