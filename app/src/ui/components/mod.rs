@@ -1,6 +1,8 @@
 //! Small pieces shared by the pages.
 
 use crate::error::AppError;
+pub mod live;
+
 use leptos::prelude::*;
 
 /// An honest empty state: what this place is for and what to do next.
