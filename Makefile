@@ -14,6 +14,11 @@ export LEPTOS_SITE_ADDR := 127.0.0.1:3000
 export LEPTOS_RELOAD_PORT := 3001
 export LEPTOS_HASH_FILES := false
 export LEPTOS_JS_MINIFY := false
+# CI builds once from nothing: incremental caches would only cost disk
+# (gigabytes) and never be reused.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
 
 .PHONY: setup build build-release run test test-rust test-e2e lint fmt bench bench-ui clean-data
 

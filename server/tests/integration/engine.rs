@@ -2,12 +2,11 @@
 //! fresh SQLite file, against a real local HTTP server the test starts.
 
 use app::domain::audit::Actor;
-mod common;
 use app::domain::graph::*;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs;
 use axum::http::{HeaderMap, StatusCode};
-use common::world::*;
+use crate::common::world::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 

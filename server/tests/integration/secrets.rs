@@ -2,10 +2,9 @@
 //! appears nowhere else: not in step outputs or errors, the step log, the
 //! run, the audit trail, any API answer, the database file or the server log.
 
-mod common;
 
 use axum::http::HeaderMap;
-use common::Server;
+use crate::common::Server;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 

@@ -3,10 +3,9 @@
 //! Afterwards every run has succeeded, no completed step ran again, every
 //! step's idempotency key reached the receiver, and nothing is left running.
 
-mod common;
 
 use axum::http::HeaderMap;
-use common::Server;
+use crate::common::Server;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,9 +1,8 @@
 //! The real `stepwise` binary: start-up, readiness, graceful shutdown, and a
 //! failed migration stopping the server with a clear message.
 
-mod common;
 
-use common::Server;
+use crate::common::Server;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;

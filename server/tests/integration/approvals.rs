@@ -2,7 +2,6 @@
 //! decide, N-of-M, rejection paths, deadlines with a clock the test moves,
 //! parallel approvals before a Join, and a restart while waiting.
 
-mod common;
 
 use app::domain::approvals::ApprovalItem;
 use app::domain::audit::Actor;
@@ -10,7 +9,7 @@ use app::domain::auth::{Principal, Role};
 use app::domain::graph::*;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::approvals::{DecisionInput, decide};
-use common::world::*;
+use crate::common::world::*;
 use serde_json::{Value, json};
 
 fn person(name: &str, role: Role) -> Principal {

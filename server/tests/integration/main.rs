@@ -1,0 +1,14 @@
+//! Every integration test of the server, as one test binary.
+//!
+//! One binary instead of one per file: each would link the whole server
+//! (about 200 MB of debug build apiece) and take its own link step, which
+//! costs CI both disk and minutes for nothing.
+
+mod common;
+
+mod approvals;
+mod binary;
+mod crash;
+mod engine;
+mod rest_api;
+mod secrets;
