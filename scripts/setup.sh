@@ -42,4 +42,14 @@ npm_install() { # folder
 }
 npm_install scripts/tools
 npm_install end2end
+
+# A build from nothing (tests, lints, the browser bundle) takes several GB
+# under target/; running out half-way fails with rustc's "No space left on
+# device", so say so up front.
+NEED_GB=${STEPWISE_DISK_GB:-8}
+mkdir -p target
+free_kb=$(df -Pk target | awk 'NR == 2 { print $4 }')
+if [ -n "$free_kb" ] && [ "$free_kb" -lt $((NEED_GB * 1024 * 1024)) ]; then
+  say "warning: $((free_kb / 1024)) MB free for target/; a first build needs about ${NEED_GB} GB. Free some disk space if the build fails with 'No space left on device'."
+fi
 say "ready"

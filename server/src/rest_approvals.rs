@@ -2,7 +2,7 @@
 
 use crate::rest::{ApiJson, ApiQuery, ApiResult, Who};
 use crate::routes::AppState;
-use app::domain::approvals::ApprovalItem;
+use app::domain::approvals::{ApprovalFilter, ApprovalItem};
 use app::domain::auth::Permission;
 use app::ops::{self, approvals};
 use axum::Json;
@@ -11,23 +11,27 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    #[serde(default = "pending")]
+    #[serde(default)]
     status: String,
     /// Every pending item, not only those the caller may decide.
     #[serde(default)]
     all: bool,
-    /// Page size (1–500).
+    workflow: Option<String>,
+    step: Option<String>,
+    reason: Option<String>,
+    #[serde(default)]
+    overdue: bool,
+    /// Page size (0–500; 0 gives only the total).
     #[serde(default = "page")]
     limit: i64,
+    #[serde(default)]
+    offset: i64,
 }
 
 fn page() -> i64 {
     50
-}
-
-fn pending() -> String {
-    "pending".into()
 }
 
 pub async fn list(
@@ -36,8 +40,20 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let p = who.may(Permission::Read, "see approvals")?;
-    let items = approvals::list(&s.db, &p, &q.status, q.all, q.limit).await?;
-    Ok(Json(json!({ "approvals": items })))
+    let filter = ApprovalFilter {
+        status: q.status,
+        all: q.all,
+        workflow: q.workflow,
+        step: q.step,
+        reason: q.reason,
+        overdue: q.overdue,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let page = approvals::list(&s.db, &p, filter, ops::now_ms()).await?;
+    Ok(Json(
+        json!({ "approvals": page.items, "total": page.total }),
+    ))
 }
 
 pub async fn get(

@@ -1,7 +1,7 @@
 //! The approval inbox: items to decide, one item with its context, and
 //! the decision.
 
-use crate::domain::approvals::{ApprovalItem, Decision};
+use crate::domain::approvals::{ApprovalFilter, ApprovalItem, ApprovalPage, Decision};
 #[cfg(feature = "ssr")]
 use crate::domain::auth::Permission;
 use crate::error::AppError;
@@ -16,12 +16,15 @@ pub struct ItemView {
     pub cannot: Option<String>,
 }
 
-/// Pending items the caller may decide, most urgent first; or decided
-/// items (`approved`, `rejected`) for the history.
+/// Pending items the caller may decide, most urgent first, or decided
+/// items (history): one page and the total. `limit: 0` gives only the
+/// total (the nav badge).
 #[server(prefix = "/rpc", endpoint = "list_approvals")]
-pub async fn list_approvals(status: String) -> Result<Vec<ApprovalItem>, AppError> {
+pub async fn list_approvals(
+    #[server(default)] filter: ApprovalFilter,
+) -> Result<ApprovalPage, AppError> {
     let who = super::require(Permission::Read, "see approvals")?;
-    crate::ops::approvals::list(&super::db()?, &who, &status, false, 200)
+    crate::ops::approvals::list(&super::db()?, &who, filter, crate::ops::now_ms())
         .await
         .map_err(super::failed)
 }

@@ -49,6 +49,78 @@ pub struct Decision {
     pub at: i64,
 }
 
+/// What an inbox or history list asks for. Empty text means "any".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApprovalFilter {
+    /// `pending` (the default), `approved`, `rejected` or `decided` (both).
+    pub status: String,
+    /// Every pending item, not only those the caller may decide.
+    pub all: bool,
+    /// Part of the workflow's name (any case).
+    pub workflow: Option<String>,
+    /// Part of the step's name or id (any case).
+    pub step: Option<String>,
+    /// `approval` (an Approval step) or `confidence` (a confidence gate).
+    pub reason: Option<String>,
+    /// Only items past their deadline.
+    pub overdue: bool,
+    /// Page size, 0 (only the total) to 500.
+    pub limit: i64,
+    /// Items to skip (the inbox is ordered by urgency, which changes as
+    /// deadlines pass, so pages are counted rather than keyed).
+    pub offset: i64,
+}
+
+impl ApprovalFilter {
+    pub const MAX_LIMIT: i64 = 500;
+
+    /// Checks the fields, with empty text meaning "not set"; the error
+    /// names the field and what it accepts.
+    pub fn cleaned(mut self) -> Result<Self, String> {
+        for f in [&mut self.workflow, &mut self.step, &mut self.reason] {
+            if f.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *f = None;
+            }
+        }
+        if self.status.is_empty() {
+            self.status = "pending".into();
+        }
+        if !matches!(
+            self.status.as_str(),
+            "pending" | "approved" | "rejected" | "decided"
+        ) {
+            return Err(format!(
+                "status '{}' is not one of pending, approved, rejected, decided",
+                self.status
+            ));
+        }
+        if let Some(r) = &self.reason
+            && !matches!(r.as_str(), "approval" | "confidence")
+        {
+            return Err(format!("reason '{r}' is not one of approval, confidence"));
+        }
+        if !(0..=Self::MAX_LIMIT).contains(&self.limit) {
+            return Err(format!(
+                "limit {} is outside 0 to {}",
+                self.limit,
+                Self::MAX_LIMIT
+            ));
+        }
+        if self.offset < 0 {
+            return Err(format!("offset {} is negative", self.offset));
+        }
+        Ok(self)
+    }
+}
+
+/// One page of a list and how many items match in all.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalPage {
+    pub items: Vec<ApprovalItem>,
+    pub total: i64,
+}
+
 /// Why `p` may not decide `item`, or Ok.
 pub fn may_decide(p: &Principal, item: &ApprovalItem) -> Result<(), String> {
     if !p.can(Permission::DecideApprovals) {

@@ -3,7 +3,9 @@
 //! item's closing (a conditional update: of two people deciding at once
 //! exactly one settles it) and the wake-up of the waiting step.
 
-use crate::domain::approvals::{ApprovalItem, Decision, check_answers, final_output, may_decide};
+use crate::domain::approvals::{
+    ApprovalFilter, ApprovalItem, ApprovalPage, Decision, check_answers, final_output, may_decide,
+};
 use crate::domain::audit::NewAuditEvent;
 use crate::domain::auth::Principal;
 use crate::domain::records::format_time;
@@ -119,32 +121,31 @@ pub async fn decide(
 }
 
 /// Pending items `p` may decide (every pending item with `all`), or
-/// decided items (history).
+/// decided items (history), one page at a time with the total.
 pub async fn list(
     db: &Db,
     p: &Principal,
-    status: &str,
-    all: bool,
-    limit: i64,
-) -> Result<Vec<ApprovalItem>, AppError> {
-    if !matches!(status, "pending" | "approved" | "rejected") {
-        return Err(AppError::bad_request(
-            "status is pending, approved or rejected",
-        ));
+    filter: ApprovalFilter,
+    now: i64,
+) -> Result<ApprovalPage, AppError> {
+    let f = filter.cleaned().map_err(AppError::bad_request)?;
+    let mine = f.status == "pending" && !f.all;
+    if mine && !p.can(crate::domain::auth::Permission::DecideApprovals) {
+        return Ok(ApprovalPage::default());
     }
+    let who = items::Decider {
+        role: p.role.as_str(),
+        name: &p.name,
+        actor: &p.actor,
+    };
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    let limit = limit.clamp(1, 500);
-    if status == "pending" && !all {
-        if !p.can(crate::domain::auth::Permission::DecideApprovals) {
-            return Ok(vec![]);
-        }
-        let mine = items::pending_for(&mut conn, p.role.as_str(), &p.name, &p.actor, limit).await?;
-        return Ok(mine
-            .into_iter()
-            .filter(|i| may_decide(p, i).is_ok())
-            .collect());
+    let mut page = items::search(&mut conn, &f, mine.then_some(&who), now).await?;
+    if mine {
+        // The SQL and the rules agree; this keeps a disagreement from
+        // ever offering an item the server would refuse.
+        page.items.retain(|i| may_decide(p, i).is_ok());
     }
-    Ok(items::list(&mut conn, status, limit).await?)
+    Ok(page)
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), AppError> {

@@ -1,7 +1,7 @@
 //! Approval items and decisions.
 
 use super::{Result, StoreError};
-use crate::domain::approvals::{ApprovalItem, Decision};
+use crate::domain::approvals::{ApprovalFilter, ApprovalItem, ApprovalPage, Decision};
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
@@ -163,27 +163,6 @@ pub async fn for_step(
     row.map(ApprovalItem::try_from).transpose()
 }
 
-/// Items in `status`, most urgent first (deadline, then oldest); pending
-/// items are many at most for a few people, so eligibility is checked by
-/// the caller.
-pub async fn list(
-    conn: &mut SqliteConnection,
-    status: &str,
-    limit: i64,
-) -> Result<Vec<ApprovalItem>> {
-    let order = if status == "pending" {
-        "ORDER BY i.deadline_at IS NULL, i.deadline_at, i.created_at DESC"
-    } else {
-        "ORDER BY i.decided_at DESC"
-    };
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.status = ? {order} LIMIT ?"))
-        .bind(status)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter().map(ApprovalItem::try_from).collect()
-}
-
 pub async fn decisions(conn: &mut SqliteConnection, item_id: &str) -> Result<Vec<Decision>> {
     Ok(sqlx::query_as::<_, (String, String, String, i64)>(
         "SELECT actor, decision, comment, at FROM approval_decisions WHERE item_id = ? ORDER BY at",
@@ -310,30 +289,89 @@ pub async fn decided(
     rows.into_iter().map(ApprovalItem::try_from).collect()
 }
 
-/// Pending items the person may decide, most urgent first: their role is
-/// among the deciders (or the role it was escalated to), or they are named,
+/// Who is asking, for "items this person may decide": their role is among
+/// the deciders (or the role the item was escalated to) or they are named,
 /// and they did not start the run unless that is allowed. (The server
 /// checks again with `may_decide` before any decision.)
-pub async fn pending_for(
+pub struct Decider<'a> {
+    pub role: &'a str,
+    pub name: &'a str,
+    pub actor: &'a str,
+}
+
+/// Binds ?1..?8 of `ITEM_FILTER`.
+macro_rules! bind_item_filter {
+    ($q:expr, $f:expr, $who:expr, $now:expr) => {
+        $q.bind(&$f.workflow)
+            .bind(&$f.step)
+            .bind(&$f.reason)
+            .bind($f.overdue)
+            .bind($now)
+            .bind($who.map(|d: &Decider<'_>| d.role))
+            .bind($who.map(|d: &Decider<'_>| d.name))
+            .bind($who.map(|d: &Decider<'_>| d.actor))
+    };
+}
+
+const ITEM_FILTER: &str = "(?1 IS NULL OR instr(lower(i.workflow_name), lower(?1)) > 0)
+     AND (?2 IS NULL OR instr(lower(i.node_name), lower(?2)) > 0 OR instr(lower(i.node_id), lower(?2)) > 0)
+     AND (?3 IS NULL OR i.reason = ?3)
+     AND (NOT ?4 OR (i.deadline_at IS NOT NULL AND i.deadline_at < ?5))
+     AND (?6 IS NULL OR (
+           (EXISTS (SELECT 1 FROM json_each(i.users) WHERE value = ?7)
+            OR (i.escalated_to IS NOT NULL AND i.escalated_to = ?6)
+            OR (i.escalated_to IS NULL AND EXISTS (SELECT 1 FROM json_each(i.roles) WHERE value = ?6)))
+           AND (i.allow_self OR i.started_by != ?8)))";
+
+/// One page of items matching a checked filter (`ApprovalFilter::cleaned`)
+/// and the number matching in all: pending items most urgent first
+/// (nearest deadline, then newest), decided ones newest decision first.
+/// With `who`, only the items that person may decide.
+pub async fn search(
     conn: &mut SqliteConnection,
-    role: &str,
-    name: &str,
-    actor: &str,
-    limit: i64,
-) -> Result<Vec<ApprovalItem>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE i.status = 'pending'
-           AND (EXISTS (SELECT 1 FROM json_each(i.users) WHERE value = ?2)
-                OR (i.escalated_to IS NOT NULL AND i.escalated_to = ?1)
-                OR (i.escalated_to IS NULL AND EXISTS (SELECT 1 FROM json_each(i.roles) WHERE value = ?1)))
-           AND (i.allow_self OR i.started_by != ?3)
-         ORDER BY i.deadline_at IS NULL, i.deadline_at, i.created_at DESC LIMIT ?4"
-    ))
-    .bind(role)
-    .bind(name)
-    .bind(actor)
-    .bind(limit)
-    .fetch_all(conn)
+    f: &ApprovalFilter,
+    who: Option<&Decider<'_>>,
+    now: i64,
+) -> Result<ApprovalPage> {
+    // `status` is one of four known words (checked by `cleaned`), so the
+    // condition is literal SQL and the status index serves it.
+    let (status, order) = match f.status.as_str() {
+        "approved" => ("i.status = 'approved'", "i.decided_at DESC"),
+        "rejected" => ("i.status = 'rejected'", "i.decided_at DESC"),
+        "decided" => ("i.status != 'pending'", "i.decided_at DESC"),
+        _ => (
+            "i.status = 'pending'",
+            "i.deadline_at IS NULL, i.deadline_at, i.created_at DESC",
+        ),
+    };
+    let total: i64 = bind_item_filter!(
+        sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM approval_items i WHERE {status} AND {ITEM_FILTER}"
+        )),
+        f,
+        who,
+        now
+    )
+    .fetch_one(&mut *conn)
     .await?;
-    rows.into_iter().map(ApprovalItem::try_from).collect()
+    let items = if f.limit == 0 || f.offset >= total {
+        vec![]
+    } else {
+        let rows: Vec<Row> = bind_item_filter!(
+            sqlx::query_as(&format!(
+                "{SELECT} WHERE {status} AND {ITEM_FILTER} ORDER BY {order} LIMIT ?9 OFFSET ?10"
+            )),
+            f,
+            who,
+            now
+        )
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(ApprovalItem::try_from)
+            .collect::<Result<_>>()?
+    };
+    Ok(ApprovalPage { items, total })
 }

@@ -2,14 +2,13 @@
 //! decide, N-of-M, rejection paths, deadlines with a clock the test moves,
 //! parallel approvals before a Join, and a restart while waiting.
 
-
-use app::domain::approvals::ApprovalItem;
+use crate::common::world::*;
+use app::domain::approvals::{ApprovalFilter, ApprovalItem};
 use app::domain::audit::Actor;
 use app::domain::auth::{Principal, Role};
 use app::domain::graph::*;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::approvals::{DecisionInput, decide};
-use crate::common::world::*;
 use serde_json::{Value, json};
 
 fn person(name: &str, role: Role) -> Principal {
@@ -705,30 +704,224 @@ async fn the_inbox_lists_what_each_person_may_decide() {
         v.sort();
         v
     };
-    let ann = list(&w.db, &person("ann", Role::Approver), "pending", false, 50)
+    let mine = |p: Principal, all: bool| {
+        let db = w.db.clone();
+        async move {
+            let f = ApprovalFilter {
+                all,
+                limit: 50,
+                ..Default::default()
+            };
+            list(&db, &p, f, T0).await.unwrap()
+        }
+    };
+    let ann = mine(person("ann", Role::Approver), false).await;
+    assert_eq!(ann.total, 2);
+    assert_eq!(
+        runs_of(ann.items),
+        sorted(vec![by_sam.clone(), other.clone()])
+    );
+    let own = mine(sam, false).await;
+    assert_eq!(own.total, 1);
+    assert_eq!(
+        runs_of(own.items),
+        vec![other.clone()],
+        "not the run sam started"
+    );
+    let carol = mine(person("carol", Role::Approver), false).await;
+    assert_eq!(runs_of(carol.items), sorted(vec![by_sam, other, for_carol]));
+    let viewer = mine(person("vic", Role::Viewer), false).await;
+    assert_eq!((viewer.items.len(), viewer.total), (0, 0));
+    let all = mine(person("vic", Role::Viewer), true).await;
+    assert_eq!((all.items.len(), all.total), (3, 3));
+}
+
+/// The inbox filters, counts and pages in SQL, so that with thousands of
+/// items waiting a filter still finds every match and the badge is right.
+#[tokio::test]
+async fn the_inbox_filters_counts_and_pages_on_the_server() {
+    use app::ops::approvals::list;
+    let w = World::new().await;
+    let ann = person("ann", Role::Approver);
+    for n in 0..7 {
+        w.start(
+            flow(approval("ok", &["approver"], 1)),
+            json!({"amount": n, "vendor": "V"}),
+        )
+        .await;
+    }
+    let mut timed = approval("named_check", &["approver"], 1);
+    timed.name = "Named Check".into();
+    if let NodeKind::Approval(cfg) = &mut timed.kind {
+        cfg.deadline = Some(Deadline {
+            after_ms: 60_000,
+            action: DeadlineAction::Reject,
+        });
+    }
+    for n in 0..2 {
+        w.start(flow(timed.clone()), json!({"amount": n, "vendor": "V"}))
+            .await;
+    }
+    w.idle().await;
+    let ask = |f: ApprovalFilter, now: i64| {
+        let (db, ann) = (w.db.clone(), ann.clone());
+        async move { list(&db, &ann, f, now).await }
+    };
+    let page = |limit: i64, offset: i64| ApprovalFilter {
+        limit,
+        offset,
+        ..Default::default()
+    };
+    // the total alone (the nav badge)
+    let count = ask(page(0, 0), T0).await.unwrap();
+    assert_eq!((count.items.len(), count.total), (0, 9));
+    // pages of 4 visit every item once, in the same order as one page of 9
+    let mut seen = vec![];
+    for offset in [0, 4, 8] {
+        let p = ask(page(4, offset), T0).await.unwrap();
+        assert_eq!(p.total, 9);
+        seen.extend(p.items.into_iter().map(|i| i.id));
+    }
+    let whole: Vec<String> = ask(page(9, 0), T0)
         .await
-        .unwrap();
-    assert_eq!(runs_of(ann), sorted(vec![by_sam.clone(), other.clone()]));
-    let own = list(&w.db, &sam, "pending", false, 50).await.unwrap();
-    assert_eq!(runs_of(own), vec![other.clone()], "not the run sam started");
-    let carol = list(
-        &w.db,
-        &person("carol", Role::Approver),
-        "pending",
-        false,
-        50,
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(seen, whole);
+    // the items with a deadline come first (most urgent)
+    let first = ask(page(2, 0), T0).await.unwrap();
+    assert!(first.items.iter().all(|i| i.node_id == "named_check"));
+    // by step (part of the name, any case), workflow, reason, overdue
+    let by = |f: ApprovalFilter| ApprovalFilter { limit: 50, ..f };
+    let step = ask(
+        by(ApprovalFilter {
+            step: Some("ED CH".into()),
+            ..Default::default()
+        }),
+        T0,
     )
     .await
     .unwrap();
-    assert_eq!(runs_of(carol), sorted(vec![by_sam, other, for_carol]));
-    let viewer = list(&w.db, &person("vic", Role::Viewer), "pending", false, 50)
-        .await
-        .unwrap();
-    assert!(viewer.is_empty());
-    let all = list(&w.db, &person("vic", Role::Viewer), "pending", true, 50)
-        .await
-        .unwrap();
-    assert_eq!(all.len(), 3);
+    assert_eq!(step.total, 2);
+    let wf_name = step.items[0].workflow_name.to_uppercase();
+    let wf = ask(
+        by(ApprovalFilter {
+            workflow: Some(wf_name),
+            ..Default::default()
+        }),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (wf.total, wf.items[0].id.clone()),
+        (1, step.items[0].id.clone())
+    );
+    let gates = ask(
+        by(ApprovalFilter {
+            reason: Some("confidence".into()),
+            ..Default::default()
+        }),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(gates.total, 0);
+    let steps = ask(
+        by(ApprovalFilter {
+            reason: Some("approval".into()),
+            ..Default::default()
+        }),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(steps.total, 9);
+    let overdue = |now| {
+        ask(
+            by(ApprovalFilter {
+                overdue: true,
+                ..Default::default()
+            }),
+            now,
+        )
+    };
+    assert_eq!(overdue(T0 + 59_000).await.unwrap().total, 0);
+    assert_eq!(overdue(T0 + 61_000).await.unwrap().total, 2);
+    // text that would mean something to SQL is only text
+    let odd = ask(
+        by(ApprovalFilter {
+            workflow: Some("%' OR 1=1 --".into()),
+            ..Default::default()
+        }),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(odd.total, 0);
+    // wrong values say what is accepted
+    for (f, says) in [
+        (
+            ApprovalFilter {
+                reason: Some("gut".into()),
+                ..page(5, 0)
+            },
+            "reason 'gut' is not one of approval, confidence",
+        ),
+        (
+            ApprovalFilter {
+                status: "done".into(),
+                ..page(5, 0)
+            },
+            "status 'done' is not one of pending, approved, rejected, decided",
+        ),
+        (page(501, 0), "limit 501 is outside 0 to 500"),
+        (page(5, -1), "offset -1 is negative"),
+    ] {
+        let e = ask(f, T0).await.unwrap_err();
+        assert_eq!(e.message, says);
+    }
+    // history: decided items, newest decision first
+    let pending = ask(page(9, 0), T0).await.unwrap().items;
+    for (n, item) in pending.iter().take(3).enumerate() {
+        let input = app::ops::approvals::DecisionInput {
+            decision: if n == 1 { "reject" } else { "approve" }.into(),
+            comment: format!("#{n}"),
+            output: None,
+            answers: Default::default(),
+        };
+        decide(&w.db, &ann, &item.id, input, T0 + 1_000 * n as i64)
+            .await
+            .unwrap();
+    }
+    let history = ask(
+        ApprovalFilter {
+            status: "decided".into(),
+            ..page(50, 0)
+        },
+        T0,
+    )
+    .await
+    .unwrap();
+    let comments: Vec<_> = history
+        .items
+        .iter()
+        .map(|i| i.comment.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(comments, ["#2", "#1", "#0"]);
+    let rejected = ask(
+        ApprovalFilter {
+            status: "rejected".into(),
+            ..page(50, 0)
+        },
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rejected.total, 1);
+    assert_eq!(ask(page(0, 0), T0).await.unwrap().total, 6);
 }
 
 #[tokio::test]

@@ -1,7 +1,6 @@
 //! The real `stepwise` binary: start-up, readiness, graceful shutdown, and a
 //! failed migration stopping the server with a clear message.
 
-
 use crate::common::Server;
 use std::io::{Read, Write};
 use std::net::TcpStream;

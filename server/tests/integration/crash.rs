@@ -3,9 +3,8 @@
 //! Afterwards every run has succeeded, no completed step ran again, every
 //! step's idempotency key reached the receiver, and nothing is left running.
 
-
-use axum::http::HeaderMap;
 use crate::common::Server;
+use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

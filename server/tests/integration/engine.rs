@@ -1,12 +1,12 @@
 //! The engine driven to idle with a clock the test moves (no sleeps), on a
 //! fresh SQLite file, against a real local HTTP server the test starts.
 
+use crate::common::world::*;
 use app::domain::audit::Actor;
 use app::domain::graph::*;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs;
 use axum::http::{HeaderMap, StatusCode};
-use crate::common::world::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 

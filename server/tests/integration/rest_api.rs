@@ -941,8 +941,24 @@ async fn hostile_inputs_are_refused_or_kept_as_text() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("pending, approved or rejected")
+            .contains("not one of pending, approved, rejected, decided")
     );
+    for (query, says) in [
+        (
+            "reason=gut",
+            "reason 'gut' is not one of approval, confidence",
+        ),
+        ("limit=900", "limit 900 is outside 0 to 500"),
+        (
+            "colour=red",
+            "the query parameter 'colour' is wrong: unknown field",
+        ),
+    ] {
+        let (status, body) = api.get(&format!("/api/v1/approvals?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(says), "{query}: {message}");
+    }
     let (status, body) = api
         .get("/api/v1/approvals/export?workflow_id=%27%20OR%20%271%27%3D%271")
         .await;
@@ -1038,6 +1054,9 @@ async fn the_starter_cannot_approve_their_own_run_through_the_api() {
     let (_, list) = api.get("/api/v1/approvals?status=pending&all=true").await;
     let item = list["approvals"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(list["approvals"][0]["run_id"], run.as_str());
+    assert_eq!(list["total"], 1);
+    let (_, only_total) = api.get("/api/v1/approvals?all=true&limit=0").await;
+    assert_eq!(only_total, json!({"approvals": [], "total": 1}));
 
     // admins may decide this item, but not the one who started the run
     let (status, body) = api

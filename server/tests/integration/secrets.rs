@@ -2,9 +2,8 @@
 //! appears nowhere else: not in step outputs or errors, the step log, the
 //! run, the audit trail, any API answer, the database file or the server log.
 
-
-use axum::http::HeaderMap;
 use crate::common::Server;
+use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 

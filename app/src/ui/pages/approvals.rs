@@ -3,7 +3,7 @@
 //! to decide it. Lists refresh themselves every few seconds.
 
 use crate::api::approvals::{DecideApproval, ItemView, get_approval, list_approvals};
-use crate::domain::approvals::ApprovalItem;
+use crate::domain::approvals::{ApprovalFilter, ApprovalItem};
 use crate::domain::graph::FormFieldKind;
 use crate::domain::records::format_time;
 use crate::ui::components::live::live;
@@ -35,37 +35,62 @@ fn now_ms() -> i64 {
 #[component]
 pub fn ApprovalsBadge() -> impl IntoView {
     let tick = live("approvals", 30_000);
-    let items = Resource::new(move || tick.get(), |_| list_approvals("pending".into()));
+    let waiting = Resource::new(
+        move || tick.get(),
+        |_| list_approvals(ApprovalFilter::default()),
+    );
     view! {
         <Transition fallback=|| ()>
-            {move || items.get().and_then(|r| r.ok()).filter(|l| !l.is_empty()).map(|l| view! {
-                <span class="count" data-testid="approvals-badge" aria-label=format!("{} waiting", l.len())>{l.len()}</span>
+            {move || waiting.get().and_then(|r| r.ok()).map(|p| p.total).filter(|n| *n > 0).map(|n| view! {
+                <span class="count" data-testid="approvals-badge" aria-label=format!("{n} waiting")>{n}</span>
             })}
         </Transition>
     }
 }
 
+/// Items per page of the inbox and the history.
+const PAGE: i64 = 50;
+
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
     let history = RwSignal::new(false);
-    let tick = live("approvals", 30_000);
-    let items = Resource::new(
-        move || (history.get(), tick.get()),
-        |(h, _)| async move {
-            if h {
-                let mut all = list_approvals("approved".into()).await?;
-                all.extend(list_approvals("rejected".into()).await?);
-                all.sort_by_key(|i| std::cmp::Reverse(i.decided_at));
-                Ok(all)
-            } else {
-                list_approvals("pending".into()).await
-            }
-        },
-    );
     let workflow = RwSignal::new(String::new());
     let step = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let only_overdue = RwSignal::new(false);
+    let offset = RwSignal::new(0_i64);
+    // A new question starts at its first page.
+    Effect::watch(
+        move || {
+            (
+                history.get(),
+                workflow.get(),
+                step.get(),
+                reason.get(),
+                only_overdue.get(),
+            )
+        },
+        move |_, _, _| offset.set(0),
+        false,
+    );
+    let tick = live("approvals", 30_000);
+    let filter = move || ApprovalFilter {
+        status: if history.get() { "decided" } else { "pending" }.into(),
+        workflow: Some(workflow.get()),
+        step: Some(step.get()),
+        reason: Some(reason.get()),
+        overdue: only_overdue.get() && !history.get(),
+        limit: PAGE,
+        offset: offset.get(),
+        ..Default::default()
+    };
+    let items = Resource::new(move || (filter(), tick.get()), |(f, _)| list_approvals(f));
+    let filtered = move || {
+        !workflow.get().trim().is_empty()
+            || !step.get().trim().is_empty()
+            || !reason.get().is_empty()
+            || only_overdue.get()
+    };
     view! {
         <Title text="Approvals" />
         <div class="page-head"><h1>"Approvals"</h1></div>
@@ -83,35 +108,48 @@ pub fn ApprovalsPage() -> impl IntoView {
                     <option value="confidence">"confidence gate"</option>
                 </select>
             </label>
-            <label class="check"><input type="checkbox" on:change=move |ev| only_overdue.set(event_target_checked(&ev)) /> "Overdue only"</label>
+            <label class="check" style:display=move || if history.get() { "none" } else { "" }><input type="checkbox" on:change=move |ev| only_overdue.set(event_target_checked(&ev)) /> "Overdue only"</label>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || items.get().map(|r| match r {
                 Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                Ok(list) => {
-                    let now = now_ms();
-                    let (w, rs, od) = (workflow.get().to_lowercase(), reason.get(), only_overdue.get());
-                    let st = step.get().to_lowercase();
-                    let shown: Vec<ApprovalItem> = list.into_iter().filter(|i| {
-                        (w.is_empty() || i.workflow_name.to_lowercase().contains(&w))
-                            && (st.is_empty() || i.node_name.to_lowercase().contains(&st) || i.node_id.to_lowercase().contains(&st))
-                            && (rs.is_empty() || i.reason == rs)
-                            && (!od || overdue(i, now))
-                    }).collect();
-                    if shown.is_empty() {
-                        return view! {
-                            <EmptyState title="Nothing waits for you">
-                                <p>"When a run reaches an approval step you may decide, it shows up here."</p>
-                            </EmptyState>
-                        }.into_any();
-                    }
+                Ok(page) => {
                     let h = history.get_untracked();
+                    if page.items.is_empty() {
+                        return if filtered() {
+                            view! {
+                                <EmptyState title="Nothing matches these filters">
+                                    <p>"Clear a filter to see more."</p>
+                                </EmptyState>
+                            }.into_any()
+                        } else if h {
+                            view! {
+                                <EmptyState title="Nothing decided yet">
+                                    <p>"Decisions show up here with who made them, when and why."</p>
+                                </EmptyState>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <EmptyState title="Nothing waits for you">
+                                    <p>"When a run reaches an approval step you may decide, it shows up here."</p>
+                                </EmptyState>
+                            }.into_any()
+                        };
+                    }
+                    let now = now_ms();
+                    let first = offset.get_untracked();
+                    let last = first + page.items.len() as i64;
+                    let total = page.total;
                     view! {
+                        <p class="counts" data-testid="approvals-shown">
+                            {if first == 0 && last == total { format!("{total} item{}", if total == 1 { "" } else { "s" }) }
+                             else { format!("{}–{last} of {total}", first + 1) }}
+                        </p>
                         <table class="table approvals">
                             <thead><tr><th>"Item"</th><th>"Workflow"</th><th>"Step"</th><th>"Reason"</th>
                                 <th>{if h { "Decided" } else { "Waiting since" }}</th><th>{if h { "By" } else { "Deadline" }}</th></tr></thead>
                             <tbody>
-                                {shown.into_iter().map(|i| {
+                                {page.items.into_iter().map(|i| {
                                     let late = overdue(&i, now) && !h;
                                     view! {
                                         <tr data-item=i.id.clone() class:overdue=late>
@@ -130,6 +168,10 @@ pub fn ApprovalsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        <div class="pager">
+                            {(first > 0).then(|| view! { <button on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous page"</button> })}
+                            {(last < total).then(|| view! { <button on:click=move |_| offset.update(|o| *o += PAGE)>"Next page"</button> })}
+                        </div>
                     }.into_any()
                 }
             })}
