@@ -131,3 +131,37 @@ test('a viewer sees the item but cannot decide; new items appear without reload'
   await expect(badge).toHaveText(String(before + 1), { timeout: 15_000 });
   await approver.context().close();
 });
+
+test('the inbox pages through every waiting item and filters them on the server', async ({ browser, baseURL, request }) => {
+  const name = `Batch ${Date.now()}`;
+  const wf = await approvalWorkflow(request, name);
+  for (let n = 0; n < 53; n++) await startRun(request, wf, `Vendor ${n}`);
+  const q = `/api/v1/approvals?all=true&limit=0&workflow=${encodeURIComponent(name)}`;
+  await expect.poll(async () => (await (await request.get(q, { headers: apiAuth() })).json()).total,
+    { message: 'all 53 items are waiting' }).toBe(53);
+
+  const page = await signIn(browser, 'approver', baseURL!);
+  await page.goto('/approvals');
+  await new AppShell(page).waitHydrated();
+  const badge = page.getByTestId('approvals-badge');
+  await expect.poll(async () => Number(await badge.innerText())).toBeGreaterThanOrEqual(53);
+  await page.getByLabel('Workflow').fill(name);
+  const rows = page.locator('table.approvals tbody tr');
+  const shown = page.getByTestId('approvals-shown');
+  await expect(shown).toHaveText('1–50 of 53');
+  await expect(rows).toHaveCount(50);
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect(shown).toHaveText('51–53 of 53');
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByRole('button', { name: 'Next page' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await expect(shown).toHaveText('1–50 of 53');
+  // a narrower filter starts again at its first page
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect(shown).toHaveText('51–53 of 53');
+  await page.getByRole('searchbox', { name: 'Step' }).fill('finance');
+  await expect(shown).toHaveText('1–50 of 53');
+  await page.getByRole('searchbox', { name: 'Step' }).fill('no such step');
+  await expect(page.getByText('Nothing matches these filters')).toBeVisible();
+  await page.context().close();
+});
