@@ -43,10 +43,10 @@ npm_install() { # folder
 npm_install scripts/tools
 npm_install end2end
 
-# A build from nothing (tests, lints, the browser bundle) takes several GB
+# A build from nothing (tests, lints, the browser bundle) takes about 4 GB
 # under target/; running out half-way fails with rustc's "No space left on
 # device", so say so up front.
-NEED_GB=${STEPWISE_DISK_GB:-8}
+NEED_GB=${STEPWISE_DISK_GB:-5}
 mkdir -p target
 free_kb=$(df -Pk target | awk 'NR == 2 { print $4 }')
 if [ -n "$free_kb" ] && [ "$free_kb" -lt $((NEED_GB * 1024 * 1024)) ]; then
