@@ -12,6 +12,19 @@ use crate::store::{Result, audit};
 use serde_json::{Value, json};
 use sqlx::SqliteConnection;
 
+/// The step states of one run as the machine sees them, by node id.
+pub type States = std::collections::BTreeMap<String, crate::domain::machine::NodeState>;
+
+/// What `advance_from` did.
+#[derive(Debug, Default)]
+pub struct Advanced {
+    /// The run's new status, when it closed.
+    pub ended: Option<RunStatus>,
+    /// Successors made ready (due now), as a claim in this transaction
+    /// would take them.
+    pub ready: Vec<runs::Activated>,
+}
+
 /// After `finished` steps reached a final state: resolve their successors
 /// and, if the run is over, record how it ended. Returns the run's new
 /// status when it closed.
@@ -24,19 +37,42 @@ pub async fn advance(
     now: i64,
 ) -> Result<Option<RunStatus>> {
     let mut states = runs::node_states(conn, run_id).await?;
-    for change in settle(def, &states, finished) {
+    Ok(
+        advance_from(conn, def, run_id, &mut states, finished, actor, now)
+            .await?
+            .ended,
+    )
+}
+
+/// `advance` from states the caller already holds (and keeps current: the
+/// changes made here are applied to them), which saves reading every step
+/// of the run again after each step of a long pure stretch.
+pub async fn advance_from(
+    conn: &mut SqliteConnection,
+    def: &WorkflowDef,
+    run_id: &str,
+    states: &mut States,
+    finished: &[&str],
+    actor: &str,
+    now: i64,
+) -> Result<Advanced> {
+    let mut ready = vec![];
+    for change in settle(def, states, finished) {
         let (node, status, cum_in) = match change {
             Change::Activate { node, cum_in } => (node, StepStatus::Ready, cum_in),
             Change::Skip { node } => (node, StepStatus::Skipped, 1.0),
         };
-        runs::resolve_pending(conn, run_id, &node, status, cum_in, now).await?;
+        let activated = runs::resolve_pending(conn, run_id, &node, status, cum_in, now).await?;
         // Keep the in-memory view in step with what was just written.
         if let Some(s) = states.get_mut(&node) {
             s.status = status;
         }
+        ready.extend(activated);
     }
-    let end = match outcome(def, &states) {
-        RunOutcome::Open => return Ok(None),
+    let end = match outcome(def, states) {
+        RunOutcome::Open => {
+            return Ok(Advanced { ended: None, ready });
+        }
         RunOutcome::Succeeded { ends } => {
             let (output, confidence) = end_output(conn, run_id, &ends).await?;
             RunEnd {
@@ -56,12 +92,15 @@ pub async fn advance(
     };
     let status = end.status;
     if !end_run(conn, run_id, &end, actor, now).await? {
-        return Ok(None);
+        return Ok(Advanced { ended: None, ready });
     }
     if status == RunStatus::Failed {
         compensate(conn, def, run_id, now).await?;
     }
-    Ok(Some(status))
+    Ok(Advanced {
+        ended: Some(status),
+        ready,
+    })
 }
 
 /// After a run failed: queue the compensation of every completed reversible

@@ -61,14 +61,20 @@ pub async fn start(
         },
     )
     .await?;
-    for node in &wf.definition.nodes {
-        let status = if matches!(node.kind, NodeKind::Start { .. }) {
-            StepStatus::Ready
-        } else {
-            StepStatus::Pending
-        };
-        runs::insert_step(&mut tx, &id, &node.id, status, now).await?;
-    }
+    let steps: Vec<(&str, StepStatus)> = wf
+        .definition
+        .nodes
+        .iter()
+        .map(|node| {
+            let status = if matches!(node.kind, NodeKind::Start { .. }) {
+                StepStatus::Ready
+            } else {
+                StepStatus::Pending
+            };
+            (node.id.as_str(), status)
+        })
+        .collect();
+    runs::insert_steps(&mut tx, &id, &steps, now).await?;
     let details = json!({"workflow_id": workflow_id, "version": wf.version, "rerun_of": rerun_of});
     audit::append(
         &mut tx,

@@ -4,7 +4,7 @@
 use super::runners::{self, Attempt, Outcome};
 use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
 use app::domain::graph::{ErrorClass, WorkflowDef};
-use app::domain::machine::{AfterFailure, after_failure, cumulative};
+use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
 use app::domain::run::StepStatus;
 use app::ops::progress;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
@@ -33,10 +33,12 @@ impl Engine {
             tracing::warn!("result discarded: the step is no longer leased to this worker");
             return Ok(());
         }
-        self.record(&mut tx, c, def, started, now, input, &outcome)
+        let mut states = None;
+        let advanced = self
+            .record(&mut tx, c, def, started, now, input, &outcome, &mut states)
             .await?;
-        if store::compensated_node(&c.node_id).is_none() {
-            self.run_pure_successors(&mut tx, &c.run_id, def, now)
+        if store::compensated_node(&c.node_id).is_none() && advanced.ended.is_none() {
+            self.run_pure_successors(&mut tx, &c.run_id, def, now, states)
                 .await?;
         }
         tx.commit().await?;
@@ -52,31 +54,56 @@ impl Engine {
     }
 
     /// Runs, inside the caller's transaction, the pure steps of `run_id`
-    /// that are due, until none is left.
+    /// that are due, until none is left. The steps due are read once; after
+    /// that each step's result says which successors it made ready, and the
+    /// run's step states are kept in memory (`states`, read on first need),
+    /// so a step costs its claim, its update, its log line and its
+    /// successors' updates, not a re-read of the whole run.
     async fn run_pure_successors(
         &self,
         tx: &mut sqlx::SqliteConnection,
         run_id: &str,
         def: &WorkflowDef,
         now: i64,
+        mut states: Option<progress::States>,
     ) -> Result<()> {
         let mut ctx: Option<Value> = None;
+        // (step, how it was made ready in this transaction, if it was)
+        let mut due: std::collections::VecDeque<(String, Option<store::Activated>)> =
+            store::due_in_run(tx, run_id, now)
+                .await?
+                .into_iter()
+                .map(|id| (id, None))
+                .collect();
         // Bounded, so one long run cannot hold the write lock for long; the
         // rest stays ready in the queue.
         for _ in 0..MAX_INLINE_STEPS {
-            let due = store::due_in_run(tx, run_id, now).await?;
-            let Some(node) = due
+            let Some(at) = due
                 .iter()
-                .filter_map(|id| def.node(id))
-                .find(|n| runners::is_pure(&n.kind))
+                .position(|(id, _)| def.node(id).is_some_and(|n| runners::is_pure(&n.kind)))
             else {
                 return Ok(());
             };
-            let Some(c) =
-                store::claim_step(tx, run_id, &node.id, &self.worker, now, now + self.lease_ms)
-                    .await?
-            else {
-                return Ok(());
+            let (id, fresh) = due.remove(at).expect("position is in the queue");
+            let node = def.node(&id).expect("found above");
+            let c = match fresh {
+                // made ready by this transaction: nobody else can have it,
+                // and its result's update records the claim
+                Some(a) => Claimed::in_transaction(run_id, &a),
+                None => match store::claim_step(
+                    tx,
+                    run_id,
+                    &node.id,
+                    &self.worker,
+                    now,
+                    now + self.lease_ms,
+                )
+                .await?
+                {
+                    Some(c) => c,
+                    // no longer ready (its state changed in this transaction)
+                    None => continue,
+                },
             };
             if ctx.is_none() {
                 let run = store::get_run(tx, run_id).await?;
@@ -97,7 +124,8 @@ impl Engine {
                 secrets: &Default::default(),
             };
             let outcome = runners::run(&attempt, false).await;
-            self.record(tx, &c, def, now, now, Some(context), &outcome)
+            let advanced = self
+                .record(tx, &c, def, now, now, Some(context), &outcome, &mut states)
                 .await?;
             if let Outcome::Done {
                 output, confidence, ..
@@ -105,12 +133,23 @@ impl Engine {
             {
                 context["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
             }
+            if advanced.ended.is_some() {
+                return Ok(());
+            }
+            due.extend(
+                advanced
+                    .ready
+                    .into_iter()
+                    .map(|a| (a.node.clone(), Some(a))),
+            );
         }
         Ok(())
     }
 
     /// Writes one attempt's result to its step and the step log, and moves
-    /// the run on when the step reached a final state.
+    /// the run on when the step reached a final state. `states`, when held,
+    /// is the run's step states and is kept current (read here on first
+    /// need; dropped when something else than this step changed).
     #[allow(clippy::too_many_arguments)]
     async fn record(
         &self,
@@ -121,7 +160,8 @@ impl Engine {
         now: i64,
         input: Option<&Value>,
         outcome: &Outcome,
-    ) -> Result<()> {
+        states: &mut Option<progress::States>,
+    ) -> Result<progress::Advanced> {
         let mut attempt = NewAttempt {
             claimed: c,
             worker: &self.worker,
@@ -139,7 +179,7 @@ impl Engine {
             .confidence_gate(&mut *tx, c, def, input, outcome, now)
             .await?;
         let outcome = gated.as_ref().unwrap_or(outcome);
-        match outcome {
+        let mut update = match outcome {
             Outcome::Done {
                 output,
                 confidence,
@@ -147,20 +187,14 @@ impl Engine {
             } => {
                 attempt.output = Some(output);
                 attempt.confidence = *confidence;
-                store::update_step(
-                    &mut *tx,
-                    &c.run_id,
-                    &c.node_id,
-                    &StepUpdate {
-                        port: Some(port),
-                        output: Some(output),
-                        confidence: *confidence,
-                        cum_confidence: Some(cumulative(c.cum_in, *confidence)),
-                        ..StepUpdate::new(StepStatus::Succeeded, now)
-                    },
-                )
-                .await?;
                 finished_final = true;
+                StepUpdate {
+                    port: Some(port),
+                    output: Some(output),
+                    confidence: *confidence,
+                    cum_confidence: Some(cumulative(c.cum_in, *confidence)),
+                    ..StepUpdate::new(StepStatus::Succeeded, now)
+                }
             }
             Outcome::Park { until } | Outcome::Ask { until, .. } => {
                 if let Outcome::Ask { item, .. } = outcome {
@@ -183,17 +217,11 @@ impl Engine {
                     .await?;
                 }
                 attempt.outcome = "parked";
-                store::update_step(
-                    &mut *tx,
-                    &c.run_id,
-                    &c.node_id,
-                    &StepUpdate {
-                        not_before: *until,
-                        parked: true,
-                        ..StepUpdate::new(StepStatus::Waiting, now)
-                    },
-                )
-                .await?;
+                StepUpdate {
+                    not_before: *until,
+                    parked: true,
+                    ..StepUpdate::new(StepStatus::Waiting, now)
+                }
             }
             Outcome::Failed { class, message } => {
                 let class_name = class_str(*class);
@@ -229,25 +257,46 @@ impl Engine {
                         finished_final = true;
                     }
                 }
-                store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
+                update
             }
+        };
+        if c.unwritten {
+            update.claim = Some((c.attempt, started));
+        }
+        store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
+        if let Some(s) = states.as_mut() {
+            s.insert(
+                c.node_id.clone(),
+                NodeState {
+                    status: update.status,
+                    port: update.port.map(str::to_string),
+                    cum_confidence: update.cum_confidence,
+                },
+            );
         }
         store::insert_attempt(&mut *tx, &attempt).await?;
-        if finished_final {
-            if store::compensated_node(&c.node_id).is_some() {
-                // Whatever its result, the next compensation goes on.
-                store::next_compensation(&mut *tx, &c.run_id, now).await?;
-            } else {
-                let step = [c.node_id.as_str()];
-                if progress::advance(&mut *tx, def, &c.run_id, &step, "engine", now)
-                    .await?
-                    .is_some()
-                {
-                    self.runs_ended.store(true, Ordering::SeqCst);
-                }
-            }
+        if !finished_final {
+            return Ok(Default::default());
         }
-        Ok(())
+        if store::compensated_node(&c.node_id).is_some() {
+            // Whatever its result, the next compensation goes on.
+            store::next_compensation(&mut *tx, &c.run_id, now).await?;
+            *states = None;
+            return Ok(Default::default());
+        }
+        let held = match states {
+            Some(s) => s,
+            None => states.insert(store::node_states(&mut *tx, &c.run_id).await?),
+        };
+        let step = [c.node_id.as_str()];
+        let advanced =
+            progress::advance_from(&mut *tx, def, &c.run_id, held, &step, "engine", now).await?;
+        if advanced.ended.is_some() {
+            self.runs_ended.store(true, Ordering::SeqCst);
+            // ending may cancel steps and queue compensations
+            *states = None;
+        }
+        Ok(advanced)
     }
 }
 

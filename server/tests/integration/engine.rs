@@ -148,6 +148,57 @@ async fn branches_skip_untaken_paths_and_joins_do_not_hang() {
     assert_eq!(b.run.output, Some(json!({"reviewed": true})));
 }
 
+/// A pure stretch runs in the transaction that finished the step before it;
+/// each of its steps still ends up with one attempt, its start and finish
+/// times and one line in the step log, like a step a worker claimed.
+#[tokio::test]
+async fn steps_run_on_the_spot_are_logged_like_claimed_ones() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform("a", "{n: 1}"),
+            transform("b", "{n: (.steps.a.output.n + 1)}"),
+            transform("c", "{n: (.steps.b.output.n + 1)}"),
+            end("end", Some(".steps.c.output")),
+        ],
+        vec![
+            ("start", "out", "a"),
+            ("a", "out", "b"),
+            ("b", "out", "c"),
+            ("c", "out", "end"),
+        ],
+    );
+    let run = w.start(d, json!({})).await;
+    w.idle().await;
+    let detail = w.run(&run).await;
+    assert_eq!(detail.run.status, RunStatus::Succeeded);
+    assert_eq!(detail.run.output, Some(json!({"n": 3})));
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let attempts = app::store::runs::get_attempts(&mut conn, &run)
+        .await
+        .unwrap();
+    let mut logged: Vec<(&str, i64)> = attempts
+        .iter()
+        .map(|a| (a.node_id.as_str(), a.attempt))
+        .collect();
+    logged.sort();
+    assert_eq!(
+        logged,
+        [("a", 1), ("b", 1), ("c", 1), ("end", 1), ("start", 1)]
+    );
+    for id in ["start", "a", "b", "c", "end"] {
+        let s = w.step(&run, id).await;
+        assert_eq!((s.status, s.attempt), (StepStatus::Succeeded, 1), "{id}");
+        assert!(s.started_at.is_some() && s.finished_at.is_some(), "{id}");
+    }
+    assert_eq!(
+        w.step(&run, "b").await.cum_confidence,
+        Some(1.0),
+        "the confidence carried in"
+    );
+}
+
 #[tokio::test]
 async fn transient_errors_retry_with_backoff_and_the_same_idempotency_key() {
     let w = World::new().await;

@@ -69,6 +69,31 @@ pub async fn insert_step(
     Ok(())
 }
 
+/// Inserts the steps of a new run, many rows per statement (a statement is
+/// a round trip to SQLite's thread; one per step was most of starting a
+/// run).
+pub async fn insert_steps(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    steps: &[(&str, StepStatus)],
+    not_before: i64,
+) -> Result<()> {
+    // 4 parameters a row, well below SQLite's limit of 32,766 a statement
+    for chunk in steps.chunks(1_000) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO steps (run_id, node_id, status, not_before) ",
+        );
+        q.push_values(chunk, |mut row, (node_id, status)| {
+            row.push_bind(run_id)
+                .push_bind(*node_id)
+                .push_bind(status.as_str())
+                .push_bind(not_before);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// How a run ended.
 pub struct RunEnd {
     pub status: RunStatus,

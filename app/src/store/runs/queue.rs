@@ -15,6 +15,35 @@ pub struct Claimed {
     pub parked: bool,
     pub cum_in: f64,
     pub input_override: Option<String>,
+    /// Taken inside the transaction that also stores its result, without
+    /// writing the claim: that update sets the attempt and start time too.
+    #[sqlx(skip)]
+    pub unwritten: bool,
+}
+
+impl Claimed {
+    /// A step just made ready in the current write transaction, taken on
+    /// the spot (nobody else can see it before the commit).
+    pub fn in_transaction(run_id: &str, a: &Activated) -> Claimed {
+        Claimed {
+            run_id: run_id.to_string(),
+            node_id: a.node.clone(),
+            attempt: a.attempt,
+            parked: false,
+            cum_in: a.cum_in,
+            input_override: None,
+            unwritten: true,
+        }
+    }
+}
+
+/// A step `resolve_pending` made ready.
+#[derive(Clone, Debug)]
+pub struct Activated {
+    pub node: String,
+    pub cum_in: f64,
+    /// The attempt it would start as.
+    pub attempt: i64,
 }
 
 /// A claim of the steps matching `$where` (?1 worker, ?2 now, ?3 lease end):
@@ -79,6 +108,8 @@ pub struct StepUpdate<'a> {
     pub confidence: Option<f64>,
     pub cum_confidence: Option<f64>,
     pub finished_at: Option<i64>,
+    /// For an `unwritten` claim: the attempt number and start time.
+    pub claim: Option<(i64, i64)>,
 }
 
 impl<'a> StepUpdate<'a> {
@@ -96,6 +127,7 @@ impl<'a> StepUpdate<'a> {
             confidence: None,
             cum_confidence: None,
             finished_at: status.is_final().then_some(now),
+            claim: None,
         }
     }
 }
@@ -110,6 +142,7 @@ pub async fn update_step(
         "UPDATE steps SET status = ?3, not_before = ?4, parked = ?5, port = ?6, output = ?7,
                 error_class = ?8, error = ?9, confidence = ?10, cum_confidence = ?11,
                 finished_at = ?12, lease_owner = NULL, lease_until = NULL,
+                attempt = COALESCE(?13, attempt), started_at = COALESCE(?14, started_at),
                 finish_seq = CASE WHEN ?12 IS NULL THEN NULL
                     ELSE (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = ?1) END
          WHERE run_id = ?1 AND node_id = ?2",
@@ -126,13 +159,16 @@ pub async fn update_step(
     .bind(u.confidence)
     .bind(u.cum_confidence)
     .bind(u.finished_at)
+    .bind(u.claim.map(|(attempt, _)| attempt))
+    .bind(u.claim.map(|(_, started)| started))
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Moves a pending step to ready (with the confidence it starts from) or
-/// skipped.
+/// skipped. Returns the step when it became ready and may run on the spot
+/// (it was pending, and nobody gave it an input by hand).
 pub async fn resolve_pending(
     conn: &mut SqliteConnection,
     run_id: &str,
@@ -140,20 +176,28 @@ pub async fn resolve_pending(
     status: StepStatus,
     cum_in: f64,
     now: i64,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<Option<Activated>> {
+    let row: Option<(i64, bool)> = sqlx::query_as(
         "UPDATE steps SET status = ?3, cum_in = ?4, not_before = ?5,
                 finished_at = CASE WHEN ?3 = 'skipped' THEN ?5 END
-         WHERE run_id = ?1 AND node_id = ?2 AND status = 'pending'",
+         WHERE run_id = ?1 AND node_id = ?2 AND status = 'pending'
+         RETURNING attempt, input_override IS NOT NULL",
     )
     .bind(run_id)
     .bind(node_id)
     .bind(status.as_str())
     .bind(cum_in)
     .bind(now)
-    .execute(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(())
+    Ok(match row {
+        Some((attempt, false)) if status == StepStatus::Ready => Some(Activated {
+            node: node_id.to_string(),
+            cum_in,
+            attempt: attempt + 1,
+        }),
+        _ => None,
+    })
 }
 
 /// Cancels every step of the run that still has work ahead.
