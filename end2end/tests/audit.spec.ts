@@ -12,6 +12,21 @@ test('the audit page filters, verifies the chain and exports', async ({ page }) 
   await new AppShell(page).waitHydrated();
   await page.getByRole('button', { name: 'Verify the chain' }).click();
   await expect(page.getByTestId('verify')).toContainText('Intact: all');
+  // the head, kept and given back as the anchor, is still there
+  const head = await page.getByTestId('audit-head').innerText();
+  expect(head).toMatch(/^\d+:[0-9a-f]{64}$/);
+  await page.getByLabel('Anchor').fill(head);
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await expect(page.getByTestId('verify')).toContainText('Intact: all');
+  // an anchor beyond the end says newer events are missing
+  const [seq, hash] = head.split(':');
+  await page.getByLabel('Anchor').fill(`${Number(seq) + 1000}:${hash}`);
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await expect(page.getByTestId('verify')).toContainText(`but the anchor names event ${Number(seq) + 1000}`);
+  await page.getByLabel('Anchor').fill('yesterday');
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await expect(page.getByRole('alert')).toContainText("the anchor 'yesterday' is not of the form SEQ:HASH");
+  await page.getByLabel('Anchor').fill('');
 
   const filters = page.getByRole('group', { name: 'Filters' });
   await filters.getByLabel('Action').fill('workflow.created');

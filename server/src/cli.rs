@@ -104,10 +104,14 @@ pub async fn token(c: TokenCommand) -> Result<(), String> {
 
 /// Ok(true) when the chain is intact.
 pub async fn audit(c: AuditCommand) -> Result<bool, String> {
-    let AuditCommand::Verify { db } = c;
+    let AuditCommand::Verify { db, anchor } = c;
+    let anchor = anchor
+        .as_deref()
+        .map(app::domain::audit::Anchor::parse)
+        .transpose()?;
     let db = open_db(&db.database_url, Durability::Normal, "nothing was checked").await?;
     let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
-    let report = app::store::audit::verify(&mut conn)
+    let report = app::store::audit::verify(&mut conn, anchor.as_ref())
         .await
         .map_err(|e| e.to_string())?;
     match (report.broken_at, report.reason) {
@@ -120,6 +124,11 @@ pub async fn audit(c: AuditCommand) -> Result<bool, String> {
         }
         _ => {
             println!("intact: {} events, every hash recomputed", report.events);
+            if let Some(head) = report.head {
+                println!(
+                    "head: {head}\n(keep it outside this machine; `--anchor {head}` later shows whether newer events were removed)"
+                );
+            }
             Ok(true)
         }
     }

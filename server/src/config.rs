@@ -42,6 +42,10 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         db: DbArgs,
+        /// `SEQ:HASH` printed by an earlier verify as the head: that event
+        /// must still be there, unchanged (finds removed newest events).
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Option<String>,
     },
 }
 

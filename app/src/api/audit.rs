@@ -16,12 +16,17 @@ pub async fn list_audit_events(
     Ok(crate::store::audit::search(&mut conn, &filter.cleaned(), 200).await?)
 }
 
-/// Recomputes the hash chain and names the first broken link.
+/// Recomputes the hash chain and names the first broken link; `anchor`
+/// (`seq:hash` from an earlier verify, empty for none) must still be there.
 #[server(prefix = "/rpc", endpoint = "verify_audit")]
-pub async fn verify_audit() -> Result<VerifyReport, AppError> {
+pub async fn verify_audit(#[server(default)] anchor: String) -> Result<VerifyReport, AppError> {
     super::require(Permission::Read, "see the audit trail")?;
     use crate::store::StoreError;
+    let anchor = match anchor.trim() {
+        "" => None,
+        a => Some(crate::domain::audit::Anchor::parse(a).map_err(AppError::bad_request)?),
+    };
     let db = super::db()?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
-    Ok(crate::store::audit::verify(&mut conn).await?)
+    Ok(crate::store::audit::verify(&mut conn, anchor.as_ref()).await?)
 }

@@ -71,6 +71,37 @@ pub struct VerifyReport {
     /// The first sequence number where the chain breaks, if it does.
     pub broken_at: Option<i64>,
     pub reason: Option<String>,
+    /// The newest event and its hash as `seq:hash` (when intact). The chain
+    /// alone cannot show that the newest events were removed; kept outside
+    /// the database and given back as an anchor, this can.
+    #[serde(default)]
+    pub head: Option<String>,
+}
+
+/// An anchor (`seq:hash`, as `VerifyReport::head` gives it): the event
+/// that must still be in the trail with exactly that hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Anchor {
+    pub fn parse(s: &str) -> Result<Anchor, String> {
+        let bad = || {
+            format!(
+                "the anchor '{}' is not of the form SEQ:HASH (e.g. 42:9f86d0…, as verify printed it)",
+                s.trim()
+            )
+        };
+        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let seq: i64 = seq.trim().parse().map_err(|_| bad())?;
+        let hash = hash.trim().to_ascii_lowercase();
+        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(Anchor { seq, hash })
+    }
 }
 
 /// What the audit page and export filter by; unset fields match all.

@@ -126,14 +126,20 @@ struct ChainRow {
 
 /// Recomputes the whole chain and names the first broken link: an event
 /// whose content no longer matches its hash, whose `prev_hash` is not its
-/// predecessor's hash, or a missing sequence number (a deleted event).
-pub async fn verify(conn: &mut SqliteConnection) -> Result<VerifyReport> {
+/// predecessor's hash, or a missing sequence number (a deleted event);
+/// with an `anchor` kept from an earlier verify, also an anchor event that
+/// is gone or different (the newest events removed or rewritten).
+pub async fn verify(
+    conn: &mut SqliteConnection,
+    anchor: Option<&crate::domain::audit::Anchor>,
+) -> Result<VerifyReport> {
     const PAGE: i64 = 5_000;
     let (mut after, mut prev_hash, mut events) = (0i64, String::new(), 0i64);
     let broken = |events, seq, reason: String| VerifyReport {
         events,
         broken_at: Some(seq),
         reason: Some(reason),
+        head: None,
     };
     loop {
         let rows: Vec<ChainRow> = sqlx::query_as(
@@ -145,10 +151,21 @@ pub async fn verify(conn: &mut SqliteConnection) -> Result<VerifyReport> {
         .fetch_all(&mut *conn)
         .await?;
         if rows.is_empty() {
+            if let Some(a) = anchor.filter(|a| a.seq > after) {
+                return Ok(broken(
+                    events,
+                    after + 1,
+                    format!(
+                        "the trail ends at event {after}, but the anchor names event {}: the events after {after} were removed",
+                        a.seq
+                    ),
+                ));
+            }
             return Ok(VerifyReport {
                 events,
                 broken_at: None,
                 reason: None,
+                head: (after > 0).then(|| format!("{after}:{prev_hash}")),
             });
         }
         for ChainRow {
@@ -187,6 +204,16 @@ pub async fn verify(conn: &mut SqliteConnection) -> Result<VerifyReport> {
                     events,
                     r.seq,
                     format!("event {} was changed after it was written", r.seq),
+                ));
+            }
+            if let Some(a) = anchor.filter(|a| a.seq == r.seq && a.hash != row_hash) {
+                return Ok(broken(
+                    events,
+                    r.seq,
+                    format!(
+                        "event {} is not the one the anchor names: its hash is {row_hash}, the anchor says {}",
+                        r.seq, a.hash
+                    ),
                 ));
             }
             events += 1;

@@ -665,7 +665,7 @@ async fn every_operation_writes_its_audit_event() {
     assert_eq!(checked, 21);
     // and the chain over all of it holds
     let mut conn = w.db.pool.acquire().await.unwrap();
-    let report = app::store::audit::verify(&mut conn).await.unwrap();
+    let report = app::store::audit::verify(&mut conn, None).await.unwrap();
     assert_eq!(report.broken_at, None);
 }
 

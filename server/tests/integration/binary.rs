@@ -101,13 +101,23 @@ fn a_failed_migration_stops_the_server_with_a_clear_message() {
 }
 
 fn audit_verify(db_url: &str) -> (bool, String) {
+    audit_verify_with(db_url, &[])
+}
+
+/// stdout and stderr together: a refused argument is reported on stderr.
+fn audit_verify_with(db_url: &str, more: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
         .args(["audit", "verify", "--database-url", db_url])
+        .args(more)
         .output()
         .unwrap();
     (
         out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -128,29 +138,34 @@ fn tamper(file: &std::path::Path, sql: &str) {
     assert!(status.success());
 }
 
+/// A database in `dir` whose audit trail holds `events` events (one token
+/// created per event, through the CLI); its file and URL.
+fn trail(dir: &std::path::Path, name: &str, events: usize) -> (std::path::PathBuf, String) {
+    let file = dir.join(name);
+    let url = format!("sqlite://{}", file.display());
+    for n in 0..events {
+        let token = format!("t{n}");
+        Server::cli(
+            &[
+                "token",
+                "create",
+                "--name",
+                &token,
+                "--role",
+                "viewer",
+                "--database-url",
+                &url,
+            ],
+            &[],
+        );
+    }
+    (file, url)
+}
+
 #[test]
 fn audit_verify_names_the_first_broken_link() {
     let dir = tempfile::tempdir().unwrap();
-    let make = |name: &str| {
-        let file = dir.path().join(name);
-        let url = format!("sqlite://{}", file.display());
-        for n in ["a", "b", "c", "d"] {
-            Server::cli(
-                &[
-                    "token",
-                    "create",
-                    "--name",
-                    n,
-                    "--role",
-                    "viewer",
-                    "--database-url",
-                    &url,
-                ],
-                &[],
-            );
-        }
-        (file, url)
-    };
+    let make = |name: &str| trail(dir.path(), name, 4);
     let (_, intact) = make("intact.db");
     let (ok, out) = audit_verify(&intact);
     assert!(ok, "{out}");
@@ -185,4 +200,52 @@ fn audit_verify_names_the_first_broken_link() {
     let (ok, out) = audit_verify(&relinked);
     assert!(!ok);
     assert!(out.contains("BROKEN at event 4"), "{out}");
+}
+
+/// Removing the newest events leaves a chain that is intact on its own; the
+/// head printed by an earlier verify, given back as the anchor, finds it.
+#[test]
+fn an_anchor_from_an_earlier_verify_finds_removed_newest_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, url) = trail(dir.path(), "anchored.db", 3);
+    let (ok, out) = audit_verify(&url);
+    assert!(ok, "{out}");
+    let head = out
+        .lines()
+        .find_map(|l| l.strip_prefix("head: "))
+        .unwrap_or_else(|| panic!("no head in {out}"))
+        .to_string();
+    assert!(head.starts_with("3:") && head.len() == 2 + 64, "{head}");
+    let (ok, out) = audit_verify_with(&url, &["--anchor", &head]);
+    assert!(ok, "the anchor holds on the untouched trail: {out}");
+
+    tamper(&file, "DELETE FROM audit_events WHERE seq = 3");
+    let (ok, out) = audit_verify(&url);
+    assert!(
+        ok,
+        "without the anchor the shorter chain still checks out: {out}"
+    );
+    assert!(out.contains("intact: 2 events"), "{out}");
+    let (ok, out) = audit_verify_with(&url, &["--anchor", &head]);
+    assert!(!ok);
+    assert!(
+        out.contains("BROKEN at event 3: the trail ends at event 2, but the anchor names event 3"),
+        "{out}"
+    );
+
+    // an anchor whose hash does not match the event with its number
+    let other = format!("2:{}", "0".repeat(64));
+    let (ok, out) = audit_verify_with(&url, &["--anchor", &other]);
+    assert!(!ok);
+    assert!(
+        out.contains("BROKEN at event 2: event 2 is not the one the anchor names"),
+        "{out}"
+    );
+
+    let (ok, out) = audit_verify_with(&url, &["--anchor", "yesterday"]);
+    assert!(!ok);
+    assert!(
+        out.contains("the anchor 'yesterday' is not of the form SEQ:HASH"),
+        "{out}"
+    );
 }

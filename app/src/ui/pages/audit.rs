@@ -37,6 +37,7 @@ pub fn AuditPage() -> impl IntoView {
     });
     let events = Resource::new(move || filter.get(), list_audit_events);
     let verify = ServerAction::<VerifyAudit>::new();
+    let anchor = RwSignal::new(String::new());
     let export = move |format: &str| {
         let f = filter.get();
         let mut q = vec![format!("format={format}")];
@@ -71,10 +72,21 @@ pub fn AuditPage() -> impl IntoView {
         <Title text="Audit" />
         <div class="page-head">
             <h1>"Audit trail"</h1>
-            <button on:click=move |_| { verify.dispatch(VerifyAudit {}); } disabled=move || verify.pending().get()>"Verify the chain"</button>
+            <div class="verify">
+                <label>"Anchor" <input type="text" placeholder="seq:hash from an earlier check (optional)" prop:value=move || anchor.get() on:input=move |ev| anchor.set(event_target_value(&ev)) /></label>
+                <button on:click=move |_| { verify.dispatch(VerifyAudit { anchor: anchor.get_untracked() }); } disabled=move || verify.pending().get()>"Verify the chain"</button>
+            </div>
         </div>
         {move || verify.value().get().and_then(|r| r.ok()).map(|r| match r.broken_at {
-            None => view! { <p class="note ok" role="status" data-testid="verify">{format!("Intact: all {} events check out (every hash recomputed).", r.events)}</p> }.into_any(),
+            None => view! {
+                <div class="note ok" role="status" data-testid="verify">
+                    <p>{format!("Intact: all {} events check out (every hash recomputed).", r.events)}</p>
+                    {r.head.map(|h| view! {
+                        <p>"Head: " <code data-testid="audit-head">{h}</code>
+                            <br/><span class="muted">"Keep it somewhere else; given later as the anchor, it shows whether newer events were removed."</span></p>
+                    })}
+                </div>
+            }.into_any(),
             Some(seq) => view! { <p class="error-box" role="alert" data-testid="verify">{format!("Broken at event {seq}: {}", r.reason.unwrap_or_default())}</p> }.into_any(),
         })}
         {action_error(verify.value())}
