@@ -232,3 +232,35 @@ test('a broken connection is outlined; the draft saves but cannot run', async ({
   await expect(page.getByText('Ready to run')).toHaveCount(0);
   await expect(page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run' })).toBeDisabled();
 });
+
+test('with nothing selected the inspector edits the workflow settings; they are checked and saved', async ({ page, request }) => {
+  const { d } = await fresh(page, 'Settings');
+  await expect(d.inspector).toContainText('Workflow settings');
+  await d.inspector.getByLabel('Confidence threshold (0–1, empty = none)').fill('0.85');
+  await d.inspector.getByLabel('Confidence threshold (0–1, empty = none)').press('Tab');
+  const roles = d.inspector.getByLabel('Roles that check low confidence (comma-separated)');
+  await roles.fill('approver, editor');
+  await roles.press('Tab');
+  // editors may not decide: the problems panel says so
+  await expect(d.root).toContainText('the role editor may not decide approvals; deciders are the roles admin or approver, or named users');
+  await roles.fill('approver');
+  await roles.press('Tab');
+  await expect(d.root).not.toContainText('may not decide approvals');
+  const people = d.inspector.getByLabel('People who check low confidence (user names, comma-separated)');
+  await people.fill('approver2');
+  await people.press('Tab');
+  await d.inspector.getByLabel('Run timeout (ms, empty = none)').fill('600000');
+  await d.inspector.getByLabel('Run timeout (ms, empty = none)').press('Tab');
+  await d.save(2);
+
+  await page.reload();
+  await expect(d.node('end')).toBeVisible();
+  await expect(d.inspector.getByLabel('Confidence threshold (0–1, empty = none)')).toHaveValue('0.85');
+  await expect(d.inspector.getByLabel('Roles that check low confidence (comma-separated)')).toHaveValue('approver');
+  await expect(d.inspector.getByLabel('People who check low confidence (user names, comma-separated)')).toHaveValue('approver2');
+  await expect(d.inspector.getByLabel('Run timeout (ms, empty = none)')).toHaveValue('600000');
+  const id = page.url().split('/').pop();
+  const res = await request.get(`/api/v1/workflows/${id}`, { headers: apiAuth() });
+  const settings = (await res.json()).definition.settings;
+  expect(settings).toEqual({ confidence_threshold: 0.85, run_timeout_ms: 600000, gate_reviewers: { roles: ['approver'], users: ['approver2'] } });
+});

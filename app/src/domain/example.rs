@@ -117,7 +117,7 @@ pub fn invoice_approval() -> WorkflowDef {
         ],
         settings: Settings {
             confidence_threshold: Some(0.8),
-            run_timeout_ms: None,
+            ..Settings::default()
         },
     }
 }

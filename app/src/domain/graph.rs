@@ -29,6 +29,27 @@ pub struct Settings {
     /// Whole-run time limit in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_timeout_ms: Option<u64>,
+    /// Who decides confidence-gate items: roles and/or named users (none
+    /// given: the roles in `DEFAULT_GATE_ROLES`).
+    #[serde(default, skip_serializing_if = "Approvers::is_empty")]
+    pub gate_reviewers: Approvers,
+}
+
+/// Who decides confidence-gate items when the workflow does not say.
+pub const DEFAULT_GATE_ROLES: [&str; 2] = ["approver", "admin"];
+
+impl Settings {
+    /// Who decides this workflow's confidence-gate items.
+    pub fn gate_reviewers(&self) -> Approvers {
+        if self.gate_reviewers.is_empty() {
+            Approvers {
+                roles: DEFAULT_GATE_ROLES.map(String::from).to_vec(),
+                users: vec![],
+            }
+        } else {
+            self.gate_reviewers.clone()
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -203,6 +224,12 @@ pub struct Approvers {
     pub roles: Vec<String>,
     #[serde(default)]
     pub users: Vec<String>,
+}
+
+impl Approvers {
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.users.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -272,13 +272,15 @@ impl Engine {
         context["cum_confidence"] = json!(c.cum_in);
         context["step_confidence"] = json!(confidence);
         context["port"] = json!(port);
+        let reviewers = def.settings.gate_reviewers();
         let item = NewItem {
             title: format!("Check {}: low confidence", node.name),
             instructions: format!(
                 "Step '{}' ({}) finished, but {why}. Approve to go on with its result (edited if needed); reject to stop the run.",
                 node.name, node.id
             ),
-            roles: vec!["approver".into(), "admin".into()],
+            roles: reviewers.roles,
+            users: reviewers.users,
             proposed: output.clone(),
             context,
             ..base

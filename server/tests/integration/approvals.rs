@@ -444,6 +444,42 @@ fn doubtful() -> WorkflowDef {
     d
 }
 
+/// The workflow names who reviews its confidence gates; only they may.
+#[tokio::test]
+async fn confidence_gate_items_go_to_the_workflow_s_reviewers() {
+    let w = World::new().await;
+    let mut d = doubtful();
+    d.settings.gate_reviewers.users = vec!["carol".into()];
+    let run = w.start(d, json!({})).await;
+    w.idle().await;
+    let i = item(&w, &run, "b").await;
+    assert_eq!(
+        (i.roles.len(), i.users.clone()),
+        (0, vec!["carol".to_string()])
+    );
+    let e = decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &i.id,
+        approve("looks fine"),
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.message, "only carol may decide this item");
+    decide(
+        &w.db,
+        &person("carol", Role::Approver),
+        &i.id,
+        approve("checked"),
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
+}
+
 #[tokio::test]
 async fn a_run_whose_confidence_falls_below_the_threshold_asks_a_person() {
     let w = World::new().await;
@@ -462,6 +498,7 @@ async fn a_run_whose_confidence_falls_below_the_threshold_asks_a_person() {
         i.instructions
     );
     assert_eq!(i.proposed, json!({"total": 100, "confidence": 0.91}));
+    assert_eq!(i.roles, ["approver", "admin"], "the default reviewers");
 
     // approving with an edit: b's output is replaced and counts as checked
     let fix = DecisionInput {

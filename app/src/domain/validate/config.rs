@@ -123,14 +123,8 @@ pub(super) fn check_node_config(p: &mut Problems, n: &Node) {
                     "say who may decide: at least one role or user".into(),
                 );
             }
-            for r in &a.approvers.roles {
-                if r.parse::<crate::domain::auth::Role>().is_err() {
-                    p.node(
-                        ProblemKind::InvalidSetting,
-                        n,
-                        format!("'{r}' is not a role; deciders are admin, editor, approver or viewer (or named users)"),
-                    );
-                }
+            for message in deciding_roles(&a.approvers.roles) {
+                p.node(ProblemKind::InvalidSetting, n, message);
             }
             if a.required_approvals == 0 {
                 p.node(
@@ -264,4 +258,33 @@ pub(super) fn check_settings(p: &mut Problems, def: &WorkflowDef) {
             "a run timeout of 0 ms can never be met".into(),
         );
     }
+    for message in deciding_roles(&def.settings.gate_reviewers.roles) {
+        p.workflow(
+            ProblemKind::InvalidSetting,
+            format!("confidence-gate reviewers: {message}"),
+        );
+    }
+}
+
+/// What is wrong with each role named as a decider: not a role, or a role
+/// that may not decide approvals (the permission matrix says which may).
+fn deciding_roles(roles: &[String]) -> impl Iterator<Item = String> + '_ {
+    use crate::domain::auth::{Permission, ROLES, Role};
+    roles.iter().filter_map(|r| {
+        let may: Vec<&str> = ROLES
+            .iter()
+            .filter(|x| x.allows(Permission::DecideApprovals))
+            .map(|x| x.as_str())
+            .collect();
+        let may = may.join(" or ");
+        match r.parse::<Role>() {
+            Err(_) => Some(format!(
+                "'{r}' is not a role; deciders are the roles {may}, or named users"
+            )),
+            Ok(role) if !role.allows(Permission::DecideApprovals) => Some(format!(
+                "the role {role} may not decide approvals; deciders are the roles {may}, or named users"
+            )),
+            Ok(_) => None,
+        }
+    })
 }

@@ -274,14 +274,22 @@ fn settings_are_range_checked() {
     def.nodes[1].confidence_threshold = Some(-0.1);
     def.nodes[1].retry.transient.max_attempts = 0;
     def.nodes[1].reversible = true;
+    def.settings.gate_reviewers.roles = vec!["approver".into(), "finance".into(), "viewer".into()];
     let ks = kinds(&def);
     assert_eq!(
         ks.iter()
             .filter(|k| **k == ProblemKind::InvalidSetting)
             .count(),
-        3,
+        5,
         "{ks:?}"
     );
+    let messages: Vec<String> = validate(&def).into_iter().map(|p| p.message).collect();
+    for expected in [
+        "confidence-gate reviewers: 'finance' is not a role; deciders are the roles admin or approver, or named users",
+        "confidence-gate reviewers: the role viewer may not decide approvals; deciders are the roles admin or approver, or named users",
+    ] {
+        assert!(messages.iter().any(|m| m == expected), "{messages:?}");
+    }
     assert!(ks.contains(&ProblemKind::MissingConfig));
 }
 

@@ -90,8 +90,64 @@ pub fn Inspector(canvas: Canvas) -> impl IntoView {
             </aside>
         }
         .into_any(),
-        None => ().into_any(),
+        None => view! { <WorkflowPanel canvas /> }.into_any(),
     }
+    }
+}
+
+/// Why nothing can be changed, when nothing can.
+#[component]
+fn ReadOnlyNote(canvas: Canvas) -> impl IntoView {
+    move || {
+        canvas.read_only().then(|| {
+            view! {
+                <p class="muted">{if canvas.viewing.with(Option::is_some) {
+                    "An earlier version: read-only."
+                } else {
+                    "Read-only: your role may not change workflows."
+                }}</p>
+            }
+        })
+    }
+}
+
+/// With no step selected: the settings of the whole workflow.
+#[component]
+fn WorkflowPanel(canvas: Canvas) -> impl IntoView {
+    let settings = Memo::new(move |_| canvas.with_shown(|d| d.settings.clone()));
+    let edit = move |f: Box<dyn FnOnce(&mut crate::domain::graph::Settings)>| {
+        canvas.edit_merging("workflow settings", |d| f(&mut d.settings));
+    };
+    view! {
+        <aside class="inspector" aria-label="Inspector">
+            <h3>"Workflow settings"</h3>
+            <p class="muted">"Select a step to edit it; these apply to every run of the workflow."</p>
+            <ReadOnlyNote canvas />
+            <fieldset class="plain" disabled=move || canvas.read_only()>
+                <label>"Confidence threshold (0–1, empty = none)"
+                    <input type="number" min="0" max="1" step="0.01"
+                        prop:value=move || settings.with(|s| s.confidence_threshold.map(|t| t.to_string()).unwrap_or_default())
+                        on:change=move |ev| { let v = event_target_value(&ev).trim().parse().ok(); edit(Box::new(move |s| s.confidence_threshold = v)); } />
+                </label>
+                <p class="hint muted">"When the run's cumulative confidence (or a step's own) falls below it, the run stops and a person checks the step."</p>
+                <label>"Roles that check low confidence (comma-separated)"
+                    <input type="text" placeholder="approver, admin"
+                        prop:value=move || settings.with(|s| s.gate_reviewers.roles.join(", "))
+                        on:change=move |ev| { let v = list(&event_target_value(&ev)); edit(Box::new(move |s| s.gate_reviewers.roles = v)); } />
+                </label>
+                <label>"People who check low confidence (user names, comma-separated)"
+                    <input type="text"
+                        prop:value=move || settings.with(|s| s.gate_reviewers.users.join(", "))
+                        on:change=move |ev| { let v = list(&event_target_value(&ev)); edit(Box::new(move |s| s.gate_reviewers.users = v)); } />
+                </label>
+                <p class="hint muted">"With neither, the roles approver and admin check."</p>
+                <label>"Run timeout (ms, empty = none)"
+                    <input type="number" min="1"
+                        prop:value=move || settings.with(|s| s.run_timeout_ms.map(|t| t.to_string()).unwrap_or_default())
+                        on:change=move |ev| { let v = event_target_value(&ev).trim().parse().ok(); edit(Box::new(move |s| s.run_timeout_ms = v)); } />
+                </label>
+            </fieldset>
+        </aside>
     }
 }
 
@@ -106,13 +162,7 @@ fn NodePanel(canvas: Canvas, id: String) -> impl IntoView {
     view! {
         <aside class="inspector" aria-label="Inspector">
             <h3>{kind} " " <code>{id.clone()}</code></h3>
-            {move || canvas.read_only().then(|| view! {
-                <p class="muted">{if canvas.viewing.with(Option::is_some) {
-                    "An earlier version: read-only."
-                } else {
-                    "Read-only: your role may not change workflows."
-                }}</p>
-            })}
+            <ReadOnlyNote canvas />
             <fieldset class="plain" disabled=move || canvas.read_only()>
                 <label>"Name"
                     <input type="text" prop:value=name
