@@ -39,7 +39,13 @@ test('a retrying run is watched live, its attempts read; another is cancelled; b
   await expect(panel.locator('li[data-attempt="2"]')).toContainText('Attempt 2: succeeded');
   await expect(panel.locator('li[data-attempt="2"]').getByTestId('lineage')).toHaveText('Its input holds the outputs of: start');
   await expect(panel.locator('li[data-attempt="2"]').getByRole('button', { name: 'Copy' }).first()).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Timeline' }).locator('.bar')).toHaveCount(3);
+  // the timeline draws both attempts and the back-off between them
+  const timeline = page.getByRole('region', { name: 'Timeline' });
+  await expect(timeline.locator('.bar-row')).toHaveCount(3);
+  const row = timeline.locator('.bar-row[data-step="step"]');
+  await expect(row.locator('.bar.status-failed')).toHaveCount(1);
+  await expect(row.locator('.gap')).toHaveAttribute('title', /^waiting to retry: /);
+  await expect(row.locator('.bar.status-succeeded')).toHaveCount(1);
   // the graph shows each step's state
   const graphStep = page.getByRole('region', { name: 'Run graph' }).locator('g[data-node="step"]');
   await expect(graphStep).toHaveClass(/run-succeeded/);
@@ -58,6 +64,9 @@ test('a retrying run is watched live, its attempts read; another is cancelled; b
   const cancelled = (await res.json()).run_id;
   await page.goto(`/runs/${cancelled}`);
   await new AppShell(page).waitHydrated();
+  // the delay's wait until its timer is on the timeline
+  await expect(page.getByRole('region', { name: 'Timeline' }).locator('.bar-row[data-step="step"] .gap'))
+    .toHaveAttribute('title', /^waiting for its timer: (10m|9m)/);
   await page.getByRole('button', { name: 'Cancel run' }).click();
   await expect(page.getByTestId('run-status')).toHaveText('cancelled');
 

@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod audit;
 pub mod runs;
 pub mod settings;
+pub mod timeline;
 pub mod workflow;
 pub mod workflows;
 

@@ -234,35 +234,14 @@ fn RunDetailView(
         }
     });
     let (id_c, id_r1, id_r2) = (r.id.clone(), r.id.clone(), r.id.clone());
-    // the timeline: each step's bar from its start to its end
-    let t0 = r.created_at;
-    let t1 = detail
-        .steps
-        .iter()
-        .filter_map(|s| s.finished_at.or(s.started_at))
-        .chain(r.finished_at)
-        .max()
-        .unwrap_or(t0)
-        .max(t0 + 1);
-    let span = (t1 - t0) as f64;
-    let bars = detail
-        .steps
-        .iter()
-        .filter_map(|s| {
-            let start = s.started_at?;
-            let end = s.finished_at.unwrap_or(t1);
-            let left = (start - t0) as f64 / span * 100.0;
-            let width = ((end - start) as f64 / span * 100.0).max(0.6);
-            Some(view! {
-                <div class="bar-row" title=format!("{}: {}", s.node_id, duration(s.started_at, s.finished_at))>
-                    <span class="bar-label"><code>{s.node_id.clone()}</code></span>
-                    <span class="bar-track">
-                        <span class=format!("bar status-{}", s.status) style=format!("left:{left:.2}%;width:{width:.2}%")></span>
-                    </span>
-                </div>
-            })
-        })
-        .collect_view();
+    // the timeline needs the attempt log; it is drawn when that arrives
+    let timeline_steps = detail.steps.clone();
+    let (t0, run_end) = (r.created_at, r.finished_at);
+    let timeline = move || {
+        let log = attempts.get().and_then(Result::ok).unwrap_or_default();
+        let rows = super::timeline::rows(&timeline_steps, &log, t0, run_end);
+        view! { <super::timeline::Timeline rows /> }
+    };
     let run_id = r.id.clone();
     let steps_now: Vec<(String, Option<serde_json::Value>)> = detail
         .steps
@@ -296,7 +275,7 @@ fn RunDetailView(
         </section>
         <section class="card timeline" aria-label="Timeline">
             <h2>"Timeline"</h2>
-            {bars}
+            <Transition fallback=|| ()>{timeline}</Transition>
         </section>
         <table class="table steps">
             <thead><tr><th>"Step"</th><th>"Status"</th><th>"Attempt"</th><th>"Took"</th><th>"Confidence"</th><th>"Output or error"</th><th></th></tr></thead>
