@@ -235,6 +235,9 @@ test('a broken connection is outlined; the draft saves but cannot run', async ({
 
 test('with nothing selected the inspector edits the workflow settings; they are checked and saved', async ({ page, request }) => {
   const { d } = await fresh(page, 'Settings');
+  // the canvas has the room until the settings are asked for
+  await expect(d.inspector).toHaveCount(0);
+  await page.getByRole('button', { name: 'Workflow settings' }).click();
   await expect(d.inspector).toContainText('Workflow settings');
   await d.inspector.getByLabel('Confidence threshold (0–1, empty = none)').fill('0.85');
   await d.inspector.getByLabel('Confidence threshold (0–1, empty = none)').press('Tab');
@@ -243,6 +246,10 @@ test('with nothing selected the inspector edits the workflow settings; they are 
   await roles.press('Tab');
   // editors may not decide: the problems panel says so
   await expect(d.root).toContainText('the role editor may not decide approvals; deciders are the roles admin or approver, or named users');
+  // the problem leads back to the settings
+  await page.getByRole('button', { name: 'Close' }).click();
+  await expect(d.inspector).toHaveCount(0);
+  await d.root.getByRole('button', { name: /the role editor may not decide/ }).click();
   await roles.fill('approver');
   await roles.press('Tab');
   await expect(d.root).not.toContainText('may not decide approvals');
@@ -255,6 +262,7 @@ test('with nothing selected the inspector edits the workflow settings; they are 
 
   await page.reload();
   await expect(d.node('end')).toBeVisible();
+  await page.getByRole('button', { name: 'Workflow settings' }).click();
   await expect(d.inspector.getByLabel('Confidence threshold (0–1, empty = none)')).toHaveValue('0.85');
   await expect(d.inspector.getByLabel('Roles that check low confidence (comma-separated)')).toHaveValue('approver');
   await expect(d.inspector.getByLabel('People who check low confidence (user names, comma-separated)')).toHaveValue('approver2');

@@ -175,6 +175,13 @@ pub fn Designer(
                 <button title="Lay the graph out left to right (Shift+L)" disabled=move || canvas.read_only()
                     on:click=move |_| canvas.auto_layout()>"Auto-layout"</button>
                 <button title="Keyboard shortcuts (?)" on:click=move |_| help.set(true)>"Shortcuts"</button>
+                <button title="Confidence threshold, who checks low confidence, run timeout"
+                    aria-pressed=move || (canvas.settings_open.get() && canvas.selection.with(|s| s.is_empty())).to_string()
+                    on:click=move |_| if canvas.settings_open.get_untracked() && canvas.selection.with_untracked(|s| s.is_empty()) {
+                        canvas.settings_open.set(false)
+                    } else {
+                        canvas.open_settings()
+                    }>"Workflow settings"</button>
                 <span class="spacer"></span>
                 <label class="button" title="Replace the graph with a workflow JSON file">
                     "Import"
@@ -227,11 +234,17 @@ fn ProblemsPanel(canvas: Canvas) -> impl IntoView {
                         <h3>{format!("{} problem{}", list.len(), if list.len() == 1 { "" } else { "s" })}</h3>
                         <ul>{list.into_iter().take(200).map(|p| {
                             let node = p.node.clone();
+                            // about the whole workflow: its settings
+                            let settings = p.node.is_none() && p.edge.is_none();
                             view! {
                                 <li>
-                                    <button class="link problem" disabled=node.is_none()
-                                        title="Select the step"
-                                        on:click=move |_| if let Some(id) = &node { canvas.select_only(id) }>{p.message}</button>
+                                    <button class="link problem" disabled=node.is_none() && !settings
+                                        title=if settings { "Open the workflow settings" } else { "Select the step" }
+                                        on:click=move |_| match &node {
+                                            Some(id) => canvas.select_only(id),
+                                            None if settings => canvas.open_settings(),
+                                            None => {}
+                                        }>{p.message}</button>
                                 </li>
                             }
                         }).collect_view()}</ul>

@@ -68,6 +68,9 @@ pub struct Canvas {
     locked: bool,
     /// On a run's page: each step's status and attempts, drawn on its node.
     pub overlay: RwSignal<HashMap<String, (String, i64)>>,
+    /// The inspector shows the workflow's own settings (when no step is
+    /// selected).
+    pub settings_open: RwSignal<bool>,
 }
 
 /// Scrolls the canvas so step `id` is in view, once it is drawn.
@@ -144,6 +147,7 @@ impl Canvas {
             merging: StoredValue::new(None),
             locked: !editable,
             overlay: RwSignal::new(HashMap::new()),
+            settings_open: RwSignal::new(false),
         }
     }
 
@@ -153,6 +157,12 @@ impl Canvas {
         if let Some(el) = self.root.get_untracked() {
             let _ = el.focus();
         }
+    }
+
+    /// Shows the workflow's settings in the inspector (no step selected).
+    pub fn open_settings(self) {
+        self.selection.set(BTreeSet::new());
+        self.settings_open.set(true);
     }
 
     /// Whether an earlier version is open (nothing can be edited).

@@ -90,7 +90,8 @@ pub fn Inspector(canvas: Canvas) -> impl IntoView {
             </aside>
         }
         .into_any(),
-        None => view! { <WorkflowPanel canvas /> }.into_any(),
+        None if canvas.settings_open.get() => view! { <WorkflowPanel canvas /> }.into_any(),
+        None => ().into_any(),
     }
     }
 }
@@ -120,7 +121,10 @@ fn WorkflowPanel(canvas: Canvas) -> impl IntoView {
     };
     view! {
         <aside class="inspector" aria-label="Inspector">
-            <h3>"Workflow settings"</h3>
+            <div class="inspector-head">
+                <h3>"Workflow settings"</h3>
+                <button class="link" on:click=move |_| canvas.settings_open.set(false)>"Close"</button>
+            </div>
             <p class="muted">"Select a step to edit it; these apply to every run of the workflow."</p>
             <ReadOnlyNote canvas />
             <fieldset class="plain" disabled=move || canvas.read_only()>
