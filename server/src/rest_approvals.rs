@@ -10,46 +10,12 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    #[serde(default)]
-    status: String,
-    /// Every pending item, not only those the caller may decide.
-    #[serde(default)]
-    all: bool,
-    workflow: Option<String>,
-    step: Option<String>,
-    reason: Option<String>,
-    #[serde(default)]
-    overdue: bool,
-    /// Page size (0–500; 0 gives only the total).
-    #[serde(default = "page")]
-    limit: i64,
-    #[serde(default)]
-    offset: i64,
-}
-
-fn page() -> i64 {
-    50
-}
-
 pub async fn list(
     State(s): State<AppState>,
     who: Who,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(filter): ApiQuery<ApprovalFilter>,
 ) -> ApiResult<Json<Value>> {
     let p = who.may(Permission::Read, "see approvals")?;
-    let filter = ApprovalFilter {
-        status: q.status,
-        all: q.all,
-        workflow: q.workflow,
-        step: q.step,
-        reason: q.reason,
-        overdue: q.overdue,
-        limit: q.limit,
-        offset: q.offset,
-    };
     let page = approvals::list(&s.db, &p, filter, ops::now_ms()).await?;
     Ok(Json(
         json!({ "approvals": page.items, "total": page.total }),

@@ -49,9 +49,10 @@ pub struct Decision {
     pub at: i64,
 }
 
-/// What an inbox or history list asks for. Empty text means "any".
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+/// What an inbox or history list asks for (the server functions and the
+/// REST query alike). Empty text means "any".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ApprovalFilter {
     /// `pending` (the default), `approved`, `rejected` or `decided` (both).
     pub status: String,
@@ -70,6 +71,22 @@ pub struct ApprovalFilter {
     /// Items to skip (the inbox is ordered by urgency, which changes as
     /// deadlines pass, so pages are counted rather than keyed).
     pub offset: i64,
+}
+
+impl Default for ApprovalFilter {
+    /// The first page of 50 pending items the caller may decide.
+    fn default() -> Self {
+        ApprovalFilter {
+            status: String::new(),
+            all: false,
+            workflow: None,
+            step: None,
+            reason: None,
+            overdue: false,
+            limit: 50,
+            offset: 0,
+        }
+    }
 }
 
 impl ApprovalFilter {

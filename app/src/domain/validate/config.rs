@@ -270,21 +270,19 @@ pub(super) fn check_settings(p: &mut Problems, def: &WorkflowDef) {
 /// that may not decide approvals (the permission matrix says which may).
 fn deciding_roles(roles: &[String]) -> impl Iterator<Item = String> + '_ {
     use crate::domain::auth::{Permission, ROLES, Role};
-    roles.iter().filter_map(|r| {
-        let may: Vec<&str> = ROLES
-            .iter()
-            .filter(|x| x.allows(Permission::DecideApprovals))
-            .map(|x| x.as_str())
-            .collect();
-        let may = may.join(" or ");
-        match r.parse::<Role>() {
-            Err(_) => Some(format!(
-                "'{r}' is not a role; deciders are the roles {may}, or named users"
-            )),
-            Ok(role) if !role.allows(Permission::DecideApprovals) => Some(format!(
-                "the role {role} may not decide approvals; deciders are the roles {may}, or named users"
-            )),
-            Ok(_) => None,
-        }
+    let may = ROLES
+        .iter()
+        .filter(|x| x.allows(Permission::DecideApprovals))
+        .map(|x| x.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    roles.iter().filter_map(move |r| match r.parse::<Role>() {
+        Err(_) => Some(format!(
+            "'{r}' is not a role; deciders are the roles {may}, or named users"
+        )),
+        Ok(role) if !role.allows(Permission::DecideApprovals) => Some(format!(
+            "the role {role} may not decide approvals; deciders are the roles {may}, or named users"
+        )),
+        Ok(_) => None,
     })
 }

@@ -37,7 +37,12 @@ pub fn ApprovalsBadge() -> impl IntoView {
     let tick = live("approvals", 30_000);
     let waiting = Resource::new(
         move || tick.get(),
-        |_| list_approvals(ApprovalFilter::default()),
+        |_| {
+            list_approvals(ApprovalFilter {
+                limit: 0,
+                ..Default::default()
+            })
+        },
     );
     view! {
         <Transition fallback=|| ()>
