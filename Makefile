@@ -32,8 +32,10 @@ build-release: setup
 	cargo leptos build --release
 
 ## Build (release) and serve on http://127.0.0.1:3000 with ./data/stepwise.db.
+## The example workflow calls the server's own stand-in ledger (--demo) on
+## 127.0.0.1:3000, an inside address Http steps may only call when allowed.
 run: build-release
-	LEPTOS_SITE_ROOT=target/site ./target/release/stepwise serve
+	LEPTOS_SITE_ROOT=target/site ./target/release/stepwise serve --demo --allow-hosts 127.0.0.1:3000
 
 ## Every Rust test, the lints, and the Playwright suite.
 test: setup lint test-rust test-e2e

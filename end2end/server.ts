@@ -35,7 +35,9 @@ export async function startServer(prepare?: (dbUrl: string) => void): Promise<Ru
   prepare?.(dbUrl);
   const server: ChildProcess = spawn(
     bin,
-    ['serve', '--listen', '127.0.0.1:0', '--database-url', dbUrl, '--site-root', path.join(root, 'target', 'site')],
+    ['serve', '--listen', '127.0.0.1:0', '--database-url', dbUrl, '--site-root', path.join(root, 'target', 'site'),
+     // the stand-in services on this server's own (loopback) address
+     '--demo', '--allow-hosts', '127.0.0.1'],
     { cwd: root, env: { ...process.env, STEPWISE_LOG: 'info,tower_http=warn', STEPWISE_LOG_FORMAT: 'text' }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const url = await new Promise<string>((resolve, reject) => {

@@ -116,8 +116,9 @@ test('an admin adds a user, hands out an API token once, and keeps a secret', as
   const secrets = page.getByRole('region', { name: 'Secrets' });
   await secrets.getByLabel('Name').fill('LEDGER_API_KEY');
   await secrets.getByLabel('Value').fill('sk-live-do-not-show');
+  await secrets.getByLabel('Allowed hosts').fill('ledger.example.com');
   await secrets.getByRole('button', { name: 'Save secret' }).click();
-  await expect(secrets.locator('tr[data-secret="LEDGER_API_KEY"]')).toBeVisible();
+  await expect(secrets.locator('tr[data-secret="LEDGER_API_KEY"]')).toContainText('ledger.example.com');
   await page.reload();
   await new AppShell(page).waitHydrated();
   expect(await page.content()).not.toContain('sk-live-do-not-show');

@@ -42,6 +42,7 @@ fn read_value(var: &str, what: &str) -> Result<String, String> {
 pub async fn secret(c: SecretCommand) -> Result<(), String> {
     let SecretCommand::Set {
         name,
+        hosts,
         db,
         secret_key_file,
     } = c;
@@ -51,9 +52,17 @@ pub async fn secret(c: SecretCommand) -> Result<(), String> {
     )?;
     let db = open_db(&db.database_url, Durability::Normal, "nothing was done").await?;
     let value = read_value("STEPWISE_SECRET_VALUE", "secret's value")?;
-    app::ops::accounts::set_secret(&db, &sealer, "cli", &name, &value, app::ops::now_ms())
-        .await
-        .map_err(|e| e.message)?;
+    app::ops::accounts::set_secret(
+        &db,
+        &sealer,
+        "cli",
+        &name,
+        &value,
+        &hosts,
+        app::ops::now_ms(),
+    )
+    .await
+    .map_err(|e| e.message)?;
     eprintln!("saved secret {name}");
     Ok(())
 }

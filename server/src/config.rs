@@ -57,6 +57,11 @@ pub enum SecretCommand {
         /// e.g. LEDGER_API_KEY; used in templates as {{ secrets.LEDGER_API_KEY }}.
         #[arg(long)]
         name: String,
+        /// Where it may be sent: host names (`*.` for every name below),
+        /// addresses or networks, each optionally with `:port`, separated
+        /// by commas (e.g. `ledger.example.com,10.0.0.5:8443`).
+        #[arg(long)]
+        hosts: String,
         #[command(flatten)]
         db: DbArgs,
         /// As for `serve`.
@@ -153,6 +158,33 @@ pub struct ServeArgs {
     /// served over HTTPS (for example behind a TLS proxy).
     #[arg(long, env = "STEPWISE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Internal hosts Http steps may call: loopback, private, link-local
+    /// and other inside addresses are refused unless listed here. Names
+    /// (`ledger.internal`, `*.corp.example`), addresses or networks
+    /// (`10.0.0.5`, `10.0.0.0/8`, `[fd00::1]`), each optionally with
+    /// `:port`, separated by commas.
+    #[arg(long, env = "STEPWISE_ALLOW_HOSTS", default_value = "", value_parser = parse_hosts)]
+    pub allow_hosts: app::domain::outbound::HostList,
+    /// Largest Http response body a step reads, in bytes.
+    #[arg(long, env = "STEPWISE_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_response_bytes: usize,
+    /// Longest one expression or template may run (ms) before it is stopped.
+    #[arg(long, env = "STEPWISE_EVAL_TIMEOUT_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub eval_timeout_ms: u64,
+    /// Memory one evaluation process may use (MB).
+    #[arg(long, env = "STEPWISE_EVAL_MEMORY_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(16..=8192))]
+    pub eval_memory_mb: u64,
+    /// Evaluation processes (expressions and templates evaluated at once).
+    #[arg(long, env = "STEPWISE_SANDBOX_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub sandbox_workers: u64,
+    /// Serve the stand-in services under /demo (a ledger, a flaky service)
+    /// that the example workflow calls; off unless asked for.
+    #[arg(long, env = "STEPWISE_DEMO")]
+    pub demo: bool,
+}
+
+fn parse_hosts(s: &str) -> Result<app::domain::outbound::HostList, String> {
+    s.parse()
 }
 
 fn parse_durability(s: &str) -> Result<Durability, String> {

@@ -5,11 +5,13 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod outbound;
 pub mod rest;
 pub mod rest_approvals;
 pub mod rest_audit;
 pub mod rest_runs;
 pub mod routes;
+pub mod sandbox;
 pub mod telemetry;
 
 pub use routes::{AppState, router};

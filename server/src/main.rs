@@ -6,8 +6,30 @@ use server::{AppState, router};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // A sandbox child evaluates workflow logic for the server that started
+    // it: no runtime, no database, no configuration (its environment is
+    // empty).
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(server::sandbox::child::SUBCOMMAND) {
+        return server::sandbox::child::main(&args[2..]);
+    }
+    // Validation parses user expressions on these threads; the checks bound
+    // their nesting so that 1 MiB suffices, and 16 leave a wide margin.
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(16 * 1024 * 1024)
+        .build()
+    {
+        Ok(rt) => rt.block_on(run()),
+        Err(e) => {
+            eprintln!("stepwise: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = server::telemetry::init(&cli.log) {
         eprintln!("stepwise: {e}");
@@ -74,8 +96,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let sandbox = server::sandbox::Sandbox::new(server::sandbox::SandboxConfig {
+        workers: args.sandbox_workers as usize,
+        timeout: std::time::Duration::from_millis(args.eval_timeout_ms),
+        memory_mb: args.eval_memory_mb,
+        ..Default::default()
+    });
+    if !args.allow_hosts.is_empty() {
+        tracing::info!(allowed = %args.allow_hosts, "Http steps may call these internal hosts");
+    }
     let engine = Arc::new(
-        Engine::new(db.clone(), Arc::new(SystemClock), args.lease_ms).with_sealer(sealer.clone()),
+        Engine::new(db.clone(), Arc::new(SystemClock), args.lease_ms)
+            .with_sealer(sealer.clone())
+            .with_sandbox(Arc::new(sandbox))
+            .with_outbound(server::outbound::Outbound::new(
+                args.allow_hosts.clone(),
+                args.max_response_bytes,
+            )),
     );
     // Leases left by a previous process that died are recovered first.
     match engine.recover().await {
@@ -101,6 +138,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             engine: engine.clone(),
             sealer,
             secure_cookies: args.secure_cookies,
+            demo: args.demo,
         },
         sessions,
         args.max_body_bytes,

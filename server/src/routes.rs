@@ -28,6 +28,8 @@ pub struct AppState {
     pub sealer: app::security::Sealer,
     /// Session cookies only over HTTPS (set when served behind TLS).
     pub secure_cookies: bool,
+    /// Serve the stand-in services under `/demo`.
+    pub demo: bool,
 }
 
 /// The session table (created if missing) in the product's database.
@@ -66,11 +68,19 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
             tower_sessions::cookie::time::Duration::days(7),
         ));
     let options = state.leptos_options.clone();
+    let demo = if state.demo {
+        Router::new()
+            .route("/demo/ledger/entries", axum::routing::post(demo_ledger))
+            .route("/demo/flaky", axum::routing::post(demo_flaky))
+            // small bodies only: the stand-ins echo what they are sent
+            .layer(axum::extract::DefaultBodyLimit::max(DEMO_MAX_BODY))
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/demo/ledger/entries", axum::routing::post(demo_ledger))
-        .route("/demo/flaky", axum::routing::post(demo_flaky))
+        .merge(demo)
         .route("/events", get(events))
         .nest("/api/v1", rest::routes(max_body_bytes))
         .leptos_routes_with_context(
@@ -168,19 +178,33 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
+/// Largest body the stand-in services accept.
+const DEMO_MAX_BODY: usize = 64 * 1024;
+/// Keys the flaky stand-in remembers; past this it forgets them all (and a
+/// remembered key answers 200 again), so its memory stays bounded.
+const DEMO_MAX_KEYS: usize = 10_000;
+
 /// A stand-in for an unreliable service, to see retries at work: the first
 /// call with a given idempotency key answers 503, the next ones 200.
 async fn demo_flaky(headers: axum::http::HeaderMap) -> impl IntoResponse {
     static SEEN: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
         std::sync::Mutex::new(None);
-    let key = headers
+    let key: String = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("none")
-        .to_string();
+        .chars()
+        .take(200)
+        .collect();
     let first = SEEN
         .lock()
-        .map(|mut s| s.get_or_insert_with(Default::default).insert(key.clone()))
+        .map(|mut s| {
+            let seen = s.get_or_insert_with(Default::default);
+            if seen.len() >= DEMO_MAX_KEYS {
+                seen.clear();
+            }
+            seen.insert(key.clone())
+        })
         .unwrap_or(false);
     if first {
         (

@@ -189,7 +189,7 @@ pub async fn list_secrets() -> Result<Vec<SecretInfo>, AppError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "set_secret")]
-pub async fn set_secret(name: String, value: String) -> Result<(), AppError> {
+pub async fn set_secret(name: String, value: String, hosts: String) -> Result<(), AppError> {
     let who = super::require(Permission::Administer, "manage secrets")?;
     let sealer = use_context::<crate::security::Sealer>()
         .ok_or_else(|| AppError::internal(&"sealer missing from context"))?;
@@ -199,6 +199,7 @@ pub async fn set_secret(name: String, value: String) -> Result<(), AppError> {
         &who.actor,
         name.trim(),
         &value,
+        &hosts,
         crate::ops::now_ms(),
     )
     .await

@@ -21,6 +21,8 @@ pub struct TokenInfo {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SecretInfo {
     pub name: String,
+    /// The hosts it may be sent to (`ledger.example, *.corp.example`).
+    pub hosts: String,
     pub updated_at: i64,
     pub updated_by: String,
 }

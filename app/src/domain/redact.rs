@@ -19,6 +19,29 @@ pub fn redact_str(s: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// The forms a secret's value may take in what comes back: as it is, and
+/// percent-encoded the ways URLs and forms encode it (an error message that
+/// quotes a URL, a server that echoes a query). A value transformed in other
+/// ways (reversed, hashed) is not recognised; that is why each secret may go
+/// only to the hosts it lists.
+pub fn variants(value: &str) -> Vec<String> {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let mut out = vec![value.to_string()];
+    let strict = utf8_percent_encode(value, NON_ALPHANUMERIC).to_string();
+    let unreserved_kept = strict
+        .replace("%2D", "-")
+        .replace("%2E", ".")
+        .replace("%5F", "_")
+        .replace("%7E", "~");
+    let form = unreserved_kept.replace("%20", "+");
+    for v in [strict, unreserved_kept, form] {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 /// Masks secret values in every string (and object key) of `v`.
 pub fn redact(v: &mut Value, secrets: &[&str]) {
     if secrets.is_empty() {
@@ -58,5 +81,19 @@ mod tests {
         );
         assert_eq!(redact_str("nothing", &[]), "nothing");
         assert_eq!(redact_str("a", &[""]), "a", "an empty value masks nothing");
+    }
+
+    #[test]
+    fn percent_encoded_values_are_masked_too() {
+        // regression: "error sending request for url (…?k=pa%20ss%C3%A9…)"
+        let v = variants("pa ssé-x");
+        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+        assert_eq!(
+            redact_str(
+                "url (http://h/?k=pa%20ss%C3%A9-x) form k=pa+ss%C3%A9-x raw pa ssé-x",
+                &refs
+            ),
+            "url (http://h/?k=[secret]) form k=[secret] raw [secret]"
+        );
     }
 }

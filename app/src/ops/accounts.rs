@@ -458,6 +458,7 @@ pub async fn set_secret(
     actor: &str,
     name: &str,
     value: &str,
+    hosts: &str,
     now: i64,
 ) -> Result<(), AppError> {
     check_secret_name(name)?;
@@ -466,8 +467,15 @@ pub async fn set_secret(
             "a secret's value has 1 byte to 16 KiB",
         ));
     }
+    let hosts: crate::domain::outbound::HostList = hosts.parse().map_err(AppError::bad_request)?;
+    if hosts.is_empty() {
+        return Err(AppError::bad_request(
+            "name the hosts this secret may be sent to (e.g. ledger.example.com, *.corp.example, 10.0.0.5:8443)",
+        ));
+    }
+    let hosts = hosts.to_string();
     let mut tx = db.write().await?;
-    store::put_secret(&mut tx, name, &sealer.seal(value), actor, now).await?;
+    store::put_secret(&mut tx, name, &sealer.seal(value), &hosts, actor, now).await?;
     // the value never reaches the audit trail
     audit::append(
         &mut tx,
@@ -476,7 +484,7 @@ pub async fn set_secret(
             action::SECRET_SAVED,
             format!("secret:{name}"),
             now,
-            json!({"name": name}),
+            json!({"name": name, "hosts": hosts}),
         ),
     )
     .await?;
@@ -512,18 +520,23 @@ pub async fn list_secrets(db: &Db) -> Result<Vec<store::SecretInfo>, AppError> {
     Ok(store::list_secrets(&mut conn).await?)
 }
 
-/// Every secret's value by name, opened, for rendering templates.
+/// The secrets named in `names` that exist, opened, by name: each value
+/// with the hosts it may be sent to.
 pub async fn open_secrets(
     db: &Db,
     sealer: &Sealer,
-) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    names: &[String],
+) -> Result<std::collections::BTreeMap<String, (String, String)>, AppError> {
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     let mut out = std::collections::BTreeMap::new();
-    for (name, sealed) in store::sealed_secrets(&mut conn).await? {
+    for (name, sealed, hosts) in store::sealed_secrets(&mut conn).await? {
+        if !names.contains(&name) {
+            continue;
+        }
         let value = sealer
             .open(&sealed)
             .map_err(|e| AppError::internal(&format!("secret {name}: {e}")))?;
-        out.insert(name, value);
+        out.insert(name, (value, hosts));
     }
     Ok(out)
 }

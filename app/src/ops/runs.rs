@@ -45,7 +45,7 @@ pub async fn start(
         .definition
         .settings
         .run_timeout_ms
-        .map(|ms| now + ms as i64);
+        .map(|ms| crate::domain::limits::after(now, ms));
     let mut tx = db.write().await?;
     runs::insert_run(
         &mut tx,

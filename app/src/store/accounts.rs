@@ -247,18 +247,20 @@ pub async fn put_secret(
     conn: &mut SqliteConnection,
     name: &str,
     sealed: &[u8],
+    hosts: &str,
     actor: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO secrets (name, sealed, created_at, created_by, updated_at, updated_by)
-         VALUES (?1, ?2, ?3, ?4, ?3, ?4)
-         ON CONFLICT (name) DO UPDATE SET sealed = ?2, updated_at = ?3, updated_by = ?4",
+        "INSERT INTO secrets (name, sealed, hosts, created_at, created_by, updated_at, updated_by)
+         VALUES (?1, ?2, ?5, ?3, ?4, ?3, ?4)
+         ON CONFLICT (name) DO UPDATE SET sealed = ?2, hosts = ?5, updated_at = ?3, updated_by = ?4",
     )
     .bind(name)
     .bind(sealed)
     .bind(now)
     .bind(actor)
+    .bind(hosts)
     .execute(conn)
     .await?;
     Ok(())
@@ -277,15 +279,15 @@ pub async fn delete_secret(conn: &mut SqliteConnection, name: &str) -> Result<()
 
 pub async fn list_secrets(conn: &mut SqliteConnection) -> Result<Vec<SecretInfo>> {
     Ok(
-        sqlx::query_as("SELECT name, updated_at, updated_by FROM secrets ORDER BY name")
+        sqlx::query_as("SELECT name, hosts, updated_at, updated_by FROM secrets ORDER BY name")
             .fetch_all(conn)
             .await?,
     )
 }
 
-/// Every secret, sealed, by name.
-pub async fn sealed_secrets(conn: &mut SqliteConnection) -> Result<Vec<(String, Vec<u8>)>> {
-    Ok(sqlx::query_as("SELECT name, sealed FROM secrets")
+/// Every secret, sealed, with its hosts.
+pub async fn sealed_secrets(conn: &mut SqliteConnection) -> Result<Vec<(String, Vec<u8>, String)>> {
+    Ok(sqlx::query_as("SELECT name, sealed, hosts FROM secrets")
         .fetch_all(conn)
         .await?)
 }

@@ -48,10 +48,17 @@ fn reload_to(to: &str) {
     let _ = to;
 }
 
-/// Where to go after signing in: the `next` page if it is one of ours.
+/// Where to go after signing in: the `next` page if it is a path on this
+/// site. Browsers read `/\host` and `/<tab>/host` as another host (a backslash
+/// counts as a slash, tabs and newlines are dropped), so any backslash or
+/// control character disqualifies it.
 fn next_page(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/workflows".into())
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.chars().any(|c| c == '\\' || c.is_control())
+    })
+    .unwrap_or_else(|| "/workflows".into())
 }
 
 #[component]
@@ -135,5 +142,10 @@ mod tests {
         assert_eq!(next_page(Some("//evil.example".into())), "/workflows");
         assert_eq!(next_page(Some("https://evil.example".into())), "/workflows");
         assert_eq!(next_page(None), "/workflows");
+        // regression: a backslash after the slash is another host to a browser
+        assert_eq!(next_page(Some("/\\evil.example".into())), "/workflows");
+        assert_eq!(next_page(Some("/\\/evil.example".into())), "/workflows");
+        assert_eq!(next_page(Some("/\t/evil.example".into())), "/workflows");
+        assert_eq!(next_page(Some("/runs?x=a\\b".into())), "/workflows");
     }
 }

@@ -3,8 +3,8 @@
 //! deadline) wakes it, and it ends the way the item was decided.
 
 use super::{Engine, Result, runners::Outcome};
+use crate::sandbox::{Job, Request};
 use app::domain::approvals::ApprovalItem;
-use app::domain::expr::render_template;
 use app::domain::graph::{ApprovalConfig, DeadlineAction, ErrorClass, Node, WorkflowDef};
 use app::domain::records::RunRecord;
 use app::store::approvals::{self as items, NewItem};
@@ -127,8 +127,23 @@ impl Engine {
         let existing = items::for_step(&mut conn, &run.id, &node.id).await?;
         drop(conn);
         let Some(item) = existing else {
-            let render = |s: &str| render_template(s, ctx).unwrap_or_else(|_| s.to_string());
-            let deadline_at = cfg.deadline.as_ref().map(|d| now + d.after_ms as i64);
+            // title and instructions render in the sandbox; a template
+            // that fails shows as written
+            let texts = [cfg.title.as_str(), cfg.instructions.as_str()];
+            let jobs = texts.iter().map(|t| Job::template(t)).collect();
+            let rendered = self
+                .sandbox
+                .run(&Request::over(ctx, jobs))
+                .await
+                .unwrap_or_default();
+            let render = |i: usize| match rendered.get(i) {
+                Some(Ok(Value::String(s))) => s.clone(),
+                _ => texts[i].to_string(),
+            };
+            let deadline_at = cfg
+                .deadline
+                .as_ref()
+                .map(|d| app::domain::limits::after(now, d.after_ms));
             let mut context = ctx.clone();
             context["cum_confidence"] = json!(cum_in);
             let base = {
@@ -136,8 +151,8 @@ impl Engine {
                 base_item(&mut conn, run, node, "approval", now).await
             };
             let item = NewItem {
-                title: render(&cfg.title),
-                instructions: render(&cfg.instructions),
+                title: render(0),
+                instructions: render(1),
                 roles: cfg.approvers.roles.clone(),
                 users: cfg.approvers.users.clone(),
                 required: cfg.required_approvals.max(1) as i64,

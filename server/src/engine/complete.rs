@@ -1,7 +1,9 @@
 //! Completing an attempt: one transaction that stores its result, logs it,
-//! decides what follows, and runs pure successors on the spot.
+//! decides what follows, and records the pure successors evaluated ahead
+//! (`stretch`). Nothing user-supplied is evaluated in it.
 
-use super::runners::{self, Attempt, Outcome};
+use super::runners::{self, Outcome};
+use super::stretch::{Plan, Sig};
 use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
 use app::domain::graph::{ErrorClass, WorkflowDef};
 use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
@@ -14,9 +16,9 @@ use std::sync::atomic::Ordering;
 impl Engine {
     /// Stores the attempt and everything it decides, in one transaction.
     /// Pure steps that become ready in the same run (no side effects: Start,
-    /// Transform, Branch, Join, End, Fail) are run and stored in that same
-    /// transaction: one commit carries a run through its pure stretch, and a
-    /// crash before it simply repeats pure work.
+    /// Transform, Branch, Join, End, Fail) and were evaluated ahead (`plan`)
+    /// are stored in that same transaction: one commit carries a run through
+    /// its pure stretch, and a crash before it simply repeats pure work.
     pub(super) async fn finish(
         &self,
         c: &Claimed,
@@ -24,6 +26,7 @@ impl Engine {
         started: i64,
         input: Option<&Value>,
         outcome: Outcome,
+        plan: Plan,
     ) -> Result<()> {
         let now = self.clock.now().max(started);
         let mut tx = self.db.write().await?;
@@ -38,7 +41,7 @@ impl Engine {
             .record(&mut tx, c, def, started, now, input, &outcome, &mut states)
             .await?;
         if store::compensated_node(&c.node_id).is_none() && advanced.ended.is_none() {
-            self.run_pure_successors(&mut tx, &c.run_id, def, now, states)
+            self.run_pure_successors(&mut tx, &c.run_id, def, now, states, plan)
                 .await?;
         }
         tx.commit().await?;
@@ -53,8 +56,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs, inside the caller's transaction, the pure steps of `run_id`
-    /// that are due, until none is left. The steps due are read once; after
+    /// Records, inside the caller's transaction, the pure steps of `run_id`
+    /// that are due and were evaluated ahead over the same context, until
+    /// one is not (it stays in the queue). The steps due are read once; after
     /// that each step's result says which successors it made ready, and the
     /// run's step states are kept in memory (`states`, read on first need),
     /// so a step costs its claim, its update, its log line and its
@@ -66,8 +70,13 @@ impl Engine {
         def: &WorkflowDef,
         now: i64,
         mut states: Option<progress::States>,
+        mut plan: Plan,
     ) -> Result<()> {
+        if plan.is_empty() {
+            return Ok(());
+        }
         let mut ctx: Option<Value> = None;
+        let mut sig = Sig::default();
         // (step, how it was made ready in this transaction, if it was)
         let mut due: std::collections::VecDeque<(String, Option<store::Activated>)> =
             store::due_in_run(tx, run_id, now)
@@ -86,6 +95,17 @@ impl Engine {
             };
             let (id, fresh) = due.remove(at).expect("position is in the queue");
             let node = def.node(&id).expect("found above");
+            if ctx.is_none() {
+                let run = store::get_run(tx, run_id).await?;
+                let steps = store::get_steps(tx, run_id).await?;
+                let loaded = run_context(&run.input, &steps);
+                sig = Sig::of(&loaded);
+                ctx = Some(loaded);
+            }
+            // evaluated ahead over this very context, or left for a worker
+            let Some(outcome) = plan.take(&id, sig) else {
+                return Ok(());
+            };
             let c = match fresh {
                 // made ready by this transaction: nobody else can have it,
                 // and its result's update records the claim
@@ -96,7 +116,7 @@ impl Engine {
                     &node.id,
                     &self.worker,
                     now,
-                    now + self.lease_ms,
+                    app::domain::limits::after_signed(now, self.lease_ms),
                 )
                 .await?
                 {
@@ -105,25 +125,7 @@ impl Engine {
                     None => continue,
                 },
             };
-            if ctx.is_none() {
-                let run = store::get_run(tx, run_id).await?;
-                let steps = store::get_steps(tx, run_id).await?;
-                ctx = Some(run_context(&run.input, &steps));
-            }
             let context = ctx.as_mut().expect("context loaded above");
-            let attempt = Attempt {
-                run_id,
-                step_id: &c.node_id,
-                node,
-                context,
-                attempt: c.attempt,
-                now,
-                woken: c.parked,
-                http: &self.http,
-                // pure steps never call out
-                secrets: &Default::default(),
-            };
-            let outcome = runners::run(&attempt, false).await;
             let advanced = self
                 .record(tx, &c, def, now, now, Some(context), &outcome, &mut states)
                 .await?;
@@ -132,6 +134,7 @@ impl Engine {
             } = &outcome
             {
                 context["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
+                sig.add(&c.node_id);
             }
             if advanced.ended.is_some() {
                 return Ok(());
@@ -241,7 +244,7 @@ impl Engine {
                 match after_failure(&policy, c.attempt as u32, (self.jitter)()) {
                     AfterFailure::Retry { delay_ms } => {
                         update.status = StepStatus::Ready;
-                        update.not_before = now + delay_ms as i64;
+                        update.not_before = app::domain::limits::after(now, delay_ms);
                         update.finished_at = None;
                         tracing::info!(
                             class = class_name,

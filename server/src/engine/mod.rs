@@ -8,9 +8,12 @@ mod approval;
 mod clock;
 mod complete;
 pub mod runners;
+mod stretch;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
+use crate::outbound::Outbound;
+use crate::sandbox::{Sandbox, SandboxConfig};
 use app::domain::graph::{ErrorClass, WorkflowDef};
 use app::domain::machine::context;
 use app::domain::run::RunStatus;
@@ -23,6 +26,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use stretch::Plan;
 use tracing::Instrument;
 
 /// Pure steps run inside one completion transaction at most.
@@ -53,7 +57,10 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     worker: String,
     lease_ms: i64,
-    http: reqwest::Client,
+    /// Where workflow logic is evaluated.
+    sandbox: Arc<Sandbox>,
+    /// The guarded client and policy for outbound calls.
+    outbound: Arc<Outbound>,
     wakeup: Wakeup,
     /// Notified (all waiters) after a commit that ended a run.
     run_ended: Arc<tokio::sync::Notify>,
@@ -75,6 +82,23 @@ impl Engine {
         self
     }
 
+    /// Evaluates workflow logic in `sandbox` (by default: children of this
+    /// process's own binary, with the default bounds).
+    pub fn with_sandbox(mut self, sandbox: Arc<Sandbox>) -> Engine {
+        self.sandbox = sandbox;
+        self
+    }
+
+    /// Calls out under `outbound`'s policy (by default: nothing inside).
+    pub fn with_outbound(mut self, outbound: Outbound) -> Engine {
+        self.outbound = Arc::new(outbound);
+        self
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
     pub fn new(db: Db, clock: Arc<dyn Clock>, lease_ms: i64) -> Engine {
         let worker = format!(
             "{}-{}",
@@ -86,12 +110,8 @@ impl Engine {
             clock,
             worker,
             lease_ms,
-            http: reqwest::Client::builder()
-                .user_agent(concat!("stepwise/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(300))
-                .build()
-                .expect("the HTTP client builds with static settings"),
+            sandbox: Arc::new(Sandbox::new(SandboxConfig::default())),
+            outbound: Arc::new(Outbound::default()),
             wakeup: Wakeup::default(),
             run_ended: Arc::default(),
             runs_ended: Default::default(),
@@ -150,7 +170,13 @@ impl Engine {
         let now = self.clock.now();
         let claimed = {
             let mut conn = self.db.pool.acquire().await?;
-            runs::claim(&mut conn, &self.worker, now, now + self.lease_ms).await?
+            runs::claim(
+                &mut conn,
+                &self.worker,
+                now,
+                app::domain::limits::after_signed(now, self.lease_ms),
+            )
+            .await?
         };
         let Some(c) = claimed else { return Ok(false) };
         // The span follows the step across awaits (an entered guard would not).
@@ -191,6 +217,7 @@ impl Engine {
                         ErrorClass::Business,
                         "the node is not in the workflow version",
                     ),
+                    Plan::default(),
                 )
                 .await;
         };
@@ -200,18 +227,33 @@ impl Engine {
         };
         // secrets only for steps that call out, opened per attempt so a
         // changed secret applies to the next attempt
-        let calls_out =
-            compensation.is_some() || matches!(node.kind, app::domain::NodeKind::Http { .. });
-        let secrets = match (&self.sealer, calls_out) {
-            (Some(sealer), true) => {
-                match app::ops::accounts::open_secrets(&self.db, sealer).await {
-                    Ok(s) => s,
+        // only the secrets the step's own templates name
+        let request = match (&node.kind, compensation) {
+            (_, Some(_)) => node.compensation.as_ref(),
+            (app::domain::NodeKind::Http { request, .. }, None) => Some(request),
+            _ => None,
+        };
+        let names = request
+            .map(runners::request_secret_names)
+            .unwrap_or_default();
+        let secrets = match (&self.sealer, names.is_empty()) {
+            (Some(sealer), false) => {
+                match app::ops::accounts::open_secrets(&self.db, sealer, &names).await {
+                    Ok(s) => s
+                        .into_iter()
+                        .map(|(name, (value, hosts))| {
+                            let hosts = hosts.parse().unwrap_or_default();
+                            (name, runners::OpenSecret { value, hosts })
+                        })
+                        .collect(),
                     Err(e) => {
                         let o = Outcome::fail(
                             ErrorClass::Transient,
                             format!("secrets unavailable: {}", e.message),
                         );
-                        return self.finish(&c, &def, started, Some(&ctx), o).await;
+                        return self
+                            .finish(&c, &def, started, Some(&ctx), o, Plan::default())
+                            .await;
                     }
                 }
             }
@@ -221,13 +263,23 @@ impl Engine {
             && compensation.is_none()
             && let Some(outcome) = self.gated_outcome(&c.run_id, &c.node_id).await?
         {
-            return self.finish(&c, &def, started, Some(&ctx), outcome).await;
+            let plan = self
+                .plan_stretch(&def, &steps, &c, &outcome, &ctx, started)
+                .await;
+            return self
+                .finish(&c, &def, started, Some(&ctx), outcome, plan)
+                .await;
         }
         if let (app::domain::NodeKind::Approval(cfg), None) = (&node.kind, compensation) {
             let outcome = self
                 .approval_step(&run, &def, node, cfg, &ctx, Some(c.cum_in), started)
                 .await?;
-            return self.finish(&c, &def, started, Some(&ctx), outcome).await;
+            let plan = self
+                .plan_stretch(&def, &steps, &c, &outcome, &ctx, started)
+                .await;
+            return self
+                .finish(&c, &def, started, Some(&ctx), outcome, plan)
+                .await;
         }
         let attempt = Attempt {
             secrets: &secrets,
@@ -238,7 +290,8 @@ impl Engine {
             attempt: c.attempt,
             now: started,
             woken: c.parked,
-            http: &self.http,
+            sandbox: &self.sandbox,
+            outbound: &self.outbound,
         };
         let outcome = match node.timeout_ms {
             Some(ms) => {
@@ -257,7 +310,11 @@ impl Engine {
             }
             None => runners::run(&attempt, compensation.is_some()).await,
         };
-        self.finish(&c, &def, started, Some(&ctx), outcome).await
+        let plan = self
+            .plan_stretch(&def, &steps, &c, &outcome, &ctx, started)
+            .await;
+        self.finish(&c, &def, started, Some(&ctx), outcome, plan)
+            .await
     }
 
     /// Returns expired leases to the queue and fails runs past their deadline.
@@ -268,7 +325,10 @@ impl Engine {
         let overdue = runs::overdue_runs(&mut tx, now).await?;
         for run_id in &overdue {
             let run = runs::get_run(&mut tx, run_id).await?;
-            let limit = run.deadline_at.unwrap_or(now) - run.created_at;
+            let limit = run
+                .deadline_at
+                .unwrap_or(now)
+                .saturating_sub(run.created_at);
             let reason = format!("the run took longer than its timeout of {limit} ms");
             let end = RunEnd::failed(RunStatus::Failed, reason);
             if progress::end_run(&mut tx, run_id, &end, "engine", now).await? {

@@ -405,7 +405,7 @@ async fn a_restart_while_waiting_loses_nothing() {
         .await;
     w.idle().await;
     // a new engine on the same database, as after a crash
-    let fresh = server::engine::Engine::new(w.db.clone(), w.clock.clone(), 30_000);
+    let fresh = crate::common::engine(w.db.clone(), w.clock.clone(), 30_000);
     fresh.recover().await.unwrap();
     fresh.run_until_idle().await.unwrap();
     assert_eq!(w.step(&run, "ok").await.status, StepStatus::Waiting);
@@ -689,9 +689,17 @@ async fn every_operation_writes_its_audit_event() {
         .unwrap();
     expect!("token.revoked", "user:root");
     let sealer = app::security::Sealer::new([3; 32]);
-    accounts::set_secret(&w.db, &sealer, "user:root", "API_KEY", "v", now)
-        .await
-        .unwrap();
+    accounts::set_secret(
+        &w.db,
+        &sealer,
+        "user:root",
+        "API_KEY",
+        "v",
+        "api.example",
+        now,
+    )
+    .await
+    .unwrap();
     expect!("secret.saved", "user:root");
     accounts::delete_secret(&w.db, "user:root", "API_KEY", now)
         .await

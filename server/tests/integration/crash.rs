@@ -60,8 +60,11 @@ fn workflow(url: &str) -> Value {
     json!({"nodes": nodes, "edges": edges})
 }
 
-const ARGS: [&str; 8] = [
+const ARGS: [&str; 10] = [
     "--no-example",
+    // the counting receiver is on loopback
+    "--allow-hosts",
+    "127.0.0.1",
     "--lease-ms",
     "1500",
     "--recovery-ms",

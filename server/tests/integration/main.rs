@@ -10,5 +10,6 @@ mod approvals;
 mod binary;
 mod crash;
 mod engine;
+mod hostile;
 mod rest_api;
 mod secrets;

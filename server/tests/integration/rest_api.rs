@@ -31,7 +31,7 @@ impl Api {
             .output_name("stepwise")
             .site_root(dir.path().to_string_lossy().to_string())
             .build();
-        let engine = std::sync::Arc::new(server::engine::Engine::new(
+        let engine = std::sync::Arc::new(crate::common::engine(
             db.clone(),
             std::sync::Arc::new(server::engine::SystemClock),
             60_000,
@@ -55,6 +55,7 @@ impl Api {
                     engine: engine.clone(),
                     sealer: app::security::Sealer::new([7; 32]),
                     secure_cookies: false,
+                    demo: false,
                 },
                 sessions,
                 LIMIT,
@@ -592,7 +593,11 @@ async fn every_route_and_server_function_checks_who_is_asking() {
         ("create_token", "name=&role=viewer".into(), Administer),
         ("revoke_token", "id=nope".into(), Administer),
         ("list_secrets", String::new(), EditWorkflows),
-        ("set_secret", "name=bad-name&value=v".into(), Administer),
+        (
+            "set_secret",
+            "name=bad-name&value=v&hosts=api.example".into(),
+            Administer,
+        ),
         ("delete_secret", "name=NOPE".into(), Administer),
         ("list_approvals", "status=pending".into(), Read),
         ("get_approval", "id=nope".into(), Read),

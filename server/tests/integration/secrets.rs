@@ -52,6 +52,8 @@ async fn a_secret_is_sent_but_never_stored_shown_or_logged() {
             "set",
             "--name",
             "API_KEY",
+            "--hosts",
+            "127.0.0.1",
             "--database-url",
             &db_url,
         ],
@@ -59,7 +61,16 @@ async fn a_secret_is_sent_but_never_stored_shown_or_logged() {
     );
 
     let (recv, seen) = receiver().await;
-    let server = Server::start(&db_url, &["--log-level", "debug", "--no-example"]);
+    let server = Server::start(
+        &db_url,
+        &[
+            "--log-level",
+            "debug",
+            "--no-example",
+            "--allow-hosts",
+            "127.0.0.1",
+        ],
+    );
     let http = reqwest::Client::new();
     let auth = format!("Bearer {token}");
     let call = |req: reqwest::RequestBuilder| {

@@ -3,9 +3,11 @@
 //! says what to do about it.
 
 mod config;
+mod ranges;
 
 use super::graph::*;
 use config::{check_node_config, check_settings};
+use ranges::{check_node_ranges, check_settings_ranges, too_large};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -101,6 +103,10 @@ pub fn valid_node_id(id: &str) -> bool {
 /// Validates a workflow definition. An empty list means it can run.
 pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
     let mut p = Problems(Vec::new());
+    if let Some(message) = too_large(def) {
+        p.workflow(ProblemKind::InvalidSetting, message);
+        return p.0;
+    }
     let mut by_id: HashMap<&str, &Node> = HashMap::new();
     for n in &def.nodes {
         if !valid_node_id(&n.id) {
@@ -118,8 +124,10 @@ pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
             );
         }
         check_node_config(&mut p, n);
+        check_node_ranges(&mut p, n);
     }
     check_settings(&mut p, def);
+    check_settings_ranges(&mut p, def);
 
     let starts: Vec<&Node> = def
         .nodes

@@ -20,6 +20,41 @@ pub struct NewAttempt<'a> {
     pub confidence: Option<f64>,
 }
 
+/// Largest step input kept in the step log, in bytes of JSON: the input is
+/// the whole run context, which grows with every step.
+pub const MAX_LOGGED_INPUT_BYTES: usize = 1024 * 1024;
+/// Longest error message kept, in characters.
+pub const MAX_ERROR_CHARS: usize = 8 * 1024;
+
+/// `input` as the step log keeps it: past the cap, a note saying so.
+fn logged_input(input: &Value) -> String {
+    let text = input.to_string();
+    if text.len() <= MAX_LOGGED_INPUT_BYTES {
+        return text;
+    }
+    serde_json::json!({
+        "omitted": format!(
+            "the step's input was {} KB; inputs over {} KB are not kept in the step log",
+            text.len() / 1024,
+            MAX_LOGGED_INPUT_BYTES / 1024
+        )
+    })
+    .to_string()
+}
+
+/// An error message cut to [`MAX_ERROR_CHARS`].
+pub fn capped_error(e: &str) -> std::borrow::Cow<'_, str> {
+    if e.chars().count() <= MAX_ERROR_CHARS {
+        e.into()
+    } else {
+        format!(
+            "{}… (cut)",
+            e.chars().take(MAX_ERROR_CHARS).collect::<String>()
+        )
+        .into()
+    }
+}
+
 pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, input, output,
@@ -32,11 +67,11 @@ pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> 
     .bind(a.worker)
     .bind(a.started_at)
     .bind(a.finished_at)
-    .bind(a.input.map(Value::to_string))
+    .bind(a.input.map(logged_input))
     .bind(a.output.map(Value::to_string))
     .bind(a.outcome)
     .bind(a.error_class)
-    .bind(a.error)
+    .bind(a.error.map(capped_error))
     .bind(a.confidence)
     .execute(conn)
     .await?;

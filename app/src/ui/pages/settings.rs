@@ -144,10 +144,11 @@ fn Secrets() -> impl IntoView {
     view! {
         <section class="card" aria-label="Secrets">
             <h2>"Secrets"</h2>
-            <p class="muted">"Use them in Http steps as " <code>"{{ secrets.NAME }}"</code> ". Values are stored encrypted, never shown again, and replaced by " <code>"[secret]"</code> " in logs."</p>
+            <p class="muted">"Use them in Http steps as " <code>"{{ secrets.NAME }}"</code> ". Values are stored encrypted, never shown again, and replaced by " <code>"[secret]"</code> " in logs. Each secret is sent only to the hosts it lists."</p>
             <ActionForm action=set attr:class="inline-form" attr:aria-label="Save a secret">
                 <label>"Name" <input type="text" name="name" required placeholder="LEDGER_API_KEY" /></label>
                 <label>"Value" <input type="password" name="value" required autocomplete="off" /></label>
+                <label>"Allowed hosts" <input type="text" name="hosts" required placeholder="ledger.example.com, *.corp.example" /></label>
                 <button type="submit" class="primary" disabled=move || set.pending().get()>"Save secret"</button>
             </ActionForm>
             {action_error(set.value())}
@@ -155,13 +156,14 @@ fn Secrets() -> impl IntoView {
             {resource_list(secrets, || view! { <EmptyState title="No secrets"><p>"Save one above."</p></EmptyState> }.into_any(),
                 move |list| view! {
                     <table class="table secrets">
-                        <thead><tr><th>"Name"</th><th>"Updated"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Allowed hosts"</th><th>"Updated"</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|s| {
                                 let name = s.name.clone();
                                 view! {
                                     <tr data-secret=s.name.clone()>
                                         <td><code>{s.name.clone()}</code></td>
+                                        <td>{if s.hosts.is_empty() { "none: name its hosts to use it".to_string() } else { s.hosts.clone() }}</td>
                                         <td>{format_time(s.updated_at)} " by " {s.updated_by.clone()}</td>
                                         <td><button class="link danger" on:click=move |_| { delete.dispatch(DeleteSecret { name: name.clone() }); }>"Delete"</button></td>
                                     </tr>

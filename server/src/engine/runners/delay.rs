@@ -8,7 +8,7 @@ pub fn run(a: &Attempt<'_>, duration_ms: u64) -> Outcome {
         Outcome::out(json!({"waited_ms": duration_ms}))
     } else {
         Outcome::Park {
-            until: a.now + duration_ms as i64,
+            until: app::domain::limits::after(a.now, duration_ms),
         }
     }
 }

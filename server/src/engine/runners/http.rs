@@ -1,21 +1,84 @@
 //! Calls an HTTP endpoint. Every attempt of a step sends the same
 //! `Idempotency-Key`, so a receiver can drop duplicates when a retry or a
 //! crash recovery repeats a request that had in fact arrived.
+//!
+//! What goes out is guarded: the templates render in the sandbox, every
+//! address (and every redirect hop) passes the outbound policy, a secret
+//! goes only to the hosts it lists, a redirect to another host drops the
+//! credentials, and the response is read up to a cap. Messages show the
+//! request as rendered with `[secret]` in place of every secret, never the
+//! real URL.
 
 use super::{Attempt, Outcome};
-use app::domain::expr::render_template;
+use crate::outbound::{check_url, refusal};
+use crate::sandbox::{Job, Request};
 use app::domain::graph::{ErrorClass, HttpRequest};
-use app::domain::redact::{redact, redact_str};
+use app::domain::redact::{MASK, redact, redact_str, variants};
+use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
+
+/// Redirects followed at most.
+const MAX_REDIRECTS: usize = 10;
 
 pub fn idempotency_key(run_id: &str, node_id: &str) -> String {
     format!("{run_id}:{node_id}")
 }
 
+/// Names of the secrets `src` refers to literally (`secrets.NAME`,
+/// `secrets["NAME"]`): the only ones its step may use.
+pub fn secret_names(src: &str) -> Vec<String> {
+    let mut names = vec![];
+    let mut rest = src;
+    while let Some(at) = rest.find("secrets") {
+        // `input.secrets.X` is data, not the secrets
+        let inside_name = rest[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c == '.' || c == '_' || c.is_ascii_alphanumeric());
+        rest = &rest[at + "secrets".len()..];
+        if inside_name {
+            continue;
+        }
+        let after = rest
+            .strip_prefix('.')
+            .or_else(|| rest.strip_prefix("[\"").or_else(|| rest.strip_prefix("['")));
+        if let Some(tail) = after {
+            let name: String = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Every secret the request's templates name.
+pub fn request_secret_names(r: &HttpRequest) -> Vec<String> {
+    let mut names = secret_names(&r.url);
+    for (_, v) in &r.headers {
+        names.extend(secret_names(v));
+    }
+    if let Some(b) = &r.body {
+        names.extend(secret_names(b));
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Calls the endpoint; whatever comes back (output or error) has the
 /// secrets' values masked before anyone stores or shows it.
 pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>) -> Outcome {
-    let values: Vec<&str> = a.secrets.values().map(String::as_str).collect();
+    let values: Vec<String> = a
+        .secrets
+        .values()
+        .flat_map(|s| variants(&s.value))
+        .collect();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
     match call(a, r, response_schema).await {
         Outcome::Done {
             mut output,
@@ -37,79 +100,239 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Valu
     }
 }
 
-async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>) -> Outcome {
-    // templates see the run context plus `secrets`
-    let mut ctx = a.context.clone();
-    if !a.secrets.is_empty()
-        && let Value::Object(map) = &mut ctx
-    {
-        map.insert("secrets".into(), json!(a.secrets));
+/// The request as rendered: once with the secrets' values (sent), once with
+/// `[secret]` in their place (shown).
+struct Rendered {
+    url: Url,
+    shown_url: String,
+    headers: Vec<(HeaderName, HeaderValue, bool)>,
+    body: Option<String>,
+    body_has_secret: bool,
+}
+
+fn fail(class: ErrorClass, message: impl Into<String>) -> Outcome {
+    Outcome::fail(class, message)
+}
+
+async fn render(a: &Attempt<'_>, r: &HttpRequest) -> Result<Rendered, Outcome> {
+    let named = request_secret_names(r);
+    let mut real = serde_json::Map::new();
+    let mut shown = serde_json::Map::new();
+    for name in &named {
+        let Some(s) = a.secrets.get(name) else {
+            return Err(fail(
+                ErrorClass::Business,
+                format!("there is no secret named {name} (Settings → Secrets)"),
+            ));
+        };
+        real.insert(name.clone(), json!(s.value));
+        shown.insert(name.clone(), json!(MASK));
     }
-    let render = |what: &str, src: &str| {
-        render_template(src, &ctx)
-            .map_err(|e| Outcome::fail(ErrorClass::Format, format!("{what}: {e}")))
+    let with = |secrets| {
+        let mut ctx = a.context.clone();
+        if let Value::Object(map) = &mut ctx {
+            map.insert("secrets".into(), Value::Object(secrets));
+        }
+        ctx
     };
-    let url = match render("URL", &r.url) {
-        Ok(u) => u,
+    let mut jobs = vec![Job::template(&r.url), Job::template(&r.url).over(1)];
+    jobs.extend(r.headers.iter().map(|(_, v)| Job::template(v)));
+    jobs.extend(r.body.iter().map(|b| Job::template(b)));
+    let req = Request {
+        ctxs: vec![with(real), with(shown)],
+        jobs,
+    };
+    let results = a.sandbox.run(&req).await.map_err(super::sandbox_failure)?;
+    let mut results = results.into_iter();
+    let mut next = |what: &str| -> Result<String, Outcome> {
+        match results.next() {
+            Some(Ok(Value::String(s))) => Ok(s),
+            Some(Ok(other)) => Ok(other.to_string()),
+            Some(Err(e)) => Err(fail(ErrorClass::Format, format!("{what}: {e}"))),
+            None => Err(fail(
+                ErrorClass::Transient,
+                "the sandbox answered too few results",
+            )),
+        }
+    };
+    let url_text = next("URL")?;
+    let shown_url = next("URL")?;
+    let url = Url::parse(url_text.trim()).map_err(|e| {
+        fail(
+            ErrorClass::Format,
+            format!("the URL {shown_url} is not valid: {e}"),
+        )
+    })?;
+    let mut headers = vec![];
+    for (name, template) in &r.headers {
+        let value = next(&format!("header '{name}'"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+            fail(
+                ErrorClass::Format,
+                format!("'{name}' is not a valid header name"),
+            )
+        })?;
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            fail(
+                ErrorClass::Format,
+                format!("header '{name}': the value has characters a header cannot carry"),
+            )
+        })?;
+        headers.push((name, value, !secret_names(template).is_empty()));
+    }
+    let body = match &r.body {
+        Some(_) => Some(next("body")?),
+        None => None,
+    };
+    Ok(Rendered {
+        url,
+        shown_url,
+        headers,
+        body,
+        body_has_secret: r
+            .body
+            .as_deref()
+            .is_some_and(|b| !secret_names(b).is_empty()),
+    })
+}
+
+/// Host and port, as a secret's hosts and the messages name them.
+fn host_of(url: &Url) -> (String, Option<u16>) {
+    (
+        url.host_str().unwrap_or("").to_string(),
+        url.port_or_known_default(),
+    )
+}
+
+async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>) -> Outcome {
+    let rendered = match render(a, r).await {
+        Ok(x) => x,
         Err(o) => return o,
     };
-    let method = match reqwest::Method::from_bytes(r.method.as_bytes()) {
-        Ok(m) => m,
-        Err(_) => {
-            return Outcome::fail(ErrorClass::Business, format!("unknown method {}", r.method));
-        }
+    let Ok(mut method) = Method::from_bytes(r.method.as_bytes()) else {
+        return fail(ErrorClass::Business, format!("unknown method {}", r.method));
     };
-    let mut req = a
-        .http
-        .request(method, &url)
-        .header("Idempotency-Key", idempotency_key(a.run_id, a.step_id));
-    for (name, value) in &r.headers {
-        match render(&format!("header '{name}'"), value) {
-            Ok(v) => req = req.header(name, v),
-            Err(o) => return o,
-        }
-    }
-    if let Some(body) = &r.body {
-        match render("body", body) {
-            Ok(b) => req = req.body(b),
-            Err(o) => return o,
-        }
-    }
-    let res = match req.send().await {
-        Ok(res) => res,
-        Err(e) => {
-            let what = if e.is_timeout() {
-                "timed out"
-            } else {
-                "could not connect"
-            };
-            return Outcome::fail(ErrorClass::Transient, format!("{what}: {url}: {e}"));
-        }
-    };
-    let status = res.status();
-    let text = match res.text().await {
-        Ok(t) => t,
-        Err(e) => {
-            return Outcome::fail(
-                ErrorClass::Transient,
-                format!("reading the response failed: {e}"),
+    let origin = host_of(&rendered.url);
+    for (name, s) in a.secrets.iter() {
+        if !s.hosts.admits(&origin.0, None, origin.1) {
+            let shown_host =
+                host_of(&Url::parse(&rendered.shown_url).unwrap_or(rendered.url.clone())).0;
+            return fail(
+                ErrorClass::Business,
+                format!(
+                    "the secret {name} may not be sent to {shown_host}; add the host to the secret's allowed hosts (Settings → Secrets)"
+                ),
             );
         }
+    }
+    let mut url = rendered.url.clone();
+    let mut shown = rendered.shown_url.clone();
+    let mut body = rendered.body.clone();
+    let mut hops = 0;
+    let res = loop {
+        if let Err(why) = check_url(&url, &a.outbound.allowed).await {
+            return fail(ErrorClass::Business, format!("{shown}: {why}"));
+        }
+        let same_origin = host_of(&url) == origin && url.scheme() == rendered.url.scheme();
+        let mut req = a
+            .outbound
+            .client
+            .request(method.clone(), url.clone())
+            .header("Idempotency-Key", idempotency_key(a.run_id, a.step_id));
+        for (name, value, has_secret) in &rendered.headers {
+            let credential = *has_secret
+                || [
+                    reqwest::header::AUTHORIZATION,
+                    reqwest::header::COOKIE,
+                    reqwest::header::PROXY_AUTHORIZATION,
+                ]
+                .contains(name);
+            if same_origin || !credential {
+                req = req.header(name, value);
+            }
+        }
+        if let Some(b) = &body {
+            req = req.body(b.clone());
+        }
+        let res = match req.send().await {
+            Ok(res) => res,
+            Err(e) => {
+                if let Some(why) = refusal(&e) {
+                    return fail(ErrorClass::Business, format!("{shown}: {why}"));
+                }
+                let what = if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "could not connect"
+                };
+                return fail(
+                    ErrorClass::Transient,
+                    format!("{what}: {shown}: {}", describe(e)),
+                );
+            }
+        };
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_string);
+        let Some(location) = location.filter(|_| status.is_redirection()) else {
+            break res;
+        };
+        hops += 1;
+        if hops > MAX_REDIRECTS {
+            return fail(
+                ErrorClass::Business,
+                format!("{shown}: more than {MAX_REDIRECTS} redirects"),
+            );
+        }
+        let Ok(next) = url.join(&location) else {
+            return fail(
+                ErrorClass::Format,
+                format!("{shown} redirected to an invalid location"),
+            );
+        };
+        if status == StatusCode::SEE_OTHER
+            || (matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                && method == Method::POST)
+        {
+            method = Method::GET;
+            body = None;
+        }
+        let leaves = host_of(&next) != origin || next.scheme() != rendered.url.scheme();
+        if leaves && body.is_some() && rendered.body_has_secret {
+            return fail(
+                ErrorClass::Business,
+                format!(
+                    "{shown} redirected to another host ({}), and the body carries a secret: not followed",
+                    next.host_str().unwrap_or("")
+                ),
+            );
+        }
+        url = next;
+        shown = url.to_string();
     };
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let status = res.status();
+    let body = match read_capped(res, a.outbound.max_response_bytes).await {
+        Ok(b) => b,
+        Err(o) => return o,
+    };
+    let text = String::from_utf8_lossy(&body);
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned()));
     if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-        return Outcome::fail(ErrorClass::Transient, format!("{url} answered {status}"));
+        return fail(ErrorClass::Transient, format!("{shown} answered {status}"));
     }
     if status.is_client_error() {
-        return Outcome::fail(
+        return fail(
             ErrorClass::Business,
-            format!("{url} answered {status}: {}", short(&body)),
+            format!("{shown} answered {status}: {}", short(&body)),
         );
     }
     if let Some(schema) = response_schema
         && let Err(problems) = app::schema::check(schema, &body)
     {
-        return Outcome::fail(
+        return fail(
             ErrorClass::Format,
             format!(
                 "the response does not match the expected schema: {}",
@@ -120,11 +343,80 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
     Outcome::out(json!({"status": status.as_u16(), "body": body}))
 }
 
+/// The body, refused past `max` bytes whatever the server claims.
+async fn read_capped(mut res: reqwest::Response, max: usize) -> Result<Vec<u8>, Outcome> {
+    let too_large = |n: String| {
+        fail(
+            ErrorClass::Format,
+            format!(
+                "the response is larger than the limit of {} KB ({n}); raise --max-response-bytes if this is intended",
+                max / 1024
+            ),
+        )
+    };
+    if let Some(len) = res.content_length()
+        && len > max as u64
+    {
+        return Err(too_large(format!("{} KB announced", len / 1024)));
+    }
+    let mut body = Vec::new();
+    loop {
+        match res.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max {
+                    return Err(too_large("cut off while reading".into()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(fail(
+                    ErrorClass::Transient,
+                    format!("reading the response failed: {}", describe(e)),
+                ));
+            }
+        }
+    }
+}
+
+/// The client's error and its causes, without the URL (which may carry a
+/// secret): "error sending request: client error (Connect): tcp connect
+/// error: Connection refused (os error 111)".
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 200 {
         format!("{}…", s.chars().take(200).collect::<String>())
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names_are_the_literal_references() {
+        assert_eq!(
+            secret_names(
+                "Bearer {{ secrets.API_KEY }} {{ secrets['OTHER'] }} {{ secrets[\"THIRD\"] | reverse }} {{ secrets.API_KEY }}"
+            ),
+            vec!["API_KEY", "OTHER", "THIRD"]
+        );
+        assert!(secret_names("{{ secrets[input.name] }} {{ input.secrets }} {{ input.secrets.X }} {{ my_secrets.Y }}").is_empty());
     }
 }

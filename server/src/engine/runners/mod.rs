@@ -1,18 +1,17 @@
 //! One runner per node kind. A runner gets the node and the run context and
-//! says how the attempt ended; it never touches the database.
+//! says how the attempt ended; it never touches the database. Whatever a
+//! workflow computes is evaluated in the sandbox.
 
-mod branch;
 mod delay;
-mod end;
-mod fail;
 mod http;
-mod passthrough;
-mod transform;
+pub mod pure;
 
+use crate::outbound::Outbound;
+use crate::sandbox::{Request, Sandbox, SandboxError};
 use app::domain::graph::{ErrorClass, Node, NodeKind};
 use serde_json::Value;
 
-pub use http::idempotency_key;
+pub use http::{idempotency_key, request_secret_names};
 
 /// How one attempt ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +54,13 @@ impl Outcome {
     }
 }
 
+/// A secret a step may use: its value, and the hosts it may be sent to.
+#[derive(Clone, Debug)]
+pub struct OpenSecret {
+    pub value: String,
+    pub hosts: app::domain::outbound::HostList,
+}
+
 /// What a runner may look at.
 pub struct Attempt<'a> {
     pub run_id: &'a str,
@@ -67,9 +73,10 @@ pub struct Attempt<'a> {
     pub now: i64,
     /// The step was parked and this is its wake-up.
     pub woken: bool,
-    pub http: &'a reqwest::Client,
-    /// Secret values by name, for Http templates (`{{ secrets.NAME }}`).
-    pub secrets: &'a std::collections::BTreeMap<String, String>,
+    pub sandbox: &'a Sandbox,
+    pub outbound: &'a Outbound,
+    /// The secrets the step's templates name, by name.
+    pub secrets: &'a std::collections::BTreeMap<String, OpenSecret>,
 }
 
 /// Kinds whose runner has no side effect and finishes at once: the engine
@@ -86,6 +93,30 @@ pub fn is_pure(kind: &NodeKind) -> bool {
     )
 }
 
+/// A request the sandbox could not answer, as the step's failure: a bound
+/// crossed is the author's to fix (`format`); a sandbox that would not
+/// start is worth another attempt (`transient`).
+pub fn sandbox_failure(e: SandboxError) -> Outcome {
+    match e {
+        SandboxError::Limit(m) => Outcome::fail(ErrorClass::Format, m),
+        SandboxError::Unavailable(m) => Outcome::fail(ErrorClass::Transient, m),
+    }
+}
+
+/// Runs a pure node: its jobs in one sandbox request, then their meaning.
+pub async fn run_pure(sandbox: &Sandbox, kind: &NodeKind, ctx: &Value) -> Outcome {
+    let jobs = pure::jobs(kind);
+    let results = if jobs.is_empty() {
+        vec![]
+    } else {
+        match sandbox.run(&Request::over(ctx, jobs)).await {
+            Ok(r) => r,
+            Err(e) => return sandbox_failure(e),
+        }
+    };
+    pure::outcome(kind, ctx, results)
+}
+
 /// Runs the node, or with `compensate` the request that undoes it.
 pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
     if compensate {
@@ -95,13 +126,7 @@ pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
         };
     }
     match &a.node.kind {
-        NodeKind::Start { .. } => passthrough::start(a),
-        NodeKind::Join {} => passthrough::join(a),
-        NodeKind::Transform { expression } => transform::run(a, expression),
-        NodeKind::Branch { conditions } => branch::run(a, conditions),
         NodeKind::Delay { duration_ms } => delay::run(a, *duration_ms),
-        NodeKind::End { output } => end::run(a, output.as_deref()),
-        NodeKind::Fail { message } => fail::run(a, message),
         NodeKind::Http {
             request,
             response_schema,
@@ -111,5 +136,6 @@ pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
             ErrorClass::Business,
             "an approval step reached a runner; this is a bug",
         ),
+        kind => run_pure(a.sandbox, kind, a.context).await,
     }
 }

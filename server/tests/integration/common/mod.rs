@@ -4,6 +4,36 @@
 
 pub mod world;
 
+/// An engine as the server builds one, for tests: evaluations in children
+/// of the real `stepwise` binary (this test binary has no sandbox command),
+/// and Http steps allowed to call this machine's loopback receivers.
+pub fn engine(
+    db: app::store::Db,
+    clock: std::sync::Arc<dyn server::engine::Clock>,
+    lease_ms: i64,
+) -> server::engine::Engine {
+    server::engine::Engine::new(db, clock, lease_ms)
+        .with_sandbox(sandbox())
+        .with_outbound(server::outbound::Outbound::new(
+            "127.0.0.1".parse().unwrap(),
+            4 * 1024 * 1024,
+        ))
+}
+
+/// A sandbox pool of children of the real binary. One per engine: a
+/// child's pipes belong to the runtime that started it, and each test has
+/// its own runtime.
+pub fn sandbox() -> std::sync::Arc<server::sandbox::Sandbox> {
+    std::sync::Arc::new(server::sandbox::Sandbox::new(sandbox_config()))
+}
+
+pub fn sandbox_config() -> server::sandbox::SandboxConfig {
+    server::sandbox::SandboxConfig {
+        program: env!("CARGO_BIN_EXE_stepwise").into(),
+        ..Default::default()
+    }
+}
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,10 +49,16 @@ impl Server {
     /// Starts `stepwise serve` on a free port with `db_url` and `extra` args,
     /// and waits (up to 30 s) until it logs its address.
     pub fn start(db_url: &str, extra: &[&str]) -> Server {
+        Server::start_with_env(db_url, extra, &[])
+    }
+
+    /// `start` with environment variables set for the server.
+    pub fn start_with_env(db_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
             .args(extra)
             .env("STEPWISE_LOG", "info")
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()

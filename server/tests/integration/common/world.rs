@@ -29,7 +29,7 @@ impl World {
         .unwrap();
         db.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(T0));
-        let engine = Engine::new(db.clone(), clock.clone(), 30_000).without_jitter();
+        let engine = super::engine(db.clone(), clock.clone(), 30_000).without_jitter();
         World {
             db,
             clock,

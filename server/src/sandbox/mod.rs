@@ -1,0 +1,89 @@
+//! Everything a workflow computes (jq expressions, templates) runs here: in
+//! a small pool of child processes (`stepwise sandbox`), not in the server.
+//! jq and the template engine cannot be interrupted once they run, so the
+//! bounds are the operating system's: the parent stops a child that takes
+//! longer than the time limit, the child's address space is capped
+//! (`RLIMIT_AS`), it starts with an empty environment, may not create files,
+//! and whatever kills it (a stack overflow, an allocation past the cap) ends
+//! only that child. The server starts a fresh one for the next evaluation.
+//!
+//! Evaluations travel as one JSON line each way; several jobs over the same
+//! contexts go in one line (a Branch's conditions, an Http step's URL,
+//! headers and body), so a step costs one round trip.
+
+pub mod child;
+mod pool;
+
+pub use pool::{Sandbox, SandboxConfig, SandboxError};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One evaluation over `ctxs[ctx]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Job {
+    /// A jq program; its first output.
+    Jq { code: String, ctx: usize },
+    /// A template rendered to a string.
+    Template { src: String, ctx: usize },
+}
+
+impl Job {
+    pub fn jq(code: &str) -> Job {
+        Job::Jq {
+            code: code.to_string(),
+            ctx: 0,
+        }
+    }
+    pub fn template(src: &str) -> Job {
+        Job::Template {
+            src: src.to_string(),
+            ctx: 0,
+        }
+    }
+    /// The same job over another of the request's contexts.
+    pub fn over(self, ctx: usize) -> Job {
+        match self {
+            Job::Jq { code, .. } => Job::Jq { code, ctx },
+            Job::Template { src, .. } => Job::Template { src, ctx },
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Request {
+    pub ctxs: Vec<Value>,
+    pub jobs: Vec<Job>,
+}
+
+impl Request {
+    /// Jobs over a single context.
+    pub fn over(ctx: &Value, jobs: Vec<Job>) -> Request {
+        Request {
+            ctxs: vec![ctx.clone()],
+            jobs,
+        }
+    }
+}
+
+/// Each job's result: a value (a template's is a string), or what went
+/// wrong in words for the workflow's author.
+pub type JobResult = Result<Value, String>;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Response {
+    pub results: Vec<JobResult>,
+}
+
+/// Runs one job here, in this process: only the child calls this.
+pub fn evaluate(job: &Job, ctxs: &[Value]) -> JobResult {
+    let null = Value::Null;
+    match job {
+        Job::Jq { code, ctx } => app::domain::expr::eval(code, ctxs.get(*ctx).unwrap_or(&null)),
+        Job::Template { src, ctx } => {
+            app::domain::expr::render_template(src, ctxs.get(*ctx).unwrap_or(&null))
+                .map(Value::String)
+        }
+    }
+}
