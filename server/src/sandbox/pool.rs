@@ -219,7 +219,7 @@ async fn exchange(proc: &mut Proc, line: &str, max_line: usize) -> Result<Respon
 
 fn human(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")

@@ -12,4 +12,5 @@ mod crash;
 mod engine;
 mod hostile;
 mod rest_api;
+mod sandbox;
 mod secrets;

@@ -74,13 +74,11 @@ pub fn jq_depth(code: &str) -> usize {
                     frames.push((Frame::Brace, 1));
                     depth += 1;
                 }
-                b')' | b']' | b'}' => {
-                    if frames.len() > 1 {
-                        let (kind, added) = frames.pop().expect("more than one frame");
-                        depth -= added;
-                        if kind == Frame::Interpolation {
-                            in_string = true;
-                        }
+                b')' | b']' | b'}' if frames.len() > 1 => {
+                    let (kind, added) = frames.pop().expect("more than one frame");
+                    depth -= added;
+                    if kind == Frame::Interpolation {
+                        in_string = true;
                     }
                 }
                 b',' | b':' if frames.last().is_some_and(|f| f.0 == Frame::Brace) => {

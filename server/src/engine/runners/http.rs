@@ -59,7 +59,7 @@ pub fn secret_names(src: &str) -> Vec<String> {
 /// Every secret the request's templates name.
 pub fn request_secret_names(r: &HttpRequest) -> Vec<String> {
     let mut names = secret_names(&r.url);
-    for (_, v) in &r.headers {
+    for v in r.headers.values() {
         names.extend(secret_names(v));
     }
     if let Some(b) = &r.body {
@@ -136,7 +136,7 @@ async fn render(a: &Attempt<'_>, r: &HttpRequest) -> Result<Rendered, Outcome> {
         ctx
     };
     let mut jobs = vec![Job::template(&r.url), Job::template(&r.url).over(1)];
-    jobs.extend(r.headers.iter().map(|(_, v)| Job::template(v)));
+    jobs.extend(r.headers.values().map(|v| Job::template(v)));
     jobs.extend(r.body.iter().map(|b| Job::template(b)));
     let req = Request {
         ctxs: vec![with(real), with(shown)],
