@@ -95,10 +95,6 @@ impl Engine {
         self
     }
 
-    pub fn sandbox(&self) -> &Sandbox {
-        &self.sandbox
-    }
-
     pub fn new(db: Db, clock: Arc<dyn Clock>, lease_ms: i64) -> Engine {
         let worker = format!(
             "{}-{}",

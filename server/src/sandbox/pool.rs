@@ -68,10 +68,6 @@ impl Sandbox {
         }
     }
 
-    pub fn config(&self) -> &SandboxConfig {
-        &self.config
-    }
-
     /// Evaluates every job of `req`; one result per job, in order.
     pub async fn run(&self, req: &Request) -> Result<Vec<JobResult>, SandboxError> {
         if req.jobs.is_empty() {
