@@ -8,8 +8,18 @@ const MAX_PROBLEMS: usize = 10;
 
 /// Checks `value` against `schema`. Each problem names where in the value it
 /// is (`/amount`) and what is wrong.
+///
+/// Schemas come from workflows, so `pattern`s run on the `regex` engine
+/// (linear time, bounded size) rather than the default backtracking one,
+/// which a pattern like `^(a+)+$` could keep busy for hours.
 pub fn check(schema: &Value, value: &Value) -> Result<(), Vec<String>> {
-    let validator = jsonschema::validator_for(schema)
+    let validator = jsonschema::options()
+        .with_pattern_options(
+            jsonschema::PatternOptions::regex()
+                .size_limit(1 << 20)
+                .dfa_size_limit(1 << 20),
+        )
+        .build(schema)
         .map_err(|e| vec![format!("the schema itself is not valid JSON Schema: {e}")])?;
     let problems: Vec<String> = validator
         .iter_errors(value)
@@ -44,6 +54,11 @@ mod tests {
         assert!(problems[0].starts_with("/amount: "), "{problems:?}");
         let problems = check(&schema, &json!({})).unwrap_err();
         assert!(problems[0].contains("amount"), "{problems:?}");
+        // regression: a backtracking pattern on a hostile value is linear
+        let evil = json!({"type": "string", "pattern": "^(a+)+$"});
+        let value = json!(format!("{}!", "a".repeat(5000)));
+        let problems = check(&evil, &value).unwrap_err();
+        assert!(problems[0].contains("does not match"), "{problems:?}");
         let problems = check(&json!({"type": "nonsense"}), &json!(1)).unwrap_err();
         assert!(
             problems[0].contains("not valid JSON Schema"),
