@@ -190,6 +190,13 @@ pub async fn retry_step(
     input: Option<&Value>,
     now: i64,
 ) -> Result<(), AppError> {
+    if let Some(input) = input
+        && !input.is_object()
+    {
+        return Err(AppError::bad_request(
+            "the edited input must be a JSON object like {\"input\": {…}, \"steps\": {…}}",
+        ));
+    }
     let mut tx = db.write().await?;
     let run = runs::get_run(&mut tx, run_id)
         .await

@@ -260,7 +260,7 @@ impl Engine {
             && let Some(outcome) = self.gated_outcome(&c.run_id, &c.node_id).await?
         {
             let plan = self
-                .plan_stretch(&def, &steps, &c, &outcome, &ctx, started)
+                .plan_stretch(&def, &run.input, &steps, &c, &outcome, started)
                 .await;
             return self
                 .finish(&c, &def, started, Some(&ctx), outcome, plan)
@@ -271,7 +271,7 @@ impl Engine {
                 .approval_step(&run, &def, node, cfg, &ctx, Some(c.cum_in), started)
                 .await?;
             let plan = self
-                .plan_stretch(&def, &steps, &c, &outcome, &ctx, started)
+                .plan_stretch(&def, &run.input, &steps, &c, &outcome, started)
                 .await;
             return self
                 .finish(&c, &def, started, Some(&ctx), outcome, plan)
@@ -307,7 +307,7 @@ impl Engine {
             None => runners::run(&attempt, compensation.is_some()).await,
         };
         let plan = self
-            .plan_stretch(&def, &steps, &c, &outcome, &ctx, started)
+            .plan_stretch(&def, &run.input, &steps, &c, &outcome, started)
             .await;
         self.finish(&c, &def, started, Some(&ctx), outcome, plan)
             .await

@@ -130,15 +130,16 @@ fn activate(
 
 impl Engine {
     /// Walks the pure stretch that `outcome` of the claimed step `c` starts
-    /// and evaluates it in the sandbox. `steps` and `ctx` are the run as
-    /// read before the step ran.
+    /// and evaluates it in the sandbox. `input` and `steps` are the run as
+    /// read before the step ran (its successors see the run's context, not
+    /// an input a person gave the step itself on retry).
     pub(super) async fn plan_stretch(
         &self,
         def: &WorkflowDef,
+        input: &Value,
         steps: &[StepRecord],
         c: &Claimed,
         first: &Outcome,
-        ctx: &Value,
         now: i64,
     ) -> Plan {
         let mut plan = Plan::default();
@@ -163,7 +164,7 @@ impl Engine {
             })
             .collect();
         apply(&mut states, &c.node_id, first, c.cum_in);
-        let mut ctx = ctx.clone();
+        let mut ctx = super::run_context(input, steps);
         ctx["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
         let mut cum_ins: HashMap<String, f64> = HashMap::new();
         let fresh = activate(def, &mut states, &mut cum_ins, &c.node_id);

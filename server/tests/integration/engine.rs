@@ -451,6 +451,54 @@ async fn a_failed_step_can_be_retried_with_edited_input() {
 }
 
 #[tokio::test]
+async fn a_retry_input_that_is_not_an_object_is_refused_and_the_successors_see_the_run_context() {
+    let w = World::new().await;
+    let d = def(
+        vec![
+            start(),
+            transform(
+                "check",
+                "if .input.ok then {fine: true} else error(\"not ok\") end",
+            ),
+            transform(
+                "after",
+                "{fine: .steps.check.output.fine, n: (.steps | length)}",
+            ),
+            end("end", Some(".steps.after.output")),
+        ],
+        vec![
+            ("start", "out", "check"),
+            ("check", "out", "after"),
+            ("after", "out", "end"),
+        ],
+    );
+    let id = w.start(d, json!({"ok": false})).await;
+    w.idle().await;
+    w.clock.advance(1_000);
+    w.idle().await;
+    // regression: an array here reached code that indexes it as an object
+    for bad in [json!([1, 2]), json!("text"), json!(null)] {
+        let err = runs::retry_step(&w.db, &Actor::anonymous(), &id, "check", Some(&bad), T0)
+            .await
+            .unwrap_err();
+        assert!(
+            err.message.contains("must be a JSON object"),
+            "{}",
+            err.message
+        );
+    }
+    let edited = json!({"input": {"ok": true}});
+    runs::retry_step(&w.db, &Actor::anonymous(), &id, "check", Some(&edited), T0)
+        .await
+        .unwrap();
+    w.idle().await;
+    let r = w.run(&id).await;
+    assert_eq!(r.run.status, RunStatus::Succeeded, "{:?}", r.run.error);
+    // `after` saw the run's context (start and check), not the edited input
+    assert_eq!(r.run.output, Some(json!({"fine": true, "n": 2})));
+}
+
+#[tokio::test]
 async fn a_run_past_its_timeout_fails() {
     let w = World::new().await;
     let mut d = delay_flow(120_000);
