@@ -73,6 +73,8 @@ pub struct Engine {
     /// Told when approval items appear or change.
     changes: app::ops::Changes,
     inbox_changed: std::sync::atomic::AtomicBool,
+    /// Fault injection for tests: running this node panics.
+    panic_on: Option<String>,
 }
 
 impl Engine {
@@ -116,7 +118,14 @@ impl Engine {
             sealer: None,
             changes: Default::default(),
             inbox_changed: Default::default(),
+            panic_on: None,
         }
+    }
+
+    /// For tests: running `node_id` panics, as a bug in a runner would.
+    pub fn with_panic_on(mut self, node_id: &str) -> Self {
+        self.panic_on = Some(node_id.to_string());
+        self
     }
 
     /// Deterministic retry delays (tests).
@@ -177,8 +186,45 @@ impl Engine {
         let Some(c) = claimed else { return Ok(false) };
         // The span follows the step across awaits (an entered guard would not).
         let span = tracing::info_span!("step", run_id = %c.run_id, node_id = %c.node_id, attempt = c.attempt);
-        self.process(c, now).instrument(span).await?;
+        // A panic while running a step fails that attempt; the worker goes on.
+        let attempt = std::panic::AssertUnwindSafe(self.process(c.clone(), now));
+        match futures_util::FutureExt::catch_unwind(attempt)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(r) => r?,
+            Err(panic) => self.panicked(&c, now, panic).instrument(span).await?,
+        }
         Ok(true)
+    }
+
+    /// Fails the attempt of `c` that panicked, with a reference to the log.
+    async fn panicked(
+        &self,
+        c: &Claimed,
+        started: i64,
+        panic: Box<dyn std::any::Any + Send>,
+    ) -> Result<()> {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_string();
+        tracing::error!(reference, "running a step panicked: {what}");
+        let run = {
+            let mut conn = self.db.pool.acquire().await?;
+            runs::get_run(&mut conn, &c.run_id).await?
+        };
+        let def = self.definition(&run.workflow_id, run.version).await?;
+        let outcome = Outcome::fail(
+            ErrorClass::Transient,
+            format!(
+                "internal error while running the step (reference {reference} in the server log)"
+            ),
+        );
+        self.finish(c, &def, started, None, outcome, Plan::default())
+            .await
     }
 
     /// Runs due work until none is left at the current clock time.
@@ -194,6 +240,9 @@ impl Engine {
     }
 
     async fn process(&self, c: Claimed, started: i64) -> Result<()> {
+        if self.panic_on.as_deref() == Some(c.node_id.as_str()) {
+            panic!("injected fault: running {} panics", c.node_id);
+        }
         let (run, steps) = {
             let mut conn = self.db.pool.acquire().await?;
             let run = runs::get_run(&mut conn, &c.run_id).await?;

@@ -701,3 +701,46 @@ async fn a_step_past_its_timeout_is_a_transient_failure_and_retries() {
     assert_eq!(w.run(&id).await.run.status, RunStatus::Succeeded);
     assert_eq!(rx.keys.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_panic_fails_the_attempt_with_a_reference_and_the_worker_goes_on() {
+    let w = World::new().await;
+    let engine = crate::common::engine(w.db.clone(), w.clock.clone(), 30_000)
+        .without_jitter()
+        .with_panic_on("boom");
+    let d = def(
+        vec![
+            start(),
+            http("boom", "http://127.0.0.1:9/never"),
+            end("end", None),
+        ],
+        vec![("start", "out", "boom"), ("boom", "out", "end")],
+    );
+    let first = w.start(d.clone(), json!({})).await;
+    // regression: the panic ended the worker task for good
+    engine.run_until_idle().await.unwrap();
+    let step = w.step(&first, "boom").await;
+    assert_eq!(step.error_class.as_deref(), Some("transient"));
+    let error = step.error.unwrap_or_default();
+    assert!(
+        error.starts_with("internal error while running the step (reference "),
+        "{error}"
+    );
+    assert_eq!(
+        (step.status, step.attempt),
+        (StepStatus::Ready, 1),
+        "retried as transient"
+    );
+    // the same engine goes on with other work
+    let other = w
+        .start(
+            def(
+                vec![start(), transform("t", "{ok: true}"), end("end", None)],
+                vec![("start", "out", "t"), ("t", "out", "end")],
+            ),
+            json!({}),
+        )
+        .await;
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(w.run(&other).await.run.status, RunStatus::Succeeded);
+}
