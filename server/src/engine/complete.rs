@@ -11,7 +11,16 @@ use app::domain::run::StepStatus;
 use app::ops::progress;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
 use serde_json::{Value, json};
-use std::sync::atomic::Ordering;
+
+/// What one completion transaction changed that others wait on. Kept per
+/// transaction: a flag shared by all workers could be taken by another
+/// worker's commit before this one's, which then told nobody (a long poll
+/// for the run's end waited out its full time).
+#[derive(Default)]
+pub(super) struct Told {
+    inbox_changed: bool,
+    run_ended: bool,
+}
 
 impl Engine {
     /// Stores the attempt and everything it decides, in one transaction.
@@ -37,20 +46,32 @@ impl Engine {
             return Ok(());
         }
         let mut states = None;
+        // what this transaction did that others wait for, told after commit
+        let mut told = Told::default();
         let advanced = self
-            .record(&mut tx, c, def, started, now, input, &outcome, &mut states)
+            .record(
+                &mut tx,
+                c,
+                def,
+                started,
+                now,
+                input,
+                &outcome,
+                &mut states,
+                &mut told,
+            )
             .await?;
         if store::compensated_node(&c.node_id).is_none() && advanced.ended.is_none() {
-            self.run_pure_successors(&mut tx, &c.run_id, def, now, states, plan)
+            self.run_pure_successors(&mut tx, &c.run_id, def, now, states, plan, &mut told)
                 .await?;
         }
         tx.commit().await?;
         self.wake();
-        if self.inbox_changed.swap(false, Ordering::SeqCst) {
+        if told.inbox_changed {
             self.changes.notify("approvals");
         }
         self.changes.notify(format!("run:{}", c.run_id));
-        if self.runs_ended.swap(false, Ordering::SeqCst) {
+        if told.run_ended {
             self.run_ended.notify_waiters();
         }
         Ok(())
@@ -71,6 +92,7 @@ impl Engine {
         now: i64,
         mut states: Option<progress::States>,
         mut plan: Plan,
+        told: &mut Told,
     ) -> Result<()> {
         if plan.is_empty() {
             return Ok(());
@@ -127,7 +149,17 @@ impl Engine {
             };
             let context = ctx.as_mut().expect("context loaded above");
             let advanced = self
-                .record(tx, &c, def, now, now, Some(context), &outcome, &mut states)
+                .record(
+                    tx,
+                    &c,
+                    def,
+                    now,
+                    now,
+                    Some(context),
+                    &outcome,
+                    &mut states,
+                    told,
+                )
                 .await?;
             if let Outcome::Done {
                 output, confidence, ..
@@ -164,6 +196,7 @@ impl Engine {
         input: Option<&Value>,
         outcome: &Outcome,
         states: &mut Option<progress::States>,
+        told: &mut Told,
     ) -> Result<progress::Advanced> {
         let mut attempt = NewAttempt {
             claimed: c,
@@ -206,7 +239,7 @@ impl Engine {
                         attempt.output = Some(&item.proposed);
                     }
                     app::store::approvals::insert(&mut *tx, item).await?;
-                    self.inbox_changed.store(true, Ordering::SeqCst);
+                    told.inbox_changed = true;
                     app::store::audit::append(
                         &mut *tx,
                         &app::domain::audit::NewAuditEvent::run(
@@ -295,7 +328,7 @@ impl Engine {
         let advanced =
             progress::advance_from(&mut *tx, def, &c.run_id, held, &step, "engine", now).await?;
         if advanced.ended.is_some() {
-            self.runs_ended.store(true, Ordering::SeqCst);
+            told.run_ended = true;
             // ending may cancel steps and queue compensations
             *states = None;
         }

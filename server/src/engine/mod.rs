@@ -64,7 +64,6 @@ pub struct Engine {
     wakeup: Wakeup,
     /// Notified (all waiters) after a commit that ended a run.
     run_ended: Arc<tokio::sync::Notify>,
-    runs_ended: std::sync::atomic::AtomicBool,
     defs: Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
@@ -72,7 +71,6 @@ pub struct Engine {
     sealer: Option<app::security::Sealer>,
     /// Told when approval items appear or change.
     changes: app::ops::Changes,
-    inbox_changed: std::sync::atomic::AtomicBool,
     /// Fault injection for tests: running this node panics.
     panic_on: Option<String>,
 }
@@ -112,12 +110,10 @@ impl Engine {
             outbound: Arc::new(Outbound::default()),
             wakeup: Wakeup::default(),
             run_ended: Arc::default(),
-            runs_ended: Default::default(),
             defs: Mutex::new(HashMap::new()),
             jitter: Box::new(fastrand::f64),
             sealer: None,
             changes: Default::default(),
-            inbox_changed: Default::default(),
             panic_on: None,
         }
     }
