@@ -84,6 +84,7 @@ impl Engine {
     /// run's step states are kept in memory (`states`, read on first need),
     /// so a step costs its claim, its update, its log line and its
     /// successors' updates, not a re-read of the whole run.
+    #[allow(clippy::too_many_arguments)]
     async fn run_pure_successors(
         &self,
         tx: &mut sqlx::SqliteConnection,
