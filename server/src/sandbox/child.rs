@@ -28,11 +28,16 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
     let worker = std::thread::Builder::new()
         .name("sandbox".into())
         .stack_size(STACK_BYTES)
-        .spawn(move || serve(max_output))
+        .spawn(move || {
+            // The cap applies to what is mapped from here on. It is set
+            // from this thread once it has allocated, so the binary, this
+            // thread's stack and its allocator arena are already counted
+            // (an arena created after the cap would eat into it).
+            drop(std::hint::black_box(vec![0u8; 4096]));
+            limit_resources(memory);
+            serve(max_output)
+        })
         .expect("the sandbox thread starts");
-    // The cap applies to what is mapped from here on: the binary, the
-    // thread's stack and the allocator's arenas are already counted.
-    limit_resources(memory);
     match worker.join() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(_) => std::process::ExitCode::FAILURE,
@@ -44,7 +49,7 @@ fn serve(max_output: usize) {
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { return };
-        let response = match serde_json::from_str::<Request>(&line) {
+        let response = match serde_json::from_str::<Request<'static>>(&line) {
             Ok(req) => Response {
                 results: req
                     .jobs

@@ -18,6 +18,7 @@ pub use pool::{Sandbox, SandboxConfig, SandboxError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// One evaluation over `ctxs[ctx]`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -51,17 +52,19 @@ impl Job {
     }
 }
 
+/// Contexts are borrowed on the way out (a run's context can be large, and
+/// a step sends it once per evaluation) and owned on the way in.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Request {
-    pub ctxs: Vec<Value>,
+pub struct Request<'a> {
+    pub ctxs: Vec<Cow<'a, Value>>,
     pub jobs: Vec<Job>,
 }
 
-impl Request {
+impl<'a> Request<'a> {
     /// Jobs over a single context.
-    pub fn over(ctx: &Value, jobs: Vec<Job>) -> Request {
+    pub fn over(ctx: &'a Value, jobs: Vec<Job>) -> Request<'a> {
         Request {
-            ctxs: vec![ctx.clone()],
+            ctxs: vec![Cow::Borrowed(ctx)],
             jobs,
         }
     }
@@ -77,13 +80,13 @@ pub struct Response {
 }
 
 /// Runs one job here, in this process: only the child calls this.
-pub fn evaluate(job: &Job, ctxs: &[Value]) -> JobResult {
+pub fn evaluate(job: &Job, ctxs: &[Cow<'_, Value>]) -> JobResult {
     let null = Value::Null;
+    let ctx = |i: &usize| ctxs.get(*i).map(|c| c.as_ref()).unwrap_or(&null);
     match job {
-        Job::Jq { code, ctx } => app::domain::expr::eval(code, ctxs.get(*ctx).unwrap_or(&null)),
-        Job::Template { src, ctx } => {
-            app::domain::expr::render_template(src, ctxs.get(*ctx).unwrap_or(&null))
-                .map(Value::String)
+        Job::Jq { code, ctx: i } => app::domain::expr::eval(code, ctx(i)),
+        Job::Template { src, ctx: i } => {
+            app::domain::expr::render_template(src, ctx(i)).map(Value::String)
         }
     }
 }

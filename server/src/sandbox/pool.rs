@@ -69,7 +69,7 @@ impl Sandbox {
     }
 
     /// Evaluates every job of `req`; one result per job, in order.
-    pub async fn run(&self, req: &Request) -> Result<Vec<JobResult>, SandboxError> {
+    pub async fn run(&self, req: &Request<'_>) -> Result<Vec<JobResult>, SandboxError> {
         if req.jobs.is_empty() {
             return Ok(vec![]);
         }
@@ -158,7 +158,7 @@ impl Sandbox {
     /// it crossed.
     async fn why_died(&self, mut proc: Proc) -> String {
         let _ = proc.child.start_kill();
-        let _ = proc.child.wait().await;
+        let status = proc.child.wait().await;
         let mut said = String::new();
         if let Some(mut err) = proc.child.stderr.take() {
             let mut buf = vec![0u8; 8192];
@@ -177,7 +177,7 @@ impl Sandbox {
             "the evaluation nested too deeply (the data or the recursion) and was stopped".into()
         } else {
             let said = said.trim();
-            tracing::warn!(said, "a sandbox child died");
+            tracing::warn!(said, ?status, "a sandbox child died");
             "the evaluation stopped the sandbox process unexpectedly".into()
         }
     }

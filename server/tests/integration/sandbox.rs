@@ -68,7 +68,10 @@ async fn each_bound_stops_only_its_evaluation_and_names_itself() {
 async fn jobs_of_one_request_see_their_own_contexts() {
     let s = pool(5_000, 256);
     let req = Request {
-        ctxs: vec![json!({"who": "real"}), json!({"who": "shown"})],
+        ctxs: vec![
+            std::borrow::Cow::Owned(json!({"who": "real"})),
+            std::borrow::Cow::Owned(json!({"who": "shown"})),
+        ],
         jobs: vec![
             Job::template("{{ who }}"),
             Job::template("{{ who }}").over(1),

@@ -17,6 +17,7 @@ use app::domain::redact::{MASK, redact, redact_str, variants};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 10;
@@ -139,7 +140,7 @@ async fn render(a: &Attempt<'_>, r: &HttpRequest) -> Result<Rendered, Outcome> {
     jobs.extend(r.headers.values().map(|v| Job::template(v)));
     jobs.extend(r.body.iter().map(|b| Job::template(b)));
     let req = Request {
-        ctxs: vec![with(real), with(shown)],
+        ctxs: vec![Cow::Owned(with(real)), Cow::Owned(with(shown))],
         jobs,
     };
     let results = a.sandbox.run(&req).await.map_err(super::sandbox_failure)?;
