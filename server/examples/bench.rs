@@ -328,6 +328,7 @@ async fn inbox(bin: &str) -> Vec<Value> {
     )))
     .await;
     let mut sent = Vec::new();
+    let mut answer_ms = Vec::new();
     for item in page["approvals"].as_array().unwrap() {
         let id = item["id"].as_str().unwrap();
         let run = item["run_id"].as_str().unwrap().to_string();
@@ -339,6 +340,7 @@ async fn inbox(bin: &str) -> Vec<Value> {
             .await
             .unwrap();
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+        answer_ms.push((now_ms() - t0) as f64);
         sent.push((run, t0));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -353,9 +355,11 @@ async fn inbox(bin: &str) -> Vec<Value> {
         next_ms.push((started.expect("the next step started") - t0) as f64);
     }
     next_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    answer_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let decision_line = json!({
         "workload": "decision-to-next-step",
         "decisions": sent.len(),
+        "answer_p50_ms": percentile(&answer_ms, 0.5),
         "p50_ms": percentile(&next_ms, 0.5),
         "p99_ms": percentile(&next_ms, 0.99),
     });
