@@ -5,6 +5,7 @@
 //! kill the process at any point and a restart carries on.
 
 mod approval;
+mod attempt;
 mod clock;
 mod complete;
 pub mod runners;
@@ -14,19 +15,17 @@ pub use clock::{Clock, ManualClock, SystemClock};
 
 use crate::outbound::Outbound;
 use crate::sandbox::{Sandbox, SandboxConfig};
-use app::domain::graph::{ErrorClass, WorkflowDef};
+use app::domain::graph::WorkflowDef;
 use app::domain::machine::context;
 use app::domain::run::RunStatus;
 use app::domain::run::StepStatus;
 use app::ops::{Wakeup, progress};
-use app::store::runs::{self, Claimed, RunEnd};
+use app::store::runs::{self, RunEnd};
 use app::store::{Db, StoreError, workflows};
-use runners::{Attempt, Outcome};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stretch::Plan;
 use tracing::Instrument;
 
 /// Pure steps run inside one completion transaction at most.
@@ -194,35 +193,6 @@ impl Engine {
         Ok(true)
     }
 
-    /// Fails the attempt of `c` that panicked, with a reference to the log.
-    async fn panicked(
-        &self,
-        c: &Claimed,
-        started: i64,
-        panic: Box<dyn std::any::Any + Send>,
-    ) -> Result<()> {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_string();
-        tracing::error!(reference, "running a step panicked: {what}");
-        let run = {
-            let mut conn = self.db.pool.acquire().await?;
-            runs::get_run(&mut conn, &c.run_id).await?
-        };
-        let def = self.definition(&run.workflow_id, run.version).await?;
-        let outcome = Outcome::fail(
-            ErrorClass::Transient,
-            format!(
-                "internal error while running the step (reference {reference} in the server log)"
-            ),
-        );
-        self.finish(c, &def, started, None, outcome, Plan::default())
-            .await
-    }
-
     /// Runs due work until none is left at the current clock time.
     pub async fn run_until_idle(&self) -> Result<usize> {
         let mut n = 0;
@@ -233,129 +203,6 @@ impl Engine {
             }
             n += 1;
         }
-    }
-
-    async fn process(&self, c: Claimed, started: i64) -> Result<()> {
-        if self.panic_on.as_deref() == Some(c.node_id.as_str()) {
-            panic!("injected fault: running {} panics", c.node_id);
-        }
-        let (run, steps) = {
-            let mut conn = self.db.pool.acquire().await?;
-            let run = runs::get_run(&mut conn, &c.run_id).await?;
-            let steps = runs::get_steps(&mut conn, &c.run_id).await?;
-            (run, steps)
-        };
-        let def = self.definition(&run.workflow_id, run.version).await?;
-        let compensation = runs::compensated_node(&c.node_id);
-        let Some(node) = def.node(compensation.unwrap_or(&c.node_id)) else {
-            return self
-                .finish(
-                    &c,
-                    &def,
-                    started,
-                    None,
-                    Outcome::fail(
-                        ErrorClass::Business,
-                        "the node is not in the workflow version",
-                    ),
-                    Plan::default(),
-                )
-                .await;
-        };
-        let ctx = match &c.input_override {
-            Some(s) => serde_json::from_str(s).unwrap_or(Value::Null),
-            None => run_context(&run.input, &steps),
-        };
-        // secrets only for steps that call out, opened per attempt so a
-        // changed secret applies to the next attempt
-        // only the secrets the step's own templates name
-        let request = match (&node.kind, compensation) {
-            (_, Some(_)) => node.compensation.as_ref(),
-            (app::domain::NodeKind::Http { request, .. }, None) => Some(request),
-            _ => None,
-        };
-        let names = request
-            .map(runners::request_secret_names)
-            .unwrap_or_default();
-        let secrets = match (&self.sealer, names.is_empty()) {
-            (Some(sealer), false) => {
-                match app::ops::accounts::open_secrets(&self.db, sealer, &names).await {
-                    Ok(s) => s
-                        .into_iter()
-                        .map(|(name, (value, hosts))| {
-                            let hosts = hosts.parse().unwrap_or_default();
-                            (name, runners::OpenSecret { value, hosts })
-                        })
-                        .collect(),
-                    Err(e) => {
-                        let o = Outcome::fail(
-                            ErrorClass::Transient,
-                            format!("secrets unavailable: {}", e.message),
-                        );
-                        return self
-                            .finish(&c, &def, started, Some(&ctx), o, Plan::default())
-                            .await;
-                    }
-                }
-            }
-            _ => Default::default(),
-        };
-        if c.parked
-            && compensation.is_none()
-            && let Some(outcome) = self.gated_outcome(&c.run_id, &c.node_id).await?
-        {
-            let plan = self
-                .plan_stretch(&def, &run.input, &steps, &c, &outcome, started)
-                .await;
-            return self
-                .finish(&c, &def, started, Some(&ctx), outcome, plan)
-                .await;
-        }
-        if let (app::domain::NodeKind::Approval(cfg), None) = (&node.kind, compensation) {
-            let outcome = self
-                .approval_step(&run, &def, node, cfg, &ctx, Some(c.cum_in), started)
-                .await?;
-            let plan = self
-                .plan_stretch(&def, &run.input, &steps, &c, &outcome, started)
-                .await;
-            return self
-                .finish(&c, &def, started, Some(&ctx), outcome, plan)
-                .await;
-        }
-        let attempt = Attempt {
-            secrets: &secrets,
-            run_id: &c.run_id,
-            step_id: &c.node_id,
-            node,
-            context: &ctx,
-            attempt: c.attempt,
-            now: started,
-            woken: c.parked,
-            sandbox: &self.sandbox,
-            outbound: &self.outbound,
-        };
-        let outcome = match node.timeout_ms {
-            Some(ms) => {
-                match tokio::time::timeout(
-                    Duration::from_millis(ms),
-                    runners::run(&attempt, compensation.is_some()),
-                )
-                .await
-                {
-                    Ok(o) => o,
-                    Err(_) => Outcome::fail(
-                        ErrorClass::Transient,
-                        format!("timed out: the step took longer than its timeout of {ms} ms"),
-                    ),
-                }
-            }
-            None => runners::run(&attempt, compensation.is_some()).await,
-        };
-        let plan = self
-            .plan_stretch(&def, &run.input, &steps, &c, &outcome, started)
-            .await;
-        self.finish(&c, &def, started, Some(&ctx), outcome, plan)
-            .await
     }
 
     /// Returns expired leases to the queue and fails runs past their deadline.

@@ -9,66 +9,19 @@
 //! request as rendered with `[secret]` in place of every secret, never the
 //! real URL.
 
+use super::request::{fail, render};
 use super::{Attempt, Outcome};
 use crate::outbound::{check_url, refusal};
-use crate::sandbox::{Job, Request};
 use app::domain::graph::{ErrorClass, HttpRequest};
-use app::domain::redact::{MASK, redact, redact_str, variants};
-use reqwest::header::{HeaderName, HeaderValue};
+use app::domain::redact::{redact, redact_str, variants};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
-use std::borrow::Cow;
 
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 10;
 
 pub fn idempotency_key(run_id: &str, node_id: &str) -> String {
     format!("{run_id}:{node_id}")
-}
-
-/// Names of the secrets `src` refers to literally (`secrets.NAME`,
-/// `secrets["NAME"]`): the only ones its step may use.
-pub fn secret_names(src: &str) -> Vec<String> {
-    let mut names = vec![];
-    let mut rest = src;
-    while let Some(at) = rest.find("secrets") {
-        // `input.secrets.X` is data, not the secrets
-        let inside_name = rest[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c == '.' || c == '_' || c.is_ascii_alphanumeric());
-        rest = &rest[at + "secrets".len()..];
-        if inside_name {
-            continue;
-        }
-        let after = rest
-            .strip_prefix('.')
-            .or_else(|| rest.strip_prefix("[\"").or_else(|| rest.strip_prefix("['")));
-        if let Some(tail) = after {
-            let name: String = tail
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() && !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
-    names
-}
-
-/// Every secret the request's templates name.
-pub fn request_secret_names(r: &HttpRequest) -> Vec<String> {
-    let mut names = secret_names(&r.url);
-    for v in r.headers.values() {
-        names.extend(secret_names(v));
-    }
-    if let Some(b) = &r.body {
-        names.extend(secret_names(b));
-    }
-    names.sort();
-    names.dedup();
-    names
 }
 
 /// Calls the endpoint; whatever comes back (output or error) has the
@@ -99,102 +52,6 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Valu
         },
         parked => parked,
     }
-}
-
-/// The request as rendered: once with the secrets' values (sent), once with
-/// `[secret]` in their place (shown).
-struct Rendered {
-    url: Url,
-    shown_url: String,
-    headers: Vec<(HeaderName, HeaderValue, bool)>,
-    body: Option<String>,
-    body_has_secret: bool,
-}
-
-fn fail(class: ErrorClass, message: impl Into<String>) -> Outcome {
-    Outcome::fail(class, message)
-}
-
-async fn render(a: &Attempt<'_>, r: &HttpRequest) -> Result<Rendered, Outcome> {
-    let named = request_secret_names(r);
-    let mut real = serde_json::Map::new();
-    let mut shown = serde_json::Map::new();
-    for name in &named {
-        let Some(s) = a.secrets.get(name) else {
-            return Err(fail(
-                ErrorClass::Business,
-                format!("there is no secret named {name} (Settings → Secrets)"),
-            ));
-        };
-        real.insert(name.clone(), json!(s.value));
-        shown.insert(name.clone(), json!(MASK));
-    }
-    let with = |secrets| {
-        let mut ctx = a.context.clone();
-        if let Value::Object(map) = &mut ctx {
-            map.insert("secrets".into(), Value::Object(secrets));
-        }
-        ctx
-    };
-    let mut jobs = vec![Job::template(&r.url), Job::template(&r.url).over(1)];
-    jobs.extend(r.headers.values().map(|v| Job::template(v)));
-    jobs.extend(r.body.iter().map(|b| Job::template(b)));
-    let req = Request {
-        ctxs: vec![Cow::Owned(with(real)), Cow::Owned(with(shown))],
-        jobs,
-    };
-    let results = a.sandbox.run(&req).await.map_err(super::sandbox_failure)?;
-    let mut results = results.into_iter();
-    let mut next = |what: &str| -> Result<String, Outcome> {
-        match results.next() {
-            Some(Ok(Value::String(s))) => Ok(s),
-            Some(Ok(other)) => Ok(other.to_string()),
-            Some(Err(e)) => Err(fail(ErrorClass::Format, format!("{what}: {e}"))),
-            None => Err(fail(
-                ErrorClass::Transient,
-                "the sandbox answered too few results",
-            )),
-        }
-    };
-    let url_text = next("URL")?;
-    let shown_url = next("URL")?;
-    let url = Url::parse(url_text.trim()).map_err(|e| {
-        fail(
-            ErrorClass::Format,
-            format!("the URL {shown_url} is not valid: {e}"),
-        )
-    })?;
-    let mut headers = vec![];
-    for (name, template) in &r.headers {
-        let value = next(&format!("header '{name}'"))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            fail(
-                ErrorClass::Format,
-                format!("'{name}' is not a valid header name"),
-            )
-        })?;
-        let value = HeaderValue::from_str(&value).map_err(|_| {
-            fail(
-                ErrorClass::Format,
-                format!("header '{name}': the value has characters a header cannot carry"),
-            )
-        })?;
-        headers.push((name, value, !secret_names(template).is_empty()));
-    }
-    let body = match &r.body {
-        Some(_) => Some(next("body")?),
-        None => None,
-    };
-    Ok(Rendered {
-        url,
-        shown_url,
-        headers,
-        body,
-        body_has_secret: r
-            .body
-            .as_deref()
-            .is_some_and(|b| !secret_names(b).is_empty()),
-    })
 }
 
 /// Host and port, as a secret's hosts and the messages name them.
@@ -403,21 +260,5 @@ fn short(v: &Value) -> String {
         format!("{}…", s.chars().take(200).collect::<String>())
     } else {
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_names_are_the_literal_references() {
-        assert_eq!(
-            secret_names(
-                "Bearer {{ secrets.API_KEY }} {{ secrets['OTHER'] }} {{ secrets[\"THIRD\"] | reverse }} {{ secrets.API_KEY }}"
-            ),
-            vec!["API_KEY", "OTHER", "THIRD"]
-        );
-        assert!(secret_names("{{ secrets[input.name] }} {{ input.secrets }} {{ input.secrets.X }} {{ my_secrets.Y }}").is_empty());
     }
 }

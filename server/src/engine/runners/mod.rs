@@ -5,13 +5,15 @@
 mod delay;
 mod http;
 pub mod pure;
+mod request;
 
 use crate::outbound::Outbound;
 use crate::sandbox::{Request, Sandbox, SandboxError};
 use app::domain::graph::{ErrorClass, Node, NodeKind};
 use serde_json::Value;
 
-pub use http::{idempotency_key, request_secret_names};
+pub use http::idempotency_key;
+pub use request::request_secret_names;
 
 /// How one attempt ended.
 #[derive(Clone, Debug, PartialEq)]
