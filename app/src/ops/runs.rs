@@ -219,6 +219,16 @@ pub async fn retry_step(
             ),
         ));
     }
+    // Once the run's completed steps were undone, carrying on from the
+    // failure would build on work that no longer exists (and failing again
+    // would queue the same compensations twice).
+    if states.keys().any(|k| runs::compensated_node(k).is_some()) {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "the run's completed steps were already undone (compensated); start a re-run instead"
+                .to_string(),
+        ));
+    }
     runs::reopen_for_retry(&mut tx, run_id, node_id, input, now).await?;
     let finished: Vec<String> = runs::node_states(&mut tx, run_id)
         .await?

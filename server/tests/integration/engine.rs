@@ -744,3 +744,58 @@ async fn a_panic_fails_the_attempt_with_a_reference_and_the_worker_goes_on() {
     engine.run_until_idle().await.unwrap();
     assert_eq!(w.run(&other).await.run.status, RunStatus::Succeeded);
 }
+
+#[tokio::test]
+async fn a_step_of_a_run_that_compensated_cannot_be_retried() {
+    let w = World::new().await;
+    let rx = receiver(vec![]).await;
+    let mut reserve = http("reserve", &rx.url);
+    reserve.reversible = true;
+    reserve.compensation = Some(HttpRequest {
+        method: "POST".into(),
+        url: rx.url.clone(),
+        headers: Default::default(),
+        body: Some("undo".into()),
+    });
+    let d = def(
+        vec![
+            start(),
+            reserve,
+            transform("check", "error(\"out of stock\")"),
+            end("end", None),
+        ],
+        vec![
+            ("start", "out", "reserve"),
+            ("reserve", "out", "check"),
+            ("check", "out", "end"),
+        ],
+    );
+    let id = w.start(d, json!({})).await;
+    w.idle().await;
+    w.clock.advance(60_000);
+    w.idle().await;
+    assert_eq!(w.run(&id).await.run.status, RunStatus::Failed);
+    assert_eq!(
+        w.step(&id, "reserve~compensate").await.status,
+        StepStatus::Succeeded
+    );
+    // regression: the retry was allowed, failed again, and inserted the
+    // same compensation a second time, which rolled back every completion
+    let err = runs::retry_step(
+        &w.db,
+        &Actor::anonymous(),
+        &id,
+        "check",
+        None,
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message.contains("already undone"), "{}", err.message);
+    assert_eq!(w.run(&id).await.run.status, RunStatus::Failed);
+    assert_eq!(
+        rx.keys.lock().unwrap().len(),
+        2,
+        "the call and its undo, once each"
+    );
+}
