@@ -113,8 +113,16 @@ async fn healthz() -> &'static str {
 }
 
 /// The database answers and every migration is applied.
-async fn readyz(State(db): State<Db>) -> impl IntoResponse {
-    match db.migrations_applied().await {
+async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
+    let (started, live) = s.engine.workers();
+    if live < started {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{live} of {started} engine workers are running"),
+        )
+            .into_response();
+    }
+    match s.db.migrations_applied().await {
         Ok(true) => (StatusCode::OK, "ready").into_response(),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
         Err(e) => {

@@ -72,6 +72,26 @@ pub struct Engine {
     changes: app::ops::Changes,
     /// Fault injection for tests: running this node panics.
     panic_on: Option<String>,
+    /// Workers started by `spawn`, and those whose loop is still running.
+    workers_started: std::sync::atomic::AtomicUsize,
+    workers_live: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a worker loop as live from its start until it ends, however it
+/// ends (a panic unwinds through the drop).
+struct LiveWorker(Arc<std::sync::atomic::AtomicUsize>);
+
+impl LiveWorker {
+    fn new(count: Arc<std::sync::atomic::AtomicUsize>) -> LiveWorker {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        LiveWorker(count)
+    }
+}
+
+impl Drop for LiveWorker {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Engine {
@@ -114,7 +134,19 @@ impl Engine {
             sealer: None,
             changes: Default::default(),
             panic_on: None,
+            workers_started: Default::default(),
+            workers_live: Default::default(),
         }
+    }
+
+    /// Workers started, and how many of them are running: `/readyz`
+    /// reports the server not ready when one has stopped.
+    pub fn workers(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (
+            self.workers_started.load(SeqCst),
+            self.workers_live.load(SeqCst),
+        )
     }
 
     /// For tests: running `node_id` panics, as a bug in a runner would.
@@ -247,6 +279,8 @@ impl Engine {
     ) -> Vec<tokio::task::JoinHandle<()>> {
         let mut handles = Vec::new();
         for _ in 0..config.workers.max(1) {
+            self.workers_started
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let engine = self.clone();
             let shutdown = shutdown.clone();
             handles.push(tokio::spawn(
@@ -274,6 +308,7 @@ impl Engine {
     }
 
     async fn worker_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let _live = LiveWorker::new(self.workers_live.clone());
         loop {
             if *shutdown.borrow() {
                 return;

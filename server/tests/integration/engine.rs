@@ -799,3 +799,28 @@ async fn a_step_of_a_run_that_compensated_cannot_be_retried() {
         "the call and its undo, once each"
     );
 }
+
+#[tokio::test]
+async fn live_workers_are_counted_until_they_stop() {
+    let w = World::new().await;
+    let engine = Arc::new(crate::common::engine(w.db.clone(), w.clock.clone(), 30_000));
+    assert_eq!(engine.workers(), (0, 0));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let config = server::engine::EngineConfig {
+        workers: 3,
+        ..Default::default()
+    };
+    let handles = engine.spawn(&config, stopped);
+    for _ in 0..1000 {
+        if engine.workers().1 == 3 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(engine.workers(), (3, 3));
+    stop.send(true).unwrap();
+    for h in handles {
+        h.await.unwrap();
+    }
+    assert_eq!(engine.workers(), (3, 0), "stopped workers are not live");
+}
