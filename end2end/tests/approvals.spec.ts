@@ -165,3 +165,23 @@ test('the inbox pages through every waiting item and filters them on the server'
   await expect(page.getByText('Nothing matches these filters')).toBeVisible();
   await page.context().close();
 });
+
+test("a cancelled run's item leaves the inbox live and cannot be decided", async ({ browser, baseURL, request }) => {
+  const name = `Cancelled ${Date.now()}`;
+  const wf = await approvalWorkflow(request, name);
+  const run = await startRun(request, wf, 'Gone');
+  const item = await itemOf(request, run);
+  const approver = await signIn(browser, 'approver', baseURL!);
+  await approver.goto('/approvals');
+  await new AppShell(approver).waitHydrated();
+  await approver.getByLabel('Workflow').fill(name);
+  await expect(approver.locator('table.approvals tbody tr')).toHaveCount(1);
+  const cancel = await request.post(`/api/v1/runs/${run}/cancel`, { headers: apiAuth() });
+  expect(cancel.status(), await cancel.text()).toBe(204);
+  // no reload: the item of the cancelled run is gone
+  await expect(approver.locator('table.approvals tbody tr')).toHaveCount(0, { timeout: 15_000 });
+  const decided = await request.post(`/api/v1/approvals/${item}/decision`, { headers: apiAuth(), data: { decision: 'approve' } });
+  expect(decided.status()).toBe(409);
+  expect(await decided.text()).toContain('the run is cancelled; its approvals can no longer be decided');
+  await approver.context().close();
+});

@@ -89,6 +89,9 @@ pub async fn cancel_run(
 ) -> ApiResult<StatusCode> {
     let p = who.may(Permission::OperateRuns, "cancel runs")?;
     runs::cancel(&s.db, &Actor(p.actor.clone()), &id, ops::now_ms()).await?;
+    // its approval items leave the open inboxes
+    s.engine.changes().notify("approvals");
+    s.engine.changes().notify(format!("run:{id}"));
     Ok(StatusCode::NO_CONTENT)
 }
 

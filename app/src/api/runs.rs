@@ -67,7 +67,13 @@ pub async fn cancel_run(id: String) -> Result<(), AppError> {
         crate::ops::now_ms(),
     )
     .await
-    .map_err(super::failed)
+    .map_err(super::failed)?;
+    // its approval items leave the open inboxes
+    if let Some(c) = use_context::<crate::ops::Changes>() {
+        c.notify("approvals");
+        c.notify(format!("run:{id}"));
+    }
+    Ok(())
 }
 
 /// Runs a failed step again; `input` (JSON, optional) replaces its context.

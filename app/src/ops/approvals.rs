@@ -68,6 +68,16 @@ pub async fn decide(
     if item.status != "pending" {
         return Err(already(&item));
     }
+    let run = crate::store::runs::get_run(&mut tx, &item.run_id).await?;
+    if run.status != crate::domain::run::RunStatus::Running {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            format!(
+                "the run is {}; its approvals can no longer be decided",
+                run.status
+            ),
+        ));
+    }
     may_decide(p, &item).map_err(|m| AppError::new(ErrorCode::Forbidden, m))?;
     if approve {
         check_answers(&item.form, &input.answers).map_err(AppError::bad_request)?;

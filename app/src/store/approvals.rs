@@ -339,8 +339,10 @@ pub async fn search(
         "approved" => ("i.status = 'approved'", "i.decided_at DESC"),
         "rejected" => ("i.status = 'rejected'", "i.decided_at DESC"),
         "decided" => ("i.status != 'pending'", "i.decided_at DESC"),
+        // an item of a run that ended (cancelled, failed, timed out) is
+        // no longer waiting for anyone
         _ => (
-            "i.status = 'pending'",
+            "i.status = 'pending' AND EXISTS (SELECT 1 FROM runs r WHERE r.id = i.run_id AND r.status = 'running')",
             "i.deadline_at IS NULL, i.deadline_at, i.created_at DESC",
         ),
     };

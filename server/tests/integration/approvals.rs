@@ -1002,3 +1002,50 @@ async fn the_proposal_looks_through_branches_to_the_data() {
     w.idle().await;
     assert_eq!(item(&w, &run, "ok").await.proposed, json!({"amount": 99}));
 }
+
+#[tokio::test]
+async fn the_items_of_a_cancelled_run_leave_the_inbox_and_cannot_be_decided() {
+    let w = World::new().await;
+    let run = w
+        .start(
+            flow(approval("ok", &["approver"], 1)),
+            json!({"amount": 3, "vendor": "V"}),
+        )
+        .await;
+    w.idle().await;
+    let pending = |w: &World| {
+        let db = w.db.clone();
+        async move {
+            let mut conn = db.pool.acquire().await.unwrap();
+            let f = ApprovalFilter::default().cleaned().unwrap();
+            app::store::approvals::search(&mut conn, &f, None, T0)
+                .await
+                .unwrap()
+                .total
+        }
+    };
+    assert_eq!(pending(&w).await, 1);
+    let i = item(&w, &run, "ok").await;
+    app::ops::runs::cancel(&w.db, &Actor("ann".into()), &run, T0 + 5)
+        .await
+        .unwrap();
+    // regression: the item stayed in every inbox and approving it answered
+    // 200 while nothing happened
+    assert_eq!(pending(&w).await, 0, "gone from the inbox");
+    let err = decide(
+        &w.db,
+        &person("bob", Role::Approver),
+        &i.id,
+        approve(""),
+        T0 + 6,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.message
+            .contains("the run is cancelled; its approvals can no longer be decided"),
+        "{}",
+        err.message
+    );
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Cancelled);
+}
