@@ -73,8 +73,7 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
     let origin = host_of(&rendered.url);
     for (name, s) in a.secrets.iter() {
         if !s.hosts.admits(&origin.0, None, origin.1) {
-            let shown_host =
-                host_of(&Url::parse(&rendered.shown_url).unwrap_or(rendered.url.clone())).0;
+            let shown_host = &rendered.shown_host;
             return fail(
                 ErrorClass::Business,
                 format!(

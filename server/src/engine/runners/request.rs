@@ -61,6 +61,8 @@ pub fn request_secret_names(r: &HttpRequest) -> Vec<String> {
 pub(super) struct Rendered {
     pub(super) url: Url,
     pub(super) shown_url: String,
+    /// The host as shown (`[secret]` if a secret names it).
+    pub(super) shown_host: String,
     pub(super) headers: Vec<(HeaderName, HeaderValue, bool)>,
     pub(super) body: Option<String>,
     pub(super) body_has_secret: bool,
@@ -140,8 +142,13 @@ pub(super) async fn render(a: &Attempt<'_>, r: &HttpRequest) -> Result<Rendered,
         Some(_) => Some(next("body")?),
         None => None,
     };
+    let shown_host = Url::parse(&shown_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| url.host_str().unwrap_or("").to_string());
     Ok(Rendered {
         url,
+        shown_host,
         shown_url,
         headers,
         body,
