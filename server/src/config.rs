@@ -137,13 +137,18 @@ pub struct ServeArgs {
     /// Engine workers running steps at the same time.
     #[arg(long, env = "STEPWISE_WORKERS", default_value_t = 4)]
     pub workers: usize,
-    /// How long a worker may hold a step before it is presumed dead and the
-    /// step is retried elsewhere (ms). Longer than the slowest step.
-    #[arg(long, env = "STEPWISE_LEASE_MS", default_value_t = 300_000)]
+    /// How long a step's claim lasts without a heartbeat (ms). A running
+    /// step renews it every third of this, so it bounds how soon the steps
+    /// of a process that died run elsewhere, not how long a step may take.
+    #[arg(long, env = "STEPWISE_LEASE_MS", default_value_t = 15_000, value_parser = clap::value_parser!(i64).range(300..=3_600_000))]
     pub lease_ms: i64,
+    /// The longest any step may run (ms); a node's own timeout may be
+    /// shorter. Past it the attempt fails as timed out.
+    #[arg(long, env = "STEPWISE_STEP_TIMEOUT_MS", default_value_t = 300_000, value_parser = clap::value_parser!(i64).range(100..=86_400_000))]
+    pub step_timeout_ms: i64,
     /// How often to look for steps whose worker died and runs past their
     /// timeout (ms).
-    #[arg(long, env = "STEPWISE_RECOVERY_MS", default_value_t = 5_000)]
+    #[arg(long, env = "STEPWISE_RECOVERY_MS", default_value_t = 2_000)]
     pub recovery_ms: u64,
     /// Do not add the example workflow to a new database.
     #[arg(long, env = "STEPWISE_NO_EXAMPLE")]

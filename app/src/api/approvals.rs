@@ -35,7 +35,7 @@ pub async fn get_approval(id: String) -> Result<ItemView, AppError> {
     let (item, decisions) = crate::ops::approvals::get(&super::db()?, &id)
         .await
         .map_err(super::failed)?;
-    let cannot = if item.status != "pending" {
+    let cannot = if item.status != crate::domain::run::ItemStatus::Pending {
         Some(format!("already {}", item.status))
     } else {
         crate::domain::approvals::may_decide(&who, &item).err()

@@ -2,8 +2,9 @@
 //! answers, and what the step's output becomes. Pure: the server enforces
 //! these, the browser uses them to show only what a person may do.
 
-use super::auth::{Permission, Principal};
+use super::auth::{Permission, Principal, person_of};
 use super::graph::{FormField, FormFieldKind};
+use super::run::ItemStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -17,8 +18,7 @@ pub struct ApprovalItem {
     pub node_name: String,
     /// `approval` (an Approval step) or `confidence` (a confidence gate).
     pub reason: String,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ItemStatus,
     pub title: String,
     pub instructions: String,
     pub roles: Vec<String>,
@@ -37,15 +37,26 @@ pub struct ApprovalItem {
     pub decided_by: Option<String>,
     pub final_output: Option<Value>,
     pub comment: Option<String>,
+    /// With N-of-M, while pending: the output as earlier approvers left it
+    /// (what the next one sees and edits).
+    #[serde(default)]
+    pub current_output: Option<Value>,
     /// Approvals so far (for N-of-M).
     pub approvals: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
+    /// The person (`user:<name>`; `token:<id>` for a token of nobody's).
     pub actor: String,
+    /// The token they decided through, if they did.
+    #[serde(default)]
+    pub via: Option<String>,
     pub decision: String,
     pub comment: String,
+    /// The output as this person edited it (None: left as it was).
+    #[serde(default)]
+    pub output: Option<Value>,
     pub at: i64,
 }
 
@@ -147,7 +158,8 @@ pub fn may_decide(p: &Principal, item: &ApprovalItem) -> Result<(), String> {
         Some(r) => vec![r.as_str()],
         None => item.roles.iter().map(String::as_str).collect(),
     };
-    let named = item.users.contains(&p.name);
+    // a token counts as the person who created it, never by its own name
+    let named = p.person.as_ref().is_some_and(|n| item.users.contains(n));
     let by_role = roles.contains(&p.role.as_str());
     if !named && !by_role {
         let mut who: Vec<String> = roles.iter().map(|r| format!("role {r}")).collect();
@@ -156,8 +168,12 @@ pub fn may_decide(p: &Principal, item: &ApprovalItem) -> Result<(), String> {
         }
         return Err(format!("only {} may decide this item", who.join(", ")));
     }
-    if !item.allow_self && p.actor == item.started_by {
-        return Err("you started this run, so someone else must approve it".into());
+    if !item.allow_self && p.who() == person_of(&item.started_by) {
+        return Err(if p.via().is_some() {
+            "you started this run (this token acts for you), so someone else must approve it".into()
+        } else {
+            "you started this run, so someone else must approve it".into()
+        });
     }
     Ok(())
 }

@@ -69,16 +69,33 @@ impl std::str::FromStr for Role {
     }
 }
 
-/// Who is asking: a person signed in, or an API token.
+/// Who is asking: a person signed in, or an API token. A token acts for
+/// the person who created it: approval rules (named approvers, N-of-M,
+/// self-approval) see that person, and the audit trail shows both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Principal {
-    /// For the audit trail: `user:<name>` or `token:<id>`.
+    /// For the audit trail: `user:<name>`, `user:<name> via token:<id>`
+    /// for a person's token, `token:<id>` for a token of nobody's (made
+    /// from the command line).
     pub actor: String,
     pub role: Role,
     /// The person's username (a token's name for tokens).
     pub name: String,
     pub display_name: String,
     pub is_token: bool,
+    /// The username of the person this is: the signed-in person, or the
+    /// person who created the token.
+    #[serde(default)]
+    pub person: Option<String>,
+}
+
+/// Joins a person's actor and the token they act through.
+pub const VIA: &str = " via ";
+
+/// The person part of an actor: `user:alice` of `user:alice via token:t`.
+/// A rule that compares people compares these.
+pub fn person_of(actor: &str) -> &str {
+    actor.split_once(VIA).map_or(actor, |(who, _)| who)
 }
 
 impl Principal {
@@ -90,7 +107,37 @@ impl Principal {
             name: name.into(),
             display_name: name.into(),
             is_token: false,
+            person: Some(name.into()),
         }
+    }
+
+    /// An API token `id` named `name`, created by `created_by` (an actor):
+    /// it acts for that person when it was a person.
+    pub fn token(id: &str, name: &str, role: Role, created_by: &str) -> Principal {
+        let person = person_of(created_by)
+            .strip_prefix("user:")
+            .map(str::to_string);
+        Principal {
+            actor: match &person {
+                Some(p) => format!("user:{p}{VIA}token:{id}"),
+                None => format!("token:{id}"),
+            },
+            role,
+            name: name.into(),
+            display_name: format!("token {name}"),
+            is_token: true,
+            person,
+        }
+    }
+
+    /// Who this is for the rules: `user:<name>`, or the token itself.
+    pub fn who(&self) -> &str {
+        person_of(&self.actor)
+    }
+
+    /// The token a person acts through, if they do.
+    pub fn via(&self) -> Option<&str> {
+        self.actor.split_once(VIA).map(|(_, t)| t)
     }
 
     pub fn can(&self, p: Permission) -> bool {

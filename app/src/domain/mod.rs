@@ -9,10 +9,12 @@ pub mod expr;
 pub mod graph;
 pub mod limits;
 pub mod machine;
+pub mod operations;
 pub mod outbound;
 pub mod records;
 pub mod redact;
 pub mod run;
+pub mod transitions;
 pub mod validate;
 
 pub use graph::*;

@@ -1,4 +1,5 @@
-//! Run and step states and the legal moves between them.
+//! Run, step and approval-item states (the moves between them are in
+//! `transitions`).
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,25 @@ macro_rules! str_enum {
         }
     };
 }
+
+/// Where an approval item stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Waiting for people (or its deadline).
+    Pending,
+    Approved,
+    Rejected,
+    /// Its run ended before anyone decided it.
+    Cancelled,
+}
+
+str_enum!(ItemStatus {
+    Pending = "pending",
+    Approved = "approved",
+    Rejected = "rejected",
+    Cancelled = "cancelled",
+});
 
 str_enum!(RunStatus {
     Running = "running",
@@ -99,134 +119,49 @@ impl StepStatus {
     }
 }
 
-/// Something that happens to a step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StepEvent {
-    /// All incoming paths resolved and at least one was taken.
-    Activate,
-    /// All incoming paths resolved and none was taken.
-    Skip,
-    /// A worker took it.
-    Claim,
-    /// The runner finished with a result.
-    Succeed,
-    /// The runner failed and the policy allows another attempt.
-    FailRetry,
-    /// The runner failed for good.
-    Fail,
-    /// The runner parked the step (timer, person).
-    Park,
-    /// The timer fired or the person decided: hand it back to a worker.
-    Wake,
-    /// The lease ran out (the worker died): try again as a new attempt.
-    LeaseExpired,
-    /// The run was cancelled or failed elsewhere.
-    Cancel,
-    /// A person asked to run a failed step again.
-    Retry,
+/// Steps that undo a completed reversible step are queued in the steps
+/// table under `<node id>~compensate` (`~` never appears in a node id).
+pub const COMPENSATE_SUFFIX: &str = "~compensate";
+
+/// The node a compensation step undoes, if `step_id` is one.
+pub fn compensated_node(step_id: &str) -> Option<&str> {
+    step_id.strip_suffix(COMPENSATE_SUFFIX)
 }
 
-impl StepEvent {
-    pub const ALL: [StepEvent; 11] = [
-        StepEvent::Activate,
-        StepEvent::Skip,
-        StepEvent::Claim,
-        StepEvent::Succeed,
-        StepEvent::FailRetry,
-        StepEvent::Fail,
-        StepEvent::Park,
-        StepEvent::Wake,
-        StepEvent::LeaseExpired,
-        StepEvent::Cancel,
-        StepEvent::Retry,
+impl ItemStatus {
+    pub const ALL: [ItemStatus; 4] = [
+        ItemStatus::Pending,
+        ItemStatus::Approved,
+        ItemStatus::Rejected,
+        ItemStatus::Cancelled,
     ];
 }
 
-/// The step state machine: the new status, or `None` when the event does
-/// not apply in this state (the caller treats that as a stale event).
-pub fn step_transition(from: StepStatus, event: StepEvent) -> Option<StepStatus> {
-    use StepEvent as E;
-    use StepStatus as S;
-    Some(match (from, event) {
-        (S::Pending, E::Activate) => S::Ready,
-        (S::Pending, E::Skip) => S::Skipped,
-        (S::Ready, E::Claim) => S::Running,
-        (S::Running, E::Succeed) => S::Succeeded,
-        (S::Running, E::FailRetry) => S::Ready,
-        (S::Running, E::Fail) => S::Failed,
-        (S::Running, E::Park) => S::Waiting,
-        (S::Running, E::LeaseExpired) => S::Ready,
-        (S::Waiting, E::Wake) => S::Ready,
-        (S::Pending | S::Ready | S::Running | S::Waiting, E::Cancel) => S::Cancelled,
-        (S::Failed | S::Cancelled, E::Retry) => S::Ready,
-        _ => return None,
-    })
+impl RunStatus {
+    pub const ALL: [RunStatus; 4] = [
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+    ];
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every (state, event) pair, spelled out: a change to the machine must
-    /// change this table too.
-    #[test]
-    fn every_state_event_pair() {
-        use StepEvent as E;
-        use StepStatus as S;
-        let allowed: &[(S, E, S)] = &[
-            (S::Pending, E::Activate, S::Ready),
-            (S::Pending, E::Skip, S::Skipped),
-            (S::Pending, E::Cancel, S::Cancelled),
-            (S::Ready, E::Claim, S::Running),
-            (S::Ready, E::Cancel, S::Cancelled),
-            (S::Running, E::Succeed, S::Succeeded),
-            (S::Running, E::FailRetry, S::Ready),
-            (S::Running, E::Fail, S::Failed),
-            (S::Running, E::Park, S::Waiting),
-            (S::Running, E::LeaseExpired, S::Ready),
-            (S::Running, E::Cancel, S::Cancelled),
-            (S::Waiting, E::Wake, S::Ready),
-            (S::Waiting, E::Cancel, S::Cancelled),
-            (S::Failed, E::Retry, S::Ready),
-            (S::Cancelled, E::Retry, S::Ready),
-        ];
-        let mut checked = 0;
-        for from in StepStatus::ALL {
-            for event in StepEvent::ALL {
-                let expected = allowed
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, to)| *to);
-                assert_eq!(step_transition(from, event), expected, "{from} + {event:?}");
-                checked += 1;
-            }
-        }
-        assert_eq!(checked, 8 * 11);
-    }
-
-    #[test]
-    fn final_states_accept_only_retry() {
-        for s in StepStatus::ALL.into_iter().filter(|s| s.is_final()) {
-            for e in StepEvent::ALL {
-                if let Some(to) = step_transition(s, e) {
-                    assert_eq!((e, to), (StepEvent::Retry, StepStatus::Ready), "{s}");
-                }
-            }
-        }
-    }
-
     #[test]
     fn names_round_trip() {
         for s in StepStatus::ALL {
             assert_eq!(StepStatus::parse(s.as_str()), Some(s));
         }
-        for r in [
-            RunStatus::Running,
-            RunStatus::Succeeded,
-            RunStatus::Failed,
-            RunStatus::Cancelled,
-        ] {
+        for r in RunStatus::ALL {
             assert_eq!(RunStatus::parse(r.as_str()), Some(r));
+        }
+        for i in ItemStatus::ALL {
+            assert_eq!(ItemStatus::parse(i.as_str()), Some(i));
+            let json = serde_json::to_value(i).unwrap();
+            assert_eq!(json, serde_json::json!(i.as_str()));
         }
         assert_eq!(StepStatus::parse("nope"), None);
     }

@@ -44,6 +44,7 @@ pub fn principal_of(u: &UserRow) -> Result<Principal, AppError> {
         name: u.username.clone(),
         display_name: u.display_name.clone(),
         is_token: false,
+        person: Some(u.username.clone()),
     })
 }
 
@@ -341,13 +342,8 @@ pub async fn token_principal(
         return Ok(None);
     };
     store::touch_token(&mut conn, &t.id, now).await?;
-    Ok(Some(Principal {
-        actor: format!("token:{}", t.id),
-        role: t.role.parse().map_err(StoreError::Corrupt)?,
-        name: t.name.clone(),
-        display_name: format!("token {}", t.name),
-        is_token: true,
-    }))
+    let role = t.role.parse().map_err(StoreError::Corrupt)?;
+    Ok(Some(Principal::token(&t.id, &t.name, role, &t.created_by)))
 }
 
 /// A new token: the row and the token itself, which is shown only now.

@@ -9,6 +9,8 @@ use crate::domain::approvals::{
 use crate::domain::audit::NewAuditEvent;
 use crate::domain::auth::Principal;
 use crate::domain::records::format_time;
+use crate::domain::run::ItemStatus;
+use crate::domain::transitions::{ItemEvent, Machine};
 use crate::error::{AppError, ErrorCode};
 use crate::store::{Db, StoreError, approvals as items, audit};
 use serde::{Deserialize, Serialize};
@@ -65,9 +67,6 @@ pub async fn decide(
     let item = items::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))?;
-    if item.status != "pending" {
-        return Err(already(&item));
-    }
     let run = crate::store::runs::get_run(&mut tx, &item.run_id).await?;
     if run.status != crate::domain::run::RunStatus::Running {
         return Err(AppError::new(
@@ -78,34 +77,50 @@ pub async fn decide(
             ),
         ));
     }
+    if item.status != ItemStatus::Pending {
+        return Err(already(&item));
+    }
     may_decide(p, &item).map_err(|m| AppError::new(ErrorCode::Forbidden, m))?;
     if approve {
         check_answers(&item.form, &input.answers).map_err(AppError::bad_request)?;
     }
     let answers = (!input.answers.is_empty()).then(|| Value::Object(input.answers.clone()));
+    // what this person saw: the proposal as earlier approvers left it
+    let before = item.current_output.as_ref().unwrap_or(&item.proposed);
+    let edited = input.output.as_ref().filter(|o| *o != before);
     items::add_decision(
         &mut tx,
-        id,
-        &p.actor,
-        &input.decision,
-        &input.comment,
-        input.output.as_ref(),
-        answers.as_ref(),
-        now,
+        &items::NewDecision {
+            item_id: id,
+            actor: p.who(),
+            via: p.via(),
+            decision: &input.decision,
+            comment: &input.comment,
+            output: edited,
+            answers: answers.as_ref(),
+            at: now,
+        },
     )
     .await
     .map_err(AppError::from)?;
     let settles = !approve || item.approvals + 1 >= item.required;
     let mut details = json!({"item": id, "decision": input.decision, "comment": input.comment});
+    if let Some(after) = edited {
+        details["changed"] = json!(crate::domain::diff::changed_paths(before, after));
+    }
     if settles {
         let output = approve
-            .then(|| final_output(&item.proposed, input.output.clone(), input.answers.clone()));
-        let status = if approve { "approved" } else { "rejected" };
+            .then(|| final_output(before, edited.cloned(), input.answers.clone()));
+        let event = if approve {
+            ItemEvent::Approve
+        } else {
+            ItemEvent::Reject
+        };
         if !items::close(
             &mut tx,
             id,
-            status,
-            &p.actor,
+            event,
+            p.who(),
             output.as_ref(),
             &input.comment,
             now,
@@ -115,8 +130,11 @@ pub async fn decide(
             return Err(already(&item));
         }
         items::wake_step(&mut tx, &item.run_id, &item.node_id, now).await?;
-        details["settled"] = json!(status);
+        details["settled"] = json!(event.target());
     } else {
+        if let Some(after) = edited {
+            items::set_current_output(&mut tx, id, after).await?;
+        }
         details["approvals"] = json!(item.approvals + 1);
         details["required"] = json!(item.required);
     }
@@ -145,8 +163,8 @@ pub async fn list(
     }
     let who = items::Decider {
         role: p.role.as_str(),
-        name: &p.name,
-        actor: &p.actor,
+        name: p.person.as_deref(),
+        who: p.who(),
     };
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     let mut page = items::search(&mut conn, &f, mine.then_some(&who), now).await?;

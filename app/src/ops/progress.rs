@@ -7,6 +7,7 @@ use crate::domain::audit::NewAuditEvent;
 use crate::domain::graph::WorkflowDef;
 use crate::domain::machine::{Change, RunOutcome, outcome, settle};
 use crate::domain::run::{RunStatus, StepStatus};
+use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::runs::{self, RunEnd};
 use crate::store::{Result, audit};
 use serde_json::{Value, json};
@@ -58,11 +59,12 @@ pub async fn advance_from(
 ) -> Result<Advanced> {
     let mut ready = vec![];
     for change in settle(def, states, finished) {
-        let (node, status, cum_in) = match change {
-            Change::Activate { node, cum_in } => (node, StepStatus::Ready, cum_in),
-            Change::Skip { node } => (node, StepStatus::Skipped, 1.0),
+        let (node, event, cum_in) = match change {
+            Change::Activate { node, cum_in } => (node, StepEvent::Activate, cum_in),
+            Change::Skip { node } => (node, StepEvent::Skip, 1.0),
         };
-        let activated = runs::resolve_pending(conn, run_id, &node, status, cum_in, now).await?;
+        let status = event.target();
+        let activated = runs::resolve_pending(conn, run_id, &node, event, cum_in, now).await?;
         // Keep the in-memory view in step with what was just written.
         if let Some(s) = states.get_mut(&node) {
             s.status = status;
@@ -138,9 +140,10 @@ pub async fn compensate(
     Ok(done.len())
 }
 
-/// Ends a running run: its open steps are cancelled, the run records how it
-/// ended, and an audit event `run.<status>` is written. Returns false if the
-/// run had already ended.
+/// Ends a running run: the run records how it ended, its open steps are
+/// cancelled, its undecided approval items are closed as cancelled, and an
+/// audit event `run.<status>` is written. Returns false (and changes
+/// nothing) if the run had already ended.
 pub async fn end_run(
     conn: &mut SqliteConnection,
     run_id: &str,
@@ -148,9 +151,18 @@ pub async fn end_run(
     actor: &str,
     now: i64,
 ) -> Result<bool> {
-    runs::cancel_open_steps(conn, run_id, now).await?;
     if !runs::finish_run(conn, run_id, end, now).await? {
         return Ok(false);
+    }
+    runs::cancel_open_steps(conn, run_id, now).await?;
+    let closed = crate::store::approvals::cancel_open(conn, run_id, now).await?;
+    if closed > 0 {
+        let details = json!({"items": closed, "reason": format!("the run {}", end.status)});
+        audit::append(
+            conn,
+            &NewAuditEvent::run(now, actor, "approval.cancelled", run_id, details),
+        )
+        .await?;
     }
     let details = match &end.error {
         Some(e) => json!({"error": e}),

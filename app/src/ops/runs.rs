@@ -3,6 +3,7 @@
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::graph::{NodeKind, WorkflowDef};
+use crate::domain::operations;
 use crate::domain::records::{AttemptRecord, RunDetail};
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::domain::validate;
@@ -158,15 +159,7 @@ pub async fn cancel(db: &Db, actor: &Actor, run_id: &str, now: i64) -> Result<()
     let run = runs::get_run(&mut tx, run_id)
         .await
         .map_err(run_not_found(run_id))?;
-    if run.status != RunStatus::Running {
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            format!(
-                "the run is already {}; only a running run can be cancelled",
-                run.status
-            ),
-        ));
-    }
+    operations::cancel(run.status).map_err(|m| AppError::new(ErrorCode::Conflict, m))?;
     let reason = format!("cancelled by {actor}");
     progress::end_run(
         &mut tx,
@@ -204,31 +197,16 @@ pub async fn retry_step(
     let def: WorkflowDef = workflows::get_any(&mut tx, &run.workflow_id, run.version)
         .await?
         .definition;
-    let states = runs::node_states(&mut tx, run_id).await?;
-    let Some(state) = states.get(node_id) else {
+    let steps = runs::get_steps(&mut tx, run_id).await?;
+    if !steps.iter().any(|s| s.node_id == node_id) {
         return Err(AppError::not_found(format!(
             "run '{run_id}' has no step '{node_id}'"
         )));
-    };
-    if state.status != StepStatus::Failed {
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            format!(
-                "step '{node_id}' is {}; only a failed step can be retried",
-                state.status
-            ),
-        ));
     }
-    // Once the run's completed steps were undone, carrying on from the
-    // failure would build on work that no longer exists (and failing again
-    // would queue the same compensations twice).
-    if states.keys().any(|k| runs::compensated_node(k).is_some()) {
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            "the run's completed steps were already undone (compensated); start a re-run instead"
-                .to_string(),
-        ));
-    }
+    operations::retry(run.status, &steps, node_id)
+        .map_err(|m| AppError::new(ErrorCode::Conflict, m))?;
+    // the step asks its people anew (an Approval, a confidence gate)
+    crate::store::approvals::supersede(&mut tx, run_id, node_id, now).await?;
     runs::reopen_for_retry(&mut tx, run_id, node_id, input, now).await?;
     let finished: Vec<String> = runs::node_states(&mut tx, run_id)
         .await?

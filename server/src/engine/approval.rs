@@ -7,6 +7,8 @@ use crate::sandbox::{Job, Request};
 use app::domain::approvals::ApprovalItem;
 use app::domain::graph::{ApprovalConfig, DeadlineAction, ErrorClass, Node, WorkflowDef};
 use app::domain::records::RunRecord;
+use app::domain::run::ItemStatus;
+use app::domain::transitions::ItemEvent;
 use app::store::approvals::{self as items, NewItem};
 use serde_json::{Value, json};
 
@@ -39,7 +41,8 @@ async fn base_item(
         users: vec![],
         required: 1,
         allow_self: false,
-        started_by: run.started_by.clone(),
+        // the person, so their tokens count as them
+        started_by: app::domain::auth::person_of(&run.started_by).to_string(),
         form: json!([]),
         proposed: Value::Null,
         context: Value::Null,
@@ -83,7 +86,7 @@ fn proposed(def: &WorkflowDef, node: &Node, ctx: &Value) -> Value {
 fn decided(def: &WorkflowDef, node: &Node, item: &ApprovalItem) -> Outcome {
     let by = item.decided_by.clone().unwrap_or_default();
     let comment = item.comment.clone().unwrap_or_default();
-    if item.status == "approved" {
+    if item.status == ItemStatus::Approved {
         return Outcome::Done {
             output: item.final_output.clone().unwrap_or(Value::Null),
             // a person checked it
@@ -121,11 +124,17 @@ impl Engine {
         cfg: &ApprovalConfig,
         ctx: &Value,
         cum_in: Option<f64>,
+        woken: bool,
         now: i64,
     ) -> Result<Outcome> {
-        let mut conn = self.db.pool.acquire().await?;
-        let existing = items::for_step(&mut conn, &run.id, &node.id).await?;
-        drop(conn);
+        // A step that arrives afresh (first time, a retry, another attempt
+        // of its policy) asks anew; only a wake-up reads its current item.
+        let existing = if woken {
+            let mut conn = self.db.pool.acquire().await?;
+            items::for_step(&mut conn, &run.id, &node.id).await?
+        } else {
+            None
+        };
         let Some(item) = existing else {
             // title and instructions render in the sandbox; a template
             // that fails shows as written
@@ -172,53 +181,82 @@ impl Engine {
                 item: Box::new(item),
             });
         };
-        if item.status != "pending" {
+        if item.status != ItemStatus::Pending {
             return Ok(decided(def, node, &item));
         }
         // pending: woken by its deadline (or early, which changes nothing)
-        let Some(deadline) = item.deadline_at.filter(|d| *d <= now) else {
+        if item.deadline_at.is_none_or(|d| d > now) {
             return Ok(Outcome::Park {
                 until: item.deadline_at.unwrap_or(NEVER),
             });
-        };
-        let _ = deadline;
+        }
+        self.deadline_passed(run, def, node, &item.id, now).await
+    }
+
+    /// The item's deadline passed: escalate, approve or reject it, in one
+    /// transaction that first reads it again. A person who decided first
+    /// wins (the step ends as they decided); a person deciding after the
+    /// deadline's change is refused by the item's state. Exactly one wins.
+    async fn deadline_passed(
+        &self,
+        run: &RunRecord,
+        def: &WorkflowDef,
+        node: &Node,
+        item_id: &str,
+        now: i64,
+    ) -> Result<Outcome> {
         let mut tx = self.db.write().await?;
+        let Some(item) = items::get(&mut tx, item_id).await? else {
+            return Ok(Outcome::fail(ErrorClass::Business, "the approval item is gone"));
+        };
+        if item.status != ItemStatus::Pending {
+            return Ok(decided(def, node, &item));
+        }
         let action: Option<DeadlineAction> = items::deadline_action(&mut tx, &item.id)
             .await?
             .and_then(|v| serde_json::from_value(v).ok());
         let (event, outcome) = match action {
             Some(DeadlineAction::Escalate { role }) => {
-                items::escalate(&mut tx, &item.id, &role).await?;
+                let took = items::escalate(&mut tx, &item.id, &role).await?;
+                debug_assert!(took, "read pending in this transaction");
                 (
                     json!({"escalated_to": role}),
                     Outcome::Park { until: NEVER },
                 )
             }
             Some(DeadlineAction::Approve) => {
+                let comment = "approved automatically at the deadline";
+                let output = item.current_output.as_ref().unwrap_or(&item.proposed);
                 items::close(
                     &mut tx,
                     &item.id,
-                    "approved",
+                    ItemEvent::Approve,
                     "deadline",
-                    Some(&item.proposed),
-                    "approved automatically at the deadline",
+                    Some(output),
+                    comment,
                     now,
                 )
                 .await?;
                 let mut done = item.clone();
-                done.status = "approved".into();
-                done.final_output = Some(item.proposed.clone());
+                done.status = ItemStatus::Approved;
+                done.final_output = Some(output.clone());
                 done.decided_by = Some("deadline".into());
                 (json!({"decision": "approve"}), decided(def, node, &done))
             }
             Some(DeadlineAction::Reject) | None => {
                 let comment = "nobody decided before the deadline";
                 items::close(
-                    &mut tx, &item.id, "rejected", "deadline", None, comment, now,
+                    &mut tx,
+                    &item.id,
+                    ItemEvent::Reject,
+                    "deadline",
+                    None,
+                    comment,
+                    now,
                 )
                 .await?;
                 let mut done = item.clone();
-                done.status = "rejected".into();
+                done.status = ItemStatus::Rejected;
                 done.decided_by = Some("deadline".into());
                 done.comment = Some(comment.into());
                 (json!({"decision": "reject"}), decided(def, node, &done))
@@ -320,8 +358,8 @@ impl Engine {
         if item.reason != "confidence" {
             return Ok(None);
         }
-        Ok(Some(match item.status.as_str() {
-            "approved" => Outcome::Done {
+        Ok(Some(match item.status {
+            ItemStatus::Approved => Outcome::Done {
                 output: item.final_output.clone().unwrap_or(Value::Null),
                 confidence: Some(1.0),
                 port: item.context["port"]
@@ -329,7 +367,7 @@ impl Engine {
                     .unwrap_or(app::domain::PORT_OUT)
                     .to_string(),
             },
-            "rejected" => Outcome::fail(
+            ItemStatus::Rejected => Outcome::fail(
                 ErrorClass::Business,
                 format!(
                     "the result was rejected by {}{}",
@@ -340,7 +378,11 @@ impl Engine {
                         .unwrap_or_default()
                 ),
             ),
-            _ => Outcome::Park { until: NEVER },
+            ItemStatus::Pending => Outcome::Park { until: NEVER },
+            ItemStatus::Cancelled => Outcome::fail(
+                ErrorClass::Business,
+                "the review was cancelled before anyone decided",
+            ),
         }))
     }
 }

@@ -83,7 +83,16 @@ impl Engine {
         let outcome = match (gated, &node.kind, compensation) {
             (Some(outcome), _, _) => outcome,
             (None, app::domain::NodeKind::Approval(cfg), None) => {
-                self.approval_step(&run, &def, node, cfg, &ctx, Some(c.cum_in), started)
+                self.approval_step(
+                    &run,
+                    &def,
+                    node,
+                    cfg,
+                    &ctx,
+                    Some(c.cum_in),
+                    c.parked,
+                    started,
+                )
                     .await?
             }
             _ => {
@@ -100,15 +109,17 @@ impl Engine {
                     outbound: &self.outbound,
                 };
                 let run = runners::run(&attempt, compensation.is_some());
-                match node.timeout_ms {
-                    Some(ms) => match tokio::time::timeout(Duration::from_millis(ms), run).await {
-                        Ok(o) => o,
-                        Err(_) => Outcome::fail(
-                            ErrorClass::Transient,
-                            format!("timed out: the step took longer than its timeout of {ms} ms"),
-                        ),
-                    },
-                    None => run.await,
+                // every step has a timeout: its own, at most the server's
+                let ms = node
+                    .timeout_ms
+                    .map_or(self.step_timeout_ms, |t| t.min(self.step_timeout_ms as u64) as i64)
+                    .max(1) as u64;
+                match tokio::time::timeout(Duration::from_millis(ms), run).await {
+                    Ok(o) => o,
+                    Err(_) => Outcome::fail(
+                        ErrorClass::Transient,
+                        format!("timed out: the step took longer than its timeout of {ms} ms"),
+                    ),
                 }
             }
         };

@@ -7,7 +7,7 @@ use super::stretch::{Plan, Sig};
 use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
 use app::domain::graph::{ErrorClass, WorkflowDef};
 use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
-use app::domain::run::StepStatus;
+use app::domain::transitions::StepEvent;
 use app::ops::progress;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
 use serde_json::{Value, json};
@@ -230,7 +230,7 @@ impl Engine {
                     output: Some(output),
                     confidence: *confidence,
                     cum_confidence: Some(cumulative(c.cum_in, *confidence)),
-                    ..StepUpdate::new(StepStatus::Succeeded, now)
+                    ..StepUpdate::new(StepEvent::Succeed, now)
                 }
             }
             Outcome::Park { until } | Outcome::Ask { until, .. } => {
@@ -254,10 +254,17 @@ impl Engine {
                     .await?;
                 }
                 attempt.outcome = "parked";
+                // A person may have decided while this attempt ran (after
+                // a deadline's escalation, say): their wake-up found the
+                // step running and changed nothing, so it wakes now.
+                let decided = matches!(outcome, Outcome::Park { .. })
+                    && app::store::approvals::for_step(&mut *tx, &c.run_id, &c.node_id)
+                        .await?
+                        .is_some_and(|i| i.status != app::domain::run::ItemStatus::Pending);
                 StepUpdate {
-                    not_before: *until,
+                    not_before: if decided { now } else { *until },
                     parked: true,
-                    ..StepUpdate::new(StepStatus::Waiting, now)
+                    ..StepUpdate::new(StepEvent::Park, now)
                 }
             }
             Outcome::Failed { class, message } => {
@@ -273,11 +280,11 @@ impl Engine {
                 let mut update = StepUpdate {
                     error_class: Some(class_name),
                     error: Some(message),
-                    ..StepUpdate::new(StepStatus::Failed, now)
+                    ..StepUpdate::new(StepEvent::Fail, now)
                 };
                 match after_failure(&policy, c.attempt as u32, (self.jitter)()) {
                     AfterFailure::Retry { delay_ms } => {
-                        update.status = StepStatus::Ready;
+                        update.event = StepEvent::FailRetry;
                         update.not_before = app::domain::limits::after(now, delay_ms);
                         update.finished_at = None;
                         tracing::info!(
@@ -305,7 +312,7 @@ impl Engine {
             s.insert(
                 c.node_id.clone(),
                 NodeState {
-                    status: update.status,
+                    status: update.status(),
                     port: update.port.map(str::to_string),
                     cum_confidence: update.cum_confidence,
                 },

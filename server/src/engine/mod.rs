@@ -28,6 +28,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::Instrument;
 
+/// The longest a step may run unless the server is told otherwise.
+pub const DEFAULT_STEP_TIMEOUT_MS: i64 = 300_000;
+
 /// Pure steps run inside one completion transaction at most.
 const MAX_INLINE_STEPS: usize = 256;
 
@@ -56,6 +59,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     worker: String,
     lease_ms: i64,
+    /// The longest any step may run (a node's own timeout is capped by it).
+    step_timeout_ms: i64,
     /// Where workflow logic is evaluated.
     sandbox: Arc<Sandbox>,
     /// The guarded client and policy for outbound calls.
@@ -125,6 +130,7 @@ impl Engine {
             clock,
             worker,
             lease_ms,
+            step_timeout_ms: DEFAULT_STEP_TIMEOUT_MS,
             sandbox: Arc::new(Sandbox::new(SandboxConfig::default())),
             outbound: Arc::new(Outbound::default()),
             wakeup: Wakeup::default(),
@@ -147,6 +153,12 @@ impl Engine {
             self.workers_started.load(SeqCst),
             self.workers_live.load(SeqCst),
         )
+    }
+
+    /// Stops any step after `ms` (a node's own timeout may be shorter).
+    pub fn with_step_timeout(mut self, ms: i64) -> Self {
+        self.step_timeout_ms = ms.max(1);
+        self
     }
 
     /// For tests: running `node_id` panics, as a bug in a runner would.
@@ -215,14 +227,44 @@ impl Engine {
         let span = tracing::info_span!("step", run_id = %c.run_id, node_id = %c.node_id, attempt = c.attempt);
         // A panic while running a step fails that attempt; the worker goes on.
         let attempt = std::panic::AssertUnwindSafe(self.process(c.clone(), now));
-        match futures_util::FutureExt::catch_unwind(attempt)
-            .instrument(span.clone())
-            .await
-        {
+        let attempt = futures_util::FutureExt::catch_unwind(attempt).instrument(span.clone());
+        match self.with_heartbeat(&c, now, attempt).await {
             Ok(r) => r?,
             Err(panic) => self.panicked(&c, now, panic).instrument(span).await?,
         }
         Ok(true)
+    }
+
+    /// Runs `work` (the attempt of `c`) while renewing its lease every third
+    /// of the lease, so a long step is never presumed dead while this
+    /// process lives. Renewal stops at the step timeout plus one lease: a
+    /// worker stuck past its timeout loses the step like a dead one.
+    async fn with_heartbeat<F: std::future::Future>(
+        &self,
+        c: &runs::Claimed,
+        started: i64,
+        work: F,
+    ) -> F::Output {
+        let every = Duration::from_millis((self.lease_ms / 3).max(1) as u64);
+        let cap = started
+            .saturating_add(self.step_timeout_ms)
+            .saturating_add(self.lease_ms);
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                _ = tokio::time::sleep(every) => {
+                    let until = self.clock.now().saturating_add(self.lease_ms).min(cap);
+                    let renewed = match self.db.pool.acquire().await {
+                        Ok(mut conn) => runs::renew_lease(&mut conn, c, &self.worker, until).await,
+                        Err(e) => Err(e.into()),
+                    };
+                    if let Err(e) = renewed {
+                        tracing::warn!(error = %e, "could not renew the lease of a running step");
+                    }
+                }
+            }
+        }
     }
 
     /// Runs due work until none is left at the current clock time.
@@ -242,6 +284,20 @@ impl Engine {
         let now = self.clock.now();
         let mut tx = self.db.write().await?;
         let lost = runs::recover_expired(&mut tx, now).await?;
+        // a step given up on failed: its run goes on (error edge) or ends
+        for l in lost.iter().filter(|l| l.gave_up) {
+            let run = runs::get_run(&mut tx, &l.run_id).await?;
+            let def = self.definition(&run.workflow_id, run.version).await?;
+            if runs::compensated_node(&l.node_id).is_some() {
+                runs::next_compensation(&mut tx, &l.run_id, now).await?;
+                continue;
+            }
+            if progress::has_error_edge(&def, &l.node_id) {
+                runs::set_port(&mut tx, &l.run_id, &l.node_id, app::domain::PORT_ERROR).await?;
+            }
+            progress::advance(&mut tx, &def, &l.run_id, &[l.node_id.as_str()], "engine", now)
+                .await?;
+        }
         let overdue = runs::overdue_runs(&mut tx, now).await?;
         for run_id in &overdue {
             let run = runs::get_run(&mut tx, run_id).await?;

@@ -7,7 +7,7 @@ use app::domain::approvals::{ApprovalFilter, ApprovalItem};
 use app::domain::audit::Actor;
 use app::domain::auth::{Principal, Role};
 use app::domain::graph::*;
-use app::domain::run::{RunStatus, StepStatus};
+use app::domain::run::{ItemStatus, RunStatus, StepStatus};
 use app::ops::approvals::{DecisionInput, decide};
 use serde_json::{Value, json};
 
@@ -82,7 +82,7 @@ async fn an_approval_waits_without_a_worker_and_the_edited_output_goes_on() {
     assert_eq!(s.status, StepStatus::Waiting);
     assert_eq!(w.run(&run).await.run.status, RunStatus::Running);
     let i = item(&w, &run, "ok").await;
-    assert_eq!(i.status, "pending");
+    assert_eq!(i.status.as_str(), "pending");
     assert_eq!(i.title, "Approve ACME");
     assert_eq!(i.instructions, "Check 1200");
     assert_eq!(i.proposed, json!({"amount": 1200, "vendor": "ACME"}));
@@ -106,7 +106,7 @@ async fn an_approval_waits_without_a_worker_and_the_edited_output_goes_on() {
     )
     .await
     .unwrap();
-    assert_eq!(after.status, "approved");
+    assert_eq!(after.status.as_str(), "approved");
     w.idle().await;
     let r = w.run(&run).await;
     assert_eq!(r.run.status, RunStatus::Succeeded);
@@ -203,7 +203,7 @@ async fn n_of_m_needs_different_people_and_the_starter_may_not_approve() {
     )
     .await
     .unwrap();
-    assert_eq!(two.status, "approved");
+    assert_eq!(two.status.as_str(), "approved");
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
 }
@@ -1032,6 +1032,8 @@ async fn the_items_of_a_cancelled_run_leave_the_inbox_and_cannot_be_decided() {
     // regression: the item stayed in every inbox and approving it answered
     // 200 while nothing happened
     assert_eq!(pending(&w).await, 0, "gone from the inbox");
+    let closed = item(&w, &run, "ok").await;
+    assert_eq!(closed.status, ItemStatus::Cancelled, "closed as cancelled");
     let err = decide(
         &w.db,
         &person("bob", Role::Approver),

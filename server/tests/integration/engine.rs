@@ -6,9 +6,8 @@ use app::domain::audit::Actor;
 use app::domain::graph::*;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs;
-use axum::http::{HeaderMap, StatusCode};
 use serde_json::json;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Start -> Delay(ms) -> End.
 fn delay_flow(ms: u64) -> WorkflowDef {
@@ -22,44 +21,8 @@ fn delay_flow(ms: u64) -> WorkflowDef {
     )
 }
 
-/// A local HTTP server answering with the scripted statuses in turn (then
-/// 200; a 0 answers late), recording each request's idempotency key.
-struct Receiver {
-    url: String,
-    keys: Arc<Mutex<Vec<String>>>,
-}
-
-async fn receiver(script: Vec<u16>) -> Receiver {
-    let keys = Arc::new(Mutex::new(Vec::new()));
-    let script = Arc::new(Mutex::new(script.into_iter()));
-    let (k, s) = (keys.clone(), script.clone());
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: HeaderMap, body: String| {
-            let (k, s) = (k.clone(), s.clone());
-            async move {
-                let key = headers
-                    .get("idempotency-key")
-                    .map(|v| v.to_str().unwrap().to_string())
-                    .unwrap_or_default();
-                k.lock().unwrap().push(key);
-                let mut status = s.lock().unwrap().next().unwrap_or(200);
-                if status == 0 {
-                    // 0 in the script: answer 200, but only after 2 s
-                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                    status = 200;
-                }
-                (
-                    StatusCode::from_u16(status).unwrap(),
-                    axum::Json(json!({"echo": body})),
-                )
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Receiver { url, keys }
+async fn receiver(script: Vec<u16>) -> crate::common::receiver::Receiver {
+    crate::common::receiver::Receiver::scripted(script).await
 }
 
 #[tokio::test]

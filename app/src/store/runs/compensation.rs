@@ -1,16 +1,11 @@
 //! Compensation steps: undoing completed reversible steps after a failure.
 
+use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::Result;
 use sqlx::SqliteConnection;
+use std::sync::LazyLock;
 
-/// Steps that undo a completed reversible step are queued in the steps
-/// table under `<node id>~compensate` (`~` never appears in a node id).
-pub const COMPENSATE_SUFFIX: &str = "~compensate";
-
-/// The node a compensation step undoes, if `step_id` is one.
-pub fn compensated_node(step_id: &str) -> Option<&str> {
-    step_id.strip_suffix(COMPENSATE_SUFFIX)
-}
+pub use crate::domain::run::{COMPENSATE_SUFFIX, compensated_node};
 
 /// Succeeded steps among `nodes`, most recently finished first.
 pub async fn succeeded_latest_first(
@@ -31,6 +26,19 @@ pub async fn succeeded_latest_first(
         .collect())
 }
 
+static NEXT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE steps SET {set}, not_before = ?2
+         WHERE run_id = ?1 AND node_id = (
+             SELECT c.node_id FROM steps c JOIN steps o
+               ON o.run_id = c.run_id AND c.node_id = o.node_id || '{COMPENSATE_SUFFIX}'
+             WHERE c.run_id = ?1 AND {guard}
+             ORDER BY o.finish_seq DESC LIMIT 1)",
+        set = StepEvent::Activate.set("status"),
+        guard = StepEvent::Activate.guard("c.status"),
+    )
+});
+
 /// Makes the next queued compensation ready: the one undoing the latest
 /// finished step, so compensations run one at a time in reverse order.
 /// Returns whether there was one.
@@ -39,17 +47,10 @@ pub async fn next_compensation(
     run_id: &str,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE steps SET status = 'ready', not_before = ?2
-         WHERE run_id = ?1 AND node_id = (
-             SELECT c.node_id FROM steps c JOIN steps o
-               ON o.run_id = c.run_id AND c.node_id = o.node_id || '~compensate'
-             WHERE c.run_id = ?1 AND c.status = 'pending'
-             ORDER BY o.finish_seq DESC LIMIT 1)",
-    )
-    .bind(run_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query(&NEXT)
+        .bind(run_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -3,9 +3,11 @@
 use super::{Result, StoreError};
 use crate::domain::machine::NodeState;
 use crate::domain::run::{RunStatus, StepStatus};
+use crate::domain::transitions::{Machine, RunEvent, StepEvent, run_end_event};
 use serde_json::Value;
 use sqlx::SqliteConnection;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 mod compensation;
 mod log;
@@ -120,13 +122,17 @@ pub async fn finish_run(
     end: &RunEnd,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE runs SET status = ?2, output = ?3, error = ?4, confidence = COALESCE(?5, confidence),
-                finished_at = ?6
-         WHERE id = ?1 AND status = 'running'",
-    )
+    let Some(event) = run_end_event(end.status) else {
+        return Err(StoreError::Conflict("a run cannot end as running".into()));
+    };
+    let done = sqlx::query(&format!(
+        "UPDATE runs SET {}, output = ?2, error = ?3, confidence = COALESCE(?4, confidence),
+                finished_at = ?5
+         WHERE id = ?1 AND {}",
+        event.set("status"),
+        event.guard("status")
+    ))
     .bind(run_id)
-    .bind(end.status.as_str())
     .bind(end.output.as_ref().map(Value::to_string))
     .bind(end.error.as_deref())
     .bind(end.confidence)
@@ -192,9 +198,36 @@ pub async fn step_result(
     })
 }
 
+static RETRY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE steps SET {}, not_before = ?3, port = NULL, error = NULL, error_class = NULL,
+                finished_at = NULL, finish_seq = NULL, input_override = ?4, lost = 0
+         WHERE run_id = ?1 AND node_id = ?2 AND {}",
+        StepEvent::Retry.set("status"),
+        StepEvent::Retry.guard("status")
+    )
+});
+
+static RESUME: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE steps SET {}, finished_at = NULL WHERE run_id = ? AND {}",
+        StepEvent::Resume.set("status"),
+        StepEvent::Resume.guard("status")
+    )
+});
+
+static REOPEN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE runs SET {}, error = NULL, finished_at = NULL, output = NULL WHERE id = ? AND {}",
+        RunEvent::Reopen.set("status"),
+        RunEvent::Reopen.guard("status")
+    )
+});
+
 /// Makes a failed step ready again (with an optional context given by a
 /// person), returns the steps its failure cancelled to pending, and reopens
-/// the run.
+/// the failed run. The caller checked that the retry applies
+/// (`domain::operations::retry`); a step or run elsewhere is a conflict.
 pub async fn reopen_for_retry(
     conn: &mut SqliteConnection,
     run_id: &str,
@@ -202,24 +235,19 @@ pub async fn reopen_for_retry(
     input: Option<&Value>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE steps SET status = 'ready', not_before = ?3, port = NULL, error = NULL, error_class = NULL,
-                finished_at = NULL, finish_seq = NULL, input_override = ?4
-         WHERE run_id = ?1 AND node_id = ?2",
-    )
-    .bind(run_id)
-    .bind(node_id)
-    .bind(now)
-    .bind(input.map(Value::to_string))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE steps SET status = 'pending', finished_at = NULL WHERE run_id = ? AND status = 'cancelled'")
+    let step = sqlx::query(&RETRY)
         .bind(run_id)
+        .bind(node_id)
+        .bind(now)
+        .bind(input.map(Value::to_string))
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, output = NULL WHERE id = ?")
-        .bind(run_id)
-        .execute(conn)
-        .await?;
+    let run = sqlx::query(&REOPEN).bind(run_id).execute(&mut *conn).await?;
+    if step.rows_affected() != 1 || run.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "step '{node_id}' of run '{run_id}' is not a failed step of a failed run"
+        )));
+    }
+    sqlx::query(&RESUME).bind(run_id).execute(conn).await?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The steps table as a work queue: claims, leases, step updates, recovery.
 
 use crate::domain::run::StepStatus;
-use crate::store::Result;
+use crate::domain::transitions::{Machine, StepEvent};
+use crate::store::{Result, StoreError};
+use std::sync::LazyLock;
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
@@ -46,18 +48,31 @@ pub struct Activated {
     pub attempt: i64,
 }
 
-/// A claim of the steps matching `$where` (?1 worker, ?2 now, ?3 lease end):
+/// A claim of the steps matching `where_` (?1 worker, ?2 now, ?3 lease end):
 /// running, one more attempt, leased, returning what the worker needs.
-macro_rules! claim_sql {
-    ($where:literal) => {
-        concat!(
-            "UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?1,
-                    lease_until = ?3, started_at = ?2 WHERE ",
-            $where,
-            " RETURNING run_id, node_id, attempt, parked, cum_in, input_override"
-        )
-    };
+fn claim_sql(where_: &str) -> String {
+    format!(
+        "UPDATE steps SET {set}, attempt = attempt + 1, lease_owner = ?1,
+                lease_until = ?3, started_at = ?2 WHERE {where_}
+         RETURNING run_id, node_id, attempt, parked, cum_in, input_override",
+        set = StepEvent::Claim.set("status"),
+    )
 }
+
+static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
+    claim_sql(&format!(
+        "rowid = (SELECT rowid FROM steps WHERE {} AND not_before <= ?2
+                  ORDER BY not_before LIMIT 1)",
+        StepEvent::Claim.guard("status")
+    ))
+});
+
+static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| {
+    claim_sql(&format!(
+        "run_id = ?4 AND node_id = ?5 AND {}",
+        StepEvent::Claim.guard("status")
+    ))
+});
 
 /// Takes one due step (ready, or parked with its wake-up time passed) and
 /// leases it to `worker` until `lease_until`, as a new attempt. One
@@ -68,16 +83,34 @@ pub async fn claim(
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    Ok(sqlx::query_as(claim_sql!(
-        "rowid = (SELECT rowid FROM steps
-                  WHERE status IN ('ready', 'waiting') AND not_before <= ?2
-                  ORDER BY not_before LIMIT 1)"
-    ))
+    Ok(sqlx::query_as(&CLAIM_DUE)
+        .bind(worker)
+        .bind(now)
+        .bind(lease_until)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Extends the lease of an attempt still held by `worker` to `lease_until`
+/// (the heartbeat of a long step). False when it is no longer theirs.
+pub async fn renew_lease(
+    conn: &mut SqliteConnection,
+    c: &Claimed,
+    worker: &str,
+    lease_until: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE steps SET lease_until = MAX(lease_until, ?5)
+         WHERE run_id = ?1 AND node_id = ?2 AND status = 'running' AND lease_owner = ?3 AND attempt = ?4",
+    )
+    .bind(&c.run_id)
+    .bind(&c.node_id)
     .bind(worker)
-    .bind(now)
+    .bind(c.attempt)
     .bind(lease_until)
-    .fetch_optional(conn)
-    .await?)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Whether `worker` still holds the lease of this attempt (inside a write
@@ -98,7 +131,8 @@ pub async fn holds_lease(conn: &mut SqliteConnection, c: &Claimed, worker: &str)
 
 /// The fields a finished attempt writes to its step.
 pub struct StepUpdate<'a> {
-    pub status: StepStatus,
+    /// What happened to the running step (its new status is the table's).
+    pub event: StepEvent,
     pub not_before: i64,
     pub parked: bool,
     pub port: Option<&'a str>,
@@ -115,9 +149,10 @@ pub struct StepUpdate<'a> {
 impl<'a> StepUpdate<'a> {
     /// A step that ends (or waits) now with nothing recorded yet; the caller
     /// fills in what the attempt produced.
-    pub fn new(status: StepStatus, now: i64) -> Self {
+    pub fn new(event: StepEvent, now: i64) -> Self {
+        let status = event.target();
         StepUpdate {
-            status,
+            event,
             not_before: now,
             parked: false,
             port: None,
@@ -132,24 +167,39 @@ impl<'a> StepUpdate<'a> {
     }
 }
 
+impl StepUpdate<'_> {
+    pub fn status(&self) -> StepStatus {
+        self.event.target()
+    }
+}
+
+/// Writes a finished attempt's result, as the table allows: from running
+/// (or, for a claim taken inside this transaction and never written, from
+/// where a claim starts). A step that is elsewhere is an error: the caller
+/// checked the lease in this transaction, so it means a bug, and the
+/// transaction must not commit.
 pub async fn update_step(
     conn: &mut SqliteConnection,
     run_id: &str,
     node_id: &str,
     u: &StepUpdate<'_>,
 ) -> Result<()> {
-    sqlx::query(
+    let guard = match u.claim {
+        Some(_) => StepEvent::Claim.guard("status"),
+        None => u.event.guard("status"),
+    };
+    let done = sqlx::query(&format!(
         "UPDATE steps SET status = ?3, not_before = ?4, parked = ?5, port = ?6, output = ?7,
                 error_class = ?8, error = ?9, confidence = ?10, cum_confidence = ?11,
                 finished_at = ?12, lease_owner = NULL, lease_until = NULL,
                 attempt = COALESCE(?13, attempt), started_at = COALESCE(?14, started_at),
                 finish_seq = CASE WHEN ?12 IS NULL THEN NULL
                     ELSE (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = ?1) END
-         WHERE run_id = ?1 AND node_id = ?2",
-    )
+         WHERE run_id = ?1 AND node_id = ?2 AND {guard}"
+    ))
     .bind(run_id)
     .bind(node_id)
-    .bind(u.status.as_str())
+    .bind(u.status().as_str())
     .bind(u.not_before)
     .bind(u.parked)
     .bind(u.port)
@@ -163,35 +213,52 @@ pub async fn update_step(
     .bind(u.claim.map(|(_, started)| started))
     .execute(conn)
     .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "step '{node_id}' of run '{run_id}' cannot move by {:?} from where it is",
+            u.event
+        )));
+    }
     Ok(())
 }
 
-/// Moves a pending step to ready (with the confidence it starts from) or
-/// skipped. Returns the step when it became ready and may run on the spot
-/// (it was pending, and nobody gave it an input by hand).
+static RESOLVE: LazyLock<String> = LazyLock::new(|| {
+    debug_assert_eq!(
+        StepEvent::Activate.sources(),
+        StepEvent::Skip.sources(),
+        "one guard serves both"
+    );
+    format!(
+        "UPDATE steps SET status = ?3, cum_in = ?4, not_before = ?5,
+                finished_at = CASE WHEN ?3 = 'skipped' THEN ?5 END
+         WHERE run_id = ?1 AND node_id = ?2 AND {}
+         RETURNING attempt, input_override IS NOT NULL",
+        StepEvent::Activate.guard("status")
+    )
+});
+
+/// Activates (ready, with the confidence it starts from) or skips a
+/// pending step. Returns the step when it became ready and may run on the
+/// spot (nobody gave it an input by hand).
 pub async fn resolve_pending(
     conn: &mut SqliteConnection,
     run_id: &str,
     node_id: &str,
-    status: StepStatus,
+    event: StepEvent,
     cum_in: f64,
     now: i64,
 ) -> Result<Option<Activated>> {
-    let row: Option<(i64, bool)> = sqlx::query_as(
-        "UPDATE steps SET status = ?3, cum_in = ?4, not_before = ?5,
-                finished_at = CASE WHEN ?3 = 'skipped' THEN ?5 END
-         WHERE run_id = ?1 AND node_id = ?2 AND status = 'pending'
-         RETURNING attempt, input_override IS NOT NULL",
-    )
-    .bind(run_id)
-    .bind(node_id)
-    .bind(status.as_str())
-    .bind(cum_in)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?;
+    debug_assert!(matches!(event, StepEvent::Activate | StepEvent::Skip));
+    let row: Option<(i64, bool)> = sqlx::query_as(&RESOLVE)
+        .bind(run_id)
+        .bind(node_id)
+        .bind(event.target().as_str())
+        .bind(cum_in)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?;
     Ok(match row {
-        Some((attempt, false)) if status == StepStatus::Ready => Some(Activated {
+        Some((attempt, false)) if event == StepEvent::Activate => Some(Activated {
             node: node_id.to_string(),
             cum_in,
             attempt: attempt + 1,
@@ -200,56 +267,109 @@ pub async fn resolve_pending(
     })
 }
 
+static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, finished_at = ?2
+         WHERE run_id = ?1 AND {}",
+        StepEvent::Cancel.set("status"),
+        StepEvent::Cancel.guard("status")
+    )
+});
+
 /// Cancels every step of the run that still has work ahead.
 pub async fn cancel_open_steps(conn: &mut SqliteConnection, run_id: &str, now: i64) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE steps SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, finished_at = ?2
-         WHERE run_id = ?1 AND status IN ('pending', 'ready', 'running', 'waiting')",
-    )
-    .bind(run_id)
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    Ok(sqlx::query(&CANCEL_OPEN)
+        .bind(run_id)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
+/// A worker that dies this many times running the same step (its lease
+/// ran out each time) fails the step instead of taking the process down
+/// again and again.
+pub const MAX_LOST_ATTEMPTS: i64 = 3;
+
+/// A step whose worker stopped, returned to the queue or given up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lost {
+    pub run_id: String,
+    pub node_id: String,
+    /// It failed: its workers died `MAX_LOST_ATTEMPTS` times.
+    pub gave_up: bool,
+}
+
+static RECOVER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, not_before = ?3, lost = lost + 1
+         WHERE run_id = ?1 AND node_id = ?2 AND {}",
+        StepEvent::LeaseExpired.set("status"),
+        StepEvent::LeaseExpired.guard("status")
+    )
+});
+
+static GIVE_UP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, lost = lost + 1,
+                error_class = 'transient', error = ?4, finished_at = ?3,
+                finish_seq = (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = ?1)
+         WHERE run_id = ?1 AND node_id = ?2 AND {}",
+        StepEvent::Fail.set("status"),
+        StepEvent::Fail.guard("status")
+    )
+});
+
 /// Leases that ran out (their worker died) go back to ready as a new
-/// attempt; the lost attempt is logged. Returns the steps recovered.
-pub async fn recover_expired(
-    conn: &mut SqliteConnection,
-    now: i64,
-) -> Result<Vec<(String, String)>> {
-    let lost: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
-        "SELECT run_id, node_id, attempt, COALESCE(lease_owner, ''), COALESCE(started_at, 0)
+/// attempt, or fail once the step lost `MAX_LOST_ATTEMPTS`; the lost attempt
+/// is logged either way. The caller moves the run on past steps given up.
+pub async fn recover_expired(conn: &mut SqliteConnection, now: i64) -> Result<Vec<Lost>> {
+    let lost: Vec<(String, String, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT run_id, node_id, attempt, COALESCE(lease_owner, ''), COALESCE(started_at, 0), lost
          FROM steps WHERE status = 'running' AND lease_until < ?",
     )
     .bind(now)
     .fetch_all(&mut *conn)
     .await?;
-    for (run_id, node_id, attempt, worker, started_at) in &lost {
+    let mut out = Vec::with_capacity(lost.len());
+    for (run_id, node_id, attempt, worker, started_at, times) in lost {
+        let gave_up = times + 1 >= MAX_LOST_ATTEMPTS;
+        let error = if gave_up {
+            format!(
+                "the process running this step stopped before it finished, {} times in a row (it may be what stops it); not tried again",
+                times + 1
+            )
+        } else {
+            "the worker stopped before finishing (lease expired)".to_string()
+        };
         sqlx::query(
             "INSERT OR IGNORE INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
-             VALUES (?, ?, ?, ?, ?, ?, 'lost', 'transient', 'the worker stopped before finishing (lease expired)')",
+             VALUES (?, ?, ?, ?, ?, ?, 'lost', 'transient', ?)",
         )
-        .bind(run_id)
-        .bind(node_id)
+        .bind(&run_id)
+        .bind(&node_id)
         .bind(attempt)
-        .bind(worker)
+        .bind(&worker)
         .bind(started_at)
         .bind(now)
+        .bind(&error)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(
-            "UPDATE steps SET status = 'ready', lease_owner = NULL, lease_until = NULL, not_before = ?3
-             WHERE run_id = ?1 AND node_id = ?2 AND status = 'running'",
-        )
-        .bind(run_id)
-        .bind(node_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        let q = if gave_up { &GIVE_UP } else { &RECOVER };
+        sqlx::query(q)
+            .bind(&run_id)
+            .bind(&node_id)
+            .bind(now)
+            .bind(&error)
+            .execute(&mut *conn)
+            .await?;
+        out.push(Lost {
+            run_id,
+            node_id,
+            gave_up,
+        });
     }
-    Ok(lost.into_iter().map(|(r, n, ..)| (r, n)).collect())
+    Ok(out)
 }
 
 /// Runs past their deadline that are still running.
@@ -300,14 +420,29 @@ pub async fn claim_step(
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    Ok(sqlx::query_as(claim_sql!(
-        "run_id = ?4 AND node_id = ?5 AND status = 'ready'"
-    ))
-    .bind(worker)
-    .bind(now)
-    .bind(lease_until)
-    .bind(run_id)
-    .bind(node_id)
-    .fetch_optional(conn)
-    .await?)
+    Ok(sqlx::query_as(&CLAIM_ONE)
+        .bind(worker)
+        .bind(now)
+        .bind(lease_until)
+        .bind(run_id)
+        .bind(node_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Sets the port a failed step finished through (`error` when an error
+/// edge catches it).
+pub async fn set_port(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    port: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE steps SET port = ? WHERE run_id = ? AND node_id = ?")
+        .bind(port)
+        .bind(run_id)
+        .bind(node_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

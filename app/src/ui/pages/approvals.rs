@@ -159,7 +159,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                                     view! {
                                         <tr data-item=i.id.clone() class:overdue=late>
                                             <td><a href=format!("/approvals/{}", i.id)>{i.title.clone()}</a>
-                                                {h.then(|| view! { " " <span class=format!("status status-{}", i.status)>{i.status.clone()}</span> })}
+                                                {h.then(|| view! { " " <span class=format!("status status-{}", i.status)>{i.status.as_str()}</span> })}
                                                 {h.then(|| i.comment.clone().filter(|c| !c.is_empty()).map(|c| view! { <div class="muted comment">{c}</div> }))}</td>
                                             <td>{i.workflow_name.clone()}</td>
                                             <td>{i.node_name.clone()}</td>
@@ -287,12 +287,12 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
             }
         })
         .collect_view();
-    let pending = i.status == "pending";
+    let pending = i.status == crate::domain::run::ItemStatus::Pending;
     let cannot = v.cannot.clone();
     view! {
         <div class="page-head">
             <h1>{i.title.clone()}</h1>
-            <span class=format!("status status-{}", i.status) data-testid="item-status">{i.status.clone()}</span>
+            <span class=format!("status status-{}", i.status) data-testid="item-status">{i.status.as_str()}</span>
         </div>
         <p class="muted">
             {format!("{} · step {} · ", i.workflow_name, i.node_name)}

@@ -5,7 +5,6 @@ use crate::api::workflows::{get_workflow, list_workflows};
 use crate::domain::auth::Permission;
 use crate::domain::records::RunFilter;
 use crate::domain::records::{AttemptRecord, RunDetail, format_time};
-use crate::domain::run::RunStatus;
 use crate::error::AppError;
 use crate::ui::auth::can;
 use crate::ui::components::live::live_on;
@@ -224,7 +223,14 @@ fn RunDetailView(
 ) -> impl IntoView {
     let r = detail.run;
     let operate = can(Permission::OperateRuns);
-    let running = r.status == RunStatus::Running;
+    let running = crate::domain::operations::cancel(r.status).is_ok();
+    // the steps a retry applies to (the rest offer none)
+    let retryable: Vec<String> = detail
+        .steps
+        .iter()
+        .filter(|s| crate::domain::operations::retry(r.status, &detail.steps, &s.node_id).is_ok())
+        .map(|s| s.node_id.clone())
+        .collect();
     let cancel = ServerAction::<CancelRun>::new();
     let rerun = ServerAction::<RerunRun>::new();
     let navigate = leptos_router::hooks::use_navigate();
@@ -305,13 +311,17 @@ fn RunDetailView(
                 }).collect_view()}
             </tbody>
         </table>
-        {move || selected.get().map(|node| view! { <StepPanel run_id=run_id.clone() node attempts operate /> })}
+        {move || selected.get().map(|node| {
+            let operate = operate && retryable.contains(&node);
+            view! { <StepPanel run_id=run_id.clone() node attempts operate /> }
+        })}
         {r.rerun_of.clone().map(|original| view! { <RerunDiff original steps=steps_now.clone() /> })}
     }
 }
 
 /// One step: every attempt with its resolved input, output, error and
-/// timing; its idempotency key; and, when it failed, a retry with an
+/// timing; its idempotency key; and, when a retry applies to it (`operate`:
+/// the caller may and `domain::operations::retry` allows), a retry with an
 /// optionally edited input.
 #[component]
 fn StepPanel(

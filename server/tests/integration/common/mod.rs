@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod receiver;
 pub mod world;
 
 /// An engine as the server builds one, for tests: evaluations in children

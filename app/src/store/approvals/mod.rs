@@ -1,7 +1,12 @@
-//! Approval items and decisions.
+//! Approval items: creating and reading them, and the lists people see.
+//! Their lifecycle (decisions, closing, escalation) is in `lifecycle`.
+
+mod lifecycle;
+pub use lifecycle::*;
 
 use super::{Result, StoreError};
 use crate::domain::approvals::{ApprovalFilter, ApprovalItem, ApprovalPage, Decision};
+use crate::domain::run::ItemStatus;
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
@@ -34,13 +39,16 @@ fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
+/// Creates the step's item. An earlier item of the same step (the step
+/// runs again: a retry, another attempt of its policy) is superseded: it
+/// keeps its decision in the history and no longer answers for the step.
 pub async fn insert(conn: &mut SqliteConnection, i: &NewItem) -> Result<()> {
+    supersede(&mut *conn, &i.run_id, &i.node_id, i.created_at).await?;
     sqlx::query(
         "INSERT INTO approval_items (id, run_id, node_id, workflow_id, workflow_name, node_name, reason, status,
             title, instructions, roles, users, required, allow_self, started_by, form, proposed, context,
             deadline_at, deadline_action, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, node_id) DO NOTHING",
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&i.id)
     .bind(&i.run_id)
@@ -94,13 +102,14 @@ struct Row {
     decided_by: Option<String>,
     final_output: Option<String>,
     comment: Option<String>,
+    current_output: Option<String>,
     approvals: i64,
 }
 
 const SELECT: &str = "SELECT i.id, i.run_id, i.node_id, i.workflow_id, i.workflow_name, i.node_name, i.reason, i.status,
         i.title, i.instructions, i.roles, i.users, i.required, i.allow_self, i.started_by, i.form, i.proposed,
         i.context, i.deadline_at, i.escalated_to, i.created_at, i.decided_at, i.decided_by, i.final_output, i.comment,
-        (SELECT COUNT(*) FROM approval_decisions d WHERE d.item_id = i.id AND d.decision = 'approve') AS approvals
+        i.current_output, (SELECT COUNT(*) FROM approval_decisions d WHERE d.item_id = i.id AND d.decision = 'approve') AS approvals
      FROM approval_items i";
 
 fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
@@ -117,6 +126,9 @@ impl TryFrom<Row> for ApprovalItem {
             proposed: parse(&r.proposed)?,
             context: parse(&r.context)?,
             final_output: r.final_output.as_deref().map(parse).transpose()?,
+            current_output: r.current_output.as_deref().map(parse).transpose()?,
+            status: ItemStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("item status '{}'", r.status)))?,
             id: r.id,
             run_id: r.run_id,
             node_id: r.node_id,
@@ -124,7 +136,6 @@ impl TryFrom<Row> for ApprovalItem {
             workflow_name: r.workflow_name,
             node_name: r.node_name,
             reason: r.reason,
-            status: r.status,
             title: r.title,
             instructions: r.instructions,
             required: r.required,
@@ -155,7 +166,7 @@ pub async fn for_step(
     node_id: &str,
 ) -> Result<Option<ApprovalItem>> {
     let row: Option<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE i.run_id = ? AND i.node_id = ?"))
+        sqlx::query_as(&format!("{SELECT} WHERE i.run_id = ? AND i.node_id = ? AND i.superseded_at IS NULL"))
             .bind(run_id)
             .bind(node_id)
             .fetch_optional(conn)
@@ -164,112 +175,24 @@ pub async fn for_step(
 }
 
 pub async fn decisions(conn: &mut SqliteConnection, item_id: &str) -> Result<Vec<Decision>> {
-    Ok(sqlx::query_as::<_, (String, String, String, i64)>(
-        "SELECT actor, decision, comment, at FROM approval_decisions WHERE item_id = ? ORDER BY at",
+    let rows: Vec<(String, Option<String>, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT actor, via, decision, comment, output, at FROM approval_decisions WHERE item_id = ? ORDER BY at, rowid",
     )
     .bind(item_id)
     .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(|(actor, decision, comment, at)| Decision {
-        actor,
-        decision,
-        comment,
-        at,
-    })
-    .collect())
-}
-
-/// Records one person's decision; Conflict if they already decided.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_decision(
-    conn: &mut SqliteConnection,
-    item_id: &str,
-    actor: &str,
-    decision: &str,
-    comment: &str,
-    output: Option<&Value>,
-    answers: Option<&Value>,
-    at: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO approval_decisions (item_id, actor, decision, comment, output, answers, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(item_id)
-    .bind(actor)
-    .bind(decision)
-    .bind(comment)
-    .bind(output.map(json))
-    .bind(answers.map(json))
-    .bind(at)
-    .execute(conn)
-    .await
-    .map_err(|e| StoreError::from(e).unique_as("you have already decided this item; each person decides once"))?;
-    Ok(())
-}
-
-/// Closes a pending item; false if someone else closed it first.
-pub async fn close(
-    conn: &mut SqliteConnection,
-    item_id: &str,
-    status: &str,
-    actor: &str,
-    output: Option<&Value>,
-    comment: &str,
-    at: i64,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE approval_items SET status = ?2, decided_by = ?3, decided_at = ?4, final_output = ?5, comment = ?6
-         WHERE id = ?1 AND status = 'pending'",
-    )
-    .bind(item_id)
-    .bind(status)
-    .bind(actor)
-    .bind(at)
-    .bind(output.map(json))
-    .bind(comment)
-    .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Moves a pending item to `role` after its deadline.
-pub async fn escalate(conn: &mut SqliteConnection, item_id: &str, role: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE approval_items SET escalated_to = ?, deadline_at = NULL WHERE id = ? AND status = 'pending'",
-    )
-    .bind(role)
-    .bind(item_id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn deadline_action(conn: &mut SqliteConnection, item_id: &str) -> Result<Option<Value>> {
-    let s: Option<Option<String>> =
-        sqlx::query_scalar("SELECT deadline_action FROM approval_items WHERE id = ?")
-            .bind(item_id)
-            .fetch_optional(conn)
-            .await?;
-    s.flatten().as_deref().map(parse).transpose()
-}
-
-/// Lets a worker pick up the waiting step now (its item was decided).
-pub async fn wake_step(
-    conn: &mut SqliteConnection,
-    run_id: &str,
-    node_id: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE steps SET not_before = ? WHERE run_id = ? AND node_id = ? AND status = 'waiting'",
-    )
-    .bind(now)
-    .bind(run_id)
-    .bind(node_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    rows.into_iter()
+        .map(|(actor, via, decision, comment, output, at)| {
+            Ok(Decision {
+                actor,
+                via,
+                decision,
+                comment,
+                output: output.as_deref().map(parse).transpose()?,
+                at,
+            })
+        })
+        .collect()
 }
 
 /// Decided items of a workflow (one node of it, if given), oldest first.
@@ -295,8 +218,10 @@ pub async fn decided(
 /// checks again with `may_decide` before any decision.)
 pub struct Decider<'a> {
     pub role: &'a str,
-    pub name: &'a str,
-    pub actor: &'a str,
+    /// The person's username (None: a token of nobody's, never named).
+    pub name: Option<&'a str>,
+    /// The person (`Principal::who`), compared with who started the run.
+    pub who: &'a str,
 }
 
 /// Binds ?1..?8 of `ITEM_FILTER`.
@@ -308,8 +233,8 @@ macro_rules! bind_item_filter {
             .bind($f.overdue)
             .bind($now)
             .bind($who.map(|d: &Decider<'_>| d.role))
-            .bind($who.map(|d: &Decider<'_>| d.name))
-            .bind($who.map(|d: &Decider<'_>| d.actor))
+            .bind($who.and_then(|d: &Decider<'_>| d.name))
+            .bind($who.map(|d: &Decider<'_>| d.who))
     };
 }
 

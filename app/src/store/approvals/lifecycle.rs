@@ -1,0 +1,189 @@
+//! What happens to an item after it is created: decisions, closing (by
+//! people, the deadline or the run's end), escalation, superseding. Every
+//! status change takes its guard from `domain::transitions`, so an item is
+//! decided once and a decision never changes.
+
+use super::json;
+use crate::domain::transitions::{ItemEvent, Machine};
+use crate::store::{Result, StoreError};
+use serde_json::Value;
+use sqlx::SqliteConnection;
+use std::sync::LazyLock;
+
+/// One person's decision on an item.
+pub struct NewDecision<'a> {
+    pub item_id: &'a str,
+    /// The person (`user:<name>`), or the token when it acts for nobody.
+    pub actor: &'a str,
+    /// `token:<id>` when the person decided through an API token.
+    pub via: Option<&'a str>,
+    pub decision: &'a str,
+    pub comment: &'a str,
+    pub output: Option<&'a Value>,
+    pub answers: Option<&'a Value>,
+    pub at: i64,
+}
+
+/// Records one person's decision; Conflict if they already decided (by
+/// session or by any of their tokens: decisions are keyed by person).
+pub async fn add_decision(conn: &mut SqliteConnection, d: &NewDecision<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_decisions (item_id, actor, via, decision, comment, output, answers, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(d.item_id)
+    .bind(d.actor)
+    .bind(d.via)
+    .bind(d.decision)
+    .bind(d.comment)
+    .bind(d.output.map(json))
+    .bind(d.answers.map(json))
+    .bind(d.at)
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        StoreError::from(e).unique_as("you have already decided this item; each person decides once")
+    })?;
+    Ok(())
+}
+
+static CLOSE: LazyLock<String> = LazyLock::new(|| {
+    debug_assert_eq!(ItemEvent::Approve.sources(), ItemEvent::Reject.sources());
+    format!(
+        "UPDATE approval_items SET status = ?2, decided_by = ?3, decided_at = ?4, final_output = ?5,
+                comment = ?6, current_output = NULL
+         WHERE id = ?1 AND {}",
+        ItemEvent::Approve.guard("status")
+    )
+});
+
+/// Decides a pending item (`Approve` or `Reject`); false if it was no
+/// longer pending (someone, or the deadline, closed it first).
+pub async fn close(
+    conn: &mut SqliteConnection,
+    item_id: &str,
+    event: ItemEvent,
+    actor: &str,
+    output: Option<&Value>,
+    comment: &str,
+    at: i64,
+) -> Result<bool> {
+    debug_assert!(matches!(event, ItemEvent::Approve | ItemEvent::Reject));
+    let done = sqlx::query(&CLOSE)
+        .bind(item_id)
+        .bind(event.target().as_str())
+        .bind(actor)
+        .bind(at)
+        .bind(output.map(json))
+        .bind(comment)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE approval_items SET {}, decided_at = ?2, decided_by = 'engine',
+                comment = 'the run ended before anyone decided'
+         WHERE run_id = ?1 AND {}",
+        ItemEvent::Cancel.set("status"),
+        ItemEvent::Cancel.guard("status")
+    )
+});
+
+/// Closes the undecided items of a run that ended. Returns how many.
+pub async fn cancel_open(conn: &mut SqliteConnection, run_id: &str, at: i64) -> Result<u64> {
+    Ok(sqlx::query(&CANCEL_OPEN)
+        .bind(run_id)
+        .bind(at)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// Takes a step's current item out of service (the step runs again and
+/// will ask anew). An undecided one is cancelled first.
+pub async fn supersede(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    at: i64,
+) -> Result<u64> {
+    sqlx::query(&format!(
+        "UPDATE approval_items SET {}, decided_at = ?3, decided_by = 'engine',
+                comment = 'the step ran again and asked anew'
+         WHERE run_id = ?1 AND node_id = ?2 AND superseded_at IS NULL AND {}",
+        ItemEvent::Cancel.set("status"),
+        ItemEvent::Cancel.guard("status")
+    ))
+    .bind(run_id)
+    .bind(node_id)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query(
+        "UPDATE approval_items SET superseded_at = ?3
+         WHERE run_id = ?1 AND node_id = ?2 AND superseded_at IS NULL",
+    )
+    .bind(run_id)
+    .bind(node_id)
+    .bind(at)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// With N-of-M: the output as the approvers so far left it, which the next
+/// approver sees. Only while the item is pending.
+pub async fn set_current_output(
+    conn: &mut SqliteConnection,
+    item_id: &str,
+    output: &Value,
+) -> Result<()> {
+    sqlx::query("UPDATE approval_items SET current_output = ?2 WHERE id = ?1 AND status = 'pending'")
+        .bind(item_id)
+        .bind(json(output))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves a pending item to `role` after its deadline; false if it was
+/// decided first.
+pub async fn escalate(conn: &mut SqliteConnection, item_id: &str, role: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE approval_items SET escalated_to = ?, deadline_at = NULL WHERE id = ? AND status = 'pending'",
+    )
+    .bind(role)
+    .bind(item_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn deadline_action(conn: &mut SqliteConnection, item_id: &str) -> Result<Option<Value>> {
+    let s: Option<Option<String>> =
+        sqlx::query_scalar("SELECT deadline_action FROM approval_items WHERE id = ?")
+            .bind(item_id)
+            .fetch_optional(conn)
+            .await?;
+    s.flatten().as_deref().map(super::parse).transpose()
+}
+
+/// Lets a worker pick up the waiting step now (its item was decided).
+pub async fn wake_step(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    node_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE steps SET not_before = ? WHERE run_id = ? AND node_id = ? AND status = 'waiting'",
+    )
+    .bind(now)
+    .bind(run_id)
+    .bind(node_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
