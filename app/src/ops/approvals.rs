@@ -67,6 +67,10 @@ pub async fn decide(
     let item = items::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))?;
+    // a decision already made says who made it, before anything else
+    if matches!(item.status, ItemStatus::Approved | ItemStatus::Rejected) {
+        return Err(already(&item));
+    }
     let run = crate::store::runs::get_run(&mut tx, &item.run_id).await?;
     if run.status != crate::domain::run::RunStatus::Running {
         return Err(AppError::new(

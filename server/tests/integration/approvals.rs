@@ -11,11 +11,11 @@ use app::domain::run::{ItemStatus, RunStatus, StepStatus};
 use app::ops::approvals::{DecisionInput, decide};
 use serde_json::{Value, json};
 
-fn person(name: &str, role: Role) -> Principal {
+pub(crate) fn person(name: &str, role: Role) -> Principal {
     Principal::user(name, role)
 }
 
-fn approval(id: &str, roles: &[&str], required: u32) -> Node {
+pub(crate) fn approval(id: &str, roles: &[&str], required: u32) -> Node {
     Node::new(
         id,
         id,
@@ -35,7 +35,7 @@ fn approval(id: &str, roles: &[&str], required: u32) -> Node {
 }
 
 /// Start -> calc -> <approval> -> End(output = the approval's output).
-fn flow(a: Node) -> WorkflowDef {
+pub(crate) fn flow(a: Node) -> WorkflowDef {
     let id = a.id.clone();
     def(
         vec![
@@ -52,7 +52,7 @@ fn flow(a: Node) -> WorkflowDef {
     )
 }
 
-async fn item(w: &World, run: &str, node: &str) -> ApprovalItem {
+pub(crate) async fn item(w: &World, run: &str, node: &str) -> ApprovalItem {
     let mut conn = w.db.pool.acquire().await.unwrap();
     app::store::approvals::for_step(&mut conn, run, node)
         .await
@@ -60,7 +60,7 @@ async fn item(w: &World, run: &str, node: &str) -> ApprovalItem {
         .expect("an item")
 }
 
-fn approve(comment: &str) -> DecisionInput {
+pub(crate) fn approve(comment: &str) -> DecisionInput {
     DecisionInput {
         decision: "approve".into(),
         comment: comment.into(),
@@ -426,7 +426,7 @@ async fn a_restart_while_waiting_loses_nothing() {
 }
 
 /// Start -> a (0.94) -> b (0.91) -> End, threshold 0.9 on the workflow.
-fn doubtful() -> WorkflowDef {
+pub(crate) fn doubtful() -> WorkflowDef {
     let mut d = def(
         vec![
             start(),

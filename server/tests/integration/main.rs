@@ -11,6 +11,7 @@ mod binary;
 mod crash;
 mod engine;
 mod hostile;
+mod promises;
 mod rest_api;
 mod sandbox;
 mod secrets;
