@@ -20,7 +20,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench bench-ui clean-data
+.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench bench-ui clean-data sim
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,12 @@ build-release: setup
 ## 127.0.0.1:3000, an inside address Http steps may only call when allowed.
 run: build-release
 	LEPTOS_SITE_ROOT=target/site ./target/release/stepwise serve --demo --allow-hosts 127.0.0.1:3000
+
+## The deterministic simulation alone: `make sim SEEDS=20000` runs more
+## scenarios than `make test` does (2,000); `make sim SEED=123` replays one
+## and prints its operations.
+sim:
+	SIM_SEEDS=$(or $(SEEDS),2000) $(if $(SEED),SIM_SEED=$(SEED)) cargo test -p server --test integration --locked sim::simulation -- --nocapture
 
 ## Every Rust test, the lints, and the Playwright suite.
 test: setup lint test-rust test-e2e

@@ -199,19 +199,31 @@ mod value_tests {
     #[test]
     fn changed_paths_name_each_leaf_an_approver_changed() {
         let before = json!({"amount": 5300, "vendor": "ACME", "lines": [1, 2], "memo": "x"});
-        let after = json!({"amount": 5200, "vendor": "ACME", "lines": [1, 3], "note": "ok", "memo": "x"});
+        let after =
+            json!({"amount": 5200, "vendor": "ACME", "lines": [1, 3], "note": "ok", "memo": "x"});
         let c = changed_paths(&before, &after);
         let paths: Vec<&str> = c.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(paths, [".amount", ".lines[1]", ".note"]);
-        assert_eq!((c[0].from.clone(), c[0].to.clone()), (json!(5300), json!(5200)));
+        assert_eq!(
+            (c[0].from.clone(), c[0].to.clone()),
+            (json!(5300), json!(5200))
+        );
         assert_eq!(c[2].from, json!(null));
         assert_eq!(changed_paths(&json!(1), &json!("1"))[0].path, ".");
         assert!(changed_paths(&before, &before).is_empty());
         let big = json!("y".repeat(1000));
         let cut = &changed_paths(&json!("x"), &big)[0].to;
         assert!(cut.as_str().unwrap().chars().count() <= 201);
-        let many_a = json!((0..100).map(|i| (i.to_string(), json!(i))).collect::<serde_json::Map<_, _>>());
-        let many_b = json!((0..100).map(|i| (i.to_string(), json!(i + 1))).collect::<serde_json::Map<_, _>>());
+        let many_a = json!(
+            (0..100)
+                .map(|i| (i.to_string(), json!(i)))
+                .collect::<serde_json::Map<_, _>>()
+        );
+        let many_b = json!(
+            (0..100)
+                .map(|i| (i.to_string(), json!(i + 1)))
+                .collect::<serde_json::Map<_, _>>()
+        );
         assert_eq!(changed_paths(&many_a, &many_b).len(), MAX_VALUE_CHANGES);
     }
 }

@@ -94,7 +94,11 @@ mod tests {
     #[test]
     fn only_a_running_run_can_be_cancelled() {
         assert!(cancel(RunStatus::Running).is_ok());
-        for r in [RunStatus::Succeeded, RunStatus::Failed, RunStatus::Cancelled] {
+        for r in [
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Cancelled,
+        ] {
             assert!(cancel(r).unwrap_err().contains(r.as_str()));
         }
     }

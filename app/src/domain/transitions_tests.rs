@@ -101,12 +101,19 @@ fn decided_and_ended_things_stay_so() {
     for s in StepStatus::ALL.into_iter().filter(|s| s.is_final()) {
         for e in StepEvent::ALL {
             if step_transition(s, e).is_some() {
-                assert!(matches!(e, StepEvent::Retry | StepEvent::Resume), "{s} {e:?}");
+                assert!(
+                    matches!(e, StepEvent::Retry | StepEvent::Resume),
+                    "{s} {e:?}"
+                );
             }
         }
     }
     // a decision never changes
-    for i in [ItemStatus::Approved, ItemStatus::Rejected, ItemStatus::Cancelled] {
+    for i in [
+        ItemStatus::Approved,
+        ItemStatus::Rejected,
+        ItemStatus::Cancelled,
+    ] {
         for e in ItemEvent::ALL {
             assert_eq!(item_transition(i, e), None);
         }
@@ -125,7 +132,10 @@ fn guards_are_the_sql_of_the_table() {
         StepEvent::Cancel.guard("status"),
         "status IN ('pending', 'ready', 'running', 'waiting')"
     );
-    assert_eq!(StepEvent::Claim.guard("s.status"), "s.status IN ('ready', 'waiting')");
+    assert_eq!(
+        StepEvent::Claim.guard("s.status"),
+        "s.status IN ('ready', 'waiting')"
+    );
     assert_eq!(StepEvent::Claim.set("status"), "status = 'running'");
     assert_eq!(RunEvent::Reopen.guard("status"), "status IN ('failed')");
     assert_eq!(ItemEvent::Cancel.set("status"), "status = 'cancelled'");

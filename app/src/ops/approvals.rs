@@ -113,8 +113,7 @@ pub async fn decide(
         details["changed"] = json!(crate::domain::diff::changed_paths(before, after));
     }
     if settles {
-        let output = approve
-            .then(|| final_output(before, edited.cloned(), input.answers.clone()));
+        let output = approve.then(|| final_output(before, edited.cloned(), input.answers.clone()));
         let event = if approve {
             ItemEvent::Approve
         } else {

@@ -207,7 +207,10 @@ impl Engine {
     ) -> Result<Outcome> {
         let mut tx = self.db.write().await?;
         let Some(item) = items::get(&mut tx, item_id).await? else {
-            return Ok(Outcome::fail(ErrorClass::Business, "the approval item is gone"));
+            return Ok(Outcome::fail(
+                ErrorClass::Business,
+                "the approval item is gone",
+            ));
         };
         if item.status != ItemStatus::Pending {
             return Ok(decided(def, node, &item));

@@ -93,7 +93,7 @@ impl Engine {
                     c.parked,
                     started,
                 )
-                    .await?
+                .await?
             }
             _ => {
                 let attempt = Attempt {
@@ -112,7 +112,9 @@ impl Engine {
                 // every step has a timeout: its own, at most the server's
                 let ms = node
                     .timeout_ms
-                    .map_or(self.step_timeout_ms, |t| t.min(self.step_timeout_ms as u64) as i64)
+                    .map_or(self.step_timeout_ms, |t| {
+                        t.min(self.step_timeout_ms as u64) as i64
+                    })
                     .max(1) as u64;
                 match tokio::time::timeout(Duration::from_millis(ms), run).await {
                     Ok(o) => o,

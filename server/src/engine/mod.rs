@@ -212,27 +212,43 @@ impl Engine {
     /// Claims and runs one due step. Returns whether there was one.
     pub async fn tick(&self) -> Result<bool> {
         let now = self.clock.now();
-        let claimed = {
-            let mut conn = self.db.pool.acquire().await?;
-            runs::claim(
-                &mut conn,
-                &self.worker,
-                now,
-                app::domain::limits::after_signed(now, self.lease_ms),
-            )
-            .await?
+        let Some(c) = self.claim_next(now).await? else {
+            return Ok(false);
         };
-        let Some(c) = claimed else { return Ok(false) };
+        self.run_claimed(c, now).await?;
+        Ok(true)
+    }
+
+    /// Claims one due step for this engine's worker, without running it
+    /// (`tick` is this and `run_claimed`; the simulation test holds claims
+    /// in flight across other operations, as a slow or dying worker would).
+    pub async fn claim_next(&self, now: i64) -> Result<Option<runs::Claimed>> {
+        let mut conn = self.db.pool.acquire().await?;
+        runs::claim(
+            &mut conn,
+            &self.worker,
+            now,
+            app::domain::limits::after_signed(now, self.lease_ms),
+        )
+        .await
+    }
+
+    /// Runs a step this engine claimed at `started`, renewing its lease
+    /// meanwhile; a panic fails the attempt and the worker goes on.
+    pub async fn run_claimed(&self, c: runs::Claimed, started: i64) -> Result<()> {
         // The span follows the step across awaits (an entered guard would not).
         let span = tracing::info_span!("step", run_id = %c.run_id, node_id = %c.node_id, attempt = c.attempt);
-        // A panic while running a step fails that attempt; the worker goes on.
-        let attempt = std::panic::AssertUnwindSafe(self.process(c.clone(), now));
+        let attempt = std::panic::AssertUnwindSafe(self.process(c.clone(), started));
         let attempt = futures_util::FutureExt::catch_unwind(attempt).instrument(span.clone());
-        match self.with_heartbeat(&c, now, attempt).await {
-            Ok(r) => r?,
-            Err(panic) => self.panicked(&c, now, panic).instrument(span).await?,
+        match self.with_heartbeat(&c, started, attempt).await {
+            Ok(r) => r,
+            Err(panic) => self.panicked(&c, started, panic).instrument(span).await,
         }
-        Ok(true)
+    }
+
+    /// This engine's worker id (lease owner).
+    pub fn worker_id(&self) -> &str {
+        &self.worker
     }
 
     /// Runs `work` (the attempt of `c`) while renewing its lease every third
@@ -295,8 +311,15 @@ impl Engine {
             if progress::has_error_edge(&def, &l.node_id) {
                 runs::set_port(&mut tx, &l.run_id, &l.node_id, app::domain::PORT_ERROR).await?;
             }
-            progress::advance(&mut tx, &def, &l.run_id, &[l.node_id.as_str()], "engine", now)
-                .await?;
+            progress::advance(
+                &mut tx,
+                &def,
+                &l.run_id,
+                &[l.node_id.as_str()],
+                "engine",
+                now,
+            )
+            .await?;
         }
         let overdue = runs::overdue_runs(&mut tx, now).await?;
         for run_id in &overdue {

@@ -15,3 +15,4 @@ mod promises;
 mod rest_api;
 mod sandbox;
 mod secrets;
+mod sim;

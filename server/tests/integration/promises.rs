@@ -55,9 +55,15 @@ async fn retrying_a_rejected_confidence_gated_step_asks_a_person_again() {
     w.idle().await;
     let first = item(&w, &run, "b").await;
     let now = w.clock.now_ms();
-    decide(&w.db, &person("ann", Role::Approver), &first.id, reject("no"), now)
-        .await
-        .unwrap();
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &first.id,
+        reject("no"),
+        now,
+    )
+    .await
+    .unwrap();
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Failed);
     retry(&w, &run, "b").await.unwrap();
@@ -68,9 +74,15 @@ async fn retrying_a_rejected_confidence_gated_step_asks_a_person_again() {
     assert_eq!(again.status, ItemStatus::Pending);
     assert_eq!(w.step(&run, "b").await.status, StepStatus::Waiting);
     let now = w.clock.now_ms();
-    decide(&w.db, &person("ann", Role::Approver), &again.id, approve("ok"), now)
-        .await
-        .unwrap();
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &again.id,
+        approve("ok"),
+        now,
+    )
+    .await
+    .unwrap();
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
     // the first decision stays in the history, decided as it was
@@ -89,9 +101,15 @@ async fn a_gated_step_whose_policy_allows_another_attempt_asks_again() {
     w.idle().await;
     let first = item(&w, &run, "b").await;
     let now = w.clock.now_ms();
-    decide(&w.db, &person("ann", Role::Approver), &first.id, reject("redo"), now)
-        .await
-        .unwrap();
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &first.id,
+        reject("redo"),
+        now,
+    )
+    .await
+    .unwrap();
     w.idle().await;
     w.clock.advance(3_600_000);
     w.idle().await;
@@ -99,9 +117,15 @@ async fn a_gated_step_whose_policy_allows_another_attempt_asks_again() {
     assert_ne!(second.id, first.id, "the second attempt asks anew");
     assert_eq!(second.status, ItemStatus::Pending);
     let now = w.clock.now_ms();
-    decide(&w.db, &person("ann", Role::Approver), &second.id, approve(""), now)
-        .await
-        .unwrap();
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &second.id,
+        approve(""),
+        now,
+    )
+    .await
+    .unwrap();
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
     assert_eq!(w.step(&run, "b").await.attempt, 4, "ask, wake, ask, wake");
@@ -119,9 +143,15 @@ async fn retrying_a_rejected_approval_step_asks_again_instead_of_failing_at_once
     w.idle().await;
     let first = item(&w, &run, "gate").await;
     let now = w.clock.now_ms();
-    decide(&w.db, &person("ann", Role::Approver), &first.id, reject("wrong"), now)
-        .await
-        .unwrap();
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &first.id,
+        reject("wrong"),
+        now,
+    )
+    .await
+    .unwrap();
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Failed);
     retry(&w, &run, "gate").await.unwrap();
@@ -130,9 +160,15 @@ async fn retrying_a_rejected_approval_step_asks_again_instead_of_failing_at_once
     let again = item(&w, &run, "gate").await;
     assert_ne!(again.id, first.id);
     let now = w.clock.now_ms();
-    decide(&w.db, &person("ann", Role::Approver), &again.id, approve(""), now)
-        .await
-        .unwrap();
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        &again.id,
+        approve(""),
+        now,
+    )
+    .await
+    .unwrap();
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
 }
@@ -174,7 +210,14 @@ async fn a_deadline_and_a_human_decision_race_and_exactly_one_wins() {
             tokio::spawn(async move {
                 let input = if human { approve("yes") } else { reject("no") };
                 let now = decide_w.clock.now_ms();
-                decide(&decide_w.db, &person("ann", Role::Approver), &id, input, now).await
+                decide(
+                    &decide_w.db,
+                    &person("ann", Role::Approver),
+                    &id,
+                    input,
+                    now,
+                )
+                .await
             })
         );
         w.idle().await;
@@ -193,7 +236,11 @@ async fn a_deadline_and_a_human_decision_race_and_exactly_one_wins() {
             // the deadline won: the person was told so, and it went the
             // deadline's way
             (Err(e), DeadlineAction::Reject | DeadlineAction::Approve) => {
-                assert!(e.message.starts_with("already"), "round {round}: {}", e.message);
+                assert!(
+                    e.message.starts_with("already"),
+                    "round {round}: {}",
+                    e.message
+                );
                 assert_eq!(after.decided_by.as_deref(), Some("deadline"));
                 let want = if matches!(action, DeadlineAction::Approve) {
                     "out"
@@ -203,7 +250,10 @@ async fn a_deadline_and_a_human_decision_race_and_exactly_one_wins() {
                 assert_eq!(step.port.as_deref(), Some(want), "round {round}");
             }
             (Err(e), DeadlineAction::Escalate { .. }) => {
-                panic!("round {round}: an escalation to the same role refused ann: {}", e.message)
+                panic!(
+                    "round {round}: an escalation to the same role refused ann: {}",
+                    e.message
+                )
             }
         }
     }
@@ -235,9 +285,15 @@ async fn a_token_acts_for_its_creator_in_every_approval_rule() {
         .await;
     w.idle().await;
     let i = item(&w, &run, "ok").await;
-    decide(&w.db, &person("alice", Role::Approver), &i.id, approve(""), now)
-        .await
-        .unwrap();
+    decide(
+        &w.db,
+        &person("alice", Role::Approver),
+        &i.id,
+        approve(""),
+        now,
+    )
+    .await
+    .unwrap();
     let e = decide(&w.db, &alice_via, &i.id, approve(""), now)
         .await
         .unwrap_err();
@@ -256,7 +312,9 @@ async fn a_token_acts_for_its_creator_in_every_approval_rule() {
     if let NodeKind::Approval(cfg) = &mut named.kind {
         cfg.approvers.users = vec!["carol".into()];
     }
-    let run2 = w.start(flow(named), json!({"amount": 2, "vendor": "V"})).await;
+    let run2 = w
+        .start(flow(named), json!({"amount": 2, "vendor": "V"}))
+        .await;
     w.idle().await;
     let i2 = item(&w, &run2, "ok").await;
     let e = decide(&w.db, &carol_named, &i2.id, approve(""), now)
@@ -276,9 +334,15 @@ async fn a_token_acts_for_its_creator_in_every_approval_rule() {
     w.idle().await;
     let i3 = item(&w, &run3, "ok").await;
     assert_eq!(i3.started_by, "user:alice", "the person, not the token");
-    let e = decide(&w.db, &person("alice", Role::Approver), &i3.id, approve(""), now)
-        .await
-        .unwrap_err();
+    let e = decide(
+        &w.db,
+        &person("alice", Role::Approver),
+        &i3.id,
+        approve(""),
+        now,
+    )
+    .await
+    .unwrap_err();
     assert!(e.message.contains("you started this run"), "{}", e.message);
     let inbox = app::ops::approvals::list(
         &w.db,
@@ -304,10 +368,20 @@ async fn a_token_acts_for_its_creator_in_every_approval_rule() {
         .await
         .unwrap();
     let ev = latest_event(&w, "approval.decided").await;
-    assert!(ev.actor.starts_with("user:bob via token:tok_"), "{}", ev.actor);
+    assert!(
+        ev.actor.starts_with("user:bob via token:tok_"),
+        "{}",
+        ev.actor
+    );
     let (_, decisions) = app::ops::approvals::get(&w.db, &i3.id).await.unwrap();
     assert_eq!(decisions[0].actor, "user:bob");
-    assert!(decisions[0].via.as_deref().unwrap().starts_with("token:tok_"));
+    assert!(
+        decisions[0]
+            .via
+            .as_deref()
+            .unwrap()
+            .starts_with("token:tok_")
+    );
 }
 
 #[tokio::test]
@@ -507,7 +581,10 @@ async fn a_step_whose_worker_keeps_dying_fails_after_three_lost_attempts() {
     let s = w.step(&run, "deadly").await;
     assert_eq!(s.status, StepStatus::Failed);
     assert!(
-        s.error.as_deref().unwrap().contains("stopped before it finished, 3 times"),
+        s.error
+            .as_deref()
+            .unwrap()
+            .contains("stopped before it finished, 3 times"),
         "{:?}",
         s.error
     );

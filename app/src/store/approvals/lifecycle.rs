@@ -140,11 +140,13 @@ pub async fn set_current_output(
     item_id: &str,
     output: &Value,
 ) -> Result<()> {
-    sqlx::query("UPDATE approval_items SET current_output = ?2 WHERE id = ?1 AND status = 'pending'")
-        .bind(item_id)
-        .bind(json(output))
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE approval_items SET current_output = ?2 WHERE id = ?1 AND status = 'pending'",
+    )
+    .bind(item_id)
+    .bind(json(output))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -165,12 +165,13 @@ pub async fn for_step(
     run_id: &str,
     node_id: &str,
 ) -> Result<Option<ApprovalItem>> {
-    let row: Option<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE i.run_id = ? AND i.node_id = ? AND i.superseded_at IS NULL"))
-            .bind(run_id)
-            .bind(node_id)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE i.run_id = ? AND i.node_id = ? AND i.superseded_at IS NULL"
+    ))
+    .bind(run_id)
+    .bind(node_id)
+    .fetch_optional(conn)
+    .await?;
     row.map(ApprovalItem::try_from).transpose()
 }
 

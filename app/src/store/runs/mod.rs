@@ -242,7 +242,10 @@ pub async fn reopen_for_retry(
         .bind(input.map(Value::to_string))
         .execute(&mut *conn)
         .await?;
-    let run = sqlx::query(&REOPEN).bind(run_id).execute(&mut *conn).await?;
+    let run = sqlx::query(&REOPEN)
+        .bind(run_id)
+        .execute(&mut *conn)
+        .await?;
     if step.rows_affected() != 1 || run.rows_affected() != 1 {
         return Err(StoreError::Conflict(format!(
             "step '{node_id}' of run '{run_id}' is not a failed step of a failed run"

@@ -3,9 +3,9 @@
 use crate::domain::run::StepStatus;
 use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::{Result, StoreError};
-use std::sync::LazyLock;
 use serde_json::Value;
 use sqlx::SqliteConnection;
+use std::sync::LazyLock;
 
 /// A step a worker has taken.
 #[derive(Clone, Debug, sqlx::FromRow)]

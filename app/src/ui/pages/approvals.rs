@@ -234,7 +234,9 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
                 .collect()
         })
         .unwrap_or_default();
-    let proposed = RwSignal::new(pretty(&i.proposed));
+    // with N-of-M, what earlier approvers left (their edits carry over)
+    let edited_before = i.current_output.is_some();
+    let proposed = RwSignal::new(pretty(i.current_output.as_ref().unwrap_or(&i.proposed)));
     let comment = RwSignal::new(String::new());
     let answers = RwSignal::new(Map::<String, Value>::new());
     let id = i.id.clone();
@@ -323,6 +325,7 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
             })}
             {(pending && cannot.is_some()).then(|| view! { <p class="muted" data-testid="cannot">{cannot.clone()}</p> })}
             {(pending && cannot.is_none()).then(move || view! {
+                {edited_before.then(|| view! { <p class="muted" data-testid="edited-before">"An earlier approver edited the proposal; you see and approve it as they left it."</p> })}
                 <label>"Proposed output (edit before approving if needed)"
                     <textarea rows="8" spellcheck="false" prop:value=move || proposed.get() on:input=move |ev| proposed.set(event_target_value(&ev))></textarea>
                 </label>
@@ -337,7 +340,9 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
             <h3>"Decisions so far"</h3>
             <ul class="decisions">
                 {v.decisions.into_iter().map(|d| view! {
-                    <li>{format!("{} {} at {}{}", d.actor, if d.decision == "approve" { "approved" } else { "rejected" }, format_time(d.at),
+                    <li>{format!("{}{} {}{} at {}{}", d.actor, d.via.as_ref().map(|t| format!(" (via {t})")).unwrap_or_default(),
+                        if d.decision == "approve" { "approved" } else { "rejected" },
+                        if d.output.is_some() { " with edits" } else { "" }, format_time(d.at),
                         if d.comment.is_empty() { String::new() } else { format!(": {}", d.comment) })}</li>
                 }).collect_view()}
             </ul>
