@@ -1,7 +1,14 @@
-//! Crash test: the real binary is SIGKILLed at random moments while 200
-//! runs with parallel Http steps are in flight, and restarted each time.
-//! Afterwards every run has succeeded, no completed step ran again, every
-//! step's idempotency key reached the receiver, and nothing is left running.
+//! Crash test: the real binary is SIGKILLed at seeded moments while 200
+//! runs are in flight, and restarted each time. Each run calls three Http
+//! steps in parallel (the receiver fails some first calls, so retries
+//! happen; one step is reversible), waits on a Delay, passes a confidence
+//! gate and an Approval that the test decides through the REST API, and
+//! every tenth run then fails on purpose so its reversible step is
+//! compensated. Afterwards: every run ended as it should, the kills hit
+//! work in flight (lost attempts were recovered), no completed step ran
+//! again, and every call of a key is accounted for by a logged attempt of
+//! its step: repeated deliveries are bounded exactly by the lost attempts.
+//! `CRASH_SEED` replays a kill schedule.
 
 use crate::common::Server;
 use axum::http::HeaderMap;
@@ -17,7 +24,8 @@ const PARALLEL: [&str; 3] = ["a", "b", "c"];
 type Hits = Arc<Mutex<HashMap<String, usize>>>;
 
 /// Counts requests per idempotency key; answers after a short pause so that
-/// kills land while requests are in flight.
+/// kills land while requests are in flight; the first call of one key in
+/// seven is answered 503 (the step retries).
 async fn receiver() -> (String, Hits) {
     let hits: Hits = Arc::default();
     let h = hits.clone();
@@ -31,9 +39,21 @@ async fn receiver() -> (String, Hits) {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("missing")
                     .to_string();
-                *h.lock().unwrap().entry(key).or_default() += 1;
+                let n = {
+                    let mut hits = h.lock().unwrap();
+                    let n = hits.entry(key.clone()).or_default();
+                    *n += 1;
+                    *n
+                };
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                axum::Json(json!({"ok": true}))
+                let flaky = key.bytes().map(u32::from).sum::<u32>() % 7 == 0;
+                if flaky && n == 1 {
+                    return (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        axum::Json(json!({})),
+                    );
+                }
+                (axum::http::StatusCode::OK, axum::Json(json!({"ok": true})))
             }
         }),
     );
@@ -43,21 +63,75 @@ async fn receiver() -> (String, Hits) {
     (url, hits)
 }
 
+/// Start -> a, b, c (Http, in parallel; a is reversible) -> Join -> Delay
+/// -> score (confidence 0.5: a gate asks a person) -> Approval -> Branch:
+/// every tenth run fails on purpose (and a is compensated), the rest end.
 fn workflow(url: &str) -> Value {
+    let retry = json!({"transient": {"max_attempts": 3, "initial_delay_ms": 100, "jitter": 0.0}});
     let mut nodes = vec![json!({"id": "start", "name": "Start", "type": "start"})];
     let mut edges = vec![];
     for id in PARALLEL {
-        nodes.push(
-            json!({"id": id, "name": id, "type": "http", "method": "POST", "url": url,
-                          "body": "{{ input | tojson }}"}),
-        );
+        let mut n = json!({"id": id, "name": id, "type": "http", "method": "POST", "url": url,
+                           "body": "{{ input | tojson }}", "retry": retry});
+        if id == "a" {
+            n["reversible"] = json!(true);
+            n["compensation"] = json!({"method": "POST", "url": format!("{url}?undo")});
+        }
+        nodes.push(n);
         edges.push(json!({"from": "start", "to": id}));
         edges.push(json!({"from": id, "to": "join"}));
     }
-    nodes.push(json!({"id": "join", "name": "Join", "type": "join"}));
-    nodes.push(json!({"id": "end", "name": "End", "type": "end", "output": ".input"}));
-    edges.push(json!({"from": "join", "to": "end"}));
+    nodes.extend([
+        json!({"id": "join", "name": "Join", "type": "join"}),
+        json!({"id": "wait", "name": "Wait", "type": "delay", "duration_ms": 300}),
+        json!({"id": "score", "name": "Score", "type": "transform",
+               "expression": "{n: .input.n, confidence: 0.5}", "confidence_threshold": 0.9}),
+        json!({"id": "ok", "name": "OK", "type": "approval", "title": "Run {{ input.n }}",
+               "approvers": {"roles": ["approver"]}}),
+        json!({"id": "route", "name": "Route", "type": "branch",
+               "conditions": [{"label": "doomed", "expression": ".input.n % 10 == 0"}]}),
+        json!({"id": "boom", "name": "Boom", "type": "fail", "message": "doomed on purpose"}),
+        json!({"id": "end", "name": "End", "type": "end", "output": ".input"}),
+    ]);
+    for (from, port, to) in [
+        ("join", "out", "wait"),
+        ("wait", "out", "score"),
+        ("score", "out", "ok"),
+        ("ok", "out", "route"),
+        ("route", "doomed", "boom"),
+        ("route", "default", "end"),
+    ] {
+        edges.push(json!({"from": from, "port": port, "to": to}));
+    }
     json!({"nodes": nodes, "edges": edges})
+}
+
+/// Decides every pending item the approver token may decide; errors (a
+/// dead server) are left for the next round.
+async fn decide_all(http: &reqwest::Client, server: &Server) -> usize {
+    let Ok(res) = http
+        .get(server.url("/api/v1/approvals?limit=500"))
+        .send()
+        .await
+    else {
+        return 0;
+    };
+    let Ok(page) = res.json::<Value>().await else {
+        return 0;
+    };
+    let mut n = 0;
+    for item in page["approvals"].as_array().cloned().unwrap_or_default() {
+        let id = item["id"].as_str().unwrap_or_default();
+        let res = http
+            .post(server.url(&format!("/api/v1/approvals/{id}/decision")))
+            .json(&json!({"decision": "approve"}))
+            .send()
+            .await;
+        if res.is_ok_and(|r| r.status().is_success()) {
+            n += 1;
+        }
+    }
+    n
 }
 
 const ARGS: [&str; 10] = [
@@ -91,8 +165,27 @@ async fn runs_survive_repeated_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}", dir.path().join("crash.db").display());
     let (url, hits) = receiver().await;
+    let seed: u64 = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261130);
+    eprintln!("crash test: seed {seed} (CRASH_SEED={seed} replays the kill schedule)");
+    let mut rng = fastrand::Rng::with_seed(seed);
     let token = Server::admin_token(&db_url);
     let http = client(&token);
+    let approver = client(&Server::cli(
+        &[
+            "token",
+            "create",
+            "--name",
+            "approver",
+            "--role",
+            "approver",
+            "--database-url",
+            &db_url,
+        ],
+        &[],
+    ));
 
     let mut server = Server::start(&db_url, &ARGS);
     let created: Value = http
@@ -110,7 +203,7 @@ async fn runs_survive_repeated_sigkill() {
     // that hits a dead server is retried on the next one.
     let mut run_ids = Vec::new();
     let mut kills = 0;
-    let mut next_kill = Instant::now() + Duration::from_millis(fastrand::u64(50..300));
+    let mut next_kill = Instant::now() + Duration::from_millis(rng.u64(50..300));
     while run_ids.len() < RUNS || kills < KILLS {
         if Instant::now() >= next_kill && kills < KILLS {
             server.child.kill().unwrap(); // SIGKILL
@@ -118,9 +211,10 @@ async fn runs_survive_repeated_sigkill() {
             kills += 1;
             server = Server::start(&db_url, &ARGS);
             assert!(!server.addr.is_empty(), "restart {kills} failed");
-            next_kill = Instant::now() + Duration::from_millis(fastrand::u64(100..400));
+            next_kill = Instant::now() + Duration::from_millis(rng.u64(100..400));
             continue;
         }
+        decide_all(&approver, &server).await;
         if run_ids.len() < RUNS {
             let n = run_ids.len();
             let res = http
@@ -143,11 +237,18 @@ async fn runs_survive_repeated_sigkill() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut pending = run_ids.clone();
     while !pending.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "{} runs still open",
-            pending.len()
-        );
+        decide_all(&approver, &server).await;
+        if Instant::now() >= deadline {
+            let one: Value = http
+                .get(server.url(&format!("/api/v1/runs/{}", pending[0])))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            panic!("{} runs still open; one of them: {one:#}", pending.len());
+        }
         let mut still = Vec::new();
         for id in pending {
             let run: Value = http
@@ -158,10 +259,11 @@ async fn runs_survive_repeated_sigkill() {
                 .json()
                 .await
                 .unwrap();
-            match run["status"].as_str().unwrap() {
-                "running" => still.push(id),
-                "succeeded" => {}
-                other => panic!("run {id} ended {other}: {run}"),
+            let doomed = run["input"]["n"].as_u64().unwrap() % 10 == 0;
+            match (run["status"].as_str().unwrap(), doomed) {
+                ("running", _) => still.push(id),
+                ("succeeded", false) | ("failed", true) => {}
+                (other, _) => panic!("run {id} ended {other}: {run}"),
             }
         }
         pending = still;
@@ -174,6 +276,7 @@ async fn runs_survive_repeated_sigkill() {
     let db = app::store::Db::connect(&db_url, app::store::Durability::Normal)
         .await
         .unwrap();
+    // compensations run after the run ended; give them a moment to finish
     let running: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM steps WHERE status IN ('running', 'ready', 'waiting', 'pending')",
     )
@@ -199,34 +302,76 @@ async fn runs_survive_repeated_sigkill() {
     .map(|(r, n, c)| ((r, n), c))
     .collect();
 
+    let lost: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM step_attempts WHERE outcome = 'lost'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(
+        lost >= 1,
+        "no kill hit a step in flight: the test proved nothing"
+    );
+    let undone: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM steps WHERE node_id = 'a~compensate' AND status = 'succeeded'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        undone as usize,
+        RUNS / 10,
+        "every doomed run's a was undone, once"
+    );
+
     let hits = hits.lock().unwrap().clone();
     assert!(!hits.contains_key("missing"), "every request carried a key");
     let mut repeated = 0;
+    let mut keys = 0;
     for run in &run_ids {
-        for node in PARALLEL {
+        let doomed = sqlx::query_scalar::<_, String>("SELECT status FROM runs WHERE id = ?")
+            .bind(run)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+            == "failed";
+        let mut nodes: Vec<String> = PARALLEL.iter().map(|n| n.to_string()).collect();
+        if doomed {
+            nodes.push("a~compensate".into());
+        }
+        for node in nodes {
             let key = format!("{run}:{node}");
             let n = *hits.get(&key).unwrap_or(&0);
             assert!(n >= 1, "{key} never reached the receiver");
-            // A repeat is only ever a re-sent attempt of the same step with
-            // the same key, never a step that had completed.
+            // every call is one logged attempt of its step: a repeat is a
+            // retry (the receiver's 503) or a lost attempt, never a step
+            // that had completed
             let tried = attempts
-                .get(&(run.clone(), node.to_string()))
+                .get(&(run.clone(), node.clone()))
                 .copied()
                 .unwrap_or(0);
             assert!(
-                n as i64 <= tried.max(1) + 1,
-                "{key}: {n} requests for {tried} attempts"
+                n as i64 <= tried,
+                "{key}: {n} requests for {tried} logged attempts"
             );
             repeated += n - 1;
+            keys += 1;
         }
     }
     assert_eq!(
         hits.len(),
-        RUNS * PARALLEL.len(),
+        keys,
         "no request for a step that does not exist"
     );
+    let failed_attempts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM step_attempts WHERE outcome = 'failed'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(
+        repeated as i64 <= lost + failed_attempts,
+        "{repeated} repeated deliveries, but only {lost} lost and {failed_attempts} failed attempts"
+    );
     eprintln!(
-        "crash test: {RUNS} runs, {kills} kills, {repeated} repeated deliveries (deduplicable by key)"
+        "crash test: seed {seed}, {RUNS} runs, {kills} kills, {lost} lost attempts recovered, {repeated} repeated deliveries (each a logged retry or lost attempt)"
     );
     assert!(log.contains("stopped"), "the last server shut down cleanly");
 }
