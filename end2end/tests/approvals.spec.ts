@@ -185,3 +185,50 @@ test("a cancelled run's item leaves the inbox live and cannot be decided", async
   expect(await decided.text()).toContain('the run is cancelled; its approvals can no longer be decided');
   await approver.context().close();
 });
+
+test('a person who started a run through their own API token cannot approve it in the inbox', async ({ browser, baseURL, request }) => {
+  const name = `Own token ${Date.now()}`;
+  const definition = {
+    nodes: [
+      { id: 'start', name: 'Start', type: 'start' },
+      { id: 'ok', name: 'Sign-off', type: 'approval', title: 'Sign off {{ input.vendor }}', approvers: { roles: ['admin', 'approver'] } },
+      { id: 'end', name: 'End', type: 'end' },
+    ],
+    edges: [{ from: 'start', to: 'ok' }, { from: 'ok', to: 'end' }],
+  };
+  const created = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name, definition } });
+  expect(created.status(), await created.text()).toBe(201);
+  const wf = (await created.json()).workflow_id;
+  // the admin makes a token of their own in Settings and starts a run with it
+  const admin = await signIn(browser, 'admin', baseURL!);
+  await admin.goto('/settings');
+  await new AppShell(admin).waitHydrated();
+  const tokens = admin.getByRole('region', { name: 'API tokens' });
+  await tokens.getByLabel('Name').fill(`script ${Date.now()}`);
+  await tokens.getByLabel('Role').selectOption('editor');
+  await tokens.getByRole('button', { name: 'Create token' }).click();
+  const secret = (await tokens.getByTestId('new-token').textContent())!;
+  const started = await request.post(`/api/v1/workflows/${wf}/runs`, {
+    headers: { Authorization: `Bearer ${secret}` },
+    data: { input: { vendor: 'Own' } },
+  });
+  expect(started.status(), await started.text()).toBe(202);
+  const run = (await started.json()).run_id;
+  const item = await itemOf(request, run);
+  // someone else sees it to decide; the admin does not, though admins decide this step
+  const other = await signIn(browser, 'approver2', baseURL!);
+  await other.goto('/approvals');
+  await new AppShell(other).waitHydrated();
+  await other.getByLabel('Workflow').fill(name);
+  await expect(other.locator('table.approvals tbody tr')).toHaveCount(1);
+  await admin.goto('/approvals');
+  await new AppShell(admin).waitHydrated();
+  await admin.getByLabel('Workflow').fill(name);
+  await expect(admin.getByText('Nothing matches these filters')).toBeVisible();
+  // opening the item directly says why, and offers no decision
+  await admin.goto(`/approvals/${item}`);
+  await expect(admin.getByTestId('cannot')).toContainText('you started this run');
+  await expect(admin.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await admin.context().close();
+  await other.context().close();
+});

@@ -259,7 +259,7 @@ async fn runs_survive_repeated_sigkill() {
                 .json()
                 .await
                 .unwrap();
-            let doomed = run["input"]["n"].as_u64().unwrap() % 10 == 0;
+            let doomed = run["input"]["n"].as_u64().unwrap().is_multiple_of(10);
             match (run["status"].as_str().unwrap(), doomed) {
                 ("running", _) => still.push(id),
                 ("succeeded", false) | ("failed", true) => {}

@@ -175,8 +175,11 @@ pub async fn for_step(
     row.map(ApprovalItem::try_from).transpose()
 }
 
+/// actor, via, decision, comment, output, at
+type DecisionRow = (String, Option<String>, String, String, Option<String>, i64);
+
 pub async fn decisions(conn: &mut SqliteConnection, item_id: &str) -> Result<Vec<Decision>> {
-    let rows: Vec<(String, Option<String>, String, String, Option<String>, i64)> = sqlx::query_as(
+    let rows: Vec<DecisionRow> = sqlx::query_as(
         "SELECT actor, via, decision, comment, output, at FROM approval_decisions WHERE item_id = ? ORDER BY at, rowid",
     )
     .bind(item_id)
