@@ -331,7 +331,8 @@ pub async fn user_principal(db: &Db, user_id: &str) -> Result<Option<Principal>,
     }
 }
 
-/// The token's principal, or None for an unknown or revoked token.
+/// The token's principal, or None for an unknown or revoked token, or one
+/// whose creator is disabled.
 pub async fn token_principal(
     db: &Db,
     token: &str,
@@ -341,9 +342,18 @@ pub async fn token_principal(
     let Some(t) = store::token_by_hash(&mut conn, &security::token_hash(token)).await? else {
         return Ok(None);
     };
-    store::touch_token(&mut conn, &t.id, now).await?;
     let role = t.role.parse().map_err(StoreError::Corrupt)?;
-    Ok(Some(Principal::token(&t.id, &t.name, role, &t.created_by)))
+    let p = Principal::token(&t.id, &t.name, role, &t.created_by);
+    // a token acts for its creator: it stops when they are disabled
+    if let Some(person) = &p.person
+        && store::user_by_name(&mut conn, person)
+            .await?
+            .is_some_and(|u| u.disabled_at.is_some())
+    {
+        return Ok(None);
+    }
+    store::touch_token(&mut conn, &t.id, now).await?;
+    Ok(Some(p))
 }
 
 /// A new token: the row and the token itself, which is shown only now.

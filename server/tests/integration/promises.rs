@@ -597,3 +597,40 @@ async fn a_step_whose_worker_keeps_dying_fails_after_three_lost_attempts() {
         .count();
     assert_eq!(lost, 3, "each lost attempt is in the step log");
 }
+
+#[tokio::test]
+async fn a_token_stops_working_when_the_person_it_acts_for_is_disabled() {
+    use app::ops::accounts::{create_token, create_user, token_principal, update_user};
+    let w = World::new().await;
+    let now = w.clock.now_ms();
+    let hal = create_user(
+        &w.db,
+        "user:root",
+        "hal",
+        "Hal",
+        "a fine password",
+        Role::Approver,
+        now,
+    )
+    .await
+    .unwrap();
+    let t = create_token(&w.db, "user:hal", "hal-ci", Role::Approver, now)
+        .await
+        .unwrap();
+    assert!(
+        token_principal(&w.db, &t.secret, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    update_user(&w.db, "user:root", &hal.id, None, Some(true), now)
+        .await
+        .unwrap();
+    assert!(
+        token_principal(&w.db, &t.secret, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "refused like a revoked token"
+    );
+}

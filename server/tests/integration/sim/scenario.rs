@@ -49,6 +49,9 @@ impl Shared {
 pub struct Stats {
     pub ops: usize,
     runs: usize,
+    /// The operations and their answers, with run and item ids numbered in
+    /// order of appearance (ids are random; everything else is the seed's).
+    pub trace: Vec<String>,
 }
 
 impl std::fmt::Display for Stats {
@@ -113,10 +116,10 @@ pub async fn run(seed: u64, shared: &Shared, verbose: bool) -> Result<Stats, Str
                 status: 422,
                 delay_ms: 0,
             },
-            // slower than the steps' 25 ms timeout
+            // slower than the steps' 60 ms timeout
             3 => Answer {
                 status: 200,
-                delay_ms: 40,
+                delay_ms: 120,
             },
             _ => Answer::ok(),
         }
@@ -143,6 +146,7 @@ pub async fn run(seed: u64, shared: &Shared, verbose: bool) -> Result<Stats, Str
     let stats = Stats {
         ops: sim.trace.len(),
         runs: sim.count_runs().await,
+        trace: normalized(&sim.trace),
     };
     sim.db.pool.close().await;
     match out {
@@ -158,6 +162,48 @@ pub async fn run(seed: u64, shared: &Shared, verbose: bool) -> Result<Stats, Str
             ))
         }
     }
+}
+
+/// `trace` with every `run_<32 hex>` and `apv_<32 hex>` replaced by
+/// `run#1`, `apv#1`, … in order of first appearance.
+fn normalized(trace: &[String]) -> Vec<String> {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    trace
+        .iter()
+        .map(|line| {
+            let mut out = String::new();
+            let mut rest = line.as_str();
+            while let Some(at) = ["run_", "apv_"]
+                .iter()
+                .filter_map(|p| rest.find(p).map(|i| (i, *p)))
+                .min()
+            {
+                let (i, prefix) = at;
+                let id_len = prefix.len() + 32;
+                let candidate = rest.get(i..i + id_len).unwrap_or("");
+                out.push_str(&rest[..i]);
+                if candidate.len() == id_len
+                    && candidate[prefix.len()..]
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit())
+                {
+                    let label = seen.entry(candidate.to_string()).or_insert_with(|| {
+                        let n = counts.entry(prefix).or_default();
+                        *n += 1;
+                        format!("{}#{n}", &prefix[..3])
+                    });
+                    out.push_str(label);
+                    rest = &rest[i + id_len..];
+                } else {
+                    out.push_str(prefix);
+                    rest = &rest[i + prefix.len()..];
+                }
+            }
+            out.push_str(rest);
+            out
+        })
+        .collect()
 }
 
 fn fxhash(s: &str) -> u64 {

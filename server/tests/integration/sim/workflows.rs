@@ -145,7 +145,7 @@ impl Gen<'_> {
         };
         if self.rng.u8(..4) == 0 {
             // the receiver's slow answers outlast this
-            node.timeout_ms = Some(25);
+            node.timeout_ms = Some(60);
         }
         if self.rng.u8(..3) == 0 {
             node.reversible = true;
