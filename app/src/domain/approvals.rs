@@ -4,14 +4,15 @@
 
 use super::auth::{Permission, Principal, person_of};
 use super::graph::{FormField, FormFieldKind};
+use super::ids::{ItemId, RunId};
 use super::run::ItemStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalItem {
-    pub id: String,
-    pub run_id: String,
+    pub id: ItemId,
+    pub run_id: RunId,
     pub node_id: String,
     pub workflow_id: String,
     pub workflow_name: String,

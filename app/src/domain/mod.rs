@@ -7,6 +7,7 @@ pub mod diff;
 pub mod example;
 pub mod expr;
 pub mod graph;
+pub mod ids;
 pub mod limits;
 pub mod machine;
 pub mod operations;

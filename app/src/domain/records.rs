@@ -1,6 +1,7 @@
 //! Records the store returns and the UI and API show.
 
 use super::graph::WorkflowDef;
+use super::ids::RunId;
 use serde::{Deserialize, Serialize};
 
 /// An API token as listed (the token itself is never stored).
@@ -77,7 +78,7 @@ use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
-    pub id: String,
+    pub id: RunId,
     pub workflow_id: String,
     pub version: i64,
     pub status: RunStatus,
@@ -89,7 +90,7 @@ pub struct RunRecord {
     pub created_at: i64,
     pub finished_at: Option<i64>,
     pub deadline_at: Option<i64>,
-    pub rerun_of: Option<String>,
+    pub rerun_of: Option<RunId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

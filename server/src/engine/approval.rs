@@ -28,7 +28,7 @@ async fn base_item(
         .map(|w| w.name)
         .unwrap_or_default();
     NewItem {
-        id: format!("apv_{}", uuid::Uuid::now_v7().simple()),
+        id: app::domain::ids::ItemId::generate(),
         run_id: run.id.clone(),
         node_id: node.id.clone(),
         workflow_id: run.workflow_id.clone(),

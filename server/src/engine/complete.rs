@@ -88,7 +88,7 @@ impl Engine {
     async fn run_pure_successors(
         &self,
         tx: &mut sqlx::SqliteConnection,
-        run_id: &str,
+        run_id: &app::domain::ids::RunId,
         def: &WorkflowDef,
         now: i64,
         mut states: Option<progress::States>,

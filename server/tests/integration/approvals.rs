@@ -741,7 +741,7 @@ async fn the_inbox_lists_what_each_person_may_decide() {
         .await;
     w.idle().await;
     let runs_of = |items: Vec<ApprovalItem>| {
-        let mut r: Vec<String> = items.into_iter().map(|i| i.run_id).collect();
+        let mut r: Vec<String> = items.into_iter().map(|i| i.run_id.to_string()).collect();
         r.sort();
         r
     };
@@ -832,7 +832,7 @@ async fn the_inbox_filters_counts_and_pages_on_the_server() {
         .unwrap()
         .items
         .into_iter()
-        .map(|i| i.id)
+        .map(|i| i.id.to_string())
         .collect();
     assert_eq!(seen, whole);
     // the items with a deadline come first (most urgent)

@@ -6,6 +6,7 @@ pub use lifecycle::*;
 
 use super::{Result, StoreError};
 use crate::domain::approvals::{ApprovalFilter, ApprovalItem, ApprovalPage, Decision};
+use crate::domain::ids::{ItemId, RunId};
 use crate::domain::run::ItemStatus;
 use serde_json::Value;
 use sqlx::SqliteConnection;
@@ -13,8 +14,8 @@ use sqlx::SqliteConnection;
 /// What the engine writes when a step starts waiting for people.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewItem {
-    pub id: String,
-    pub run_id: String,
+    pub id: ItemId,
+    pub run_id: RunId,
     pub node_id: String,
     pub workflow_id: String,
     pub workflow_name: String,
@@ -77,8 +78,8 @@ pub async fn insert(conn: &mut SqliteConnection, i: &NewItem) -> Result<()> {
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: String,
-    run_id: String,
+    id: ItemId,
+    run_id: RunId,
     node_id: String,
     workflow_id: String,
     workflow_name: String,

@@ -1,6 +1,7 @@
 //! Reading runs back, and the per-attempt step log.
 
 use super::{Claimed, corrupt, json_col};
+use crate::domain::ids::RunId;
 use crate::domain::records::{AttemptRecord, RunRecord, StepRecord};
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::store::{Result, StoreError};
@@ -80,7 +81,7 @@ pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> 
 
 #[derive(sqlx::FromRow)]
 struct RunRow {
-    id: String,
+    id: RunId,
     workflow_id: String,
     version: i64,
     status: String,
@@ -92,7 +93,7 @@ struct RunRow {
     created_at: i64,
     finished_at: Option<i64>,
     deadline_at: Option<i64>,
-    rerun_of: Option<String>,
+    rerun_of: Option<RunId>,
 }
 
 pub async fn get_run(conn: &mut SqliteConnection, id: &str) -> Result<RunRecord> {
@@ -158,7 +159,7 @@ pub async fn search(
         runs.push((run_record(n.run)?, n.workflow_name));
     }
     let next = more
-        .then(|| runs.last().map(|(r, _)| (r.created_at, r.id.clone())))
+        .then(|| runs.last().map(|(r, _)| (r.created_at, r.id.to_string())))
         .flatten();
     Ok(crate::domain::records::RunPage { runs, counts, next })
 }

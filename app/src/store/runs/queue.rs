@@ -1,5 +1,6 @@
 //! The steps table as a work queue: claims, leases, step updates, recovery.
 
+use crate::domain::ids::RunId;
 use crate::domain::run::StepStatus;
 use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::{Result, StoreError};
@@ -10,7 +11,7 @@ use std::sync::LazyLock;
 /// A step a worker has taken.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Claimed {
-    pub run_id: String,
+    pub run_id: RunId,
     pub node_id: String,
     pub attempt: i64,
     /// The step was parked (timer, person) and this claim wakes it.
@@ -26,9 +27,9 @@ pub struct Claimed {
 impl Claimed {
     /// A step just made ready in the current write transaction, taken on
     /// the spot (nobody else can see it before the commit).
-    pub fn in_transaction(run_id: &str, a: &Activated) -> Claimed {
+    pub fn in_transaction(run_id: &RunId, a: &Activated) -> Claimed {
         Claimed {
-            run_id: run_id.to_string(),
+            run_id: run_id.clone(),
             node_id: a.node.clone(),
             attempt: a.attempt,
             parked: false,

@@ -157,7 +157,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                                 {page.items.into_iter().map(|i| {
                                     let late = overdue(&i, now) && !h;
                                     view! {
-                                        <tr data-item=i.id.clone() class:overdue=late>
+                                        <tr data-item=i.id.to_string() class:overdue=late>
                                             <td><a href=format!("/approvals/{}", i.id)>{i.title.clone()}</a>
                                                 {h.then(|| view! { " " <span class=format!("status status-{}", i.status)>{i.status.as_str()}</span> })}
                                                 {h.then(|| i.comment.clone().filter(|c| !c.is_empty()).map(|c| view! { <div class="muted comment">{c}</div> }))}</td>
@@ -242,7 +242,7 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
     let id = i.id.clone();
     let send = move |decision: &str| {
         decide.dispatch(DecideApproval {
-            id: id.clone(),
+            id: id.to_string(),
             decision: decision.into(),
             comment: comment.get_untracked(),
             output: proposed.get_untracked(),

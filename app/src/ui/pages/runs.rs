@@ -100,8 +100,8 @@ pub fn RunsPage() -> impl IntoView {
                             <thead><tr><th>"Run"</th><th>"Workflow"</th><th>"Status"</th><th>"Started"</th><th>"By"</th></tr></thead>
                             <tbody>
                                 {p.runs.into_iter().map(|(r, name)| view! {
-                                    <tr data-run=r.id.clone()>
-                                        <td><a href=format!("/runs/{}", r.id)><code>{r.id.clone()}</code></a></td>
+                                    <tr data-run=r.id.to_string()>
+                                        <td><a href=format!("/runs/{}", r.id)><code>{r.id.to_string()}</code></a></td>
                                         <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> <span class="muted">{format!(" v{}", r.version)}</span></td>
                                         <td>{status_badge(r.status.to_string())}</td>
                                         <td>{format_time(r.created_at)}</td>
@@ -239,7 +239,7 @@ fn RunDetailView(
             navigate(&format!("/runs/{id}"), Default::default());
         }
     });
-    let (id_c, id_r1, id_r2) = (r.id.clone(), r.id.clone(), r.id.clone());
+    let (id_c, id_r1, id_r2) = (r.id.to_string(), r.id.to_string(), r.id.to_string());
     // the timeline needs the attempt log; it is drawn when that arrives
     let timeline_steps = detail.steps.clone();
     let (t0, run_end) = (r.created_at, r.finished_at);
@@ -248,7 +248,7 @@ fn RunDetailView(
         let rows = super::timeline::rows(&timeline_steps, &log, t0, run_end);
         view! { <super::timeline::Timeline rows /> }
     };
-    let run_id = r.id.clone();
+    let run_id = r.id.to_string();
     let steps_now: Vec<(String, Option<serde_json::Value>)> = detail
         .steps
         .iter()
@@ -257,7 +257,7 @@ fn RunDetailView(
     view! {
         <p class="crumbs"><a href="/runs">"Runs"</a> " / " <a href=format!("/workflows/{}", r.workflow_id)>"workflow"</a></p>
         <div class="page-head">
-            <h1>"Run " <code>{r.id.clone()}</code></h1>
+            <h1>"Run " <code>{r.id.to_string()}</code></h1>
             <span data-testid="run-status">{status_badge(r.status.to_string())}</span>
             {(operate && running).then(|| view! {
                 <button class="danger" on:click=move |_| { cancel.dispatch(CancelRun { id: id_c.clone() }); }>"Cancel run"</button>
@@ -272,7 +272,7 @@ fn RunDetailView(
         <section class="card run-facts">
             <p>{format!("Version {} · started {} by {}", r.version, format_time(r.created_at), r.started_by)}
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
-               {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.clone()}</code></a> })}
+               {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}
                " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
             {r.confidence.map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
             {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
@@ -315,7 +315,7 @@ fn RunDetailView(
             let operate = operate && retryable.contains(&node);
             view! { <StepPanel run_id=run_id.clone() node attempts operate /> }
         })}
-        {r.rerun_of.clone().map(|original| view! { <RerunDiff original steps=steps_now.clone() /> })}
+        {r.rerun_of.clone().map(|original| view! { <RerunDiff original=original.to_string() steps=steps_now.clone() /> })}
     }
 }
 
