@@ -6,7 +6,10 @@ use leptos::prelude::*;
 
 /// Starts a run of the workflow's latest version; `input` is JSON text.
 #[server(prefix = "/rpc", endpoint = "start_run")]
-pub async fn start_run(workflow_id: String, input: String) -> Result<String, AppError> {
+pub async fn start_run(
+    workflow_id: String,
+    input: String,
+) -> Result<crate::domain::ids::RunId, AppError> {
     let who = super::require(Permission::OperateRuns, "start runs")?;
     use crate::domain::audit::Actor;
     let input: serde_json::Value = if input.trim().is_empty() {
@@ -107,7 +110,7 @@ pub async fn retry_step(id: String, node_id: String, input: String) -> Result<()
 
 /// A new run with the same input, on the same version or the latest.
 #[server(prefix = "/rpc", endpoint = "rerun_run")]
-pub async fn rerun_run(id: String, latest: bool) -> Result<String, AppError> {
+pub async fn rerun_run(id: String, latest: bool) -> Result<crate::domain::ids::RunId, AppError> {
     let who = super::require(Permission::OperateRuns, "re-run runs")?;
     let new = crate::ops::runs::rerun(
         &super::db()?,

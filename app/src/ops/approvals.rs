@@ -8,6 +8,7 @@ use crate::domain::approvals::{
 };
 use crate::domain::audit::NewAuditEvent;
 use crate::domain::auth::Principal;
+use crate::domain::ids::ItemId;
 use crate::domain::records::format_time;
 use crate::domain::run::ItemStatus;
 use crate::domain::transitions::{ItemEvent, Machine};
@@ -49,6 +50,7 @@ pub async fn decide(
     input: DecisionInput,
     now: i64,
 ) -> Result<ApprovalItem, AppError> {
+    let id = &parse_item_id(id)?;
     let approve = match input.decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -179,7 +181,13 @@ pub async fn list(
     Ok(page)
 }
 
+/// An item id from outside: one of the right shape, or 404.
+fn parse_item_id(id: &str) -> Result<ItemId, AppError> {
+    ItemId::parse(id).ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))
+}
+
 pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), AppError> {
+    let id = &parse_item_id(id)?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     let item = items::get(&mut conn, id)
         .await?

@@ -5,6 +5,7 @@
 
 use crate::domain::audit::NewAuditEvent;
 use crate::domain::graph::WorkflowDef;
+use crate::domain::ids::RunId;
 use crate::domain::machine::{Change, RunOutcome, outcome, settle};
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::domain::transitions::{Machine, StepEvent};
@@ -32,7 +33,7 @@ pub struct Advanced {
 pub async fn advance(
     conn: &mut SqliteConnection,
     def: &WorkflowDef,
-    run_id: &str,
+    run_id: &RunId,
     finished: &[&str],
     actor: &str,
     now: i64,
@@ -51,7 +52,7 @@ pub async fn advance(
 pub async fn advance_from(
     conn: &mut SqliteConnection,
     def: &WorkflowDef,
-    run_id: &str,
+    run_id: &RunId,
     states: &mut States,
     finished: &[&str],
     actor: &str,
@@ -111,7 +112,7 @@ pub async fn advance_from(
 pub async fn compensate(
     conn: &mut SqliteConnection,
     def: &WorkflowDef,
-    run_id: &str,
+    run_id: &RunId,
     now: i64,
 ) -> Result<usize> {
     let reversible: Vec<&str> = def
@@ -146,7 +147,7 @@ pub async fn compensate(
 /// nothing) if the run had already ended.
 pub async fn end_run(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     end: &RunEnd,
     actor: &str,
     now: i64,
@@ -179,7 +180,7 @@ pub async fn end_run(
 
 async fn failure_reason(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node: &str,
 ) -> Result<Option<String>> {
     let step = runs::step_result(conn, run_id, node).await?;
@@ -193,7 +194,7 @@ async fn failure_reason(
 /// parallel paths reached several Ends. Confidence: the weakest End.
 async fn end_output(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     ends: &[String],
 ) -> Result<(Value, Option<f64>)> {
     let mut outputs = serde_json::Map::new();

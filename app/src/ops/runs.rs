@@ -3,6 +3,7 @@
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::graph::{NodeKind, WorkflowDef};
+use crate::domain::ids::RunId;
 use crate::domain::operations;
 use crate::domain::records::{AttemptRecord, RunDetail};
 use crate::domain::run::{RunStatus, StepStatus};
@@ -19,6 +20,12 @@ fn run_not_found(id: &str) -> impl Fn(StoreError) -> AppError + '_ {
     }
 }
 
+/// A run id from outside (a URL, a request): one of the right shape, or
+/// 404 naming what was asked for.
+pub fn parse_run_id(id: &str) -> Result<RunId, AppError> {
+    RunId::parse(id).ok_or_else(|| AppError::not_found(format!("no run with id '{id}'")))
+}
+
 /// Starts a run of the workflow's latest version (or `version`) with
 /// `input`. Returns the run id; the caller wakes the engine.
 pub async fn start(
@@ -29,7 +36,7 @@ pub async fn start(
     input: &Value,
     rerun_of: Option<&str>,
     now: i64,
-) -> Result<String, AppError> {
+) -> Result<RunId, AppError> {
     let wf = super::workflows::get(db, workflow_id, version).await?;
     let problems = validate(&wf.definition);
     if !problems.is_empty() {
@@ -41,7 +48,7 @@ pub async fn start(
         return Err(e);
     }
     check_input(&wf.definition, input)?;
-    let id = format!("run_{}", uuid::Uuid::now_v7().simple());
+    let id = RunId::generate();
     let deadline_at = wf
         .definition
         .settings
@@ -113,7 +120,8 @@ pub async fn rerun(
     run_id: &str,
     latest: bool,
     now: i64,
-) -> Result<String, AppError> {
+) -> Result<RunId, AppError> {
+    let run_id = &parse_run_id(run_id)?;
     let run = get_record(db, run_id).await?;
     let version = if latest { None } else { Some(run.version) };
     start(
@@ -129,6 +137,7 @@ pub async fn rerun(
 }
 
 async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::RunRecord, AppError> {
+    let run_id = &parse_run_id(run_id)?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     runs::get_run(&mut conn, run_id)
         .await
@@ -136,6 +145,7 @@ async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::Run
 }
 
 pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
+    let run_id = &parse_run_id(run_id)?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     let run = runs::get_run(&mut conn, run_id)
         .await
@@ -145,6 +155,7 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
 }
 
 pub async fn attempts(db: &Db, run_id: &str) -> Result<Vec<AttemptRecord>, AppError> {
+    let run_id = &parse_run_id(run_id)?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     runs::get_run(&mut conn, run_id)
         .await
@@ -155,6 +166,7 @@ pub async fn attempts(db: &Db, run_id: &str) -> Result<Vec<AttemptRecord>, AppEr
 /// Cancels a running run: its open steps are cancelled; a step running
 /// right now finishes but its result is discarded.
 pub async fn cancel(db: &Db, actor: &Actor, run_id: &str, now: i64) -> Result<(), AppError> {
+    let run_id = &parse_run_id(run_id)?;
     let mut tx = db.write().await?;
     let run = runs::get_run(&mut tx, run_id)
         .await
@@ -183,6 +195,7 @@ pub async fn retry_step(
     input: Option<&Value>,
     now: i64,
 ) -> Result<(), AppError> {
+    let run_id = &parse_run_id(run_id)?;
     if let Some(input) = input
         && !input.is_object()
     {

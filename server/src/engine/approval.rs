@@ -202,7 +202,7 @@ impl Engine {
         run: &RunRecord,
         def: &WorkflowDef,
         node: &Node,
-        item_id: &str,
+        item_id: &app::domain::ids::ItemId,
         now: i64,
     ) -> Result<Outcome> {
         let mut tx = self.db.write().await?;
@@ -351,7 +351,7 @@ impl Engine {
     /// A parked step with a decided confidence item ends as decided.
     pub(super) async fn gated_outcome(
         &self,
-        run_id: &str,
+        run_id: &app::domain::ids::RunId,
         node_id: &str,
     ) -> Result<Option<Outcome>> {
         let mut conn = self.db.pool.acquire().await?;

@@ -52,7 +52,7 @@ pub(crate) fn flow(a: Node) -> WorkflowDef {
     )
 }
 
-pub(crate) async fn item(w: &World, run: &str, node: &str) -> ApprovalItem {
+pub(crate) async fn item(w: &World, run: &app::domain::ids::RunId, node: &str) -> ApprovalItem {
     let mut conn = w.db.pool.acquire().await.unwrap();
     app::store::approvals::for_step(&mut conn, run, node)
         .await
@@ -741,11 +741,11 @@ async fn the_inbox_lists_what_each_person_may_decide() {
         .await;
     w.idle().await;
     let runs_of = |items: Vec<ApprovalItem>| {
-        let mut r: Vec<String> = items.into_iter().map(|i| i.run_id.to_string()).collect();
+        let mut r: Vec<app::domain::ids::RunId> = items.into_iter().map(|i| i.run_id).collect();
         r.sort();
         r
     };
-    let sorted = |mut v: Vec<String>| {
+    let sorted = |mut v: Vec<app::domain::ids::RunId>| {
         v.sort();
         v
     };

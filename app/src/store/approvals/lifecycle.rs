@@ -4,6 +4,7 @@
 //! decided once and a decision never changes.
 
 use super::json;
+use crate::domain::ids::{ItemId, RunId};
 use crate::domain::transitions::{ItemEvent, Machine};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
@@ -12,7 +13,7 @@ use std::sync::LazyLock;
 
 /// One person's decision on an item.
 pub struct NewDecision<'a> {
-    pub item_id: &'a str,
+    pub item_id: &'a ItemId,
     /// The person (`user:<name>`), or the token when it acts for nobody.
     pub actor: &'a str,
     /// `token:<id>` when the person decided through an API token.
@@ -61,7 +62,7 @@ static CLOSE: LazyLock<String> = LazyLock::new(|| {
 /// longer pending (someone, or the deadline, closed it first).
 pub async fn close(
     conn: &mut SqliteConnection,
-    item_id: &str,
+    item_id: &ItemId,
     event: ItemEvent,
     actor: &str,
     output: Option<&Value>,
@@ -92,7 +93,7 @@ static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Closes the undecided items of a run that ended. Returns how many.
-pub async fn cancel_open(conn: &mut SqliteConnection, run_id: &str, at: i64) -> Result<u64> {
+pub async fn cancel_open(conn: &mut SqliteConnection, run_id: &RunId, at: i64) -> Result<u64> {
     Ok(sqlx::query(&CANCEL_OPEN)
         .bind(run_id)
         .bind(at)
@@ -105,7 +106,7 @@ pub async fn cancel_open(conn: &mut SqliteConnection, run_id: &str, at: i64) -> 
 /// will ask anew). An undecided one is cancelled first.
 pub async fn supersede(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     at: i64,
 ) -> Result<u64> {
@@ -137,7 +138,7 @@ pub async fn supersede(
 /// approver sees. Only while the item is pending.
 pub async fn set_current_output(
     conn: &mut SqliteConnection,
-    item_id: &str,
+    item_id: &ItemId,
     output: &Value,
 ) -> Result<()> {
     sqlx::query(
@@ -152,7 +153,7 @@ pub async fn set_current_output(
 
 /// Moves a pending item to `role` after its deadline; false if it was
 /// decided first.
-pub async fn escalate(conn: &mut SqliteConnection, item_id: &str, role: &str) -> Result<bool> {
+pub async fn escalate(conn: &mut SqliteConnection, item_id: &ItemId, role: &str) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE approval_items SET escalated_to = ?, deadline_at = NULL WHERE id = ? AND status = 'pending'",
     )
@@ -163,7 +164,10 @@ pub async fn escalate(conn: &mut SqliteConnection, item_id: &str, role: &str) ->
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn deadline_action(conn: &mut SqliteConnection, item_id: &str) -> Result<Option<Value>> {
+pub async fn deadline_action(
+    conn: &mut SqliteConnection,
+    item_id: &ItemId,
+) -> Result<Option<Value>> {
     let s: Option<Option<String>> =
         sqlx::query_scalar("SELECT deadline_action FROM approval_items WHERE id = ?")
             .bind(item_id)
@@ -175,7 +179,7 @@ pub async fn deadline_action(conn: &mut SqliteConnection, item_id: &str) -> Resu
 /// Lets a worker pick up the waiting step now (its item was decided).
 pub async fn wake_step(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     now: i64,
 ) -> Result<()> {

@@ -153,7 +153,7 @@ impl TryFrom<Row> for ApprovalItem {
     }
 }
 
-pub async fn get(conn: &mut SqliteConnection, id: &str) -> Result<Option<ApprovalItem>> {
+pub async fn get(conn: &mut SqliteConnection, id: &ItemId) -> Result<Option<ApprovalItem>> {
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.id = ?"))
         .bind(id)
         .fetch_optional(conn)
@@ -163,7 +163,7 @@ pub async fn get(conn: &mut SqliteConnection, id: &str) -> Result<Option<Approva
 
 pub async fn for_step(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
 ) -> Result<Option<ApprovalItem>> {
     let row: Option<Row> = sqlx::query_as(&format!(
@@ -179,7 +179,7 @@ pub async fn for_step(
 /// actor, via, decision, comment, output, at
 type DecisionRow = (String, Option<String>, String, String, Option<String>, i64);
 
-pub async fn decisions(conn: &mut SqliteConnection, item_id: &str) -> Result<Vec<Decision>> {
+pub async fn decisions(conn: &mut SqliteConnection, item_id: &ItemId) -> Result<Vec<Decision>> {
     let rows: Vec<DecisionRow> = sqlx::query_as(
         "SELECT actor, via, decision, comment, output, at FROM approval_decisions WHERE item_id = ? ORDER BY at, rowid",
     )

@@ -1,5 +1,6 @@
 //! Compensation steps: undoing completed reversible steps after a failure.
 
+use crate::domain::ids::RunId;
 use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::Result;
 use sqlx::SqliteConnection;
@@ -10,7 +11,7 @@ pub use crate::domain::run::{COMPENSATE_SUFFIX, compensated_node};
 /// Succeeded steps among `nodes`, most recently finished first.
 pub async fn succeeded_latest_first(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     nodes: &[&str],
 ) -> Result<Vec<String>> {
     let done: Vec<(String,)> = sqlx::query_as(
@@ -44,7 +45,7 @@ static NEXT: LazyLock<String> = LazyLock::new(|| {
 /// Returns whether there was one.
 pub async fn next_compensation(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(&NEXT)

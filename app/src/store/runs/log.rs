@@ -96,7 +96,7 @@ struct RunRow {
     rerun_of: Option<RunId>,
 }
 
-pub async fn get_run(conn: &mut SqliteConnection, id: &str) -> Result<RunRecord> {
+pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecord> {
     let r: RunRow = sqlx::query_as("SELECT * FROM runs WHERE id = ?")
         .bind(id)
         .fetch_optional(conn)
@@ -199,7 +199,7 @@ struct StepRow {
 }
 
 /// The steps of a run in the order they finished (open ones last).
-pub async fn get_steps(conn: &mut SqliteConnection, run_id: &str) -> Result<Vec<StepRecord>> {
+pub async fn get_steps(conn: &mut SqliteConnection, run_id: &RunId) -> Result<Vec<StepRecord>> {
     let rows: Vec<StepRow> = sqlx::query_as(
         "SELECT node_id, status, attempt, not_before, port, output, error_class, error, confidence,
                 cum_confidence, started_at, finished_at
@@ -244,7 +244,10 @@ struct AttemptRow {
     confidence: Option<f64>,
 }
 
-pub async fn get_attempts(conn: &mut SqliteConnection, run_id: &str) -> Result<Vec<AttemptRecord>> {
+pub async fn get_attempts(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+) -> Result<Vec<AttemptRecord>> {
     let rows: Vec<AttemptRow> = sqlx::query_as(
         "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence
          FROM step_attempts WHERE run_id = ? ORDER BY started_at, node_id, attempt",

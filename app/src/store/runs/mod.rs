@@ -1,6 +1,7 @@
 //! Runs, steps (the work queue) and the per-attempt step log.
 
 use super::{Result, StoreError};
+use crate::domain::ids::RunId;
 use crate::domain::machine::NodeState;
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::domain::transitions::{Machine, RunEvent, StepEvent, run_end_event};
@@ -26,7 +27,7 @@ fn corrupt(what: &str, v: &str) -> StoreError {
 }
 
 pub struct NewRun<'a> {
-    pub id: &'a str,
+    pub id: &'a RunId,
     pub workflow_id: &'a str,
     pub version: i64,
     pub input: &'a Value,
@@ -56,7 +57,7 @@ pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<(
 
 pub async fn insert_step(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     status: StepStatus,
     not_before: i64,
@@ -76,7 +77,7 @@ pub async fn insert_step(
 /// run).
 pub async fn insert_steps(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     steps: &[(&str, StepStatus)],
     not_before: i64,
 ) -> Result<()> {
@@ -118,7 +119,7 @@ impl RunEnd {
 /// Records how a running run ended; false if it had ended already.
 pub async fn finish_run(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     end: &RunEnd,
     now: i64,
 ) -> Result<bool> {
@@ -145,7 +146,7 @@ pub async fn finish_run(
 /// The machine's view of a run's steps.
 pub async fn node_states(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
 ) -> Result<BTreeMap<String, NodeState>> {
     let rows: Vec<(String, String, Option<String>, Option<f64>)> =
         sqlx::query_as("SELECT node_id, status, port, cum_confidence FROM steps WHERE run_id = ?")
@@ -178,7 +179,7 @@ pub struct StepResult {
 
 pub async fn step_result(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
 ) -> Result<StepResult> {
     let (output, cum_confidence, error_class, error): (Option<String>, Option<f64>, Option<String>, Option<String>) =
@@ -230,7 +231,7 @@ static REOPEN: LazyLock<String> = LazyLock::new(|| {
 /// (`domain::operations::retry`); a step or run elsewhere is a conflict.
 pub async fn reopen_for_retry(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     input: Option<&Value>,
     now: i64,

@@ -181,7 +181,7 @@ impl StepUpdate<'_> {
 /// transaction must not commit.
 pub async fn update_step(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     u: &StepUpdate<'_>,
 ) -> Result<()> {
@@ -243,7 +243,7 @@ static RESOLVE: LazyLock<String> = LazyLock::new(|| {
 /// spot (nobody gave it an input by hand).
 pub async fn resolve_pending(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     event: StepEvent,
     cum_in: f64,
@@ -278,7 +278,11 @@ static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Cancels every step of the run that still has work ahead.
-pub async fn cancel_open_steps(conn: &mut SqliteConnection, run_id: &str, now: i64) -> Result<u64> {
+pub async fn cancel_open_steps(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+    now: i64,
+) -> Result<u64> {
     Ok(sqlx::query(&CANCEL_OPEN)
         .bind(run_id)
         .bind(now)
@@ -295,7 +299,7 @@ pub const MAX_LOST_ATTEMPTS: i64 = 3;
 /// A step whose worker stopped, returned to the queue or given up.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lost {
-    pub run_id: String,
+    pub run_id: RunId,
     pub node_id: String,
     /// It failed: its workers died `MAX_LOST_ATTEMPTS` times.
     pub gave_up: bool,
@@ -325,7 +329,7 @@ static GIVE_UP: LazyLock<String> = LazyLock::new(|| {
 /// attempt, or fail once the step lost `MAX_LOST_ATTEMPTS`; the lost attempt
 /// is logged either way. The caller moves the run on past steps given up.
 pub async fn recover_expired(conn: &mut SqliteConnection, now: i64) -> Result<Vec<Lost>> {
-    let lost: Vec<(String, String, i64, String, i64, i64)> = sqlx::query_as(
+    let lost: Vec<(RunId, String, i64, String, i64, i64)> = sqlx::query_as(
         "SELECT run_id, node_id, attempt, COALESCE(lease_owner, ''), COALESCE(started_at, 0), lost
          FROM steps WHERE status = 'running' AND lease_until < ?",
     )
@@ -374,7 +378,7 @@ pub async fn recover_expired(conn: &mut SqliteConnection, now: i64) -> Result<Ve
 }
 
 /// Runs past their deadline that are still running.
-pub async fn overdue_runs(conn: &mut SqliteConnection, now: i64) -> Result<Vec<String>> {
+pub async fn overdue_runs(conn: &mut SqliteConnection, now: i64) -> Result<Vec<RunId>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM runs WHERE status = 'running' AND deadline_at IS NOT NULL AND deadline_at <= ?",
     )
@@ -398,7 +402,7 @@ pub async fn next_due(conn: &mut SqliteConnection) -> Result<Option<i64>> {
 /// given a context by hand.
 pub async fn due_in_run(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     now: i64,
 ) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
@@ -415,7 +419,7 @@ pub async fn due_in_run(
 /// Claims one particular ready step (see `claim`).
 pub async fn claim_step(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     worker: &str,
     now: i64,
@@ -435,7 +439,7 @@ pub async fn claim_step(
 /// edge catches it).
 pub async fn set_port(
     conn: &mut SqliteConnection,
-    run_id: &str,
+    run_id: &RunId,
     node_id: &str,
     port: &str,
 ) -> Result<()> {

@@ -38,12 +38,17 @@ impl World {
         }
     }
 
-    pub async fn start(&self, def: WorkflowDef, input: Value) -> String {
+    pub async fn start(&self, def: WorkflowDef, input: Value) -> app::domain::ids::RunId {
         self.start_as(&Actor::anonymous(), def, input).await
     }
 
     /// Starts a run of a new workflow `def` as `actor`.
-    pub async fn start_as(&self, actor: &Actor, def: WorkflowDef, input: Value) -> String {
+    pub async fn start_as(
+        &self,
+        actor: &Actor,
+        def: WorkflowDef,
+        input: Value,
+    ) -> app::domain::ids::RunId {
         let wf = app::ops::workflows::create(
             &self.db,
             &Actor::anonymous(),
