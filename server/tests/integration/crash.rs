@@ -106,6 +106,16 @@ fn workflow(url: &str) -> Value {
     json!({"nodes": nodes, "edges": edges})
 }
 
+async fn run_json(http: &reqwest::Client, server: &Server, id: &str) -> Value {
+    http.get(server.url(&format!("/api/v1/runs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Decides every pending item the approver token may decide; errors (a
 /// dead server) are left for the next round.
 async fn decide_all(http: &reqwest::Client, server: &Server) -> usize {
@@ -239,26 +249,12 @@ async fn runs_survive_repeated_sigkill() {
     while !pending.is_empty() {
         decide_all(&approver, &server).await;
         if Instant::now() >= deadline {
-            let one: Value = http
-                .get(server.url(&format!("/api/v1/runs/{}", pending[0])))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let one = run_json(&http, &server, &pending[0]).await;
             panic!("{} runs still open; one of them: {one:#}", pending.len());
         }
         let mut still = Vec::new();
         for id in pending {
-            let run: Value = http
-                .get(server.url(&format!("/api/v1/runs/{id}")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let run = run_json(&http, &server, &id).await;
             let doomed = run["input"]["n"].as_u64().unwrap().is_multiple_of(10);
             match (run["status"].as_str().unwrap(), doomed) {
                 ("running", _) => still.push(id),

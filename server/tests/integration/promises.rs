@@ -22,6 +22,19 @@ fn reject(comment: &str) -> DecisionInput {
     }
 }
 
+/// ann (an approver) decides the item; it must be taken.
+async fn ann_decides(w: &World, id: &str, input: DecisionInput) {
+    decide(
+        &w.db,
+        &person("ann", Role::Approver),
+        id,
+        input,
+        w.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+}
+
 async fn retry(w: &World, run: &str, node: &str) -> Result<(), app::error::AppError> {
     app::ops::runs::retry_step(
         &w.db,
@@ -54,16 +67,7 @@ async fn retrying_a_rejected_confidence_gated_step_asks_a_person_again() {
     let run = w.start(doubtful(), json!({})).await;
     w.idle().await;
     let first = item(&w, &run, "b").await;
-    let now = w.clock.now_ms();
-    decide(
-        &w.db,
-        &person("ann", Role::Approver),
-        &first.id,
-        reject("no"),
-        now,
-    )
-    .await
-    .unwrap();
+    ann_decides(&w, &first.id, reject("no")).await;
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Failed);
     retry(&w, &run, "b").await.unwrap();
@@ -73,16 +77,7 @@ async fn retrying_a_rejected_confidence_gated_step_asks_a_person_again() {
     assert_ne!(again.id, first.id, "a new item");
     assert_eq!(again.status, ItemStatus::Pending);
     assert_eq!(w.step(&run, "b").await.status, StepStatus::Waiting);
-    let now = w.clock.now_ms();
-    decide(
-        &w.db,
-        &person("ann", Role::Approver),
-        &again.id,
-        approve("ok"),
-        now,
-    )
-    .await
-    .unwrap();
+    ann_decides(&w, &again.id, approve("ok")).await;
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
     // the first decision stays in the history, decided as it was
@@ -100,32 +95,14 @@ async fn a_gated_step_whose_policy_allows_another_attempt_asks_again() {
     let run = w.start(d, json!({})).await;
     w.idle().await;
     let first = item(&w, &run, "b").await;
-    let now = w.clock.now_ms();
-    decide(
-        &w.db,
-        &person("ann", Role::Approver),
-        &first.id,
-        reject("redo"),
-        now,
-    )
-    .await
-    .unwrap();
+    ann_decides(&w, &first.id, reject("redo")).await;
     w.idle().await;
     w.clock.advance(3_600_000);
     w.idle().await;
     let second = item(&w, &run, "b").await;
     assert_ne!(second.id, first.id, "the second attempt asks anew");
     assert_eq!(second.status, ItemStatus::Pending);
-    let now = w.clock.now_ms();
-    decide(
-        &w.db,
-        &person("ann", Role::Approver),
-        &second.id,
-        approve(""),
-        now,
-    )
-    .await
-    .unwrap();
+    ann_decides(&w, &second.id, approve("")).await;
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
     assert_eq!(w.step(&run, "b").await.attempt, 4, "ask, wake, ask, wake");
@@ -142,16 +119,7 @@ async fn retrying_a_rejected_approval_step_asks_again_instead_of_failing_at_once
         .await;
     w.idle().await;
     let first = item(&w, &run, "gate").await;
-    let now = w.clock.now_ms();
-    decide(
-        &w.db,
-        &person("ann", Role::Approver),
-        &first.id,
-        reject("wrong"),
-        now,
-    )
-    .await
-    .unwrap();
+    ann_decides(&w, &first.id, reject("wrong")).await;
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Failed);
     retry(&w, &run, "gate").await.unwrap();
@@ -159,16 +127,7 @@ async fn retrying_a_rejected_approval_step_asks_again_instead_of_failing_at_once
     assert_eq!(w.run(&run).await.run.status, RunStatus::Running);
     let again = item(&w, &run, "gate").await;
     assert_ne!(again.id, first.id);
-    let now = w.clock.now_ms();
-    decide(
-        &w.db,
-        &person("ann", Role::Approver),
-        &again.id,
-        approve(""),
-        now,
-    )
-    .await
-    .unwrap();
+    ann_decides(&w, &again.id, approve("")).await;
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
 }

@@ -18,6 +18,10 @@ use std::sync::Arc;
 const T0: i64 = 1_800_000_000_000;
 const LEASE_MS: i64 = 10_000;
 
+/// Items someone may still decide, in a stable order.
+const OPEN_ITEMS: &str = "SELECT i.id FROM approval_items i JOIN runs r ON r.id = i.run_id
+     WHERE i.status = 'pending' AND r.status = 'running' ORDER BY i.created_at, i.node_id";
+
 /// What every scenario shares: the sandbox processes and a migrated
 /// database to copy.
 pub struct Shared {
@@ -428,17 +432,9 @@ impl Sim {
     }
 
     async fn decide(&mut self) -> Result<(), String> {
-        let ids: Vec<(String,)> = sqlx::query_as(
-            "SELECT i.id FROM approval_items i JOIN runs r ON r.id = i.run_id
-             WHERE i.status = 'pending' AND r.status = 'running' ORDER BY i.created_at, i.node_id",
-        )
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(err)?;
-        if ids.is_empty() {
+        let Some(id) = self.pick(OPEN_ITEMS).await? else {
             return Ok(());
-        }
-        let id = ids[self.rng.usize(..ids.len())].0.clone();
+        };
         let who = self.rng.usize(..self.people.len());
         let approve = self.rng.u8(..10) < 7;
         let edit = self.rng.u8(..10) < 3;
@@ -486,16 +482,22 @@ impl Sim {
         }
     }
 
+    /// One id of those `sql` lists (in a stable order), chosen by the seed.
+    async fn pick(&mut self, sql: &str) -> Result<Option<String>, String> {
+        let ids: Vec<(String,)> = sqlx::query_as(sql)
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(err)?;
+        Ok((!ids.is_empty()).then(|| ids[self.rng.usize(..ids.len())].0.clone()))
+    }
+
     async fn cancel(&mut self) -> Result<(), String> {
-        let runs: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM runs WHERE status = 'running' ORDER BY created_at, id")
-                .fetch_all(&self.db.pool)
-                .await
-                .map_err(err)?;
-        if runs.is_empty() {
+        let Some(id) = self
+            .pick("SELECT id FROM runs WHERE status = 'running' ORDER BY created_at, id")
+            .await?
+        else {
             return Ok(());
-        }
-        let id = runs[self.rng.usize(..runs.len())].0.clone();
+        };
         let r = app::ops::runs::cancel(&self.db, &Actor("user:dan".into()), &id, self.now()).await;
         self.note(format!(
             "cancel {id} -> {:?}",
@@ -542,15 +544,12 @@ impl Sim {
     }
 
     async fn rerun(&mut self) -> Result<(), String> {
-        let runs: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM runs WHERE status != 'running' ORDER BY created_at, id")
-                .fetch_all(&self.db.pool)
-                .await
-                .map_err(err)?;
-        if runs.is_empty() {
+        let Some(id) = self
+            .pick("SELECT id FROM runs WHERE status != 'running' ORDER BY created_at, id")
+            .await?
+        else {
             return Ok(());
-        }
-        let id = runs[self.rng.usize(..runs.len())].0.clone();
+        };
         let new =
             app::ops::runs::rerun(&self.db, &Actor("user:ann".into()), &id, false, self.now())
                 .await
@@ -570,13 +569,10 @@ impl Sim {
         for _ in 0..40 {
             self.engine.recover().await.map_err(err)?;
             self.engine.run_until_idle().await.map_err(err)?;
-            let ids: Vec<(String,)> = sqlx::query_as(
-                "SELECT i.id FROM approval_items i JOIN runs r ON r.id = i.run_id
-                 WHERE i.status = 'pending' AND r.status = 'running' ORDER BY i.created_at, i.node_id",
-            )
-            .fetch_all(&self.db.pool)
-            .await
-            .map_err(err)?;
+            let ids: Vec<(String,)> = sqlx::query_as(OPEN_ITEMS)
+                .fetch_all(&self.db.pool)
+                .await
+                .map_err(err)?;
             for (id,) in ids {
                 for who in 0..self.people.len() {
                     self.decide_as(&id, who, true, false).await?;
