@@ -220,7 +220,12 @@ pub async fn retry_step(
         .map_err(|m| AppError::new(ErrorCode::Conflict, m))?;
     // the step asks its people anew (an Approval, a confidence gate)
     crate::store::approvals::supersede(&mut tx, run_id, node_id, now).await?;
-    runs::reopen_for_retry(&mut tx, run_id, node_id, input, now).await?;
+    // the run gets its whole timeout again from now
+    let deadline_at = def
+        .settings
+        .run_timeout_ms
+        .map(|ms| crate::domain::limits::after(now, ms));
+    runs::reopen_for_retry(&mut tx, run_id, node_id, input, deadline_at, now).await?;
     let finished: Vec<String> = runs::node_states(&mut tx, run_id)
         .await?
         .into_iter()

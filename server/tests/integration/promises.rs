@@ -593,3 +593,101 @@ async fn a_token_stops_working_when_the_person_it_acts_for_is_disabled() {
         "refused like a revoked token"
     );
 }
+
+#[tokio::test]
+async fn a_retry_gives_the_run_its_whole_timeout_again() {
+    let w = World::new().await;
+    let rx = Receiver::scripted(vec![422]).await;
+    let mut d = def(
+        vec![start(), http("call", &rx.url), end("end", None)],
+        vec![("start", "out", "call"), ("call", "out", "end")],
+    );
+    d.settings.run_timeout_ms = Some(60_000);
+    let run = w.start(d, json!({})).await;
+    w.idle().await;
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Failed);
+    // long after the first deadline, someone fixes the cause and retries
+    w.clock.advance(3_600_000);
+    retry(&w, &run, "call").await.unwrap();
+    w.idle().await;
+    // regression: the reopened run kept its old deadline and recovery
+    // failed it at once
+    assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
+    assert_eq!(rx.calls().len(), 2);
+}
+
+/// One run that cannot be recovered (its workflow version cannot be read)
+/// is logged and skipped; every other expired lease and overdue run is
+/// still recovered, and recovery (as at the server's start) succeeds.
+#[tokio::test]
+async fn recovery_goes_on_past_a_run_it_cannot_recover() {
+    let w = World::new().await;
+    let rx = Receiver::start(|_, _| Answer::ok()).await;
+    let flow = || {
+        def(
+            vec![start(), http("call", &rx.url), end("end", None)],
+            vec![("start", "out", "call"), ("call", "out", "end")],
+        )
+    };
+    let broken = w.start(flow(), json!({})).await;
+    let fine = w.start(flow(), json!({})).await;
+    let mut timed = flow();
+    timed.settings.run_timeout_ms = Some(1_000);
+    let broken_late = w.start(timed.clone(), json!({})).await;
+    let late = w.start(timed, json!({})).await;
+    // every first step is taken by a worker that dies
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let now = w.clock.now_ms();
+    while app::store::runs::claim(&mut conn, "doomed", now, now + 30_000)
+        .await
+        .unwrap()
+        .is_some()
+    {}
+    // two runs point at a workflow version that does not exist; the first
+    // also lost its step twice before, so giving it up needs the definition
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE runs SET version = 999 WHERE id IN (?, ?)")
+        .bind(&broken)
+        .bind(&broken_late)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE steps SET lost = 2 WHERE run_id = ?")
+        .bind(&broken)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    w.clock.advance(31_000);
+    w.engine.recover().await.expect("recovery itself succeeds");
+    // the workers go on (a step of a broken run fails to load, is logged,
+    // and waits for its lease like any other)
+    for _ in 0..20 {
+        if let Ok(false) = w.engine.tick().await {
+            break;
+        }
+    }
+    assert_eq!(w.run(&fine).await.run.status, RunStatus::Succeeded);
+    assert_eq!(w.run(&late).await.run.status, RunStatus::Failed);
+    assert!(
+        w.run(&late)
+            .await
+            .run
+            .error
+            .unwrap()
+            .contains("timeout of 1000 ms"),
+        "the overdue run timed out"
+    );
+    assert_eq!(
+        w.step(&broken, "start").await.status,
+        StepStatus::Running,
+        "left for a person to look at"
+    );
+}

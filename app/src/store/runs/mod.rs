@@ -62,7 +62,9 @@ pub async fn insert_step(
     status: StepStatus,
     not_before: i64,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO steps (run_id, node_id, status, not_before) VALUES (?, ?, ?, ?)")
+    // a step that is already there stays as it is (a compensation queued
+    // twice must not wedge the transaction that queues it)
+    sqlx::query("INSERT INTO steps (run_id, node_id, status, not_before) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(run_id)
         .bind(node_id)
         .bind(status.as_str())
@@ -219,7 +221,8 @@ static RESUME: LazyLock<String> = LazyLock::new(|| {
 
 static REOPEN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE runs SET {}, error = NULL, finished_at = NULL, output = NULL WHERE id = ? AND {}",
+        "UPDATE runs SET {}, error = NULL, finished_at = NULL, output = NULL, deadline_at = ?2
+         WHERE id = ?1 AND {}",
         RunEvent::Reopen.set("status"),
         RunEvent::Reopen.guard("status")
     )
@@ -227,13 +230,15 @@ static REOPEN: LazyLock<String> = LazyLock::new(|| {
 
 /// Makes a failed step ready again (with an optional context given by a
 /// person), returns the steps its failure cancelled to pending, and reopens
-/// the failed run. The caller checked that the retry applies
-/// (`domain::operations::retry`); a step or run elsewhere is a conflict.
+/// the failed run with a fresh deadline (`deadline_at`, from its timeout).
+/// The caller checked that the retry applies (`domain::operations::retry`);
+/// a step or run elsewhere is a conflict.
 pub async fn reopen_for_retry(
     conn: &mut SqliteConnection,
     run_id: &RunId,
     node_id: &str,
     input: Option<&Value>,
+    deadline_at: Option<i64>,
     now: i64,
 ) -> Result<()> {
     let step = sqlx::query(&RETRY)
@@ -245,6 +250,7 @@ pub async fn reopen_for_retry(
         .await?;
     let run = sqlx::query(&REOPEN)
         .bind(run_id)
+        .bind(deadline_at)
         .execute(&mut *conn)
         .await?;
     if step.rows_affected() != 1 || run.rows_affected() != 1 {

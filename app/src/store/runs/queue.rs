@@ -325,56 +325,81 @@ static GIVE_UP: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Leases that ran out (their worker died) go back to ready as a new
-/// attempt, or fail once the step lost `MAX_LOST_ATTEMPTS`; the lost attempt
-/// is logged either way. The caller moves the run on past steps given up.
-pub async fn recover_expired(conn: &mut SqliteConnection, now: i64) -> Result<Vec<Lost>> {
-    let lost: Vec<(RunId, String, i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT run_id, node_id, attempt, COALESCE(lease_owner, ''), COALESCE(started_at, 0), lost
+/// A step whose lease ran out: its worker died (or hangs).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Expired {
+    pub run_id: RunId,
+    pub node_id: String,
+    pub attempt: i64,
+    pub worker: String,
+    pub started_at: i64,
+    /// Attempts lost before this one.
+    pub lost: i64,
+}
+
+/// Steps whose lease ran out before `now`.
+pub async fn expired_leases(conn: &mut SqliteConnection, now: i64) -> Result<Vec<Expired>> {
+    Ok(sqlx::query_as(
+        "SELECT run_id, node_id, attempt, COALESCE(lease_owner, '') AS worker,
+                COALESCE(started_at, 0) AS started_at, lost
          FROM steps WHERE status = 'running' AND lease_until < ?",
     )
     .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(lost.len());
-    for (run_id, node_id, attempt, worker, started_at, times) in lost {
-        let gave_up = times + 1 >= MAX_LOST_ATTEMPTS;
-        let error = if gave_up {
-            format!(
-                "the process running this step stopped before it finished, {} times in a row (it may be what stops it); not tried again",
-                times + 1
-            )
-        } else {
-            "the worker stopped before finishing (lease expired)".to_string()
-        };
-        sqlx::query(
-            "INSERT OR IGNORE INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
-             VALUES (?, ?, ?, ?, ?, ?, 'lost', 'transient', ?)",
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Returns one expired step to the queue as a new attempt, or fails it once
+/// it lost `MAX_LOST_ATTEMPTS`; the lost attempt is logged either way. None
+/// when someone else recovered or finished it first. The caller moves the
+/// run on past a step given up, in the same transaction.
+pub async fn recover_one(
+    conn: &mut SqliteConnection,
+    e: &Expired,
+    now: i64,
+) -> Result<Option<Lost>> {
+    let gave_up = e.lost + 1 >= MAX_LOST_ATTEMPTS;
+    let error = if gave_up {
+        format!(
+            "the process running this step stopped before it finished, {} times in a row (it may be what stops it); not tried again",
+            e.lost + 1
         )
-        .bind(&run_id)
-        .bind(&node_id)
-        .bind(attempt)
-        .bind(&worker)
-        .bind(started_at)
-        .bind(now)
-        .bind(&error)
-        .execute(&mut *conn)
-        .await?;
-        let q = if gave_up { &GIVE_UP } else { &RECOVER };
-        sqlx::query(q)
-            .bind(&run_id)
-            .bind(&node_id)
-            .bind(now)
-            .bind(&error)
-            .execute(&mut *conn)
-            .await?;
-        out.push(Lost {
-            run_id,
-            node_id,
-            gave_up,
-        });
+    } else {
+        "the worker stopped before finishing (lease expired)".to_string()
+    };
+    let q = if gave_up { &GIVE_UP } else { &RECOVER };
+    let moved = sqlx::query(&format!(
+        "{} AND attempt = ?5 AND lease_until < ?3",
+        q.as_str()
+    ))
+    .bind(&e.run_id)
+    .bind(&e.node_id)
+    .bind(now)
+    .bind(&error)
+    .bind(e.attempt)
+    .execute(&mut *conn)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Ok(None);
     }
-    Ok(out)
+    sqlx::query(
+        "INSERT OR IGNORE INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
+         VALUES (?, ?, ?, ?, ?, ?, 'lost', 'transient', ?)",
+    )
+    .bind(&e.run_id)
+    .bind(&e.node_id)
+    .bind(e.attempt)
+    .bind(&e.worker)
+    .bind(e.started_at)
+    .bind(now)
+    .bind(&error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(Lost {
+        run_id: e.run_id.clone(),
+        node_id: e.node_id.clone(),
+        gave_up,
+    }))
 }
 
 /// Runs past their deadline that are still running.

@@ -38,6 +38,13 @@ fn simulation() {
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(1, 4);
+    // SIM_LOG=error (or any level) shows the server's log while it runs
+    if let Ok(level) = std::env::var("SIM_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+            .with_test_writer()
+            .try_init();
+    }
     // the panics the simulation injects are expected: keep them out of the
     // output (any other panic is reported as usual)
     let default_hook = std::panic::take_hook();

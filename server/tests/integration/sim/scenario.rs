@@ -35,12 +35,18 @@ impl Shared {
         let dir = tempfile::tempdir().unwrap();
         let template = dir.path().join("template.db");
         let db = Db::connect(
-            &format!("sqlite://{}", template.display()),
+            &format!("sqlite://{}", dir.path().join("build.db").display()),
             Durability::Normal,
         )
         .await
         .unwrap();
         db.migrate().await.unwrap();
+        // one self-contained file: a copy of a WAL database can miss what
+        // is still in its write-ahead log
+        sqlx::query(&format!("VACUUM INTO '{}'", template.display()))
+            .execute(&db.pool)
+            .await
+            .unwrap();
         db.pool.close().await;
         Shared {
             sandbox: crate::common::sandbox(),
