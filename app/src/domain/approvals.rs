@@ -66,7 +66,8 @@ pub struct Decision {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApprovalFilter {
-    /// `pending` (the default), `approved`, `rejected` or `decided` (both).
+    /// `pending` (the default), `approved`, `rejected`, `cancelled` (the run
+    /// ended first) or `decided` (any of those three).
     pub status: String,
     /// Every pending item, not only those the caller may decide.
     pub all: bool,
@@ -117,10 +118,10 @@ impl ApprovalFilter {
         }
         if !matches!(
             self.status.as_str(),
-            "pending" | "approved" | "rejected" | "decided"
+            "pending" | "approved" | "rejected" | "cancelled" | "decided"
         ) {
             return Err(format!(
-                "status '{}' is not one of pending, approved, rejected, decided",
+                "status '{}' is not one of pending, approved, rejected, cancelled, decided",
                 self.status
             ));
         }

@@ -920,7 +920,7 @@ async fn the_inbox_filters_counts_and_pages_on_the_server() {
                 status: "done".into(),
                 ..page(5, 0)
             },
-            "status 'done' is not one of pending, approved, rejected, decided",
+            "status 'done' is not one of pending, approved, rejected, cancelled, decided",
         ),
         (page(501, 0), "limit 501 is outside 0 to 500"),
         (page(5, -1), "offset -1 is negative"),
@@ -1034,6 +1034,18 @@ async fn the_items_of_a_cancelled_run_leave_the_inbox_and_cannot_be_decided() {
     assert_eq!(pending(&w).await, 0, "gone from the inbox");
     let closed = item(&w, &run, "ok").await;
     assert_eq!(closed.status, ItemStatus::Cancelled, "closed as cancelled");
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let f = ApprovalFilter {
+        status: "cancelled".into(),
+        ..Default::default()
+    }
+    .cleaned()
+    .unwrap();
+    let history = app::store::approvals::search(&mut conn, &f, None, T0)
+        .await
+        .unwrap();
+    assert_eq!(history.items[0].id, closed.id, "listed among cancelled items");
+    drop(conn);
     let err = decide(
         &w.db,
         &person("bob", Role::Approver),

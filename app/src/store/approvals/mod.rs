@@ -268,6 +268,7 @@ pub async fn search(
     let (status, order) = match f.status.as_str() {
         "approved" => ("i.status = 'approved'", "i.decided_at DESC"),
         "rejected" => ("i.status = 'rejected'", "i.decided_at DESC"),
+        "cancelled" => ("i.status = 'cancelled'", "i.decided_at DESC"),
         "decided" => ("i.status != 'pending'", "i.decided_at DESC"),
         // an item of a run that ended (cancelled, failed, timed out) is
         // no longer waiting for anyone
