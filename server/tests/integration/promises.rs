@@ -455,13 +455,13 @@ async fn a_step_longer_than_its_lease_is_renewed_and_runs_once() {
     db.migrate().await.unwrap();
     let rx = Receiver::start(|_, _| Answer {
         status: 200,
-        delay_ms: 1_500,
+        delay_ms: 2_500,
     })
     .await;
     let engine = std::sync::Arc::new(crate::common::engine(
         db.clone(),
         std::sync::Arc::new(server::engine::SystemClock),
-        300,
+        600,
     ));
     let d = def(
         vec![start(), http("slow", &rx.url), end("end", None)],
@@ -484,7 +484,7 @@ async fn a_step_longer_than_its_lease_is_renewed_and_runs_once() {
     .unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let config = server::engine::EngineConfig {
-        lease_ms: 300,
+        lease_ms: 600,
         recovery_every: std::time::Duration::from_millis(50),
         workers: 2,
     };
