@@ -71,7 +71,6 @@ ALTER TABLE approval_decisions_new RENAME TO approval_decisions;
 
 CREATE UNIQUE INDEX approval_items_step ON approval_items (run_id, node_id) WHERE superseded_at IS NULL;
 CREATE INDEX approval_items_pending ON approval_items (status, created_at);
-CREATE INDEX approval_items_run ON approval_items (run_id);
 
 -- Attempts of a step whose worker died (its lease ran out) since it last
 -- started afresh: past a limit the step fails instead of crash-looping.

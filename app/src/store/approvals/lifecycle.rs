@@ -86,13 +86,15 @@ static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE approval_items SET {}, decided_at = ?2, decided_by = 'engine',
                 comment = 'the run ended before anyone decided'
-         WHERE run_id = ?1 AND {}",
+         WHERE run_id = ?1 AND superseded_at IS NULL AND {}",
         ItemEvent::Cancel.set("status"),
         ItemEvent::Cancel.guard("status")
     )
 });
 
-/// Closes the undecided items of a run that ended. Returns how many.
+/// Closes the undecided items of a run that ended (an undecided item is
+/// always its step's current one, which the step index finds by run).
+/// Returns how many.
 pub async fn cancel_open(conn: &mut SqliteConnection, run_id: &RunId, at: i64) -> Result<u64> {
     Ok(sqlx::query(&CANCEL_OPEN)
         .bind(run_id)
