@@ -1044,7 +1044,10 @@ async fn the_items_of_a_cancelled_run_leave_the_inbox_and_cannot_be_decided() {
     let history = app::store::approvals::search(&mut conn, &f, None, T0)
         .await
         .unwrap();
-    assert_eq!(history.items[0].id, closed.id, "listed among cancelled items");
+    assert_eq!(
+        history.items[0].id, closed.id,
+        "listed among cancelled items"
+    );
     drop(conn);
     let err = decide(
         &w.db,

@@ -333,6 +333,7 @@ impl Sim {
             84..87 => self.cancel().await?,
             87..93 => self.retry().await?,
             93..95 => self.rerun().await?,
+            95..97 => self.inbox().await?,
             _ => self.start().await?,
         }
         Ok(())
@@ -495,6 +496,41 @@ impl Sim {
             .await
             .map_err(err)?;
         Ok((!ids.is_empty()).then(|| ids[self.rng.usize(..ids.len())].0.clone()))
+    }
+
+    /// A person's inbox lists exactly the pending items the rules let them
+    /// decide (the SQL filter against the oracle).
+    async fn inbox(&mut self) -> Result<(), String> {
+        let who = self.rng.usize(..self.people.len());
+        let p = &self.people[who];
+        let now = self.now();
+        let page = |all: bool| app::domain::approvals::ApprovalFilter {
+            all,
+            limit: 500,
+            ..Default::default()
+        };
+        let mine = app::ops::approvals::list(&self.db, &p.principal, page(false), now)
+            .await
+            .map_err(err)?;
+        let every = app::ops::approvals::list(&self.db, &p.principal, page(true), now)
+            .await
+            .map_err(err)?;
+        let listed: Vec<&str> = mine.items.iter().map(|i| i.id.as_str()).collect();
+        let allowed: Vec<&str> = every
+            .items
+            .iter()
+            .filter(|i| people::may(p, i))
+            .map(|i| i.id.as_str())
+            .collect();
+        let actor = p.principal.actor.clone();
+        let (n, total) = (listed.len(), mine.total);
+        if listed != allowed || total as usize != n {
+            return Err(format!(
+                "{actor}'s inbox lists {listed:?} (total {total}); the rules allow {allowed:?}"
+            ));
+        }
+        self.note(format!("{actor}'s inbox: {n} items"));
+        Ok(())
     }
 
     async fn cancel(&mut self) -> Result<(), String> {
