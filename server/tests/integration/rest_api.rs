@@ -946,7 +946,7 @@ async fn hostile_inputs_are_refused_or_kept_as_text() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("not one of pending, approved, rejected, decided")
+            .contains("not one of pending, approved, rejected, cancelled, decided")
     );
     for (query, says) in [
         (
