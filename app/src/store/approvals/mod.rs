@@ -277,7 +277,9 @@ pub async fn search(
         // an item of a run that ended (cancelled, failed, timed out) is
         // no longer waiting for anyone
         _ => (
-            "i.status = 'pending' AND i.run_id IN (SELECT id FROM runs WHERE status = 'running')",
+            // one lookup per item read: with the inbox index a page reads
+            // only as many items as it shows
+            "i.status = 'pending' AND EXISTS (SELECT 1 FROM runs r WHERE r.id = i.run_id AND r.status = 'running')",
             "i.deadline_at IS NULL, i.deadline_at, i.created_at DESC",
         ),
     };
