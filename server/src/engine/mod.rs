@@ -8,6 +8,7 @@ mod approval;
 mod attempt;
 mod clock;
 mod complete;
+mod recovery;
 pub mod runners;
 mod stretch;
 
@@ -17,10 +18,9 @@ use crate::outbound::Outbound;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use app::domain::graph::WorkflowDef;
 use app::domain::machine::context;
-use app::domain::run::RunStatus;
 use app::domain::run::StepStatus;
-use app::ops::{Wakeup, progress};
-use app::store::runs::{self, RunEnd};
+use app::ops::Wakeup;
+use app::store::runs;
 use app::store::{Db, StoreError, workflows};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -251,38 +251,6 @@ impl Engine {
         &self.worker
     }
 
-    /// Runs `work` (the attempt of `c`) while renewing its lease every third
-    /// of the lease, so a long step is never presumed dead while this
-    /// process lives. Renewal stops at the step timeout plus one lease: a
-    /// worker stuck past its timeout loses the step like a dead one.
-    async fn with_heartbeat<F: std::future::Future>(
-        &self,
-        c: &runs::Claimed,
-        started: i64,
-        work: F,
-    ) -> F::Output {
-        let every = Duration::from_millis((self.lease_ms / 3).max(1) as u64);
-        let cap = started
-            .saturating_add(self.step_timeout_ms)
-            .saturating_add(self.lease_ms);
-        let mut work = std::pin::pin!(work);
-        loop {
-            tokio::select! {
-                out = &mut work => return out,
-                _ = tokio::time::sleep(every) => {
-                    let until = self.clock.now().saturating_add(self.lease_ms).min(cap);
-                    let renewed = match self.db.pool.acquire().await {
-                        Ok(mut conn) => runs::renew_lease(&mut conn, c, &self.worker, until).await,
-                        Err(e) => Err(e.into()),
-                    };
-                    if let Err(e) = renewed {
-                        tracing::warn!(error = %e, "could not renew the lease of a running step");
-                    }
-                }
-            }
-        }
-    }
-
     /// Runs due work until none is left at the current clock time.
     pub async fn run_until_idle(&self) -> Result<usize> {
         let mut n = 0;
@@ -293,97 +261,6 @@ impl Engine {
             }
             n += 1;
         }
-    }
-
-    /// Returns expired leases to the queue and fails runs past their
-    /// deadline, each step and each run in a transaction of its own: one
-    /// that cannot be recovered (logged) never holds up the others, nor the
-    /// server's start.
-    pub async fn recover(&self) -> Result<usize> {
-        let now = self.clock.now();
-        let (expired, overdue) = {
-            let mut conn = self.db.pool.acquire().await?;
-            (
-                runs::expired_leases(&mut conn, now).await?,
-                runs::overdue_runs(&mut conn, now).await?,
-            )
-        };
-        let mut recovered = 0;
-        for e in &expired {
-            match self.recover_step(e, now).await {
-                Ok(true) => recovered += 1,
-                Ok(false) => {}
-                Err(err) => tracing::error!(run_id = %e.run_id, node_id = %e.node_id, error = %err,
-                    "could not recover a step whose worker stopped"),
-            }
-        }
-        let mut timed_out = 0;
-        for run_id in &overdue {
-            match self.time_out(run_id, now).await {
-                Ok(()) => timed_out += 1,
-                Err(err) => {
-                    tracing::error!(run_id = %run_id, error = %err, "could not end a run past its deadline")
-                }
-            }
-        }
-        if recovered > 0 {
-            tracing::warn!(steps = recovered, "recovered steps whose worker stopped");
-            self.wake();
-        }
-        Ok(recovered + timed_out)
-    }
-
-    /// One expired step back to the queue, or failed (and its run moved
-    /// on) when its workers died too often. False if someone else got to
-    /// it first.
-    async fn recover_step(&self, e: &runs::Expired, now: i64) -> Result<bool> {
-        let mut tx = self.db.write().await?;
-        let Some(l) = runs::recover_one(&mut tx, e, now).await? else {
-            return Ok(false);
-        };
-        if l.gave_up {
-            let run = runs::get_run(&mut tx, &l.run_id).await?;
-            let def = self.definition(&run.workflow_id, run.version).await?;
-            if runs::compensated_node(&l.node_id).is_some() {
-                runs::next_compensation(&mut tx, &l.run_id, now).await?;
-            } else {
-                if progress::has_error_edge(&def, &l.node_id) {
-                    runs::set_port(&mut tx, &l.run_id, &l.node_id, app::domain::PORT_ERROR).await?;
-                }
-                progress::advance(
-                    &mut tx,
-                    &def,
-                    &l.run_id,
-                    &[l.node_id.as_str()],
-                    "engine",
-                    now,
-                )
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        if l.gave_up {
-            self.run_ended.notify_waiters();
-        }
-        Ok(true)
-    }
-
-    /// Fails a run past its deadline and queues its compensations.
-    async fn time_out(&self, run_id: &app::domain::ids::RunId, now: i64) -> Result<()> {
-        let mut tx = self.db.write().await?;
-        let run = runs::get_run(&mut tx, run_id).await?;
-        let def = self.definition(&run.workflow_id, run.version).await?;
-        let reason = match def.settings.run_timeout_ms {
-            Some(ms) => format!("the run took longer than its timeout of {ms} ms"),
-            None => "the run passed its deadline".to_string(),
-        };
-        let end = RunEnd::failed(RunStatus::Failed, reason);
-        if progress::end_run(&mut tx, run_id, &end, "engine", now).await? {
-            progress::compensate(&mut tx, &def, run_id, now).await?;
-        }
-        tx.commit().await?;
-        self.run_ended.notify_waiters();
-        Ok(())
     }
 
     /// When the next delayed or retried step is due.
