@@ -4,6 +4,7 @@
 
 mod config;
 mod ranges;
+mod refs;
 
 use super::graph::*;
 use config::{check_node_config, check_settings};
@@ -33,6 +34,8 @@ pub enum ProblemKind {
     InvalidExpression,
     InvalidTemplate,
     InvalidSetting,
+    /// An expression or template reads a step that is not in the workflow.
+    UnknownStep,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -128,6 +131,7 @@ pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
     }
     check_settings(&mut p, def);
     check_settings_ranges(&mut p, def);
+    refs::check_step_refs(&mut p, def);
 
     let starts: Vec<&Node> = def
         .nodes

@@ -57,6 +57,28 @@ fn the_example_and_minimal_workflows_are_valid() {
     assert_eq!(validate(&linear(&["a", "b", "c"])), vec![]);
 }
 
+/// Regression (issue 13): a condition naming a step that does not exist
+/// passed validation and silently took the default branch.
+#[test]
+fn an_expression_or_template_naming_a_missing_step_is_a_problem() {
+    let mut def = linear(&["calc"]);
+    if let NodeKind::Transform { expression } = &mut def.nodes[1].kind {
+        *expression = "{v: .steps.clac.output}".into();
+    }
+    let p = only(&def, ProblemKind::UnknownStep);
+    assert_eq!(p.node.as_deref(), Some("calc"));
+    assert!(
+        p.message
+            .contains("the expression reads step 'clac', which is not in the workflow"),
+        "{}",
+        p.message
+    );
+    if let NodeKind::Transform { expression } = &mut def.nodes[1].kind {
+        *expression = "{v: .steps.start.output, s: \".steps.nope\"}".into();
+    }
+    assert_eq!(kinds(&def), vec![], "existing steps and strings are fine");
+}
+
 #[test]
 fn invalid_and_duplicate_ids() {
     let mut def = linear(&["a"]);

@@ -1,0 +1,213 @@
+//! Steps named in expressions and templates must exist: `.steps.<id>` (jq)
+//! or `steps.<id>` (templates) naming no node reads null at run time and
+//! silently takes a Branch's default, so it is a problem to fix instead.
+
+use super::{ProblemKind, Problems};
+use crate::domain::graph::*;
+use std::collections::BTreeSet;
+
+/// The expressions (false) and templates (true) a node holds, by what they
+/// are for.
+fn sources(n: &Node) -> Vec<(String, &str, bool)> {
+    let mut out: Vec<(String, &str, bool)> = Vec::new();
+    match &n.kind {
+        NodeKind::Transform { expression } => out.push(("expression".into(), expression, false)),
+        NodeKind::Branch { conditions } => {
+            for c in conditions {
+                out.push((format!("condition '{}'", c.label), &c.expression, false));
+            }
+        }
+        NodeKind::End {
+            output: Some(output),
+        } => out.push(("output".into(), output, false)),
+        NodeKind::Http { request: r, .. } => {
+            out.push(("URL".into(), &r.url, true));
+            for (name, value) in &r.headers {
+                out.push((format!("header '{name}'"), value, true));
+            }
+            if let Some(b) = &r.body {
+                out.push(("body".into(), b, true));
+            }
+        }
+        NodeKind::Approval(a) => {
+            out.push(("title".into(), &a.title, true));
+            out.push(("instructions".into(), &a.instructions, true));
+        }
+        NodeKind::Fail { message } => out.push(("message".into(), message, true)),
+        _ => {}
+    }
+    if let Some(r) = &n.compensation {
+        out.push(("compensation URL".into(), &r.url, true));
+        for (name, value) in &r.headers {
+            out.push((format!("compensation header '{name}'"), value, true));
+        }
+        if let Some(b) = &r.body {
+            out.push(("compensation body".into(), b, true));
+        }
+    }
+    out
+}
+
+fn ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The step ids `code` reads: `.steps.<id>` or `.steps["<id>"]` at the
+/// start of a path in jq (`template`: `steps.<id>` inside `{{ }}` and
+/// `{% %}`), outside string literals.
+pub fn step_refs(code: &str, template: bool) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    if template {
+        let mut rest = code;
+        while let Some(open) = rest.find(['{']) {
+            let after = &rest[open + 1..];
+            let close = match after.chars().next() {
+                Some('{') => "}}",
+                Some('%') => "%}",
+                _ => {
+                    rest = after;
+                    continue;
+                }
+            };
+            let inner = &after[1..];
+            let end = inner.find(close).unwrap_or(inner.len());
+            scan(&inner[..end], false, &mut found);
+            rest = &inner[end..];
+        }
+    } else {
+        scan(code, true, &mut found);
+    }
+    found
+}
+
+/// Finds `steps` accesses in `code`; `dotted`: jq, where the path starts
+/// with `.steps`.
+fn scan(code: &str, dotted: bool, found: &mut BTreeSet<String>) {
+    let b = code.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            // skip string literals (both quote kinds for templates)
+            q @ (b'"' | b'\'') if q == b'"' || !dotted => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let at = if dotted {
+            // `.steps` where the dot starts a path (not `.input.steps`)
+            b[i] == b'.'
+                && b[i + 1..].starts_with(b"steps")
+                && (i == 0
+                    || !(ident_char(b[i - 1])
+                        || matches!(b[i - 1], b']' | b')' | b'.' | b'?' | b'"')))
+        } else {
+            b[i..].starts_with(b"steps") && (i == 0 || !(ident_char(b[i - 1]) || b[i - 1] == b'.'))
+        };
+        if !at {
+            i += 1;
+            continue;
+        }
+        let mut j = i + if dotted { 6 } else { 5 };
+        if b.get(j).is_some_and(|c| ident_char(*c)) {
+            // `.stepsx`: another name
+            i = j;
+            continue;
+        }
+        if b.get(j) == Some(&b'?') {
+            j += 1;
+        }
+        let id = match b.get(j) {
+            Some(b'.') => {
+                let start = j + 1;
+                let mut end = start;
+                while end < b.len() && ident_char(b[end]) {
+                    end += 1;
+                }
+                (end > start).then(|| code[start..end].to_string())
+            }
+            Some(b'[') => {
+                let quoted = &code[j + 1..];
+                let q = quoted.chars().next().filter(|c| *c == '"' || *c == '\'');
+                q.and_then(|q| {
+                    let body = &quoted[1..];
+                    body.find(q).map(|e| body[..e].to_string())
+                })
+            }
+            _ => None,
+        };
+        if let Some(id) = id {
+            found.insert(id);
+        }
+        i = j;
+    }
+}
+
+/// Every step a node's expressions and templates name exists.
+pub(super) fn check_step_refs(p: &mut Problems, def: &WorkflowDef) {
+    let ids: BTreeSet<&str> = def.nodes.iter().map(|n| n.id.as_str()).collect();
+    for n in &def.nodes {
+        for (what, code, template) in sources(n) {
+            for id in step_refs(code, template) {
+                if !ids.contains(id.as_str()) {
+                    p.node(
+                        ProblemKind::UnknownStep,
+                        n,
+                        format!(
+                            "the {what} reads step '{id}', which is not in the workflow; use the id of one of its steps"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(code: &str, template: bool) -> Vec<String> {
+        step_refs(code, template).into_iter().collect()
+    }
+
+    #[test]
+    fn step_references_are_found_where_they_are_read() {
+        assert_eq!(refs(".steps.calc.output.amount > 5", false), ["calc"]);
+        assert_eq!(refs(r#".steps["my-step"].output"#, false), ["my-step"]);
+        assert_eq!(
+            refs(".steps?.a.output // .steps.b.output", false),
+            ["a", "b"]
+        );
+        assert_eq!(refs("{x: .steps.a.output}", false), ["a"]);
+        // not a top-level access, not the name, inside a string
+        assert!(refs(".input.steps.x", false).is_empty());
+        assert!(refs(".stepsx.y", false).is_empty());
+        assert!(refs(r#"".steps.nope" + .input"#, false).is_empty());
+        assert!(refs(".steps", false).is_empty());
+        // templates: inside tags only
+        assert_eq!(
+            refs("Pay {{ steps.calc.output.amount }} now", true),
+            ["calc"]
+        );
+        assert_eq!(
+            refs("{% if steps.gate.output %}ok{% endif %}", true),
+            ["gate"]
+        );
+        assert!(refs("steps.calc outside any tag", true).is_empty());
+        assert!(refs("{{ input.steps.x }} {{ 'steps.y' }}", true).is_empty());
+        assert_eq!(refs("{{ steps['a-b'].output }}", true), ["a-b"]);
+        // hostile: unclosed tags and strings end the scan, never panic;
+        // text that is not ASCII is stepped over byte by byte
+        assert_eq!(refs("\"é\\ü\" + .steps.ä + .steps.b", false), ["b"]);
+        assert!(refs("{{ 'ü' }} {{ é.steps }}", true).is_empty());
+        assert!(refs("{{ steps.", true).is_empty());
+        assert!(refs("\".steps.a", false).is_empty());
+        assert!(refs(".steps[\"unterminated", false).is_empty());
+        assert_eq!(refs("{{ steps.a", true), ["a"]);
+    }
+}
