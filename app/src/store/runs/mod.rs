@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 mod compensation;
+mod leases;
 mod log;
 mod queue;
 
 pub use compensation::*;
+pub use leases::*;
 pub use log::*;
 pub use queue::*;
 
