@@ -60,6 +60,20 @@ pub(crate) async fn item(w: &World, run: &app::domain::ids::RunId, node: &str) -
         .expect("an item")
 }
 
+/// Starts `flow(a)` with `input` and runs it to its approval: the run and
+/// the item waiting there.
+pub(crate) async fn waiting_at(
+    w: &World,
+    a: Node,
+    input: Value,
+) -> (app::domain::ids::RunId, ApprovalItem) {
+    let node = a.id.clone();
+    let run = w.start(flow(a), input).await;
+    w.idle().await;
+    let i = item(w, &run, &node).await;
+    (run, i)
+}
+
 pub(crate) fn approve(comment: &str) -> DecisionInput {
     DecisionInput {
         decision: "approve".into(),

@@ -4,7 +4,7 @@
 //! handled error, and leases of long or crashing steps. Each test is named
 //! after what it proves.
 
-use crate::approvals::{approval, approve, doubtful, flow, item, person};
+use crate::approvals::{approval, approve, doubtful, flow, item, person, waiting_at};
 use crate::common::receiver::{Answer, Receiver};
 use crate::common::world::*;
 use app::domain::audit::Actor;
@@ -111,14 +111,12 @@ async fn a_gated_step_whose_policy_allows_another_attempt_asks_again() {
 #[tokio::test]
 async fn retrying_a_rejected_approval_step_asks_again_instead_of_failing_at_once() {
     let w = World::new().await;
-    let run = w
-        .start(
-            flow(approval("gate", &["approver"], 1)),
-            json!({"amount": 3, "vendor": "V"}),
-        )
-        .await;
-    w.idle().await;
-    let first = item(&w, &run, "gate").await;
+    let (run, first) = waiting_at(
+        &w,
+        approval("gate", &["approver"], 1),
+        json!({"amount": 3, "vendor": "V"}),
+    )
+    .await;
     ann_decides(&w, &first.id, reject("wrong")).await;
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Failed);
@@ -236,14 +234,12 @@ async fn a_token_acts_for_its_creator_in_every_approval_rule() {
         alice_via.actor
     );
     // N-of-M counts people: alice by session and by token is one approver
-    let run = w
-        .start(
-            flow(approval("ok", &["approver"], 2)),
-            json!({"amount": 1, "vendor": "V"}),
-        )
-        .await;
-    w.idle().await;
-    let i = item(&w, &run, "ok").await;
+    let (_, i) = waiting_at(
+        &w,
+        approval("ok", &["approver"], 2),
+        json!({"amount": 1, "vendor": "V"}),
+    )
+    .await;
     decide(
         &w.db,
         &person("alice", Role::Approver),
@@ -346,14 +342,12 @@ async fn a_token_acts_for_its_creator_in_every_approval_rule() {
 #[tokio::test]
 async fn with_n_of_m_later_approvers_see_earlier_edits_and_the_audit_records_who_changed_what() {
     let w = World::new().await;
-    let run = w
-        .start(
-            flow(approval("ok", &["approver"], 2)),
-            json!({"amount": 5300, "vendor": "ACME"}),
-        )
-        .await;
-    w.idle().await;
-    let i = item(&w, &run, "ok").await;
+    let (run, i) = waiting_at(
+        &w,
+        approval("ok", &["approver"], 2),
+        json!({"amount": 5300, "vendor": "ACME"}),
+    )
+    .await;
     let now = w.clock.now_ms();
     let edit = DecisionInput {
         output: Some(json!({"amount": 5200, "vendor": "ACME"})),
