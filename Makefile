@@ -33,9 +33,9 @@ build-release: setup
 
 ## Build (release) and serve on http://127.0.0.1:3000 with ./data/stepwise.db.
 ## The example workflow calls the server's own stand-in ledger (--demo) on
-## 127.0.0.1:3000, an inside address Http steps may only call when allowed.
+## the address it listens on (--demo lets its steps call that address).
 run: build-release
-	LEPTOS_SITE_ROOT=target/site ./target/release/stepwise serve --demo --allow-hosts 127.0.0.1:3000
+	LEPTOS_SITE_ROOT=target/site ./target/release/stepwise serve --demo
 
 ## The deterministic simulation alone: `make sim SEEDS=20000` runs more
 ## scenarios than `make test` does (2,000); `make sim SEED=123` replays one

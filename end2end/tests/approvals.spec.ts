@@ -60,12 +60,15 @@ test('an approver decides with the full picture; the run goes on with the edited
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Approve ACME');
   await expect(page.locator('.instructions')).toContainText('Check 1200 against the order.');
   const context = page.getByRole('region', { name: 'Context' });
-  await expect(context).toContainText('"vendor": "ACME"');
-  await expect(context.locator('tr[data-step="calc"]')).toContainText('1200');
+  await expect(context.getByRole('table', { name: 'Run input' }).locator('tr[data-key="vendor"]')).toContainText('ACME');
+  // earlier steps by name, their outputs as fields; no confidence where none was reported
+  await expect(context.locator('.step-output[data-step="calc"] h4')).toContainText('Extract');
+  await expect(context.locator('.step-output[data-step="calc"] tr[data-key="amount"]')).toContainText('1200');
+  await expect(page.getByTestId('cum-confidence')).toHaveCount(0);
   const decision = page.getByRole('region', { name: 'Decision' });
-  const output = decision.getByLabel('Proposed output');
-  await expect(output).toHaveValue(/"amount": 1200/);
-  await output.fill('{"amount": 1100, "vendor": "ACME"}');
+  const proposal = decision.getByRole('group', { name: 'Proposed output' });
+  await expect(proposal.getByLabel('amount')).toHaveValue('1200');
+  await proposal.getByLabel('amount').fill('1100');
   // the form is checked: the cost centre is required
   await decision.getByRole('button', { name: 'Approve' }).click();
   await expect(decision.getByRole('alert')).toContainText("'Cost centre' is required");
@@ -74,6 +77,8 @@ test('an approver decides with the full picture; the run goes on with the edited
   await decision.getByRole('button', { name: 'Approve' }).click();
   await expect(page.getByTestId('item-status')).toHaveText('approved');
   await expect(decision.getByTestId('decided')).toContainText('approved by user:approver');
+  // the change is shown: proposed and approved
+  await expect(decision.getByTestId('changes').locator('tbody tr')).toHaveText(['.amount12001100', '.centre—CC-42']);
 
   await page.goto(`/runs/${run}`);
   await expect(page.getByTestId('run-status')).toHaveText('succeeded');

@@ -50,6 +50,11 @@ test('build a branching workflow by mouse and keyboard, save, reload, and run it
   await d.select('branch_1');
   await d.addByKeyboard('http');
   await expect(d.edge('branch_1', 'small', 'http_1')).toHaveCount(1);
+  // a new Http step reads; this one writes to the ledger
+  await expect(d.inspector.getByLabel('Method')).toHaveValue('GET');
+  await expect(d.inspector.locator('.output-doc')).toContainText('.steps.http_1.output');
+  await expect(d.inspector.locator('.output-doc')).toContainText('{status, body}');
+  await d.inspector.getByLabel('Method').selectOption('POST');
   await d.inspector.getByLabel('URL (template)').fill(`${baseURL}/demo/ledger/entries`);
   await d.inspector.getByLabel('Body (template, optional)').fill('{"amount": {{ steps.transform_1.output.amount }}}');
 
@@ -93,4 +98,34 @@ test('build a branching workflow by mouse and keyboard, save, reload, and run it
   await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 15_000 });
   await expect(page.locator('tr[data-step="http_1"]')).toContainText('succeeded');
   await expect(page.locator('tr[data-step="approval_1"]')).toContainText('skipped');
+});
+
+test('a step added after a taken output goes between, and a step can be inserted on a connection', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`Insert ${Date.now()}`);
+  const d = new Designer(page);
+  await expect(d.edge('start', 'out', 'end')).toHaveCount(1);
+
+  // Start's only output leads to End: the new step takes its place between
+  await d.select('start');
+  await d.addByKeyboard('transform');
+  await expect(d.edge('start', 'out', 'transform_1')).toHaveCount(1);
+  await expect(d.edge('transform_1', 'out', 'end')).toHaveCount(1);
+  await expect(d.edge('start', 'out', 'end')).toHaveCount(0);
+  await expect(page.getByTestId('designer-note')).toHaveText(
+    'Added “New transform” between “Start” and “End”: “Start” had no free output.',
+  );
+
+  // select End: its incoming connection offers "+"; the new step goes on it
+  await d.select('end');
+  await d.edge('transform_1', 'out', 'end').getByRole('button', { name: 'Insert a step between New transform and End' }).click();
+  const search = page.getByRole('dialog', { name: 'Add a step' });
+  await expect(search).toContainText('Inserts it on the connection.');
+  await page.keyboard.type('delay');
+  await page.keyboard.press('Enter');
+  await expect(d.edge('transform_1', 'out', 'delay_1')).toHaveCount(1);
+  await expect(d.edge('delay_1', 'out', 'end')).toHaveCount(1);
+  await expect(d.edge('transform_1', 'out', 'end')).toHaveCount(0);
+  await expect(d.root.getByText('No problems')).toBeVisible();
 });

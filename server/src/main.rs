@@ -78,18 +78,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         });
     }
     tracing::info!(database = %args.database_url, durability = ?args.durability, "database ready");
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // the example calls the stand-in ledger on the address served here,
+    // whatever the port
     if !args.no_example {
-        match app::ops::seed::seed_example(&db, app::ops::now_ms()).await {
+        let base = format!("http://{addr}");
+        match app::ops::seed::seed_example(&db, &base, app::ops::now_ms()).await {
             Ok(true) => tracing::info!("added the example workflow"),
             Ok(false) => {}
             Err(e) => return Err(format!("cannot add the example workflow: {e}")),
         }
     }
-
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut allow_hosts = args.allow_hosts.clone();
+    if args.demo {
+        // the stand-in services are on this server: its steps may call them
+        allow_hosts.admit(&addr.to_string())?;
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name("stepwise")
         .site_root(args.site_root.as_str())
@@ -102,8 +109,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         memory_mb: args.eval_memory_mb,
         ..Default::default()
     });
-    if !args.allow_hosts.is_empty() {
-        tracing::info!(allowed = %args.allow_hosts, "Http steps may call these internal hosts");
+    if !allow_hosts.is_empty() {
+        tracing::info!(allowed = %allow_hosts, "Http steps may call these internal hosts");
     }
     let engine = Arc::new(
         Engine::new(db.clone(), Arc::new(SystemClock), args.lease_ms)
@@ -111,7 +118,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .with_sealer(sealer.clone())
             .with_sandbox(Arc::new(sandbox))
             .with_outbound(server::outbound::Outbound::new(
-                args.allow_hosts.clone(),
+                allow_hosts,
                 args.max_response_bytes,
             )),
     );

@@ -14,6 +14,9 @@ pub struct ItemView {
     pub decisions: Vec<Decision>,
     /// Why the viewer may not decide it (None: they may).
     pub cannot: Option<String>,
+    /// The names of the steps of the run's workflow version, by id.
+    #[serde(default)]
+    pub step_names: std::collections::BTreeMap<String, String>,
 }
 
 /// Pending items the caller may decide, most urgent first, or decided
@@ -40,10 +43,14 @@ pub async fn get_approval(id: String) -> Result<ItemView, AppError> {
     } else {
         crate::domain::approvals::may_decide(&who, &item).err()
     };
+    let step_names = crate::ops::approvals::step_names(&super::db()?, &item)
+        .await
+        .map_err(super::failed)?;
     Ok(ItemView {
         item,
         decisions,
         cannot,
+        step_names,
     })
 }
 

@@ -7,17 +7,32 @@ use serde_json::json;
 
 pub const EXAMPLE_NAME: &str = "Invoice approval";
 
+/// Where the server's stand-in ledger (`--demo`) answers.
+pub const DEMO_LEDGER_PATH: &str = "/demo/ledger/entries";
+
+/// The example, its ledger step calling the stand-in ledger of a server on
+/// 127.0.0.1:3000 (the address `make run` serves on).
 pub fn invoice_approval() -> WorkflowDef {
+    invoice_approval_at("http://127.0.0.1:3000")
+}
+
+/// The example with its ledger step calling the stand-in ledger of the
+/// server at `base` (the address it listens on, e.g. `http://127.0.0.1:8080`).
+///
+/// The steps after the approval read the approved invoice, else (for small
+/// amounts, when the approval was skipped) the extracted one: an amount the
+/// approver corrected is the amount posted.
+pub fn invoice_approval_at(base: &str) -> WorkflowDef {
     let mut ledger = Node::new(
         "post_ledger",
         "Post to ledger",
         NodeKind::Http {
             request: HttpRequest {
                 method: "POST".into(),
-                url: "http://127.0.0.1:3000/demo/ledger/entries".into(),
+                url: format!("{}{DEMO_LEDGER_PATH}", base.trim_end_matches('/')),
                 headers: [("Content-Type".to_string(), "application/json".to_string())].into(),
                 body: Some(
-                    r#"{"vendor": {{ steps.extract.output.vendor | tojson }}, "amount": {{ steps.extract.output.amount }}}"#
+                    r#"{% set invoice = (steps.approve or steps.extract).output %}{"vendor": {{ invoice.vendor | tojson }}, "amount": {{ invoice.amount }}, "currency": {{ invoice.currency | tojson }}, "note": {{ (invoice.note or "") | tojson }}}"#
                         .into(),
                 ),
             },
@@ -92,7 +107,10 @@ pub fn invoice_approval() -> WorkflowDef {
                 "done",
                 "Posted",
                 NodeKind::End {
-                    output: Some("{posted: true, amount: .steps.extract.output.amount}".into()),
+                    output: Some(
+                        "(.steps.approve.output // .steps.extract.output) as $invoice | {posted: true, vendor: $invoice.vendor, amount: $invoice.amount, entry: .steps.post_ledger.output.body.entry_id}"
+                            .into(),
+                    ),
                 },
             )
             .at(1480.0, 220.0),

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod machine;
 pub mod operations;
 pub mod outbound;
+pub mod outputs;
 pub mod records;
 pub mod redact;
 pub mod run;

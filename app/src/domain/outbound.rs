@@ -247,6 +247,11 @@ impl HostList {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// Adds one entry (`host`, `host:port`, an address or a range).
+    pub fn admit(&mut self, entry: &str) -> Result<(), String> {
+        self.0.push(entry.parse()?);
+        Ok(())
+    }
     /// Whether a request to `host` (a name, or an address as written in a
     /// URL) at `ip`, on `port` (`None`: any port) is admitted.
     pub fn admits(&self, host: &str, ip: Option<IpAddr>, port: Option<u16>) -> bool {

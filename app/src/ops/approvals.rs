@@ -17,6 +17,29 @@ use crate::store::{Db, StoreError, approvals as items, audit};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+/// The names of the steps of the item's workflow version, by id (pages
+/// show names, not ids).
+pub async fn step_names(
+    db: &Db,
+    item: &ApprovalItem,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let run = crate::store::runs::get_run(&mut conn, &item.run_id).await?;
+    let wf = crate::store::workflows::get_any(&mut conn, &run.workflow_id, run.version).await?;
+    Ok(wf
+        .definition
+        .nodes
+        .iter()
+        .map(|n| (n.id.clone(), n.name.clone()))
+        .collect())
+}
+
+/// The SHA-256 of a value's JSON text, in hex.
+fn digest(v: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(v.to_string().as_bytes()))
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DecisionInput {
     /// `approve` or `reject`.
@@ -110,12 +133,27 @@ pub async fn decide(
     .await
     .map_err(AppError::from)?;
     let settles = !approve || item.approvals + 1 >= item.required;
-    let mut details = json!({"item": id, "decision": input.decision, "comment": input.comment});
+    // the key human act, in the audit: what was proposed, what this person
+    // changed (path by path, before and after), their answers, and what
+    // the step's output became (the values themselves stay on the item;
+    // their digests here tie the chain to them)
+    let mut details = json!({
+        "item": id,
+        "decision": input.decision,
+        "comment": input.comment,
+        "proposed_sha256": digest(before),
+    });
     if let Some(after) = edited {
         details["changed"] = json!(crate::domain::diff::changed_paths(before, after));
     }
+    if let Some(a) = &answers {
+        details["answers"] = a.clone();
+    }
     if settles {
         let output = approve.then(|| final_output(before, edited.cloned(), input.answers.clone()));
+        if let Some(o) = &output {
+            details["final_sha256"] = json!(digest(o));
+        }
         let event = if approve {
             ItemEvent::Approve
         } else {

@@ -2,15 +2,17 @@
 
 use super::workflows;
 use crate::domain::audit::Actor;
-use crate::domain::example::{EXAMPLE_NAME, invoice_approval};
+use crate::domain::example::{EXAMPLE_NAME, invoice_approval_at};
 use crate::error::AppError;
 use crate::store::{Db, StoreError, set_meta};
 
 const SEEDED: &str = "example_seeded";
 
 /// Creates the example workflow unless this instance was seeded before
-/// (deleting the example must not bring it back on the next start).
-pub async fn seed_example(db: &Db, now: i64) -> Result<bool, AppError> {
+/// (deleting the example must not bring it back on the next start). Its
+/// ledger step calls the stand-in ledger at `base`, the address this
+/// server listens on.
+pub async fn seed_example(db: &Db, base: &str, now: i64) -> Result<bool, AppError> {
     if db.meta(SEEDED).await?.is_some() {
         return Ok(false);
     }
@@ -20,7 +22,7 @@ pub async fn seed_example(db: &Db, now: i64) -> Result<bool, AppError> {
             db,
             &Actor::system(),
             EXAMPLE_NAME,
-            &invoice_approval(),
+            &invoice_approval_at(base),
             false,
             now,
         )
@@ -39,9 +41,18 @@ mod tests {
     #[tokio::test]
     async fn seeds_once_and_never_brings_a_deleted_example_back() {
         let (db, _dir) = test_db().await;
-        assert!(seed_example(&db, 1).await.unwrap());
+        assert!(seed_example(&db, "http://127.0.0.1:8123", 1).await.unwrap());
         let list = workflows::list(&db).await.unwrap();
         assert_eq!(list.len(), 1);
+        let seeded = workflows::get(&db, &list[0].id, None).await.unwrap();
+        let ledger = seeded.definition.node("post_ledger").unwrap();
+        let crate::domain::NodeKind::Http { request, .. } = &ledger.kind else {
+            panic!("the ledger step is an Http step");
+        };
+        assert_eq!(
+            request.url, "http://127.0.0.1:8123/demo/ledger/entries",
+            "the ledger is called on the address the server listens on"
+        );
         assert_eq!(list[0].name, EXAMPLE_NAME);
         assert_eq!(list[0].updated_by, "system");
         assert_eq!(list[0].problems, 0, "the example is runnable");
@@ -49,7 +60,7 @@ mod tests {
         workflows::delete(&db, &Actor::anonymous(), &list[0].id, 2)
             .await
             .unwrap();
-        assert!(!seed_example(&db, 3).await.unwrap());
+        assert!(!seed_example(&db, "http://127.0.0.1:3000", 3).await.unwrap());
         assert!(workflows::list(&db).await.unwrap().is_empty());
     }
 
@@ -60,7 +71,7 @@ mod tests {
         workflows::create(&db, &Actor::anonymous(), "Mine", &def, false, 1)
             .await
             .unwrap();
-        assert!(!seed_example(&db, 2).await.unwrap());
+        assert!(!seed_example(&db, "http://127.0.0.1:3000", 2).await.unwrap());
         assert_eq!(workflows::list(&db).await.unwrap().len(), 1);
     }
 }

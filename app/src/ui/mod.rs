@@ -66,7 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/runs") view=pages::runs::RunsPage />
                         <Route path=path!("/runs/:id") view=pages::runs::RunPage />
                         <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage />
-                        <Route path=path!("/approvals/:id") view=pages::approvals::ApprovalPage />
+                        <Route path=path!("/approvals/:id") view=pages::approval_item::ApprovalPage />
                         <Route path=path!("/audit") view=pages::audit::AuditPage />
                         <Route path=path!("/settings") view=pages::settings::SettingsPage />
                         <Route path=path!("/login") view=auth::LoginPage />

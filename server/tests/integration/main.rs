@@ -10,6 +10,7 @@ mod approvals;
 mod binary;
 mod crash;
 mod engine;
+mod example;
 mod hostile;
 mod promises;
 mod rest_api;

@@ -236,7 +236,7 @@ pub const TEMPLATE_FUEL: u64 = 2_000_000;
 pub fn render_template(src: &str, ctx: &Value) -> Result<String, String> {
     scan::check_template_bounds(src)?;
     let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     env.set_fuel(Some(TEMPLATE_FUEL));
     let tmpl = env
         .template_from_str(src)

@@ -58,6 +58,31 @@ fn templates_check_and_render() {
     assert!(render_template("{{ input.missing.deeper }}", &ctx).is_err());
 }
 
+/// A step that did not run (its branch was not taken) is absent from the
+/// context: `or` picks the one that ran, while printing or reading into
+/// an absent step is still an error rather than an empty string.
+#[test]
+fn templates_pick_the_step_that_ran_with_or_and_still_refuse_absent_values() {
+    let ctx = json!({"steps": {"extract": {"output": {"amount": 5300}}}});
+    let pick = "{{ (steps.approve or steps.extract).output.amount }}";
+    assert_eq!(render_template(pick, &ctx), Ok("5300".into()));
+    let both = json!({"steps": {
+        "extract": {"output": {"amount": 5300}},
+        "approve": {"output": {"amount": 5200}}
+    }});
+    assert_eq!(render_template(pick, &both), Ok("5200".into()));
+    let err = render_template("{{ steps.approve }}", &ctx).unwrap_err();
+    assert!(err.contains("undefined"), "{err}");
+    assert!(render_template("{{ steps.approve.output }}", &ctx).is_err());
+    assert_eq!(
+        render_template(
+            "{% if steps.approve %}edited{% else %}as extracted{% endif %}",
+            &ctx
+        ),
+        Ok("as extracted".into())
+    );
+}
+
 #[test]
 fn functions_that_reach_outside_are_unknown() {
     for code in [

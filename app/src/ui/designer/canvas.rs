@@ -343,6 +343,15 @@ fn edge_view(
     });
     let label = (e.port != "out").then(|| e.port.clone());
     let is_error = e.port == crate::domain::PORT_ERROR;
+    let key_insert = e.clone();
+    let insert_label = canvas.with_shown(|d| {
+        let name = |id: &str| d.node(id).map(|n| n.name.clone()).unwrap_or_default();
+        format!(
+            "Insert a step between {} and {}",
+            name(&e.from),
+            name(&e.to)
+        )
+    });
     let key = e.clone();
     let class = move || {
         let removed = canvas.viewing.with(|v| {
@@ -361,6 +370,25 @@ fn edge_view(
     view! {
         <g class=class data-edge=format!("{}-{}-{}", e.from, e.port, e.to)>
             <path d=move || path.with(|p| p.as_ref().map(|p| p.0.clone()).unwrap_or_default()) marker-end="url(#arrow)" />
+            {move || {
+                let (ma, mb) = touched.get();
+                let on = key_insert.clone();
+                ((ma || mb) && !canvas.read_only()).then(|| {
+                    let open = move || canvas.insert_on.set(Some(on.clone()));
+                    let open2 = open.clone();
+                    let mid = move || path.with(|p| p.as_ref().map(|p| p.1).unwrap_or_default());
+                    view! {
+                        <g class="edge-insert" role="button" tabindex="0" aria-label=insert_label.clone()
+                            on:pointerdown=move |ev| { ev.stop_propagation(); ev.prevent_default(); open(); }
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); ev.stop_propagation(); open2(); }
+                            }>
+                            <circle cx=move || mid().0 cy=move || mid().1 r="9" />
+                            <text x=move || mid().0 y=move || mid().1 + 4.0 text-anchor="middle">"+"</text>
+                        </g>
+                    }
+                })
+            }}
             {label.map(|l| view! {
                 <text class="edge-label" text-anchor="middle"
                     x=move || path.with(|p| p.as_ref().map(|p| p.1.0).unwrap_or_default())

@@ -87,6 +87,72 @@ pub fn free_port(def: &WorkflowDef, id: &str) -> Option<String> {
         .find(|p| !def.edges.iter().any(|e| e.from == id && e.port == *p))
 }
 
+/// The first output port of `n` other than `error`.
+fn main_port(n: &Node) -> Option<String> {
+    ports(n)
+        .into_iter()
+        .find(|p| p != crate::domain::PORT_ERROR)
+}
+
+fn name_of(def: &WorkflowDef, id: &str) -> String {
+    def.node(id).map(|n| n.name.clone()).unwrap_or_default()
+}
+
+/// Connects the new step `new` after `after`, and says how: on a free
+/// port; else in place of the first port's connections (the new step
+/// takes them over, so it sits between); else not at all, and why.
+pub fn connect_after(def: &mut WorkflowDef, after: &str, new: &str) -> String {
+    let (a, n) = (name_of(def, after), name_of(def, new));
+    if let Some(port) = free_port(def, after) {
+        def.edges.push(Edge::new(after, &port, new));
+        return format!("Added “{n}” after “{a}”.");
+    }
+    let Some(port) = def.node(after).and_then(main_port) else {
+        return format!("Added “{n}”, not connected: “{a}” has no outputs.");
+    };
+    let targets: Vec<Edge> = def
+        .edges
+        .iter()
+        .filter(|e| e.from == after && e.port == port)
+        .cloned()
+        .collect();
+    match insert_between(def, &targets, new) {
+        Ok(()) => {
+            let to: Vec<String> = targets.iter().map(|e| name_of(def, &e.to)).collect();
+            format!(
+                "Added “{n}” between “{a}” and “{}”: “{a}” had no free output.",
+                to.join("”, “")
+            )
+        }
+        Err(why) => {
+            format!("Added “{n}”, not connected: every output of “{a}” is taken and {why}.")
+        }
+    }
+}
+
+/// Puts step `new` on the edges `on` (all from one port): their source
+/// connects to `new`, and `new`'s first output to each of their targets.
+pub fn insert_between(def: &mut WorkflowDef, on: &[Edge], new: &str) -> Result<(), String> {
+    let Some(first) = on.first() else {
+        return Err("there is no connection to insert it on".into());
+    };
+    let Some(out) = def.node(new).and_then(main_port) else {
+        return Err(format!(
+            "“{}” ends a path, so nothing can follow it",
+            name_of(def, new)
+        ));
+    };
+    def.edges.retain(|e| !on.contains(e));
+    def.edges.push(Edge::new(&first.from, &first.port, new));
+    for e in on {
+        let next = Edge::new(new, &out, &e.to);
+        if !def.edges.contains(&next) {
+            def.edges.push(next);
+        }
+    }
+    Ok(())
+}
+
 /// Where a step added after `id` goes: one column to the right, below
 /// whatever already sits there.
 pub fn place_after(def: &WorkflowDef, id: &str) -> Option<(f64, f64)> {
@@ -180,6 +246,61 @@ mod tests {
             (x, y),
             (320.0, 220.0),
             "below End, which sits right of Start"
+        );
+    }
+
+    fn with_node(mut def: WorkflowDef, kind: &str) -> (WorkflowDef, String) {
+        let n = super::super::palette::new_node(&def, kind, 0.0, 0.0).unwrap();
+        let id = n.id.clone();
+        def.nodes.push(n);
+        (def, id)
+    }
+
+    /// Regression (issue 13): adding after a step whose port was taken
+    /// left the new step unconnected while the dialog said it connects it.
+    #[test]
+    fn adding_after_a_taken_port_puts_the_new_step_between_and_says_so() {
+        let (mut def, t) = with_node(WorkflowDef::minimal(), "transform");
+        let note = connect_after(&mut def, "start", &t);
+        assert!(def.edges.contains(&Edge::new("start", "out", &t)));
+        assert!(def.edges.contains(&Edge::new(&t, "out", "end")));
+        assert!(!def.edges.contains(&Edge::new("start", "out", "end")));
+        assert_eq!(
+            note,
+            "Added “New transform” between “Start” and “End”: “Start” had no free output."
+        );
+        // a free port is simply used
+        let (mut def, t2) = with_node(def, "transform");
+        def.edges.retain(|e| e.from != t);
+        assert_eq!(
+            connect_after(&mut def, &t, &t2),
+            "Added “New transform” after “New transform”."
+        );
+        assert!(def.edges.contains(&Edge::new(&t, "out", &t2)));
+    }
+
+    #[test]
+    fn a_step_that_ends_a_path_is_not_put_between_and_the_note_says_why() {
+        let (mut def, f) = with_node(WorkflowDef::minimal(), "fail");
+        let before = def.edges.clone();
+        let note = connect_after(&mut def, "start", &f);
+        assert_eq!(def.edges, before, "nothing rewired");
+        assert!(note.contains("not connected"), "{note}");
+        assert!(note.contains("ends a path"), "{note}");
+    }
+
+    #[test]
+    fn inserting_on_a_connection_splits_it() {
+        let (mut def, b) = with_node(invoice_approval(), "transform");
+        let on = Edge::new("extract", "out", "route");
+        insert_between(&mut def, std::slice::from_ref(&on), &b).unwrap();
+        assert!(!def.edges.contains(&on));
+        assert!(def.edges.contains(&Edge::new("extract", "out", &b)));
+        assert!(def.edges.contains(&Edge::new(&b, "out", "route")));
+        assert_eq!(
+            crate::domain::validate::validate(&def).len(),
+            0,
+            "still valid"
         );
     }
 

@@ -200,6 +200,7 @@ pub fn Designer(
                     on:click=move |_| do_save()>"Save"</button>
             </div>
             {move || save.value().get().and_then(|r: Result<WorkflowVersion, AppError>| r.err()).map(|e| view! { <ErrorBox error=e /> })}
+            {move || canvas.note.get().map(|m| view! { <p class="note ok" role="status" data-testid="designer-note">{m}</p> })}
             {move || import_note.get().map(|r| match r {
                 Ok(m) => view! { <p class="note ok" role="status">{m}</p> }.into_any(),
                 Err(m) => view! { <p class="error-box" role="alert">{m}</p> }.into_any(),
@@ -209,7 +210,7 @@ pub fn Designer(
                 <canvas::GraphCanvas canvas />
                 <inspector::Inspector canvas />
             </div>
-            <Show when=move || adding.get()>
+            <Show when=move || adding.get() || canvas.insert_on.with(Option::is_some)>
                 <overlays::AddStep canvas open=adding back=section />
             </Show>
             <Show when=move || help.get()>

@@ -17,6 +17,7 @@ pub fn AddStep(
     let hits = Memo::new(move |_| palette::search(&query.get()));
     let close = move || {
         open.set(false);
+        canvas.insert_on.set(None);
         query.set(String::new());
         active.set(0);
         if let Some(s) = back.get_untracked() {
@@ -69,7 +70,13 @@ pub fn AddStep(
                     }}
                 </ul>
                 <p class="muted small">
-                    {move || if canvas.single().is_some() { "Adds it after the selected step and connects it." } else { "Adds it to the right of the graph." }}
+                    {move || if canvas.insert_on.with(Option::is_some) {
+                        "Inserts it on the connection."
+                    } else if canvas.single().is_some() {
+                        "Adds it after the selected step and connects it (between, if its output is taken)."
+                    } else {
+                        "Adds it to the right of the graph."
+                    }}
                 </p>
             </div>
         </div>

@@ -75,7 +75,7 @@ pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
         "join" => NodeKind::Join {},
         "http" => NodeKind::Http {
             request: HttpRequest {
-                method: "POST".into(),
+                method: "GET".into(),
                 url: "https://".into(),
                 headers: Default::default(),
                 body: None,
@@ -123,6 +123,25 @@ mod tests {
             assert_eq!(a.kind.type_name(), kind);
         }
         assert!(new_node(&def, "teleport", 0.0, 0.0).is_none());
+    }
+
+    #[test]
+    fn every_kind_says_what_it_outputs_and_a_new_http_step_reads() {
+        for kind in KINDS {
+            assert!(
+                !crate::domain::outputs::output_of(kind).is_empty(),
+                "{kind}"
+            );
+        }
+        let def = WorkflowDef::minimal();
+        let Some(NodeKind::Http { request, .. }) = new_node(&def, "http", 0.0, 0.0).map(|n| n.kind)
+        else {
+            panic!("an Http step");
+        };
+        assert_eq!(
+            request.method, "GET",
+            "a new Http step reads; writing is a choice"
+        );
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct Canvas {
     /// The inspector shows the workflow's own settings (when no step is
     /// selected).
     pub settings_open: RwSignal<bool>,
+    /// The next step added goes on this connection (its "+" was pressed).
+    pub insert_on: RwSignal<Option<crate::domain::Edge>>,
+    /// What the last addition did, said to the person ("Added … between …").
+    pub note: RwSignal<Option<String>>,
 }
 
 /// Scrolls the canvas so step `id` is in view, once it is drawn.
@@ -148,6 +152,8 @@ impl Canvas {
             locked: !editable,
             overlay: RwSignal::new(HashMap::new()),
             settings_open: RwSignal::new(false),
+            insert_on: RwSignal::new(None),
+            note: RwSignal::new(None),
         }
     }
 
@@ -328,22 +334,37 @@ impl Canvas {
     /// Adds a step of `kind`. With one step selected, the new one goes
     /// after it and is connected from its first free port.
     pub fn add(self, kind: &str) {
-        let after = self.single();
+        let on = self.insert_on.get_untracked();
+        self.insert_on.set(None);
+        let after = on
+            .as_ref()
+            .map(|e| e.from.clone())
+            .or_else(|| self.single());
         let mut added = None;
+        let mut note = None;
         self.edit(|d| {
-            let port = after.as_deref().and_then(|a| edit::free_port(d, a));
             let (x, y) = after
                 .as_deref()
                 .and_then(|a| edit::place_after(d, a))
                 .unwrap_or_else(|| edit::place_at_end(d));
-            if let Some(n) = super::palette::new_node(d, kind, x, y) {
-                if let (Some(from), Some(port)) = (&after, port) {
-                    d.edges.push(crate::domain::Edge::new(from, &port, &n.id));
-                }
-                added = Some(n.id.clone());
-                d.nodes.push(n);
-            }
+            let Some(n) = super::palette::new_node(d, kind, x, y) else {
+                return;
+            };
+            let id = n.id.clone();
+            d.nodes.push(n);
+            note = match (&on, &after) {
+                (Some(e), _) => Some(
+                    match edit::insert_between(d, std::slice::from_ref(e), &id) {
+                        Ok(()) => "Inserted the new step on the connection.".to_string(),
+                        Err(why) => format!("Added the new step, not connected: {why}."),
+                    },
+                ),
+                (None, Some(a)) => Some(edit::connect_after(d, a, &id)),
+                (None, None) => None,
+            };
+            added = Some(id);
         });
+        self.note.set(note);
         if let Some(id) = added {
             self.select_only(&id);
             reveal(id);

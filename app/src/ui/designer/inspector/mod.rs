@@ -176,6 +176,9 @@ fn NodePanel(canvas: Canvas, id: String) -> impl IntoView {
                     let id = body_id.clone();
                     view! {
                         {kinds::kind_fields(canvas, &id, node)}
+                        <p class="hint muted output-doc">"Output, read as "
+                            <code>{format!(".steps.{id}.output")}</code> ": "
+                            {move || crate::domain::outputs::output_of(kind())}</p>
                         <common::Connections canvas id=id.clone() />
                         {common::common_fields(canvas, &id, node)}
                     }
