@@ -122,3 +122,30 @@ test('designer-1000', async ({ page, request }) => {
   };
   console.log(JSON.stringify(line));
 });
+
+// A first visit to a workflow's designer with an empty cache: the bytes
+// that crossed the network (compressed as sent) and what they unpack to.
+test('cold-load', async ({ page, request }) => {
+  const list = await request.get('/api/v1/workflows', { headers: { Authorization: `Bearer ${process.env.STEPWISE_TOKEN}` } });
+  const wf = ((await list.json()).workflows as any[]).find((w) => w.name === 'Invoice approval');
+  expect(wf, 'the example is seeded').toBeTruthy();
+  // a new browser context per test: nothing is cached yet
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const urls = new Map<string, string>();
+  const sent = new Map<string, number>();
+  const unpacked = new Map<string, number>();
+  cdp.on('Network.requestWillBeSent', (e: any) => urls.set(e.requestId, new URL(e.request.url).pathname));
+  cdp.on('Network.dataReceived', (e: any) => unpacked.set(e.requestId, (unpacked.get(e.requestId) ?? 0) + e.dataLength));
+  cdp.on('Network.loadingFinished', (e: any) => sent.set(e.requestId, e.encodedDataLength));
+  await page.goto(`/workflows/${wf.id}`);
+  await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'true', { timeout: 60_000 });
+  await page.waitForLoadState('networkidle');
+  const kb = (n: number) => Math.round(n / 1024);
+  const files: Record<string, number> = {};
+  for (const [id, bytes] of sent) files[(urls.get(id) ?? id).replace(/\.[A-Za-z0-9_-]{16,}\./, '.')] = kb(bytes);
+  const total = [...sent.values()].reduce((a, b) => a + b, 0);
+  const raw = [...unpacked.values()].reduce((a, b) => a + b, 0);
+  console.log(JSON.stringify({ workload: 'cold-load', cold_load_kb: kb(total), unpacked_kb: kb(raw), requests: sent.size, files }));
+});

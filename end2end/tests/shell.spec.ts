@@ -45,3 +45,21 @@ test('an unknown address shows a 404 page', async ({ page }) => {
   expect(res?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
 });
+
+test('the front end is fetched under hashed names kept for good; pages are revalidated', async ({ page }) => {
+  const seen: Record<string, string | undefined> = {};
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    seen[path] = r.headers()['cache-control'];
+  });
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  expect(seen['/workflows']).toBe('no-cache');
+  const files = Object.keys(seen).filter((p) => p.startsWith('/pkg/'));
+  // the wasm, its JS loader and the stylesheet, each named by its content
+  for (const ext of ['.wasm', '.js', '.css']) {
+    const file = files.find((p) => p.endsWith(ext));
+    expect(file, `a ${ext} file was loaded: ${files.join(', ')}`).toMatch(new RegExp(`^/pkg/stepwise\\.[A-Za-z0-9_-]{16,}\\${ext}$`));
+    expect(seen[file!]).toBe('public, max-age=31536000, immutable');
+  }
+});

@@ -1,6 +1,7 @@
 //! The Stepwise server process: configuration, telemetry, the HTTP router
 //! (UI, server functions, REST API v1, health) and start-up.
 
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -97,7 +97,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         // the stand-in services are on this server: its steps may call them
         allow_hosts.admit(&addr.to_string())?;
     }
+    // hashed file names when the site was built with them (cargo-leptos
+    // writes their hashes beside the binary)
+    let hashes = server::assets::Hashes::beside_binary();
     let leptos_options = LeptosOptions::builder()
+        .hash_files(!hashes.is_empty())
         .output_name("stepwise")
         .site_root(args.site_root.as_str())
         .site_pkg_dir("pkg")
@@ -147,6 +151,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             sealer,
             secure_cookies: args.secure_cookies,
             demo: args.demo,
+            hashes,
         },
         sessions,
         args.max_body_bytes,

@@ -30,6 +30,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Serve the stand-in services under `/demo`.
     pub demo: bool,
+    /// The content hashes in the front end's file names (for caching).
+    pub hashes: crate::assets::Hashes,
 }
 
 /// The session table (created if missing) in the product's database.
@@ -102,6 +104,10 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
             crate::auth::authenticate,
         ))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            state.hashes.clone(),
+            crate::assets::caching,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

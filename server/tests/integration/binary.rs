@@ -249,3 +249,47 @@ fn an_anchor_from_an_earlier_verify_finds_removed_newest_events() {
         "{out}"
     );
 }
+
+/// Sends a GET with `accept` as Accept-Encoding; the response's headers
+/// (lower-cased names) and body bytes.
+fn get_encoded(addr: &str, path: &str, accept: &str) -> (String, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut res = Vec::new();
+    s.read_to_end(&mut res).unwrap();
+    let split = res.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&res[..split]).to_lowercase();
+    (head, res[split + 4..].to_vec())
+}
+
+#[test]
+fn front_end_files_are_sent_precompressed_to_browsers_that_accept_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let name = "stepwise.Zq3xT0aaBBccDDeeFF.wasm";
+    std::fs::write(pkg.join(name), vec![b'a'; 4096]).unwrap();
+    std::fs::write(pkg.join(format!("{name}.br")), b"brotli bytes").unwrap();
+    std::fs::write(pkg.join(format!("{name}.gz")), b"gzip bytes").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let site = dir.path().display().to_string();
+    let server = Server::start(&db, &["--site-root", &site, "--no-example"]);
+    let path = format!("/pkg/{name}");
+
+    let (head, body) = get_encoded(&server.addr, &path, "gzip, deflate, br");
+    assert!(head.contains("content-encoding: br"), "{head}");
+    assert_eq!(body, b"brotli bytes");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+    let (head, body) = get_encoded(&server.addr, &path, "gzip");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert_eq!(body, b"gzip bytes");
+    let (head, body) = get_encoded(&server.addr, &path, "identity");
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert_eq!(body.len(), 4096);
+    // not this build's hash (the test binary's hash.txt names others): asked about
+    assert!(head.contains("cache-control: no-cache"), "{head}");
+}

@@ -56,6 +56,7 @@ impl Api {
                     sealer: app::security::Sealer::new([7; 32]),
                     secure_cookies: false,
                     demo: false,
+                    hashes: Default::default(),
                 },
                 sessions,
                 LIMIT,

@@ -20,26 +20,33 @@ use serde_json::Value;
 /// wrong in words a workflow author can act on.
 ///
 /// Compiling costs about a millisecond (jq's standard library is loaded
-/// each time), so answers are remembered per thread: re-validating a large
-/// graph after an edit compiles only the expression that changed.
+/// each time), so answers are remembered for the whole process (every
+/// server thread shares them): re-validating a large graph after an edit,
+/// or opening it again, compiles only expressions not seen before.
 pub fn check(code: &str) -> Result<(), String> {
     scan::check_jq_bounds(code)?;
-    use std::cell::RefCell;
     use std::collections::HashMap;
-    const MAX_REMEMBERED: usize = 8192;
-    thread_local! {
-        static CHECKED: RefCell<HashMap<String, Result<(), String>>> = RefCell::new(HashMap::new());
-    }
-    if let Some(r) = CHECKED.with(|c| c.borrow().get(code).cloned()) {
+    use std::sync::{LazyLock, Mutex};
+    const MAX_REMEMBERED: usize = 16_384;
+    type Answers = HashMap<String, Result<(), String>>;
+    static CHECKED: LazyLock<Mutex<Answers>> = LazyLock::new(Default::default);
+    let remembered = |f: &mut dyn FnMut(&mut Answers)| {
+        // a panic elsewhere while holding it leaves a usable map
+        let mut m = CHECKED.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut m)
+    };
+    let mut hit = None;
+    remembered(&mut |m| hit = m.get(code).cloned());
+    if let Some(r) = hit {
         return r;
     }
+    // compiled outside the lock: other threads go on checking meanwhile
     let r = compile(code).map(|_| ());
-    CHECKED.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= MAX_REMEMBERED {
-            c.clear();
+    remembered(&mut |m| {
+        if m.len() >= MAX_REMEMBERED {
+            m.clear();
         }
-        c.insert(code.to_string(), r.clone());
+        m.insert(code.to_string(), r.clone());
     });
     r
 }

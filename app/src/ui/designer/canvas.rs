@@ -2,8 +2,7 @@
 //! change redraws only what changed), panning, box selection, drawing a
 //! connection, zoom and the minimap.
 
-use super::edit::moved;
-use super::geometry::{self, NODE_H, NODE_W, edge_path};
+use super::geometry::{NODE_H, NODE_W};
 use super::node::node_card;
 use super::state::Canvas;
 use crate::domain::Edge;
@@ -273,7 +272,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                     <g class="edges">
                         <Show when=move || mounted.get()>
                             <For each=move || edges.get() key=|e| e.clone() let(e)>
-                                {edge_view(e, canvas, bad_edges)}
+                                {super::edge::edge_view(e, canvas, bad_edges)}
                             </For>
                         </Show>
                     </g>
@@ -297,104 +296,6 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                 <Minimap canvas size view_rect wrap />
             </Show>
         </div>
-    }
-}
-
-/// One edge; it redraws when its end nodes move.
-fn edge_view(
-    e: Edge,
-    canvas: Canvas,
-    bad_edges: Memo<std::collections::HashSet<Edge>>,
-) -> impl IntoView {
-    let (from, to) = (e.from.clone(), e.to.clone());
-    let (f2, t2) = (from.clone(), to.clone());
-    let port = e.port.clone();
-    // positions of both ends and the port's place on the source
-    let geom = Memo::new(move |_| {
-        let (a, b) = canvas
-            .index
-            .with(|ix| Some((*ix.get(&from)?, *ix.get(&to)?)))?;
-        canvas.with_shown(|d| {
-            let (a, b) = (d.nodes.get(a)?, d.nodes.get(b)?);
-            let ports = geometry::ports(a);
-            let i = ports.iter().position(|p| *p == port).unwrap_or(0);
-            Some((a.position, i, ports.len().max(1), b.position))
-        })
-    });
-    let touched = Memo::new(move |_| {
-        canvas
-            .selection
-            .with(|s| (s.contains(&f2), s.contains(&t2)))
-    });
-    let path = Memo::new(move |_| {
-        let (mut pa, i, count, mut pb) = geom.get()?;
-        let (ma, mb) = touched.get();
-        if (ma || mb)
-            && let Some(delta) = canvas.delta.get()
-        {
-            if ma {
-                pa = moved(pa, delta);
-            }
-            if mb {
-                pb = moved(pb, delta);
-            }
-        }
-        Some(edge_path(pa, (i, count), pb))
-    });
-    let label = (e.port != "out").then(|| e.port.clone());
-    let is_error = e.port == crate::domain::PORT_ERROR;
-    let key_insert = e.clone();
-    let insert_label = canvas.with_shown(|d| {
-        let name = |id: &str| d.node(id).map(|n| n.name.clone()).unwrap_or_default();
-        format!(
-            "Insert a step between {} and {}",
-            name(&e.from),
-            name(&e.to)
-        )
-    });
-    let key = e.clone();
-    let class = move || {
-        let removed = canvas.viewing.with(|v| {
-            v.as_ref()
-                .is_some_and(|v| v.diff.edges_removed.contains(&key))
-        });
-        let mut c = if is_error { "edge edge-error" } else { "edge" }.to_string();
-        if removed {
-            c.push_str(" diff-removed");
-        }
-        if bad_edges.with(|b| b.contains(&key)) {
-            c.push_str(" has-problem");
-        }
-        c
-    };
-    view! {
-        <g class=class data-edge=format!("{}-{}-{}", e.from, e.port, e.to)>
-            <path d=move || path.with(|p| p.as_ref().map(|p| p.0.clone()).unwrap_or_default()) marker-end="url(#arrow)" />
-            {move || {
-                let (ma, mb) = touched.get();
-                let on = key_insert.clone();
-                ((ma || mb) && !canvas.read_only()).then(|| {
-                    let open = move || canvas.insert_on.set(Some(on.clone()));
-                    let open2 = open.clone();
-                    let mid = move || path.with(|p| p.as_ref().map(|p| p.1).unwrap_or_default());
-                    view! {
-                        <g class="edge-insert" role="button" tabindex="0" aria-label=insert_label.clone()
-                            on:pointerdown=move |ev| { ev.stop_propagation(); ev.prevent_default(); open(); }
-                            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                                if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); ev.stop_propagation(); open2(); }
-                            }>
-                            <circle cx=move || mid().0 cy=move || mid().1 r="9" />
-                            <text x=move || mid().0 y=move || mid().1 + 4.0 text-anchor="middle">"+"</text>
-                        </g>
-                    }
-                })
-            }}
-            {label.map(|l| view! {
-                <text class="edge-label" text-anchor="middle"
-                    x=move || path.with(|p| p.as_ref().map(|p| p.1.0).unwrap_or_default())
-                    y=move || path.with(|p| p.as_ref().map(|p| p.1.1 - 6.0).unwrap_or_default())>{l}</text>
-            })}
-        </g>
     }
 }
 

@@ -4,6 +4,7 @@
 //! drag redraws only the moving steps and their edges.
 
 mod canvas;
+mod edge;
 mod edit;
 mod files;
 mod geometry;

@@ -145,3 +145,13 @@ impl Server {
         assert!(ok.success());
     }
 }
+
+/// A server a test did not stop is killed, never left running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
