@@ -64,6 +64,7 @@ test('a viewer sees everything and can change nothing', async ({ browser, baseUR
   await expect(page.locator('g[data-node="approve"]')).toBeVisible();
   await expect(page.getByRole('button', { name: '+ transform' })).toBeDisabled();
   await expect(page.getByRole('form', { name: 'Run workflow' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Run…' })).toHaveCount(0);
   await page.locator('g[data-node="approve"] .node-kind').click();
   await expect(page.getByRole('complementary', { name: 'Inspector' })).toContainText('your role may not change workflows');
   // and the server refuses even when asked directly
@@ -144,9 +145,11 @@ test('names with markup show as text and run no script', async ({ page }) => {
   await name.fill('<b onmouseover="window.__xss=3">End</b>');
   await name.press('Enter');
   await expect(page.locator('g[data-node="end"] .node-name')).toHaveText('<b onmouseover="window.__xss=3">End</b>');
+  await page.getByRole('button', { name: 'Run…' }).click();
   const form = page.getByRole('form', { name: 'Run workflow' });
   await form.getByLabel('Input (JSON)').fill('{"note": "<img src=x onerror=window.__xss=4><script>window.__xss=5</script>"}');
-  await form.getByRole('button', { name: 'Run' }).click();
+  // the renamed step is not saved yet: save it and run
+  await form.getByRole('button', { name: 'Save and run' }).click();
   await expect(page.getByTestId('run-status')).toHaveText('succeeded');
   await expect(page.getByTestId('run-output')).toContainText('<img src=x onerror=window.__xss=4>');
   await page.reload();

@@ -92,8 +92,9 @@ test('build a branching workflow by mouse and keyboard, save, reload, and run it
   await expect(d.inspector.locator('fieldset.condition').nth(1).getByLabel('When (jq)')).toHaveValue('.steps.transform_1.output.amount < 100');
 
   // a small amount takes the Http path, through the Join, to the End
+  await page.getByRole('button', { name: 'Run…' }).click();
   await page.getByRole('form', { name: 'Run workflow' }).getByLabel('Input (JSON)').fill('{"amount": 42}');
-  await page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run version 2' }).click();
   await expect(page).toHaveURL(/\/runs\//);
   await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 15_000 });
   await expect(page.locator('tr[data-step="http_1"]')).toContainText('succeeded');

@@ -74,6 +74,9 @@ test('the shortcuts overlay, and auto-layout puts every step left to right', asy
   await expect(help).toContainText('Ctrl+Shift+Z');
   await help.getByRole('button', { name: 'Close' }).click();
   await expect(help).toBeHidden();
+  // nothing selected: the palette adds steps unconnected, right of the graph
+  await d.select('start');
+  await page.keyboard.press('Escape');
 
   await page.getByRole('button', { name: '+ delay' }).click();
   await page.getByRole('button', { name: '+ fail' }).click();
@@ -225,12 +228,19 @@ test('a broken connection is outlined; the draft saves but cannot run', async ({
   await expect(d.edge('branch_1', 'yes', 'end_1')).toHaveClass(/has-problem/);
   await expect(page.locator('.problems-panel')).toContainText("has no port 'yes'");
 
+  // the badge follows the canvas, and saving says what was saved
+  const count = (await page.locator('.problems-panel h3').textContent())!;
+  expect(count).toMatch(/^\d+ problems?$/);
+  await expect(page.getByTestId('runnable')).toHaveText(count);
   await d.save(2);
+  await expect(page.getByTestId('designer-note')).toHaveText(`Saved version 2 as a draft with ${count}: it cannot run until they are fixed.`);
   await page.reload();
   await app.waitHydrated();
   await expect(d.edge('branch_1', 'yes', 'end_1')).toHaveClass(/has-problem/);
-  await expect(page.getByText('Ready to run')).toHaveCount(0);
-  await expect(page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run' })).toBeDisabled();
+  await expect(page.getByTestId('runnable')).toHaveText(count);
+  await page.getByRole('button', { name: 'Run…' }).click();
+  await expect(page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run version 2' })).toBeDisabled();
+  await expect(page.getByRole('form', { name: 'Run workflow' })).toContainText(`has ${count}; fix`);
 });
 
 test('with nothing selected the inspector edits the workflow settings; they are checked and saved', async ({ page, request }) => {
@@ -271,4 +281,40 @@ test('with nothing selected the inspector edits the workflow settings; they are 
   const res = await request.get(`/api/v1/workflows/${id}`, { headers: apiAuth() });
   const settings = (await res.json()).definition.settings;
   expect(settings).toEqual({ confidence_threshold: 0.85, run_timeout_ms: 600000, gate_reviewers: { roles: ['approver'], users: ['approver2'] } });
+});
+
+test('edit without saving and test-run the working copy: the changed URL is the one called', async ({ page, request, baseURL }) => {
+  const definition = {
+    nodes: [
+      { id: 'start', name: 'Start', type: 'start', position: { x: 40, y: 100 } },
+      { id: 'post', name: 'Post', type: 'http', method: 'POST', url: `${baseURL}/demo/nowhere`, body: '{"amount": 7}', position: { x: 300, y: 100 } },
+      { id: 'end', name: 'End', type: 'end', output: '.steps.post.output.body', position: { x: 560, y: 100 } },
+    ],
+    edges: [{ from: 'start', to: 'post' }, { from: 'post', to: 'end' }],
+  };
+  const res = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name: `Test run ${Date.now()}`, definition } });
+  expect(res.status(), await res.text()).toBe(201);
+  const id = (await res.json()).workflow_id;
+  const app = new WorkflowsPage(page);
+  await page.goto(`/workflows/${id}`);
+  await app.waitHydrated();
+  const d = new Designer(page);
+  await d.select('post');
+  await d.inspector.getByLabel('URL (template)').fill(`${baseURL}/demo/ledger/entries`);
+  await d.inspector.getByLabel('URL (template)').press('Tab');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Run…' }).click();
+  const form = page.getByRole('form', { name: 'Run workflow' });
+  await expect(form).toContainText('The canvas has unsaved changes.');
+  await expect(form.getByRole('button', { name: /^Run version/ })).toHaveCount(0);
+  await form.getByRole('button', { name: 'Test run (unsaved)' }).click();
+  await expect(page).toHaveURL(/\/runs\/run_/);
+  await expect(page.getByTestId('test-run')).toBeVisible();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 15_000 });
+  // the stand-in ledger answered: the edited URL was called, not /demo/nowhere
+  await expect(page.getByTestId('run-output')).toContainText('"entry":{"amount":7}');
+  // nothing was saved: the workflow is still at version 1
+  const versions = await request.get(`/api/v1/workflows/${id}/versions`, { headers: apiAuth() });
+  expect(((await versions.json()) as any[]).map((v) => v.version)).toEqual([1]);
 });

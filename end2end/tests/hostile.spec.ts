@@ -40,7 +40,8 @@ test('an Http step to the cloud metadata address fails with the policy message o
   const id = (await res.json()).workflow_id;
   await page.goto(`/workflows/${id}`);
   await new AppShell(page).waitHydrated();
-  await page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run…' }).click();
+  await page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run version 1' }).click();
   await expect(page).toHaveURL(/\/runs\//);
   await expect(page.getByTestId('run-status')).toHaveText('failed', { timeout: 15_000 });
   await expect(page.locator('tr[data-step="meta"]')).toContainText(

@@ -24,7 +24,8 @@ test('a retrying run is watched live, its attempts read; another is cancelled; b
   // start from the UI, watch it without reloading
   await page.goto(`/workflows/${flaky}`);
   await new AppShell(page).waitHydrated();
-  await page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Run…' }).click();
+  await page.getByRole('form', { name: 'Run workflow' }).getByRole('button', { name: 'Run version 1' }).click();
   await expect(page).toHaveURL(/\/runs\//);
   const retried = page.url().split('/runs/')[1];
   await expect(page.locator('tr[data-step="step"]')).toContainText('transient error', { timeout: 10_000 });

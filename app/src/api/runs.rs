@@ -12,12 +12,7 @@ pub async fn start_run(
 ) -> Result<crate::domain::ids::RunId, AppError> {
     let who = super::require(Permission::OperateRuns, "start runs")?;
     use crate::domain::audit::Actor;
-    let input: serde_json::Value = if input.trim().is_empty() {
-        serde_json::json!({})
-    } else {
-        serde_json::from_str(&input)
-            .map_err(|e| AppError::bad_request(format!("the input is not valid JSON: {e}")))?
-    };
+    let input = parse_input(&input)?;
     let id = crate::ops::runs::start(
         &super::db()?,
         &Actor(who.actor),
@@ -32,6 +27,48 @@ pub async fn start_run(
         w.wake();
     }
     Ok(id)
+}
+
+/// Starts a test run of an unsaved working copy (`definition`, JSON text)
+/// with `input` (JSON text): editors only; the copy is kept with the run.
+#[server(prefix = "/rpc", endpoint = "start_test_run")]
+pub async fn start_test_run(
+    workflow_id: String,
+    definition: String,
+    input: String,
+) -> Result<crate::domain::ids::RunId, AppError> {
+    let who = super::require(Permission::EditWorkflows, "test a working copy")?;
+    use crate::domain::audit::Actor;
+    let def: crate::domain::WorkflowDef = serde_json::from_str(&definition).map_err(|e| {
+        super::failed(AppError::bad_request(format!(
+            "the working copy is not a workflow definition: {e}"
+        )))
+    })?;
+    let input = parse_input(&input).map_err(super::failed)?;
+    let id = crate::ops::runs::start_test(
+        &super::db()?,
+        &Actor(who.actor),
+        &workflow_id,
+        &def,
+        &input,
+        crate::ops::now_ms(),
+    )
+    .await
+    .map_err(super::failed)?;
+    if let Some(w) = use_context::<crate::ops::Wakeup>() {
+        w.wake();
+    }
+    Ok(id)
+}
+
+/// Run input typed as JSON text (empty: `{}`).
+#[cfg(feature = "ssr")]
+fn parse_input(input: &str) -> Result<serde_json::Value, AppError> {
+    if input.trim().is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    serde_json::from_str(input)
+        .map_err(|e| AppError::bad_request(format!("the input is not valid JSON: {e}")))
 }
 
 #[server(prefix = "/rpc", endpoint = "get_run")]

@@ -79,6 +79,8 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub id: RunId,
+    /// A saved version (1, 2, …), or a test run's snapshot of an unsaved
+    /// working copy (−1, −2, …; see [`is_test_version`]).
     pub workflow_id: String,
     pub version: i64,
     pub status: RunStatus,
@@ -174,4 +176,10 @@ pub struct RunPage {
     pub counts: Vec<(String, i64)>,
     /// Where the next page starts, if there is one.
     pub next: Option<(i64, String)>,
+}
+
+/// Whether a run's version is the snapshot of an unsaved working copy that
+/// a test run ran (test runs are marked as such wherever runs are listed).
+pub fn is_test_version(version: i64) -> bool {
+    version < 0
 }

@@ -48,19 +48,77 @@ pub async fn start(
         return Err(e);
     }
     check_input(&wf.definition, input)?;
+    let mut tx = db.write().await?;
+    let id = insert(
+        &mut tx,
+        actor,
+        workflow_id,
+        wf.version,
+        &wf.definition,
+        input,
+        rerun_of,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(run_id = %id, workflow_id, version = wf.version, "run started");
+    Ok(id)
+}
+
+/// Starts a test run of `def`, a working copy that was not saved: the
+/// snapshot is kept with the run (as version −n) and the run is marked as
+/// a test. Refused, with the problems, unless the copy could run.
+pub async fn start_test(
+    db: &Db,
+    actor: &Actor,
+    workflow_id: &str,
+    def: &WorkflowDef,
+    input: &Value,
+    now: i64,
+) -> Result<RunId, AppError> {
+    let problems = validate(def);
+    if !problems.is_empty() {
+        let mut e = AppError::invalid_workflow(problems);
+        e.message = format!("the working copy cannot run: {}", e.message);
+        return Err(e);
+    }
+    check_input(def, input)?;
+    let mut tx = db.write().await?;
+    let version = workflows::insert_snapshot(&mut tx, workflow_id, def, &actor.0, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found(format!("no workflow '{workflow_id}'")),
+            other => other.into(),
+        })?;
+    let id = insert(&mut tx, actor, workflow_id, version, def, input, None, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(run_id = %id, workflow_id, version, "test run started");
+    Ok(id)
+}
+
+/// The run, its steps (Start ready) and its audit event, in `tx`.
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    tx: &mut sqlx::SqliteConnection,
+    actor: &Actor,
+    workflow_id: &str,
+    version: i64,
+    def: &WorkflowDef,
+    input: &Value,
+    rerun_of: Option<&str>,
+    now: i64,
+) -> Result<RunId, AppError> {
     let id = RunId::generate();
-    let deadline_at = wf
-        .definition
+    let deadline_at = def
         .settings
         .run_timeout_ms
         .map(|ms| crate::domain::limits::after(now, ms));
-    let mut tx = db.write().await?;
     runs::insert_run(
-        &mut tx,
+        &mut *tx,
         &runs::NewRun {
             id: &id,
             workflow_id,
-            version: wf.version,
+            version,
             input,
             started_by: &actor.0,
             now,
@@ -69,8 +127,7 @@ pub async fn start(
         },
     )
     .await?;
-    let steps: Vec<(&str, StepStatus)> = wf
-        .definition
+    let steps: Vec<(&str, StepStatus)> = def
         .nodes
         .iter()
         .map(|node| {
@@ -82,15 +139,16 @@ pub async fn start(
             (node.id.as_str(), status)
         })
         .collect();
-    runs::insert_steps(&mut tx, &id, &steps, now).await?;
-    let details = json!({"workflow_id": workflow_id, "version": wf.version, "rerun_of": rerun_of});
+    runs::insert_steps(&mut *tx, &id, &steps, now).await?;
+    let mut details = json!({"workflow_id": workflow_id, "version": version, "rerun_of": rerun_of});
+    if crate::domain::records::is_test_version(version) {
+        details["test"] = json!(true);
+    }
     audit::append(
-        &mut tx,
+        &mut *tx,
         &NewAuditEvent::run(now, &actor.0, "run.started", &id, details),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    tracing::info!(run_id = %id, workflow_id, version = wf.version, "run started");
     Ok(id)
 }
 

@@ -56,6 +56,33 @@ async fn insert_version(
     Ok(())
 }
 
+/// Keeps an unsaved working copy that a test run runs, as a version
+/// counting down from −1 (saved versions count up from 1, so neither the
+/// version list nor "latest" shows a snapshot, and the engine loads it by
+/// its number like any version). Returns its number.
+pub async fn insert_snapshot(
+    conn: &mut SqliteConnection,
+    id: &str,
+    def: &WorkflowDef,
+    actor: &str,
+    now: i64,
+) -> Result<i64> {
+    let live: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM workflows WHERE id = ? AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    live.ok_or(StoreError::NotFound)?;
+    let version: i64 = sqlx::query_scalar(
+        "SELECT MIN(COALESCE(MIN(version), 0), 0) - 1 FROM workflow_versions WHERE workflow_id = ?",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    insert_version(conn, id, version, def, 0, actor, now).await?;
+    Ok(version)
+}
+
 /// Appends a new version to a live workflow and returns its number.
 pub async fn add_version(
     conn: &mut SqliteConnection,
@@ -171,7 +198,7 @@ pub async fn versions(conn: &mut SqliteConnection, id: &str) -> Result<Vec<Versi
     let rows: Vec<VersionInfo> = sqlx::query_as(
         "SELECT v.version, v.created_at, v.created_by, v.problems
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
-         WHERE w.id = ? AND w.deleted_at IS NULL ORDER BY v.version DESC",
+         WHERE w.id = ? AND w.deleted_at IS NULL AND v.version > 0 ORDER BY v.version DESC",
     )
     .bind(id)
     .fetch_all(conn)

@@ -73,12 +73,7 @@ async fn the_amount_the_approver_corrects_is_the_amount_the_ledger_receives() {
 
     // the audit event: before and after of each change, the answers, and
     // digests of the proposed and final values stored on the item
-    let mut conn = w.db.pool.acquire().await.unwrap();
-    let f = app::domain::audit::AuditFilter {
-        action: Some("approval.decided".into()),
-        ..Default::default()
-    };
-    let ev = app::store::audit::search(&mut conn, &f, 1).await.unwrap()[0].clone();
+    let ev = w.event("approval.decided", Some(&run)).await;
     assert_eq!(
         ev.details["changed"],
         json!([{"path": ".amount", "from": 5300, "to": 5200}])

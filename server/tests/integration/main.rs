@@ -17,3 +17,4 @@ mod rest_api;
 mod sandbox;
 mod secrets;
 mod sim;
+mod test_runs;

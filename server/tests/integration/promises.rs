@@ -48,17 +48,7 @@ async fn retry(w: &World, run: &str, node: &str) -> Result<(), app::error::AppEr
 }
 
 async fn latest_event(w: &World, action: &str) -> app::domain::audit::AuditEvent {
-    let mut conn = w.db.pool.acquire().await.unwrap();
-    let f = app::domain::audit::AuditFilter {
-        action: Some(action.into()),
-        ..Default::default()
-    };
-    app::store::audit::search(&mut conn, &f, 1)
-        .await
-        .unwrap()
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no {action} event"))
+    w.event(action, None).await
 }
 
 #[tokio::test]

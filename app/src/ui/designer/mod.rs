@@ -14,6 +14,7 @@ mod layout;
 mod node;
 mod overlays;
 mod palette;
+mod run;
 mod state;
 mod versions;
 
@@ -39,6 +40,9 @@ pub fn Designer(
     w: WorkflowVersion,
     /// False for roles that may look but not change.
     editable: bool,
+    /// The role may start runs.
+    #[prop(optional)]
+    can_run: bool,
 ) -> impl IntoView {
     let canvas = Canvas::new(w.definition.clone(), w.problems.clone(), editable);
     let def = canvas.def;
@@ -69,8 +73,20 @@ pub fn Designer(
         if let Some(Ok(v)) = save.value().get() {
             saved.set(v.definition.clone());
             version.set(v.version);
+            // what was saved, said once
+            let n = v.problems.len();
+            canvas.note.set(Some(if n == 0 {
+                format!("Saved version {}.", v.version)
+            } else {
+                format!(
+                    "Saved version {} as a draft with {n} problem{}: it cannot run until they are fixed.",
+                    v.version,
+                    if n == 1 { "" } else { "s" }
+                )
+            }));
         }
     });
+    let run_open = RwSignal::new(false);
     let can_save = move || dirty.get() && !save.pending().get() && !canvas.read_only();
     let do_save = move || {
         if dirty.get_untracked() && !save.pending().get_untracked() && !canvas.read_only() {
@@ -165,6 +181,12 @@ pub fn Designer(
                 </div>
                 <span class="muted" data-testid="designer-version">{move || format!("version {}", version.get())}</span>
                 <span class="unsaved" data-testid="unsaved" hidden=move || !dirty.get()>"Unsaved changes"</span>
+                {move || canvas.problems.with(|p| if p.is_empty() {
+                    view! { <span class="badge ok" data-testid="runnable">"Ready to run"</span> }.into_any()
+                } else {
+                    let n = p.len();
+                    view! { <span class="badge warn" data-testid="runnable">{format!("{n} problem{}", if n == 1 { "" } else { "s" })}</span> }.into_any()
+                })}
             </div>
             <div class="designer-bar tools" role="toolbar" aria-label="Edit">
                 <button title="Undo (Ctrl+Z)" on:click=move |_| canvas.travel(true)>"Undo"</button>
@@ -199,12 +221,20 @@ pub fn Designer(
                     }>"Export"</a>
                 <button class="primary" title="Save a new version (Ctrl+S)" disabled=move || !can_save()
                     on:click=move |_| do_save()>"Save"</button>
+                {can_run.then(|| view! {
+                    <button class="primary" title="Run the workflow: its input form, and what on the canvas runs"
+                        aria-expanded=move || run_open.get().to_string()
+                        on:click=move |_| run_open.update(|o| *o = !*o)>"Run…"</button>
+                })}
             </div>
             {move || save.value().get().and_then(|r: Result<WorkflowVersion, AppError>| r.err()).map(|e| view! { <ErrorBox error=e /> })}
             {move || canvas.note.get().map(|m| view! { <p class="note ok" role="status" data-testid="designer-note">{m}</p> })}
             {move || import_note.get().map(|r| match r {
                 Ok(m) => view! { <p class="note ok" role="status">{m}</p> }.into_any(),
                 Err(m) => view! { <p class="error-box" role="alert">{m}</p> }.into_any(),
+            })}
+            {can_run.then(|| view! {
+                <run::RunPanel canvas workflow_id=w.workflow_id.clone() version dirty save open=run_open />
             })}
             <versions::ViewingBanner canvas />
             <div class="designer-body">

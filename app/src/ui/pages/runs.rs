@@ -4,6 +4,7 @@ use crate::api::runs::{CancelRun, RerunRun, RetryStep, get_attempts, get_run, li
 use crate::api::workflows::{get_workflow, list_workflows};
 use crate::domain::auth::Permission;
 use crate::domain::records::RunFilter;
+use crate::domain::records::is_test_version;
 use crate::domain::records::{AttemptRecord, RunDetail, format_time};
 use crate::error::AppError;
 use crate::ui::auth::can;
@@ -102,7 +103,7 @@ pub fn RunsPage() -> impl IntoView {
                                 {p.runs.into_iter().map(|(r, name)| view! {
                                     <tr data-run=r.id.to_string()>
                                         <td><a href=format!("/runs/{}", r.id)><code>{r.id.to_string()}</code></a></td>
-                                        <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> <span class="muted">{format!(" v{}", r.version)}</span></td>
+                                        <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> {version_tag(r.version)}</td>
                                         <td>{status_badge(r.status.to_string())}</td>
                                         <td>{format_time(r.created_at)}</td>
                                         <td>{r.started_by.clone()}</td>
@@ -270,7 +271,10 @@ fn RunDetailView(
         {action_error(cancel.value())}
         {action_error(rerun.value())}
         <section class="card run-facts">
-            <p>{format!("Version {} · started {} by {}", r.version, format_time(r.created_at), r.started_by)}
+            {is_test_version(r.version).then(|| view! {
+                <p class="badge test" data-testid="test-run">"Test run of an unsaved working copy (kept with the run)"</p>
+            })}
+            <p>{format!("{} · started {} by {}", if is_test_version(r.version) { "Unsaved copy".to_string() } else { format!("Version {}", r.version) }, format_time(r.created_at), r.started_by)}
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
                {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}
                " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
@@ -432,5 +436,14 @@ fn RerunDiff(original: String, steps: Vec<(String, Option<serde_json::Value>)>) 
                 }
             </Transition>
         </section>
+    }
+}
+
+/// A run's version as the list shows it: `v3`, or a test run's badge.
+fn version_tag(v: i64) -> AnyView {
+    if is_test_version(v) {
+        view! { <span class="badge test">"test"</span> }.into_any()
+    } else {
+        view! { <span class="muted">{format!(" v{v}")}</span> }.into_any()
     }
 }

@@ -1,16 +1,15 @@
-//! One workflow: the designer, a run form, and the latest version's steps.
+//! One workflow: the designer (with its Run panel) and the latest
+//! version's steps.
 
-use crate::api::runs::StartRun;
 use crate::api::workflows::get_workflow;
 use crate::domain::auth::Permission;
 use crate::domain::records::{WorkflowVersion, format_time};
 use crate::ui::auth::can;
-use crate::ui::components::action_error;
 use crate::ui::components::{ErrorBox, LazyDetails};
 use crate::ui::designer::Designer;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn WorkflowPage() -> impl IntoView {
@@ -35,9 +34,6 @@ pub fn WorkflowPage() -> impl IntoView {
 
 #[component]
 fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
-    // as the server found them: a large graph is not validated again
-    // while the page hydrates
-    let problems = w.problems.clone();
     let json = serde_json::to_string_pretty(&w.definition).unwrap_or_default();
     let def = w.definition.clone();
     view! {
@@ -49,8 +45,7 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
                 {format!("last saved {} by {}", format_time(w.created_at), w.created_by)}
             </span>
         </div>
-        {problems.is_empty().then(|| view! { <p class="badge ok">"Ready to run"</p> })}
-        <Designer w=w.clone() editable=can(Permission::EditWorkflows) />
+        <Designer w=w.clone() editable=can(Permission::EditWorkflows) can_run=can(Permission::OperateRuns) />
         <LazyDetails summary=format!("Steps ({})", def.nodes.len())>
             <table class="table steps">
                 <thead><tr><th>"Step"</th><th>"Kind"</th><th>"Does"</th><th>"Then"</th></tr></thead>
@@ -72,36 +67,8 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
                 </tbody>
             </table>
         </LazyDetails>
-        {can(Permission::OperateRuns).then(|| view! {
-            <RunForm workflow_id=w.workflow_id.clone() runnable=problems.is_empty() />
-        })}
         <LazyDetails summary="Definition (JSON)".to_string()>
             <pre class="json">{json.clone()}</pre>
         </LazyDetails>
-    }
-}
-
-/// Starts a run with the JSON typed here as input.
-#[component]
-fn RunForm(workflow_id: String, runnable: bool) -> impl IntoView {
-    let start = ServerAction::<StartRun>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = start.value().get() {
-            navigate(&format!("/runs/{id}"), Default::default());
-        }
-    });
-    view! {
-        <section class="card">
-            <h2>"Run"</h2>
-            <ActionForm action=start attr:class="run-form" attr:aria-label="Run workflow">
-                <input type="hidden" name="workflow_id" value=workflow_id />
-                <label>"Input (JSON)"
-                    <textarea name="input" rows="4" spellcheck="false">"{}"</textarea>
-                </label>
-                <button type="submit" class="primary" disabled=move || !runnable || start.pending().get()>"Run"</button>
-            </ActionForm>
-            {action_error(start.value())}
-        </section>
     }
 }

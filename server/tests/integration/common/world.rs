@@ -80,6 +80,22 @@ impl World {
         runs::get(&self.db, id).await.unwrap()
     }
 
+    /// The newest audit event `action` (of run `run`, if given).
+    pub async fn event(&self, action: &str, run: Option<&str>) -> app::domain::audit::AuditEvent {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        let f = app::domain::audit::AuditFilter {
+            action: Some(action.into()),
+            run_id: run.map(String::from),
+            ..Default::default()
+        };
+        app::store::audit::search(&mut conn, &f, 1)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {action} event"))
+    }
+
     pub async fn step(&self, run: &str, node: &str) -> app::domain::records::StepRecord {
         self.run(run)
             .await
