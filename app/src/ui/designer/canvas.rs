@@ -242,7 +242,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                 <button title="Zoom out" aria-label="Zoom out" on:click=move |_| set_zoom(zoom.get_untracked() / ZOOM_STEP)>"−"</button>
                 <span data-testid="zoom">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
                 <button title="Zoom in" aria-label="Zoom in" on:click=move |_| set_zoom(zoom.get_untracked() * ZOOM_STEP)>"+"</button>
-                <button title="Show the whole graph" aria-label="Show the whole graph" on:click=move |_| {
+                <button title="Show the whole graph" aria-label="Fit: show the whole graph" on:click=move |_| {
                     if let Some(el) = wrap.get_untracked() {
                         let (w, h) = size.get_untracked();
                         let fit = (el.client_width() as f64 / w).min(el.client_height() as f64 / h);
@@ -251,7 +251,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                 }>"Fit"</button>
             </div>
             <div class="canvas-wrap" node_ref=wrap on:scroll=move |_| track_view()>
-                <svg class="canvas" role="img" aria-label="Workflow graph" node_ref=svg
+                <svg class="canvas" role="group" aria-label="Workflow graph" node_ref=svg
                     class:read-only=move || canvas.read_only()
                     width=move || size.get().0 * zoom.get() height=move || size.get().1 * zoom.get()
                     viewBox=move || { let (w, h) = size.get(); format!("0 0 {w} {h}") }

@@ -1,0 +1,56 @@
+import { test, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { AppShell, apiAuth } from '../pages/app';
+
+// axe-core over every page, and the designer with the inspector open: no
+// critical or serious violation. A violation fails with what and where.
+async function check(page: Page, what: string) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
+  expect.soft(bad, `${what}:\n  ${bad.join("\n  ")}`).toEqual([]);
+}
+
+test('the sign-in page passes axe-core', async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] }, baseURL });
+  const page = await context.newPage();
+  await new AppShell(page).open('/login');
+  await check(page, 'sign-in');
+  await context.close();
+});
+
+test('every page passes axe-core without critical or serious violations', async ({ page, request }) => {
+  const shell = new AppShell(page);
+  const list = await request.get('/api/v1/workflows', { headers: apiAuth() });
+  const wf = ((await list.json()).workflows as any[]).find((w) => w.name === 'Invoice approval');
+  const started = await request.post(`/api/v1/workflows/${wf.id}/runs`, {
+    headers: apiAuth(),
+    data: { input: { vendor: 'Axe Ltd', amount: 5000 } },
+  });
+  const run = (await started.json()).run_id;
+  let item = '';
+  await expect.poll(async () => {
+    const res = await request.get('/api/v1/approvals?status=pending&all=true', { headers: apiAuth() });
+    item = ((await res.json()).approvals as any[]).find((i) => i.run_id === run)?.id ?? '';
+    return item;
+  }).not.toBe('');
+
+  for (const [path, what] of [
+    ['/workflows', 'workflows'],
+    ['/runs', 'runs'],
+    [`/runs/${run}`, 'a run'],
+    ['/approvals', 'the inbox'],
+    [`/approvals/${item}`, 'an approval item'],
+    ['/audit', 'the audit trail'],
+    ['/settings', 'settings'],
+  ]) {
+    await shell.open(path);
+    await check(page, what);
+  }
+  await shell.open(`/workflows/${wf.id}`);
+  await page.locator('g[data-node="post_ledger"] .node-kind').click();
+  await expect(page.getByRole('complementary', { name: 'Inspector' })).toBeVisible();
+  await page.getByRole('button', { name: 'Run…' }).click();
+  await check(page, 'the designer with the inspector and the run form open');
+});
