@@ -36,6 +36,16 @@ test('on a phone, an approver corrects the amount and the ledger receives the co
 
   await page.goto(`/runs/${run}`);
   await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 15_000 });
+  // the run page for people: titled by workflow and number, steps by name,
+  // the approval tried once, the graph first
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Invoice approval · run \d+$/);
+  const approval = page.locator('tr[data-step="approve"]');
+  await expect(approval.locator('td').nth(0)).toContainText('Finance approval');
+  await expect(approval.locator('td').nth(2)).toHaveText('1');
+  const graph = (await page.getByRole('region', { name: 'Run graph' }).boundingBox())!;
+  const facts = (await page.locator('.run-facts').boundingBox())!;
+  expect(graph.y).toBeLessThan(facts.y);
+  await expect(page.getByRole('table', { name: 'Run output' }).locator('tr[data-key="amount"]')).toContainText('5200');
   const ledger = await request.get(`/api/v1/runs/${run}`, { headers: apiAuth() });
   const steps = (await ledger.json()).steps as any[];
   const posted = steps.find((s) => s.node_id === 'post_ledger');

@@ -132,6 +132,35 @@ pub struct RunDetail {
     #[serde(flatten)]
     pub run: RunRecord,
     pub steps: Vec<StepRecord>,
+    /// The workflow's name, and this run's number among its runs (1 for
+    /// the first), so pages can say "Invoice approval · run 12".
+    #[serde(default)]
+    pub workflow_name: String,
+    #[serde(default)]
+    pub number: i64,
+    /// The names of the steps of the run's version, by id.
+    #[serde(default)]
+    pub step_names: std::collections::BTreeMap<String, String>,
+    /// Per step, how often it waited (an approval, a confidence check): a
+    /// wake-up after waiting is not another attempt.
+    #[serde(default)]
+    pub waits: std::collections::BTreeMap<String, i64>,
+}
+
+impl RunDetail {
+    /// What the step is called in its version (its id when unknown).
+    pub fn name_of<'a>(&'a self, node: &'a str) -> &'a str {
+        self.step_names
+            .get(node)
+            .map(String::as_str)
+            .unwrap_or(node)
+    }
+
+    /// How many times step `s` was really tried: its attempts less its
+    /// wake-ups after waiting for a person.
+    pub fn attempts_of(&self, s: &StepRecord) -> i64 {
+        (s.attempt - self.waits.get(&s.node_id).copied().unwrap_or(0)).max(0)
+    }
 }
 
 /// What the runs list filters by; unset fields match all.

@@ -209,7 +209,28 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         .await
         .map_err(run_not_found(run_id))?;
     let steps = runs::get_steps(&mut conn, run_id).await?;
-    Ok(RunDetail { run, steps })
+    let waits = runs::waits(&mut conn, run_id).await?;
+    let number = runs::number(&mut conn, &run).await?;
+    let (workflow_name, step_names) =
+        match workflows::get_any(&mut conn, &run.workflow_id, run.version).await {
+            Ok(w) => (
+                w.name,
+                w.definition
+                    .nodes
+                    .iter()
+                    .map(|n| (n.id.clone(), n.name.clone()))
+                    .collect(),
+            ),
+            Err(_) => (String::new(), Default::default()),
+        };
+    Ok(RunDetail {
+        run,
+        steps,
+        workflow_name,
+        number,
+        step_names,
+        waits,
+    })
 }
 
 pub async fn attempts(db: &Db, run_id: &str) -> Result<Vec<AttemptRecord>, AppError> {

@@ -64,7 +64,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/workflows") view=pages::workflows::WorkflowsPage />
                         <Route path=path!("/workflows/:id") view=pages::workflow::WorkflowPage />
                         <Route path=path!("/runs") view=pages::runs::RunsPage />
-                        <Route path=path!("/runs/:id") view=pages::runs::RunPage />
+                        <Route path=path!("/runs/:id") view=pages::run_page::RunPage />
                         <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage />
                         <Route path=path!("/approvals/:id") view=pages::approval_item::ApprovalPage />
                         <Route path=path!("/audit") view=pages::audit::AuditPage />

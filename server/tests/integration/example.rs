@@ -67,6 +67,14 @@ async fn the_amount_the_approver_corrects_is_the_amount_the_ledger_receives() {
         posted(&w, &run).await,
         json!({"vendor": "ACME", "amount": 5200, "currency": "EUR", "note": "PO said 5200"})
     );
+    // the run page's facts: named steps, and an approval tried once (its
+    // wake-up after the decision is not a second attempt)
+    let detail = w.run(&run).await;
+    assert_eq!(detail.number, 1);
+    assert_eq!(detail.name_of("approve"), "Finance approval");
+    let approve_step = w.step(&run, "approve").await;
+    assert_eq!(approve_step.attempt, 2, "the engine counts the wake-up");
+    assert_eq!(detail.attempts_of(&approve_step), 1, "people see one attempt");
     let out = r.output.unwrap();
     assert_eq!(out["amount"], json!(5200), "the run's output: {out}");
     assert_eq!(out["posted"], json!(true));

@@ -199,6 +199,35 @@ struct StepRow {
 }
 
 /// The steps of a run in the order they finished (open ones last).
+/// Per step of `run_id`, how many of its attempts ended waiting for a
+/// person (the step then parked; its wake-up is counted as an attempt).
+pub async fn waits(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+) -> Result<std::collections::BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT node_id, COUNT(*) FROM step_attempts
+         WHERE run_id = ? AND outcome = 'parked' GROUP BY node_id",
+    )
+    .bind(run_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// This run's number among its workflow's runs, oldest first (from 1).
+pub async fn number(conn: &mut SqliteConnection, run: &RunRecord) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM runs WHERE workflow_id = ?1
+           AND (created_at < ?2 OR (created_at = ?2 AND id <= ?3))",
+    )
+    .bind(&run.workflow_id)
+    .bind(run.created_at)
+    .bind(&run.id)
+    .fetch_one(conn)
+    .await?)
+}
+
 pub async fn get_steps(conn: &mut SqliteConnection, run_id: &RunId) -> Result<Vec<StepRecord>> {
     let rows: Vec<StepRow> = sqlx::query_as(
         "SELECT node_id, status, attempt, not_before, port, output, error_class, error, confidence,

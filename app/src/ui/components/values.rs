@@ -24,7 +24,13 @@ fn cell(v: &Value) -> String {
 /// A value as a table of its fields (an object), or as itself; nested
 /// values show as compact JSON. The whole JSON sits behind a toggle.
 #[component]
-pub fn ValueTable(value: Value, #[prop(optional, into)] label: String) -> impl IntoView {
+pub fn ValueTable(
+    value: Value,
+    #[prop(optional, into)] label: String,
+    /// Leave out the JSON toggle (the caller shows the JSON its own way).
+    #[prop(optional)]
+    no_json: bool,
+) -> impl IntoView {
     let body = match &value {
         Value::Object(m) if !m.is_empty() => view! {
             <table class="kv" aria-label=label.clone()>
@@ -45,7 +51,9 @@ pub fn ValueTable(value: Value, #[prop(optional, into)] label: String) -> impl I
     view! {
         <div class="value">
             {body}
-            <details class="json-block"><summary>"JSON"</summary><pre class="json small">{json}</pre></details>
+            {(!no_json).then(|| view! {
+                <details class="json-block"><summary>"JSON"</summary><pre class="json small">{json}</pre></details>
+            })}
         </div>
     }
 }

@@ -3,6 +3,7 @@
 pub mod approval_item;
 pub mod approvals;
 pub mod audit;
+pub mod run_page;
 pub mod runs;
 pub mod settings;
 pub mod timeline;

@@ -1,21 +1,17 @@
-//! The runs list and one run's steps (the rich run view comes later).
+//! The runs list, and the parts of a run's page (run_page.rs) that show one
+//! step: its attempts and retry, and what a re-run changed.
 
-use crate::api::runs::{CancelRun, RerunRun, RetryStep, get_attempts, get_run, list_runs};
-use crate::api::workflows::{get_workflow, list_workflows};
-use crate::domain::auth::Permission;
+use crate::api::runs::{RetryStep, get_run, list_runs};
+use crate::api::workflows::list_workflows;
 use crate::domain::records::RunFilter;
 use crate::domain::records::is_test_version;
-use crate::domain::records::{AttemptRecord, RunDetail, format_time};
+use crate::domain::records::{AttemptRecord, format_time};
 use crate::error::AppError;
-use crate::ui::auth::can;
-use crate::ui::components::live::live_on;
 use crate::ui::components::{EmptyState, ErrorBox, action_error, day_ms};
-use crate::ui::designer::RunGraph;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
-fn status_badge(status: String) -> impl IntoView {
+pub(super) fn status_badge(status: String) -> impl IntoView {
     view! { <span class=format!("status status-{status}")>{status.clone()}</span> }
 }
 
@@ -122,49 +118,7 @@ pub fn RunsPage() -> impl IntoView {
     }
 }
 
-#[component]
-pub fn RunPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    // the server says when this run moves on (server-sent events); a slow
-    // poll covers a dropped stream
-    let tick = live_on(format!("run:{}", id()), "run", 5_000);
-    let run = Resource::new(move || (id(), tick.get()), |(id, _)| get_run(id));
-    let attempts = Resource::new(move || (id(), tick.get()), |(id, _)| get_attempts(id));
-    let selected = RwSignal::new(None::<String>);
-    // the graph of the version this run runs, loaded once per run
-    let version = Resource::new(id, |id| async move {
-        let d = get_run(id).await?;
-        get_workflow(d.run.workflow_id, Some(d.run.version)).await
-    });
-    let statuses = Signal::derive(move || {
-        run.get()
-            .and_then(|r| r.ok())
-            .map(|d| {
-                d.steps
-                    .into_iter()
-                    .map(|s| (s.node_id, (s.status.to_string(), s.attempt)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    });
-    view! {
-        <Title text="Run" />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || run.get().map(|r| match r {
-                Ok(detail) => view! { <RunDetailView detail attempts selected /> }.into_any(),
-                Err(e) => view! { <h1>"Run"</h1> <ErrorBox error=e /> }.into_any(),
-            })}
-        </Transition>
-        <Transition fallback=|| ()>
-            {move || version.get().and_then(|r| r.ok()).map(|w| view! {
-                <RunGraph def=w.definition statuses />
-            })}
-        </Transition>
-    }
-}
-
-fn short_json(v: &Option<serde_json::Value>) -> String {
+pub(super) fn short_json(v: &Option<serde_json::Value>) -> String {
     let s = v.as_ref().map(|v| v.to_string()).unwrap_or_default();
     if s.chars().count() > 160 {
         format!("{}…", s.chars().take(160).collect::<String>())
@@ -174,7 +128,7 @@ fn short_json(v: &Option<serde_json::Value>) -> String {
 }
 
 /// Large JSON folded away, with a button that copies it.
-fn json_block(label: &str, v: &Option<serde_json::Value>) -> impl IntoView + use<> {
+pub(super) fn json_block(label: &str, v: &Option<serde_json::Value>) -> impl IntoView + use<> {
     let label = label.to_string();
     v.as_ref().map(|v| {
         let text = serde_json::to_string_pretty(v).unwrap_or_default();
@@ -200,7 +154,7 @@ fn json_block(label: &str, v: &Option<serde_json::Value>) -> impl IntoView + use
 }
 
 /// The earlier steps whose outputs an attempt's input holds (its lineage).
-fn lineage(input: &Option<serde_json::Value>) -> Vec<String> {
+pub(super) fn lineage(input: &Option<serde_json::Value>) -> Vec<String> {
     input
         .as_ref()
         .and_then(|v| v["steps"].as_object())
@@ -208,118 +162,11 @@ fn lineage(input: &Option<serde_json::Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn duration(from: Option<i64>, to: Option<i64>) -> String {
+pub(super) fn duration(from: Option<i64>, to: Option<i64>) -> String {
     match (from, to) {
         (Some(a), Some(b)) => crate::domain::human_duration((b - a).max(0) as u64),
         (Some(_), None) => "running".into(),
         _ => String::new(),
-    }
-}
-
-#[component]
-fn RunDetailView(
-    detail: RunDetail,
-    attempts: Resource<Result<Vec<AttemptRecord>, AppError>>,
-    selected: RwSignal<Option<String>>,
-) -> impl IntoView {
-    let r = detail.run;
-    let operate = can(Permission::OperateRuns);
-    let running = crate::domain::operations::cancel(r.status).is_ok();
-    // the steps a retry applies to (the rest offer none)
-    let retryable: Vec<String> = detail
-        .steps
-        .iter()
-        .filter(|s| crate::domain::operations::retry(r.status, &detail.steps, &s.node_id).is_ok())
-        .map(|s| s.node_id.clone())
-        .collect();
-    let cancel = ServerAction::<CancelRun>::new();
-    let rerun = ServerAction::<RerunRun>::new();
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = rerun.value().get() {
-            navigate(&format!("/runs/{id}"), Default::default());
-        }
-    });
-    let (id_c, id_r1, id_r2) = (r.id.to_string(), r.id.to_string(), r.id.to_string());
-    // the timeline needs the attempt log; it is drawn when that arrives
-    let timeline_steps = detail.steps.clone();
-    let (t0, run_end) = (r.created_at, r.finished_at);
-    let timeline = move || {
-        let log = attempts.get().and_then(Result::ok).unwrap_or_default();
-        let rows = super::timeline::rows(&timeline_steps, &log, t0, run_end);
-        view! { <super::timeline::Timeline rows /> }
-    };
-    let run_id = r.id.to_string();
-    let steps_now: Vec<(String, Option<serde_json::Value>)> = detail
-        .steps
-        .iter()
-        .map(|s| (s.node_id.clone(), s.output.clone()))
-        .collect();
-    view! {
-        <p class="crumbs"><a href="/runs">"Runs"</a> " / " <a href=format!("/workflows/{}", r.workflow_id)>"workflow"</a></p>
-        <div class="page-head">
-            <h1>"Run " <code>{r.id.to_string()}</code></h1>
-            <span data-testid="run-status">{status_badge(r.status.to_string())}</span>
-            {(operate && running).then(|| view! {
-                <button class="danger" on:click=move |_| { cancel.dispatch(CancelRun { id: id_c.clone() }); }>"Cancel run"</button>
-            })}
-            {operate.then(|| view! {
-                <button on:click=move |_| { rerun.dispatch(RerunRun { id: id_r1.clone(), latest: false }); }>"Re-run"</button>
-                <button on:click=move |_| { rerun.dispatch(RerunRun { id: id_r2.clone(), latest: true }); }>"Re-run on the latest version"</button>
-            })}
-        </div>
-        {action_error(cancel.value())}
-        {action_error(rerun.value())}
-        <section class="card run-facts">
-            {is_test_version(r.version).then(|| view! {
-                <p class="badge test" data-testid="test-run">"Test run of an unsaved working copy (kept with the run)"</p>
-            })}
-            <p>{format!("{} · started {} by {}", if is_test_version(r.version) { "Unsaved copy".to_string() } else { format!("Version {}", r.version) }, format_time(r.created_at), r.started_by)}
-               {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
-               {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}
-               " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
-            {r.confidence.map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
-            {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
-            <p>"Input: " <code>{r.input.to_string()}</code></p>
-            {r.output.clone().map(|o| view! { <p>"Output: " <code data-testid="run-output">{o.to_string()}</code></p> })}
-        </section>
-        <section class="card timeline" aria-label="Timeline">
-            <h2>"Timeline"</h2>
-            <Transition fallback=|| ()>{timeline}</Transition>
-        </section>
-        <table class="table steps">
-            <thead><tr><th>"Step"</th><th>"Status"</th><th>"Attempt"</th><th>"Took"</th><th>"Confidence"</th><th>"Output or error"</th><th></th></tr></thead>
-            <tbody>
-                {detail.steps.into_iter().map(|s| {
-                    let node = s.node_id.clone();
-                    let retrying = s.status.to_string() == "ready" && s.error.is_some();
-                    view! {
-                        <tr data-step=s.node_id.clone() class:selected=move || selected.get().as_deref() == Some(node.as_str())>
-                            <td><code>{s.node_id.clone()}</code></td>
-                            <td>{status_badge(s.status.to_string())}
-                                {retrying.then(|| view! { <div class="muted small" data-testid="retrying">{format!("retrying at {}", format_time(s.not_before))}</div> })}</td>
-                            <td>{s.attempt}</td>
-                            <td>{duration(s.started_at, s.finished_at)}</td>
-                            <td>{s.confidence.map(|c| format!("{c:.3}")).unwrap_or_default()}
-                                {s.cum_confidence.map(|c| format!(" (run {c:.3})"))}</td>
-                            <td class="summary">{match &s.error {
-                                Some(e) => format!("{} error: {e}", s.error_class.clone().unwrap_or_default()),
-                                None => short_json(&s.output),
-                            }}</td>
-                            <td>{
-                                let n = s.node_id.clone();
-                                view! { <button class="link" on:click=move |_| selected.set(Some(n.clone()))>"Details"</button> }
-                            }</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
-        {move || selected.get().map(|node| {
-            let operate = operate && retryable.contains(&node);
-            view! { <StepPanel run_id=run_id.clone() node attempts operate /> }
-        })}
-        {r.rerun_of.clone().map(|original| view! { <RerunDiff original=original.to_string() steps=steps_now.clone() /> })}
     }
 }
 
@@ -328,7 +175,7 @@ fn RunDetailView(
 /// the caller may and `domain::operations::retry` allows), a retry with an
 /// optionally edited input.
 #[component]
-fn StepPanel(
+pub(super) fn StepPanel(
     run_id: String,
     node: String,
     attempts: Resource<Result<Vec<AttemptRecord>, AppError>>,
@@ -396,7 +243,10 @@ fn StepPanel(
 /// For a re-run: step by step, whether its output is the same as in the
 /// run it repeats.
 #[component]
-fn RerunDiff(original: String, steps: Vec<(String, Option<serde_json::Value>)>) -> impl IntoView {
+pub(super) fn RerunDiff(
+    original: String,
+    steps: Vec<(String, Option<serde_json::Value>)>,
+) -> impl IntoView {
     let before = Resource::new(move || original.clone(), get_run);
     view! {
         <section class="card rerun-diff" aria-label="Compared with the original run">
@@ -440,7 +290,7 @@ fn RerunDiff(original: String, steps: Vec<(String, Option<serde_json::Value>)>) 
 }
 
 /// A run's version as the list shows it: `v3`, or a test run's badge.
-fn version_tag(v: i64) -> AnyView {
+pub(super) fn version_tag(v: i64) -> AnyView {
     if is_test_version(v) {
         view! { <span class="badge test">"test"</span> }.into_any()
     } else {
