@@ -318,3 +318,51 @@ test('edit without saving and test-run the working copy: the changed URL is the 
   const versions = await request.get(`/api/v1/workflows/${id}/versions`, { headers: apiAuth() });
   expect(((await versions.json()) as any[]).map((v) => v.version)).toEqual([1]);
 });
+
+test('a field picked from the data panel goes into a Branch condition', async ({ page, request }) => {
+  // a workflow that ran once: the panel shows what its steps produced
+  const definition = {
+    nodes: [
+      { id: 'start', name: 'Start', type: 'start', position: { x: 40, y: 100 } },
+      { id: 'extract', name: 'Extract', type: 'transform', expression: '{amount: .input.amount, vendor: .input.vendor}', position: { x: 300, y: 100 } },
+      { id: 'route', name: 'Route', type: 'branch', conditions: [{ label: 'large', expression: 'true' }], position: { x: 560, y: 100 } },
+      { id: 'big', name: 'Big', type: 'end', position: { x: 820, y: 40 } },
+      { id: 'small', name: 'Small', type: 'end', position: { x: 820, y: 180 } },
+    ],
+    edges: [
+      { from: 'start', to: 'extract' }, { from: 'extract', to: 'route' },
+      { from: 'route', port: 'large', to: 'big' }, { from: 'route', port: 'default', to: 'small' },
+    ],
+  };
+  const res = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name: `Data ${Date.now()}`, definition } });
+  expect(res.status(), await res.text()).toBe(201);
+  const id = (await res.json()).workflow_id;
+  const run = await request.post(`/api/v1/workflows/${id}/runs`, { headers: apiAuth(), data: { input: { amount: 5300, vendor: 'ACME' } } });
+  expect(run.status()).toBe(202);
+  await expect.poll(async () => (await (await request.get(`/api/v1/runs/${(await run.json()).run_id}`, { headers: apiAuth() })).json()).status).toBe('succeeded');
+
+  await page.goto(`/workflows/${id}`);
+  await new WorkflowsPage(page).waitHydrated();
+  const d = new Designer(page);
+  await d.select('route');
+  const panel = d.inspector.locator('.data-panel');
+  await expect(panel).toContainText('From the newest run');
+  await expect(panel).toContainText('Extract (extract)');
+  await expect(panel.locator('li').filter({ hasText: '.steps.extract.output.amount' })).toContainText('5300');
+  const when = d.inspector.locator('fieldset.condition').getByLabel('When (jq)');
+  await when.fill('');
+  await when.focus();
+  await panel.getByRole('button', { name: '.steps.extract.output.amount' }).click();
+  await expect(when).toHaveValue('.steps.extract.output.amount');
+  await when.press('End');
+  await when.pressSequentially(' > 1000');
+  await expect(when).toHaveValue('.steps.extract.output.amount > 1000');
+  await when.press('Tab');
+  // the step itself changed: the canvas shows it and the workflow is valid
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  await expect(d.root.getByText('No problems')).toBeVisible();
+  await d.save(2);
+  const saved = await request.get(`/api/v1/workflows/${id}`, { headers: apiAuth() });
+  const route = ((await saved.json()).definition.nodes as any[]).find((n) => n.id === 'route');
+  expect(route.conditions[0].expression).toBe('.steps.extract.output.amount > 1000');
+});

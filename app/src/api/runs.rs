@@ -71,6 +71,15 @@ fn parse_input(input: &str) -> Result<serde_json::Value, AppError> {
         .map_err(|e| AppError::bad_request(format!("the input is not valid JSON: {e}")))
 }
 
+/// The newest run of a workflow, for the designer's data panel.
+#[server(prefix = "/rpc", endpoint = "latest_run")]
+pub async fn latest_run(workflow_id: String) -> Result<Option<RunDetail>, AppError> {
+    super::require(Permission::Read, "see runs")?;
+    crate::ops::runs::latest(&super::db()?, &workflow_id)
+        .await
+        .map_err(super::failed)
+}
+
 #[server(prefix = "/rpc", endpoint = "get_run")]
 pub async fn get_run(id: String) -> Result<RunDetail, AppError> {
     super::require(Permission::Read, "see runs")?;

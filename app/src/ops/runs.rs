@@ -233,6 +233,19 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
     })
 }
 
+/// The newest run of a workflow with its steps (the designer's data
+/// panel shows what it produced), if it ran at all.
+pub async fn latest(db: &Db, workflow_id: &str) -> Result<Option<RunDetail>, AppError> {
+    let id = {
+        let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+        runs::latest_of(&mut conn, workflow_id).await?
+    };
+    match id {
+        Some(id) => Ok(Some(get(db, &id).await?)),
+        None => Ok(None),
+    }
+}
+
 pub async fn attempts(db: &Db, run_id: &str) -> Result<Vec<AttemptRecord>, AppError> {
     let run_id = &parse_run_id(run_id)?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;

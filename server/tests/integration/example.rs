@@ -74,7 +74,11 @@ async fn the_amount_the_approver_corrects_is_the_amount_the_ledger_receives() {
     assert_eq!(detail.name_of("approve"), "Finance approval");
     let approve_step = w.step(&run, "approve").await;
     assert_eq!(approve_step.attempt, 2, "the engine counts the wake-up");
-    assert_eq!(detail.attempts_of(&approve_step), 1, "people see one attempt");
+    assert_eq!(
+        detail.attempts_of(&approve_step),
+        1,
+        "people see one attempt"
+    );
     let out = r.output.unwrap();
     assert_eq!(out["amount"], json!(5200), "the run's output: {out}");
     assert_eq!(out["posted"], json!(true));

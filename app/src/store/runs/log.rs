@@ -215,6 +215,16 @@ pub async fn waits(
     Ok(rows.into_iter().collect())
 }
 
+/// The newest run of a workflow (any version, test runs too).
+pub async fn latest_of(conn: &mut SqliteConnection, workflow_id: &str) -> Result<Option<RunId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM runs WHERE workflow_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(workflow_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// This run's number among its workflow's runs, oldest first (from 1).
 pub async fn number(conn: &mut SqliteConnection, run: &RunRecord) -> Result<i64> {
     Ok(sqlx::query_scalar(

@@ -45,6 +45,7 @@ pub fn Designer(
     can_run: bool,
 ) -> impl IntoView {
     let canvas = Canvas::new(w.definition.clone(), w.problems.clone(), editable);
+    canvas.workflow_id.set(Some(w.workflow_id.clone()));
     let def = canvas.def;
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);

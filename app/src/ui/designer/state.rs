@@ -75,6 +75,8 @@ pub struct Canvas {
     pub insert_on: RwSignal<Option<crate::domain::Edge>>,
     /// What the last addition did, said to the person ("Added … between …").
     pub note: RwSignal<Option<String>>,
+    /// The workflow being designed (None on a run's page).
+    pub workflow_id: RwSignal<Option<String>>,
 }
 
 /// Scrolls the canvas so step `id` is in view, once it is drawn.
@@ -154,6 +156,7 @@ impl Canvas {
             settings_open: RwSignal::new(false),
             insert_on: RwSignal::new(None),
             note: RwSignal::new(None),
+            workflow_id: RwSignal::new(None),
         }
     }
 

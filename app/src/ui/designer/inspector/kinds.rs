@@ -38,6 +38,7 @@ pub(super) fn code_field(
     view! {
         <label>{label}
             <textarea rows=rows spellcheck="false" prop:value=value
+                data-code=if label.contains("template") { "template" } else { "jq" }
                 on:input=move |ev| set(event_target_value(&ev))></textarea>
         </label>
         {move || { let v = value(); (!v.trim().is_empty()).then(|| check_note(check(&v))) }}
@@ -252,7 +253,7 @@ fn branch_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>, count: usiz
                             on:change=move |ev| { let v = event_target_value(&ev); edit_branch(canvas, &id_l, move |cs| cs[i].label = v); } />
                     </label>
                     <label>"When (jq)"
-                        <input type="text" spellcheck="false" prop:value=expression
+                        <input type="text" spellcheck="false" prop:value=expression data-code="jq"
                             on:input=move |ev| { let v = event_target_value(&ev); edit_branch(canvas, &id_e, move |cs| cs[i].expression = v); } />
                     </label>
                     {move || check_note(expr::check(&expression()))}

@@ -6,6 +6,7 @@
 
 mod approval;
 mod common;
+mod data;
 mod kinds;
 
 use super::state::Canvas;
@@ -163,8 +164,32 @@ fn NodePanel(canvas: Canvas, id: String) -> impl IntoView {
     let name = read(node, |n| n.name.clone());
     let name_id = id.clone();
     let body_id = id.clone();
+    let data_id = id.clone();
+    // the last expression or template field focused: the data panel's target
+    let on_focus = |ev: leptos::ev::FocusEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast;
+            let el = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+            if let Some(el) = el
+                && el.has_attribute("data-code")
+            {
+                // marked in the page itself: no handle to it is kept
+                while let Ok(Some(e)) = document().query_selector("[data-last-focus]") {
+                    if e.remove_attribute("data-last-focus").is_err() {
+                        break;
+                    }
+                }
+                let _ = el.set_attribute("data-last-focus", "");
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
-        <aside class="inspector" aria-label="Inspector">
+        <aside class="inspector" aria-label="Inspector" on:focusin=on_focus>
             <h3>{kind} " " <code>{id.clone()}</code></h3>
             <ReadOnlyNote canvas />
             <fieldset class="plain" disabled=move || canvas.read_only()>
@@ -184,6 +209,7 @@ fn NodePanel(canvas: Canvas, id: String) -> impl IntoView {
                     }
                 })}
             </fieldset>
+            {(!canvas.read_only()).then(|| view! { <data::DataPanel canvas id=data_id /> })}
         </aside>
     }
 }
