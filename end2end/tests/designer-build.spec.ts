@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { WorkflowsPage } from '../pages/app';
+import { WorkflowsPage, apiAuth } from '../pages/app';
 import { Designer } from '../pages/designer';
 
 test('build a branching workflow by mouse and keyboard, save, reload, and run it', async ({ page, baseURL }) => {
@@ -129,4 +129,83 @@ test('a step added after a taken output goes between, and a step can be inserted
   await expect(d.edge('delay_1', 'out', 'end')).toHaveCount(1);
   await expect(d.edge('transform_1', 'out', 'end')).toHaveCount(0);
   await expect(d.root.getByText('No problems')).toBeVisible();
+});
+
+test('build Start → Http → Branch → two Ends without the mouse', async ({ page, request }) => {
+  const res = await request.post('/api/v1/workflows', {
+    headers: apiAuth(),
+    data: { name: `Keyboard ${Date.now()}`, definition: {
+      nodes: [
+        { id: 'start', name: 'Start', type: 'start', position: { x: 40, y: 100 } },
+        { id: 'end', name: 'End', type: 'end', position: { x: 300, y: 100 } },
+      ],
+      edges: [{ from: 'start', to: 'end' }],
+    } },
+  });
+  expect(res.status(), await res.text()).toBe(201);
+  const id = (await res.json()).workflow_id;
+  await page.goto(`/workflows/${id}`);
+  await new WorkflowsPage(page).waitHydrated();
+  const d = new Designer(page);
+  await d.root.focus();
+  const key = (k: string) => page.keyboard.press(k);
+  const focused = (id: string) => expect(d.node(id)).toBeFocused();
+
+  // arrows go to a step; the selected step holds the keyboard
+  await key('ArrowRight');
+  await focused('start');
+  await key('ArrowRight');
+  await focused('end');
+  await key('Delete');
+  await expect(d.node('end')).toHaveCount(0);
+  await key('ArrowRight');
+  await focused('start');
+  await expect(d.node('start')).toHaveAttribute('aria-selected', 'true');
+
+  await d.addByKeyboard('http');
+  await expect(d.edge('start', 'out', 'http_1')).toHaveCount(1);
+  // Enter: into the inspector; type; Escape: back to the step
+  await key('Enter');
+  await expect(d.inspector.getByLabel('Name', { exact: true })).toBeFocused();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('Look up the vendor');
+  await key('Tab');
+  await expect(d.inspector.getByLabel('Method')).toBeFocused();
+  await expect(d.inspector.getByLabel('Method')).toHaveValue('GET');
+  await key('Tab');
+  await expect(d.inspector.getByLabel('URL (template)')).toBeFocused();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('https://vendors.example.com/{{ input.vendor }}');
+  await key('Escape');
+  await focused('http_1');
+  await expect(d.node('http_1')).toContainText('Look up the vendor');
+
+  await d.addByKeyboard('branch');
+  await expect(d.edge('http_1', 'out', 'branch_1')).toHaveCount(1);
+  await d.addByKeyboard('end');
+  await expect(d.edge('branch_1', 'yes', 'end_1')).toHaveCount(1);
+  // back to the Branch with the left arrow, and its second way out
+  await key('ArrowLeft');
+  await focused('branch_1');
+  await d.addByKeyboard('end');
+  await expect(d.edge('branch_1', 'default', 'end_2')).toHaveCount(1);
+
+  // C connects: the first End also gets the Http step's error path
+  await key('ArrowLeft');
+  await key('ArrowLeft');
+  await focused('http_1');
+  await key('c');
+  const connect = page.getByRole('dialog', { name: 'Connect to a step' });
+  await expect(connect).toBeVisible();
+  await page.keyboard.type('end_1');
+  await key('Enter');
+  await expect(connect).toBeHidden();
+  await expect(page.getByTestId('designer-note')).toContainText('Connected “Look up the vendor”');
+
+  await expect(d.root.getByText('No problems')).toBeVisible();
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('designer-version')).toHaveText('version 2');
+  const saved = await request.get(`/api/v1/workflows/${id}`, { headers: apiAuth() });
+  const edges = ((await saved.json()).definition.edges as any[]).map((e) => `${e.from}-${e.port ?? 'out'}-${e.to}`).sort();
+  expect(edges).toEqual(['branch_1-default-end_2', 'branch_1-yes-end_1', 'http_1-error-end_1', 'http_1-out-branch_1', 'start-out-http_1']);
 });

@@ -59,10 +59,10 @@ test('shift-click and box select pick several steps; they move, copy, paste and 
   await page.keyboard.press('Delete');
   await expect(page.locator('g.nodes > g')).toHaveCount(4);
 
-  // arrow keys nudge the selection by the grid
+  // Alt+arrow keys nudge the selection by the grid
   await d.select('end_1');
-  await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('Alt+ArrowDown');
+  await page.keyboard.press('Alt+Shift+ArrowRight');
   await expect(d.node('end_1')).toHaveAttribute('transform', 'translate(500,180)');
 });
 

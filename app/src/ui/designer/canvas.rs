@@ -279,7 +279,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                     {move || canvas.connect.get().map(|c| view! {
                         <path class="connecting" d=format!("M {} {} L {} {}", c.x0, c.y0, c.x, c.y) />
                     })}
-                    <g class="nodes">
+                    <g class="nodes" role="listbox" aria-label="Steps" aria-multiselectable="true">
                         <Show when=move || mounted.get()>
                             <For each=move || node_ids.get() key=|id| id.clone() let(id)>
                                 {node_card(id, canvas)}

@@ -130,6 +130,32 @@ pub fn connect_after(def: &mut WorkflowDef, after: &str, new: &str) -> String {
     }
 }
 
+/// Connects `from` to `to` from its first free output (its error path
+/// when every other is taken; else its first output, which then leads to
+/// both), and says what it did.
+pub fn connect(def: &mut WorkflowDef, from: &str, to: &str) -> String {
+    let (a, b) = (name_of(def, from), name_of(def, to));
+    let error_free = def.node(from).is_some_and(|n| {
+        ports(n).iter().any(|p| p == crate::domain::PORT_ERROR)
+            && !def
+                .edges
+                .iter()
+                .any(|e| e.from == from && e.port == crate::domain::PORT_ERROR)
+    });
+    let port = free_port(def, from)
+        .or_else(|| error_free.then(|| crate::domain::PORT_ERROR.to_string()))
+        .or_else(|| def.node(from).and_then(main_port));
+    let Some(port) = port else {
+        return format!("“{a}” has no outputs: nothing was connected.");
+    };
+    let edge = Edge::new(from, &port, to);
+    if from == to || def.edges.iter().any(|e| e.from == from && e.to == to) {
+        return format!("“{a}” already leads to “{b}”.");
+    }
+    def.edges.push(edge);
+    format!("Connected “{a}” ({port}) to “{b}”.")
+}
+
 /// Puts step `new` on the edges `on` (all from one port): their source
 /// connects to `new`, and `new`'s first output to each of their targets.
 pub fn insert_between(def: &mut WorkflowDef, on: &[Edge], new: &str) -> Result<(), String> {
@@ -151,6 +177,45 @@ pub fn insert_between(def: &mut WorkflowDef, on: &[Edge], new: &str) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The step an arrow key moves to from `id`: right follows its first
+/// outgoing connection, left its first incoming one; up and down go to
+/// the nearest step above or below (those in the same column first).
+pub fn neighbour(def: &WorkflowDef, id: &str, key: &str) -> Option<String> {
+    match key {
+        "ArrowRight" => def
+            .edges
+            .iter()
+            .find(|e| e.from == id)
+            .map(|e| e.to.clone()),
+        "ArrowLeft" => def
+            .edges
+            .iter()
+            .find(|e| e.to == id)
+            .map(|e| e.from.clone()),
+        "ArrowDown" | "ArrowUp" => {
+            let at = def.node(id)?.position;
+            let down = key == "ArrowDown";
+            def.nodes
+                .iter()
+                .filter(|n| n.id != id)
+                .filter(|n| {
+                    if down {
+                        n.position.y > at.y
+                    } else {
+                        n.position.y < at.y
+                    }
+                })
+                .min_by(|a, b| {
+                    let cost =
+                        |n: &Node| (n.position.y - at.y).abs() + 2.0 * (n.position.x - at.x).abs();
+                    cost(a).total_cmp(&cost(b))
+                })
+                .map(|n| n.id.clone())
+        }
+        _ => None,
+    }
 }
 
 /// Where a step added after `id` goes: one column to the right, below
@@ -197,118 +262,5 @@ pub fn moved(p: crate::domain::Position, delta: (f64, f64)) -> crate::domain::Po
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::example::invoice_approval;
-
-    fn set(ids: &[&str]) -> BTreeSet<String> {
-        ids.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn copy_paste_keeps_inner_edges_with_fresh_ids() {
-        let mut def = WorkflowDef::minimal();
-        let f = copy(&def, &set(&["start", "end"]));
-        assert_eq!(f.edges.len(), 1);
-        let ids = paste(&mut def, &f, (40.0, 40.0));
-        assert_eq!(ids, set(&["end_1", "start_1"]));
-        assert!(def.edges.contains(&Edge::new("start_1", "out", "end_1")));
-        let s1 = def.node("start_1").unwrap();
-        assert_eq!((s1.position.x, s1.position.y), (120.0, 160.0));
-        assert_eq!(s1.name, "Start (copy)");
-        // a second paste of the copy takes the next free number
-        let f = copy(&def, &set(&["end_1"]));
-        let again = paste(&mut def, &f, (0.0, 0.0));
-        assert_eq!(again, set(&["end_2"]));
-        // an edge to outside the selection is not copied
-        assert!(copy(&def, &set(&["start"])).edges.is_empty());
-    }
-
-    #[test]
-    fn remove_takes_the_edges_along() {
-        let mut def = invoice_approval();
-        let before = def.nodes.len();
-        let id = def.nodes[1].id.clone();
-        remove(&mut def, &set(&[&id]));
-        assert_eq!(def.nodes.len(), before - 1);
-        assert!(def.edges.iter().all(|e| e.from != id && e.to != id));
-    }
-
-    #[test]
-    fn the_next_step_connects_to_the_first_free_port() {
-        let mut def = WorkflowDef::minimal();
-        assert_eq!(free_port(&def, "start"), None, "start already leads to end");
-        assert_eq!(free_port(&def, "end"), None, "End has no ports");
-        def.edges.clear();
-        assert_eq!(free_port(&def, "start").as_deref(), Some("out"));
-        let (x, y) = place_after(&def, "start").unwrap();
-        assert_eq!(
-            (x, y),
-            (320.0, 220.0),
-            "below End, which sits right of Start"
-        );
-    }
-
-    fn with_node(mut def: WorkflowDef, kind: &str) -> (WorkflowDef, String) {
-        let n = super::super::palette::new_node(&def, kind, 0.0, 0.0).unwrap();
-        let id = n.id.clone();
-        def.nodes.push(n);
-        (def, id)
-    }
-
-    /// Regression (issue 13): adding after a step whose port was taken
-    /// left the new step unconnected while the dialog said it connects it.
-    #[test]
-    fn adding_after_a_taken_port_puts_the_new_step_between_and_says_so() {
-        let (mut def, t) = with_node(WorkflowDef::minimal(), "transform");
-        let note = connect_after(&mut def, "start", &t);
-        assert!(def.edges.contains(&Edge::new("start", "out", &t)));
-        assert!(def.edges.contains(&Edge::new(&t, "out", "end")));
-        assert!(!def.edges.contains(&Edge::new("start", "out", "end")));
-        assert_eq!(
-            note,
-            "Added “New transform” between “Start” and “End”: “Start” had no free output."
-        );
-        // a free port is simply used
-        let (mut def, t2) = with_node(def, "transform");
-        def.edges.retain(|e| e.from != t);
-        assert_eq!(
-            connect_after(&mut def, &t, &t2),
-            "Added “New transform” after “New transform”."
-        );
-        assert!(def.edges.contains(&Edge::new(&t, "out", &t2)));
-    }
-
-    #[test]
-    fn a_step_that_ends_a_path_is_not_put_between_and_the_note_says_why() {
-        let (mut def, f) = with_node(WorkflowDef::minimal(), "fail");
-        let before = def.edges.clone();
-        let note = connect_after(&mut def, "start", &f);
-        assert_eq!(def.edges, before, "nothing rewired");
-        assert!(note.contains("not connected"), "{note}");
-        assert!(note.contains("ends a path"), "{note}");
-    }
-
-    #[test]
-    fn inserting_on_a_connection_splits_it() {
-        let (mut def, b) = with_node(invoice_approval(), "transform");
-        let on = Edge::new("extract", "out", "route");
-        insert_between(&mut def, std::slice::from_ref(&on), &b).unwrap();
-        assert!(!def.edges.contains(&on));
-        assert!(def.edges.contains(&Edge::new("extract", "out", &b)));
-        assert!(def.edges.contains(&Edge::new(&b, "out", "route")));
-        assert_eq!(
-            crate::domain::validate::validate(&def).len(),
-            0,
-            "still valid"
-        );
-    }
-
-    #[test]
-    fn moves_snap_to_the_grid() {
-        let mut def = WorkflowDef::minimal();
-        move_by(&mut def, &set(&["end"]), (100.0, -200.0));
-        let p = def.node("end").unwrap().position;
-        assert_eq!((p.x, p.y), (460.0, 0.0), "never above the origin");
-    }
-}
+#[path = "edit_tests.rs"]
+mod tests;

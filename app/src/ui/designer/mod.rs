@@ -10,6 +10,7 @@ mod files;
 mod geometry;
 mod history;
 mod inspector;
+mod keys;
 mod layout;
 mod node;
 mod overlays;
@@ -23,17 +24,8 @@ use crate::domain::WorkflowDef;
 use crate::domain::records::WorkflowVersion;
 use crate::error::AppError;
 use crate::ui::components::ErrorBox;
-use geometry::GRID;
 use leptos::prelude::*;
 use state::Canvas;
-
-/// Whether a key press belongs to a form field rather than the canvas.
-fn typing_in_field(ev: &leptos::ev::KeyboardEvent) -> bool {
-    use leptos::wasm_bindgen::JsCast;
-    ev.target()
-        .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
-}
 
 #[component]
 pub fn Designer(
@@ -99,45 +91,8 @@ pub fn Designer(
     let section = canvas.root;
     let import_note = RwSignal::new(None::<Result<String, String>>);
 
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let ctrl = ev.ctrl_key() || ev.meta_key();
-        let key = ev.key();
-        if ctrl && key == "s" {
-            ev.prevent_default();
-            do_save();
-            return;
-        }
-        if typing_in_field(&ev) {
-            return;
-        }
-        let step = if ev.shift_key() { 5.0 * GRID } else { GRID };
-        let mut handled = true;
-        match key.as_str() {
-            "Delete" | "Backspace" => canvas.delete_selection(),
-            "z" | "Z" if ctrl && ev.shift_key() => canvas.travel(false),
-            "z" if ctrl => canvas.travel(true),
-            "y" if ctrl => canvas.travel(false),
-            "a" if ctrl => canvas.select_all(),
-            "c" if ctrl => canvas.copy(),
-            "v" if ctrl => canvas.paste(),
-            "d" if ctrl => canvas.duplicate(),
-            "/" | "a" | "A" if !ctrl && !canvas.read_only() => adding.set(true),
-            "L" if !ctrl => canvas.auto_layout(),
-            "?" => help.update(|h| *h = !*h),
-            "ArrowLeft" => canvas.nudge(-step, 0.0),
-            "ArrowRight" => canvas.nudge(step, 0.0),
-            "ArrowUp" => canvas.nudge(0.0, -step),
-            "ArrowDown" => canvas.nudge(0.0, step),
-            "Escape" => {
-                help.set(false);
-                canvas.selection.set(Default::default());
-            }
-            _ => handled = false,
-        }
-        if handled {
-            ev.prevent_default();
-        }
-    };
+    let connecting = RwSignal::new(false);
+    let on_key = keys::on_key(canvas, adding, help, connecting, do_save);
 
     let on_import = move |ev: leptos::ev::Event| {
         let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
@@ -244,6 +199,9 @@ pub fn Designer(
             </div>
             <Show when=move || adding.get() || canvas.insert_on.with(Option::is_some)>
                 <overlays::AddStep canvas open=adding back=section />
+            </Show>
+            <Show when=move || connecting.get()>
+                <overlays::ConnectTo canvas open=connecting />
             </Show>
             <Show when=move || help.get()>
                 <overlays::Shortcuts open=help />
