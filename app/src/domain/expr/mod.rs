@@ -145,15 +145,17 @@ fn describe_load_errors<P>(code: &str, errs: jaq_core::load::Errors<&str, P>) ->
                 )
             })),
             Error::Parse(es) => out.extend(es.into_iter().map(|(expected, at)| {
-                let found = if at.is_empty() {
-                    "end of expression"
+                let found = if at.trim().is_empty() {
+                    "the end of the expression".to_string()
                 } else {
-                    at
+                    format!("`{}`", first_word(at))
+                };
+                let expected = match expected.as_str() {
+                    "nothing" => "the end of the expression",
+                    other => other,
                 };
                 format!(
-                    "expected {} but found `{}` at column {}",
-                    expected.as_str(),
-                    found.chars().take(12).collect::<String>(),
+                    "expected {expected} but found {found} at column {}",
                     column(code, at)
                 )
             })),
@@ -163,6 +165,17 @@ fn describe_load_errors<P>(code: &str, errs: jaq_core::load::Errors<&str, P>) ->
         "the expression cannot be parsed".into()
     } else {
         out.join("; ")
+    }
+}
+
+/// The text up to the first space or line end (at most 24 characters,
+/// then "…"): what a parse error found, whole words only.
+fn first_word(at: &str) -> String {
+    let word = at.split(char::is_whitespace).next().unwrap_or(at);
+    if word.chars().count() > 24 {
+        format!("{}…", word.chars().take(24).collect::<String>())
+    } else {
+        word.to_string()
     }
 }
 

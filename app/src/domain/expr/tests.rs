@@ -15,8 +15,25 @@ fn valid_expressions_compile() {
 
 #[test]
 fn syntax_errors_say_where() {
+    // regression (issue 13): the message was cut mid-word, "found `end of expre`"
     let err = check(".input.amount >").unwrap_err();
-    assert!(err.contains("column"), "{err}");
+    assert!(
+        err.ends_with("but found the end of the expression at column 16"),
+        "{err}"
+    );
+    // what was found is shown to the end of its word, long text shortened
+    assert_eq!(
+        check("1 + if").unwrap_err(),
+        "expected term but found the end of the expression at column 7"
+    );
+    assert_eq!(
+        check(".x | [1,2 3] | length").unwrap_err(),
+        "expected ] but found `3` at column 11"
+    );
+    assert_eq!(
+        check("{a: 1} something_long_here_and_longer").unwrap_err(),
+        "expected the end of the expression but found `something_long_here_and_…` at column 8"
+    );
     let err = check("{a: }").unwrap_err();
     assert!(err.contains("expected"), "{err}");
     assert_eq!(check("   ").unwrap_err(), "the expression is empty");
