@@ -366,3 +366,29 @@ test('a field picked from the data panel goes into a Branch condition', async ({
   const route = ((await saved.json()).definition.nodes as any[]).find((n) => n.id === 'route');
   expect(route.conditions[0].expression).toBe('.steps.extract.output.amount > 1000');
 });
+
+test('Test step on an Http step: it asks before a POST, then shows what came back', async ({ page, request }) => {
+  const runs = async () => ((await (await request.get('/api/v1/runs', { headers: apiAuth() })).json()).counts as [string, number][]).reduce((a, [, n]) => a + n, 0);
+  const before = await runs();
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.row('Invoice approval').getByRole('link').click();
+  await app.waitHydrated();
+  const d = new Designer(page);
+  await d.select('post_ledger');
+  const panel = d.inspector.locator('details.test-step');
+  await panel.locator('summary').click();
+  await panel.getByLabel('Sample data (input and earlier steps\' outputs)').fill(
+    '{"input": {}, "steps": {"extract": {"output": {"vendor": "ACME", "amount": 10, "currency": "EUR"}}}}',
+  );
+  await panel.getByRole('button', { name: 'Test step' }).click();
+  const ask = panel.getByRole('alertdialog', { name: 'Send it?' });
+  await expect(ask).toContainText('this sends a POST to http://127.0.0.1:');
+  await ask.getByRole('button', { name: 'Send it' }).click();
+  const result = panel.getByTestId('test-result');
+  await expect(result).toContainText("leaving by 'out'");
+  await expect(result.getByRole('table', { name: 'Test output' }).locator('tr[data-key="status"]')).toContainText('200');
+  await expect(result).toContainText('"amount":10');
+  // no run was started by the test
+  expect(await runs()).toBe(before);
+});

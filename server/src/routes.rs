@@ -93,6 +93,7 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
                 provide_context(engine.wakeup());
                 provide_context(sealer.clone());
                 provide_context(engine.changes());
+                provide_context(app::ops::step_test::Tester(engine.clone()));
             },
             move || app::shell(options.clone()),
         )

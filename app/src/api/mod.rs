@@ -50,6 +50,18 @@ pub(crate) fn require(
     authorize(caller().as_ref(), perm, what).map_err(failed)
 }
 
+/// The designer's working copy, sent as JSON text.
+#[cfg(feature = "ssr")]
+pub(crate) fn working_copy(
+    definition: &str,
+) -> Result<crate::domain::WorkflowDef, crate::error::AppError> {
+    serde_json::from_str(definition).map_err(|e| {
+        failed(crate::error::AppError::bad_request(format!(
+            "the working copy is not a workflow definition: {e}"
+        )))
+    })
+}
+
 /// Sets the response status of a server function that fails with `e`.
 #[cfg(feature = "ssr")]
 pub(crate) fn failed(e: crate::error::AppError) -> crate::error::AppError {

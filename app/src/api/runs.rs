@@ -39,11 +39,7 @@ pub async fn start_test_run(
 ) -> Result<crate::domain::ids::RunId, AppError> {
     let who = super::require(Permission::EditWorkflows, "test a working copy")?;
     use crate::domain::audit::Actor;
-    let def: crate::domain::WorkflowDef = serde_json::from_str(&definition).map_err(|e| {
-        super::failed(AppError::bad_request(format!(
-            "the working copy is not a workflow definition: {e}"
-        )))
-    })?;
+    let def = super::working_copy(&definition)?;
     let input = parse_input(&input).map_err(super::failed)?;
     let id = crate::ops::runs::start_test(
         &super::db()?,

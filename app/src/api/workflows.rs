@@ -69,3 +69,42 @@ pub async fn save_workflow(id: String, definition: String) -> Result<WorkflowVer
     crate::ops::workflows::save_version(&super::db()?, &Actor(who.actor), &id, &def, true, now)
         .await
 }
+
+/// Tests step `node_id` of the working copy `definition` (JSON text) over
+/// `context` (JSON text, `{input, steps}`), without starting a run; a step
+/// that changes something elsewhere only with `confirmed`. Editors only.
+#[server(prefix = "/rpc", endpoint = "test_step")]
+pub async fn test_step(
+    workflow_id: String,
+    definition: String,
+    node_id: String,
+    context: String,
+    confirmed: bool,
+) -> Result<crate::domain::step_test::StepTestResult, AppError> {
+    let who = super::require(Permission::EditWorkflows, "test steps")?;
+    let def = super::working_copy(&definition)?;
+    let context: serde_json::Value = serde_json::from_str(&context).map_err(|e| {
+        super::failed(AppError::bad_request(format!(
+            "the sample data is not valid JSON: {e}"
+        )))
+    })?;
+    let tester = use_context::<crate::ops::step_test::Tester>().ok_or_else(|| {
+        super::failed(AppError::new(
+            crate::error::ErrorCode::Internal,
+            "steps cannot be tested on this server",
+        ))
+    })?;
+    crate::ops::step_test::test(
+        &super::db()?,
+        &tester,
+        &crate::domain::audit::Actor(who.actor),
+        &workflow_id,
+        &def,
+        &node_id,
+        &context,
+        confirmed,
+        crate::ops::now_ms(),
+    )
+    .await
+    .map_err(super::failed)
+}

@@ -293,6 +293,17 @@ pub enum ErrorClass {
     Format,
 }
 
+impl ErrorClass {
+    /// The name stored with a failed step and shown to people.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Transient => "transient",
+            ErrorClass::Business => "business",
+            ErrorClass::Format => "format",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {

@@ -16,6 +16,7 @@ pub mod outputs;
 pub mod records;
 pub mod redact;
 pub mod run;
+pub mod step_test;
 pub mod transitions;
 pub mod validate;
 

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod progress;
 pub mod runs;
 pub mod seed;
+pub mod step_test;
 pub mod workflows;
 
 /// Milliseconds since the Unix epoch: the one place ops read the clock.

@@ -11,6 +11,43 @@ use serde_json::Value;
 use std::time::Duration;
 
 impl Engine {
+    /// The secrets `request`'s templates name, opened for this attempt (a
+    /// changed secret applies to the next one); a failed attempt when
+    /// they cannot be opened.
+    pub(super) async fn secrets_for(
+        &self,
+        request: Option<&app::domain::graph::HttpRequest>,
+    ) -> std::result::Result<std::collections::BTreeMap<String, runners::OpenSecret>, Outcome> {
+        let names = request
+            .map(runners::request_secret_names)
+            .unwrap_or_default();
+        let (Some(sealer), false) = (&self.sealer, names.is_empty()) else {
+            return Ok(Default::default());
+        };
+        match app::ops::accounts::open_secrets(&self.db, sealer, &names).await {
+            Ok(s) => Ok(s
+                .into_iter()
+                .map(|(name, (value, hosts))| {
+                    let hosts = hosts.parse().unwrap_or_default();
+                    (name, runners::OpenSecret { value, hosts })
+                })
+                .collect()),
+            Err(e) => Err(Outcome::fail(
+                ErrorClass::Transient,
+                format!("secrets unavailable: {}", e.message),
+            )),
+        }
+    }
+
+    /// A step's time limit: its own, at most the server's.
+    pub(super) fn step_limit(&self, node: &app::domain::Node) -> u64 {
+        node.timeout_ms
+            .map_or(self.step_timeout_ms, |t| {
+                t.min(self.step_timeout_ms as u64) as i64
+            })
+            .max(1) as u64
+    }
+
     pub(super) async fn process(&self, c: Claimed, started: i64) -> Result<()> {
         if self.panic_on.as_deref() == Some(c.node_id.as_str()) {
             panic!("injected fault: running {} panics", c.node_id);
@@ -50,31 +87,13 @@ impl Engine {
             (app::domain::NodeKind::Http { request, .. }, None) => Some(request),
             _ => None,
         };
-        let names = request
-            .map(runners::request_secret_names)
-            .unwrap_or_default();
-        let secrets = match (&self.sealer, names.is_empty()) {
-            (Some(sealer), false) => {
-                match app::ops::accounts::open_secrets(&self.db, sealer, &names).await {
-                    Ok(s) => s
-                        .into_iter()
-                        .map(|(name, (value, hosts))| {
-                            let hosts = hosts.parse().unwrap_or_default();
-                            (name, runners::OpenSecret { value, hosts })
-                        })
-                        .collect(),
-                    Err(e) => {
-                        let o = Outcome::fail(
-                            ErrorClass::Transient,
-                            format!("secrets unavailable: {}", e.message),
-                        );
-                        return self
-                            .finish(&c, &def, started, Some(&ctx), o, Plan::default())
-                            .await;
-                    }
-                }
+        let secrets = match self.secrets_for(request).await {
+            Ok(s) => s,
+            Err(o) => {
+                return self
+                    .finish(&c, &def, started, Some(&ctx), o, Plan::default())
+                    .await;
             }
-            _ => Default::default(),
         };
         let gated = match (c.parked, compensation) {
             (true, None) => self.gated_outcome(&c.run_id, &c.node_id).await?,
@@ -110,12 +129,7 @@ impl Engine {
                 };
                 let run = runners::run(&attempt, compensation.is_some());
                 // every step has a timeout: its own, at most the server's
-                let ms = node
-                    .timeout_ms
-                    .map_or(self.step_timeout_ms, |t| {
-                        t.min(self.step_timeout_ms as u64) as i64
-                    })
-                    .max(1) as u64;
+                let ms = self.step_limit(node);
                 match tokio::time::timeout(Duration::from_millis(ms), run).await {
                     Ok(o) => o,
                     Err(_) => Outcome::fail(

@@ -5,7 +5,7 @@
 use super::runners::{self, Outcome};
 use super::stretch::{Plan, Sig};
 use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
-use app::domain::graph::{ErrorClass, WorkflowDef};
+use app::domain::graph::WorkflowDef;
 use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
 use app::domain::transitions::StepEvent;
 use app::ops::progress;
@@ -268,7 +268,7 @@ impl Engine {
                 }
             }
             Outcome::Failed { class, message } => {
-                let class_name = class_str(*class);
+                let class_name = class.as_str();
                 attempt.outcome = "failed";
                 attempt.error_class = Some(class_name);
                 attempt.error = Some(message);
@@ -341,13 +341,5 @@ impl Engine {
             *states = None;
         }
         Ok(advanced)
-    }
-}
-
-fn class_str(c: ErrorClass) -> &'static str {
-    match c {
-        ErrorClass::Transient => "transient",
-        ErrorClass::Business => "business",
-        ErrorClass::Format => "format",
     }
 }

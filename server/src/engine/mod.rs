@@ -11,6 +11,7 @@ mod complete;
 mod recovery;
 pub mod runners;
 mod stretch;
+mod tester;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 

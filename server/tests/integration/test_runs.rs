@@ -100,3 +100,93 @@ async fn a_working_copy_with_problems_is_refused_and_nothing_is_stored() {
             .unwrap_err();
     assert!(e.message.contains("wf_nope"), "{}", e.message);
 }
+
+/// Testing one step (the designer's "Test step"): a step runs over sample
+/// data with the real runner; one that writes elsewhere runs only once
+/// confirmed; a waiting step cannot be tested; every test is audited.
+#[tokio::test]
+async fn a_step_is_tested_over_sample_data_and_a_writing_step_only_once_confirmed() {
+    use crate::common::receiver::Receiver;
+    use app::ops::step_test::{Tester, test};
+    let w = World::new().await;
+    let ledger = Receiver::scripted(vec![]).await;
+    let mut post = http("post", &ledger.url);
+    if let app::domain::NodeKind::Http { request, .. } = &mut post.kind {
+        request.body = Some("{\"amount\": {{ steps.calc.output.amount }}}".into());
+    }
+    let def = def(
+        vec![
+            start(),
+            transform("calc", "{amount: (.input.amount * 2)}"),
+            post,
+            end("end", None),
+        ],
+        vec![
+            ("start", "out", "calc"),
+            ("calc", "out", "post"),
+            ("post", "out", "end"),
+        ],
+    );
+    let wf =
+        app::ops::workflows::create(&w.db, &Actor::anonymous(), "Tested steps", &def, false, T0)
+            .await
+            .unwrap();
+    let engine = std::sync::Arc::new(crate::common::engine(w.db.clone(), w.clock.clone(), 30_000));
+    let tester = Tester(engine);
+    let ed = Actor("user:ed".into());
+    let id = &wf.workflow_id;
+    let sample = json!({"input": {"amount": 21}, "steps": {}});
+    let r = test(&w.db, &tester, &ed, id, &def, "calc", &sample, false, T0)
+        .await
+        .unwrap();
+    assert_eq!(r.output, Some(json!({"amount": 42})));
+    assert_eq!(r.port.as_deref(), Some("out"));
+    assert_eq!(r.error, None);
+
+    // a POST asks first: nothing is sent until confirmed
+    let sample = json!({"input": {}, "steps": {"calc": {"output": {"amount": 42}}}});
+    let e = test(&w.db, &tester, &ed, id, &def, "post", &sample, false, T0)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("confirm to send it"), "{}", e.message);
+    assert!(ledger.calls().is_empty(), "nothing was sent");
+    let r = test(&w.db, &tester, &ed, id, &def, "post", &sample, true, T0)
+        .await
+        .unwrap();
+    assert_eq!(r.error, None, "{r:?}");
+    assert_eq!(r.output.as_ref().unwrap()["status"], json!(200));
+    assert_eq!(
+        r.output.as_ref().unwrap()["body"]["echo"],
+        json!("{\"amount\": 42}")
+    );
+    let calls = ledger.calls();
+    assert_eq!(calls.len(), 1);
+    assert!(
+        calls[0].starts_with("test-"),
+        "a test's own idempotency key: {}",
+        calls[0]
+    );
+
+    // a broken template is a failed test with its class and message
+    let bad = json!({"input": {}, "steps": {}});
+    let r = test(&w.db, &tester, &ed, id, &def, "post", &bad, true, T0)
+        .await
+        .unwrap();
+    assert_eq!(r.error_class.as_deref(), Some("format"), "{r:?}");
+    assert!(r.error.unwrap().contains("undefined"));
+    // unknown steps and waiting kinds are refused
+    assert!(
+        test(&w.db, &tester, &ed, id, &def, "nope", &bad, true, T0)
+            .await
+            .is_err()
+    );
+    let e = test(&w.db, &tester, &ed, id, &def, "start", &bad, true, T0)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("nothing to test"), "{}", e.message);
+    // audited, with who and which step
+    let ev = w.event("step.tested", None).await;
+    assert_eq!(ev.actor, "user:ed");
+    assert_eq!(ev.details["node"], json!("post"));
+    assert_eq!(ev.details["side_effect"], json!(true));
+}

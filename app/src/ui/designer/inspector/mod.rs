@@ -8,6 +8,7 @@ mod approval;
 mod common;
 mod data;
 mod kinds;
+mod test_step;
 
 use super::state::Canvas;
 use crate::domain::Node;
@@ -209,7 +210,10 @@ fn NodePanel(canvas: Canvas, id: String) -> impl IntoView {
                     }
                 })}
             </fieldset>
-            {(!canvas.read_only()).then(|| view! { <data::DataPanel canvas id=data_id /> })}
+            {(!canvas.read_only()).then(|| view! {
+                <test_step::TestStepPanel canvas id=data_id.clone() />
+                <data::DataPanel canvas id=data_id />
+            })}
         </aside>
     }
 }

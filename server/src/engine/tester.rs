@@ -1,0 +1,83 @@
+//! Testing one step without a run (the designer's "Test step"): the same
+//! runner, sandbox, outbound policy, secrets and time limit as a step of
+//! a run, over the sample data the person gave. Nothing is stored but the
+//! audit event the caller writes.
+
+use super::Engine;
+use super::runners::{self, Attempt, Outcome};
+use app::domain::step_test::StepTestResult;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+impl app::ops::step_test::StepTester for Engine {
+    fn test<'a>(
+        &'a self,
+        node: &'a app::domain::Node,
+        context: &'a Value,
+    ) -> Pin<Box<dyn Future<Output = StepTestResult> + Send + 'a>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let request = match &node.kind {
+                app::domain::NodeKind::Http { request, .. } => Some(request),
+                _ => None,
+            };
+            let outcome = match self.secrets_for(request).await {
+                Err(o) => o,
+                Ok(secrets) => {
+                    // its own key: a test is never taken for a run's call
+                    let run_id = format!("test-{}", uuid::Uuid::now_v7().simple());
+                    let attempt = Attempt {
+                        secrets: &secrets,
+                        run_id: &run_id,
+                        step_id: &node.id,
+                        node,
+                        context,
+                        attempt: 1,
+                        now: self.clock.now(),
+                        woken: false,
+                        sandbox: &self.sandbox,
+                        outbound: &self.outbound,
+                    };
+                    let ms = self.step_limit(node);
+                    tokio::time::timeout(Duration::from_millis(ms), runners::run(&attempt, false))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Outcome::fail(
+                                app::domain::graph::ErrorClass::Transient,
+                                format!(
+                                    "timed out: the step took longer than its timeout of {ms} ms"
+                                ),
+                            )
+                        })
+                }
+            };
+            let took_ms = started.elapsed().as_millis() as i64;
+            match outcome {
+                Outcome::Done {
+                    output,
+                    confidence,
+                    port,
+                } => StepTestResult {
+                    output: Some(output),
+                    port: Some(port),
+                    confidence,
+                    took_ms,
+                    ..Default::default()
+                },
+                Outcome::Failed { class, message } => StepTestResult {
+                    error_class: Some(class.as_str().to_string()),
+                    error: Some(message),
+                    took_ms,
+                    ..Default::default()
+                },
+                Outcome::Park { .. } | Outcome::Ask { .. } => StepTestResult {
+                    error: Some("the step would wait; it cannot be tested on its own".into()),
+                    took_ms,
+                    ..Default::default()
+                },
+            }
+        })
+    }
+}
