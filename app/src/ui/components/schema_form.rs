@@ -1,5 +1,5 @@
 //! A form generated from a JSON Schema (a Start step's input schema): one
-//! field per property, typed (text, number, yes/no, a choice for `enum`,
+//! field per property (required ones first), typed (text, number, yes/no, a choice for `enum`,
 //! JSON for nested values), required ones marked; "Edit as JSON" shows the
 //! whole input as text. The server checks the input against the schema and
 //! names any field that is wrong.
@@ -25,8 +25,9 @@ pub enum FieldKind {
     Json,
 }
 
-/// The fields of an object schema, in the order written; None when the
-/// schema is not an object with properties (the form is then JSON only).
+/// The fields of an object schema: the required ones first, in the order
+/// `required` lists them, then the others by name; None when the schema is
+/// not an object with properties (the form is then JSON only).
 pub fn fields(schema: &Value) -> Option<Vec<Field>> {
     let props = schema.get("properties")?.as_object()?;
     if props.is_empty() {
@@ -36,9 +37,17 @@ pub fn fields(schema: &Value) -> Option<Vec<Field>> {
         .as_array()
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    Some(
-        props
+    let rank = |name: &str| {
+        required
             .iter()
+            .position(|r| *r == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut ordered: Vec<(&String, &Value)> = props.iter().collect();
+    ordered.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(a.0.cmp(b.0)));
+    Some(
+        ordered
+            .into_iter()
             .map(|(name, p)| {
                 let kind = if let Some(options) = p["enum"].as_array() {
                     FieldKind::Choice(
@@ -202,17 +211,18 @@ mod tests {
         });
         let f = fields(&schema).unwrap();
         let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["vendor", "amount", "urgent", "currency", "lines"]);
+        // required first, as listed; then the rest by name
+        assert_eq!(names, ["vendor", "amount", "currency", "lines", "urgent"]);
         assert_eq!(f[0].kind, FieldKind::Text);
         assert!(f[0].required && f[1].required && !f[2].required);
         assert_eq!(f[0].description.as_deref(), Some("who sent it"));
         assert_eq!(f[1].kind, FieldKind::Number);
-        assert_eq!(f[2].kind, FieldKind::Boolean);
         assert_eq!(
-            f[3].kind,
+            f[2].kind,
             FieldKind::Choice(vec!["EUR".into(), "USD".into()])
         );
-        assert_eq!(f[4].kind, FieldKind::Json);
+        assert_eq!(f[3].kind, FieldKind::Json);
+        assert_eq!(f[4].kind, FieldKind::Boolean);
         assert_eq!(fields(&json!({"type": "object"})), None);
         assert_eq!(fields(&json!(true)), None);
     }
