@@ -122,6 +122,10 @@ pub struct RetryBody {
     /// Replaces the context the step sees (`{input, steps}`).
     #[serde(default)]
     input: Option<Value>,
+    /// Go on under the workflow's latest version (it must have the same
+    /// steps and no problems).
+    #[serde(default)]
+    latest: bool,
 }
 
 pub async fn retry_step(
@@ -131,13 +135,14 @@ pub async fn retry_step(
     body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
     let p = who.may(Permission::OperateRuns, "retry steps")?;
-    let input = optional_json::<RetryBody>(&body)?.input;
-    runs::retry_step(
+    let body = optional_json::<RetryBody>(&body)?;
+    runs::retry_step_on(
         &s.db,
         &Actor(p.actor.clone()),
         &id,
         &node_id,
-        input.as_ref(),
+        body.input.as_ref(),
+        body.latest,
         ops::now_ms(),
     )
     .await?;

@@ -121,9 +121,15 @@ pub async fn cancel_run(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Runs a failed step again; `input` (JSON, optional) replaces its context.
+/// Runs a failed step again; `input` (JSON, optional) replaces its context;
+/// with `latest` the run goes on under the workflow's latest version.
 #[server(prefix = "/rpc", endpoint = "retry_step")]
-pub async fn retry_step(id: String, node_id: String, input: String) -> Result<(), AppError> {
+pub async fn retry_step(
+    id: String,
+    node_id: String,
+    input: String,
+    #[server(default)] latest: bool,
+) -> Result<(), AppError> {
     let who = super::require(Permission::OperateRuns, "retry steps")?;
     let input: Option<serde_json::Value> = if input.trim().is_empty() {
         None
@@ -134,12 +140,13 @@ pub async fn retry_step(id: String, node_id: String, input: String) -> Result<()
             )))
         })?)
     };
-    crate::ops::runs::retry_step(
+    crate::ops::runs::retry_step_on(
         &super::db()?,
         &crate::domain::audit::Actor(who.actor),
         &id,
         &node_id,
         input.as_ref(),
+        latest,
         crate::ops::now_ms(),
     )
     .await

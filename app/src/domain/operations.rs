@@ -53,6 +53,43 @@ pub fn retry(run: RunStatus, steps: &[StepRecord], node: &str) -> Result<(), Str
     Ok(())
 }
 
+/// Whether a run's steps can go on under workflow version `new` instead
+/// of `old` (a retry on the latest version): only when both have the same
+/// steps, so every step row of the run has its node; the change was in
+/// what the steps do, not in which steps there are.
+pub fn same_steps(
+    old: &super::graph::WorkflowDef,
+    new: &super::graph::WorkflowDef,
+    new_version: i64,
+) -> Result<(), String> {
+    let ids = |d: &super::graph::WorkflowDef| {
+        d.nodes
+            .iter()
+            .map(|n| n.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let (a, b) = (ids(old), ids(new));
+    if a == b {
+        return Ok(());
+    }
+    let added: Vec<&String> = b.difference(&a).collect();
+    let removed: Vec<&String> = a.difference(&b).collect();
+    let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    Err(format!(
+        "version {new_version} has other steps (added: {}; removed: {}); start a re-run on the latest version instead",
+        if added.is_empty() {
+            "none".into()
+        } else {
+            list(&added)
+        },
+        if removed.is_empty() {
+            "none".into()
+        } else {
+            list(&removed)
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +138,24 @@ mod tests {
         ] {
             assert!(cancel(r).unwrap_err().contains(r.as_str()));
         }
+    }
+
+    #[test]
+    fn a_retry_moves_to_a_version_only_with_the_same_steps() {
+        let old = crate::domain::example::invoice_approval();
+        let mut fixed = old.clone();
+        fixed.nodes[5].name = "Post to the new ledger".into();
+        assert_eq!(same_steps(&old, &fixed, 2), Ok(()));
+        let mut other = old.clone();
+        other.nodes.retain(|n| n.id != "merge");
+        other.nodes.push(crate::domain::Node::new(
+            "check",
+            "Check",
+            crate::domain::NodeKind::Join {},
+        ));
+        assert_eq!(
+            same_steps(&old, &other, 3),
+            Err("version 3 has other steps (added: check; removed: merge); start a re-run on the latest version instead".into())
+        );
     }
 }

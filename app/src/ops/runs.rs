@@ -287,6 +287,21 @@ pub async fn retry_step(
     input: Option<&Value>,
     now: i64,
 ) -> Result<(), AppError> {
+    retry_step_on(db, actor, run_id, node_id, input, false, now).await
+}
+
+/// [`retry_step`], with `latest`: the run goes on under the workflow's
+/// latest version (when the fix was in the definition); only a version
+/// with the same steps that could run. The audit event says which.
+pub async fn retry_step_on(
+    db: &Db,
+    actor: &Actor,
+    run_id: &str,
+    node_id: &str,
+    input: Option<&Value>,
+    latest: bool,
+    now: i64,
+) -> Result<(), AppError> {
     let run_id = &parse_run_id(run_id)?;
     if let Some(input) = input
         && !input.is_object()
@@ -299,10 +314,11 @@ pub async fn retry_step(
     let run = runs::get_run(&mut tx, run_id)
         .await
         .map_err(run_not_found(run_id))?;
-    let def: WorkflowDef = workflows::get_any(&mut tx, &run.workflow_id, run.version)
+    let mut def: WorkflowDef = workflows::get_any(&mut tx, &run.workflow_id, run.version)
         .await?
         .definition;
     let steps = runs::get_steps(&mut tx, run_id).await?;
+    let mut version = run.version;
     if !steps.iter().any(|s| s.node_id == node_id) {
         return Err(AppError::not_found(format!(
             "run '{run_id}' has no step '{node_id}'"
@@ -310,6 +326,29 @@ pub async fn retry_step(
     }
     operations::retry(run.status, &steps, node_id)
         .map_err(|m| AppError::new(ErrorCode::Conflict, m))?;
+    if latest {
+        let newest = workflows::get(&mut tx, &run.workflow_id, None)
+            .await
+            .map_err(|_| {
+                AppError::new(
+                    ErrorCode::Conflict,
+                    "the workflow was deleted; its runs cannot move to another version",
+                )
+            })?;
+        if newest.version != run.version {
+            let problems = validate(&newest.definition);
+            if !problems.is_empty() {
+                let mut e = AppError::invalid_workflow(problems);
+                e.message = format!("version {} cannot run: {}", newest.version, e.message);
+                return Err(e);
+            }
+            operations::same_steps(&def, &newest.definition, newest.version)
+                .map_err(|m| AppError::new(ErrorCode::Conflict, m))?;
+            runs::set_version(&mut tx, run_id, newest.version).await?;
+            version = newest.version;
+            def = newest.definition;
+        }
+    }
     // the step asks its people anew (an Approval, a confidence gate)
     crate::store::approvals::supersede(&mut tx, run_id, node_id, now).await?;
     // the run gets its whole timeout again from now
@@ -326,8 +365,10 @@ pub async fn retry_step(
         .collect();
     let refs: Vec<&str> = finished.iter().map(String::as_str).collect();
     progress::advance(&mut tx, &def, run_id, &refs, &actor.0, now).await?;
-    let details =
-        json!({"node_id": node_id, "edited_input": input.is_some(), "previous_status": run.status});
+    let mut details = json!({"node_id": node_id, "edited_input": input.is_some(), "previous_status": run.status, "version": version});
+    if version != run.version {
+        details["from_version"] = json!(run.version);
+    }
     audit::append(
         &mut tx,
         &NewAuditEvent::run(now, &actor.0, "step.retried", run_id, details),

@@ -190,3 +190,102 @@ async fn a_step_is_tested_over_sample_data_and_a_writing_step_only_once_confirme
     assert_eq!(ev.details["node"], json!("post"));
     assert_eq!(ev.details["side_effect"], json!(true));
 }
+
+/// The fix was in the workflow (issue 13): a failed run's step is retried
+/// on the latest version, which the run then keeps; a version with other
+/// steps is refused and the run stays as it was.
+#[tokio::test]
+async fn a_failed_step_is_retried_on_the_latest_version_when_the_fix_was_in_the_workflow() {
+    use crate::common::receiver::Receiver;
+    let w = World::new().await;
+    let ledger = Receiver::scripted(vec![]).await;
+    let broken_url = ledger.url.replace("/hook", "/nowhere");
+    let v1 = def(
+        vec![
+            start(),
+            http("post", &broken_url),
+            end("end", Some(".steps.post.output.status")),
+        ],
+        vec![("start", "out", "post"), ("post", "out", "end")],
+    );
+    let wf = app::ops::workflows::create(&w.db, &Actor::anonymous(), "Fix me", &v1, false, T0)
+        .await
+        .unwrap();
+    let run = app::ops::runs::start(
+        &w.db,
+        &Actor::anonymous(),
+        &wf.workflow_id,
+        None,
+        &json!({}),
+        None,
+        T0,
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    assert_eq!(
+        w.run(&run).await.run.status,
+        RunStatus::Failed,
+        "404 is a business error"
+    );
+
+    // a version with other steps cannot take the run over
+    let mut other = v1.clone();
+    other.nodes.push(transform("extra", "{}"));
+    other.edges.retain(|e| !(e.from == "post" && e.to == "end"));
+    other
+        .edges
+        .push(app::domain::Edge::new("post", "out", "extra"));
+    other
+        .edges
+        .push(app::domain::Edge::new("extra", "out", "end"));
+    app::ops::workflows::save_version(
+        &w.db,
+        &Actor::anonymous(),
+        &wf.workflow_id,
+        &other,
+        false,
+        T0,
+    )
+    .await
+    .unwrap();
+    let e = app::ops::runs::retry_step_on(&w.db, &Actor::anonymous(), &run, "post", None, true, T0)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains("version 2 has other steps (added: extra"),
+        "{}",
+        e.message
+    );
+    assert_eq!(w.run(&run).await.run.version, 1);
+
+    // version 3 fixes the URL; the retry takes it and the run succeeds
+    let mut fixed = v1.clone();
+    if let app::domain::NodeKind::Http { request, .. } = &mut fixed.nodes[1].kind {
+        request.url = ledger.url.clone();
+    }
+    app::ops::workflows::save_version(
+        &w.db,
+        &Actor::anonymous(),
+        &wf.workflow_id,
+        &fixed,
+        false,
+        T0,
+    )
+    .await
+    .unwrap();
+    let ed = Actor("user:ed".into());
+    app::ops::runs::retry_step_on(&w.db, &ed, &run, "post", None, true, T0)
+        .await
+        .unwrap();
+    w.idle().await;
+    let r = w.run(&run).await.run;
+    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
+    assert_eq!(r.version, 3);
+    assert_eq!(r.output, Some(json!(200)));
+    let ev = w.event("step.retried", Some(&run)).await;
+    assert_eq!(ev.details["version"], json!(3));
+    assert_eq!(ev.details["from_version"], json!(1));
+    assert_eq!(ev.actor, "user:ed");
+}

@@ -233,6 +233,17 @@ static REOPEN: LazyLock<String> = LazyLock::new(|| {
 /// Makes a failed step ready again (with an optional context given by a
 /// person), returns the steps its failure cancelled to pending, and reopens
 /// the failed run with a fresh deadline (`deadline_at`, from its timeout).
+/// Moves a run to another version of its workflow (a retry on the latest
+/// version; the caller checked that it has the same steps).
+pub async fn set_version(conn: &mut SqliteConnection, run_id: &RunId, version: i64) -> Result<()> {
+    sqlx::query("UPDATE runs SET version = ? WHERE id = ?")
+        .bind(version)
+        .bind(run_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The caller checked that the retry applies (`domain::operations::retry`);
 /// a step or run elsewhere is a conflict.
 pub async fn reopen_for_retry(

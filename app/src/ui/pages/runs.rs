@@ -182,6 +182,7 @@ pub(super) fn StepPanel(
     operate: bool,
 ) -> impl IntoView {
     let retry = ServerAction::<RetryStep>::new();
+    let latest = RwSignal::new(false);
     let edited = RwSignal::new(String::new());
     let key = format!("{run_id}:{node}");
     let node2 = node.clone();
@@ -229,8 +230,11 @@ pub(super) fn StepPanel(
                         <p class="muted">"Runs a failed step again and reopens the run; edit its input first if needed."</p>
                         <textarea rows="6" spellcheck="false" aria-label="Input for the retry" prop:value=move || edited.get()
                             on:input=move |ev| edited.set(event_target_value(&ev))></textarea>
+                        <label class="check"><input type="checkbox" prop:checked=move || latest.get()
+                            on:change=move |ev| latest.set(event_target_checked(&ev)) />
+                            " On the workflow's latest version (when the fix was in the workflow; it must have the same steps)"</label>
                         <button class="primary" on:click=move |_| {
-                            retry.dispatch(RetryStep { id: run_id.clone(), node_id: node.clone(), input: edited.get_untracked() });
+                            retry.dispatch(RetryStep { id: run_id.clone(), node_id: node.clone(), input: edited.get_untracked(), latest: latest.get_untracked() });
                         }>"Retry"</button>
                         {action_error(retry.value())}
                     </details>
