@@ -365,6 +365,17 @@ test('a field picked from the data panel goes into a Branch condition', async ({
   const saved = await request.get(`/api/v1/workflows/${id}`, { headers: apiAuth() });
   const route = ((await saved.json()).definition.nodes as any[]).find((n) => n.id === 'route');
   expect(route.conditions[0].expression).toBe('.steps.extract.output.amount > 1000');
+
+  // autocomplete: typing a path offers what the step can read
+  await when.fill('');
+  await when.pressSequentially('.steps.ex');
+  const list = page.getByRole('listbox', { name: 'Suggestions' });
+  await expect(list.getByRole('option').first()).toHaveText('.steps.extract.output');
+  await when.pressSequentially('tract.output.v');
+  await expect(list.getByRole('option')).toHaveText(['.steps.extract.output.vendor']);
+  await when.press('Enter');
+  await expect(when).toHaveValue('.steps.extract.output.vendor');
+  await expect(list).toHaveCount(0);
 });
 
 test('Test step on an Http step: it asks before a POST, then shows what came back', async ({ page, request }) => {

@@ -214,7 +214,38 @@ pub fn DataPanel(canvas: Canvas, id: String) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = path;
     };
+    // every path the step can read, for the fields' autocomplete
+    let id_paths = id.clone();
+    let paths = Memo::new(move |_| {
+        let run = latest.get().flatten();
+        let outputs: BTreeMap<String, Value> = run
+            .as_ref()
+            .map(|r| {
+                r.steps
+                    .iter()
+                    .filter_map(|s| Some((s.node_id.clone(), s.output.clone()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let input = run.as_ref().map(|r| r.run.input.clone());
+        let mut all: Vec<String> = canvas.def.with(|d| {
+            groups(d, &id_paths, input.as_ref(), &outputs)
+                .into_iter()
+                .flat_map(|(_, f)| f.into_iter().map(|(p, _)| p))
+                .collect()
+        });
+        // the step's own output too, before its fields
+        let bases: Vec<String> = canvas.def.with(|d| {
+            upstream(d, &id_paths)
+                .into_iter()
+                .map(|u| format!(".steps{}.output", segment(&u)))
+                .collect()
+        });
+        all.extend(bases);
+        all
+    });
     view! {
+        <super::suggest::Suggestions paths />
         <details class="data-panel" open>
             <summary>"Data this step can read"</summary>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -8,6 +8,7 @@ mod approval;
 mod common;
 mod data;
 mod kinds;
+mod suggest;
 mod test_step;
 
 use super::state::Canvas;
