@@ -90,6 +90,12 @@ test('designer-1000', async ({ page, request }) => {
     };
     requestAnimationFrame(tick);
   });
+  // where the drag's main-thread time goes (script, style, layout), from
+  // Chromium's own counters, read before and after
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async () => Object.fromEntries(((await cdp.send('Performance.getMetrics')) as any).metrics.map((m: any) => [m.name, m.value]));
+  const m0 = await metrics();
   await page.mouse.move(x0, y0);
   await page.mouse.down();
   const start = Date.now();
@@ -105,6 +111,8 @@ test('designer-1000', async ({ page, request }) => {
     return w.__frames.slice(1);
   });
   await page.mouse.up();
+  const m1 = await metrics();
+  const spent = (k: string) => Math.round((m1[k] - m0[k]) * 1000);
   // the drop is stored in the graph: the step moved
   await expect(page.locator('g[data-node="s27"]')).not.toHaveAttribute('transform', `translate(${40 + 2 * 240},${40 + 100})`);
 
@@ -115,6 +123,10 @@ test('designer-1000', async ({ page, request }) => {
     ...nav,
     drag_p95_frame_ms: Number(percentile(frames, 95).toFixed(1)),
     drag_p50_frame_ms: Number(percentile(frames, 50).toFixed(1)),
+    drag_script_ms: spent('ScriptDuration'),
+    drag_style_ms: spent('RecalcStyleDuration'),
+    drag_layout_ms: spent('LayoutDuration'),
+    drag_task_ms: spent('TaskDuration'),
     frames: frames.length,
     pointer_moves: moves,
     nodes: NODES,
