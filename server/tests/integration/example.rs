@@ -8,7 +8,6 @@ use crate::common::receiver::Receiver;
 use crate::common::world::*;
 use app::domain::auth::Role;
 use app::domain::graph::*;
-use app::domain::run::RunStatus;
 use app::ops::approvals::{DecisionInput, decide};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -60,9 +59,7 @@ async fn the_amount_the_approver_corrects_is_the_amount_the_ledger_receives() {
     decide(&w.db, &ann, &i.id, decision, w.clock.now_ms())
         .await
         .unwrap();
-    w.idle().await;
-    let r = w.run(&run).await.run;
-    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
+    let r = w.succeeded(&run).await;
     assert_eq!(
         posted(&w, &run).await,
         json!({"vendor": "ACME", "amount": 5200, "currency": "EUR", "note": "PO said 5200"})
@@ -109,9 +106,7 @@ async fn a_small_invoice_skips_the_approval_and_posts_the_extracted_amount() {
             json!({"vendor": "Tiny Ltd", "amount": 40}),
         )
         .await;
-    w.idle().await;
-    let r = w.run(&run).await.run;
-    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
+    let r = w.succeeded(&run).await;
     assert_eq!(
         posted(&w, &run).await,
         json!({"vendor": "Tiny Ltd", "amount": 40, "currency": "EUR", "note": ""})

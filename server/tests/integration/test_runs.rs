@@ -29,9 +29,7 @@ async fn a_test_run_runs_the_unsaved_copy_and_leaves_the_saved_versions_alone() 
     let run = app::ops::runs::start_test(&w.db, &actor, &wf.workflow_id, &copy, &json!({}), now)
         .await
         .unwrap();
-    w.idle().await;
-    let r = w.run(&run).await.run;
-    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
+    let r = w.succeeded(&run).await;
     assert_eq!(
         r.output,
         Some(json!({"v": 2})),
@@ -279,9 +277,7 @@ async fn a_failed_step_is_retried_on_the_latest_version_when_the_fix_was_in_the_
     app::ops::runs::retry_step_on(&w.db, &ed, &run, "post", None, true, T0)
         .await
         .unwrap();
-    w.idle().await;
-    let r = w.run(&run).await.run;
-    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.error);
+    let r = w.succeeded(&run).await;
     assert_eq!(r.version, 3);
     assert_eq!(r.output, Some(json!(200)));
     let ev = w.event("step.retried", Some(&run)).await;

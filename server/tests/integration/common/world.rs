@@ -80,6 +80,20 @@ impl World {
         runs::get(&self.db, id).await.unwrap()
     }
 
+    /// Runs the engine until idle and returns run `id`, which must have
+    /// succeeded (else the test fails with the run's error).
+    pub async fn succeeded(&self, id: &str) -> app::domain::records::RunRecord {
+        self.idle().await;
+        let r = self.run(id).await.run;
+        assert_eq!(
+            r.status,
+            app::domain::run::RunStatus::Succeeded,
+            "{:?}",
+            r.error
+        );
+        r
+    }
+
     /// The newest audit event `action` (of run `run`, if given).
     pub async fn event(&self, action: &str, run: Option<&str>) -> app::domain::audit::AuditEvent {
         let mut conn = self.db.pool.acquire().await.unwrap();

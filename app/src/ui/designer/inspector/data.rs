@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// At most this many fields are offered per step.
 const MAX_FIELDS: usize = 60;
+/// At most this many earlier steps are listed (the nearest): a step deep
+/// in a large graph would otherwise list hundreds.
+const MAX_STEPS: usize = 40;
 
 /// The steps `id` can read, nearest first: those with a path to it.
 pub fn upstream(def: &WorkflowDef, id: &str) -> Vec<String> {
@@ -112,7 +115,7 @@ pub fn groups(
         }
     }
     list.push(("Run input".to_string(), inp));
-    for up in upstream(def, id) {
+    for up in upstream(def, id).into_iter().take(MAX_STEPS) {
         let Some(node) = def.node(&up) else { continue };
         let base = format!(".steps{}.output", segment(&up));
         let mut f = Vec::new();
@@ -238,6 +241,7 @@ pub fn DataPanel(canvas: Canvas, id: String) -> impl IntoView {
         let bases: Vec<String> = canvas.def.with(|d| {
             upstream(d, &id_paths)
                 .into_iter()
+                .take(MAX_STEPS)
                 .map(|u| format!(".steps{}.output", segment(&u)))
                 .collect()
         });
@@ -326,6 +330,28 @@ mod tests {
             ]
         );
         assert_eq!(as_template(".steps.a.output.b"), "{{ steps.a.output.b }}");
+    }
+
+    #[test]
+    fn a_step_deep_in_a_long_chain_lists_only_the_nearest_steps() {
+        let mut def = WorkflowDef::minimal();
+        def.edges.clear();
+        let mut prev = "start".to_string();
+        for i in 0..200 {
+            let id = format!("t{i}");
+            def.nodes.push(crate::domain::Node::new(
+                &id,
+                &id,
+                NodeKind::Transform {
+                    expression: ".".into(),
+                },
+            ));
+            def.edges.push(crate::domain::Edge::new(&prev, "out", &id));
+            prev = id;
+        }
+        let g = groups(&def, &prev, None, &BTreeMap::new());
+        assert_eq!(g.len(), 1 + MAX_STEPS, "the input and the nearest steps");
+        assert_eq!(g[1].0, "t198 (t198)");
     }
 
     #[test]
