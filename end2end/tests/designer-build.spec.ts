@@ -209,3 +209,28 @@ test('build Start → Http → Branch → two Ends without the mouse', async ({ 
   const edges = ((await saved.json()).definition.edges as any[]).map((e) => `${e.from}-${e.port ?? 'out'}-${e.to}`).sort();
   expect(edges).toEqual(['branch_1-default-end_2', 'branch_1-yes-end_1', 'http_1-error-end_1', 'http_1-out-branch_1', 'start-out-http_1']);
 });
+
+test('adding and moving between steps scrolls the canvas, never the page', async ({ page }) => {
+  await page.setViewportSize({ width: 1000, height: 600 });
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.row('Invoice approval').getByRole('link').click();
+  await app.waitHydrated();
+  const d = new Designer(page);
+  await d.select('post_ledger');
+  const scrolled = () => page.evaluate(() => window.scrollY);
+  const before = await scrolled();
+  // far right of a wide graph: the canvas scrolls to the new step
+  await d.addByKeyboard('delay');
+  await expect(d.edge('post_ledger', 'out', 'delay_1')).toHaveCount(1);
+  await expect(d.node('delay_1')).toBeInViewport();
+  // and back along the connections to the left
+  await page.keyboard.press('ArrowLeft');
+  await expect(d.node('post_ledger')).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect(d.node('merge')).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect(d.node('route')).toBeFocused();
+  await expect(d.node('route')).toBeInViewport();
+  expect(await scrolled()).toBe(before);
+});

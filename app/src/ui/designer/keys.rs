@@ -18,17 +18,22 @@ pub fn typing_in_field(ev: &leptos::ev::KeyboardEvent) -> bool {
         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
-/// Gives step `id`'s card the keyboard focus (and scrolls it into view).
+/// Gives step `id`'s card the keyboard focus and scrolls the canvas (not
+/// the page) to it.
 pub fn focus_node(id: String) {
+    let again = id.clone();
     request_animation_frame(move || {
         use leptos::wasm_bindgen::JsCast;
         let selector = format!("g[data-node=\"{}\"]", id.replace('"', ""));
         if let Ok(Some(el)) = document().query_selector(&selector)
             && let Ok(svg) = el.dyn_into::<leptos::web_sys::SvgElement>()
         {
-            let _ = svg.focus();
+            let options = leptos::web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = svg.focus_with_options(&options);
         }
     });
+    super::state::reveal(again);
 }
 
 /// Moves the selection to the step an arrow key points at (from nothing
