@@ -27,6 +27,14 @@ export class Designer {
     return this.page.locator(`g[data-edge="${from}-${port}-${to}"]`);
   }
 
+  /** Opens the seeded example workflow's designer and selects step `id`. */
+  async openExample(id: string) {
+    await this.page.goto('/workflows');
+    await this.page.locator('tr').filter({ hasText: 'Invoice approval' }).getByRole('link', { name: 'Invoice approval' }).click();
+    await expect(this.page.locator('.app')).toHaveAttribute('data-hydrated', 'true');
+    await this.select(id);
+  }
+
   /** Clicks a step on the canvas (which also gives the designer the keyboard). */
   async select(id: string, modifiers: ('Shift' | 'Control')[] = []) {
     await this.node(id).locator('.node-kind').click({ modifiers });

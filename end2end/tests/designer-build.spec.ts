@@ -212,12 +212,8 @@ test('build Start → Http → Branch → two Ends without the mouse', async ({ 
 
 test('adding and moving between steps scrolls the canvas, never the page', async ({ page }) => {
   await page.setViewportSize({ width: 1000, height: 600 });
-  const app = new WorkflowsPage(page);
-  await app.goto();
-  await app.row('Invoice approval').getByRole('link').click();
-  await app.waitHydrated();
   const d = new Designer(page);
-  await d.select('post_ledger');
+  await d.openExample('post_ledger');
   const scrolled = () => page.evaluate(() => window.scrollY);
   const before = await scrolled();
   // far right of a wide graph: the canvas scrolls to the new step

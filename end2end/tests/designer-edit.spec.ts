@@ -381,12 +381,8 @@ test('a field picked from the data panel goes into a Branch condition', async ({
 test('Test step on an Http step: it asks before a POST, then shows what came back', async ({ page, request }) => {
   const runs = async () => ((await (await request.get('/api/v1/runs', { headers: apiAuth() })).json()).counts as [string, number][]).reduce((a, [, n]) => a + n, 0);
   const before = await runs();
-  const app = new WorkflowsPage(page);
-  await app.goto();
-  await app.row('Invoice approval').getByRole('link').click();
-  await app.waitHydrated();
   const d = new Designer(page);
-  await d.select('post_ledger');
+  await d.openExample('post_ledger');
   const panel = d.inspector.locator('details.test-step');
   await panel.locator('summary').click();
   await panel.getByLabel('Sample data (input and earlier steps\' outputs)').fill(

@@ -1,4 +1,5 @@
-//! The designer by keyboard: arrow keys move between connected steps
+//! Moving around the designer: scrolling the canvas to a step, and the
+//! keyboard: arrow keys move between connected steps
 //! (Alt+arrows move the selection on the canvas), Enter opens the selected
 //! step in the inspector and Escape comes back to it, C connects the
 //! selected step to another, / adds one after it; the rest of the
@@ -33,7 +34,42 @@ pub fn focus_node(id: String) {
             let _ = svg.focus_with_options(&options);
         }
     });
-    super::state::reveal(again);
+    reveal(again);
+}
+
+/// Scrolls the canvas (only the canvas: the page and its header stay
+/// where they are) so step `id` is in view, once it is drawn.
+pub fn reveal(id: String) {
+    request_animation_frame(move || {
+        let selector = format!("g[data-node=\"{}\"]", id.replace('"', ""));
+        let Ok(Some(el)) = document().query_selector(&selector) else {
+            return;
+        };
+        let Ok(Some(wrap)) = el.closest(".canvas-wrap") else {
+            return;
+        };
+        let (n, w) = (
+            el.get_bounding_client_rect(),
+            wrap.get_bounding_client_rect(),
+        );
+        let margin = 24.0;
+        let dx = if n.left() < w.left() + margin {
+            n.left() - w.left() - margin
+        } else if n.right() > w.right() - margin {
+            n.right() - w.right() + margin
+        } else {
+            0.0
+        };
+        let dy = if n.top() < w.top() + margin {
+            n.top() - w.top() - margin
+        } else if n.bottom() > w.bottom() - margin {
+            n.bottom() - w.bottom() + margin
+        } else {
+            0.0
+        };
+        wrap.set_scroll_left(wrap.scroll_left() + dx as i32);
+        wrap.set_scroll_top(wrap.scroll_top() + dy as i32);
+    });
 }
 
 /// Moves the selection to the step an arrow key points at (from nothing

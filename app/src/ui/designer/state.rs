@@ -79,41 +79,6 @@ pub struct Canvas {
     pub workflow_id: RwSignal<Option<String>>,
 }
 
-/// Scrolls the canvas (only the canvas: the page and its header stay
-/// where they are) so step `id` is in view, once it is drawn.
-pub(super) fn reveal(id: String) {
-    request_animation_frame(move || {
-        let selector = format!("g[data-node=\"{}\"]", id.replace('"', ""));
-        let Ok(Some(el)) = document().query_selector(&selector) else {
-            return;
-        };
-        let Ok(Some(wrap)) = el.closest(".canvas-wrap") else {
-            return;
-        };
-        let (n, w) = (
-            el.get_bounding_client_rect(),
-            wrap.get_bounding_client_rect(),
-        );
-        let margin = 24.0;
-        let dx = if n.left() < w.left() + margin {
-            n.left() - w.left() - margin
-        } else if n.right() > w.right() - margin {
-            n.right() - w.right() + margin
-        } else {
-            0.0
-        };
-        let dy = if n.top() < w.top() + margin {
-            n.top() - w.top() - margin
-        } else if n.bottom() > w.bottom() - margin {
-            n.bottom() - w.bottom() + margin
-        } else {
-            0.0
-        };
-        wrap.set_scroll_left(wrap.scroll_left() + dx as i32);
-        wrap.set_scroll_top(wrap.scroll_top() + dy as i32);
-    });
-}
-
 fn snap_delta(v: f64) -> f64 {
     (v / GRID).round() * GRID
 }
@@ -352,7 +317,7 @@ impl Canvas {
         self.edit(|d| added = edit::paste(d, f, (offset, offset)));
         if let Some(first) = added.first().cloned() {
             self.selection.set(added);
-            reveal(first);
+            super::keys::reveal(first);
         }
     }
 
@@ -392,7 +357,7 @@ impl Canvas {
         self.note.set(note);
         if let Some(id) = added {
             self.select_only(&id);
-            reveal(id);
+            super::keys::reveal(id);
         }
     }
 
