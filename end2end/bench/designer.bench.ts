@@ -37,28 +37,39 @@ test('designer-1000', async ({ page, request }) => {
   const { workflow_id } = await created.json();
 
   // Interactive = the wasm has attached its handlers (the hydration
-  // marker) and every step is drawn; measured from navigation start.
+  // marker) and the steps near the view are drawn (a large graph draws
+  // only those: each card says how many steps there are in all);
+  // measured from navigation start.
   await page.addInitScript((expected: number) => {
     const w = window as any;
     const seen = () => {
       const app = document.querySelector('.app');
       if (!w.__hydrated && app && app.getAttribute('data-hydrated') === 'true') w.__hydrated = performance.now();
-      const drawn = document.querySelector('g.nodes')?.childElementCount ?? 0;
-      if (!w.__drawn && drawn >= expected) w.__drawn = performance.now();
+      const first = document.querySelector('g.nodes > g');
+      if (!w.__drawn && first && Number(first.getAttribute('aria-setsize')) === expected) w.__drawn = performance.now();
       if (w.__hydrated && w.__drawn && !w.__interactive) w.__interactive = Math.max(w.__hydrated, w.__drawn);
     };
     new MutationObserver(seen).observe(document, { attributes: true, childList: true, subtree: true, attributeFilter: ['data-hydrated'] });
   }, NODES);
   await page.goto(`/workflows/${workflow_id}`);
   await page.waitForFunction(() => (window as any).__interactive, null, { timeout: 60_000 });
-  await expect(page.locator('g.nodes > g')).toHaveCount(NODES);
-  await expect(page.locator('g.edges > g')).toHaveCount(EDGES);
+  const drawnNodes = await page.locator('g.nodes > g').count();
+  const drawnEdges = await page.locator('g.edges > g').count();
+  expect(drawnNodes).toBeGreaterThan(20);
+  expect(drawnNodes).toBeLessThan(NODES);
+  expect(drawnEdges).toBeGreaterThan(20);
   const openMs = await page.evaluate(() => (window as any).__interactive);
   const hydratedMs = await page.evaluate(() => (window as any).__hydrated);
   const nav = await page.evaluate(() => {
     const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
     return { response_end_ms: Math.round(n.responseEnd), dom_loaded_ms: Math.round(n.domContentLoadedEventEnd), html_kb: Math.round(n.transferSize / 1024) };
   });
+  // The first open above is a first visit (nothing cached: the wasm is
+  // downloaded and compiled). Opened again, as a person coming back from
+  // the list does, the wasm comes from the browser's cache.
+  await page.goto(`/workflows/${workflow_id}`);
+  await page.waitForFunction(() => (window as any).__interactive, null, { timeout: 60_000 });
+  const openWarmMs = await page.evaluate(() => (window as any).__interactive);
 
   const target = page.locator('g[data-node="s27"] rect');
   const box = (await target.boundingBox())!;
@@ -110,15 +121,21 @@ test('designer-1000', async ({ page, request }) => {
     w.__recording = false;
     return w.__frames.slice(1);
   });
-  await page.mouse.up();
   const m1 = await metrics();
   const spent = (k: string) => Math.round((m1[k] - m0[k]) * 1000);
+  // the drop: the move becomes an edit of the graph (undoable, checked
+  // again); until the next frame after the release
+  const dropStart = Date.now();
+  await page.mouse.up();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+  const dropMs = Date.now() - dropStart;
   // the drop is stored in the graph: the step moved
   await expect(page.locator('g[data-node="s27"]')).not.toHaveAttribute('transform', `translate(${40 + 2 * 240},${40 + 100})`);
 
   const line = {
     workload: 'designer-1000',
     open_ms: Math.round(openMs),
+    open_warm_ms: Math.round(openWarmMs),
     hydrated_ms: Math.round(hydratedMs),
     ...nav,
     drag_p95_frame_ms: Number(percentile(frames, 95).toFixed(1)),
@@ -127,10 +144,13 @@ test('designer-1000', async ({ page, request }) => {
     drag_style_ms: spent('RecalcStyleDuration'),
     drag_layout_ms: spent('LayoutDuration'),
     drag_task_ms: spent('TaskDuration'),
+    drop_ms: dropMs,
     frames: frames.length,
     pointer_moves: moves,
     nodes: NODES,
     edges: EDGES,
+    drawn_nodes: drawnNodes,
+    drawn_edges: drawnEdges,
   };
   console.log(JSON.stringify(line));
 });

@@ -210,6 +210,75 @@ test('a large graph has a minimap that moves the view', async ({ page, request }
   await expect.poll(() => wrap.evaluate((el) => el.scrollTop)).toBe(150);
 });
 
+test('opening the inspector scrolls the canvas so it never hides the selected step', async ({ page, request }) => {
+  // a step near the right edge of the canvas, where the inspector will be
+  const res = await request.post('/api/v1/workflows', {
+    headers: apiAuth(),
+    data: {
+      name: `Right edge ${Date.now()}`,
+      definition: {
+        nodes: [
+          { id: 'start', name: 'Start', type: 'start', position: { x: 40, y: 60 } },
+          { id: 'far', name: 'Far right', type: 'end', position: { x: 900, y: 60 } },
+        ],
+        edges: [{ from: 'start', to: 'far' }],
+      },
+    },
+  });
+  expect(res.status()).toBe(201);
+  const { workflow_id } = await res.json();
+  const app = new WorkflowsPage(page);
+  await app.open(`/workflows/${workflow_id}`);
+  const d = new Designer(page);
+  await expect(page.getByTestId('zoom')).toHaveText('100%');
+  await expect(d.inspector).toHaveCount(0);
+  await expect(d.node('far')).toBeInViewport({ ratio: 1 });
+  await d.select('far');
+  await expect(d.inspector).toBeVisible();
+  // the canvas narrowed by the panel's width and scrolled: the whole card shows
+  await expect(d.node('far')).toBeInViewport({ ratio: 1 });
+  expect(await page.locator('.canvas-wrap').evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+});
+
+test('a large graph draws the steps near the view, and the others as the view scrolls to them', async ({ page, request }) => {
+  const n = 400;
+  const nodes = Array.from({ length: n }, (_, i) => ({
+    id: `n${i}`, name: `Step ${i}`,
+    ...(i === 0 ? { type: 'start' } : i === n - 1 ? { type: 'end' } : { type: 'delay', duration_ms: 1000 }),
+    position: { x: 40 + (i % 20) * 240, y: 40 + Math.floor(i / 20) * 120 },
+  }));
+  const edges = nodes.slice(1).map((node, i) => ({ from: `n${i}`, to: node.id }));
+  const res = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name: `Culled ${Date.now()}`, definition: { nodes, edges } } });
+  expect(res.status()).toBe(201);
+  const { workflow_id } = await res.json();
+  const app = new WorkflowsPage(page);
+  await app.open(`/workflows/${workflow_id}`);
+  const drawn = page.locator('g.nodes > g');
+  await expect(page.locator('g[data-node="n0"]')).toBeVisible();
+  // each drawn card says where it is among all the steps
+  await expect(page.locator('g[data-node="n0"]')).toHaveAttribute('aria-setsize', String(n));
+  await expect(page.locator('g[data-node="n0"]')).toHaveAttribute('aria-posinset', '1');
+  const first = await drawn.count();
+  expect(first).toBeLessThan(n / 2);
+  await expect(page.locator(`g[data-node="n${n - 1}"]`)).toHaveCount(0);
+  // scrolled to the far corner: the last step is drawn, the first is not
+  await page.locator('.canvas-wrap').evaluate((el) => el.scrollTo(el.scrollWidth, el.scrollHeight));
+  await expect(page.locator(`g[data-node="n${n - 1}"]`)).toBeInViewport();
+  await expect(page.locator('g[data-node="n0"]')).toHaveCount(0);
+  expect(await drawn.count()).toBeLessThan(n / 2);
+  // a connection between two steps out of view is not drawn; one in view is
+  await expect(page.locator('g.edges > g[data-edge="n0-out-n1"]')).toHaveCount(0);
+  await expect(page.locator(`g.edges > g[data-edge="n${n - 2}-out-n${n - 1}"]`)).toHaveCount(1);
+  // the selected step stays drawn (and focusable) when the view leaves it
+  await page.locator(`g[data-node="n${n - 1}"] .node-kind`).click();
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.locator(`g[data-node="n${n - 2}"]`)).toBeFocused();
+  await page.locator('.canvas-wrap').evaluate((el) => el.scrollTo(0, 0));
+  await expect(page.locator('g[data-node="n0"]')).toBeVisible();
+  await expect(page.locator(`g[data-node="n${n - 2}"]`)).toHaveCount(1);
+  await expect(page.locator(`g[data-node="n${n - 1}"]`)).toHaveCount(0);
+});
+
 test('a broken connection is outlined; the draft saves but cannot run', async ({ page }) => {
   const { app, d } = await fresh(page, 'Draft');
   await d.select('end');
@@ -317,6 +386,16 @@ test('edit without saving and test-run the working copy: the changed URL is the 
   // nothing was saved: the workflow is still at version 1
   const versions = await request.get(`/api/v1/workflows/${id}/versions`, { headers: apiAuth() });
   expect(((await versions.json()) as any[]).map((v) => v.version)).toEqual([1]);
+  // the runs list can leave test runs out of its figures
+  const testRun = page.url().split('/').pop()!;
+  await app.nav('Runs').click();
+  await expect(page.locator(`tr[data-run="${testRun}"]`)).toBeVisible();
+  await page.getByRole('group', { name: 'Filters' }).getByLabel('Test runs').selectOption('left out');
+  await expect(page.locator(`tr[data-run="${testRun}"]`)).toHaveCount(0);
+  await page.getByRole('group', { name: 'Filters' }).getByLabel('Test runs').selectOption('only');
+  await expect(page.locator(`tr[data-run="${testRun}"]`)).toBeVisible();
+  // every run listed then is a test run
+  await expect(page.locator('table.runs tbody tr:not(:has(.badge.test))')).toHaveCount(0);
 });
 
 test('a field picked from the data panel goes into a Branch condition', async ({ page, request }) => {

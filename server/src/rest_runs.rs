@@ -159,6 +159,8 @@ pub struct RunsQuery {
     to: Option<i64>,
     /// Text the run's input contains.
     q: Option<String>,
+    /// `true`: test runs of unsaved working copies only; `false`: none.
+    test: Option<bool>,
     /// Keyset paging: `next` of the previous page.
     before_at: Option<i64>,
     before_id: Option<String>,
@@ -179,6 +181,7 @@ pub async fn list(
         from: q.from,
         to: q.to,
         q: q.q,
+        test: q.test,
         before: q.before_at.zip(q.before_id),
     }
     .cleaned();

@@ -175,6 +175,10 @@ pub struct RunFilter {
     pub to: Option<i64>,
     /// Text the run's input contains.
     pub q: Option<String>,
+    /// Test runs of unsaved working copies only (`true`), or none of them
+    /// (`false`, as figures about real work want).
+    #[serde(default)]
+    pub test: Option<bool>,
     /// Keyset paging: runs older than this (created_at, id).
     pub before: Option<(i64, String)>,
 }

@@ -1151,4 +1151,11 @@ async fn the_runs_list_pages_by_keyset_filters_and_counts() {
     assert!(none["runs"].as_array().unwrap().is_empty());
     let (_, other) = api.get("/api/v1/runs?workflow_id=nope").await;
     assert_eq!(other["counts"], json!([]));
+    // none of them is a test run of a working copy
+    let (_, real) = api.get("/api/v1/runs?test=false").await;
+    assert_eq!(real["counts"], json!([["succeeded", 5]]));
+    let (_, tests) = api.get("/api/v1/runs?test=true").await;
+    assert_eq!(tests["counts"], json!([]));
+    let (status, bad) = api.get("/api/v1/runs?test=maybe").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 }

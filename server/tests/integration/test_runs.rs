@@ -59,6 +59,28 @@ async fn a_test_run_runs_the_unsaved_copy_and_leaves_the_saved_versions_alone() 
     let ev = w.event("run.started", Some(&run)).await;
     assert_eq!(ev.details["test"], json!(true));
     assert_eq!(ev.actor, "user:ed");
+    // the runs list can leave test runs out of its figures, or show only them
+    let real = w.start(saved.clone(), json!({})).await.to_string();
+    w.succeeded(&real).await;
+    let listed = |test: Option<bool>| {
+        let db = w.db.clone();
+        async move {
+            let f = app::domain::records::RunFilter {
+                test,
+                ..Default::default()
+            };
+            let mut conn = db.pool.acquire().await.unwrap();
+            let page = app::store::runs::search(&mut conn, &f, 50).await.unwrap();
+            let ids: Vec<String> = page.runs.iter().map(|(r, _)| r.id.to_string()).collect();
+            let total: i64 = page.counts.iter().map(|(_, n)| n).sum();
+            (ids, total)
+        }
+    };
+    assert_eq!(listed(Some(false)).await, (vec![real.clone()], 1));
+    let (tests, total) = listed(Some(true)).await;
+    assert_eq!((tests.len(), total), (2, 2));
+    assert!(tests.contains(&run.to_string()) && !tests.contains(&real));
+    assert_eq!(listed(None).await.1, 3);
 }
 
 #[tokio::test]

@@ -135,3 +135,48 @@ pub(super) fn check_settings_ranges(p: &mut Problems, def: &WorkflowDef) {
         p.workflow(ProblemKind::InvalidSetting, e);
     }
 }
+
+fn position_in_range(p: Position) -> bool {
+    [p.x, p.y]
+        .iter()
+        .all(|v| v.is_finite() && v.abs() <= MAX_COORDINATE)
+}
+
+/// Whether `b` differs from `a` only in where steps are drawn, every one
+/// of them within range in both: then `b` has exactly `a`'s problems, and
+/// moving steps on a large canvas need not check every expression again.
+pub fn moved_only(a: &WorkflowDef, b: &WorkflowDef) -> bool {
+    // spelled out field by field, so a new field cannot be forgotten here
+    let same_node = |x: &Node, y: &Node| {
+        let Node {
+            id,
+            name,
+            kind,
+            position,
+            retry,
+            timeout_ms,
+            confidence_threshold,
+            reversible,
+            compensation,
+        } = x;
+        position_in_range(*position)
+            && position_in_range(y.position)
+            && *id == y.id
+            && *name == y.name
+            && *kind == y.kind
+            && *retry == y.retry
+            && *timeout_ms == y.timeout_ms
+            && *confidence_threshold == y.confidence_threshold
+            && *reversible == y.reversible
+            && *compensation == y.compensation
+    };
+    let WorkflowDef {
+        nodes,
+        edges,
+        settings,
+    } = a;
+    *edges == b.edges
+        && *settings == b.settings
+        && nodes.len() == b.nodes.len()
+        && nodes.iter().zip(&b.nodes).all(|(x, y)| same_node(x, y))
+}

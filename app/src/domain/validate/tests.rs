@@ -394,3 +394,35 @@ proptest! {
         prop_assert_eq!(unreachable, len + 1);
     }
 }
+
+#[test]
+fn moving_steps_keeps_the_problems_unless_a_position_leaves_its_range() {
+    let mut a = linear(&["t"]);
+    a.nodes[1] = Node::new(
+        "t",
+        "t",
+        NodeKind::Transform {
+            expression: "{".into(),
+        },
+    );
+    let mut b = a.clone();
+    b.nodes[1].position = Position { x: 400.0, y: 80.0 };
+    assert!(moved_only(&a, &b));
+    assert_eq!(validate(&a), validate(&b), "what moved_only promises");
+    // a position out of range is a problem of its own
+    let mut far = b.clone();
+    far.nodes[1].position.x = f64::NAN;
+    assert!(!moved_only(&b, &far) && !moved_only(&far, &b));
+    far.nodes[1].position.x = 2.0 * crate::domain::limits::MAX_COORDINATE;
+    assert!(!moved_only(&b, &far));
+    // anything else that changes is not a move
+    let mut renamed = b.clone();
+    renamed.nodes[1].name = "u".into();
+    assert!(!moved_only(&b, &renamed));
+    let mut rewired = b.clone();
+    rewired.edges.pop();
+    assert!(!moved_only(&b, &rewired));
+    let mut reordered = b.clone();
+    reordered.nodes.swap(0, 1);
+    assert!(!moved_only(&b, &reordered));
+}

@@ -105,7 +105,7 @@ pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecor
     run_record(r)
 }
 
-/// Binds `RunFilter` fields to ?1..?6 of `RUN_FILTER`.
+/// Binds `RunFilter` fields to ?1..?7 of `RUN_FILTER`.
 macro_rules! bind_run_filter {
     ($q:expr, $f:expr) => {
         $q.bind(&$f.workflow_id)
@@ -114,13 +114,17 @@ macro_rules! bind_run_filter {
             .bind($f.from)
             .bind($f.to)
             .bind(&$f.q)
+            .bind($f.test)
     };
 }
 
-/// The filter as SQL over `runs r` (?1..?6 bound by `bind_run_filter!`).
+/// The filter as SQL over `runs r` (?1..?7 bound by `bind_run_filter!`);
+/// a test run is one of a working copy's snapshot (a negative version,
+/// see `records::is_test_version`).
 const RUN_FILTER: &str = "(?1 IS NULL OR r.workflow_id = ?1) AND (?2 IS NULL OR r.status = ?2)
      AND (?3 IS NULL OR r.started_by = ?3) AND (?4 IS NULL OR r.created_at >= ?4)
-     AND (?5 IS NULL OR r.created_at < ?5) AND (?6 IS NULL OR instr(r.input, ?6) > 0)";
+     AND (?5 IS NULL OR r.created_at < ?5) AND (?6 IS NULL OR instr(r.input, ?6) > 0)
+     AND (?7 IS NULL OR (r.version < 0) = ?7)";
 
 /// One page of runs (newest first, keyset paged) and the counts per status.
 pub async fn search(
@@ -138,8 +142,8 @@ pub async fn search(
     let rows: Vec<Named> = bind_run_filter!(
         sqlx::query_as(&format!(
         "SELECT r.*, w.name AS workflow_name FROM runs r JOIN workflows w ON w.id = r.workflow_id
-         WHERE {RUN_FILTER} AND (?7 IS NULL OR (r.created_at, r.id) < (?7, ?8))
-         ORDER BY r.created_at DESC, r.id DESC LIMIT ?9"
+         WHERE {RUN_FILTER} AND (?8 IS NULL OR (r.created_at, r.id) < (?8, ?9))
+         ORDER BY r.created_at DESC, r.id DESC LIMIT ?10"
     )),
         f
     )

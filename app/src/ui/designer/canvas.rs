@@ -2,7 +2,9 @@
 //! change redraws only what changed), panning, box selection, drawing a
 //! connection, zoom and the minimap.
 
+use super::cull::{self, Rect};
 use super::geometry::{NODE_H, NODE_W};
+use super::minimap::Minimap;
 use super::node::node_card;
 use super::state::Canvas;
 use crate::domain::Edge;
@@ -91,16 +93,16 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
     let pan = RwSignal::new(None::<(f64, f64)>);
     let band = RwSignal::new(None::<Band>);
     // the visible part of the graph, for the minimap: (x, y, w, h)
-    let view_rect = RwSignal::new((0.0, 0.0, 0.0, 0.0));
+    let view_rect = RwSignal::new(Rect::default());
     let track_view = move || {
         if let Some(el) = wrap.get_untracked() {
             let z = zoom.get_untracked();
-            view_rect.set((
-                el.scroll_left() as f64 / z,
-                el.scroll_top() as f64 / z,
-                el.client_width() as f64 / z,
-                el.client_height() as f64 / z,
-            ));
+            view_rect.set(Rect {
+                x: el.scroll_left() as f64 / z,
+                y: el.scroll_top() as f64 / z,
+                w: el.client_width() as f64 / z,
+                h: el.client_height() as f64 / z,
+            });
         }
     };
     Effect::new(move |_| {
@@ -205,10 +207,21 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
         }
     };
 
+    // only what is near the view is drawn (see `cull`)
+    let area = Memo::new(move |_| cull::drawn_area(view_rect.get()));
     let node_ids = Memo::new(move |_| {
-        canvas.with_shown(|d| d.nodes.iter().map(|n| n.id.clone()).collect::<Vec<_>>())
+        let area = area.get();
+        canvas
+            .selection
+            .with(|sel| canvas.with_shown(|d| cull::nodes_in(d, area, sel)))
     });
-    let edges = Memo::new(move |_| canvas.with_shown(|d| d.edges.clone()));
+    let edges = Memo::new(move |_| {
+        let area = area.get();
+        canvas
+            .index
+            .with(|ix| canvas.with_shown(|d| cull::edges_in(d, ix, area)))
+    });
+    let total = Memo::new(move |_| canvas.with_shown(|d| d.nodes.len()));
     // edges a problem points at, outlined like steps with problems
     let bad_edges = Memo::new(move |_| {
         canvas.problems.with(|ps| {
@@ -219,7 +232,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
             })
         })
     });
-    let big = Memo::new(move |_| node_ids.with(Vec::len) >= MINIMAP_FROM);
+    let big = Memo::new(move |_| total.get() >= MINIMAP_FROM);
     // The steps are drawn in the browser once the page is interactive:
     // the server sends the frame only, which keeps large graphs quick to
     // open (a thousand steps would be a megabyte of markup to hydrate).
@@ -227,14 +240,18 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
     // below 60%, where names stay readable).
     let mounted = RwSignal::new(false);
     Effect::new(move |_| {
-        mounted.set(true);
         if let Some(el) = wrap.get_untracked() {
             let fit = el.client_width() as f64 / size.get_untracked().0;
             if fit < 1.0 {
                 set_zoom(fit.max(OPEN_ZOOM_FLOOR));
             }
         }
+        track_view();
+        mounted.set(true);
     });
+    // a wider window shows more of the graph
+    let resize = window_event_listener(leptos::ev::resize, move |_| track_view());
+    on_cleanup(move || resize.remove());
 
     view! {
         <div class="canvas-area">
@@ -253,6 +270,9 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
             <div class="canvas-wrap" node_ref=wrap on:scroll=move |_| track_view()>
                 <svg class="canvas" role="group" aria-label="Workflow graph" node_ref=svg
                     class:read-only=move || canvas.read_only()
+                    // while steps move, they and their connections are
+                    // painted on layers of their own (see the style)
+                    class:moving=move || canvas.delta.with(Option::is_some)
                     width=move || size.get().0 * zoom.get() height=move || size.get().1 * zoom.get()
                     viewBox=move || { let (w, h) = size.get(); format!("0 0 {w} {h}") }
                     on:pointerdown=on_down
@@ -296,66 +316,5 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                 <Minimap canvas size view_rect wrap />
             </Show>
         </div>
-    }
-}
-
-/// An overview of a large graph; the frame is the visible part, and a
-/// click moves the view there.
-#[component]
-fn Minimap(
-    canvas: Canvas,
-    size: Memo<(f64, f64)>,
-    view_rect: RwSignal<(f64, f64, f64, f64)>,
-    wrap: NodeRef<leptos::html::Div>,
-) -> impl IntoView {
-    const MAX_W: f64 = 200.0;
-    const MAX_H: f64 = 140.0;
-    // pixels of minimap per graph unit
-    let scale = move || {
-        let (w, h) = size.get();
-        (MAX_W / w).min(MAX_H / h)
-    };
-    // every node as one path: cheap to draw however many there are
-    let shapes = Memo::new(move |_| {
-        canvas.with_shown(|d| {
-            let mut s = String::with_capacity(d.nodes.len() * 32);
-            for n in &d.nodes {
-                s.push_str(&format!(
-                    "M{} {}h{NODE_W}v{NODE_H}h-{NODE_W}z",
-                    n.position.x, n.position.y
-                ));
-            }
-            s
-        })
-    });
-    let go = move |ev: leptos::ev::PointerEvent| {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(el) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-        else {
-            return;
-        };
-        let r = el.get_bounding_client_rect();
-        let s = scale();
-        let (gx, gy) = (
-            (ev.client_x() as f64 - r.left()) / s,
-            (ev.client_y() as f64 - r.top()) / s,
-        );
-        if let Some(w) = wrap.get_untracked() {
-            let z = canvas.zoom.get_untracked();
-            w.set_scroll_left((gx * z - w.client_width() as f64 / 2.0) as i32);
-            w.set_scroll_top((gy * z - w.client_height() as f64 / 2.0) as i32);
-        }
-    };
-    view! {
-        <svg class="minimap" aria-label="Minimap" role="img"
-            width=move || size.get().0 * scale() height=move || size.get().1 * scale()
-            viewBox=move || { let (w, h) = size.get(); format!("0 0 {w} {h}") }
-            on:pointerdown=go>
-            <path class="minimap-nodes" d=move || shapes.get() />
-            <rect class="minimap-view" x=move || view_rect.get().0 y=move || view_rect.get().1
-                width=move || view_rect.get().2 height=move || view_rect.get().3 />
-        </svg>
     }
 }

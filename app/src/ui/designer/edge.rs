@@ -65,6 +65,10 @@ pub(super) fn edge_view(
         if bad_edges.with(|b| b.contains(&key)) {
             c.push_str(" has-problem");
         }
+        let (ma, mb) = touched.get();
+        if ma || mb {
+            c.push_str(" touched");
+        }
         c
     };
     view! {

@@ -4,6 +4,7 @@
 //! drag redraws only the moving steps and their edges.
 
 mod canvas;
+mod cull;
 mod edge;
 mod edit;
 mod files;
@@ -12,6 +13,7 @@ mod history;
 mod inspector;
 mod keys;
 mod layout;
+mod minimap;
 mod node;
 mod overlays;
 mod palette;

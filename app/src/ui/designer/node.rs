@@ -57,12 +57,15 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
         }
         c
     };
-    let (down_id, drop_id, focus_id) = (id.clone(), id.clone(), id.clone());
+    let (down_id, drop_id, focus_id, pos_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+    // only the steps near the view are drawn: each says where it is in all
+    let place_in_all = move || canvas.index.with(|ix| ix.get(&pos_id).map(|i| i + 1));
+    let all = move || canvas.index.with(|ix| ix.len());
     view! {
         <g class=class aria-selected=move || is_selected.get().to_string() data-node=id.clone()
             // one step at a time is in the tab order: the selected one
             tabindex=move || if is_selected.get() { "0" } else { "-1" }
-            role="option"
+            role="option" aria-posinset=place_in_all aria-setsize=all
             on:focus=move |_| if !is_selected.get_untracked() && canvas.drag.with_untracked(Option::is_none) { canvas.select_only(&focus_id) }
             transform=move || place.get().map(|p| format!("translate({},{})", p.x, p.y))
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {

@@ -108,14 +108,19 @@ impl Canvas {
             });
             m
         });
-        let known = StoredValue::new(Some(problems));
+        // the last definition checked and its problems: the server's at
+        // first; a move of steps keeps them (see `validate::moved_only`)
+        let checked = StoredValue::new(Some((def.get_untracked(), problems)));
         let problems = Memo::new(move |_| {
             let mut p = Vec::new();
             shown(&mut |d| {
-                p = match known.try_update_value(Option::take).flatten() {
-                    Some(known) => known,
-                    None => crate::domain::validate(d),
-                }
+                let same = checked.with_value(|c| {
+                    c.as_ref()
+                        .filter(|(before, _)| crate::domain::validate::moved_only(before, d))
+                        .map(|(_, p)| p.clone())
+                });
+                p = same.unwrap_or_else(|| crate::domain::validate(d));
+                checked.set_value(Some((d.clone(), p.clone())));
             });
             p
         });

@@ -18,6 +18,7 @@ pub(super) fn status_badge(status: String) -> impl IntoView {
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let workflows = Resource::new(|| (), |_| list_workflows());
+    let tests = RwSignal::new(String::new());
     let (workflow, status, by, from, to, q) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
@@ -36,6 +37,7 @@ pub fn RunsPage() -> impl IntoView {
             from: day_ms(&from.get()),
             to: day_ms(&to.get()).map(|d| d + 86_400_000),
             q: Some(q.get()),
+            test: tests.with(|t| t.parse().ok()),
             before: before.get(),
         }
         .cleaned()
@@ -68,6 +70,13 @@ pub fn RunsPage() -> impl IntoView {
                 <select on:change=move |ev| { status.set(event_target_value(&ev)); reset(); }>
                     <option value="">"all"</option>
                     {["running", "succeeded", "failed", "cancelled"].map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Test runs"
+                <select on:change=move |ev| { tests.set(event_target_value(&ev)); reset(); }>
+                    <option value="">"included"</option>
+                    <option value="false">"left out"</option>
+                    <option value="true">"only"</option>
                 </select>
             </label>
             {text("Started by", by, "text")}

@@ -34,8 +34,10 @@ pub fn WorkflowPage() -> impl IntoView {
 
 #[component]
 fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
-    let json = serde_json::to_string_pretty(&w.definition).unwrap_or_default();
-    let def = w.definition.clone();
+    let def = std::sync::Arc::new(w.definition.clone());
+    // written out only when opened (a large graph is a large text)
+    let for_json = def.clone();
+    let json = move || serde_json::to_string_pretty(&*for_json).unwrap_or_default();
     view! {
         <Title text=w.name.clone() />
         <p class="crumbs"><a href="/workflows">"Workflows"</a> " / "</p>

@@ -79,6 +79,13 @@ fn shape(n: &Node) -> String {
 pub fn Inspector(canvas: Canvas) -> impl IntoView {
     let single = Memo::new(move |_| canvas.single());
     let count = Memo::new(move |_| canvas.selection.with(|s| s.len()));
+    // the panel takes room from the canvas: the step it shows is scrolled
+    // back into view if the narrower canvas hides it
+    Effect::new(move |_| {
+        if let Some(id) = single.get() {
+            super::keys::reveal(id);
+        }
+    });
     move || {
         match single.get() {
         Some(id) => view! { <NodePanel canvas id /> }.into_any(),
