@@ -129,6 +129,16 @@ test('designer-1000', async ({ page, request }) => {
   await page.mouse.up();
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
   const dropMs = Date.now() - dropStart;
+  // the first edit of a step's settings: the graph is checked again, but
+  // only what changed is compiled (the server's answer says the rest is sound)
+  const name = page.getByRole('complementary', { name: 'Inspector' }).getByLabel('Name');
+  await expect(name).toHaveValue('Step 27');
+  await name.fill('Step 27, renamed');
+  const editStart = Date.now();
+  await name.press('Tab');
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+  const firstEditMs = Date.now() - editStart;
+  await expect(page.locator('g[data-node="s27"] .node-name')).toHaveText('Step 27, renamed');
   // the drop is stored in the graph: the step moved
   await expect(page.locator('g[data-node="s27"]')).not.toHaveAttribute('transform', `translate(${40 + 2 * 240},${40 + 100})`);
 
@@ -145,6 +155,7 @@ test('designer-1000', async ({ page, request }) => {
     drag_layout_ms: spent('LayoutDuration'),
     drag_task_ms: spent('TaskDuration'),
     drop_ms: dropMs,
+    first_edit_ms: firstEditMs,
     frames: frames.length,
     pointer_moves: moves,
     nodes: NODES,

@@ -62,6 +62,13 @@ export class Designer {
   }
 
   /** Every step's id and place, as drawn. */
+  /** Zooms to fit (the Fit button), so every step is in view and drawn. */
+  async showAll() {
+    await this.page.getByRole('button', { name: 'Fit: show the whole graph' }).click();
+    await expect(this.page.locator('g.nodes > g')).toHaveCount(Number(await this.page.locator('g.nodes > g').first().getAttribute('aria-setsize')));
+  }
+
+  /** Where each drawn step is (a large graph draws the steps near the view). */
   async places(): Promise<Record<string, string>> {
     return this.page.locator('g.nodes > g').evaluateAll((gs) =>
       Object.fromEntries(gs.map((g) => [g.getAttribute('data-node'), g.getAttribute('transform')])),

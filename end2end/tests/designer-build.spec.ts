@@ -77,6 +77,7 @@ test('build a branching workflow by mouse and keyboard, save, reload, and run it
   // tidy up and keep it
   await d.root.getByRole('button', { name: 'Auto-layout' }).click();
   await d.save(2);
+  await d.showAll();
   const places = await d.places();
   const edges = await d.edges();
   expect(Object.keys(places).sort()).toEqual(
@@ -86,6 +87,7 @@ test('build a branching workflow by mouse and keyboard, save, reload, and run it
 
   await page.reload();
   await app.waitHydrated();
+  await d.showAll();
   expect(await d.places()).toEqual(places);
   expect(await d.edges()).toEqual(edges);
   await d.select('branch_1');

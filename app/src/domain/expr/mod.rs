@@ -25,30 +25,50 @@ use serde_json::Value;
 /// or opening it again, compiles only expressions not seen before.
 pub fn check(code: &str) -> Result<(), String> {
     scan::check_jq_bounds(code)?;
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
-    const MAX_REMEMBERED: usize = 16_384;
-    type Answers = HashMap<String, Result<(), String>>;
-    static CHECKED: LazyLock<Mutex<Answers>> = LazyLock::new(Default::default);
-    let remembered = |f: &mut dyn FnMut(&mut Answers)| {
-        // a panic elsewhere while holding it leaves a usable map
-        let mut m = CHECKED.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut m)
-    };
-    let mut hit = None;
-    remembered(&mut |m| hit = m.get(code).cloned());
-    if let Some(r) = hit {
+    if let Some(r) = remembered(|m| m.get(code).cloned()) {
         return r;
     }
     // compiled outside the lock: other threads go on checking meanwhile
     let r = compile(code).map(|_| ());
-    remembered(&mut |m| {
+    remember(code, r.clone());
+    r
+}
+
+type Answers = std::collections::HashMap<String, Result<(), String>>;
+
+/// The answers [`check`] gave, for the whole process.
+fn remembered<R>(f: impl FnOnce(&mut Answers) -> R) -> R {
+    use std::sync::{LazyLock, Mutex};
+    static CHECKED: LazyLock<Mutex<Answers>> = LazyLock::new(Default::default);
+    // a panic elsewhere while holding it leaves a usable map
+    let mut m = CHECKED.lock().unwrap_or_else(|p| p.into_inner());
+    f(&mut m)
+}
+
+fn remember(code: &str, answer: Result<(), String>) {
+    const MAX_REMEMBERED: usize = 16_384;
+    remembered(|m| {
         if m.len() >= MAX_REMEMBERED {
             m.clear();
         }
-        m.insert(code.to_string(), r.clone());
+        m.insert(code.to_string(), answer);
     });
-    r
+}
+
+/// Records that `code` compiles because [`check`] said so elsewhere: the
+/// browser learns it from the server's validation of the same definition
+/// (see `validate::remember_checked`), so its first check of a large graph
+/// compiles only what was edited since.
+pub fn remember_sound(code: &str) {
+    if scan::check_jq_bounds(code).is_ok() {
+        remember(code, Ok(()));
+    }
+}
+
+/// Whether [`check`] would answer `code` without compiling it.
+#[cfg(test)]
+pub(crate) fn is_remembered(code: &str) -> bool {
+    remembered(|m| m.contains_key(code))
 }
 
 /// jq functions that reach outside the value: the process environment,

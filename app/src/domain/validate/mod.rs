@@ -10,6 +10,7 @@ use super::graph::*;
 use config::{check_node_config, check_settings};
 pub use ranges::moved_only;
 use ranges::{check_node_ranges, check_settings_ranges, too_large};
+pub use refs::remember_checked;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

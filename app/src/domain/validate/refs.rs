@@ -148,6 +148,29 @@ fn scan(code: &str, dotted: bool, found: &mut BTreeSet<String>) {
 }
 
 /// Every step a node's expressions and templates name exists.
+/// After `validate(def)` found `problems` (elsewhere: in the browser,
+/// the server's answer for the saved version), remembers the expressions
+/// of every step it found nothing wrong with as compiling, so validating an
+/// edited copy compiles only the expressions that changed. Nothing is
+/// remembered when a problem of the whole workflow may have stopped the
+/// checks early (a definition too large is not checked step by step).
+pub fn remember_checked(def: &WorkflowDef, problems: &[super::Problem]) {
+    if problems
+        .iter()
+        .any(|p| p.node.is_none() && p.edge.is_none() && p.kind == ProblemKind::InvalidSetting)
+    {
+        return;
+    }
+    let faulty: BTreeSet<&str> = problems.iter().filter_map(|p| p.node.as_deref()).collect();
+    for n in def.nodes.iter().filter(|n| !faulty.contains(n.id.as_str())) {
+        for (_, code, template) in sources(n) {
+            if !template {
+                crate::domain::expr::remember_sound(code);
+            }
+        }
+    }
+}
+
 pub(super) fn check_step_refs(p: &mut Problems, def: &WorkflowDef) {
     let ids: BTreeSet<&str> = def.nodes.iter().map(|n| n.id.as_str()).collect();
     for n in &def.nodes {

@@ -38,6 +38,9 @@ pub fn Designer(
     #[prop(optional)]
     can_run: bool,
 ) -> impl IntoView {
+    // the server checked this version: its sound expressions need not be
+    // compiled again in the browser at the first edit
+    crate::domain::validate::remember_checked(&w.definition, &w.problems);
     let canvas = Canvas::new(w.definition.clone(), w.problems.clone(), editable);
     canvas.workflow_id.set(Some(w.workflow_id.clone()));
     let def = canvas.def;
