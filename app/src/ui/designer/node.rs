@@ -28,15 +28,13 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
             .viewing
             .with(|v| v.as_ref().and_then(|v| v.diff.status_of(&diff_id)))
     });
-    // only a selected card listens to the drag
-    let place = Memo::new(move |_| {
-        let p = node.with(|n| n.as_ref().map(|n| n.position))?;
-        Some(
-            match is_selected.get().then(|| canvas.delta.get()).flatten() {
-                Some(delta) => moved(p, delta),
-                None => p,
-            },
-        )
+    let place = Memo::new(move |_| node.with(|n| n.as_ref().map(|n| n.position)));
+    // Only a selected card listens to the drag. While it moves, a CSS
+    // transform (which wins over the attribute) places it: the browser
+    // then repaints it without laying the drawing out again.
+    let moving = Memo::new(move |_| {
+        let delta = is_selected.get().then(|| canvas.delta.get()).flatten()?;
+        place.get().map(|p| moved(p, delta))
     });
     let class = move || {
         let kind = node.with(|n| n.as_ref().map(|n| n.kind.type_name()).unwrap_or(""));
@@ -68,6 +66,7 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
             role="option" aria-posinset=place_in_all aria-setsize=all
             on:focus=move |_| if !is_selected.get_untracked() && canvas.drag.with_untracked(Option::is_none) { canvas.select_only(&focus_id) }
             transform=move || place.get().map(|p| format!("translate({},{})", p.x, p.y))
+            style=move || moving.get().map(|p| format!("transform: translate({}px, {}px)", p.x, p.y))
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {
                 ev.prevent_default();
                 canvas.focus();
