@@ -11,9 +11,27 @@ test('drag a node on the canvas, save, and find it there after reload', async ({
   await expect(page.getByTestId('designer-version')).toHaveText('version 1');
 
   const box = (await end.boundingBox())!;
-  await dragBy(page, box.x + 40, box.y + 20, 102, 62);
-  // moved by (102, 62), snapped to the 20 px grid
+  // while the pointer is down, the step (and its connection) shows where it will land
+  await page.mouse.move(box.x + 40, box.y + 20);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 40 + 102, box.y + 20 + 62, { steps: 8 });
+  const moving = page.locator('svg.drag-layer g.node');
+  await expect(moving).toHaveCount(1);
+  await expect(moving).toHaveAttribute('transform', 'translate(460,180)');
+  await expect(page.locator('svg.drag-layer g.edge path')).toHaveAttribute('d', /460 212$/);
+  await expect(end).toBeHidden();
+  // where it shows, within the canvas (and the canvas does not move when
+  // the first edit marks the workflow unsaved)
+  const within = async (l: any) => {
+    const [b, c] = [(await l.boundingBox())!, (await page.locator('.canvas-wrap').boundingBox())!];
+    return { x: b.x - c.x, y: b.y - c.y, width: b.width, height: b.height, canvasTop: c.y };
+  };
+  const shown = await within(moving);
+  await page.mouse.up();
+  // moved by (102, 62), snapped to the 20 px grid: where it was shown
   await expect(end).toHaveAttribute('transform', 'translate(460,180)');
+  await expect(page.locator('svg.drag-layer')).toHaveCount(0);
+  expect(await within(end)).toEqual(shown);
   await expect(page.getByTestId('unsaved')).toBeVisible();
 
   await page.getByRole('button', { name: 'Save' }).click();

@@ -270,11 +270,13 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
             <div class="canvas-wrap" node_ref=wrap on:scroll=move |_| track_view()>
                 <svg class="canvas" role="group" aria-label="Workflow graph" node_ref=svg
                     class:read-only=move || canvas.read_only()
-                    // while steps move, they and their connections are
-                    // painted on layers of their own (see the style)
+                    // while steps move, the drag layer shows them instead
                     class:moving=move || canvas.delta.with(Option::is_some)
                     width=move || size.get().0 * zoom.get() height=move || size.get().1 * zoom.get()
                     viewBox=move || { let (w, h) = size.get(); format!("0 0 {w} {h}") }
+                    // the drawing starts at the top left however wide the
+                    // view is (centred, it shifted whenever the graph grew)
+                    preserveAspectRatio="xMinYMin meet"
                     on:pointerdown=on_down
                     on:wheel=move |ev: leptos::ev::WheelEvent| {
                         if ev.ctrl_key() {
@@ -311,6 +313,9 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                         view! { <rect class="band" x=x y=y width=w height=h /> }
                     })}
                 </svg>
+                <Show when=move || canvas.delta.with(Option::is_some)>
+                    <super::drag_layer::DragLayer canvas size />
+                </Show>
             </div>
             <Show when=move || big.get()>
                 <Minimap canvas size view_rect wrap />

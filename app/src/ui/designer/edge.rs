@@ -2,13 +2,12 @@
 //! its port label, and the "+" that inserts a step on it, offered on the
 //! connections of the selected steps.
 
-use super::edit::moved;
 use super::geometry::{self, edge_path};
 use super::state::Canvas;
 use crate::domain::Edge;
 use leptos::prelude::*;
 
-/// One edge; it redraws when its end nodes move.
+/// One edge; it redraws when its end nodes have moved.
 pub(super) fn edge_view(
     e: Edge,
     canvas: Canvas,
@@ -34,19 +33,9 @@ pub(super) fn edge_view(
             .selection
             .with(|s| (s.contains(&f2), s.contains(&t2)))
     });
+    // while its steps move, the drag layer draws it (drag_layer.rs)
     let path = Memo::new(move |_| {
-        let (mut pa, i, count, mut pb) = geom.get()?;
-        let (ma, mb) = touched.get();
-        if (ma || mb)
-            && let Some(delta) = canvas.delta.get()
-        {
-            if ma {
-                pa = moved(pa, delta);
-            }
-            if mb {
-                pb = moved(pb, delta);
-            }
-        }
+        let (pa, i, count, pb) = geom.get()?;
         Some(edge_path(pa, (i, count), pb))
     });
     let label = (e.port != "out").then(|| e.port.clone());

@@ -5,6 +5,7 @@
 
 mod canvas;
 mod cull;
+mod drag_layer;
 mod edge;
 mod edit;
 mod files;
@@ -141,7 +142,8 @@ pub fn Designer(
                         on:click=move |_| adding.set(true)>"Search…"</button>
                 </div>
                 <span class="muted" data-testid="designer-version">{move || format!("version {}", version.get())}</span>
-                <span class="unsaved" data-testid="unsaved" hidden=move || !dirty.get()>"Unsaved changes"</span>
+                // its room is kept when saved, so the first edit does not move the canvas
+                <span class="unsaved" data-testid="unsaved" class:saved=move || !dirty.get() aria-hidden=move || (!dirty.get()).to_string()>"Unsaved changes"</span>
                 {move || canvas.problems.with(|p| if p.is_empty() {
                     view! { <span class="badge ok" data-testid="runnable">"Ready to run"</span> }.into_any()
                 } else {

@@ -1,9 +1,9 @@
 //! One step on the canvas: its card, its output ports, and the pointer
 //! gestures that start on it (select, move, connect, drop a connection).
 //! Each card listens to its own node only, so a change elsewhere in the
-//! graph does not redraw it; while dragging, only the moving cards update.
+//! graph does not redraw it; while dragging, the drag layer draws the
+//! moving cards and this one stays as it was (hidden) until the drop.
 
-use super::edit::moved;
 use super::geometry::{self, NODE_H, NODE_W};
 use super::state::{Canvas, Connect, Drag};
 use crate::domain::Node;
@@ -28,14 +28,8 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
             .viewing
             .with(|v| v.as_ref().and_then(|v| v.diff.status_of(&diff_id)))
     });
+    // while it is being moved, the drag layer draws it (drag_layer.rs)
     let place = Memo::new(move |_| node.with(|n| n.as_ref().map(|n| n.position)));
-    // Only a selected card listens to the drag. While it moves, a CSS
-    // transform (which wins over the attribute) places it: the browser
-    // then repaints it without laying the drawing out again.
-    let moving = Memo::new(move |_| {
-        let delta = is_selected.get().then(|| canvas.delta.get()).flatten()?;
-        place.get().map(|p| moved(p, delta))
-    });
     let class = move || {
         let kind = node.with(|n| n.as_ref().map(|n| n.kind.type_name()).unwrap_or(""));
         let mut c = format!("node node-{kind}");
@@ -66,7 +60,6 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
             role="option" aria-posinset=place_in_all aria-setsize=all
             on:focus=move |_| if !is_selected.get_untracked() && canvas.drag.with_untracked(Option::is_none) { canvas.select_only(&focus_id) }
             transform=move || place.get().map(|p| format!("translate({},{})", p.x, p.y))
-            style=move || moving.get().map(|p| format!("transform: translate({}px, {}px)", p.x, p.y))
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {
                 ev.prevent_default();
                 canvas.focus();
@@ -101,7 +94,7 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
 }
 
 /// What the card shows; rebuilt only when this node changes.
-fn card_body(n: &Node, canvas: Canvas) -> impl IntoView + use<> {
+pub(super) fn card_body(n: &Node, canvas: Canvas) -> impl IntoView + use<> {
     let kind = n.kind.type_name();
     let mut summary = n.summary();
     if summary.chars().count() > 28 {
