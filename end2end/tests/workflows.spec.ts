@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { WorkflowsPage } from '../pages/app';
+import { WorkflowsPage, apiAuth } from '../pages/app';
+import { Designer } from '../pages/designer';
 
 test('the seeded example workflow is listed and opens', async ({ page }) => {
   const app = new WorkflowsPage(page);
@@ -9,6 +10,8 @@ test('the seeded example workflow is listed and opens', async ({ page }) => {
   await expect(row).toContainText('v1');
   await expect(row).toContainText('Ready');
   await expect(row).toContainText('system');
+  // the example is published: what starts it without naming a version runs it
+  await expect(row.getByTestId('live')).toHaveText('v1');
   await row.getByRole('link', { name: 'Invoice approval' }).click();
   await expect(app.heading()).toHaveText('Invoice approval');
   // the step list opens on demand
@@ -77,4 +80,48 @@ test('rename and delete a workflow', async ({ page }) => {
   await app.nav('Audit').click();
   await expect(page.getByRole('cell', { name: 'workflow.deleted' }).first()).toBeVisible();
   await expect(page.getByRole('cell', { name: 'workflow.renamed' }).first()).toBeVisible();
+});
+
+test('publish a version: a start that names no version runs it while a newer version is saved', async ({ page, request }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  const name = `Live ${Date.now()}`;
+  await app.create(name);
+  const d = new Designer(page);
+  await expect(d.node('end')).toBeVisible();
+  const live = page.getByTestId('published');
+  await expect(live).toHaveText('Not published');
+  await page.getByRole('button', { name: 'Publish version 1' }).click();
+  await expect(live).toHaveText('Live: version 1');
+  await expect(page.getByTestId('designer-note')).toContainText('Published version 1');
+  await expect(page.getByRole('button', { name: 'Publish version 1' })).toHaveCount(0);
+
+  // an edit: the canvas differs from what is live, and stays so once saved
+  await d.select('end');
+  await d.inspector.getByLabel('Name').fill('Finished');
+  await d.inspector.getByLabel('Name').press('Tab');
+  await expect(live).toHaveText('Live: version 1 · the canvas differs');
+  await d.save(2);
+  await expect(live).toHaveText('Live: version 1 · the canvas differs');
+  await expect(page.getByRole('button', { name: 'Publish version 2' })).toBeVisible();
+
+  // a REST start without a version runs version 1
+  const id = page.url().split('/').pop();
+  const started = await request.post(`/api/v1/workflows/${id}/runs`, { headers: apiAuth(), data: { input: {} } });
+  expect(started.status()).toBe(202);
+  const run = await request.get(`/api/v1/runs/${(await started.json()).run_id}`, { headers: apiAuth() });
+  expect((await run.json()).version).toBe(1);
+  await app.goto();
+  await expect(app.row(name).getByTestId('live')).toHaveText('v1 (v2 saved since)');
+
+  // publishing and unpublishing are in the audit trail with who did it
+  await app.row(name).getByRole('link', { name }).click();
+  await page.getByRole('button', { name: 'Unpublish' }).click();
+  await expect(live).toHaveText('Not published');
+  const audit = await request.get(`/api/v1/audit?format=jsonl&entity=workflow%3A${id}`, { headers: apiAuth() });
+  const events = (await audit.text()).trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.action.includes('publish'));
+  expect(events.map((e) => [e.action, e.actor, e.details.version]).sort()).toEqual([
+    ['workflow.published', 'user:admin', 1],
+    ['workflow.unpublished', 'user:admin', 1],
+  ]);
 });

@@ -24,6 +24,10 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             get(get_workflow).put(save_workflow).delete(delete_workflow),
         )
         .route("/workflows/{id}/versions", get(list_versions))
+        .route(
+            "/workflows/{id}/published",
+            axum::routing::put(publish).delete(unpublish),
+        )
         .route("/workflows/{id}/versions/{version}", get(get_version))
         .route(
             "/workflows/{id}/runs",
@@ -308,5 +312,34 @@ async fn delete_workflow(
 ) -> ApiResult<StatusCode> {
     let p = who.may(Permission::EditWorkflows, "change workflows")?;
     workflows::delete(&s.db, &Actor(p.actor.clone()), &id, ops::now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    version: i64,
+}
+
+/// `PUT /workflows/{id}/published {"version": n}`: publishes version n.
+async fn publish(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PublishBody>,
+) -> ApiResult<Json<WorkflowVersion>> {
+    let p = who.may(Permission::EditWorkflows, "publish workflows")?;
+    let w = workflows::publish(&s.db, &Actor(p.actor), &id, body.version, ops::now_ms()).await?;
+    Ok(Json(w))
+}
+
+/// `DELETE /workflows/{id}/published`: no version is published any more.
+async fn unpublish(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let p = who.may(Permission::EditWorkflows, "unpublish workflows")?;
+    workflows::unpublish(&s.db, &Actor(p.actor), &id, ops::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

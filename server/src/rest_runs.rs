@@ -20,7 +20,8 @@ use std::time::Duration;
 pub struct StartBody {
     #[serde(default)]
     input: Value,
-    /// Run this version instead of the latest.
+    /// Run this version; without one, the published version (or, when
+    /// none is published, the latest).
     #[serde(default)]
     version: Option<i64>,
 }
@@ -32,11 +33,15 @@ pub async fn start_run(
     ApiJson(body): ApiJson<StartBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let p = who.may(Permission::OperateRuns, "start runs")?;
+    let version = match body.version {
+        Some(v) => Some(v),
+        None => ops::workflows::published(&s.db, &id).await?,
+    };
     let run_id = runs::start(
         &s.db,
         &Actor(p.actor.clone()),
         &id,
-        body.version,
+        version,
         &body.input,
         None,
         ops::now_ms(),

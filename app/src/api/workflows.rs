@@ -57,6 +57,24 @@ pub async fn delete_workflow(id: String) -> Result<(), AppError> {
     crate::ops::workflows::delete(&super::db()?, &Actor(who.actor), &id, now).await
 }
 
+/// Publishes saved `version` (see `ops::workflows::publish`).
+#[server(prefix = "/rpc", endpoint = "publish_workflow")]
+pub async fn publish_workflow(id: String, version: i64) -> Result<WorkflowVersion, AppError> {
+    let who = super::require(Permission::EditWorkflows, "publish workflows")?;
+    use crate::domain::audit::Actor;
+    let now = crate::ops::now_ms();
+    crate::ops::workflows::publish(&super::db()?, &Actor(who.actor), &id, version, now).await
+}
+
+/// No version of workflow `id` is published any more.
+#[server(prefix = "/rpc", endpoint = "unpublish_workflow")]
+pub async fn unpublish_workflow(id: String) -> Result<(), AppError> {
+    let who = super::require(Permission::EditWorkflows, "unpublish workflows")?;
+    use crate::domain::audit::Actor;
+    let now = crate::ops::now_ms();
+    crate::ops::workflows::unpublish(&super::db()?, &Actor(who.actor), &id, now).await
+}
+
 /// Saves `definition` (JSON) as a new version; drafts with problems are
 /// allowed (they cannot run until fixed).
 #[server(prefix = "/rpc", endpoint = "save_workflow")]

@@ -28,6 +28,8 @@ pub mod action {
     pub const WORKFLOW_VERSION_SAVED: &str = "workflow.version_saved";
     pub const WORKFLOW_RENAMED: &str = "workflow.renamed";
     pub const WORKFLOW_DELETED: &str = "workflow.deleted";
+    pub const WORKFLOW_PUBLISHED: &str = "workflow.published";
+    pub const WORKFLOW_UNPUBLISHED: &str = "workflow.unpublished";
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -49,6 +49,9 @@ pub struct WorkflowSummary {
     pub updated_by: String,
     /// Validation problems of the latest version (0 = runnable).
     pub problems: i64,
+    /// The version triggers and a REST start without a version run.
+    #[serde(default)]
+    pub published_version: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,6 +60,9 @@ pub struct WorkflowVersion {
     pub name: String,
     pub version: i64,
     pub latest_version: i64,
+    /// The workflow's published version, if one is (see `WorkflowSummary`).
+    #[serde(default)]
+    pub published_version: Option<i64>,
     pub definition: WorkflowDef,
     pub created_at: i64,
     pub created_by: String,

@@ -18,7 +18,7 @@ pub async fn seed_example(db: &Db, base: &str, now: i64) -> Result<bool, AppErro
     }
     let existing = workflows::list(db).await?;
     if existing.is_empty() {
-        workflows::create(
+        let created = workflows::create(
             db,
             &Actor::system(),
             EXAMPLE_NAME,
@@ -27,6 +27,8 @@ pub async fn seed_example(db: &Db, base: &str, now: i64) -> Result<bool, AppErro
             now,
         )
         .await?;
+        // published, so what starts it without naming a version runs it
+        workflows::publish(db, &Actor::system(), &created.workflow_id, 1, now).await?;
     }
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     set_meta(&mut conn, SEEDED, &now.to_string()).await?;
@@ -45,6 +47,11 @@ mod tests {
         let list = workflows::list(&db).await.unwrap();
         assert_eq!(list.len(), 1);
         let seeded = workflows::get(&db, &list[0].id, None).await.unwrap();
+        assert_eq!(
+            seeded.published_version,
+            Some(1),
+            "the example is published"
+        );
         let ledger = seeded.definition.node("post_ledger").unwrap();
         let crate::domain::NodeKind::Http { request, .. } = &ledger.kind else {
             panic!("the ledger step is an Http step");

@@ -196,3 +196,77 @@ fn problems_of(w: &WorkflowVersion) -> Vec<crate::domain::Problem> {
     }
     problems
 }
+
+/// Publishes saved `version`: from now on triggers and a REST start that
+/// names no version run it. Only a version without problems can be
+/// published; a workflow has at most one published version.
+pub async fn publish(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    version: i64,
+    now: i64,
+) -> Result<WorkflowVersion, AppError> {
+    if version < 1 {
+        return Err(AppError::bad_request(format!(
+            "version {version} is not a saved version; publish one listed under Versions"
+        )));
+    }
+    let w = get(db, id, Some(version)).await?;
+    if !w.problems.is_empty() {
+        let mut e = AppError::invalid_workflow(w.problems);
+        e.message = format!("version {version} cannot be published: {}", e.message);
+        return Err(e);
+    }
+    let mut tx = db.write().await?;
+    let before = workflows::set_published(&mut tx, id, Some(version), &actor.0, now)
+        .await
+        .map_err(not_found(id))?;
+    let details = json!({"version": version, "before": before});
+    audit::append(
+        &mut tx,
+        &event(actor, action::WORKFLOW_PUBLISHED, id, now, details),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(WorkflowVersion {
+        published_version: Some(version),
+        ..w
+    })
+}
+
+/// Takes the published version back: triggers stop starting runs, and a
+/// REST start without a version runs the latest again.
+pub async fn unpublish(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.write().await?;
+    let before = workflows::set_published(&mut tx, id, None, &actor.0, now)
+        .await
+        .map_err(not_found(id))?;
+    let Some(version) = before else {
+        return Err(AppError::new(
+            crate::error::ErrorCode::Conflict,
+            "no version of this workflow is published",
+        ));
+    };
+    audit::append(
+        &mut tx,
+        &event(
+            actor,
+            action::WORKFLOW_UNPUBLISHED,
+            id,
+            now,
+            json!({"version": version}),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// The published version of a workflow, if one is.
+pub async fn published(db: &Db, id: &str) -> Result<Option<i64>, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    workflows::published(&mut conn, id)
+        .await
+        .map_err(not_found(id))
+}

@@ -157,12 +157,14 @@ struct SummaryRow {
     updated_at: i64,
     updated_by: String,
     problems: i64,
+    published_version: Option<i64>,
 }
 
 /// Live workflows, most recently updated first.
 pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<WorkflowSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
-        "SELECT w.id, w.name, w.latest_version, w.created_at, w.updated_at, w.updated_by, v.problems
+        "SELECT w.id, w.name, w.latest_version, w.created_at, w.updated_at, w.updated_by, v.problems,
+                w.published_version
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.latest_version
          WHERE w.deleted_at IS NULL ORDER BY w.updated_at DESC, w.name",
     )
@@ -178,6 +180,7 @@ pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<WorkflowSummary>> {
             updated_at: r.updated_at,
             updated_by: r.updated_by,
             problems: r.problems,
+            published_version: r.published_version,
         })
         .collect())
 }
@@ -188,6 +191,7 @@ struct VersionRow {
     name: String,
     version: i64,
     latest_version: i64,
+    published_version: Option<i64>,
     definition: String,
     created_at: i64,
     created_by: String,
@@ -235,7 +239,8 @@ async fn get_inner(
     include_deleted: bool,
 ) -> Result<WorkflowVersion> {
     let row: Option<VersionRow> = sqlx::query_as(
-        "SELECT v.workflow_id, w.name, v.version, w.latest_version, v.definition, v.created_at, v.created_by
+        "SELECT v.workflow_id, w.name, v.version, w.latest_version, w.published_version, v.definition,
+                v.created_at, v.created_by
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
          WHERE w.id = ?1 AND (?3 OR w.deleted_at IS NULL) AND v.version = COALESCE(?2, w.latest_version)",
     )
@@ -252,11 +257,51 @@ async fn get_inner(
         name: r.name,
         version: r.version,
         latest_version: r.latest_version,
+        published_version: r.published_version,
         definition,
         created_at: r.created_at,
         created_by: r.created_by,
         problems: Vec::new(),
     })
+}
+
+/// Makes `version` (None: no version) the published one of a live
+/// workflow; returns the one published before.
+pub async fn set_published(
+    conn: &mut SqliteConnection,
+    id: &str,
+    version: Option<i64>,
+    actor: &str,
+    now: i64,
+) -> Result<Option<i64>> {
+    let before: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT published_version FROM workflows WHERE id = ? AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let before = before.ok_or(StoreError::NotFound)?;
+    sqlx::query(
+        "UPDATE workflows SET published_version = ?2, published_at = ?3, published_by = ?4 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(version.map(|_| now))
+    .bind(version.map(|_| actor))
+    .execute(conn)
+    .await?;
+    Ok(before)
+}
+
+/// The published version of a live workflow, if one is.
+pub async fn published(conn: &mut SqliteConnection, id: &str) -> Result<Option<i64>> {
+    let v: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT published_version FROM workflows WHERE id = ? AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    v.ok_or(StoreError::NotFound)
 }
 
 #[cfg(test)]

@@ -1159,3 +1159,134 @@ async fn the_runs_list_pages_by_keyset_filters_and_counts() {
     let (status, bad) = api.get("/api/v1/runs?test=maybe").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 }
+
+#[tokio::test]
+async fn a_published_version_is_what_a_start_without_a_version_runs() {
+    let api = Api::new().await;
+    let (_, wf) = api.create("Published", small_def()).await;
+    let id = wf["workflow_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        wf["published_version"],
+        Value::Null,
+        "nothing is published at first"
+    );
+    let start = |input: Value| {
+        let uri = format!("/api/v1/workflows/{id}/runs");
+        let api = &api;
+        async move {
+            let (status, body) = api
+                .json("POST", &uri, json!({"input": input}).to_string())
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+            let run = body["run_id"].as_str().unwrap().to_string();
+            let (_, r) = api.get(&format!("/api/v1/runs/{run}")).await;
+            r["version"].as_i64().unwrap()
+        }
+    };
+    // nothing published: the latest runs, as before
+    assert_eq!(start(json!({"a": 1, "b": 2})).await, 1);
+    let (status, body) = api
+        .json(
+            "PUT",
+            &format!("/api/v1/workflows/{id}/published"),
+            json!({"version": 1}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["published_version"], 1);
+    // newer versions are saved (the designer saves drafts with problems
+    // too): version 1 still runs
+    let (status, saved) = api
+        .json(
+            "PUT",
+            &format!("/api/v1/workflows/{id}"),
+            json!({"definition": small_def()}).to_string(),
+        )
+        .await;
+    assert!(status.is_success(), "{saved}");
+    let mut draft: app::domain::WorkflowDef = serde_json::from_value(small_def()).unwrap();
+    draft.edges.pop();
+    let actor = app::domain::audit::Actor("user:ed".into());
+    app::ops::workflows::save_version(&api.db, &actor, &id, &draft, true, 1)
+        .await
+        .unwrap();
+    assert_eq!(start(json!({"a": 1, "b": 2})).await, 1);
+    let (_, listed) = api.get("/api/v1/workflows").await;
+    let row = listed["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            row["latest_version"].as_i64(),
+            row["published_version"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
+    // a version with problems cannot be published; nothing changes
+    let (status, body) = api
+        .json(
+            "PUT",
+            &format!("/api/v1/workflows/{id}/published"),
+            json!({"version": 3}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("version 3 cannot be published"),
+        "{body}"
+    );
+    let (status, body) = api
+        .json(
+            "PUT",
+            &format!("/api/v1/workflows/{id}/published"),
+            json!({"version": 9}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(start(json!({"a": 1, "b": 2})).await, 1);
+    // unpublished: a start without a version runs the latest (the draft is refused)
+    let (status, _) = api
+        .json("DELETE", &format!("/api/v1/workflows/{id}/published"), "")
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = api
+        .json(
+            "POST",
+            &format!("/api/v1/workflows/{id}/runs"),
+            json!({"input": {}}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = api
+        .json("DELETE", &format!("/api/v1/workflows/{id}/published"), "")
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // both changes are in the audit trail with who made them
+    let mut conn = api.db.pool.acquire().await.unwrap();
+    let mut events: Vec<(String, Value)> =
+        app::store::audit::list(&mut conn, Some(&format!("workflow:{id}")), 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action.contains("publish"))
+            .map(|e| (e.action, e.details))
+            .collect();
+    events.reverse();
+    assert_eq!(
+        events,
+        vec![
+            (
+                "workflow.published".to_string(),
+                json!({"version": 1, "before": null})
+            ),
+            ("workflow.unpublished".to_string(), json!({"version": 1})),
+        ]
+    );
+}

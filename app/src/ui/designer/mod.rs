@@ -18,6 +18,7 @@ mod minimap;
 mod node;
 mod overlays;
 mod palette;
+mod publish;
 mod run;
 mod state;
 mod versions;
@@ -47,6 +48,7 @@ pub fn Designer(
     let def = canvas.def;
     let saved = RwSignal::new(w.definition.clone());
     let version = RwSignal::new(w.version);
+    let published = RwSignal::new(w.published_version);
     let dirty = Memo::new(move |_| def.with(|d| saved.with(|s| d != s)));
     files::warn_when_leaving(dirty);
     let workflow_id = w.workflow_id.clone();
@@ -190,6 +192,7 @@ pub fn Designer(
                         on:click=move |_| run_open.update(|o| *o = !*o)>"Run…"</button>
                 })}
             </div>
+            <publish::PublishControl canvas workflow_id=w.workflow_id.clone() version dirty published editable />
             {move || save.value().get().and_then(|r: Result<WorkflowVersion, AppError>| r.err()).map(|e| view! { <ErrorBox error=e /> })}
             {move || canvas.note.get().map(|m| view! { <p class="note ok" role="status" data-testid="designer-note">{m}</p> })}
             {move || import_note.get().map(|r| match r {

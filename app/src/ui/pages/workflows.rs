@@ -75,6 +75,7 @@ fn WorkflowTable(
                 <tr>
                     <th>"Name"</th>
                     <th>"Version"</th>
+                    <th>"Live"</th>
                     <th>"Status"</th>
                     <th>"Updated"</th>
                     <th>"By"</th>
@@ -161,6 +162,11 @@ fn WorkflowRow(
         <tr data-workflow=id.clone()>
             <td class="name">{name_cell}</td>
             <td>{format!("v{}", w.latest_version)}</td>
+            <td data-testid="live">{match w.published_version {
+                Some(p) if p == w.latest_version => format!("v{p}"),
+                Some(p) => format!("v{p} (v{} saved since)", w.latest_version),
+                None => "not published".to_string(),
+            }}</td>
             <td>{status}</td>
             <td>{format_time(w.updated_at)}</td>
             <td>{w.updated_by.clone()}</td>
