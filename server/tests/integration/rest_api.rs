@@ -1183,15 +1183,13 @@ async fn a_published_version_is_what_a_start_without_a_version_runs() {
             r["version"].as_i64().unwrap()
         }
     };
+    let published = format!("/api/v1/workflows/{id}/published");
+    let publish =
+        |version: i64| api.json("PUT", &published, json!({ "version": version }).to_string());
+    let unpublish = || api.json("DELETE", &published, "");
     // nothing published: the latest runs, as before
     assert_eq!(start(json!({"a": 1, "b": 2})).await, 1);
-    let (status, body) = api
-        .json(
-            "PUT",
-            &format!("/api/v1/workflows/{id}/published"),
-            json!({"version": 1}).to_string(),
-        )
-        .await;
+    let (status, body) = publish(1).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["published_version"], 1);
     // newer versions are saved (the designer saves drafts with problems
@@ -1227,13 +1225,7 @@ async fn a_published_version_is_what_a_start_without_a_version_runs() {
         (Some(3), Some(1))
     );
     // a version with problems cannot be published; nothing changes
-    let (status, body) = api
-        .json(
-            "PUT",
-            &format!("/api/v1/workflows/{id}/published"),
-            json!({"version": 3}).to_string(),
-        )
-        .await;
+    let (status, body) = publish(3).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
         body["error"]["message"]
@@ -1242,19 +1234,11 @@ async fn a_published_version_is_what_a_start_without_a_version_runs() {
             .contains("version 3 cannot be published"),
         "{body}"
     );
-    let (status, body) = api
-        .json(
-            "PUT",
-            &format!("/api/v1/workflows/{id}/published"),
-            json!({"version": 9}).to_string(),
-        )
-        .await;
+    let (status, body) = publish(9).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(start(json!({"a": 1, "b": 2})).await, 1);
     // unpublished: a start without a version runs the latest (the draft is refused)
-    let (status, _) = api
-        .json("DELETE", &format!("/api/v1/workflows/{id}/published"), "")
-        .await;
+    let (status, _) = unpublish().await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = api
         .json(
@@ -1264,9 +1248,7 @@ async fn a_published_version_is_what_a_start_without_a_version_runs() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, body) = api
-        .json("DELETE", &format!("/api/v1/workflows/{id}/published"), "")
-        .await;
+    let (status, body) = unpublish().await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     // both changes are in the audit trail with who made them
     let mut conn = api.db.pool.acquire().await.unwrap();
