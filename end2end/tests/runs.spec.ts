@@ -20,9 +20,13 @@ test('run a workflow from its page and watch it finish', async ({ page }) => {
   await expect(page.locator('tr[data-step="start"]')).toContainText('succeeded');
   await expect(page.locator('tr[data-step="end"]')).toContainText('succeeded');
   await expect(page.getByTestId('run-output')).toContainText('"invoice":42');
+  // it says how it started
+  await expect(page.locator('.run-facts')).toContainText('by user:admin in the browser');
 
   await app.nav('Runs').click();
-  await expect(page.locator('table.runs tbody tr').filter({ hasText: name }).first()).toContainText('succeeded');
+  const row = page.locator('table.runs tbody tr').filter({ hasText: name }).first();
+  await expect(row).toContainText('succeeded');
+  await expect(row.getByTestId('origin')).toHaveText('in the browser');
 });
 
 test('input that is not JSON is refused and starts nothing', async ({ page }) => {

@@ -43,7 +43,7 @@ pub async fn start_run(
         &id,
         version,
         &body.input,
-        None,
+        runs::Via::Api,
         ops::now_ms(),
     )
     .await?;

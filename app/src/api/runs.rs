@@ -19,7 +19,7 @@ pub async fn start_run(
         &workflow_id,
         None,
         &input,
-        None,
+        crate::ops::runs::Via::Browser,
         crate::ops::now_ms(),
     )
     .await?;

@@ -99,6 +99,13 @@ pub struct RunRecord {
     pub finished_at: Option<i64>,
     pub deadline_at: Option<i64>,
     pub rerun_of: Option<RunId>,
+    /// How it started.
+    #[serde(default = "unknown_origin")]
+    pub origin: crate::domain::run::RunOrigin,
+}
+
+fn unknown_origin() -> crate::domain::run::RunOrigin {
+    crate::domain::run::RunOrigin::Unknown
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

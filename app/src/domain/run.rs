@@ -48,6 +48,43 @@ macro_rules! str_enum {
     };
 }
 
+/// How a run started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOrigin {
+    /// Run in the browser.
+    Manual,
+    /// The REST API.
+    Api,
+    /// A re-run of an earlier run.
+    Rerun,
+    /// A test run of an unsaved working copy.
+    Test,
+    /// Started before the origin was recorded.
+    Unknown,
+}
+
+impl RunOrigin {
+    /// How a person reads it: "in the browser", "through the API", ...
+    pub fn describe(self) -> &'static str {
+        match self {
+            RunOrigin::Manual => "in the browser",
+            RunOrigin::Api => "through the API",
+            RunOrigin::Rerun => "as a re-run",
+            RunOrigin::Test => "as a test run",
+            RunOrigin::Unknown => "",
+        }
+    }
+}
+
+str_enum!(RunOrigin {
+    Manual = "manual",
+    Api = "api",
+    Rerun = "rerun",
+    Test = "test",
+    Unknown = "unknown",
+});
+
 /// Where an approval item stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -6,7 +6,7 @@ use crate::domain::graph::{NodeKind, WorkflowDef};
 use crate::domain::ids::RunId;
 use crate::domain::operations;
 use crate::domain::records::{AttemptRecord, RunDetail};
-use crate::domain::run::{RunStatus, StepStatus};
+use crate::domain::run::{RunOrigin, RunStatus, StepStatus};
 use crate::domain::validate;
 use crate::error::{AppError, ErrorCode};
 use crate::store::runs::RunEnd;
@@ -26,6 +26,17 @@ pub fn parse_run_id(id: &str) -> Result<RunId, AppError> {
     RunId::parse(id).ok_or_else(|| AppError::not_found(format!("no run with id '{id}'")))
 }
 
+/// How a run is being started (kept with it as its origin).
+#[derive(Clone, Copy, Debug)]
+pub enum Via<'a> {
+    /// Run in the browser.
+    Browser,
+    /// The REST API.
+    Api,
+    /// A re-run of run `.0`.
+    Rerun(&'a str),
+}
+
 /// Starts a run of the workflow's latest version (or `version`) with
 /// `input`. Returns the run id; the caller wakes the engine.
 pub async fn start(
@@ -34,9 +45,14 @@ pub async fn start(
     workflow_id: &str,
     version: Option<i64>,
     input: &Value,
-    rerun_of: Option<&str>,
+    via: Via<'_>,
     now: i64,
 ) -> Result<RunId, AppError> {
+    let (rerun_of, origin) = match via {
+        Via::Browser => (None, RunOrigin::Manual),
+        Via::Api => (None, RunOrigin::Api),
+        Via::Rerun(of) => (Some(of), RunOrigin::Rerun),
+    };
     let wf = super::workflows::get(db, workflow_id, version).await?;
     let problems = validate(&wf.definition);
     if !problems.is_empty() {
@@ -56,7 +72,7 @@ pub async fn start(
         wf.version,
         &wf.definition,
         input,
-        rerun_of,
+        (rerun_of, origin),
         now,
     )
     .await?;
@@ -90,7 +106,17 @@ pub async fn start_test(
             StoreError::NotFound => AppError::not_found(format!("no workflow '{workflow_id}'")),
             other => other.into(),
         })?;
-    let id = insert(&mut tx, actor, workflow_id, version, def, input, None, now).await?;
+    let id = insert(
+        &mut tx,
+        actor,
+        workflow_id,
+        version,
+        def,
+        input,
+        (None, RunOrigin::Test),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(run_id = %id, workflow_id, version, "test run started");
     Ok(id)
@@ -105,7 +131,7 @@ async fn insert(
     version: i64,
     def: &WorkflowDef,
     input: &Value,
-    rerun_of: Option<&str>,
+    (rerun_of, origin): (Option<&str>, RunOrigin),
     now: i64,
 ) -> Result<RunId, AppError> {
     let id = RunId::generate();
@@ -124,6 +150,7 @@ async fn insert(
             now,
             deadline_at,
             rerun_of,
+            origin,
         },
     )
     .await?;
@@ -188,7 +215,7 @@ pub async fn rerun(
         &run.workflow_id,
         version,
         &run.input,
-        Some(run_id),
+        Via::Rerun(run_id.as_str()),
         now,
     )
     .await

@@ -619,7 +619,7 @@ async fn every_operation_writes_its_audit_event() {
         &wf,
         None,
         &json!({"amount": 1, "vendor": "V"}),
-        None,
+        app::ops::runs::Via::Api,
         now,
     )
     .await

@@ -527,7 +527,7 @@ async fn input_must_match_the_start_schema() {
         &wf.workflow_id,
         None,
         &json!({"amount": "ten"}),
-        None,
+        app::ops::runs::Via::Api,
         T0,
     )
     .await
@@ -540,7 +540,7 @@ async fn input_must_match_the_start_schema() {
         &wf.workflow_id,
         None,
         &json!({"amount": 10}),
-        None,
+        app::ops::runs::Via::Api,
         T0,
     )
     .await

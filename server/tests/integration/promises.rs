@@ -461,7 +461,7 @@ async fn a_step_longer_than_its_lease_is_renewed_and_runs_once() {
         &wf.workflow_id,
         None,
         &json!({}),
-        None,
+        app::ops::runs::Via::Api,
         now,
     )
     .await

@@ -37,6 +37,7 @@ async fn a_test_run_runs_the_unsaved_copy_and_leaves_the_saved_versions_alone() 
     );
     assert_eq!(r.version, -1);
     assert!(app::domain::records::is_test_version(r.version));
+    assert_eq!(r.origin, app::domain::run::RunOrigin::Test);
     // the versions are as saved; the snapshot is kept with the run
     let versions = app::ops::workflows::versions(&w.db, &wf.workflow_id)
         .await
@@ -61,7 +62,20 @@ async fn a_test_run_runs_the_unsaved_copy_and_leaves_the_saved_versions_alone() 
     assert_eq!(ev.actor, "user:ed");
     // the runs list can leave test runs out of its figures, or show only them
     let real = w.start(saved.clone(), json!({})).await.to_string();
-    w.succeeded(&real).await;
+    assert_eq!(
+        w.succeeded(&real).await.origin,
+        app::domain::run::RunOrigin::Api
+    );
+    // each run says how it started: a re-run says so
+    let again = app::ops::runs::rerun(&w.db, &actor, &real, false, w.clock.now_ms())
+        .await
+        .unwrap()
+        .to_string();
+    let rerun = w.succeeded(&again).await;
+    assert_eq!(
+        (rerun.origin, rerun.rerun_of.map(|r| r.to_string())),
+        (app::domain::run::RunOrigin::Rerun, Some(real.clone()))
+    );
     let listed = |test: Option<bool>| {
         let db = w.db.clone();
         async move {
@@ -76,11 +90,14 @@ async fn a_test_run_runs_the_unsaved_copy_and_leaves_the_saved_versions_alone() 
             (ids, total)
         }
     };
-    assert_eq!(listed(Some(false)).await, (vec![real.clone()], 1));
+    assert_eq!(
+        listed(Some(false)).await,
+        (vec![again.clone(), real.clone()], 2)
+    );
     let (tests, total) = listed(Some(true)).await;
     assert_eq!((tests.len(), total), (2, 2));
     assert!(tests.contains(&run.to_string()) && !tests.contains(&real));
-    assert_eq!(listed(None).await.1, 3);
+    assert_eq!(listed(None).await.1, 4);
 }
 
 #[tokio::test]
@@ -237,7 +254,7 @@ async fn a_failed_step_is_retried_on_the_latest_version_when_the_fix_was_in_the_
         &wf.workflow_id,
         None,
         &json!({}),
-        None,
+        app::ops::runs::Via::Api,
         T0,
     )
     .await

@@ -94,6 +94,7 @@ struct RunRow {
     finished_at: Option<i64>,
     deadline_at: Option<i64>,
     rerun_of: Option<RunId>,
+    origin: String,
 }
 
 pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecord> {
@@ -183,6 +184,8 @@ fn run_record(r: RunRow) -> Result<RunRecord> {
         finished_at: r.finished_at,
         deadline_at: r.deadline_at,
         rerun_of: r.rerun_of,
+        origin: crate::domain::run::RunOrigin::parse(&r.origin)
+            .ok_or_else(|| corrupt("run origin", &r.origin))?,
     })
 }
 

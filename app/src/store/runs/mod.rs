@@ -37,12 +37,13 @@ pub struct NewRun<'a> {
     pub now: i64,
     pub deadline_at: Option<i64>,
     pub rerun_of: Option<&'a str>,
+    pub origin: crate::domain::run::RunOrigin,
 }
 
 pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -52,6 +53,7 @@ pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<(
     .bind(r.now)
     .bind(r.deadline_at)
     .bind(r.rerun_of)
+    .bind(r.origin.as_str())
     .execute(conn)
     .await?;
     Ok(())

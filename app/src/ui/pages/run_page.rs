@@ -173,7 +173,7 @@ fn RunDetailView(
             {test.then(|| view! {
                 <p class="badge test" data-testid="test-run">"Test run of an unsaved working copy (kept with the run)"</p>
             })}
-            <p>{format!("{} · started {} by {}", if test { "Unsaved copy".to_string() } else { format!("Version {}", r.version) }, format_time(r.created_at), r.started_by)}
+            <p>{format!("{} · started {} by {} {}", if test { "Unsaved copy".to_string() } else { format!("Version {}", r.version) }, format_time(r.created_at), r.started_by, r.origin.describe()).trim_end().to_string()}
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
                {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}
                " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>

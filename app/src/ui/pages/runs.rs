@@ -103,7 +103,7 @@ pub fn RunsPage() -> impl IntoView {
                     view! {
                         <p class="counts" aria-label="Runs per status">{counts}</p>
                         <table class="table runs">
-                            <thead><tr><th>"Run"</th><th>"Workflow"</th><th>"Status"</th><th>"Started"</th><th>"By"</th></tr></thead>
+                            <thead><tr><th>"Run"</th><th>"Workflow"</th><th>"Status"</th><th>"Started"</th><th>"By"</th><th>"How"</th></tr></thead>
                             <tbody>
                                 {p.runs.into_iter().map(|(r, name)| view! {
                                     <tr data-run=r.id.to_string()>
@@ -112,6 +112,7 @@ pub fn RunsPage() -> impl IntoView {
                                         <td>{status_badge(r.status.to_string())}</td>
                                         <td>{format_time(r.created_at)}</td>
                                         <td>{r.started_by.clone()}</td>
+                                        <td data-testid="origin">{r.origin.describe()}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

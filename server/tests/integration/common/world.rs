@@ -65,7 +65,7 @@ impl World {
             &wf.workflow_id,
             None,
             &input,
-            None,
+            app::ops::runs::Via::Api,
             self.clock.now_ms(),
         )
         .await

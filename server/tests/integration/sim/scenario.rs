@@ -349,7 +349,7 @@ impl Sim {
             &wf,
             None,
             &json!({"x": x}),
-            None,
+            app::ops::runs::Via::Api,
             self.now(),
         )
         .await
