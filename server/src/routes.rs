@@ -109,6 +109,11 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
             state.hashes.clone(),
             crate::assets::caching,
         ))
+        // pages and API answers compressed for clients that accept it (a
+        // large workflow's designer page is hundreds of KB of JSON); the
+        // front-end files are already (precompressed) and the event stream
+        // is left alone (tower-http's default predicate skips both)
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

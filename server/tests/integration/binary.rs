@@ -266,6 +266,24 @@ fn get_encoded(addr: &str, path: &str, accept: &str) -> (String, Vec<u8>) {
     (head, res[split + 4..].to_vec())
 }
 
+/// The bytes of an HTTP/1.1 chunked body.
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line = b
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size line");
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..line]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[line + 2..line + 2 + size]);
+        b = &b[line + 2 + size + 2..];
+    }
+}
+
 #[test]
 fn front_end_files_are_sent_precompressed_to_browsers_that_accept_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -292,4 +310,17 @@ fn front_end_files_are_sent_precompressed_to_browsers_that_accept_it() {
     assert_eq!(body.len(), 4096);
     // not this build's hash (the test binary's hash.txt names others): asked about
     assert!(head.contains("cache-control: no-cache"), "{head}");
+    // pages are compressed as they are sent; without Accept-Encoding, not
+    let (head, body) = get_encoded(&server.addr, "/login", "br");
+    assert!(head.contains("content-encoding: br"), "{head}");
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(&body)
+    } else {
+        body
+    };
+    let mut html = Vec::new();
+    brotli::BrotliDecompress(&mut &body[..], &mut html).expect("a brotli stream");
+    assert!(String::from_utf8_lossy(&html).contains("<html"), "a page");
+    let (head, _) = get_encoded(&server.addr, "/login", "identity");
+    assert!(!head.contains("content-encoding"), "{head}");
 }
