@@ -1,7 +1,8 @@
 //! The workflow designer: an SVG canvas of the graph with a palette, an
 //! inspector, live validation, undo/redo, versions, import and export.
 //! Rendering is keyed per node and edge, so large graphs stay fluid: a
-//! drag redraws only the moving steps and their edges.
+//! drag redraws only the moving steps and their edges, on a layer of their
+//! own.
 
 mod canvas;
 mod cull;

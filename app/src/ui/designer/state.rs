@@ -54,7 +54,7 @@ pub struct Canvas {
     pub selection: RwSignal<BTreeSet<String>>,
     pub drag: RwSignal<Option<Drag>>,
     /// The drag distance snapped to the grid: changes only at grid steps,
-    /// and only the moving nodes and their edges listen to it.
+    /// and only the drag layer (drag_layer.rs) listens to it.
     pub delta: Memo<Option<(f64, f64)>>,
     pub connect: RwSignal<Option<Connect>>,
     pub zoom: RwSignal<f64>,
