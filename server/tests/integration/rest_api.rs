@@ -1236,6 +1236,11 @@ async fn a_published_version_is_what_a_start_without_a_version_runs() {
     );
     let (status, body) = publish(9).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // not a saved version, or not a number that fits: refused, nothing changes
+    let (status, body) = publish(0).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = api.json("PUT", &published, r#"{"version": 1e30}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(start(json!({"a": 1, "b": 2})).await, 1);
     // unpublished: a start without a version runs the latest (the draft is refused)
     let (status, _) = unpublish().await;

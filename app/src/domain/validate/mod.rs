@@ -391,4 +391,6 @@ fn cycles<'a>(nodes: &'a [Node], out: &BTreeMap<&'a str, Vec<&'a Edge>>) -> Vec<
 }
 
 #[cfg(test)]
+mod recheck_tests;
+#[cfg(test)]
 mod tests;

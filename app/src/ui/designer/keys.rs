@@ -52,24 +52,24 @@ pub fn reveal(id: String) {
             el.get_bounding_client_rect(),
             wrap.get_bounding_client_rect(),
         );
-        let margin = 24.0;
-        let dx = if n.left() < w.left() + margin {
-            n.left() - w.left() - margin
-        } else if n.right() > w.right() - margin {
-            n.right() - w.right() + margin
-        } else {
-            0.0
-        };
-        let dy = if n.top() < w.top() + margin {
-            n.top() - w.top() - margin
-        } else if n.bottom() > w.bottom() - margin {
-            n.bottom() - w.bottom() + margin
-        } else {
-            0.0
-        };
+        let dx = scroll_by((n.left(), n.right()), (w.left(), w.right()));
+        let dy = scroll_by((n.top(), n.bottom()), (w.top(), w.bottom()));
         wrap.set_scroll_left(wrap.scroll_left() + dx as i32);
         wrap.set_scroll_top(wrap.scroll_top() + dy as i32);
     });
+}
+
+/// How far to scroll along one axis so `item` (start, end) sits inside
+/// `view` with a margin: nothing when it already does.
+fn scroll_by(item: (f64, f64), view: (f64, f64)) -> f64 {
+    const MARGIN: f64 = 24.0;
+    if item.0 < view.0 + MARGIN {
+        item.0 - view.0 - MARGIN
+    } else if item.1 > view.1 - MARGIN {
+        item.1 - view.1 + MARGIN
+    } else {
+        0.0
+    }
 }
 
 /// Moves the selection to the step an arrow key points at (from nothing

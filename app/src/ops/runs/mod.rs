@@ -1,12 +1,16 @@
-//! Starting, cancelling and retrying runs, and reading them back.
+//! Runs: reading them back, cancelling them and retrying their steps;
+//! starting them is in `start.rs`.
+
+mod start;
+pub use start::{Via, rerun, start, start_test};
 
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};
-use crate::domain::graph::{NodeKind, WorkflowDef};
+use crate::domain::graph::WorkflowDef;
 use crate::domain::ids::RunId;
 use crate::domain::operations;
 use crate::domain::records::{AttemptRecord, RunDetail};
-use crate::domain::run::{RunOrigin, RunStatus, StepStatus};
+use crate::domain::run::RunStatus;
 use crate::domain::validate;
 use crate::error::{AppError, ErrorCode};
 use crate::store::runs::RunEnd;
@@ -24,201 +28,6 @@ fn run_not_found(id: &str) -> impl Fn(StoreError) -> AppError + '_ {
 /// 404 naming what was asked for.
 pub fn parse_run_id(id: &str) -> Result<RunId, AppError> {
     RunId::parse(id).ok_or_else(|| AppError::not_found(format!("no run with id '{id}'")))
-}
-
-/// How a run is being started (kept with it as its origin).
-#[derive(Clone, Copy, Debug)]
-pub enum Via<'a> {
-    /// Run in the browser.
-    Browser,
-    /// The REST API.
-    Api,
-    /// A re-run of run `.0`.
-    Rerun(&'a str),
-}
-
-/// Starts a run of the workflow's latest version (or `version`) with
-/// `input`. Returns the run id; the caller wakes the engine.
-pub async fn start(
-    db: &Db,
-    actor: &Actor,
-    workflow_id: &str,
-    version: Option<i64>,
-    input: &Value,
-    via: Via<'_>,
-    now: i64,
-) -> Result<RunId, AppError> {
-    let (rerun_of, origin) = match via {
-        Via::Browser => (None, RunOrigin::Manual),
-        Via::Api => (None, RunOrigin::Api),
-        Via::Rerun(of) => (Some(of), RunOrigin::Rerun),
-    };
-    let wf = super::workflows::get(db, workflow_id, version).await?;
-    let problems = validate(&wf.definition);
-    if !problems.is_empty() {
-        let mut e = AppError::invalid_workflow(problems);
-        e.message = format!(
-            "version {} of this workflow cannot run: {}",
-            wf.version, e.message
-        );
-        return Err(e);
-    }
-    check_input(&wf.definition, input)?;
-    let mut tx = db.write().await?;
-    let id = insert(
-        &mut tx,
-        actor,
-        workflow_id,
-        wf.version,
-        &wf.definition,
-        input,
-        (rerun_of, origin),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    tracing::info!(run_id = %id, workflow_id, version = wf.version, "run started");
-    Ok(id)
-}
-
-/// Starts a test run of `def`, a working copy that was not saved: the
-/// snapshot is kept with the run (as version −n) and the run is marked as
-/// a test. Refused, with the problems, unless the copy could run.
-pub async fn start_test(
-    db: &Db,
-    actor: &Actor,
-    workflow_id: &str,
-    def: &WorkflowDef,
-    input: &Value,
-    now: i64,
-) -> Result<RunId, AppError> {
-    let problems = validate(def);
-    if !problems.is_empty() {
-        let mut e = AppError::invalid_workflow(problems);
-        e.message = format!("the working copy cannot run: {}", e.message);
-        return Err(e);
-    }
-    check_input(def, input)?;
-    let mut tx = db.write().await?;
-    let version = workflows::insert_snapshot(&mut tx, workflow_id, def, &actor.0, now)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::not_found(format!("no workflow '{workflow_id}'")),
-            other => other.into(),
-        })?;
-    let id = insert(
-        &mut tx,
-        actor,
-        workflow_id,
-        version,
-        def,
-        input,
-        (None, RunOrigin::Test),
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    tracing::info!(run_id = %id, workflow_id, version, "test run started");
-    Ok(id)
-}
-
-/// The run, its steps (Start ready) and its audit event, in `tx`.
-#[allow(clippy::too_many_arguments)]
-async fn insert(
-    tx: &mut sqlx::SqliteConnection,
-    actor: &Actor,
-    workflow_id: &str,
-    version: i64,
-    def: &WorkflowDef,
-    input: &Value,
-    (rerun_of, origin): (Option<&str>, RunOrigin),
-    now: i64,
-) -> Result<RunId, AppError> {
-    let id = RunId::generate();
-    let deadline_at = def
-        .settings
-        .run_timeout_ms
-        .map(|ms| crate::domain::limits::after(now, ms));
-    runs::insert_run(
-        &mut *tx,
-        &runs::NewRun {
-            id: &id,
-            workflow_id,
-            version,
-            input,
-            started_by: &actor.0,
-            now,
-            deadline_at,
-            rerun_of,
-            origin,
-        },
-    )
-    .await?;
-    let steps: Vec<(&str, StepStatus)> = def
-        .nodes
-        .iter()
-        .map(|node| {
-            let status = if matches!(node.kind, NodeKind::Start { .. }) {
-                StepStatus::Ready
-            } else {
-                StepStatus::Pending
-            };
-            (node.id.as_str(), status)
-        })
-        .collect();
-    runs::insert_steps(&mut *tx, &id, &steps, now).await?;
-    let mut details = json!({"workflow_id": workflow_id, "version": version, "rerun_of": rerun_of});
-    if crate::domain::records::is_test_version(version) {
-        details["test"] = json!(true);
-    }
-    audit::append(
-        &mut *tx,
-        &NewAuditEvent::run(now, &actor.0, "run.started", &id, details),
-    )
-    .await?;
-    Ok(id)
-}
-
-/// Refuses input that does not match the Start node's schema, before
-/// anything is stored.
-fn check_input(def: &WorkflowDef, input: &Value) -> Result<(), AppError> {
-    let schema = def.nodes.iter().find_map(|n| match &n.kind {
-        NodeKind::Start { input_schema } => input_schema.as_ref(),
-        _ => None,
-    });
-    match schema.map(|s| crate::schema::check(s, input)) {
-        Some(Err(problems)) => Err(AppError::new(
-            ErrorCode::InvalidInput,
-            format!(
-                "the input does not match the Start node's schema: {}",
-                problems.join("; ")
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Starts a new run with the same input, on the same or the latest version.
-pub async fn rerun(
-    db: &Db,
-    actor: &Actor,
-    run_id: &str,
-    latest: bool,
-    now: i64,
-) -> Result<RunId, AppError> {
-    let run_id = &parse_run_id(run_id)?;
-    let run = get_record(db, run_id).await?;
-    let version = if latest { None } else { Some(run.version) };
-    start(
-        db,
-        actor,
-        &run.workflow_id,
-        version,
-        &run.input,
-        Via::Rerun(run_id.as_str()),
-        now,
-    )
-    .await
 }
 
 async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::RunRecord, AppError> {
