@@ -95,6 +95,11 @@ id_type!(
     ItemId,
     "apv_"
 );
+id_type!(
+    /// A trigger (webhook or schedule): `trg_<32 hex>`.
+    TriggerId,
+    "trg_"
+);
 
 #[cfg(test)]
 mod tests {

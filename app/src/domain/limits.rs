@@ -83,3 +83,12 @@ mod tests {
         );
     }
 }
+
+/// At most `max` characters of `s` (for quoting what someone sent in a
+/// message), with "…" when cut.
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}

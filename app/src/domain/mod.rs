@@ -18,6 +18,7 @@ pub mod redact;
 pub mod run;
 pub mod step_test;
 pub mod transitions;
+pub mod triggers;
 pub mod validate;
 
 pub use graph::*;

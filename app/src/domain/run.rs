@@ -47,6 +47,7 @@ macro_rules! str_enum {
         }
     };
 }
+pub(crate) use str_enum;
 
 /// How a run started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
