@@ -30,6 +30,13 @@ pub mod action {
     pub const WORKFLOW_DELETED: &str = "workflow.deleted";
     pub const WORKFLOW_PUBLISHED: &str = "workflow.published";
     pub const WORKFLOW_UNPUBLISHED: &str = "workflow.unpublished";
+    pub const TRIGGER_CREATED: &str = "trigger.created";
+    pub const TRIGGER_UPDATED: &str = "trigger.updated";
+    pub const TRIGGER_DELETED: &str = "trigger.deleted";
+    pub const TRIGGER_PAUSED: &str = "trigger.paused";
+    pub const TRIGGER_RESUMED: &str = "trigger.resumed";
+    pub const TRIGGER_KEY_ROTATED: &str = "trigger.key_rotated";
+    pub const TRIGGER_KEY_RETIRED: &str = "trigger.key_retired";
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

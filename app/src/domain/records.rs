@@ -102,6 +102,9 @@ pub struct RunRecord {
     /// How it started.
     #[serde(default = "unknown_origin")]
     pub origin: crate::domain::run::RunOrigin,
+    /// The webhook or schedule that started it.
+    #[serde(default)]
+    pub trigger_id: Option<String>,
 }
 
 fn unknown_origin() -> crate::domain::run::RunOrigin {

@@ -61,6 +61,10 @@ pub enum RunOrigin {
     Rerun,
     /// A test run of an unsaved working copy.
     Test,
+    /// A webhook delivery.
+    Webhook,
+    /// A schedule's fire.
+    Schedule,
     /// Started before the origin was recorded.
     Unknown,
 }
@@ -73,6 +77,8 @@ impl RunOrigin {
             RunOrigin::Api => "through the API",
             RunOrigin::Rerun => "as a re-run",
             RunOrigin::Test => "as a test run",
+            RunOrigin::Webhook => "by a webhook",
+            RunOrigin::Schedule => "on a schedule",
             RunOrigin::Unknown => "",
         }
     }
@@ -83,6 +89,8 @@ str_enum!(RunOrigin {
     Api = "api",
     Rerun = "rerun",
     Test = "test",
+    Webhook = "webhook",
+    Schedule = "schedule",
     Unknown = "unknown",
 });
 

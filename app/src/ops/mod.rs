@@ -7,6 +7,7 @@ pub mod progress;
 pub mod runs;
 pub mod seed;
 pub mod step_test;
+pub mod triggers;
 pub mod workflows;
 
 /// Milliseconds since the Unix epoch: the one place ops read the clock.

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod schedule;
 #[cfg(test)]
 mod tests;
+pub mod view;
 
 use crate::domain::ids::TriggerId;
 use serde::{Deserialize, Serialize};

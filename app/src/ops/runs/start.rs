@@ -20,6 +20,55 @@ pub enum Via<'a> {
     Api,
     /// A re-run of run `.0`.
     Rerun(&'a str),
+    /// A webhook delivery to trigger `.0`.
+    Webhook(&'a str),
+    /// A fire of schedule `.0`.
+    Schedule(&'a str),
+}
+
+impl<'a> Via<'a> {
+    /// (re-run of, origin, trigger)
+    fn parts(self) -> (Option<&'a str>, RunOrigin, Option<&'a str>) {
+        match self {
+            Via::Browser => (None, RunOrigin::Manual, None),
+            Via::Api => (None, RunOrigin::Api, None),
+            Via::Rerun(of) => (Some(of), RunOrigin::Rerun, None),
+            Via::Webhook(t) => (None, RunOrigin::Webhook, Some(t)),
+            Via::Schedule(t) => (None, RunOrigin::Schedule, Some(t)),
+        }
+    }
+}
+
+/// A version that can run: loaded, and without problems.
+#[derive(Clone, Debug)]
+pub struct Runnable {
+    pub workflow_id: String,
+    pub version: i64,
+    pub def: WorkflowDef,
+}
+
+/// Loads the workflow's latest version (or `version`) and refuses it, with
+/// its problems, unless it can run.
+pub async fn runnable(
+    db: &Db,
+    workflow_id: &str,
+    version: Option<i64>,
+) -> Result<Runnable, AppError> {
+    let wf = crate::ops::workflows::get(db, workflow_id, version).await?;
+    let problems = validate(&wf.definition);
+    if !problems.is_empty() {
+        let mut e = AppError::invalid_workflow(problems);
+        e.message = format!(
+            "version {} of this workflow cannot run: {}",
+            wf.version, e.message
+        );
+        return Err(e);
+    }
+    Ok(Runnable {
+        workflow_id: workflow_id.to_string(),
+        version: wf.version,
+        def: wf.definition,
+    })
 }
 
 /// Starts a run of the workflow's latest version (or `version`) with
@@ -33,37 +82,37 @@ pub async fn start(
     via: Via<'_>,
     now: i64,
 ) -> Result<RunId, AppError> {
-    let (rerun_of, origin) = match via {
-        Via::Browser => (None, RunOrigin::Manual),
-        Via::Api => (None, RunOrigin::Api),
-        Via::Rerun(of) => (Some(of), RunOrigin::Rerun),
-    };
-    let wf = crate::ops::workflows::get(db, workflow_id, version).await?;
-    let problems = validate(&wf.definition);
-    if !problems.is_empty() {
-        let mut e = AppError::invalid_workflow(problems);
-        e.message = format!(
-            "version {} of this workflow cannot run: {}",
-            wf.version, e.message
-        );
-        return Err(e);
-    }
-    check_input(&wf.definition, input)?;
+    let r = runnable(db, workflow_id, version).await?;
+    check_input(&r.def, input)?;
     let mut tx = db.write().await?;
-    let id = insert(
-        &mut tx,
+    let id = start_in(&mut tx, actor, &r, input, via, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(run_id = %id, workflow_id, version = r.version, "run started");
+    Ok(id)
+}
+
+/// Starts a run of `r` inside `tx` (which the caller commits), for callers
+/// that record something else in the same transaction (a trigger's
+/// delivery or fire). The input must have passed [`check_input`].
+pub async fn start_in(
+    tx: &mut sqlx::SqliteConnection,
+    actor: &Actor,
+    r: &Runnable,
+    input: &Value,
+    via: Via<'_>,
+    now: i64,
+) -> Result<RunId, AppError> {
+    insert(
+        tx,
         actor,
-        workflow_id,
-        wf.version,
-        &wf.definition,
+        &r.workflow_id,
+        r.version,
+        &r.def,
         input,
-        (rerun_of, origin),
+        via.parts(),
         now,
     )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    tracing::info!(run_id = %id, workflow_id, version = wf.version, "run started");
-    Ok(id)
+    .await
 }
 
 /// Starts a test run of `def`, a working copy that was not saved: the
@@ -98,7 +147,7 @@ pub async fn start_test(
         version,
         def,
         input,
-        (None, RunOrigin::Test),
+        (None, RunOrigin::Test, None),
         now,
     )
     .await?;
@@ -116,7 +165,7 @@ async fn insert(
     version: i64,
     def: &WorkflowDef,
     input: &Value,
-    (rerun_of, origin): (Option<&str>, RunOrigin),
+    (rerun_of, origin, trigger_id): (Option<&str>, RunOrigin, Option<&str>),
     now: i64,
 ) -> Result<RunId, AppError> {
     let id = RunId::generate();
@@ -136,6 +185,7 @@ async fn insert(
             deadline_at,
             rerun_of,
             origin,
+            trigger_id,
         },
     )
     .await?;
@@ -153,6 +203,9 @@ async fn insert(
         .collect();
     runs::insert_steps(&mut *tx, &id, &steps, now).await?;
     let mut details = json!({"workflow_id": workflow_id, "version": version, "rerun_of": rerun_of});
+    if let Some(t) = trigger_id {
+        details["trigger_id"] = json!(t);
+    }
     if crate::domain::records::is_test_version(version) {
         details["test"] = json!(true);
     }
@@ -166,7 +219,7 @@ async fn insert(
 
 /// Refuses input that does not match the Start node's schema, before
 /// anything is stored.
-fn check_input(def: &WorkflowDef, input: &Value) -> Result<(), AppError> {
+pub fn check_input(def: &WorkflowDef, input: &Value) -> Result<(), AppError> {
     let schema = def.nodes.iter().find_map(|n| match &n.kind {
         NodeKind::Start { input_schema } => input_schema.as_ref(),
         _ => None,

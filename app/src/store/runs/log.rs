@@ -95,6 +95,7 @@ struct RunRow {
     deadline_at: Option<i64>,
     rerun_of: Option<RunId>,
     origin: String,
+    trigger_id: Option<String>,
 }
 
 pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecord> {
@@ -186,6 +187,7 @@ fn run_record(r: RunRow) -> Result<RunRecord> {
         rerun_of: r.rerun_of,
         origin: crate::domain::run::RunOrigin::parse(&r.origin)
             .ok_or_else(|| corrupt("run origin", &r.origin))?,
+        trigger_id: r.trigger_id,
     })
 }
 

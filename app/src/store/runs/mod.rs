@@ -38,12 +38,13 @@ pub struct NewRun<'a> {
     pub deadline_at: Option<i64>,
     pub rerun_of: Option<&'a str>,
     pub origin: crate::domain::run::RunOrigin,
+    pub trigger_id: Option<&'a str>,
 }
 
 pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -54,6 +55,7 @@ pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<(
     .bind(r.deadline_at)
     .bind(r.rerun_of)
     .bind(r.origin.as_str())
+    .bind(r.trigger_id)
     .execute(conn)
     .await?;
     Ok(())

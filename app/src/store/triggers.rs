@@ -1,0 +1,425 @@
+//! Triggers and what each delivery or fire did.
+
+use super::{Result, StoreError};
+use crate::domain::ids::TriggerId;
+use crate::domain::run::RunStatus;
+use crate::domain::triggers::{EventOutcome, Trigger, TriggerEvent, TriggerSpec};
+use sqlx::SqliteConnection;
+
+pub const PATH_TAKEN: &str = "another webhook already uses this path; choose another";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    workflow_id: String,
+    name: String,
+    spec: String,
+    paused: bool,
+    paused_reason: Option<String>,
+    rotating: bool,
+    created_at: i64,
+    created_by: String,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "t.id, t.workflow_id, t.name, t.spec, t.paused, t.paused_reason,
+     t.previous_secret IS NOT NULL AS rotating, t.created_at, t.created_by, t.updated_at";
+
+fn trigger(r: Row) -> Result<Trigger> {
+    let spec: TriggerSpec = serde_json::from_str(&r.spec)
+        .map_err(|e| StoreError::Corrupt(format!("trigger {}: {e}", r.id)))?;
+    Ok(Trigger {
+        id: TriggerId::from_stored(r.id),
+        workflow_id: r.workflow_id,
+        name: r.name,
+        spec,
+        paused: r.paused,
+        paused_reason: r.paused_reason,
+        rotating: r.rotating,
+        created_at: r.created_at,
+        created_by: r.created_by,
+        updated_at: r.updated_at,
+    })
+}
+
+fn path_of(spec: &TriggerSpec) -> Option<&str> {
+    match spec {
+        TriggerSpec::Webhook(w) => w.path.as_deref(),
+        TriggerSpec::Schedule(_) => None,
+    }
+}
+
+fn spec_json(spec: &TriggerSpec) -> Result<String> {
+    serde_json::to_string(spec).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    t: &Trigger,
+    secret: Option<&[u8]>,
+    next_nominal: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO triggers (id, workflow_id, kind, name, path, spec, secret, paused, next_nominal,
+                               created_at, created_by, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&t.id)
+    .bind(&t.workflow_id)
+    .bind(t.spec.kind())
+    .bind(&t.name)
+    .bind(path_of(&t.spec))
+    .bind(spec_json(&t.spec)?)
+    .bind(secret)
+    .bind(t.paused)
+    .bind(next_nominal)
+    .bind(t.created_at)
+    .bind(&t.created_by)
+    .bind(t.updated_at)
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::from(e).unique_as(PATH_TAKEN))?;
+    Ok(())
+}
+
+/// Changes name and settings (the kind stays); `next_nominal` is computed
+/// anew by the caller.
+pub async fn update(
+    conn: &mut SqliteConnection,
+    id: &TriggerId,
+    name: &str,
+    spec: &TriggerSpec,
+    next_nominal: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE triggers SET name = ?, path = ?, spec = ?, next_nominal = ?, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(name)
+    .bind(path_of(spec))
+    .bind(spec_json(spec)?)
+    .bind(next_nominal)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::from(e).unique_as(PATH_TAKEN))?;
+    found(done.rows_affected())
+}
+
+fn found(rows: u64) -> Result<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// A trigger of a live (not deleted) workflow.
+pub async fn get(conn: &mut SqliteConnection, id: &TriggerId) -> Result<Trigger> {
+    let q = format!(
+        "SELECT {COLUMNS} FROM triggers t JOIN workflows w ON w.id = t.workflow_id
+         WHERE t.id = ? AND w.deleted_at IS NULL"
+    );
+    let r: Row = sqlx::query_as(&q)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    trigger(r)
+}
+
+/// The webhook at `/hooks/<path>` (its chosen path, or its id), with its
+/// sealed keys (current, previous).
+pub async fn webhook_at(
+    conn: &mut SqliteConnection,
+    path: &str,
+) -> Result<Option<(Trigger, Option<Vec<u8>>, Option<Vec<u8>>)>> {
+    let q = format!(
+        "SELECT {COLUMNS}, t.secret, t.previous_secret FROM triggers t
+         JOIN workflows w ON w.id = t.workflow_id
+         WHERE (t.path = ?1 OR (t.path IS NULL AND t.id = ?1)) AND t.kind = 'webhook'
+           AND w.deleted_at IS NULL"
+    );
+    let row = sqlx::query(&q).bind(path).fetch_optional(conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    use sqlx::{FromRow, Row as _};
+    let secret: Option<Vec<u8>> = row.try_get("secret")?;
+    let previous: Option<Vec<u8>> = row.try_get("previous_secret")?;
+    Ok(Some((trigger(Row::from_row(&row)?)?, secret, previous)))
+}
+
+/// The triggers of a workflow, oldest first.
+pub async fn list(conn: &mut SqliteConnection, workflow_id: &str) -> Result<Vec<Trigger>> {
+    let q = format!("SELECT {COLUMNS} FROM triggers t WHERE t.workflow_id = ? ORDER BY t.created_at, t.id");
+    let rows: Vec<Row> = sqlx::query_as(&q).bind(workflow_id).fetch_all(conn).await?;
+    rows.into_iter().map(trigger).collect()
+}
+
+pub async fn delete(conn: &mut SqliteConnection, id: &TriggerId) -> Result<()> {
+    sqlx::query("DELETE FROM trigger_events WHERE trigger_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query("DELETE FROM triggers WHERE id = ?")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    found(done.rows_affected())
+}
+
+pub async fn set_paused(
+    conn: &mut SqliteConnection,
+    id: &TriggerId,
+    paused: bool,
+    reason: Option<&str>,
+    next_nominal: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE triggers SET paused = ?, paused_reason = ?, next_nominal = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(paused)
+    .bind(reason)
+    .bind(next_nominal)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    found(done.rows_affected())
+}
+
+/// A new key; the current one stays accepted as the previous key (a key
+/// from an earlier rotation is dropped), or is dropped with `retire`.
+pub async fn set_secret(
+    conn: &mut SqliteConnection,
+    id: &TriggerId,
+    sealed: &[u8],
+    keep_previous: bool,
+    now: i64,
+) -> Result<()> {
+    let q = if keep_previous {
+        "UPDATE triggers SET previous_secret = secret, secret = ?, updated_at = ? WHERE id = ?"
+    } else {
+        "UPDATE triggers SET previous_secret = NULL, secret = ?, updated_at = ? WHERE id = ?"
+    };
+    let done = sqlx::query(q)
+        .bind(sealed)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    found(done.rows_affected())
+}
+
+/// Stops accepting the previous key.
+pub async fn retire_previous(conn: &mut SqliteConnection, id: &TriggerId, now: i64) -> Result<()> {
+    let done = sqlx::query("UPDATE triggers SET previous_secret = NULL, updated_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    found(done.rows_affected())
+}
+
+/// Where a schedule stands: its next nominal time not yet handled.
+pub async fn set_next(conn: &mut SqliteConnection, id: &TriggerId, next: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE triggers SET next_nominal = ? WHERE id = ?")
+        .bind(next)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Active schedules of live workflows with a nominal time at or before
+/// `until`, with that time.
+pub async fn due_schedules(conn: &mut SqliteConnection, until: i64) -> Result<Vec<(Trigger, i64)>> {
+    let q = format!(
+        "SELECT {COLUMNS}, t.next_nominal FROM triggers t JOIN workflows w ON w.id = t.workflow_id
+         WHERE t.kind = 'schedule' AND t.paused = 0 AND t.next_nominal <= ? AND w.deleted_at IS NULL
+         ORDER BY t.next_nominal LIMIT 100"
+    );
+    let rows = sqlx::query(&q).bind(until).fetch_all(conn).await?;
+    use sqlx::{FromRow, Row as _};
+    rows.iter()
+        .map(|row| Ok((trigger(Row::from_row(row)?)?, row.try_get("next_nominal")?)))
+        .collect()
+}
+
+/// The earliest nominal time of any active schedule (the scheduler sleeps
+/// until then, at most).
+pub async fn next_nominal(conn: &mut SqliteConnection) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(next_nominal) FROM triggers WHERE kind = 'schedule' AND paused = 0",
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// One delivery or fire to record.
+pub struct NewEvent<'a> {
+    pub trigger_id: &'a TriggerId,
+    pub at: i64,
+    pub outcome: EventOutcome,
+    pub detail: &'a str,
+    pub run_id: Option<&'a str>,
+    pub delivery_key: Option<&'a str>,
+    pub nominal_at: Option<i64>,
+}
+
+/// Records `e`. A delivery key or nominal time already recorded is a
+/// `Conflict` (the caller answers with the first one's run).
+pub async fn insert_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Result<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO trigger_events (trigger_id, at, outcome, detail, run_id, delivery_key, nominal_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(e.trigger_id)
+    .bind(e.at)
+    .bind(e.outcome.as_str())
+    .bind(e.detail)
+    .bind(e.run_id)
+    .bind(e.delivery_key)
+    .bind(e.nominal_at)
+    .fetch_one(conn)
+    .await
+    .map_err(|err| StoreError::from(err).unique_as("already recorded"))?;
+    Ok(id)
+}
+
+/// The run the delivery with `key` started, if it came after `since`;
+/// a key older than that is forgotten (so it may start a run again).
+pub async fn delivery(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    key: &str,
+    since: i64,
+) -> Result<Option<(i64, Option<String>)>> {
+    sqlx::query(
+        "UPDATE trigger_events SET delivery_key = NULL
+         WHERE trigger_id = ? AND delivery_key = ? AND at < ?",
+    )
+    .bind(trigger_id)
+    .bind(key)
+    .bind(since)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(
+        "SELECT at, run_id FROM trigger_events WHERE trigger_id = ? AND delivery_key = ?",
+    )
+    .bind(trigger_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The most recent deliveries and fires, newest first.
+pub async fn events(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    limit: i64,
+) -> Result<Vec<TriggerEvent>> {
+    let rows: Vec<(i64, String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT at, outcome, detail, run_id, nominal_at FROM trigger_events
+         WHERE trigger_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(trigger_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(at, outcome, detail, run_id, nominal_at)| {
+            Ok(TriggerEvent {
+                at,
+                outcome: EventOutcome::parse(&outcome)
+                    .ok_or_else(|| StoreError::Corrupt(format!("event outcome '{outcome}'")))?,
+                detail,
+                run_id,
+                nominal_at,
+            })
+        })
+        .collect()
+}
+
+/// Fires waiting for a run to end, oldest nominal time first: (event id,
+/// nominal time).
+pub async fn queued(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, nominal_at FROM trigger_events
+         WHERE trigger_id = ? AND outcome = 'queued' ORDER BY nominal_at",
+    )
+    .bind(trigger_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Marks a queued fire as started with `run_id`; false when it was not
+/// queued any more (another process started it).
+pub async fn start_queued(
+    conn: &mut SqliteConnection,
+    event_id: i64,
+    run_id: &str,
+    at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE trigger_events SET outcome = 'started', run_id = ?, at = ?
+         WHERE id = ? AND outcome = 'queued'",
+    )
+    .bind(run_id)
+    .bind(at)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Runs the trigger started that are still going.
+pub async fn running(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM runs WHERE trigger_id = ? AND status = 'running' ORDER BY created_at",
+    )
+    .bind(trigger_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// How the trigger's most recent ended runs ended, newest first.
+pub async fn recent_ends(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    limit: i64,
+) -> Result<Vec<RunStatus>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT status FROM runs WHERE trigger_id = ? AND status != 'running'
+         ORDER BY finished_at DESC, created_at DESC LIMIT ?",
+    )
+    .bind(trigger_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().filter_map(|s| RunStatus::parse(s)).collect())
+}
+
+/// Keeps the newest `keep` events of a trigger, and every delivery key
+/// still within its window (`since`).
+pub async fn prune(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    keep: i64,
+    since: i64,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM trigger_events WHERE trigger_id = ?1 AND outcome != 'queued'
+           AND (delivery_key IS NULL OR at < ?3)
+           AND id < (SELECT id FROM trigger_events WHERE trigger_id = ?1
+                     ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    )
+    .bind(trigger_id)
+    .bind(keep)
+    .bind(since)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
