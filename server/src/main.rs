@@ -152,6 +152,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             secure_cookies: args.secure_cookies,
             demo: args.demo,
             hashes,
+            recent: Default::default(),
         },
         sessions,
         args.max_body_bytes,

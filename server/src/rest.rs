@@ -56,6 +56,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/runs/{id}/steps/{node_id}/retry",
             axum::routing::post(crate::rest_runs::retry_step),
         )
+        .merge(crate::rest_triggers::routes())
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(max_body_bytes)))
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub demo: bool,
     /// The content hashes in the front end's file names (for caching).
     pub hashes: crate::assets::Hashes,
+    /// Refused webhook deliveries and test-event listeners (memory only).
+    pub recent: app::ops::triggers::Recent,
 }
 
 /// The session table (created if missing) in the product's database.
@@ -42,6 +44,13 @@ pub async fn session_store(db: &Db) -> Result<SqliteStore, String> {
         .await
         .map_err(|e| format!("cannot prepare the session table: {e}"))?;
     Ok(store)
+}
+
+impl AppState {
+    /// A schedule was added or changed: the scheduler looks again now.
+    pub fn scheduler_changed(&self) {
+        self.engine.schedules_changed();
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -61,6 +70,7 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
     let db = state.db.clone();
     let engine = state.engine.clone();
     let sealer = state.sealer.clone();
+    let recent = state.recent.clone();
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name(crate::auth::SESSION_COOKIE)
         .with_http_only(true)
@@ -94,6 +104,7 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
                 provide_context(sealer.clone());
                 provide_context(engine.changes());
                 provide_context(app::ops::step_test::Tester(engine.clone()));
+                provide_context(recent.clone());
             },
             move || app::shell(options.clone()),
         )
@@ -105,6 +116,9 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
             crate::auth::authenticate,
         ))
         .layer(session_layer)
+        // webhooks answer to their own secret, not to sessions or API
+        // tokens (a sender's `Authorization` header is its own business)
+        .merge(crate::hooks::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.hashes.clone(),
             crate::assets::caching,

@@ -9,6 +9,7 @@ mod attempt;
 mod clock;
 mod complete;
 mod recovery;
+mod schedules;
 pub mod runners;
 mod stretch;
 mod tester;
@@ -69,6 +70,8 @@ pub struct Engine {
     wakeup: Wakeup,
     /// Notified (all waiters) after a commit that ended a run.
     run_ended: Arc<tokio::sync::Notify>,
+    /// Wakes the scheduler when a schedule was added or changed.
+    schedules_changed: tokio::sync::Notify,
     defs: Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
@@ -136,6 +139,7 @@ impl Engine {
             outbound: Arc::new(Outbound::default()),
             wakeup: Wakeup::default(),
             run_ended: Arc::default(),
+            schedules_changed: Default::default(),
             defs: Mutex::new(HashMap::new()),
             jitter: Box::new(fastrand::f64),
             sealer: None,
@@ -186,6 +190,11 @@ impl Engine {
 
     pub fn changes(&self) -> app::ops::Changes {
         self.changes.clone()
+    }
+
+    /// Where workflow logic is evaluated (webhook mappings use it too).
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 
     pub fn wakeup(&self) -> Wakeup {
@@ -288,6 +297,9 @@ impl Engine {
             ));
         }
         let engine = self.clone();
+        let shutdown_rx = shutdown.clone();
+        handles.push(tokio::spawn(async move { engine.scheduler_loop(shutdown_rx).await }));
+        let engine = self.clone();
         let every = config.recovery_every;
         let mut shutdown_rx = shutdown.clone();
         handles.push(tokio::spawn(async move {
@@ -305,6 +317,37 @@ impl Engine {
             }
         }));
         handles
+    }
+
+    /// Tells the scheduler a schedule changed (added, resumed, edited).
+    pub fn schedules_changed(&self) {
+        self.schedules_changed.notify_one();
+    }
+
+    /// Fires schedules when due: sleeps until the earliest next nominal
+    /// time (at most a second, at least 200 ms while a jittered fire
+    /// waits), a schedule changes, or a run ends (a queued fire may start).
+    async fn scheduler_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let changed = self.schedules_changed.notified();
+            let ended = self.run_ended.notified();
+            if let Err(e) = self.fire_schedules().await {
+                tracing::error!(error = %e, "the scheduler could not look for due schedules");
+            }
+            let wait = match self.next_schedule().await {
+                Ok(Some(t)) => (t - self.clock.now()).clamp(200, 1000) as u64,
+                _ => 1000,
+            };
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = changed => {}
+                _ = ended => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+            }
+        }
     }
 
     async fn worker_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {

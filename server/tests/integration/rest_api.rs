@@ -57,6 +57,7 @@ impl Api {
                     secure_cookies: false,
                     demo: false,
                     hashes: Default::default(),
+                    recent: Default::default(),
                 },
                 sessions,
                 LIMIT,

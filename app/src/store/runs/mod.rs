@@ -278,3 +278,32 @@ pub async fn reopen_for_retry(
     sqlx::query(&RESUME).bind(run_id).execute(conn).await?;
     Ok(())
 }
+
+/// Where a run stands, in one small query (for a caller that waits on it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Brief {
+    pub status: crate::domain::run::RunStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    /// An approval item of the run waits for people.
+    pub awaiting_people: bool,
+}
+
+pub async fn brief(conn: &mut SqliteConnection, id: &str) -> Result<Brief> {
+    let row: (String, Option<String>, Option<String>, bool) = sqlx::query_as(
+        "SELECT r.status, r.output, r.error,
+                EXISTS (SELECT 1 FROM approval_items a WHERE a.run_id = r.id AND a.status = 'pending')
+         FROM runs r WHERE r.id = ?",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(Brief {
+        status: crate::domain::run::RunStatus::parse(&row.0)
+            .ok_or_else(|| corrupt("run status", &row.0))?,
+        output: row.1.and_then(|o| serde_json::from_str(&o).ok()),
+        error: row.2,
+        awaiting_people: row.3,
+    })
+}

@@ -1,0 +1,183 @@
+//! What each trigger's deliveries and fires did, and the runs they started.
+
+use super::{Result, StoreError};
+use crate::domain::ids::TriggerId;
+use crate::domain::run::RunStatus;
+use crate::domain::triggers::{EventOutcome, TriggerEvent};
+use sqlx::SqliteConnection;
+
+/// One delivery or fire to record.
+pub struct NewEvent<'a> {
+    pub trigger_id: &'a TriggerId,
+    pub at: i64,
+    pub outcome: EventOutcome,
+    pub detail: &'a str,
+    pub run_id: Option<&'a str>,
+    pub delivery_key: Option<&'a str>,
+    pub nominal_at: Option<i64>,
+}
+
+/// Records `e`. A delivery key or nominal time already recorded is a
+/// `Conflict` (the caller answers with the first one's run).
+pub async fn insert_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Result<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO trigger_events (trigger_id, at, outcome, detail, run_id, delivery_key, nominal_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(e.trigger_id)
+    .bind(e.at)
+    .bind(e.outcome.as_str())
+    .bind(e.detail)
+    .bind(e.run_id)
+    .bind(e.delivery_key)
+    .bind(e.nominal_at)
+    .fetch_one(conn)
+    .await
+    .map_err(|err| StoreError::from(err).unique_as("already recorded"))?;
+    Ok(id)
+}
+
+/// The run the delivery with `key` started, if it came after `since`;
+/// a key older than that is forgotten (so it may start a run again).
+pub async fn delivery(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    key: &str,
+    since: i64,
+) -> Result<Option<(i64, Option<String>)>> {
+    sqlx::query(
+        "UPDATE trigger_events SET delivery_key = NULL
+         WHERE trigger_id = ? AND delivery_key = ? AND at < ?",
+    )
+    .bind(trigger_id)
+    .bind(key)
+    .bind(since)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(
+        "SELECT at, run_id FROM trigger_events WHERE trigger_id = ? AND delivery_key = ?",
+    )
+    .bind(trigger_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The most recent deliveries and fires, newest first.
+pub async fn events(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    limit: i64,
+) -> Result<Vec<TriggerEvent>> {
+    let rows: Vec<(i64, String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT at, outcome, detail, run_id, nominal_at FROM trigger_events
+         WHERE trigger_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(trigger_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(at, outcome, detail, run_id, nominal_at)| {
+            Ok(TriggerEvent {
+                at,
+                outcome: EventOutcome::parse(&outcome)
+                    .ok_or_else(|| StoreError::Corrupt(format!("event outcome '{outcome}'")))?,
+                detail,
+                run_id,
+                nominal_at,
+            })
+        })
+        .collect()
+}
+
+/// Fires waiting for a run to end, oldest nominal time first: (event id,
+/// nominal time).
+pub async fn queued(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, nominal_at FROM trigger_events
+         WHERE trigger_id = ? AND outcome = 'queued' ORDER BY nominal_at",
+    )
+    .bind(trigger_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Marks a queued fire as started with `run_id`; false when it was not
+/// queued any more (another process started it).
+pub async fn start_queued(
+    conn: &mut SqliteConnection,
+    event_id: i64,
+    run_id: &str,
+    at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE trigger_events SET outcome = 'started', run_id = ?, at = ?
+         WHERE id = ? AND outcome = 'queued'",
+    )
+    .bind(run_id)
+    .bind(at)
+    .bind(event_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Runs the trigger started that are still going.
+pub async fn running(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM runs WHERE trigger_id = ? AND status = 'running' ORDER BY created_at",
+    )
+    .bind(trigger_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// How the trigger's most recent ended runs ended, newest first.
+pub async fn recent_ends(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    limit: i64,
+) -> Result<Vec<RunStatus>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT status FROM runs WHERE trigger_id = ? AND status != 'running'
+         ORDER BY finished_at DESC, created_at DESC LIMIT ?",
+    )
+    .bind(trigger_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().filter_map(|s| RunStatus::parse(s)).collect())
+}
+
+/// Keeps the newest `keep` events of a trigger, and every delivery key
+/// still within its window (`since`).
+pub async fn prune(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    keep: i64,
+    since: i64,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM trigger_events WHERE trigger_id = ?1 AND outcome != 'queued'
+           AND (delivery_key IS NULL OR at < ?3)
+           AND id < (SELECT id FROM trigger_events WHERE trigger_id = ?1
+                     ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    )
+    .bind(trigger_id)
+    .bind(keep)
+    .bind(since)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Schedules with fires waiting for a run to end.
+pub async fn with_queued(conn: &mut SqliteConnection) -> Result<Vec<TriggerId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT trigger_id FROM trigger_events WHERE outcome = 'queued'",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(ids.into_iter().map(TriggerId::from_stored).collect())
+}

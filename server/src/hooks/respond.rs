@@ -1,0 +1,112 @@
+//! How a delivery is answered: at once (202 and where to look), or, for a
+//! synchronous webhook, when its run ends (200 with the output), waits for
+//! a person (202 at once, saying so), or the timeout passes (202, as
+//! asynchronous: the sender never waits on a hung connection).
+
+use super::Started;
+use crate::rest::ApiError;
+use crate::routes::AppState;
+use app::domain::run::RunStatus;
+use app::domain::triggers::{ResponseMode, WebhookSpec};
+use app::store::StoreError;
+use app::store::runs::{Brief, brief};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub async fn answer(s: &AppState, spec: &WebhookSpec, started: Started) -> Response {
+    let timeout = match spec.response {
+        ResponseMode::Sync { timeout_ms } if !started.duplicate => Some(timeout_ms),
+        _ => None,
+    };
+    let Some(timeout_ms) = timeout else {
+        let status = if started.duplicate {
+            StatusCode::OK
+        } else {
+            StatusCode::ACCEPTED
+        };
+        let mut body = links(&started.run_id);
+        body["status"] = json!("running");
+        if started.duplicate {
+            body["duplicate"] = json!(true);
+            if let Ok(b) = look(s, &started.run_id).await {
+                body = described(&started.run_id, &b);
+                body["duplicate"] = json!(true);
+            }
+        }
+        return with_location(status, body, &started.run_id);
+    };
+    match wait(s, &started.run_id, Duration::from_millis(timeout_ms)).await {
+        Ok(Some(b)) if b.status != RunStatus::Running => {
+            (StatusCode::OK, axum::Json(described(&started.run_id, &b))).into_response()
+        }
+        Ok(Some(b)) => with_location(StatusCode::ACCEPTED, described(&started.run_id, &b), &started.run_id),
+        Ok(None) => {
+            let mut body = links(&started.run_id);
+            body["status"] = json!("running");
+            body["message"] = json!(format!(
+                "the run did not end within {timeout_ms} ms; follow status_url"
+            ));
+            with_location(StatusCode::ACCEPTED, body, &started.run_id)
+        }
+        Err(e) => ApiError(e.into()).into_response(),
+    }
+}
+
+fn links(run_id: &str) -> Value {
+    json!({
+        "run_id": run_id,
+        "status_url": format!("/api/v1/runs/{run_id}"),
+        "run_url": format!("/runs/{run_id}"),
+    })
+}
+
+fn described(run_id: &str, b: &Brief) -> Value {
+    let mut body = links(run_id);
+    if b.status == RunStatus::Running && b.awaiting_people {
+        body["status"] = json!("waiting_for_people");
+        body["message"] = json!("the run waits for a person to decide; follow status_url");
+    } else {
+        body["status"] = json!(b.status.as_str());
+    }
+    if let Some(o) = &b.output {
+        body["output"] = o.clone();
+    }
+    if let Some(e) = &b.error {
+        body["error"] = json!(e);
+    }
+    body
+}
+
+fn with_location(status: StatusCode, body: Value, run_id: &str) -> Response {
+    let mut r = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/runs/{run_id}")) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+async fn look(s: &AppState, run_id: &str) -> Result<Brief, StoreError> {
+    let mut conn = s.db.pool.acquire().await?;
+    brief(&mut conn, run_id).await
+}
+
+/// The run once it ended or waits for people; None when `limit` passed.
+async fn wait(s: &AppState, run_id: &str, limit: Duration) -> Result<Option<Brief>, StoreError> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut changes = s.engine.changes().subscribe();
+    loop {
+        // listen before looking, so an end between the two is not missed
+        let ended = s.engine.run_ended();
+        let b = look(s, run_id).await?;
+        if b.status != RunStatus::Running || b.awaiting_people {
+            return Ok(Some(b));
+        }
+        tokio::select! {
+            _ = ended => {}
+            _ = changes.recv() => {}
+            _ = tokio::time::sleep_until(deadline) => return Ok(None),
+        }
+    }
+}
