@@ -115,10 +115,15 @@ async fn deliver(
     let request = request_value(spec, body_json, &headers, query.as_deref());
     if s.recent.listening(&t.id) {
         let input = map_input(&s, spec, &request).await;
+        let (input, input_error) = match input {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e)),
+        };
         let event = TestEvent {
             at: now,
             request: request.clone(),
             input,
+            input_error,
         };
         if s.recent.deliver_test(&t.id, event) {
             return (

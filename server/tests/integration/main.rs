@@ -18,3 +18,4 @@ mod sandbox;
 mod secrets;
 mod sim;
 mod test_runs;
+mod webhooks;

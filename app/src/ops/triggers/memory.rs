@@ -20,9 +20,10 @@ pub struct TestEvent {
     pub at: i64,
     /// `{body, headers, query}` as the mapping sees it.
     pub request: Value,
-    /// What the mapping made of it (the run input it would start), or why
-    /// it could not.
-    pub input: Result<Value, String>,
+    /// What the mapping made of it: the run input it would start...
+    pub input: Option<Value>,
+    /// ... or why it could not.
+    pub input_error: Option<String>,
 }
 
 type Listeners = HashMap<TriggerId, Vec<tokio::sync::oneshot::Sender<TestEvent>>>;
