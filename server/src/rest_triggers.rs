@@ -32,7 +32,11 @@ pub struct TriggerList {
     triggers: Vec<TriggerView>,
 }
 
-async fn list(State(s): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult<Json<TriggerList>> {
+async fn list(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TriggerList>> {
     who.may(Permission::Read, "see triggers")?;
     // 404 for a workflow that does not exist
     ops::workflows::published(&s.db, &id).await?;
@@ -47,15 +51,27 @@ async fn create(
     ApiJson(input): ApiJson<TriggerInput>,
 ) -> ApiResult<Response> {
     let p = who.may(Permission::EditWorkflows, "add triggers")?;
-    let created = triggers::create(&s.db, &s.sealer, &Actor(p.actor), &id, input, ops::now_ms()).await?;
+    let created =
+        triggers::create(&s.db, &s.sealer, &Actor(p.actor), &id, input, ops::now_ms()).await?;
     let location = format!("/api/v1/triggers/{}", created.trigger.trigger.id);
     s.scheduler_changed();
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(created),
+    )
+        .into_response())
 }
 
-async fn get_one(State(s): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult<Json<TriggerView>> {
+async fn get_one(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TriggerView>> {
     who.may(Permission::Read, "see triggers")?;
-    Ok(Json(triggers::get(&s.db, &id, Some(&s.recent), ops::now_ms()).await?))
+    Ok(Json(
+        triggers::get(&s.db, &id, Some(&s.recent), ops::now_ms()).await?,
+    ))
 }
 
 async fn update(
@@ -70,32 +86,58 @@ async fn update(
     Ok(Json(t))
 }
 
-async fn remove(State(s): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let p = who.may(Permission::EditWorkflows, "delete triggers")?;
     triggers::delete(&s.db, &Actor(p.actor), &id, ops::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn pause(State(s): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult<Json<TriggerView>> {
+async fn pause(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TriggerView>> {
     let p = who.may(Permission::EditWorkflows, "pause triggers")?;
-    Ok(Json(triggers::set_paused(&s.db, &Actor(p.actor), &id, true, ops::now_ms()).await?))
+    Ok(Json(
+        triggers::set_paused(&s.db, &Actor(p.actor), &id, true, ops::now_ms()).await?,
+    ))
 }
 
-async fn resume(State(s): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult<Json<TriggerView>> {
+async fn resume(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TriggerView>> {
     let p = who.may(Permission::EditWorkflows, "resume triggers")?;
     let t = triggers::set_paused(&s.db, &Actor(p.actor), &id, false, ops::now_ms()).await?;
     s.scheduler_changed();
     Ok(Json(t))
 }
 
-async fn rotate(State(s): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult<Json<WithSecret>> {
+async fn rotate(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WithSecret>> {
     let p = who.may(Permission::EditWorkflows, "rotate webhook keys")?;
-    Ok(Json(triggers::rotate_key(&s.db, &s.sealer, &Actor(p.actor), &id, ops::now_ms()).await?))
+    Ok(Json(
+        triggers::rotate_key(&s.db, &s.sealer, &Actor(p.actor), &id, ops::now_ms()).await?,
+    ))
 }
 
-async fn retire(State(s): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult<Json<TriggerView>> {
+async fn retire(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TriggerView>> {
     let p = who.may(Permission::EditWorkflows, "retire webhook keys")?;
-    Ok(Json(triggers::retire_previous_key(&s.db, &Actor(p.actor), &id, ops::now_ms()).await?))
+    Ok(Json(
+        triggers::retire_previous_key(&s.db, &Actor(p.actor), &id, ops::now_ms()).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -122,7 +164,9 @@ async fn listen(
     who.may(Permission::EditWorkflows, "listen for test events")?;
     let t = triggers::get(&s.db, &id, None, ops::now_ms()).await?;
     if t.url_path.is_none() {
-        return Err(app::error::AppError::bad_request("only a webhook receives test events").into());
+        return Err(
+            app::error::AppError::bad_request("only a webhook receives test events").into(),
+        );
     }
     let rx = s.recent.listen(&t.trigger.id);
     let wait = Duration::from_millis(q.wait_ms.min(120_000));

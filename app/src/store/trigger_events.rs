@@ -93,7 +93,10 @@ pub async fn events(
 
 /// Fires waiting for a run to end, oldest nominal time first: (event id,
 /// nominal time).
-pub async fn queued(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Result<Vec<(i64, i64)>> {
+pub async fn queued(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT id, nominal_at FROM trigger_events
          WHERE trigger_id = ? AND outcome = 'queued' ORDER BY nominal_at",
@@ -133,17 +136,20 @@ pub async fn running(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Res
     .await?)
 }
 
-/// How the trigger's most recent ended runs ended, newest first.
+/// How the trigger's most recent ended runs started at or after `since`
+/// ended, newest first.
 pub async fn recent_ends(
     conn: &mut SqliteConnection,
     trigger_id: &TriggerId,
+    since: i64,
     limit: i64,
 ) -> Result<Vec<RunStatus>> {
     let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT status FROM runs WHERE trigger_id = ? AND status != 'running'
+        "SELECT status FROM runs WHERE trigger_id = ? AND status != 'running' AND created_at >= ?
          ORDER BY finished_at DESC, created_at DESC LIMIT ?",
     )
     .bind(trigger_id)
+    .bind(since)
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -180,4 +186,19 @@ pub async fn with_queued(conn: &mut SqliteConnection) -> Result<Vec<TriggerId>> 
     .fetch_all(conn)
     .await?;
     Ok(ids.into_iter().map(TriggerId::from_stored).collect())
+}
+
+/// Whether the schedule's nominal time `nominal` was handled already.
+pub async fn handled(
+    conn: &mut SqliteConnection,
+    trigger_id: &TriggerId,
+    nominal: i64,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM trigger_events WHERE trigger_id = ? AND nominal_at = ?)",
+    )
+    .bind(trigger_id)
+    .bind(nominal)
+    .fetch_one(conn)
+    .await?)
 }

@@ -153,7 +153,9 @@ pub async fn webhook_at(
 
 /// The triggers of a workflow, oldest first.
 pub async fn list(conn: &mut SqliteConnection, workflow_id: &str) -> Result<Vec<Trigger>> {
-    let q = format!("SELECT {COLUMNS} FROM triggers t WHERE t.workflow_id = ? ORDER BY t.created_at, t.id");
+    let q = format!(
+        "SELECT {COLUMNS} FROM triggers t WHERE t.workflow_id = ? ORDER BY t.created_at, t.id"
+    );
     let rows: Vec<Row> = sqlx::query_as(&q).bind(workflow_id).fetch_all(conn).await?;
     rows.into_iter().map(trigger).collect()
 }
@@ -216,21 +218,30 @@ pub async fn set_secret(
 
 /// Stops accepting the previous key.
 pub async fn retire_previous(conn: &mut SqliteConnection, id: &TriggerId, now: i64) -> Result<()> {
-    let done = sqlx::query("UPDATE triggers SET previous_secret = NULL, updated_at = ? WHERE id = ?")
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE triggers SET previous_secret = NULL, updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(conn)
+            .await?;
     found(done.rows_affected())
 }
 
 /// Where a schedule stands: its next nominal time not yet handled.
-pub async fn set_next(conn: &mut SqliteConnection, id: &TriggerId, next: Option<i64>) -> Result<()> {
-    sqlx::query("UPDATE triggers SET next_nominal = ? WHERE id = ?")
-        .bind(next)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn set_next(
+    conn: &mut SqliteConnection,
+    id: &TriggerId,
+    next: Option<i64>,
+) -> Result<()> {
+    // never backwards: another process may have handled later fires
+    sqlx::query(
+        "UPDATE triggers SET next_nominal = CASE WHEN ?1 IS NULL THEN NULL
+             WHEN next_nominal > ?1 THEN next_nominal ELSE ?1 END WHERE id = ?2",
+    )
+    .bind(next)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -261,6 +272,8 @@ pub async fn next_nominal(conn: &mut SqliteConnection) -> Result<Option<i64>> {
 
 /// Every trigger's id (for pruning their histories).
 pub async fn all_ids(conn: &mut SqliteConnection) -> Result<Vec<TriggerId>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM triggers").fetch_all(conn).await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM triggers")
+        .fetch_all(conn)
+        .await?;
     Ok(ids.into_iter().map(TriggerId::from_stored).collect())
 }

@@ -9,8 +9,8 @@ mod attempt;
 mod clock;
 mod complete;
 mod recovery;
-mod schedules;
 pub mod runners;
+mod schedules;
 mod stretch;
 mod tester;
 
@@ -298,7 +298,9 @@ impl Engine {
         }
         let engine = self.clone();
         let shutdown_rx = shutdown.clone();
-        handles.push(tokio::spawn(async move { engine.scheduler_loop(shutdown_rx).await }));
+        handles.push(tokio::spawn(async move {
+            engine.scheduler_loop(shutdown_rx).await
+        }));
         let engine = self.clone();
         let every = config.recovery_every;
         let mut shutdown_rx = shutdown.clone();

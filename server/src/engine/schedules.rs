@@ -33,19 +33,26 @@ impl Engine {
         let now = self.clock.now();
         let (due, queued) = {
             let mut conn = self.db.pool.acquire().await?;
-            (store::due_schedules(&mut conn, now).await?, store::with_queued(&mut conn).await?)
+            (
+                store::due_schedules(&mut conn, now).await?,
+                store::with_queued(&mut conn).await?,
+            )
         };
         let mut started = 0;
         for (t, next) in due {
             match self.fire(&t, next, now).await {
                 Ok(n) => started += n,
-                Err(e) => tracing::error!(trigger_id = %t.id, error = %e, "schedule could not fire"),
+                Err(e) => {
+                    tracing::error!(trigger_id = %t.id, error = %e, "schedule could not fire")
+                }
             }
         }
         for id in queued {
             match self.start_queued(&id, now).await {
                 Ok(n) => started += n,
-                Err(e) => tracing::error!(trigger_id = %id, error = %e, "queued fire could not start"),
+                Err(e) => {
+                    tracing::error!(trigger_id = %id, error = %e, "queued fire could not start")
+                }
             }
         }
         if started > 0 {
@@ -61,10 +68,17 @@ impl Engine {
     }
 
     async fn fire(&self, t: &Trigger, first: i64, now: i64) -> Result<usize> {
-        let TriggerSpec::Schedule(spec) = &t.spec else { return Ok(0) };
+        let TriggerSpec::Schedule(spec) = &t.spec else {
+            return Ok(0);
+        };
         let sched = match Schedule::new(spec) {
             Ok(s) => s,
-            Err(why) => return self.pause(t, &format!("its settings cannot be read: {why}"), now).await.map(|_| 0),
+            Err(why) => {
+                return self
+                    .pause(t, &format!("its settings cannot be read: {why}"), now)
+                    .await
+                    .map(|_| 0);
+            }
         };
         let (due, dropped, next) = due_fires(&sched, t, spec, first, now);
         if due.is_empty() && dropped.is_none() {
@@ -77,7 +91,9 @@ impl Engine {
             (
                 store::running(&mut conn, &t.id).await?,
                 store::queued(&mut conn, &t.id).await?,
-                store::recent_ends(&mut conn, &t.id, limit).await?,
+                // runs since it was last changed or resumed: a person who
+                // resumes it gives it a fresh count
+                store::recent_ends(&mut conn, &t.id, t.updated_at, limit).await?,
             )
         };
         let paused = plan::should_pause(spec.pause_after_failures, &ends);
@@ -117,7 +133,11 @@ impl Engine {
         if let Some((count, from, to)) = dropped {
             let detail = format!(
                 "{} fires from {} to {} were missed while the server was not running",
-                if count == 0 { "many".to_string() } else { count.to_string() },
+                if count == 0 {
+                    "many".to_string()
+                } else {
+                    count.to_string()
+                },
                 utc(from),
                 utc(to)
             );
@@ -125,16 +145,70 @@ impl Engine {
         }
         let mut started = 0;
         for (nominal, p) in planned {
+            if store::handled(&mut tx, &t.id, nominal).await? {
+                continue; // by another process, or before a restart
+            }
             let r = match p {
-                Planned::Missed(why) => record(&mut tx, t, now, EventOutcome::Missed, &why, None, Some(nominal)).await,
-                Planned::Skip(why) => record(&mut tx, t, now, EventOutcome::Skipped, &why, None, Some(nominal)).await,
-                Planned::Queue => record(&mut tx, t, now, EventOutcome::Queued, "", None, Some(nominal)).await,
+                Planned::Missed(why) => {
+                    record(
+                        &mut tx,
+                        t,
+                        now,
+                        EventOutcome::Missed,
+                        &why,
+                        None,
+                        Some(nominal),
+                    )
+                    .await
+                }
+                Planned::Skip(why) => {
+                    record(
+                        &mut tx,
+                        t,
+                        now,
+                        EventOutcome::Skipped,
+                        &why,
+                        None,
+                        Some(nominal),
+                    )
+                    .await
+                }
+                Planned::Queue => {
+                    record(
+                        &mut tx,
+                        t,
+                        now,
+                        EventOutcome::Queued,
+                        "",
+                        None,
+                        Some(nominal),
+                    )
+                    .await
+                }
                 Planned::Start(input) => {
-                    let r = runnable.as_ref().expect("planned to start only with a version");
-                    let run_id = runs::start_in(&mut tx, &hooks::actor(t), r, &input, runs::Via::Schedule(&t.id), now)
-                        .await
-                        .map_err(|e| StoreError::Corrupt(e.message))?;
-                    let done = record(&mut tx, t, now, EventOutcome::Started, "", Some(&run_id), Some(nominal)).await;
+                    let r = runnable
+                        .as_ref()
+                        .expect("planned to start only with a version");
+                    let run_id = runs::start_in(
+                        &mut tx,
+                        &hooks::actor(t),
+                        r,
+                        &input,
+                        runs::Via::Schedule(&t.id),
+                        now,
+                    )
+                    .await
+                    .map_err(|e| StoreError::Corrupt(e.message))?;
+                    let done = record(
+                        &mut tx,
+                        t,
+                        now,
+                        EventOutcome::Started,
+                        "",
+                        Some(&run_id),
+                        Some(nominal),
+                    )
+                    .await;
                     if done.is_ok() {
                         started += 1;
                     }
@@ -142,8 +216,8 @@ impl Engine {
                 }
             };
             match r {
-                // fired already (by another process, or before a restart):
-                // this transaction's run for it is rolled back with it
+                // recorded meanwhile (cannot happen under SQLite's write
+                // lock; the index is the backstop): roll back, look again
                 Err(StoreError::Conflict(_)) => {
                     drop(tx);
                     return Ok(0);
@@ -173,7 +247,10 @@ impl Engine {
             Ok(Some(v)) => runs::runnable(&self.db, &t.workflow_id, Some(v))
                 .await
                 .map_err(|e| e.message),
-            Ok(None) => Err("the workflow has no published version; publish one to let the schedule start it".into()),
+            Ok(None) => Err(
+                "the workflow has no published version; publish one to let the schedule start it"
+                    .into(),
+            ),
             Err(e) => Err(e.message),
         }
     }
@@ -181,7 +258,13 @@ impl Engine {
     /// The run input for the fire at `d`: the schedule's input, or its
     /// mapping over `{input, nominal_time, fire_time, nominal_ms}`; checked
     /// against the Start schema.
-    async fn input(&self, sched: &Schedule, spec: &ScheduleSpec, r: &Runnable, d: &Due) -> std::result::Result<Value, String> {
+    async fn input(
+        &self,
+        sched: &Schedule,
+        spec: &ScheduleSpec,
+        r: &Runnable,
+        d: &Due,
+    ) -> std::result::Result<Value, String> {
         let input = match &spec.mapping {
             None => spec.input.clone(),
             Some(code) => {
@@ -231,16 +314,25 @@ impl Engine {
                 Err(StoreError::NotFound) => return Ok(0),
                 Err(e) => return Err(e),
             };
-            (t, store::running(&mut conn, id).await?, store::queued(&mut conn, id).await?)
+            (
+                t,
+                store::running(&mut conn, id).await?,
+                store::queued(&mut conn, id).await?,
+            )
         };
-        let (TriggerSpec::Schedule(spec), false, Some(&(event_id, nominal))) = (&t.spec, t.paused, queued.first()) else {
+        let (TriggerSpec::Schedule(spec), false, Some(&(event_id, nominal))) =
+            (&t.spec, t.paused, queued.first())
+        else {
             return Ok(0);
         };
         if !running.is_empty() {
             return Ok(0);
         }
         let sched = Schedule::new(spec).map_err(StoreError::Corrupt)?;
-        let d = Due { nominal, fire_at: nominal };
+        let d = Due {
+            nominal,
+            fire_at: nominal,
+        };
         let runnable = self.published(&t).await;
         let mut tx = self.db.write().await?;
         let input = match &runnable {
@@ -249,9 +341,16 @@ impl Engine {
         };
         match input {
             Ok((r, input)) => {
-                let run_id = runs::start_in(&mut tx, &hooks::actor(&t), r, &input, runs::Via::Schedule(&t.id), now)
-                    .await
-                    .map_err(|e| StoreError::Corrupt(e.message))?;
+                let run_id = runs::start_in(
+                    &mut tx,
+                    &hooks::actor(&t),
+                    r,
+                    &input,
+                    runs::Via::Schedule(&t.id),
+                    now,
+                )
+                .await
+                .map_err(|e| StoreError::Corrupt(e.message))?;
                 if !store::start_queued(&mut tx, event_id, &run_id, now).await? {
                     return Ok(0); // started elsewhere; this run is rolled back
                 }

@@ -64,7 +64,8 @@ async fn deliver(
         Err(e) => return ApiError(e.into()).into_response(),
     };
     let TriggerSpec::Webhook(spec) = &t.spec else {
-        return ApiError(AppError::not_found(format!("no webhook at /hooks/{path}"))).into_response();
+        return ApiError(AppError::not_found(format!("no webhook at /hooks/{path}")))
+            .into_response();
     };
     if t.paused {
         let mut r = ApiError(AppError::new(
@@ -73,8 +74,10 @@ async fn deliver(
         ))
         .into_response();
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        r.headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
         return r;
     }
     let body = match body {
@@ -96,7 +99,9 @@ async fn deliver(
         WebhookAuth::Hmac { header } => {
             signature::verify(header_str(&headers, header), &keys, &body, now)
         }
-        WebhookAuth::Token { header } => signature::verify_token(header_str(&headers, header), &keys),
+        WebhookAuth::Token { header } => {
+            signature::verify_token(header_str(&headers, header), &keys)
+        }
     };
     if let Err(why) = checked {
         return refuse(&s, &t, ErrorCode::Unauthorized, why);
@@ -145,7 +150,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// What the mapping and the delivery-key path read: `{body, headers,
 /// query}`, with only the headers the webhook names.
-fn request_value(spec: &WebhookSpec, body: Value, headers: &HeaderMap, query: Option<&str>) -> Value {
+fn request_value(
+    spec: &WebhookSpec,
+    body: Value,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Value {
     let mut h = Map::new();
     for name in &spec.headers {
         if let Some(v) = header_str(headers, name) {
@@ -177,7 +187,8 @@ async fn eval(s: &AppState, code: &str, ctx: &Value) -> Result<Value, String> {
         .run(&Request::over(ctx, vec![Job::jq(code)]))
         .await
         .map_err(|e| match e {
-            crate::sandbox::SandboxError::Limit(m) | crate::sandbox::SandboxError::Unavailable(m) => m,
+            crate::sandbox::SandboxError::Limit(m)
+            | crate::sandbox::SandboxError::Unavailable(m) => m,
         })?;
     results
         .into_iter()
@@ -216,10 +227,18 @@ async fn start(
     let runnable = runs::runnable(&s.db, &t.workflow_id, Some(version))
         .await
         .map_err(internal)?;
-    let input = map_input(s, spec, request)
-        .await
-        .map_err(|why| (ErrorCode::InvalidInput, format!("{why}; nothing was stored")))?;
-    runs::check_input(&runnable.def, &input).map_err(|e| (ErrorCode::InvalidInput, format!("{}; nothing was stored", e.message)))?;
+    let input = map_input(s, spec, request).await.map_err(|why| {
+        (
+            ErrorCode::InvalidInput,
+            format!("{why}; nothing was stored"),
+        )
+    })?;
+    runs::check_input(&runnable.def, &input).map_err(|e| {
+        (
+            ErrorCode::InvalidInput,
+            format!("{}; nothing was stored", e.message),
+        )
+    })?;
     let key = delivery_key(s, spec, headers, request, body).await?;
     let since = now.saturating_sub(spec.dedup.retention_ms);
     let mut tx = s.db.write().await.map_err(|e| internal(e.into()))?;
@@ -228,15 +247,24 @@ async fn start(
             .await
             .map_err(|e| internal(e.into()))?
     {
-        tx.commit().await.map_err(|e| internal(StoreError::from(e).into()))?;
+        tx.commit()
+            .await
+            .map_err(|e| internal(StoreError::from(e).into()))?;
         return Ok(Started {
             run_id: run_id.unwrap_or_default(),
             duplicate: true,
         });
     }
-    let run_id = runs::start_in(&mut tx, &actor(t), &runnable, &input, runs::Via::Webhook(&t.id), now)
-        .await
-        .map_err(internal)?;
+    let run_id = runs::start_in(
+        &mut tx,
+        &actor(t),
+        &runnable,
+        &input,
+        runs::Via::Webhook(&t.id),
+        now,
+    )
+    .await
+    .map_err(internal)?;
     let event = store::NewEvent {
         trigger_id: &t.id,
         at: now,
@@ -249,7 +277,9 @@ async fn start(
     store::insert_event(&mut tx, &event)
         .await
         .map_err(|e| internal(e.into()))?;
-    tx.commit().await.map_err(|e| internal(StoreError::from(e).into()))?;
+    tx.commit()
+        .await
+        .map_err(|e| internal(StoreError::from(e).into()))?;
     s.engine.wake();
     Ok(Started {
         run_id: run_id.to_string(),
@@ -276,10 +306,18 @@ async fn delivery_key(
             Ok(other) => {
                 return Err((
                     ErrorCode::InvalidInput,
-                    format!("dedup.path gave {}, not a string or number; nothing was stored", app::domain::limits::clip(&other.to_string(), 60)),
+                    format!(
+                        "dedup.path gave {}, not a string or number; nothing was stored",
+                        app::domain::limits::clip(&other.to_string(), 60)
+                    ),
                 ));
             }
-            Err(e) => return Err((ErrorCode::InvalidInput, format!("dedup.path failed: {e}; nothing was stored"))),
+            Err(e) => {
+                return Err((
+                    ErrorCode::InvalidInput,
+                    format!("dedup.path failed: {e}; nothing was stored"),
+                ));
+            }
         }
     } else {
         let name = spec

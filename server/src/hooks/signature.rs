@@ -106,7 +106,11 @@ mod tests {
         let h = header_value("old", t, body);
         assert_eq!(verify(Some(&h), &["new", "old"], body, NOW), Ok(()));
         // a sender switching keys may send both
-        let both = format!("t={t},v1={},v1={}", sign("gone", t, body), sign("new", t, body));
+        let both = format!(
+            "t={t},v1={},v1={}",
+            sign("gone", t, body),
+            sign("new", t, body)
+        );
         assert_eq!(verify(Some(&both), &["new"], body, NOW), Ok(()));
     }
 
@@ -135,6 +139,10 @@ mod tests {
         assert_eq!(verify_token(Some("Bearer abc"), &["x", "abc"]), Ok(()));
         assert!(verify_token(Some("abcd"), &["abc"]).is_err());
         assert!(verify_token(Some(""), &["abc"]).is_err());
-        assert!(verify_token(None, &["abc"]).unwrap_err().contains("missing"));
+        assert!(
+            verify_token(None, &["abc"])
+                .unwrap_err()
+                .contains("missing")
+        );
     }
 }

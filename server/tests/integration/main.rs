@@ -15,6 +15,7 @@ mod hostile;
 mod promises;
 mod rest_api;
 mod sandbox;
+mod schedules;
 mod secrets;
 mod sim;
 mod test_runs;

@@ -26,13 +26,29 @@ impl Stack {
         let url = format!("sqlite://{}", dir.path().join("hooks.db").display());
         let db = Db::connect(&url, Durability::Normal).await.unwrap();
         db.migrate().await.unwrap();
-        let engine = Arc::new(crate::common::engine(db.clone(), Arc::new(server::engine::SystemClock), 60_000));
+        let engine = Arc::new(crate::common::engine(
+            db.clone(),
+            Arc::new(server::engine::SystemClock),
+            60_000,
+        ));
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
-        engine.spawn(&server::engine::EngineConfig { workers: 2, ..Default::default() }, stop_rx);
-        let token = app::ops::accounts::create_token(&db, "tests", "tests", app::domain::auth::Role::Admin, 1)
-            .await
-            .unwrap()
-            .secret;
+        engine.spawn(
+            &server::engine::EngineConfig {
+                workers: 2,
+                ..Default::default()
+            },
+            stop_rx,
+        );
+        let token = app::ops::accounts::create_token(
+            &db,
+            "tests",
+            "tests",
+            app::domain::auth::Role::Admin,
+            1,
+        )
+        .await
+        .unwrap()
+        .secret;
         let state = AppState {
             db: db.clone(),
             leptos_options: LeptosOptions::builder()
@@ -79,13 +95,21 @@ impl Stack {
     /// A workflow from `def`, published (unless `publish` is false).
     pub async fn workflow(&self, def: Value, publish: bool) -> String {
         let (s, w) = self
-            .api("POST", "/api/v1/workflows", Some(json!({"name": format!("wf {}", fastrand::u64(..)), "definition": def})))
+            .api(
+                "POST",
+                "/api/v1/workflows",
+                Some(json!({"name": format!("wf {}", fastrand::u64(..)), "definition": def})),
+            )
             .await;
         assert_eq!(s, 201, "{w}");
         let id = w["workflow_id"].as_str().unwrap().to_string();
         if publish {
             let (s, b) = self
-                .api("PUT", &format!("/api/v1/workflows/{id}/published"), Some(json!({"version": 1})))
+                .api(
+                    "PUT",
+                    &format!("/api/v1/workflows/{id}/published"),
+                    Some(json!({"version": 1})),
+                )
                 .await;
             assert_eq!(s, 200, "{b}");
         }
@@ -95,9 +119,15 @@ impl Stack {
     /// Adds a webhook: (its path, its secret).
     pub async fn hook(&self, workflow: &str, spec: Value) -> (String, String, String) {
         let mut body = json!({"name": "hook", "kind": "webhook"});
-        body.as_object_mut().unwrap().extend(spec.as_object().unwrap().clone());
+        body.as_object_mut()
+            .unwrap()
+            .extend(spec.as_object().unwrap().clone());
         let (s, b) = self
-            .api("POST", &format!("/api/v1/workflows/{workflow}/triggers"), Some(body))
+            .api(
+                "POST",
+                &format!("/api/v1/workflows/{workflow}/triggers"),
+                Some(body),
+            )
             .await;
         assert_eq!(s, 201, "{b}");
         (
@@ -109,13 +139,23 @@ impl Stack {
 
     /// POSTs `body` to the webhook, signed with `key` at `t` (unix seconds;
     /// now if None), with extra headers.
-    pub async fn deliver(&self, path: &str, key: &str, t: Option<i64>, body: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    pub async fn deliver(
+        &self,
+        path: &str,
+        key: &str,
+        t: Option<i64>,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
         let t = t.unwrap_or_else(|| app::ops::now_ms() / 1000);
         let mut req = self
             .http
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
-            .header("x-stepwise-signature", header_value(key, t, body.as_bytes()))
+            .header(
+                "x-stepwise-signature",
+                header_value(key, t, body.as_bytes()),
+            )
             .body(body.to_string());
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -126,7 +166,10 @@ impl Stack {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.db.pool).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 }
 
@@ -148,11 +191,15 @@ async fn a_signed_delivery_starts_the_published_version_and_a_bad_one_stores_not
     let wf = st.workflow(three_steps(), true).await;
     let (path, key, id) = st.hook(&wf, json!({})).await;
     assert_eq!(path, format!("/hooks/{id}"));
-    let (s, b) = st.deliver(&path, &key, None, r#"{"amount": 21}"#, &[]).await;
+    let (s, b) = st
+        .deliver(&path, &key, None, r#"{"amount": 21}"#, &[])
+        .await;
     assert_eq!(s, 202, "{b}");
     let run_id = b["run_id"].as_str().unwrap();
     assert_eq!(b["status_url"], format!("/api/v1/runs/{run_id}"));
-    let (_, run) = st.api("GET", &format!("/api/v1/runs/{run_id}?wait_ms=10000"), None).await;
+    let (_, run) = st
+        .api("GET", &format!("/api/v1/runs/{run_id}?wait_ms=10000"), None)
+        .await;
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["output"], json!({"amount": 42}));
     assert_eq!(run["origin"], "webhook");
@@ -163,15 +210,39 @@ async fn a_signed_delivery_starts_the_published_version_and_a_bad_one_stores_not
     let events_before = st.count("SELECT COUNT(*) FROM trigger_events").await;
     let now = app::ops::now_ms() / 1000;
     // wrong key, expired, from the future, unsigned
-    let (s, b) = st.deliver(&path, "whsec_wrong", None, r#"{"amount": 1}"#, &[]).await;
-    assert_eq!((s, b["error"]["code"].as_str()), (401, Some("unauthorized")), "{b}");
-    assert!(b["error"]["message"].as_str().unwrap().contains("does not match"));
-    let (s, b) = st.deliver(&path, &key, Some(now - 6 * 60), r#"{"amount": 1}"#, &[]).await;
+    let (s, b) = st
+        .deliver(&path, "whsec_wrong", None, r#"{"amount": 1}"#, &[])
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{b}"
+    );
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match")
+    );
+    let (s, b) = st
+        .deliver(&path, &key, Some(now - 6 * 60), r#"{"amount": 1}"#, &[])
+        .await;
     assert_eq!(s, 401);
-    assert!(b["error"]["message"].as_str().unwrap().contains("behind"), "{b}");
-    let (s, _) = st.deliver(&path, &key, Some(now + 6 * 60), r#"{"amount": 1}"#, &[]).await;
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("behind"),
+        "{b}"
+    );
+    let (s, _) = st
+        .deliver(&path, &key, Some(now + 6 * 60), r#"{"amount": 1}"#, &[])
+        .await;
     assert_eq!(s, 401);
-    let res = st.http.post(format!("{}{path}", st.base)).body("{}").send().await.unwrap();
+    let res = st
+        .http
+        .post(format!("{}{path}", st.base))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 401);
     // an API token is not a webhook's key
     let res = st
@@ -184,39 +255,83 @@ async fn a_signed_delivery_starts_the_published_version_and_a_bad_one_stores_not
         .unwrap();
     assert_eq!(res.status().as_u16(), 401);
     assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, runs_before);
-    assert_eq!(st.count("SELECT COUNT(*) FROM trigger_events").await, events_before);
+    assert_eq!(
+        st.count("SELECT COUNT(*) FROM trigger_events").await,
+        events_before
+    );
     // the panel shows the refusals, kept in memory
     let (_, t) = st.api("GET", &format!("/api/v1/triggers/{id}"), None).await;
-    let refused: Vec<_> = t["events"].as_array().unwrap().iter().filter(|e| e["outcome"] == "refused").collect();
+    let refused: Vec<_> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "refused")
+        .collect();
     assert_eq!(refused.len(), 5, "{t}");
 }
 
 #[tokio::test]
-async fn a_replayed_signed_request_returns_the_first_run_and_a_rotated_key_works_alongside_the_old() {
+async fn a_replayed_signed_request_returns_the_first_run_and_a_rotated_key_works_alongside_the_old()
+{
     let st = Stack::new().await;
     let wf = st.workflow(three_steps(), true).await;
     let (path, old, id) = st.hook(&wf, json!({})).await;
     let t = app::ops::now_ms() / 1000;
-    let (s1, first) = st.deliver(&path, &old, Some(t), r#"{"amount": 1}"#, &[]).await;
-    let (s2, again) = st.deliver(&path, &old, Some(t), r#"{"amount": 1}"#, &[]).await;
+    let (s1, first) = st
+        .deliver(&path, &old, Some(t), r#"{"amount": 1}"#, &[])
+        .await;
+    let (s2, again) = st
+        .deliver(&path, &old, Some(t), r#"{"amount": 1}"#, &[])
+        .await;
     assert_eq!((s1, s2), (202, 200), "{again}");
     assert_eq!(again["run_id"], first["run_id"]);
     assert_eq!(again["duplicate"], true);
     assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 1);
     // rotate: both keys work until the old one is retired
-    let (s, rotated) = st.api("POST", &format!("/api/v1/triggers/{id}/keys"), None).await;
+    let (s, rotated) = st
+        .api("POST", &format!("/api/v1/triggers/{id}/keys"), None)
+        .await;
     assert_eq!(s, 200, "{rotated}");
     let new = rotated["secret"].as_str().unwrap().to_string();
     assert_eq!(rotated["trigger"]["rotating"], true);
-    assert_eq!(st.deliver(&path, &new, None, r#"{"amount": 2}"#, &[]).await.0, 202);
-    assert_eq!(st.deliver(&path, &old, None, r#"{"amount": 3}"#, &[]).await.0, 202);
-    let (s, _) = st.api("DELETE", &format!("/api/v1/triggers/{id}/keys/previous"), None).await;
+    assert_eq!(
+        st.deliver(&path, &new, None, r#"{"amount": 2}"#, &[])
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        st.deliver(&path, &old, None, r#"{"amount": 3}"#, &[])
+            .await
+            .0,
+        202
+    );
+    let (s, _) = st
+        .api(
+            "DELETE",
+            &format!("/api/v1/triggers/{id}/keys/previous"),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
-    assert_eq!(st.deliver(&path, &old, None, r#"{"amount": 4}"#, &[]).await.0, 401);
-    assert_eq!(st.deliver(&path, &new, None, r#"{"amount": 5}"#, &[]).await.0, 202);
+    assert_eq!(
+        st.deliver(&path, &old, None, r#"{"amount": 4}"#, &[])
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        st.deliver(&path, &new, None, r#"{"amount": 5}"#, &[])
+            .await
+            .0,
+        202
+    );
     // the secret is never shown again
     let (_, t) = st.api("GET", &format!("/api/v1/triggers/{id}"), None).await;
-    assert!(!t.to_string().contains(&new) && !t.to_string().contains("secret"), "{t}");
+    assert!(
+        !t.to_string().contains(&new) && !t.to_string().contains("secret"),
+        "{t}"
+    );
 }
 
 #[tokio::test]
@@ -225,15 +340,36 @@ async fn token_auth_accepts_the_token_in_its_header_only() {
     let wf = st.workflow(three_steps(), true).await;
     let (path, token, _) = st.hook(&wf, json!({"auth": {"type": "token"}})).await;
     let post = |h: Option<(&'static str, String)>| {
-        let mut r = st.http.post(format!("{}{path}", st.base)).body(r#"{"amount": 1}"#);
+        let mut r = st
+            .http
+            .post(format!("{}{path}", st.base))
+            .body(r#"{"amount": 1}"#);
         if let Some((k, v)) = h {
             r = r.header(k, v);
         }
         r.send()
     };
-    assert_eq!(post(Some(("x-stepwise-token", token.clone()))).await.unwrap().status(), 202);
-    assert_eq!(post(Some(("x-stepwise-token", format!("{token}x")))).await.unwrap().status(), 401);
-    assert_eq!(post(Some(("x-other", token.clone()))).await.unwrap().status(), 401);
+    assert_eq!(
+        post(Some(("x-stepwise-token", token.clone())))
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    assert_eq!(
+        post(Some(("x-stepwise-token", format!("{token}x"))))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        post(Some(("x-other", token.clone())))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     assert_eq!(post(None).await.unwrap().status(), 401);
 }
 
@@ -243,21 +379,51 @@ async fn the_mapping_shapes_the_input_and_schema_errors_name_the_field_and_store
     let wf = st.workflow(three_steps(), true).await;
     let spec = json!({"headers": ["x-source"], "mapping": "{amount: (.body.total | tonumber), source: .headers[\"x-source\"], q: .query.ref}"});
     let (path, key, _) = st.hook(&wf, spec).await;
-    let (s, b) = st.deliver(&format!("{path}?ref=abc"), &key, None, r#"{"total": "7"}"#, &[("x-source", "erp")]).await;
+    let (s, b) = st
+        .deliver(
+            &format!("{path}?ref=abc"),
+            &key,
+            None,
+            r#"{"total": "7"}"#,
+            &[("x-source", "erp")],
+        )
+        .await;
     assert_eq!(s, 202, "{b}");
-    let (_, run) = st.api("GET", &format!("/api/v1/runs/{}", b["run_id"].as_str().unwrap()), None).await;
-    assert_eq!(run["input"], json!({"amount": 7, "source": "erp", "q": "abc"}));
+    let (_, run) = st
+        .api(
+            "GET",
+            &format!("/api/v1/runs/{}", b["run_id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        run["input"],
+        json!({"amount": 7, "source": "erp", "q": "abc"})
+    );
     let before = st.count("SELECT COUNT(*) FROM runs").await;
     // the mapping fails
-    let (s, b) = st.deliver(&path, &key, None, r#"{"total": "seven"}"#, &[]).await;
+    let (s, b) = st
+        .deliver(&path, &key, None, r#"{"total": "seven"}"#, &[])
+        .await;
     assert_eq!(s, 422, "{b}");
-    assert!(b["error"]["message"].as_str().unwrap().contains("the mapping failed"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the mapping failed"),
+        "{b}"
+    );
     // the input misses a field the Start schema requires
     let wf2 = st.workflow(three_steps(), true).await;
     let (path2, key2, _) = st.hook(&wf2, json!({})).await;
-    let (s, b) = st.deliver(&path2, &key2, None, r#"{"amont": 1}"#, &[]).await;
+    let (s, b) = st
+        .deliver(&path2, &key2, None, r#"{"amont": 1}"#, &[])
+        .await;
     assert_eq!(s, 422, "{b}");
-    assert!(b["error"]["message"].as_str().unwrap().contains("amount"), "{b}");
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("amount"),
+        "{b}"
+    );
     // not JSON
     let (s, b) = st.deliver(&path2, &key2, None, "amount=1", &[]).await;
     assert_eq!(s, 400, "{b}");
@@ -276,11 +442,14 @@ async fn a_hundred_concurrent_deliveries_with_ten_keys_start_exactly_ten_runs() 
             let k = format!("invoice-{}", i % 10);
             // each sender signs its own request (different timestamps are fine)
             let body = format!(r#"{{"amount": {}}}"#, i % 10);
-            let (s, b) = st.deliver(&path, &key, None, &body, &[("idempotency-key", &k)]).await;
+            let (s, b) = st
+                .deliver(&path, &key, None, &body, &[("idempotency-key", &k)])
+                .await;
             (k, s, b["run_id"].as_str().unwrap_or_default().to_string())
         }));
     }
-    let mut by_key: std::collections::HashMap<String, std::collections::HashSet<String>> = Default::default();
+    let mut by_key: std::collections::HashMap<String, std::collections::HashSet<String>> =
+        Default::default();
     for t in tasks {
         let (k, s, run) = t.await.unwrap();
         assert!(s == 202 || s == 200, "{s}");
@@ -296,11 +465,17 @@ async fn a_delivery_key_from_a_jq_path_dedups_across_different_bodies() {
     let st = Stack::new().await;
     let wf = st.workflow(three_steps(), true).await;
     let (path, key, _) = st.hook(&wf, json!({"dedup": {"path": ".body.id"}})).await;
-    let (_, a) = st.deliver(&path, &key, None, r#"{"id": "inv-1", "amount": 1}"#, &[]).await;
-    let (s, b) = st.deliver(&path, &key, None, r#"{"id": "inv-1", "amount": 2}"#, &[]).await;
+    let (_, a) = st
+        .deliver(&path, &key, None, r#"{"id": "inv-1", "amount": 1}"#, &[])
+        .await;
+    let (s, b) = st
+        .deliver(&path, &key, None, r#"{"id": "inv-1", "amount": 2}"#, &[])
+        .await;
     assert_eq!(s, 200);
     assert_eq!(a["run_id"], b["run_id"]);
-    let (s, _) = st.deliver(&path, &key, None, r#"{"id": "inv-2", "amount": 2}"#, &[]).await;
+    let (s, _) = st
+        .deliver(&path, &key, None, r#"{"id": "inv-2", "amount": 2}"#, &[])
+        .await;
     assert_eq!(s, 202);
 }
 
@@ -311,7 +486,10 @@ async fn synchronous_mode_answers_with_the_output_or_falls_back_to_202() {
     let (path, key, _) = st.hook(&wf, json!({"response": {"mode": "sync"}})).await;
     let (s, b) = st.deliver(&path, &key, None, r#"{"amount": 4}"#, &[]).await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!((b["status"].as_str(), &b["output"]), (Some("succeeded"), &json!({"amount": 8})));
+    assert_eq!(
+        (b["status"].as_str(), &b["output"]),
+        (Some("succeeded"), &json!({"amount": 8}))
+    );
     // a run that waits for a person answers at once, saying so
     let approval = json!({
         "nodes": [
@@ -322,10 +500,19 @@ async fn synchronous_mode_answers_with_the_output_or_falls_back_to_202() {
         "edges": [{"from": "start", "to": "ok"}, {"from": "ok", "to": "end"}]
     });
     let wf = st.workflow(approval, true).await;
-    let (path, key, _) = st.hook(&wf, json!({"response": {"mode": "sync", "timeout_ms": 20000}})).await;
+    let (path, key, _) = st
+        .hook(
+            &wf,
+            json!({"response": {"mode": "sync", "timeout_ms": 20000}}),
+        )
+        .await;
     let started = std::time::Instant::now();
     let (s, b) = st.deliver(&path, &key, None, "{}", &[]).await;
-    assert_eq!((s, b["status"].as_str()), (202, Some("waiting_for_people")), "{b}");
+    assert_eq!(
+        (s, b["status"].as_str()),
+        (202, Some("waiting_for_people")),
+        "{b}"
+    );
     assert!(started.elapsed().as_millis() < 10_000);
     // a run longer than the timeout: 202 with where to look
     let slow = json!({
@@ -337,7 +524,12 @@ async fn synchronous_mode_answers_with_the_output_or_falls_back_to_202() {
         "edges": [{"from": "start", "to": "wait"}, {"from": "wait", "to": "end"}]
     });
     let wf = st.workflow(slow, true).await;
-    let (path, key, _) = st.hook(&wf, json!({"response": {"mode": "sync", "timeout_ms": 300}})).await;
+    let (path, key, _) = st
+        .hook(
+            &wf,
+            json!({"response": {"mode": "sync", "timeout_ms": 300}}),
+        )
+        .await;
     let (s, b) = st.deliver(&path, &key, None, "{}", &[]).await;
     assert_eq!((s, b["status"].as_str()), (202, Some("running")), "{b}");
     assert!(b["message"].as_str().unwrap().contains("300 ms"));
@@ -351,20 +543,51 @@ async fn without_a_published_version_a_paused_hook_or_an_oversized_body_nothing_
     assert_eq!(path, "/hooks/invoices/incoming");
     let (s, b) = st.deliver(&path, &key, None, r#"{"amount": 1}"#, &[]).await;
     assert_eq!(s, 409, "{b}");
-    assert!(b["error"]["message"].as_str().unwrap().contains("no published version"));
-    st.api("PUT", &format!("/api/v1/workflows/{wf}/published"), Some(json!({"version": 1}))).await;
-    st.api("POST", &format!("/api/v1/triggers/{id}/pause"), None).await;
-    assert_eq!(st.deliver(&path, &key, None, r#"{"amount": 1}"#, &[]).await.0, 503);
-    st.api("POST", &format!("/api/v1/triggers/{id}/resume"), None).await;
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no published version")
+    );
+    st.api(
+        "PUT",
+        &format!("/api/v1/workflows/{wf}/published"),
+        Some(json!({"version": 1})),
+    )
+    .await;
+    st.api("POST", &format!("/api/v1/triggers/{id}/pause"), None)
+        .await;
+    assert_eq!(
+        st.deliver(&path, &key, None, r#"{"amount": 1}"#, &[])
+            .await
+            .0,
+        503
+    );
+    st.api("POST", &format!("/api/v1/triggers/{id}/resume"), None)
+        .await;
     let big = format!(r#"{{"amount": 1, "pad": "{}"}}"#, "x".repeat(LIMIT));
     let (s, _) = st.deliver(&path, &key, None, &big, &[]).await;
     assert_eq!(s, 413);
-    assert_eq!(st.deliver("/hooks/nothing-here", &key, None, "{}", &[]).await.0, 404);
+    assert_eq!(
+        st.deliver("/hooks/nothing-here", &key, None, "{}", &[])
+            .await
+            .0,
+        404
+    );
     assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 0);
-    assert_eq!(st.deliver(&path, &key, None, r#"{"amount": 1}"#, &[]).await.0, 202);
+    assert_eq!(
+        st.deliver(&path, &key, None, r#"{"amount": 1}"#, &[])
+            .await
+            .0,
+        202
+    );
     // another webhook cannot take the same path
     let (s, b) = st
-        .api("POST", &format!("/api/v1/workflows/{wf}/triggers"), Some(json!({"name": "x", "kind": "webhook", "path": "invoices/incoming"})))
+        .api(
+            "POST",
+            &format!("/api/v1/workflows/{wf}/triggers"),
+            Some(json!({"name": "x", "kind": "webhook", "path": "invoices/incoming"})),
+        )
         .await;
     assert_eq!(s, 409, "{b}");
 }
@@ -376,7 +599,14 @@ async fn listening_for_a_test_event_captures_the_next_delivery_without_a_run() {
     let (path, key, id) = st.hook(&wf, json!({"mapping": "{amount: .body.n}"})).await;
     let listener = {
         let st = st.clone();
-        tokio::spawn(async move { st.api("POST", &format!("/api/v1/triggers/{id}/test-event?wait_ms=10000"), None).await })
+        tokio::spawn(async move {
+            st.api(
+                "POST",
+                &format!("/api/v1/triggers/{id}/test-event?wait_ms=10000"),
+                None,
+            )
+            .await
+        })
     };
     // wait until the listener is registered
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -388,5 +618,8 @@ async fn listening_for_a_test_event_captures_the_next_delivery_without_a_run() {
     assert_eq!(event["input"], json!({"amount": 5}));
     assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 0);
     // nobody listening: the next one runs
-    assert_eq!(st.deliver(&path, &key, None, r#"{"n": 5}"#, &[]).await.0, 202);
+    assert_eq!(
+        st.deliver(&path, &key, None, r#"{"n": 5}"#, &[]).await.0,
+        202
+    );
 }

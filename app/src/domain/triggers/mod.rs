@@ -345,7 +345,9 @@ const MAX_MAPPING: usize = 20_000;
 pub fn check(input: &TriggerInput) -> Result<(), String> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(format!("a trigger needs a name of 1 to {MAX_NAME} characters"));
+        return Err(format!(
+            "a trigger needs a name of 1 to {MAX_NAME} characters"
+        ));
     }
     match &input.spec {
         TriggerSpec::Webhook(w) => check_webhook(w),
@@ -362,7 +364,9 @@ fn check_webhook(w: &WebhookSpec) -> Result<(), String> {
     };
     check_header("auth.header", header)?;
     if w.headers.len() > MAX_HEADERS {
-        return Err(format!("a webhook may pass at most {MAX_HEADERS} headers to its mapping"));
+        return Err(format!(
+            "a webhook may pass at most {MAX_HEADERS} headers to its mapping"
+        ));
     }
     for h in &w.headers {
         check_header("headers", h)?;
@@ -376,7 +380,9 @@ fn check_webhook(w: &WebhookSpec) -> Result<(), String> {
     check_jq("mapping", w.mapping.as_deref())?;
     check_jq("dedup.path", w.dedup.path.as_deref())?;
     if !(60_000..=30 * 24 * 3_600_000).contains(&w.dedup.retention_ms) {
-        return Err("dedup.retention_ms must be between 60000 (a minute) and 2592000000 (30 days)".into());
+        return Err(
+            "dedup.retention_ms must be between 60000 (a minute) and 2592000000 (30 days)".into(),
+        );
     }
     if let ResponseMode::Sync { timeout_ms } = w.response
         && !(1..=MAX_SYNC_TIMEOUT_MS).contains(&timeout_ms)
@@ -408,7 +414,10 @@ pub fn check_path(p: &str) -> Result<(), String> {
         ));
     }
     if p.starts_with(TriggerId::PREFIX) {
-        return Err(format!("path '{p}' may not start with '{}'", TriggerId::PREFIX));
+        return Err(format!(
+            "path '{p}' may not start with '{}'",
+            TriggerId::PREFIX
+        ));
     }
     Ok(())
 }
@@ -416,7 +425,8 @@ pub fn check_path(p: &str) -> Result<(), String> {
 fn check_header(field: &str, h: &str) -> Result<(), String> {
     let ok = !h.is_empty()
         && h.len() <= 100
-        && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {

@@ -123,7 +123,5 @@ pub fn on_fire(policy: Overlap, catch: &Catch, busy: &mut Busy) -> Action {
 pub fn should_pause(limit: Option<u32>, recent: &[RunStatus]) -> bool {
     let Some(limit) = limit else { return false };
     let limit = limit as usize;
-    limit > 0
-        && recent.len() >= limit
-        && recent[..limit].iter().all(|s| *s == RunStatus::Failed)
+    limit > 0 && recent.len() >= limit && recent[..limit].iter().all(|s| *s == RunStatus::Failed)
 }

@@ -33,7 +33,10 @@ fn weekday_mornings_in_berlin_fire_at_seven_local_time_in_winter_and_summer() {
     let s = cron("0 7 * * MON-FRI", "Europe/Berlin");
     // Friday 2026-03-27 08:00 UTC (09:00 CET): next is Monday after the change
     let fires = locals(&s, utc_ms(2026, 3, 27, 8, 0), 2);
-    assert_eq!(fires, ["2026-03-30T07:00:00+02:00", "2026-03-31T07:00:00+02:00"]);
+    assert_eq!(
+        fires,
+        ["2026-03-30T07:00:00+02:00", "2026-03-31T07:00:00+02:00"]
+    );
     let fires = locals(&s, utc_ms(2026, 1, 2, 12, 0), 1);
     assert_eq!(fires, ["2026-01-05T07:00:00+01:00"]);
 }
@@ -66,7 +69,10 @@ fn a_time_skipped_in_spring_fires_once_at_the_end_of_the_gap() {
     // New York: 2026-03-08 02:00 EST -> 03:00 EDT
     let s = cron("30 2 * * *", "America/New_York");
     let fires = locals(&s, utc_ms(2026, 3, 7, 12, 0), 2);
-    assert_eq!(fires, ["2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00"]);
+    assert_eq!(
+        fires,
+        ["2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00"]
+    );
 }
 
 #[test]
@@ -74,7 +80,10 @@ fn a_time_repeated_in_autumn_fires_once_at_its_first_occurrence() {
     // Berlin: 2026-10-25 03:00 CEST -> 02:00 CET; 02:30 happens twice
     let s = cron("30 2 * * *", "Europe/Berlin");
     let fires = locals(&s, utc_ms(2026, 10, 24, 12, 0), 2);
-    assert_eq!(fires, ["2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"]);
+    assert_eq!(
+        fires,
+        ["2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"]
+    );
     // asked from inside the second pass, it does not fire again that day
     let second_pass = utc_ms(2026, 10, 25, 1, 10); // 02:10 CET
     assert_eq!(locals(&s, second_pass, 1), ["2026-10-26T02:30:00+01:00"]);
@@ -120,7 +129,11 @@ fn six_field_patterns_fire_on_seconds_and_bad_patterns_say_what_to_fix() {
         })
         .unwrap_err()
     };
-    assert!(bad("0 7 * *", "UTC").contains("needs 5 fields"), "{}", bad("0 7 * *", "UTC"));
+    assert!(
+        bad("0 7 * *", "UTC").contains("needs 5 fields"),
+        "{}",
+        bad("0 7 * *", "UTC")
+    );
     assert!(bad("61 * * * *", "UTC").contains("when.cron '61 * * * *'"));
     assert!(bad("0 7 * * *", "Mars/Olympus").contains("not an IANA time zone"));
     assert!(bad(&"* ".repeat(500), "UTC").contains("needs 5 fields"));
@@ -163,7 +176,11 @@ fn catch_up_none_latest_and_all_after_downtime() {
     let d = due(&(1..=10).map(|h| h * 3_600_000).collect::<Vec<_>>());
     let none = catch_up(CatchUp::None, &d, now);
     assert_eq!(none[9], Catch::Fire, "the one due now is on time");
-    assert!(none[..9].iter().all(|c| matches!(c, Catch::Missed(m) if m.contains("catch-up: none"))));
+    assert!(
+        none[..9]
+            .iter()
+            .all(|c| matches!(c, Catch::Missed(m) if m.contains("catch-up: none")))
+    );
     // latest: only the newest late one, and only if none is on time
     let late = &d[..9];
     let latest = catch_up(CatchUp::Latest, late, now);
@@ -172,12 +189,28 @@ fn catch_up_none_latest_and_all_after_downtime() {
     let latest = catch_up(CatchUp::Latest, &d, now);
     assert!(latest[..9].iter().all(|c| matches!(c, Catch::Missed(_))));
     // all within 3 hours: 7h, 8h, 9h in turn, 10h on time
-    let all = catch_up(CatchUp::All { window_ms: 3 * 3_600_000 }, &d, now);
-    assert!(all[..6].iter().all(|c| matches!(c, Catch::Missed(m) if m.contains("window"))));
-    assert_eq!(all[6..9], [Catch::FireInTurn, Catch::FireInTurn, Catch::FireInTurn]);
+    let all = catch_up(
+        CatchUp::All {
+            window_ms: 3 * 3_600_000,
+        },
+        &d,
+        now,
+    );
+    assert!(
+        all[..6]
+            .iter()
+            .all(|c| matches!(c, Catch::Missed(m) if m.contains("window")))
+    );
+    assert_eq!(
+        all[6..9],
+        [Catch::FireInTurn, Catch::FireInTurn, Catch::FireInTurn]
+    );
     assert_eq!(all[9], Catch::Fire);
     // slow by less than LATE_MS is not late
-    assert_eq!(catch_up(CatchUp::None, &due(&[now - LATE_MS]), now), [Catch::Fire]);
+    assert_eq!(
+        catch_up(CatchUp::None, &due(&[now - LATE_MS]), now),
+        [Catch::Fire]
+    );
 }
 
 #[test]
@@ -187,19 +220,46 @@ fn every_overlap_policy_decides_a_fire_while_a_run_is_going() {
         queued: 0,
     };
     let mut b = busy();
-    assert!(matches!(on_fire(Overlap::Skip, &Catch::Fire, &mut b), Action::Skip(m) if m.contains("still going")));
+    assert!(
+        matches!(on_fire(Overlap::Skip, &Catch::Fire, &mut b), Action::Skip(m) if m.contains("still going"))
+    );
     let mut b = busy();
-    assert_eq!(on_fire(Overlap::BufferOne, &Catch::Fire, &mut b), Action::Queue);
-    assert!(matches!(on_fire(Overlap::BufferOne, &Catch::Fire, &mut b), Action::Skip(m) if m.contains("already waiting")));
+    assert_eq!(
+        on_fire(Overlap::BufferOne, &Catch::Fire, &mut b),
+        Action::Queue
+    );
+    assert!(
+        matches!(on_fire(Overlap::BufferOne, &Catch::Fire, &mut b), Action::Skip(m) if m.contains("already waiting"))
+    );
     let mut b = busy();
-    assert_eq!(on_fire(Overlap::AllowAll, &Catch::Fire, &mut b), Action::Start);
+    assert_eq!(
+        on_fire(Overlap::AllowAll, &Catch::Fire, &mut b),
+        Action::Start
+    );
     assert_eq!(b.running, 2);
     let mut b = busy();
-    assert_eq!(on_fire(Overlap::CancelOther, &Catch::Fire, &mut b), Action::CancelOthersThenStart);
-    assert_eq!(b, Busy { running: 1, queued: 0 });
+    assert_eq!(
+        on_fire(Overlap::CancelOther, &Catch::Fire, &mut b),
+        Action::CancelOthersThenStart
+    );
+    assert_eq!(
+        b,
+        Busy {
+            running: 1,
+            queued: 0
+        }
+    );
     // idle: every policy starts
-    for p in [Overlap::Skip, Overlap::BufferOne, Overlap::AllowAll, Overlap::CancelOther] {
-        assert_eq!(on_fire(p, &Catch::Fire, &mut Busy::default()), Action::Start);
+    for p in [
+        Overlap::Skip,
+        Overlap::BufferOne,
+        Overlap::AllowAll,
+        Overlap::CancelOther,
+    ] {
+        assert_eq!(
+            on_fire(p, &Catch::Fire, &mut Busy::default()),
+            Action::Start
+        );
     }
 }
 
@@ -211,7 +271,10 @@ fn catching_up_all_runs_fires_one_after_another() {
         .collect();
     assert_eq!(acts, [Action::Start, Action::Queue, Action::Queue]);
     // an on-time fire behind queued ones waits its turn too, if idle
-    let mut b = Busy { running: 0, queued: 2 };
+    let mut b = Busy {
+        running: 0,
+        queued: 2,
+    };
     assert_eq!(on_fire(Overlap::Skip, &Catch::Fire, &mut b), Action::Queue);
 }
 
@@ -227,16 +290,30 @@ fn a_schedule_pauses_after_n_failed_runs_in_a_row() {
 #[test]
 fn trigger_definitions_are_checked_with_messages_that_say_what_to_fix() {
     let parse = |v: Value| serde_json::from_value::<TriggerInput>(v);
-    let ok = parse(serde_json::json!({"name": "Invoices", "kind": "webhook", "path": "invoices/in"})).unwrap();
+    let ok =
+        parse(serde_json::json!({"name": "Invoices", "kind": "webhook", "path": "invoices/in"}))
+            .unwrap();
     assert_eq!(check(&ok), Ok(()));
     let err = |v: Value| check(&parse(v).unwrap()).unwrap_err();
     assert!(err(serde_json::json!({"name": " ", "kind": "webhook"})).contains("name"));
-    assert!(err(serde_json::json!({"name": "a", "kind": "webhook", "path": "../etc"})).contains("path '../etc' is not allowed"));
-    assert!(err(serde_json::json!({"name": "a", "kind": "webhook", "path": "trg_x"})).contains("may not start"));
-    assert!(err(serde_json::json!({"name": "a", "kind": "webhook", "mapping": ".body |"})).starts_with("mapping:"));
+    assert!(
+        err(serde_json::json!({"name": "a", "kind": "webhook", "path": "../etc"}))
+            .contains("path '../etc' is not allowed")
+    );
+    assert!(
+        err(serde_json::json!({"name": "a", "kind": "webhook", "path": "trg_x"}))
+            .contains("may not start")
+    );
+    assert!(
+        err(serde_json::json!({"name": "a", "kind": "webhook", "mapping": ".body |"}))
+            .starts_with("mapping:")
+    );
     assert!(err(serde_json::json!({"name": "a", "kind": "webhook", "response": {"mode": "sync", "timeout_ms": 999999}})).contains("timeout_ms"));
     assert!(err(serde_json::json!({"name": "a", "kind": "webhook", "auth": {"type": "token", "header": "bad header"}})).contains("not a header name"));
-    assert!(err(serde_json::json!({"name": "a", "kind": "schedule", "when": {"every_ms": 10}})).contains("every_ms"));
+    assert!(
+        err(serde_json::json!({"name": "a", "kind": "schedule", "when": {"every_ms": 10}}))
+            .contains("every_ms")
+    );
     assert!(err(serde_json::json!({"name": "a", "kind": "schedule", "when": {"cron": "* * * * *"}, "pause_after_failures": 0})).contains("pause_after_failures"));
     // unknown fields are named, not ignored
     let e = parse(serde_json::json!({"name": "a", "kind": "webhook", "secret": "x"})).unwrap_err();
@@ -261,5 +338,8 @@ fn a_webhook_path_is_its_chosen_path_or_its_id() {
         updated_at: 0,
     };
     assert_eq!(t(None).hook_path().unwrap(), "/hooks/trg_1");
-    assert_eq!(t(Some("in/voices")).hook_path().unwrap(), "/hooks/in/voices");
+    assert_eq!(
+        t(Some("in/voices")).hook_path().unwrap(),
+        "/hooks/in/voices"
+    );
 }

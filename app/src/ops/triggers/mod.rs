@@ -31,7 +31,13 @@ pub fn parse_id(id: &str) -> Result<TriggerId, AppError> {
     TriggerId::parse(id).ok_or_else(|| AppError::not_found(format!("no trigger with id '{id}'")))
 }
 
-fn event(actor: &Actor, act: &str, t: &Trigger, now: i64, mut details: serde_json::Value) -> NewAuditEvent {
+fn event(
+    actor: &Actor,
+    act: &str,
+    t: &Trigger,
+    now: i64,
+    mut details: serde_json::Value,
+) -> NewAuditEvent {
     details["workflow_id"] = json!(t.workflow_id);
     details["name"] = json!(t.name);
     details["kind"] = json!(t.spec.kind());
@@ -68,8 +74,8 @@ pub async fn create(
     now: i64,
 ) -> Result<WithSecret, AppError> {
     let next = checked(&input, now)?;
-    let secret = matches!(input.spec, TriggerSpec::Webhook(_))
-        .then(crate::security::new_webhook_secret);
+    let secret =
+        matches!(input.spec, TriggerSpec::Webhook(_)).then(crate::security::new_webhook_secret);
     let t = Trigger {
         id: TriggerId::generate(),
         workflow_id: workflow_id.to_string(),
@@ -87,14 +93,26 @@ pub async fn create(
     workflows::published(&mut tx, workflow_id)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => AppError::not_found(format!("no workflow with id '{workflow_id}'")),
+            StoreError::NotFound => {
+                AppError::not_found(format!("no workflow with id '{workflow_id}'"))
+            }
             other => other.into(),
         })?;
     let sealed = secret.as_deref().map(|s| sealer.seal(s));
     store::insert(&mut tx, &t, sealed.as_deref(), next)
         .await
         .map_err(not_found(&t.id))?;
-    audit::append(&mut tx, &event(actor, action::TRIGGER_CREATED, &t, now, json!({"spec": t.spec}))).await?;
+    audit::append(
+        &mut tx,
+        &event(
+            actor,
+            action::TRIGGER_CREATED,
+            &t,
+            now,
+            json!({"spec": t.spec}),
+        ),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(WithSecret {
         trigger: view(db, t, None, now).await?,
@@ -136,7 +154,11 @@ pub async fn update(
         ..before.clone()
     };
     let details = json!({"before": before.spec, "after": after.spec});
-    audit::append(&mut tx, &event(actor, action::TRIGGER_UPDATED, &after, now, details)).await?;
+    audit::append(
+        &mut tx,
+        &event(actor, action::TRIGGER_UPDATED, &after, now, details),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     view(db, after, None, now).await
 }
@@ -182,7 +204,17 @@ pub async fn delete(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), Ap
     let mut tx = db.write().await?;
     let t = store::get(&mut tx, &id).await.map_err(not_found(&id))?;
     store::delete(&mut tx, &id).await.map_err(not_found(&id))?;
-    audit::append(&mut tx, &event(actor, action::TRIGGER_DELETED, &t, now, json!({"spec": t.spec}))).await?;
+    audit::append(
+        &mut tx,
+        &event(
+            actor,
+            action::TRIGGER_DELETED,
+            &t,
+            now,
+            json!({"spec": t.spec}),
+        ),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -206,7 +238,11 @@ pub async fn rotate_key(
     store::set_secret(&mut tx, &id, &sealer.seal(&secret), true, now)
         .await
         .map_err(not_found(&id))?;
-    audit::append(&mut tx, &event(actor, action::TRIGGER_KEY_ROTATED, &t, now, json!({}))).await?;
+    audit::append(
+        &mut tx,
+        &event(actor, action::TRIGGER_KEY_ROTATED, &t, now, json!({})),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     let t = Trigger {
         rotating: true,
@@ -230,10 +266,19 @@ pub async fn retire_previous_key(
     let mut tx = db.write().await?;
     let t = store::get(&mut tx, &id).await.map_err(not_found(&id))?;
     if !t.rotating {
-        return Err(AppError::new(ErrorCode::Conflict, "this trigger has no previous key"));
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "this trigger has no previous key",
+        ));
     }
-    store::retire_previous(&mut tx, &id, now).await.map_err(not_found(&id))?;
-    audit::append(&mut tx, &event(actor, action::TRIGGER_KEY_RETIRED, &t, now, json!({}))).await?;
+    store::retire_previous(&mut tx, &id, now)
+        .await
+        .map_err(not_found(&id))?;
+    audit::append(
+        &mut tx,
+        &event(actor, action::TRIGGER_KEY_RETIRED, &t, now, json!({})),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     let t = Trigger {
         rotating: false,
@@ -244,7 +289,12 @@ pub async fn retire_previous_key(
 }
 
 /// One trigger with its next fires and recent events.
-pub async fn get(db: &Db, id: &str, recent: Option<&Recent>, now: i64) -> Result<TriggerView, AppError> {
+pub async fn get(
+    db: &Db,
+    id: &str,
+    recent: Option<&Recent>,
+    now: i64,
+) -> Result<TriggerView, AppError> {
     let id = parse_id(id)?;
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     let t = store::get(&mut conn, &id).await.map_err(not_found(&id))?;
@@ -269,7 +319,12 @@ pub async fn list(
     Ok(out)
 }
 
-async fn view(db: &Db, t: Trigger, recent: Option<&Recent>, now: i64) -> Result<TriggerView, AppError> {
+async fn view(
+    db: &Db,
+    t: Trigger,
+    recent: Option<&Recent>,
+    now: i64,
+) -> Result<TriggerView, AppError> {
     let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
     let mut events = store::events(&mut conn, &t.id, VIEW_EVENTS).await?;
     if let Some(r) = recent {
