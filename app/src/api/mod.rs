@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod audit;
 pub mod runs;
+pub mod triggers;
 pub mod workflows;
 
 #[cfg(feature = "ssr")]

@@ -4,8 +4,7 @@
 
 use crate::domain::ids::TriggerId;
 use crate::domain::triggers::{EventOutcome, TriggerEvent};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+pub use crate::domain::triggers::view::TestEvent;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
@@ -13,18 +12,6 @@ use std::sync::{Arc, Mutex};
 const KEEP: usize = 10;
 /// Triggers whose refusals are kept (the oldest entry goes beyond this).
 const MAX_TRIGGERS: usize = 10_000;
-
-/// A delivery captured while someone listened, instead of starting a run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TestEvent {
-    pub at: i64,
-    /// `{body, headers, query}` as the mapping sees it.
-    pub request: Value,
-    /// What the mapping made of it: the run input it would start...
-    pub input: Option<Value>,
-    /// ... or why it could not.
-    pub input_error: Option<String>,
-}
 
 type Listeners = HashMap<TriggerId, Vec<tokio::sync::oneshot::Sender<TestEvent>>>;
 

@@ -348,6 +348,7 @@ async fn view(
     };
     Ok(TriggerView {
         url_path: t.hook_path(),
+        listening: recent.is_some_and(|r| r.listening(&t.id)),
         trigger: t,
         next_fires,
         events,

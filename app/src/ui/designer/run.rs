@@ -26,6 +26,16 @@ pub fn RunPanel(
     let start = ServerAction::<StartRun>::new();
     let test = ServerAction::<StartTestRun>::new();
     let input = RwSignal::new(String::new());
+    // a webhook's test event, offered as the input ("Use as sample input")
+    let sample = use_context::<crate::ui::pages::triggers::SampleInput>();
+    let from_sample = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(text) = sample.and_then(|s| s.0.get()) {
+            input.set(text);
+            from_sample.set(true);
+            open.set(true);
+        }
+    });
     // "Save and run": the run starts once the save went through
     let run_after_save = RwSignal::new(false);
     let refused = RwSignal::new(None::<String>);
@@ -111,6 +121,10 @@ pub fn RunPanel(
                 <button class="link" on:click=move |_| open.set(false)>"Close"</button>
             </div>
             <SchemaForm schema out=input />
+            <Show when=move || from_sample.get()>
+                <p class="muted small" data-testid="sample-input">"Input from the webhook's test event (change the form to replace it):"</p>
+                <pre class="json">{move || input.get()}</pre>
+            </Show>
             {move || blocked().then(|| view! {
                 <p class="field-error" role="status">{format!(
                     "The workflow on the canvas has {} problem{}; fix {} to run it.",

@@ -7,6 +7,7 @@ pub mod run_page;
 pub mod runs;
 pub mod settings;
 pub mod timeline;
+pub mod triggers;
 pub mod workflow;
 pub mod workflows;
 

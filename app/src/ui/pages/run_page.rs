@@ -176,6 +176,7 @@ fn RunDetailView(
             <p>{format!("{} · started {} by {} {}", if test { "Unsaved copy".to_string() } else { format!("Version {}", r.version) }, format_time(r.created_at), r.started_by, r.origin.describe()).trim_end().to_string()}
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
                {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}
+               {r.trigger_id.clone().map(|t| view! { " · " <a data-testid="trigger-link" href=format!("/workflows/{}#trigger-{t}", r.workflow_id)>"its trigger"</a> })}
                " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
             {r.confidence.filter(|c| *c < 1.0).map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
             {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}

@@ -112,7 +112,10 @@ pub fn RunsPage() -> impl IntoView {
                                         <td>{status_badge(r.status.to_string())}</td>
                                         <td>{format_time(r.created_at)}</td>
                                         <td>{r.started_by.clone()}</td>
-                                        <td data-testid="origin">{r.origin.describe()}</td>
+                                        <td data-testid="origin">{match &r.trigger_id {
+                                            Some(t) => view! { <a href=format!("/workflows/{}#trigger-{t}", r.workflow_id) title="The trigger that started it">{r.origin.describe()}</a> }.into_any(),
+                                            None => r.origin.describe().into_any(),
+                                        }}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

@@ -1,5 +1,5 @@
-//! One workflow: the designer (with its Run panel) and the latest
-//! version's steps.
+//! One workflow: the designer (with its Run panel), its triggers, and the
+//! latest version's steps.
 
 use crate::api::workflows::get_workflow;
 use crate::domain::auth::Permission;
@@ -34,6 +34,8 @@ pub fn WorkflowPage() -> impl IntoView {
 
 #[component]
 fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
+    // a test event a webhook received, offered to the Run panel and Test step
+    provide_context(super::triggers::SampleInput(RwSignal::new(None)));
     let def = std::sync::Arc::new(w.definition.clone());
     // written out only when opened (a large graph is a large text)
     let for_json = def.clone();
@@ -48,6 +50,7 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
             </span>
         </div>
         <Designer w=w.clone() editable=can(Permission::EditWorkflows) can_run=can(Permission::OperateRuns) />
+        <super::triggers::TriggersPanel workflow_id=w.workflow_id.clone() editable=can(Permission::EditWorkflows) />
         <LazyDetails summary=format!("Steps ({})", def.nodes.len())>
             <table class="table steps">
                 <thead><tr><th>"Step"</th><th>"Kind"</th><th>"Does"</th><th>"Then"</th></tr></thead>

@@ -54,6 +54,16 @@ pub fn TestStepPanel(canvas: Canvas, id: String) -> impl IntoView {
             sample.set(sample_of(run.as_ref()));
         }
     });
+    // a webhook's test event, once offered as sample input
+    if let Some(s) = use_context::<crate::ui::pages::triggers::SampleInput>() {
+        Effect::new(move |_| {
+            if let Some(text) = s.0.get() {
+                let input: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                let v = json!({"input": input, "steps": {}});
+                sample.set(serde_json::to_string_pretty(&v).unwrap_or_default());
+            }
+        });
+    }
     let action = ServerAction::<TestStep>::new();
     let asking = RwSignal::new(None::<String>);
     let node = id.clone();
