@@ -14,7 +14,8 @@ fn recent() -> Option<crate::ops::triggers::Recent> {
 
 #[cfg(feature = "ssr")]
 fn sealer() -> Result<crate::security::Sealer, AppError> {
-    use_context::<crate::security::Sealer>().ok_or_else(|| AppError::internal(&"sealer missing from context"))
+    use_context::<crate::security::Sealer>()
+        .ok_or_else(|| AppError::internal(&"sealer missing from context"))
 }
 
 /// The trigger as JSON text (`{"name", "kind", ...}`), read with the
@@ -22,7 +23,10 @@ fn sealer() -> Result<crate::security::Sealer, AppError> {
 #[cfg(feature = "ssr")]
 fn input(json: &str) -> Result<crate::domain::triggers::TriggerInput, AppError> {
     serde_json::from_str(json).map_err(|e| {
-        super::failed(AppError::new(crate::error::ErrorCode::InvalidInput, e.to_string()))
+        super::failed(AppError::new(
+            crate::error::ErrorCode::InvalidInput,
+            e.to_string(),
+        ))
     })
 }
 
@@ -38,9 +42,16 @@ pub async fn create_trigger(workflow_id: String, trigger: String) -> Result<With
     let who = super::require(Permission::EditWorkflows, "add triggers")?;
     let actor = crate::domain::audit::Actor(who.actor);
     let now = crate::ops::now_ms();
-    crate::ops::triggers::create(&super::db()?, &sealer()?, &actor, &workflow_id, input(&trigger)?, now)
-        .await
-        .map_err(super::failed)
+    crate::ops::triggers::create(
+        &super::db()?,
+        &sealer()?,
+        &actor,
+        &workflow_id,
+        input(&trigger)?,
+        now,
+    )
+    .await
+    .map_err(super::failed)
 }
 
 #[server(prefix = "/rpc", endpoint = "update_trigger")]
@@ -71,14 +82,16 @@ pub async fn delete_trigger(id: String) -> Result<(), AppError> {
 pub async fn rotate_trigger_key(id: String) -> Result<WithSecret, AppError> {
     let who = super::require(Permission::EditWorkflows, "rotate webhook keys")?;
     let actor = crate::domain::audit::Actor(who.actor);
-    crate::ops::triggers::rotate_key(&super::db()?, &sealer()?, &actor, &id, crate::ops::now_ms()).await
+    crate::ops::triggers::rotate_key(&super::db()?, &sealer()?, &actor, &id, crate::ops::now_ms())
+        .await
 }
 
 #[server(prefix = "/rpc", endpoint = "retire_trigger_key")]
 pub async fn retire_trigger_key(id: String) -> Result<TriggerView, AppError> {
     let who = super::require(Permission::EditWorkflows, "retire webhook keys")?;
     let actor = crate::domain::audit::Actor(who.actor);
-    crate::ops::triggers::retire_previous_key(&super::db()?, &actor, &id, crate::ops::now_ms()).await
+    crate::ops::triggers::retire_previous_key(&super::db()?, &actor, &id, crate::ops::now_ms())
+        .await
 }
 
 /// Waits (up to a minute) for the next authenticated delivery to webhook
@@ -87,7 +100,8 @@ pub async fn retire_trigger_key(id: String) -> Result<TriggerView, AppError> {
 pub async fn listen_test_event(id: String) -> Result<Option<TestEvent>, AppError> {
     super::require(Permission::EditWorkflows, "listen for test events")?;
     let id = crate::ops::triggers::parse_id(&id)?;
-    let recent = recent().ok_or_else(|| AppError::internal(&"trigger memory missing from context"))?;
+    let recent =
+        recent().ok_or_else(|| AppError::internal(&"trigger memory missing from context"))?;
     let rx = recent.listen(&id);
     Ok(tokio::time::timeout(std::time::Duration::from_secs(60), rx)
         .await
@@ -113,6 +127,9 @@ pub async fn preview_schedule(trigger: String) -> Result<Vec<NextFire>, AppError
     Ok(sched
         .next_n(now, 5)
         .into_iter()
-        .map(|at| NextFire { at, local: sched.local(at) })
+        .map(|at| NextFire {
+            at,
+            local: sched.local(at),
+        })
         .collect())
 }

@@ -50,7 +50,6 @@ pub struct TestEvent {
     pub input_error: Option<String>,
 }
 
-
 /// What a trigger does, in a few short lines for its card.
 pub fn describe(spec: &super::TriggerSpec) -> Vec<String> {
     use super::{CatchUp, Overlap, ResponseMode, TriggerSpec, WebhookAuth, When};
@@ -99,7 +98,11 @@ pub fn describe(spec: &super::TriggerSpec) -> Vec<String> {
                     human_duration(window_ms.max(0) as u64)
                 ),
             };
-            let mut out = vec![when, format!("Overlap: {overlap}"), format!("Catch-up: {catch}")];
+            let mut out = vec![
+                when,
+                format!("Overlap: {overlap}"),
+                format!("Catch-up: {catch}"),
+            ];
             if s.jitter_ms > 0 {
                 out.push(format!("Jitter: up to {}", human_duration(s.jitter_ms)));
             }

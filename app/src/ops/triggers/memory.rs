@@ -3,8 +3,8 @@
 //! flood of them cannot fill it) and who is listening for a test event.
 
 use crate::domain::ids::TriggerId;
-use crate::domain::triggers::{EventOutcome, TriggerEvent};
 pub use crate::domain::triggers::view::TestEvent;
+use crate::domain::triggers::{EventOutcome, TriggerEvent};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 

@@ -1,8 +1,8 @@
 //! One trigger: what it is, where it listens or when it fires next, its
 //! recent deliveries and fires, and its actions.
 
-use super::form::TriggerForm;
 use super::SampleInput;
+use super::form::TriggerForm;
 use crate::api::triggers::{
     DeleteTrigger, PauseTrigger, RetireTriggerKey, RotateTriggerKey, listen_test_event,
 };
@@ -78,7 +78,8 @@ pub(super) fn TriggerCard(
     });
     let is_webhook = t.url_path.is_some();
     let rotating = t.trigger.rotating;
-    let (id_p, id_d, id_r, id_x, id_l) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+    let (id_p, id_d, id_r, id_x, id_l) =
+        (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
     let name = t.trigger.name.clone();
     let existing = t.trigger.clone();
     let wf = t.trigger.workflow_id.clone();

@@ -3,17 +3,23 @@
 
 use crate::api::triggers::{CreateTrigger, UpdateTrigger, preview_schedule};
 use crate::domain::triggers::view::WithSecret;
-use crate::domain::triggers::{
-    CatchUp, ResponseMode, Trigger, TriggerSpec, WebhookAuth, When,
-};
+use crate::domain::triggers::{CatchUp, ResponseMode, Trigger, TriggerSpec, WebhookAuth, When};
 use crate::ui::components::action_error;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
 /// Time zones offered first (any IANA name may be typed).
 const ZONES: &[&str] = &[
-    "UTC", "Europe/Berlin", "Europe/London", "Europe/Paris", "America/New_York",
-    "America/Chicago", "America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney",
+    "UTC",
+    "Europe/Berlin",
+    "Europe/London",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
 ];
 
 /// The form's fields, as text (what a person typed).
@@ -49,7 +55,14 @@ fn text(s: &str) -> RwSignal<String> {
 impl Fields {
     fn new(kind: &str, t: Option<&Trigger>) -> Fields {
         let f = Fields {
-            name: text(t.map_or(if kind == "webhook" { "Incoming" } else { "Every weekday" }, |t| &t.name)),
+            name: text(t.map_or(
+                if kind == "webhook" {
+                    "Incoming"
+                } else {
+                    "Every weekday"
+                },
+                |t| &t.name,
+            )),
             path: text(""),
             auth: text("hmac"),
             mapping: text(""),
@@ -72,7 +85,14 @@ impl Fields {
         match t.map(|t| &t.spec) {
             Some(TriggerSpec::Webhook(w)) => {
                 f.path.set(w.path.clone().unwrap_or_default());
-                f.auth.set(if matches!(w.auth, WebhookAuth::Token { .. }) { "token" } else { "hmac" }.into());
+                f.auth.set(
+                    if matches!(w.auth, WebhookAuth::Token { .. }) {
+                        "token"
+                    } else {
+                        "hmac"
+                    }
+                    .into(),
+                );
                 f.mapping.set(w.mapping.clone().unwrap_or_default());
                 f.headers.set(w.headers.join(", "));
                 f.key_header.set(w.dedup.header.clone().unwrap_or_default());
@@ -91,9 +111,15 @@ impl Fields {
                     }
                 }
                 f.zone.set(s.time_zone.clone());
-                f.input.set(serde_json::to_string_pretty(&s.input).unwrap_or_default());
+                f.input
+                    .set(serde_json::to_string_pretty(&s.input).unwrap_or_default());
                 f.mapping.set(s.mapping.clone().unwrap_or_default());
-                f.overlap.set(serde_json::to_value(s.overlap).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default());
+                f.overlap.set(
+                    serde_json::to_value(s.overlap)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                );
                 match s.catch_up {
                     CatchUp::None => f.catch_up.set("none".into()),
                     CatchUp::Latest => f.catch_up.set("latest".into()),
@@ -103,7 +129,11 @@ impl Fields {
                     }
                 }
                 f.jitter_s.set((s.jitter_ms as f64 / 1000.0).to_string());
-                f.pause_after.set(s.pause_after_failures.map(|n| n.to_string()).unwrap_or_default());
+                f.pause_after.set(
+                    s.pause_after_failures
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                );
             }
             None => {}
         }
@@ -122,10 +152,20 @@ impl Fields {
         };
         let opt = |s: RwSignal<String>| -> Value {
             let t = s.get();
-            if t.trim().is_empty() { Value::Null } else { json!(t.trim()) }
+            if t.trim().is_empty() {
+                Value::Null
+            } else {
+                json!(t.trim())
+            }
         };
         if kind == "webhook" {
-            let headers: Vec<String> = self.headers.get().split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+            let headers: Vec<String> = self
+                .headers
+                .get()
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect();
             json!({
                 "name": self.name.get(), "kind": "webhook",
                 "path": opt(self.path), "auth": {"type": self.auth.get()},
@@ -134,7 +174,8 @@ impl Fields {
                 "response": if self.sync.get() { json!({"mode": "sync", "timeout_ms": num(self.timeout_s, 1000.0)}) } else { json!({"mode": "async"}) },
             })
         } else {
-            let input: Value = serde_json::from_str(&self.input.get()).unwrap_or_else(|_| json!(self.input.get()));
+            let input: Value =
+                serde_json::from_str(&self.input.get()).unwrap_or_else(|_| json!(self.input.get()));
             let catch_up = match self.catch_up.get().as_str() {
                 "all" => json!({"policy": "all", "window_ms": num(self.window_h, 3_600_000.0)}),
                 other => json!({"policy": other}),
@@ -169,7 +210,10 @@ pub(super) fn TriggerForm(
     });
     Effect::new(move |_| {
         if let Some(Ok(t)) = update.value().get() {
-            on_saved.run(WithSecret { trigger: t, secret: None });
+            on_saved.run(WithSecret {
+                trigger: t,
+                secret: None,
+            });
         }
     });
     let id = existing.as_ref().map(|t| t.id.to_string());
@@ -177,8 +221,18 @@ pub(super) fn TriggerForm(
         ev.prevent_default();
         let trigger = f.json(kind).to_string();
         match &id {
-            Some(id) => { update.dispatch(UpdateTrigger { id: id.clone(), trigger }); }
-            None => { create.dispatch(CreateTrigger { workflow_id: workflow_id.clone(), trigger }); }
+            Some(id) => {
+                update.dispatch(UpdateTrigger {
+                    id: id.clone(),
+                    trigger,
+                });
+            }
+            None => {
+                create.dispatch(CreateTrigger {
+                    workflow_id: workflow_id.clone(),
+                    trigger,
+                });
+            }
         }
     };
     let busy = move || create.pending().get() || update.pending().get();
@@ -231,7 +285,10 @@ fn webhook_fields(f: Fields) -> impl IntoView {
 
 fn schedule_fields(f: Fields) -> impl IntoView {
     // the next fires as typed, asked of the server (which has the zones)
-    let preview = Resource::new(move || f.json("schedule").to_string(), |t| preview_schedule(t));
+    let preview = Resource::new(
+        move || f.json("schedule").to_string(),
+        |t| preview_schedule(t),
+    );
     view! {
         <fieldset>
             <legend>"When"</legend>

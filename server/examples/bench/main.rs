@@ -3,6 +3,8 @@
 //! `{"workload", "runs", "steps", "seconds", "steps_per_s", "p50_ms", "p99_ms", "rss_mb"}`.
 //! Latencies are run creation to run end as the server recorded them.
 
+mod webhooks;
+
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -485,6 +487,9 @@ async fn main() {
         for line in history(&bin).await {
             println!("{line}");
         }
+    }
+    if only.as_deref().is_none_or(|o| o == "webhook-sync-3") {
+        println!("{}", webhooks::webhook_sync(&bin).await);
     }
     if only
         .as_deref()
