@@ -60,6 +60,15 @@ fn human(ms: u64) -> String {
     }
 }
 
+/// At most `max` characters of `s` (for quoting what someone sent in a
+/// message), with "…" when cut.
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,14 +90,5 @@ mod tests {
             e.starts_with("duration_ms must be 1 to 31622400000 ms (366 days)"),
             "{e}"
         );
-    }
-}
-
-/// At most `max` characters of `s` (for quoting what someone sent in a
-/// message), with "…" when cut.
-pub fn clip(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
     }
 }

@@ -69,7 +69,8 @@ pub async fn events(
     trigger_id: &TriggerId,
     limit: i64,
 ) -> Result<Vec<TriggerEvent>> {
-    let rows: Vec<(i64, String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+    type Row = (i64, String, String, Option<String>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT at, outcome, detail, run_id, nominal_at FROM trigger_events
          WHERE trigger_id = ? ORDER BY id DESC LIMIT ?",
     )

@@ -165,10 +165,11 @@ impl Default for Dedup {
 }
 
 /// When a delivery is answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResponseMode {
     /// At once: 202 with the run's id and where to see it.
+    #[default]
     Async,
     /// When the run ends (with its output), waits for a person, or the
     /// timeout passes (then as `Async`).
@@ -180,12 +181,6 @@ pub enum ResponseMode {
 
 fn sync_timeout() -> u64 {
     DEFAULT_SYNC_TIMEOUT_MS
-}
-
-impl Default for ResponseMode {
-    fn default() -> Self {
-        ResponseMode::Async
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -246,21 +241,16 @@ pub enum Overlap {
 }
 
 /// What happens to fires missed while the server was not running.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CatchUp {
     /// None are run; each is recorded as missed.
     None,
     /// Only the latest is run.
+    #[default]
     Latest,
     /// All within the window are run, one after another.
     All { window_ms: i64 },
-}
-
-impl Default for CatchUp {
-    fn default() -> Self {
-        CatchUp::Latest
-    }
 }
 
 /// How a delivery or fire ended.

@@ -88,9 +88,8 @@ pub enum Action {
 /// The overlap decision for one fire; `busy` is updated as if the action
 /// was carried out, so a list of fires is decided by folding over it.
 pub fn on_fire(policy: Overlap, catch: &Catch, busy: &mut Busy) -> Action {
-    let action = if policy == Overlap::AllowAll {
-        Action::Start
-    } else if busy.running == 0 && busy.queued == 0 {
+    let idle = busy.running == 0 && busy.queued == 0;
+    let action = if policy == Overlap::AllowAll || idle {
         Action::Start
     } else if *catch == Catch::FireInTurn || busy.running == 0 {
         // catching up, or waiting behind earlier queued fires: keep order

@@ -329,7 +329,7 @@ async fn view(
     let mut events = store::events(&mut conn, &t.id, VIEW_EVENTS).await?;
     if let Some(r) = recent {
         events.extend(r.refusals(&t.id));
-        events.sort_by(|a, b| b.at.cmp(&a.at));
+        events.sort_by_key(|e| std::cmp::Reverse(e.at));
         events.truncate(VIEW_EVENTS as usize);
     }
     let next_fires = match &t.spec {

@@ -285,10 +285,7 @@ fn webhook_fields(f: Fields) -> impl IntoView {
 
 fn schedule_fields(f: Fields) -> impl IntoView {
     // the next fires as typed, asked of the server (which has the zones)
-    let preview = Resource::new(
-        move || f.json("schedule").to_string(),
-        |t| preview_schedule(t),
-    );
+    let preview = Resource::new(move || f.json("schedule").to_string(), preview_schedule);
     view! {
         <fieldset>
             <legend>"When"</legend>
