@@ -29,6 +29,8 @@ fn is_public(path: &str) -> bool {
             | "/favicon.ico"
             | "/demo/ledger/entries"
             | "/demo/flaky"
+            | "/api/v1/openapi.json"
+            | "/api"
     ) || path.starts_with("/pkg/")
         || path.starts_with("/rpc/")
 }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod hooks;
+pub mod openapi;
 pub mod outbound;
 pub mod rest;
 pub mod rest_approvals;

@@ -11,52 +11,15 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+/// The routes are in `openapi::table` (one table for the router and its
+/// description); this adds the API's own answer for a route that is not
+/// there, and the body limit its JSON errors name.
 pub fn routes(max_body_bytes: usize) -> Router<AppState> {
-    Router::new()
-        .route("/workflows", get(list_workflows).post(create_workflow))
-        .route(
-            "/workflows/{id}",
-            get(get_workflow).put(save_workflow).delete(delete_workflow),
-        )
-        .route("/workflows/{id}/versions", get(list_versions))
-        .route(
-            "/workflows/{id}/published",
-            axum::routing::put(publish).delete(unpublish),
-        )
-        .route("/workflows/{id}/versions/{version}", get(get_version))
-        .route(
-            "/workflows/{id}/runs",
-            axum::routing::post(crate::rest_runs::start_run),
-        )
-        .route("/audit", get(crate::rest_audit::list))
-        .route("/approvals", get(crate::rest_approvals::list))
-        .route("/approvals/export", get(crate::rest_approvals::export))
-        .route("/approvals/{id}", get(crate::rest_approvals::get))
-        .route(
-            "/approvals/{id}/decision",
-            axum::routing::post(crate::rest_approvals::decide),
-        )
-        .route("/runs", get(crate::rest_runs::list))
-        .route("/runs/{id}", get(crate::rest_runs::get_run))
-        .route("/runs/{id}/attempts", get(crate::rest_runs::get_attempts))
-        .route(
-            "/runs/{id}/cancel",
-            axum::routing::post(crate::rest_runs::cancel_run),
-        )
-        .route(
-            "/runs/{id}/rerun",
-            axum::routing::post(crate::rest_runs::rerun),
-        )
-        .route(
-            "/runs/{id}/steps/{node_id}/retry",
-            axum::routing::post(crate::rest_runs::retry_step),
-        )
-        .merge(crate::rest_triggers::routes())
+    crate::openapi::api_routes()
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(max_body_bytes)))
 }
@@ -79,11 +42,17 @@ impl From<app::store::StoreError> for ApiError {
     }
 }
 
+/// Every error answer: `{"error": {"code", "message", "problems"?}}`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    pub error: AppError,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(serde_json::json!({ "error": self.0 }))).into_response()
+        (status, Json(ErrorBody { error: self.0 })).into_response()
     }
 }
 
@@ -204,30 +173,30 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ap
 
 async fn not_found() -> ApiError {
     ApiError(AppError::not_found(
-        "no such API route; see the README for the REST API v1 routes",
+        "no such API route; GET /api/v1/openapi.json lists them (the API reference page is /api)",
     ))
 }
 
-#[derive(Serialize)]
-struct WorkflowList {
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct WorkflowList {
     workflows: Vec<WorkflowSummary>,
 }
 
-async fn list_workflows(State(s): State<AppState>, who: Who) -> ApiResult<Json<WorkflowList>> {
+pub(crate) async fn list_workflows(State(s): State<AppState>, who: Who) -> ApiResult<Json<WorkflowList>> {
     who.may(Permission::Read, "see workflows")?;
     Ok(Json(WorkflowList {
         workflows: workflows::list(&s.db).await?,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub struct CreateBody {
     name: String,
     definition: WorkflowDef,
 }
 
-async fn create_workflow(
+pub(crate) async fn create_workflow(
     State(s): State<AppState>,
     who: Who,
     ApiJson(body): ApiJson<CreateBody>,
@@ -251,7 +220,7 @@ async fn create_workflow(
         .into_response())
 }
 
-async fn get_workflow(
+pub(crate) async fn get_workflow(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -260,7 +229,7 @@ async fn get_workflow(
     Ok(Json(workflows::get(&s.db, &id, None).await?))
 }
 
-async fn list_versions(
+pub(crate) async fn list_versions(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -269,7 +238,7 @@ async fn list_versions(
     Ok(Json(workflows::versions(&s.db, &id).await?))
 }
 
-async fn get_version(
+pub(crate) async fn get_version(
     State(s): State<AppState>,
     who: Who,
     Path((id, version)): Path<(String, String)>,
@@ -281,13 +250,13 @@ async fn get_version(
     Ok(Json(workflows::get(&s.db, &id, Some(n)).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SaveBody {
+pub struct SaveBody {
     definition: WorkflowDef,
 }
 
-async fn save_workflow(
+pub(crate) async fn save_workflow(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -306,7 +275,7 @@ async fn save_workflow(
     Ok(Json(saved))
 }
 
-async fn delete_workflow(
+pub(crate) async fn delete_workflow(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -316,14 +285,14 @@ async fn delete_workflow(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct PublishBody {
+pub struct PublishBody {
     version: i64,
 }
 
 /// `PUT /workflows/{id}/published {"version": n}`: publishes version n.
-async fn publish(
+pub(crate) async fn publish(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -335,7 +304,7 @@ async fn publish(
 }
 
 /// `DELETE /workflows/{id}/published`: no version is published any more.
-async fn unpublish(
+pub(crate) async fn unpublish(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,

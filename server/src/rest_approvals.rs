@@ -2,34 +2,48 @@
 
 use crate::rest::{ApiJson, ApiQuery, ApiResult, Who};
 use crate::routes::AppState;
-use app::domain::approvals::{ApprovalFilter, ApprovalItem};
+use app::domain::approvals::{ApprovalFilter, ApprovalItem, Decision};
 use app::domain::auth::Permission;
 use app::ops::{self, approvals};
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+
+/// A page of the caller's inbox (`?status`, `?limit`...) and how many match.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ApprovalList {
+    pub approvals: Vec<ApprovalItem>,
+    pub total: i64,
+}
+
+/// One item with every decision taken on it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ApprovalDetail {
+    pub item: ApprovalItem,
+    pub decisions: Vec<Decision>,
+}
 
 pub async fn list(
     State(s): State<AppState>,
     who: Who,
     ApiQuery(filter): ApiQuery<ApprovalFilter>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ApprovalList>> {
     let p = who.may(Permission::Read, "see approvals")?;
     let page = approvals::list(&s.db, &p, filter, ops::now_ms()).await?;
-    Ok(Json(
-        json!({ "approvals": page.items, "total": page.total }),
-    ))
+    Ok(Json(ApprovalList {
+        approvals: page.items,
+        total: page.total,
+    }))
 }
 
 pub async fn get(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ApprovalDetail>> {
     who.may(Permission::Read, "see approvals")?;
     let (item, decisions) = approvals::get(&s.db, &id).await?;
-    Ok(Json(json!({ "item": item, "decisions": decisions })))
+    Ok(Json(ApprovalDetail { item, decisions }))
 }
 
 pub async fn decide(
@@ -45,7 +59,7 @@ pub async fn decide(
     Ok(Json(item))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ExportQuery {
     workflow_id: String,
     node_id: Option<String>,

@@ -9,9 +9,15 @@ use app::store::StoreError;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+/// The newest 200 events matching the filter (`format=json`).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct AuditList {
+    pub events: Vec<AuditEvent>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
@@ -66,7 +72,7 @@ pub async fn list(
     let format = q.format.as_deref().unwrap_or("json");
     if format == "json" {
         let events = app::store::audit::search(&mut conn, &filter, 200).await?;
-        return Ok(axum::Json(serde_json::json!({ "events": events })).into_response());
+        return Ok(axum::Json(AuditList { events }).into_response());
     }
     if format != "csv" && format != "jsonl" {
         return Err(AppError::bad_request("format is json, csv or jsonl").into());

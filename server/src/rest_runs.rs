@@ -12,10 +12,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 
-#[derive(Deserialize)]
+/// A run was started: its id.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct StartedRun {
+    pub run_id: String,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
     #[serde(default)]
@@ -31,7 +37,7 @@ pub async fn start_run(
     who: Who,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StartBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<StartedRun>)> {
     let p = who.may(Permission::OperateRuns, "start runs")?;
     let version = match body.version {
         Some(v) => Some(v),
@@ -48,10 +54,10 @@ pub async fn start_run(
     )
     .await?;
     s.engine.wake();
-    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
+    Ok((StatusCode::ACCEPTED, Json(StartedRun { run_id: run_id.to_string() })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetRunQuery {
     /// Wait up to this long (ms, at most 60,000) for a running run to end.
@@ -100,7 +106,7 @@ pub async fn cancel_run(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RerunBody {
     /// Run on the workflow's latest version instead of the original one.
@@ -113,15 +119,15 @@ pub async fn rerun(
     who: Who,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<StartedRun>)> {
     let p = who.may(Permission::OperateRuns, "re-run runs")?;
     let latest = optional_json::<RerunBody>(&body)?.latest;
     let run_id = runs::rerun(&s.db, &Actor(p.actor.clone()), &id, latest, ops::now_ms()).await?;
     s.engine.wake();
-    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id }))))
+    Ok((StatusCode::ACCEPTED, Json(StartedRun { run_id: run_id.to_string() })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
     /// Replaces the context the step sees (`{input, steps}`).
@@ -155,7 +161,7 @@ pub async fn retry_step(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct RunsQuery {
     workflow_id: Option<String>,
     status: Option<String>,

@@ -11,28 +11,16 @@ use app::ops::{self};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/workflows/{id}/triggers", get(list).post(create))
-        .route("/triggers/{id}", get(get_one).put(update).delete(remove))
-        .route("/triggers/{id}/pause", post(pause))
-        .route("/triggers/{id}/resume", post(resume))
-        .route("/triggers/{id}/keys", post(rotate))
-        .route("/triggers/{id}/keys/previous", delete(retire))
-        .route("/triggers/{id}/test-event", post(listen))
-}
-
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct TriggerList {
     triggers: Vec<TriggerView>,
 }
 
-async fn list(
+pub(crate) async fn list(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -44,7 +32,7 @@ async fn list(
     Ok(Json(TriggerList { triggers }))
 }
 
-async fn create(
+pub(crate) async fn create(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -63,7 +51,7 @@ async fn create(
         .into_response())
 }
 
-async fn get_one(
+pub(crate) async fn get_one(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -74,7 +62,7 @@ async fn get_one(
     ))
 }
 
-async fn update(
+pub(crate) async fn update(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -86,7 +74,7 @@ async fn update(
     Ok(Json(t))
 }
 
-async fn remove(
+pub(crate) async fn remove(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -96,7 +84,7 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn pause(
+pub(crate) async fn pause(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -107,7 +95,7 @@ async fn pause(
     ))
 }
 
-async fn resume(
+pub(crate) async fn resume(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -118,7 +106,7 @@ async fn resume(
     Ok(Json(t))
 }
 
-async fn rotate(
+pub(crate) async fn rotate(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -129,7 +117,7 @@ async fn rotate(
     ))
 }
 
-async fn retire(
+pub(crate) async fn retire(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
@@ -140,7 +128,7 @@ async fn retire(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListenQuery {
     /// How long to wait for a delivery (ms, at most 120,000; default 30,000).
@@ -155,7 +143,7 @@ fn listen_default() -> u64 {
 /// `POST /triggers/{id}/test-event`: the next authenticated delivery to
 /// this webhook is answered as a test event and returned here (200), no
 /// run started; 204 when none came in time.
-async fn listen(
+pub(crate) async fn listen(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,

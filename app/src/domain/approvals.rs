@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApprovalItem {
     pub id: ItemId,
     pub run_id: RunId,
@@ -47,6 +48,7 @@ pub struct ApprovalItem {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Decision {
     /// The person (`user:<name>`; `token:<id>` for a token of nobody's).
     pub actor: String,
@@ -64,6 +66,7 @@ pub struct Decision {
 /// What an inbox or history list asks for (the server functions and the
 /// REST query alike). Empty text means "any".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ApprovalFilter {
     /// `pending` (the default), `approved`, `rejected`, `cancelled` (the run
@@ -146,6 +149,7 @@ impl ApprovalFilter {
 
 /// One page of a list and how many items match in all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApprovalPage {
     pub items: Vec<ApprovalItem>,
     pub total: i64,

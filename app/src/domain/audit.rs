@@ -6,6 +6,7 @@ use serde_json::Value;
 /// Who acted. Until accounts exist every person is `anonymous`; the engine
 /// acts as `engine`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Actor(pub String);
 
 impl Actor {
@@ -40,6 +41,7 @@ pub mod action {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct NewAuditEvent {
     pub at: i64,
     pub actor: String,
@@ -74,6 +76,7 @@ impl NewAuditEvent {
 
 /// What verifying the hash chain found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct VerifyReport {
     /// Events checked (before the break, if there is one).
     pub events: i64,
@@ -115,6 +118,7 @@ impl Anchor {
 
 /// What the audit page and export filter by; unset fields match all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
@@ -147,6 +151,7 @@ impl AuditFilter {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AuditEvent {
     pub seq: i64,
     pub at: i64,

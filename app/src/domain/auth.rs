@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including users, tokens and secrets.
@@ -19,6 +20,7 @@ pub enum Role {
 pub const ROLES: [Role; 4] = [Role::Admin, Role::Editor, Role::Approver, Role::Viewer];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum Permission {
     /// See workflows, runs, approvals and the audit trail.
     Read,
@@ -73,6 +75,7 @@ impl std::str::FromStr for Role {
 /// the person who created it: approval rules (named approvers, N-of-M,
 /// self-approval) see that person, and the audit trail shows both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Principal {
     /// For the audit trail: `user:<name>`, `user:<name> via token:<id>`
     /// for a person's token, `token:<id>` for a token of nobody's (made

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 /// A complete workflow definition. Every save stores one of these as a new,
 /// immutable version.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowDef {
     pub nodes: Vec<Node>,
@@ -21,6 +22,7 @@ pub struct WorkflowDef {
 
 /// Workflow-wide settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Below this cumulative confidence the run stops and asks a person.
@@ -53,6 +55,7 @@ impl Settings {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Node {
     /// Stable identifier referenced by edges and expressions
     /// (`.steps.<id>.output`): lowercase letters, digits, `_` and `-`.
@@ -84,6 +87,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Position {
     pub x: f64,
     pub y: f64,
@@ -91,6 +95,7 @@ pub struct Position {
 
 /// What a node does. Serialized flat inside the node with a `type` tag.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NodeKind {
     /// Where a run begins; `input_schema` (JSON Schema) describes the input.
@@ -169,6 +174,7 @@ pub const PORT_DEFAULT: &str = "default";
 pub const PORT_REJECTED: &str = "rejected";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BranchCondition {
     /// The port name; the edge for this condition leaves from it.
@@ -178,6 +184,7 @@ pub struct BranchCondition {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct HttpRequest {
     #[serde(default = "default_method")]
     pub method: String,
@@ -195,6 +202,7 @@ fn default_method() -> String {
 pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalConfig {
     pub title: String,
@@ -218,6 +226,7 @@ fn one() -> u32 {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Approvers {
     #[serde(default)]
@@ -233,6 +242,7 @@ impl Approvers {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FormField {
     pub name: String,
     pub label: String,
@@ -243,6 +253,7 @@ pub struct FormField {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FormFieldKind {
     Text,
@@ -253,6 +264,7 @@ pub enum FormFieldKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Deadline {
     pub after_ms: u64,
     #[serde(flatten)]
@@ -260,6 +272,7 @@ pub struct Deadline {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum DeadlineAction {
     Escalate { role: String },
@@ -269,6 +282,7 @@ pub enum DeadlineAction {
 
 /// An edge leaves `from` through `port` and enters `to`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Edge {
     pub from: String,
@@ -283,6 +297,7 @@ fn default_port() -> String {
 
 /// Which kind of failure a retry policy applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// Connection failures, timeouts, HTTP 5xx and 429: worth trying again.
@@ -305,6 +320,7 @@ impl ErrorClass {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Total attempts including the first; 1 means no retry.
@@ -346,6 +362,7 @@ impl RetryPolicy {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicies {
     #[serde(default = "default_transient")]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// An API token as listed (the token itself is never stored).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct TokenInfo {
     pub id: String,
@@ -19,6 +20,7 @@ pub struct TokenInfo {
 
 /// A secret as listed: its name, never its value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SecretInfo {
     pub name: String,
@@ -30,6 +32,7 @@ pub struct SecretInfo {
 
 /// One saved version in a workflow's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct VersionInfo {
     pub version: i64,
@@ -40,6 +43,7 @@ pub struct VersionInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct WorkflowSummary {
     pub id: String,
     pub name: String,
@@ -55,6 +59,7 @@ pub struct WorkflowSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct WorkflowVersion {
     pub workflow_id: String,
     pub name: String,
@@ -83,6 +88,7 @@ use super::run::{RunStatus, StepStatus};
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunRecord {
     pub id: RunId,
     /// A saved version (1, 2, …), or a test run's snapshot of an unsaved
@@ -112,6 +118,7 @@ fn unknown_origin() -> crate::domain::run::RunOrigin {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct StepRecord {
     pub node_id: String,
     pub status: StepStatus,
@@ -128,6 +135,7 @@ pub struct StepRecord {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AttemptRecord {
     pub node_id: String,
     pub attempt: i64,
@@ -144,6 +152,7 @@ pub struct AttemptRecord {
 
 /// A run with its steps, as the run page and `GET /api/v1/runs/{id}` show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunDetail {
     #[serde(flatten)]
     pub run: RunRecord,
@@ -181,6 +190,7 @@ impl RunDetail {
 
 /// What the runs list filters by; unset fields match all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunFilter {
     pub workflow_id: Option<String>,
     pub status: Option<String>,
@@ -218,6 +228,7 @@ impl RunFilter {
 
 /// One page of the runs list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunPage {
     /// Runs with their workflow's name, newest first.
     pub runs: Vec<(RunRecord, String)>,

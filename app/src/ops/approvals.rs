@@ -41,6 +41,7 @@ fn digest(v: &Value) -> String {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DecisionInput {
     /// `approve` or `reject`.
     pub decision: String,

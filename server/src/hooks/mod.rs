@@ -9,7 +9,7 @@
 //! delivery. Nothing is written before the last step: a refused delivery
 //! is kept only in memory, for the Triggers panel.
 
-mod respond;
+pub mod respond;
 pub mod signature;
 
 use crate::rest::ApiError;
@@ -34,7 +34,7 @@ pub fn actor(t: &Trigger) -> Actor {
 }
 
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/hooks/{*path}", axum::routing::post(deliver))
+    crate::openapi::hook_routes()
 }
 
 /// A refusal: remembered for the panel, answered with `code` and `why`.
@@ -43,7 +43,7 @@ fn refuse(s: &AppState, t: &Trigger, code: ErrorCode, why: String) -> Response {
     ApiError(AppError::new(code, why)).into_response()
 }
 
-async fn deliver(
+pub(crate) async fn deliver(
     State(s): State<AppState>,
     Path(path): Path<String>,
     RawQuery(query): RawQuery,
@@ -131,11 +131,11 @@ async fn deliver(
             input_error,
         };
         if s.recent.deliver_test(&t.id, event) {
-            return (
-                StatusCode::OK,
-                axum::Json(json!({"test_event": true, "message": "received as a test event; no run was started"})),
-            )
-                .into_response();
+            let answer = respond::TestAnswer {
+                test_event: true,
+                message: "received as a test event; no run was started".into(),
+            };
+            return (StatusCode::OK, axum::Json(answer)).into_response();
         }
     }
     match start(&s, &t, spec, &headers, &request, &body, now).await {

@@ -12,8 +12,38 @@ use app::store::StoreError;
 use app::store::runs::{Brief, brief};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
+
+/// What a delivery is answered with (besides errors).
+#[derive(Serialize, schemars::JsonSchema, Default)]
+pub struct HookAnswer {
+    pub run_id: String,
+    /// Where the run can be followed through the API.
+    pub status_url: String,
+    /// Where a person sees it.
+    pub run_url: String,
+    /// `running`, `waiting_for_people`, `succeeded`, `failed` or `cancelled`.
+    pub status: String,
+    /// The run's output, once it ended with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The same delivery came before: this is the first one's run.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A delivery taken as a test event (someone was listening): no run.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct TestAnswer {
+    pub test_event: bool,
+    pub message: String,
+}
 
 pub async fn answer(s: &AppState, spec: &WebhookSpec, started: Started) -> Response {
     let timeout = match spec.response {
@@ -21,35 +51,24 @@ pub async fn answer(s: &AppState, spec: &WebhookSpec, started: Started) -> Respo
         _ => None,
     };
     let Some(timeout_ms) = timeout else {
-        let status = if started.duplicate {
-            StatusCode::OK
-        } else {
-            StatusCode::ACCEPTED
-        };
         let mut body = links(&started.run_id);
-        body["status"] = json!("running");
         if started.duplicate {
-            body["duplicate"] = json!(true);
             if let Ok(b) = look(s, &started.run_id).await {
                 body = described(&started.run_id, &b);
-                body["duplicate"] = json!(true);
             }
+            body.duplicate = true;
+            return with_location(StatusCode::OK, body, &started.run_id);
         }
-        return with_location(status, body, &started.run_id);
+        return with_location(StatusCode::ACCEPTED, body, &started.run_id);
     };
     match wait(s, &started.run_id, Duration::from_millis(timeout_ms)).await {
         Ok(Some(b)) if b.status != RunStatus::Running => {
             (StatusCode::OK, axum::Json(described(&started.run_id, &b))).into_response()
         }
-        Ok(Some(b)) => with_location(
-            StatusCode::ACCEPTED,
-            described(&started.run_id, &b),
-            &started.run_id,
-        ),
+        Ok(Some(b)) => with_location(StatusCode::ACCEPTED, described(&started.run_id, &b), &started.run_id),
         Ok(None) => {
             let mut body = links(&started.run_id);
-            body["status"] = json!("running");
-            body["message"] = json!(format!(
+            body.message = Some(format!(
                 "the run did not end within {timeout_ms} ms; follow status_url"
             ));
             with_location(StatusCode::ACCEPTED, body, &started.run_id)
@@ -58,32 +77,30 @@ pub async fn answer(s: &AppState, spec: &WebhookSpec, started: Started) -> Respo
     }
 }
 
-fn links(run_id: &str) -> Value {
-    json!({
-        "run_id": run_id,
-        "status_url": format!("/api/v1/runs/{run_id}"),
-        "run_url": format!("/runs/{run_id}"),
-    })
+fn links(run_id: &str) -> HookAnswer {
+    HookAnswer {
+        run_id: run_id.to_string(),
+        status_url: format!("/api/v1/runs/{run_id}"),
+        run_url: format!("/runs/{run_id}"),
+        status: "running".into(),
+        ..Default::default()
+    }
 }
 
-fn described(run_id: &str, b: &Brief) -> Value {
+fn described(run_id: &str, b: &Brief) -> HookAnswer {
     let mut body = links(run_id);
     if b.status == RunStatus::Running && b.awaiting_people {
-        body["status"] = json!("waiting_for_people");
-        body["message"] = json!("the run waits for a person to decide; follow status_url");
+        body.status = "waiting_for_people".into();
+        body.message = Some("the run waits for a person to decide; follow status_url".into());
     } else {
-        body["status"] = json!(b.status.as_str());
+        body.status = b.status.as_str().into();
     }
-    if let Some(o) = &b.output {
-        body["output"] = o.clone();
-    }
-    if let Some(e) = &b.error {
-        body["error"] = json!(e);
-    }
+    body.output = b.output.clone();
+    body.error = b.error.clone();
     body
 }
 
-fn with_location(status: StatusCode, body: Value, run_id: &str) -> Response {
+fn with_location(status: StatusCode, body: HookAnswer, run_id: &str) -> Response {
     let mut r = (status, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/runs/{run_id}")) {
         r.headers_mut().insert(header::LOCATION, v);

@@ -79,8 +79,10 @@ impl Api {
         self.send_as_is(req).await
     }
 
-    /// Sends the request without adding the test's token.
+    /// Sends the request without adding the test's token; the answer
+    /// must be one the OpenAPI document describes.
     async fn send_as_is(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+        let (method, path) = (req.method().to_string(), req.uri().to_string());
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -91,6 +93,13 @@ impl Api {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
+        if path.starts_with("/api/v1/") || path.starts_with("/hooks/") {
+            let media = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            crate::common::openapi::check(&method, &path, status.as_u16(), media, &body);
+        }
         (status, body, headers)
     }
 
@@ -1277,4 +1286,42 @@ async fn a_published_version_is_what_a_start_without_a_version_runs() {
             ("workflow.unpublished".to_string(), json!({"version": 1})),
         ]
     );
+}
+
+#[tokio::test]
+async fn every_operation_in_the_openapi_document_is_served_and_the_document_is_public() {
+    let api = Api::new().await;
+    // the document itself needs no token
+    let res = api
+        .send_as_is(Request::get("/api/v1/openapi.json").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(res.0, StatusCode::OK);
+    let doc = res.1;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut walked = 0;
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let path = template
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            let mut req = Request::builder().method(method.to_uppercase().as_str()).uri(&path);
+            if op.get("requestBody").is_some() {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+            }
+            let body = if op.get("requestBody").is_some() { "{}" } else { "" };
+            let (status, answer, headers) = api.send(req.body(Body::from(body)).unwrap()).await;
+            // answered by its own handler: not "no such route", not "wrong method"
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {template}");
+            assert!(
+                !answer.to_string().contains("no such API route"),
+                "{method} {template} is described but not served: {answer}"
+            );
+            let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            assert!(status == StatusCode::NO_CONTENT || !media.starts_with("text/html"), "{method} {template} fell through to a page");
+            walked += 1;
+        }
+    }
+    assert!(walked >= 33, "{walked} operations");
 }

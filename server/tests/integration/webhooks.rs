@@ -88,8 +88,11 @@ impl Stack {
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
+        let media = content_type(&res);
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        crate::common::openapi::check(method, path, status, &media, &body);
+        (status, body)
     }
 
     /// A workflow from `def`, published (unless `publish` is false).
@@ -162,7 +165,10 @@ impl Stack {
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        let media = content_type(&res);
+        let body = res.json().await.unwrap_or(Value::Null);
+        crate::common::openapi::check("POST", path, status, &media, &body);
+        (status, body)
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
@@ -171,6 +177,14 @@ impl Stack {
             .await
             .unwrap()
     }
+}
+
+fn content_type(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub fn three_steps() -> Value {

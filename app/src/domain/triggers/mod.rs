@@ -36,6 +36,7 @@ pub const MIN_INTERVAL_MS: u64 = 1_000;
 
 /// A trigger as stored and shown (its secret never is).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Trigger {
     pub id: TriggerId,
     pub workflow_id: String,
@@ -68,6 +69,7 @@ impl Trigger {
 
 /// What a trigger is: its kind and settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TriggerSpec {
     Webhook(WebhookSpec),
@@ -84,6 +86,7 @@ impl TriggerSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSpec {
     /// A chosen path (`/hooks/<path>`); without one, the trigger's id.
@@ -106,6 +109,7 @@ pub struct WebhookSpec {
 
 /// How a delivery proves it comes from who holds the secret.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WebhookAuth {
     /// The secret itself in a header (or `Authorization: Bearer`).
@@ -137,6 +141,7 @@ impl Default for WebhookAuth {
 
 /// Which deliveries are the same delivery.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dedup {
     /// The header holding the delivery key (default `Idempotency-Key`).
@@ -166,6 +171,7 @@ impl Default for Dedup {
 
 /// When a delivery is answered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResponseMode {
     /// At once: 202 with the run's id and where to see it.
@@ -184,6 +190,7 @@ fn sync_timeout() -> u64 {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     pub when: When,
@@ -216,6 +223,7 @@ fn utc() -> String {
 
 /// When a schedule fires.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum When {
     /// 5 fields (minute hour day month weekday) or 6 (seconds first).
@@ -227,6 +235,7 @@ pub enum When {
 
 /// What a fire does while a run it started earlier is still going.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Overlap {
     /// Record the fire as skipped.
@@ -242,6 +251,7 @@ pub enum Overlap {
 
 /// What happens to fires missed while the server was not running.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CatchUp {
     /// None are run; each is recorded as missed.
@@ -255,6 +265,7 @@ pub enum CatchUp {
 
 /// How a delivery or fire ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventOutcome {
     /// A run started.
@@ -288,6 +299,7 @@ crate::domain::run::str_enum!(EventOutcome {
 
 /// One delivery or fire, as the Triggers panel lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TriggerEvent {
     pub at: i64,
     pub outcome: EventOutcome,
@@ -302,11 +314,24 @@ pub struct TriggerEvent {
 /// `{"name": .., "kind": "webhook" | "schedule", ..settings}`. A field
 /// the kind does not have is an error that names it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "ssr", schemars(with = "TriggerInputShape"))]
 #[serde(try_from = "Value")]
 pub struct TriggerInput {
     pub name: String,
     #[serde(flatten)]
     pub spec: TriggerSpec,
+}
+
+/// What [`TriggerInput`] reads, for its JSON Schema.
+#[cfg(feature = "ssr")]
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct TriggerInputShape {
+    /// 1 to 200 characters.
+    name: String,
+    #[schemars(flatten)]
+    spec: TriggerSpec,
 }
 
 impl TryFrom<Value> for TriggerInput {

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 /// A trigger with what a person wants to see next to it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TriggerView {
     #[serde(flatten)]
     pub trigger: Trigger,
@@ -22,6 +23,7 @@ pub struct TriggerView {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct NextFire {
     /// Milliseconds since the epoch.
     pub at: i64,
@@ -32,6 +34,7 @@ pub struct NextFire {
 /// A new trigger, or a new key: the secret is in this answer and nowhere
 /// else, ever.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct WithSecret {
     pub trigger: TriggerView,
     /// The token or signing key (webhooks only).
@@ -40,6 +43,7 @@ pub struct WithSecret {
 
 /// A delivery captured while someone listened, instead of starting a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TestEvent {
     pub at: i64,
     /// `{body, headers, query}` as the mapping sees it.
