@@ -44,6 +44,7 @@ test('every page passes axe-core without critical or serious violations', async 
     [`/approvals/${item}`, 'an approval item'],
     ['/audit', 'the audit trail'],
     ['/settings', 'settings'],
+    ['/api', 'the API reference'],
   ]) {
     await shell.open(path);
     await check(page, what);
@@ -53,4 +54,14 @@ test('every page passes axe-core without critical or serious violations', async 
   await expect(page.getByRole('complementary', { name: 'Inspector' })).toBeVisible();
   await page.getByRole('button', { name: 'Run…' }).click();
   await check(page, 'the designer with the inspector and the run form open');
+
+  // the Triggers panel with a webhook, a schedule and the add form open
+  for (const t of [{ name: 'Axe hook', kind: 'webhook' }, { name: 'Axe schedule', kind: 'schedule', when: { cron: '0 7 * * *' } }]) {
+    const made = await request.post(`/api/v1/workflows/${wf.id}/triggers`, { headers: apiAuth(), data: t });
+    expect(made.status()).toBe(201);
+  }
+  await shell.open(`/workflows/${wf.id}`);
+  await page.getByRole('region', { name: 'Triggers' }).getByRole('button', { name: 'Add schedule' }).click();
+  await expect(page.getByTestId('preview-fires')).toBeVisible();
+  await check(page, 'the Triggers panel with its cards and the schedule form');
 });

@@ -135,3 +135,22 @@ test('listen for a test event: the delivery shows, starts no run, and becomes th
   await expect(runPanel.getByTestId('sample-input')).toBeVisible();
   await expect(runPanel.locator('pre.json')).toContainText('"order": "A-17"');
 });
+
+test('the API reference page lists every operation and its schemas, served by the app', async ({ page, request }) => {
+  const doc = await (await request.get('/api/v1/openapi.json')).json();
+  const count = Object.values(doc.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).length, 0);
+  await page.goto('/api');
+  await expect(page.getByRole('heading', { name: 'API reference', level: 1 })).toBeVisible();
+  await expect(page.locator('article.api-op')).toHaveCount(count);
+  const hook = page.getByRole('article', { name: 'POST /hooks/{path}' });
+  await expect(hook).toContainText('401');
+  await hook.getByRole('link', { name: 'HookAnswer' }).first().click();
+  await expect(page).toHaveURL(/#schema-HookAnswer$/);
+  await expect(page.getByRole('article', { name: 'Schema HookAnswer' })).toContainText('status_url');
+  // nothing on the page comes from another host
+  const foreign = await page.evaluate(() =>
+    [...document.querySelectorAll('script[src], link[href], img[src]')]
+      .map((e) => (e as HTMLScriptElement).src || (e as HTMLLinkElement).href)
+      .filter((u) => u && new URL(u).host !== location.host));
+  expect(foreign).toEqual([]);
+});

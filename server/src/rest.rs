@@ -182,7 +182,10 @@ pub struct WorkflowList {
     workflows: Vec<WorkflowSummary>,
 }
 
-pub(crate) async fn list_workflows(State(s): State<AppState>, who: Who) -> ApiResult<Json<WorkflowList>> {
+pub(crate) async fn list_workflows(
+    State(s): State<AppState>,
+    who: Who,
+) -> ApiResult<Json<WorkflowList>> {
     who.may(Permission::Read, "see workflows")?;
     Ok(Json(WorkflowList {
         workflows: workflows::list(&s.db).await?,

@@ -54,7 +54,12 @@ pub async fn start_run(
     )
     .await?;
     s.engine.wake();
-    Ok((StatusCode::ACCEPTED, Json(StartedRun { run_id: run_id.to_string() })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(StartedRun {
+            run_id: run_id.to_string(),
+        }),
+    ))
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
@@ -124,7 +129,12 @@ pub async fn rerun(
     let latest = optional_json::<RerunBody>(&body)?.latest;
     let run_id = runs::rerun(&s.db, &Actor(p.actor.clone()), &id, latest, ops::now_ms()).await?;
     s.engine.wake();
-    Ok((StatusCode::ACCEPTED, Json(StartedRun { run_id: run_id.to_string() })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(StartedRun {
+            run_id: run_id.to_string(),
+        }),
+    ))
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]

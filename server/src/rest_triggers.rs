@@ -8,10 +8,10 @@ use app::domain::triggers::TriggerInput;
 use app::domain::triggers::view::{TriggerView, WithSecret};
 use app::ops::triggers::{self, TestEvent};
 use app::ops::{self};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

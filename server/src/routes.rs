@@ -105,6 +105,7 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
                 provide_context(engine.changes());
                 provide_context(app::ops::step_test::Tester(engine.clone()));
                 provide_context(recent.clone());
+                provide_context(app::api::reference::ApiDoc(crate::openapi::doc()));
             },
             move || app::shell(options.clone()),
         )

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/approvals/:id") view=pages::approval_item::ApprovalPage />
                         <Route path=path!("/audit") view=pages::audit::AuditPage />
                         <Route path=path!("/settings") view=pages::settings::SettingsPage />
+                        <Route path=path!("/api") view=pages::api_reference::ApiReferencePage />
                         <Route path=path!("/login") view=auth::LoginPage />
                         <Route path=path!("/setup") view=auth::SetupPage />
                     </Routes>

@@ -65,7 +65,11 @@ pub async fn answer(s: &AppState, spec: &WebhookSpec, started: Started) -> Respo
         Ok(Some(b)) if b.status != RunStatus::Running => {
             (StatusCode::OK, axum::Json(described(&started.run_id, &b))).into_response()
         }
-        Ok(Some(b)) => with_location(StatusCode::ACCEPTED, described(&started.run_id, &b), &started.run_id),
+        Ok(Some(b)) => with_location(
+            StatusCode::ACCEPTED,
+            described(&started.run_id, &b),
+            &started.run_id,
+        ),
         Ok(None) => {
             let mut body = links(&started.run_id);
             body.message = Some(format!(

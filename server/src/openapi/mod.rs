@@ -78,7 +78,10 @@ fn build() -> Value {
         .collect();
     for (name, schema) in inputs {
         if differ.contains(&name) {
-            schemas.insert(format!("{name}{INPUT_SUFFIX}"), renamed_refs(schema, &differ));
+            schemas.insert(
+                format!("{name}{INPUT_SUFFIX}"),
+                renamed_refs(schema, &differ),
+            );
         } else {
             schemas
                 .entry(name)
@@ -87,7 +90,11 @@ fn build() -> Value {
     }
     // request bodies and parameters point at the `...Input` names
     for item in paths.values_mut() {
-        for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
             for key in ["requestBody", "parameters"] {
                 if let Some(v) = op.get_mut(key) {
                     *v = renamed_refs(v.take(), &differ);
@@ -117,7 +124,10 @@ fn build() -> Value {
 /// The types whose schema as read differs from their schema as written
 /// (their own, or one they refer to); those also written get an
 /// `...Input` twin.
-fn differing(out: &Map<String, Value>, inp: &Map<String, Value>) -> std::collections::BTreeSet<String> {
+fn differing(
+    out: &Map<String, Value>,
+    inp: &Map<String, Value>,
+) -> std::collections::BTreeSet<String> {
     let mut differ: std::collections::BTreeSet<String> = inp
         .iter()
         .filter(|(name, schema)| out.get(*name).is_some_and(|o| o != *schema))
@@ -157,7 +167,8 @@ fn renamed_refs(mut v: Value, differ: &std::collections::BTreeSet<String>) -> Va
         match v {
             Value::Object(m) => {
                 if let Some(Value::String(r)) = m.get_mut("$ref")
-                    && r.strip_prefix(&format!("#{DEFS}/")).is_some_and(|n| differ.contains(n))
+                    && r.strip_prefix(&format!("#{DEFS}/"))
+                        .is_some_and(|n| differ.contains(n))
                 {
                     r.push_str(INPUT_SUFFIX);
                 }
@@ -171,7 +182,11 @@ fn renamed_refs(mut v: Value, differ: &std::collections::BTreeSet<String>) -> Va
     v
 }
 
-fn operation(op: &Op, out_gen: &mut schemars::SchemaGenerator, in_gen: &mut schemars::SchemaGenerator) -> Value {
+fn operation(
+    op: &Op,
+    out_gen: &mut schemars::SchemaGenerator,
+    in_gen: &mut schemars::SchemaGenerator,
+) -> Value {
     let mut o = json!({
         "summary": op.summary,
         "tags": [op.tag],
@@ -201,7 +216,11 @@ fn operation(op: &Op, out_gen: &mut schemars::SchemaGenerator, in_gen: &mut sche
             .entry(a.status.to_string())
             .or_insert_with(|| json!({"description": ""}));
         let d = r["description"].as_str().unwrap_or_default().to_string();
-        r["description"] = json!(if d.is_empty() { a.description.to_string() } else { format!("{d}; {}", a.description) });
+        r["description"] = json!(if d.is_empty() {
+            a.description.to_string()
+        } else {
+            format!("{d}; {}", a.description)
+        });
         match (a.schema, a.media) {
             (Some(f), _) => {
                 let schema = f(out_gen).to_value();
@@ -209,7 +228,10 @@ fn operation(op: &Op, out_gen: &mut schemars::SchemaGenerator, in_gen: &mut sche
                 *content = match content.take() {
                     Value::Null => schema,
                     Value::Object(mut m) if m.contains_key("oneOf") => {
-                        m["oneOf"].as_array_mut().expect("oneOf is a list").push(schema);
+                        m["oneOf"]
+                            .as_array_mut()
+                            .expect("oneOf is a list")
+                            .push(schema);
                         Value::Object(m)
                     }
                     first => json!({"oneOf": [first, schema]}),
@@ -221,7 +243,8 @@ fn operation(op: &Op, out_gen: &mut schemars::SchemaGenerator, in_gen: &mut sche
     }
     let error = json!({"application/json": {"schema": {"$ref": format!("#{DEFS}/ErrorBody")}}});
     out_gen.subschema_for::<crate::rest::ErrorBody>();
-    let mut errors: Vec<(u16, String)> = op.errors.iter().map(|(c, d)| (*c, d.to_string())).collect();
+    let mut errors: Vec<(u16, String)> =
+        op.errors.iter().map(|(c, d)| (*c, d.to_string())).collect();
     if op.body.is_some() && op.path.starts_with("/api/") {
         for (code, why) in [
             (400, "malformed JSON or the wrong shape (the path is named)"),
@@ -238,13 +261,19 @@ fn operation(op: &Op, out_gen: &mut schemars::SchemaGenerator, in_gen: &mut sche
         errors.push((403, format!("the caller's role lacks the {p} permission")));
     }
     for (code, why) in errors {
-        responses.insert(code.to_string(), json!({"description": why, "content": error}));
+        responses.insert(
+            code.to_string(),
+            json!({"description": why, "content": error}),
+        );
     }
     o["responses"] = Value::Object(responses);
     if op.needs.is_none() {
         o["security"] = json!([]);
     } else {
-        o["description"] = json!(format!("Needs the {} permission.", op.needs.unwrap_or_default()));
+        o["description"] = json!(format!(
+            "Needs the {} permission.",
+            op.needs.unwrap_or_default()
+        ));
     }
     o
 }

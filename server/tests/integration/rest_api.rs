@@ -1293,7 +1293,11 @@ async fn every_operation_in_the_openapi_document_is_served_and_the_document_is_p
     let api = Api::new().await;
     // the document itself needs no token
     let res = api
-        .send_as_is(Request::get("/api/v1/openapi.json").body(Body::empty()).unwrap())
+        .send_as_is(
+            Request::get("/api/v1/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(res.0, StatusCode::OK);
     let doc = res.1;
@@ -1306,20 +1310,36 @@ async fn every_operation_in_the_openapi_document_is_served_and_the_document_is_p
                 .map(|seg| if seg.starts_with('{') { "x" } else { seg })
                 .collect::<Vec<_>>()
                 .join("/");
-            let mut req = Request::builder().method(method.to_uppercase().as_str()).uri(&path);
+            let mut req = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&path);
             if op.get("requestBody").is_some() {
                 req = req.header(header::CONTENT_TYPE, "application/json");
             }
-            let body = if op.get("requestBody").is_some() { "{}" } else { "" };
+            let body = if op.get("requestBody").is_some() {
+                "{}"
+            } else {
+                ""
+            };
             let (status, answer, headers) = api.send(req.body(Body::from(body)).unwrap()).await;
             // answered by its own handler: not "no such route", not "wrong method"
-            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {template}");
+            assert_ne!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {template}"
+            );
             assert!(
                 !answer.to_string().contains("no such API route"),
                 "{method} {template} is described but not served: {answer}"
             );
-            let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            assert!(status == StatusCode::NO_CONTENT || !media.starts_with("text/html"), "{method} {template} fell through to a page");
+            let media = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            assert!(
+                status == StatusCode::NO_CONTENT || !media.starts_with("text/html"),
+                "{method} {template} fell through to a page"
+            );
             walked += 1;
         }
     }

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod api_reference;
 pub mod approval_item;
 pub mod approvals;
 pub mod audit;

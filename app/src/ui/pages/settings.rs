@@ -91,7 +91,7 @@ fn Tokens() -> impl IntoView {
     view! {
         <section class="card" aria-label="API tokens">
             <h2>"API tokens"</h2>
-            <p class="muted">"For programs calling the REST API: send " <code>"Authorization: Bearer <token>"</code> ". A token acts with its role; it is shown once, stored only as a hash, and can be revoked."</p>
+            <p class="muted">"For programs calling the REST API: send " <code>"Authorization: Bearer <token>"</code> ". A token acts with its role; it is shown once, stored only as a hash, and can be revoked. What it can call: the "<a href="/api">"API reference"</a>"."</p>
             <ActionForm action=create attr:class="inline-form" attr:aria-label="New API token">
                 <label>"Name" <input type="text" name="name" required placeholder="e.g. billing system" /></label>
                 <label>"Role" <select name="role">{role_options("viewer")}</select></label>

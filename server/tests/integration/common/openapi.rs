@@ -11,22 +11,24 @@ use std::sync::{Arc, LazyLock, Mutex};
 fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> Option<(&'a str, &'a Value)> {
     let path = path.split('?').next().unwrap_or_default();
     let got: Vec<&str> = path.split('/').collect();
-    doc["paths"].as_object()?.iter().find_map(|(template, item)| {
-        let want: Vec<&str> = template.split('/').collect();
-        let hook = template == "/hooks/{path}" && path.starts_with("/hooks/") && path.len() > 7;
-        let same = hook
-            || (want.len() == got.len()
-                && want
-                    .iter()
-                    .zip(&got)
-                    .all(|(w, g)| (w.starts_with('{') && !g.is_empty()) || w == g));
-        let op = item.get(method.to_ascii_lowercase())?;
-        same.then_some((template.as_str(), op))
-    })
+    doc["paths"]
+        .as_object()?
+        .iter()
+        .find_map(|(template, item)| {
+            let want: Vec<&str> = template.split('/').collect();
+            let hook = template == "/hooks/{path}" && path.starts_with("/hooks/") && path.len() > 7;
+            let same = hook
+                || (want.len() == got.len()
+                    && want
+                        .iter()
+                        .zip(&got)
+                        .all(|(w, g)| (w.starts_with('{') && !g.is_empty()) || w == g));
+            let op = item.get(method.to_ascii_lowercase())?;
+            same.then_some((template.as_str(), op))
+        })
 }
 
 type Cache = HashMap<(String, String, u16), Option<Arc<jsonschema::Validator>>>;
-
 
 /// Fails (with what is wrong) unless `status` and `body` (sent as
 /// `content_type`) are what the document says `method path` answers.
@@ -46,11 +48,16 @@ pub fn check(method: &str, path: &str, status: u16, content_type: &str, body: &V
     };
     let media = content_type.split(';').next().unwrap_or_default().trim();
     if status == 204 || (media.is_empty() && body.is_null()) {
-        assert!(response.get("content").is_none(), "{method} {template} {status}: the document promises a body, none came");
+        assert!(
+            response.get("content").is_none(),
+            "{method} {template} {status}: the document promises a body, none came"
+        );
         return;
     }
     let Some(content) = response.get("content").and_then(|c| c.get(media)) else {
-        panic!("{method} {template} answered {status} as '{media}', which the document does not list: {body}");
+        panic!(
+            "{method} {template} answered {status} as '{media}', which the document does not list: {body}"
+        );
     };
     if media != "application/json" {
         return;
