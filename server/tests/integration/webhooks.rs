@@ -637,3 +637,53 @@ async fn listening_for_a_test_event_captures_the_next_delivery_without_a_run() {
         202
     );
 }
+
+#[tokio::test]
+async fn a_hostile_mapping_or_key_path_is_stopped_and_stores_nothing() {
+    let st = Stack::new().await;
+    let wf = st.workflow(three_steps(), true).await;
+    // a mapping that never ends, and one that builds a huge value
+    for mapping in ["def f: f; f", "[range(100000000)] | length | {amount: .}"] {
+        let (path, key, _) = st.hook(&wf, json!({"mapping": mapping})).await;
+        let started = std::time::Instant::now();
+        let (s, b) = st.deliver(&path, &key, None, r#"{"amount": 1}"#, &[]).await;
+        assert_eq!(s, 422, "{mapping}: {b}");
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("the mapping failed"),
+            "{b}"
+        );
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{mapping} took {:?}",
+            started.elapsed()
+        );
+    }
+    let (path, key, _) = st.hook(&wf, json!({"dedup": {"path": "[.body]"}})).await;
+    let (s, b) = st.deliver(&path, &key, None, r#"{"amount": 1}"#, &[]).await;
+    assert_eq!(s, 422, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a string or number"),
+        "{b}"
+    );
+    // a key longer than 500 characters
+    let (path, key, _) = st.hook(&wf, json!({})).await;
+    let long = "k".repeat(600);
+    let (s, _) = st
+        .deliver(
+            &path,
+            &key,
+            None,
+            r#"{"amount": 1}"#,
+            &[("idempotency-key", &long)],
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 0);
+    assert_eq!(st.count("SELECT COUNT(*) FROM trigger_events").await, 0);
+}

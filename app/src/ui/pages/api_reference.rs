@@ -28,10 +28,13 @@ pub fn ApiReferencePage() -> impl IntoView {
     }
 }
 
+/// A tag and its operations (method, path, operation).
+type TagGroup = (String, Vec<(String, String, Value)>);
+
 #[component]
 fn Reference(doc: Value) -> impl IntoView {
     // operations grouped by their tag, in the document's order
-    let mut tags: Vec<(String, Vec<(String, String, Value)>)> = Vec::new();
+    let mut tags: Vec<TagGroup> = Vec::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for m in METHODS {
             let Some(op) = item.get(m) else { continue };
