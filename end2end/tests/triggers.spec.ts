@@ -55,6 +55,20 @@ test('create a schedule and see its next fires in its time zone', async ({ page 
   await expect(card.getByTestId('next-fires')).toHaveCount(0);
   await card.getByRole('button', { name: 'Resume' }).click();
   await expect(card.getByTestId('next-fires').getByRole('listitem')).toHaveCount(5);
+  // changed: half past six every day, in New York
+  await card.getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('form', { name: 'Change “Weekday mornings”' });
+  await expect(edit.getByRole('textbox', { name: /^Cron/ })).toHaveValue('0 7 * * MON-FRI');
+  await edit.getByRole('textbox', { name: /^Cron/ }).fill('30 6 * * *');
+  await edit.getByLabel('Time zone').fill('America/New_York');
+  await edit.getByRole('button', { name: 'Save trigger' }).click();
+  await expect(card).toContainText('Cron 30 6 * * * in America/New_York');
+  for (const f of await card.getByTestId('next-fires').getByRole('listitem').allTextContents()) expect(f).toMatch(/T06:30:00-0[45]:00$/);
+  // deleted after a second click
+  await card.getByRole('button', { name: 'Delete…' }).click();
+  await card.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(panel.getByRole('article', { name: 'Trigger Weekday mornings' })).toHaveCount(0);
+  await expect(panel.getByRole('heading', { name: 'No triggers' })).toBeVisible();
 });
 
 test('a signed webhook starts the published version while a newer draft exists, and the run links back', async ({ page, request, baseURL }) => {
