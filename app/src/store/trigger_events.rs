@@ -169,7 +169,7 @@ pub async fn prune(
         "DELETE FROM trigger_events WHERE trigger_id = ?1 AND outcome != 'queued'
            AND (delivery_key IS NULL OR at < ?3)
            AND id < (SELECT id FROM trigger_events WHERE trigger_id = ?1
-                     ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                     ORDER BY id DESC LIMIT 1 OFFSET ?2 - 1)",
     )
     .bind(trigger_id)
     .bind(keep)

@@ -330,9 +330,17 @@ impl Engine {
     /// time (at most a second, at least 200 ms while a jittered fire
     /// waits), a schedule changes, or a run ends (a queued fire may start).
     async fn scheduler_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        const PRUNE_EVERY: Duration = Duration::from_secs(600);
+        let mut pruned = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 return;
+            }
+            if pruned.elapsed() >= PRUNE_EVERY {
+                pruned = tokio::time::Instant::now();
+                if let Err(e) = self.prune_trigger_events().await {
+                    tracing::warn!(error = %e, "could not prune the triggers' histories");
+                }
             }
             let changed = self.schedules_changed.notified();
             let ended = self.run_ended.notified();

@@ -61,6 +61,24 @@ impl Engine {
         Ok(started)
     }
 
+    /// Keeps each trigger's history bounded: its newest `KEEP_EVENTS`
+    /// events, and every delivery key young enough to still matter (the
+    /// longest retention a webhook may have).
+    pub async fn prune_trigger_events(&self) -> Result<()> {
+        const KEEP_EVENTS: i64 = 1_000;
+        let since = self.clock.now() - app::domain::triggers::MAX_RETENTION_MS;
+        let ids = {
+            let mut conn = self.db.pool.acquire().await?;
+            store::all_ids(&mut conn).await?
+        };
+        for id in ids {
+            let mut tx = self.db.write().await?;
+            store::prune(&mut tx, &id, KEEP_EVENTS, since).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     /// When the scheduler next has something to do (ms since the epoch).
     pub async fn next_schedule(&self) -> Result<Option<i64>> {
         let mut conn = self.db.pool.acquire().await?;

@@ -247,6 +247,19 @@ async fn start(
             .await
             .map_err(|e| internal(e.into()))?
     {
+        // the panel lists it; the key stays with the first delivery
+        let event = store::NewEvent {
+            trigger_id: &t.id,
+            at: now,
+            outcome: app::domain::triggers::EventOutcome::Duplicate,
+            detail: "the same delivery came before: answered with its run",
+            run_id: run_id.as_deref(),
+            delivery_key: None,
+            nominal_at: None,
+        };
+        store::insert_event(&mut tx, &event)
+            .await
+            .map_err(|e| internal(e.into()))?;
         tx.commit()
             .await
             .map_err(|e| internal(StoreError::from(e).into()))?;

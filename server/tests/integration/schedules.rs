@@ -373,3 +373,35 @@ async fn without_a_published_version_a_fire_is_recorded_as_skipped_with_why() {
     assert_eq!(view.next_fires.len(), 5);
     assert_eq!(view.next_fires[0].at, hour0() + HOUR);
 }
+
+#[tokio::test]
+async fn a_triggers_history_is_pruned_to_its_newest_thousand_keeping_live_delivery_keys() {
+    let w = World::new().await;
+    let wf = published(&w, false, false).await;
+    let t = schedule(&w, &wf, json!({"when": {"every_ms": HOUR}})).await;
+    let now = w.clock.now_ms();
+    // 1,200 old fires, and among the oldest a delivery key still in its window
+    for i in 0..1_200i64 {
+        sqlx::query("INSERT INTO trigger_events (trigger_id, at, outcome, nominal_at, delivery_key) VALUES (?, ?, 'missed', ?, ?)")
+            .bind(&t)
+            .bind(now - 1_000_000 + i)
+            .bind(i)
+            .bind((i == 3).then_some("key:live"))
+            .execute(&w.db.pool)
+            .await
+            .unwrap();
+    }
+    w.engine.prune_trigger_events().await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trigger_events WHERE trigger_id = ?")
+        .bind(&t)
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1_001);
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM trigger_events WHERE delivery_key = 'key:live'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, 1);
+}

@@ -687,3 +687,33 @@ async fn a_hostile_mapping_or_key_path_is_stopped_and_stores_nothing() {
     assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 0);
     assert_eq!(st.count("SELECT COUNT(*) FROM trigger_events").await, 0);
 }
+
+#[tokio::test]
+async fn a_key_older_than_its_retention_window_starts_a_new_run_and_duplicates_are_listed() {
+    let st = Stack::new().await;
+    let wf = st.workflow(three_steps(), true).await;
+    let (path, key, id) = st
+        .hook(&wf, json!({"dedup": {"retention_ms": 60000}}))
+        .await;
+    let k = [("idempotency-key", "inv-9")];
+    let (_, first) = st.deliver(&path, &key, None, r#"{"amount": 1}"#, &k).await;
+    let (s, again) = st.deliver(&path, &key, None, r#"{"amount": 1}"#, &k).await;
+    assert_eq!((s, &again["run_id"]), (200, &first["run_id"]));
+    let (_, t) = st.api("GET", &format!("/api/v1/triggers/{id}"), None).await;
+    let outcomes: Vec<&str> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["duplicate", "started"], "{t}");
+    // the first delivery is now two minutes old: outside its minute
+    sqlx::query("UPDATE trigger_events SET at = at - 120000")
+        .execute(&st.db.pool)
+        .await
+        .unwrap();
+    let (s, later) = st.deliver(&path, &key, None, r#"{"amount": 1}"#, &k).await;
+    assert_eq!(s, 202, "{later}");
+    assert_ne!(later["run_id"], first["run_id"]);
+    assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 2);
+}

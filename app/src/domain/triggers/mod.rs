@@ -27,6 +27,8 @@ pub const DEFAULT_KEY_HEADER: &str = "idempotency-key";
 pub const SIGNATURE_WINDOW_MS: i64 = 5 * 60 * 1000;
 /// How long a delivery key is remembered by default.
 pub const DEFAULT_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+/// ... and at most.
+pub const MAX_RETENTION_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// A synchronous webhook waits this long for its run, unless told otherwise.
 pub const DEFAULT_SYNC_TIMEOUT_MS: u64 = 30_000;
 /// ... and never longer than this.
@@ -394,7 +396,7 @@ fn check_webhook(w: &WebhookSpec) -> Result<(), String> {
     }
     check_jq("mapping", w.mapping.as_deref())?;
     check_jq("dedup.path", w.dedup.path.as_deref())?;
-    if !(60_000..=30 * 24 * 3_600_000).contains(&w.dedup.retention_ms) {
+    if !(60_000..=MAX_RETENTION_MS).contains(&w.dedup.retention_ms) {
         return Err(
             "dedup.retention_ms must be between 60000 (a minute) and 2592000000 (30 days)".into(),
         );
