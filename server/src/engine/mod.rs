@@ -321,45 +321,6 @@ impl Engine {
         handles
     }
 
-    /// Tells the scheduler a schedule changed (added, resumed, edited).
-    pub fn schedules_changed(&self) {
-        self.schedules_changed.notify_one();
-    }
-
-    /// Fires schedules when due: sleeps until the earliest next nominal
-    /// time (at most a second, at least 200 ms while a jittered fire
-    /// waits), a schedule changes, or a run ends (a queued fire may start).
-    async fn scheduler_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        const PRUNE_EVERY: Duration = Duration::from_secs(600);
-        let mut pruned = tokio::time::Instant::now();
-        loop {
-            if *shutdown.borrow() {
-                return;
-            }
-            if pruned.elapsed() >= PRUNE_EVERY {
-                pruned = tokio::time::Instant::now();
-                if let Err(e) = self.prune_trigger_events().await {
-                    tracing::warn!(error = %e, "could not prune the triggers' histories");
-                }
-            }
-            let changed = self.schedules_changed.notified();
-            let ended = self.run_ended.notified();
-            if let Err(e) = self.fire_schedules().await {
-                tracing::error!(error = %e, "the scheduler could not look for due schedules");
-            }
-            let wait = match self.next_schedule().await {
-                Ok(Some(t)) => (t - self.clock.now()).clamp(200, 1000) as u64,
-                _ => 1000,
-            };
-            tokio::select! {
-                _ = shutdown.changed() => return,
-                _ = changed => {}
-                _ = ended => {}
-                _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
-            }
-        }
-    }
-
     async fn worker_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let _live = LiveWorker::new(self.workers_live.clone());
         loop {

@@ -5,6 +5,8 @@
 //! are described as they are read (`...Input` schemas: defaults may be
 //! left out), answers as they are written.
 
+mod ops_core;
+mod ops_more;
 pub mod table;
 
 use crate::routes::AppState;

@@ -10,22 +10,63 @@
 
 use super::{Engine, Result};
 use crate::hooks;
-use crate::sandbox::{Job, Request};
-use app::domain::triggers::plan::{self, Action, Busy, Catch, Due};
-use app::domain::triggers::schedule::{Schedule, jitter, utc};
-use app::domain::triggers::{EventOutcome, ScheduleSpec, Trigger, TriggerSpec};
-use app::ops::runs::{self, Runnable};
+use app::domain::triggers::plan::{self, Action, Busy, Catch};
+use app::domain::triggers::schedule::{Schedule, utc};
+use app::domain::triggers::{EventOutcome, Trigger, TriggerSpec};
+use app::ops::runs;
 use app::store::{StoreError, triggers as store};
-use serde_json::{Value, json};
-use std::collections::VecDeque;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Due fires handled one by one; older ones are counted in one event.
-const MAX_DUE: usize = 100;
-/// Nominal times looked at before giving up on catching up (a schedule
-/// every second and a week of downtime).
-const MAX_SCAN: usize = 1_000_000;
+mod due;
+mod support;
+
+use due::due_fires;
 
 impl Engine {
+    /// Tells the scheduler a schedule changed (added, resumed, edited).
+    pub fn schedules_changed(&self) {
+        self.schedules_changed.notify_one();
+    }
+
+    /// Fires schedules when due: sleeps until the earliest next nominal
+    /// time (at most a second, at least 200 ms while a jittered fire
+    /// waits), a schedule changes, or a run ends (a queued fire may start).
+    pub(super) async fn scheduler_loop(
+        self: Arc<Self>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        const PRUNE_EVERY: Duration = Duration::from_secs(600);
+        let mut pruned = tokio::time::Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            if pruned.elapsed() >= PRUNE_EVERY {
+                pruned = tokio::time::Instant::now();
+                if let Err(e) = self.prune_trigger_events().await {
+                    tracing::warn!(error = %e, "could not prune the triggers' histories");
+                }
+            }
+            let changed = self.schedules_changed.notified();
+            let ended = self.run_ended.notified();
+            if let Err(e) = self.fire_schedules().await {
+                tracing::error!(error = %e, "the scheduler could not look for due schedules");
+            }
+            let wait = match self.next_schedule().await {
+                Ok(Some(t)) => (t - self.clock.now()).clamp(200, 1000) as u64,
+                _ => 1000,
+            };
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = changed => {}
+                _ = ended => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+            }
+        }
+    }
+
     /// Fires every schedule that is due now, and starts fires waiting for a
     /// run to end. Returns how many runs it started. A schedule that fails
     /// is logged and left for the next pass; it never blocks the others.
@@ -59,24 +100,6 @@ impl Engine {
             self.wake();
         }
         Ok(started)
-    }
-
-    /// Keeps each trigger's history bounded: its newest `KEEP_EVENTS`
-    /// events, and every delivery key young enough to still matter (the
-    /// longest retention a webhook may have).
-    pub async fn prune_trigger_events(&self) -> Result<()> {
-        const KEEP_EVENTS: i64 = 1_000;
-        let since = self.clock.now() - app::domain::triggers::MAX_RETENTION_MS;
-        let ids = {
-            let mut conn = self.db.pool.acquire().await?;
-            store::all_ids(&mut conn).await?
-        };
-        for id in ids {
-            let mut tx = self.db.write().await?;
-            store::prune(&mut tx, &id, KEEP_EVENTS, since).await?;
-            tx.commit().await?;
-        }
-        Ok(())
     }
 
     /// When the scheduler next has something to do (ms since the epoch).
@@ -258,134 +281,6 @@ impl Engine {
         tx.commit().await?;
         Ok(started)
     }
-
-    /// The published version, or why there is none to run.
-    async fn published(&self, t: &Trigger) -> std::result::Result<Runnable, String> {
-        match app::ops::workflows::published(&self.db, &t.workflow_id).await {
-            Ok(Some(v)) => runs::runnable(&self.db, &t.workflow_id, Some(v))
-                .await
-                .map_err(|e| e.message),
-            Ok(None) => Err(
-                "the workflow has no published version; publish one to let the schedule start it"
-                    .into(),
-            ),
-            Err(e) => Err(e.message),
-        }
-    }
-
-    /// The run input for the fire at `d`: the schedule's input, or its
-    /// mapping over `{input, nominal_time, fire_time, nominal_ms}`; checked
-    /// against the Start schema.
-    async fn input(
-        &self,
-        sched: &Schedule,
-        spec: &ScheduleSpec,
-        r: &Runnable,
-        d: &Due,
-    ) -> std::result::Result<Value, String> {
-        let input = match &spec.mapping {
-            None => spec.input.clone(),
-            Some(code) => {
-                let ctx = json!({
-                    "input": spec.input,
-                    "nominal_time": sched.local(d.nominal),
-                    "fire_time": sched.local(d.fire_at),
-                    "nominal_ms": d.nominal,
-                });
-                let out = self
-                    .sandbox
-                    .run(&Request::over(&ctx, vec![Job::jq(code)]))
-                    .await
-                    .map_err(|e| format!("the mapping could not run: {e:?}"))?;
-                out.into_iter()
-                    .next()
-                    .unwrap_or_else(|| Err("no result".into()))
-                    .map_err(|e| format!("the mapping failed: {e}"))?
-            }
-        };
-        runs::check_input(&r.def, &input).map_err(|e| e.message)?;
-        Ok(input)
-    }
-
-    async fn cancel_runs(&self, t: &Trigger, running: &[String], now: i64) {
-        for id in running {
-            if let Err(e) = runs::cancel(&self.db, &hooks::actor(t), id, now).await {
-                tracing::warn!(run_id = %id, error = %e, "could not cancel the schedule's earlier run");
-            }
-        }
-    }
-
-    async fn pause(&self, t: &Trigger, why: &str, now: i64) -> Result<()> {
-        let mut tx = self.db.write().await?;
-        store::set_paused(&mut tx, &t.id, true, Some(why), None, now).await?;
-        record(&mut tx, t, now, EventOutcome::Paused, why, None, None).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Starts the oldest fire waiting for this schedule's runs to end.
-    async fn start_queued(&self, id: &app::domain::ids::TriggerId, now: i64) -> Result<usize> {
-        let (t, running, queued) = {
-            let mut conn = self.db.pool.acquire().await?;
-            let t = match store::get(&mut conn, id).await {
-                Ok(t) => t,
-                Err(StoreError::NotFound) => return Ok(0),
-                Err(e) => return Err(e),
-            };
-            (
-                t,
-                store::running(&mut conn, id).await?,
-                store::queued(&mut conn, id).await?,
-            )
-        };
-        let (TriggerSpec::Schedule(spec), false, Some(&(event_id, nominal))) =
-            (&t.spec, t.paused, queued.first())
-        else {
-            return Ok(0);
-        };
-        if !running.is_empty() {
-            return Ok(0);
-        }
-        let sched = Schedule::new(spec).map_err(StoreError::Corrupt)?;
-        let d = Due {
-            nominal,
-            fire_at: nominal,
-        };
-        let runnable = self.published(&t).await;
-        let mut tx = self.db.write().await?;
-        let input = match &runnable {
-            Ok(r) => self.input(&sched, spec, r, &d).await.map(|i| (r, i)),
-            Err(why) => Err(why.clone()),
-        };
-        match input {
-            Ok((r, input)) => {
-                let run_id = runs::start_in(
-                    &mut tx,
-                    &hooks::actor(&t),
-                    r,
-                    &input,
-                    runs::Via::Schedule(&t.id),
-                    now,
-                )
-                .await
-                .map_err(|e| StoreError::Corrupt(e.message))?;
-                if !store::start_queued(&mut tx, event_id, &run_id, now).await? {
-                    return Ok(0); // started elsewhere; this run is rolled back
-                }
-                tx.commit().await?;
-                Ok(1)
-            }
-            Err(why) => {
-                sqlx::query("UPDATE trigger_events SET outcome = 'skipped', detail = ? WHERE id = ? AND outcome = 'queued'")
-                    .bind(why)
-                    .bind(event_id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(0)
-            }
-        }
-    }
 }
 
 enum Planned {
@@ -393,51 +288,6 @@ enum Planned {
     Queue,
     Skip(String),
     Missed(String),
-}
-
-/// The fires due at `now` from `first` on (the last `MAX_DUE`), how many
-/// older ones were dropped (count, first, last nominal), and the next
-/// nominal time not yet due.
-#[allow(clippy::type_complexity)]
-fn due_fires(
-    sched: &Schedule,
-    t: &Trigger,
-    spec: &ScheduleSpec,
-    first: i64,
-    now: i64,
-) -> (Vec<Due>, Option<(usize, i64, i64)>, Option<i64>) {
-    let mut due: VecDeque<Due> = VecDeque::new();
-    let mut dropped: Option<(usize, i64, i64)> = None;
-    let mut n = Some(first);
-    let mut scanned = 0;
-    while let Some(nominal) = n.filter(|n| *n <= now) {
-        if scanned == MAX_SCAN {
-            // too far behind to list: what is left counts as one gap
-            let resume = sched.next_after(now);
-            dropped = Some(match dropped {
-                None => (0, nominal, now),
-                Some((c, f, _)) => (c, f, now),
-            });
-            return (due.into(), dropped, resume);
-        }
-        scanned += 1;
-        let next = sched.next_after(nominal);
-        let fire_at = nominal + jitter(&t.id, nominal, next, spec.jitter_ms);
-        if fire_at > now {
-            break;
-        }
-        due.push_back(Due { nominal, fire_at });
-        if due.len() > MAX_DUE
-            && let Some(old) = due.pop_front()
-        {
-            dropped = Some(match dropped {
-                None => (1, old.nominal, old.nominal),
-                Some((c, f, _)) => (c + 1, f, old.nominal),
-            });
-        }
-        n = next;
-    }
-    (due.into(), dropped, n)
 }
 
 async fn record(
