@@ -264,7 +264,8 @@ pub async fn due_schedules(conn: &mut SqliteConnection, until: i64) -> Result<Ve
 /// until then, at most).
 pub async fn next_nominal(conn: &mut SqliteConnection) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
-        "SELECT MIN(next_nominal) FROM triggers WHERE kind = 'schedule' AND paused = 0",
+        "SELECT MIN(t.next_nominal) FROM triggers t JOIN workflows w ON w.id = t.workflow_id
+         WHERE t.kind = 'schedule' AND t.paused = 0 AND w.deleted_at IS NULL",
     )
     .fetch_one(conn)
     .await?)

@@ -405,3 +405,18 @@ async fn a_triggers_history_is_pruned_to_its_newest_thousand_keeping_live_delive
             .unwrap();
     assert_eq!(kept, 1);
 }
+
+#[tokio::test]
+async fn a_deleted_workflows_schedule_neither_fires_nor_keeps_the_scheduler_awake() {
+    let w = World::new().await;
+    w.clock.set(hour0() - MIN);
+    let wf = published(&w, false, false).await;
+    let t = schedule(&w, &wf, json!({"when": {"every_ms": HOUR}})).await;
+    assert_eq!(w.engine.next_schedule().await.unwrap(), Some(hour0()));
+    app::ops::workflows::delete(&w.db, &Actor::anonymous(), &wf, hour0() - 1)
+        .await
+        .unwrap();
+    assert_eq!(w.engine.next_schedule().await.unwrap(), None);
+    assert_eq!(at(&w, hour0() + HOUR).await, 0);
+    assert!(runs_of(&w, &t).await.is_empty());
+}
