@@ -1,0 +1,174 @@
+//! Pausing, exactly once, jitter, nothing published, pruning, deletion.
+
+use super::{HOUR, MIN, at, hour0, outcomes, published, runs_of, schedule};
+use crate::common::world::{Now, World};
+use app::domain::audit::Actor;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_schedule_pauses_itself_after_failed_runs_and_records_why() {
+    let w = World::new().await;
+    w.clock.set(hour0() - MIN);
+    let wf = published(&w, false, true).await;
+    let t = schedule(
+        &w,
+        &wf,
+        json!({"when": {"every_ms": MIN}, "pause_after_failures": 2}),
+    )
+    .await;
+    at(&w, hour0()).await;
+    at(&w, hour0() + MIN).await;
+    at(&w, hour0() + 2 * MIN).await;
+    at(&w, hour0() + 3 * MIN).await;
+    let runs = runs_of(&w, &t).await;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs.iter().all(|r| r.1 == "failed"));
+    let view = app::ops::triggers::get(&w.db, &t, None, w.clock.now_ms())
+        .await
+        .unwrap();
+    assert!(view.trigger.paused);
+    assert!(
+        view.trigger
+            .paused_reason
+            .unwrap()
+            .contains("2 failed runs in a row")
+    );
+    assert!(view.next_fires.is_empty());
+    // a person resumes it: it counts from now
+    app::ops::triggers::set_paused(&w.db, &Actor::anonymous(), &t, false, hour0() + 10 * MIN)
+        .await
+        .unwrap();
+    w.clock.set(hour0() + 10 * MIN);
+    assert_eq!(at(&w, hour0() + 11 * MIN).await, 1);
+}
+
+#[tokio::test]
+async fn a_nominal_time_fired_before_a_restart_or_by_another_process_never_runs_twice() {
+    let w = World::new().await;
+    w.clock.set(hour0() - MIN);
+    let wf = published(&w, false, false).await;
+    let t = schedule(&w, &wf, json!({"when": {"every_ms": HOUR}})).await;
+    assert_eq!(at(&w, hour0()).await, 1);
+    // an old process's view: the schedule's pointer back before the fire
+    sqlx::query("UPDATE triggers SET next_nominal = ? WHERE id = ?")
+        .bind(hour0())
+        .bind(&t)
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(at(&w, hour0() + 5000).await, 0);
+    assert_eq!(runs_of(&w, &t).await.len(), 1);
+    // two schedulers at once on the same database
+    let other = crate::common::engine(w.db.clone(), w.clock.clone(), 30_000);
+    w.clock.set(hour0() + HOUR);
+    let (a, b) = tokio::join!(w.engine.fire_schedules(), other.fire_schedules());
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(runs_of(&w, &t).await.len(), 2);
+}
+
+#[tokio::test]
+async fn jitter_delays_a_fire_but_never_past_the_next_nominal_time() {
+    let w = World::new().await;
+    w.clock.set(hour0() - MIN);
+    let wf = published(&w, false, false).await;
+    let t = schedule(
+        &w,
+        &wf,
+        json!({"when": {"every_ms": MIN}, "jitter_ms": 10 * MIN}),
+    )
+    .await;
+    let mut now = hour0() - MIN;
+    while now < hour0() + 5 * MIN {
+        now += 1000;
+        at(&w, now).await;
+    }
+    let outs = outcomes(&w, &t).await;
+    let started: Vec<_> = outs.iter().filter(|o| o.0 == "started").collect();
+    assert!(started.len() >= 4, "{outs:?}");
+    let fired_at: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT e.nominal_at, r.created_at FROM trigger_events e JOIN runs r ON r.id = e.run_id WHERE e.trigger_id = ?",
+    )
+    .bind(&t)
+    .fetch_all(&w.db.pool)
+    .await
+    .unwrap();
+    for (nominal, created) in fired_at {
+        assert!(
+            created >= nominal && created < nominal + MIN,
+            "{nominal} {created}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_published_version_a_fire_is_recorded_as_skipped_with_why() {
+    let w = World::new().await;
+    w.clock.set(hour0() - MIN);
+    let wf = published(&w, false, false).await;
+    let t = schedule(&w, &wf, json!({"when": {"every_ms": HOUR}})).await;
+    app::ops::workflows::unpublish(&w.db, &Actor::anonymous(), &wf, hour0() - 1)
+        .await
+        .unwrap();
+    at(&w, hour0()).await;
+    let view = app::ops::triggers::get(&w.db, &t, None, hour0())
+        .await
+        .unwrap();
+    assert_eq!(
+        view.events[0].outcome,
+        app::domain::triggers::EventOutcome::Skipped
+    );
+    assert!(
+        view.events[0].detail.contains("no published version"),
+        "{:?}",
+        view.events
+    );
+    assert_eq!(view.next_fires.len(), 5);
+    assert_eq!(view.next_fires[0].at, hour0() + HOUR);
+}
+
+#[tokio::test]
+async fn a_triggers_history_is_pruned_to_its_newest_thousand_keeping_live_delivery_keys() {
+    let w = World::new().await;
+    let wf = published(&w, false, false).await;
+    let t = schedule(&w, &wf, json!({"when": {"every_ms": HOUR}})).await;
+    let now = w.clock.now_ms();
+    // 1,200 old fires, and among the oldest a delivery key still in its window
+    for i in 0..1_200i64 {
+        sqlx::query("INSERT INTO trigger_events (trigger_id, at, outcome, nominal_at, delivery_key) VALUES (?, ?, 'missed', ?, ?)")
+            .bind(&t)
+            .bind(now - 1_000_000 + i)
+            .bind(i)
+            .bind((i == 3).then_some("key:live"))
+            .execute(&w.db.pool)
+            .await
+            .unwrap();
+    }
+    w.engine.prune_trigger_events().await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trigger_events WHERE trigger_id = ?")
+        .bind(&t)
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1_001);
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM trigger_events WHERE delivery_key = 'key:live'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, 1);
+}
+
+#[tokio::test]
+async fn a_deleted_workflows_schedule_neither_fires_nor_keeps_the_scheduler_awake() {
+    let w = World::new().await;
+    w.clock.set(hour0() - MIN);
+    let wf = published(&w, false, false).await;
+    let t = schedule(&w, &wf, json!({"when": {"every_ms": HOUR}})).await;
+    assert_eq!(w.engine.next_schedule().await.unwrap(), Some(hour0()));
+    app::ops::workflows::delete(&w.db, &Actor::anonymous(), &wf, hour0() - 1)
+        .await
+        .unwrap();
+    assert_eq!(w.engine.next_schedule().await.unwrap(), None);
+    assert_eq!(at(&w, hour0() + HOUR).await, 0);
+    assert!(runs_of(&w, &t).await.is_empty());
+}
