@@ -77,16 +77,19 @@ pub async fn get_run(
     ApiQuery(q): ApiQuery<GetRunQuery>,
 ) -> ApiResult<Json<RunDetail>> {
     who.may(Permission::Read, "see runs")?;
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(60_000));
-    loop {
-        // Listen before looking, so an end between the two is not missed.
-        let ended = s.engine.run_ended();
-        let detail = runs::get(&s.db, &id).await?;
-        if detail.run.status != RunStatus::Running || tokio::time::Instant::now() >= deadline {
-            return Ok(Json(detail));
+    if q.wait_ms > 0 {
+        let limit = Duration::from_millis(q.wait_ms.min(60_000));
+        let run_id = runs::parse_run_id(&id)?;
+        match s
+            .engine
+            .wait_for_run(&run_id, limit, |b| b.status != RunStatus::Running)
+            .await
+        {
+            Ok(_) | Err(app::store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
         }
-        let _ = tokio::time::timeout_at(deadline, ended).await;
     }
+    Ok(Json(runs::get(&s.db, &id).await?))
 }
 
 pub async fn get_attempts(

@@ -13,6 +13,7 @@ pub mod runners;
 mod schedules;
 mod stretch;
 mod tester;
+mod waits;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
@@ -181,11 +182,6 @@ impl Engine {
     /// Something changed (a run started, a step was retried): look for work.
     pub fn wake(&self) {
         self.wakeup.wake();
-    }
-
-    /// Resolves after the engine next ends a run (any run).
-    pub fn run_ended(&self) -> tokio::sync::futures::Notified<'_> {
-        self.run_ended.notified()
     }
 
     pub fn changes(&self) -> app::ops::Changes {

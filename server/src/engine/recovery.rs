@@ -110,6 +110,7 @@ impl Engine {
         tx.commit().await?;
         if l.gave_up {
             self.run_ended.notify_waiters();
+            self.changes.notify(format!("run:{}", l.run_id));
         }
         Ok(true)
     }

@@ -118,40 +118,10 @@ async fn look(s: &AppState, run_id: &str) -> Result<Brief, StoreError> {
 }
 
 /// The run once it ended or waits for people; None when `limit` passed.
-///
-/// Woken by the engine's notice for this run (`run:<id>`, sent after each
-/// of its commits) and nothing else, so many waiting senders do not all
-/// look at the database whenever any run moves; a look every second
-/// covers an end told some other way (recovery, a cancel).
 async fn wait(s: &AppState, run_id: &str, limit: Duration) -> Result<Option<Brief>, StoreError> {
-    const FALLBACK: Duration = Duration::from_secs(1);
-    let deadline = tokio::time::Instant::now() + limit;
-    let topic = format!("run:{run_id}");
-    let mut changes = s.engine.changes().subscribe();
-    loop {
-        // subscribed before looking, so a notice between the two is kept
-        let b = look(s, run_id).await?;
-        if b.status != RunStatus::Running || b.awaiting_people {
-            return Ok(Some(b));
-        }
-        let next_look = (tokio::time::Instant::now() + FALLBACK).min(deadline);
-        loop {
-            tokio::select! {
-                msg = changes.recv() => match msg {
-                    Ok(t) if *t == *topic => break,
-                    Ok(_) => continue,
-                    // missed some: look, to be sure
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                        tokio::time::sleep_until(next_look).await;
-                        break;
-                    }
-                },
-                _ = tokio::time::sleep_until(next_look) => break,
-            }
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(None);
-        }
-    }
+    s.engine
+        .wait_for_run(run_id, limit, |b| {
+            b.status != RunStatus::Running || b.awaiting_people
+        })
+        .await
 }

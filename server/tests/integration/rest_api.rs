@@ -881,6 +881,41 @@ async fn get_run_can_wait_for_the_end() {
     worker.await.unwrap();
 }
 
+#[tokio::test]
+async fn a_wait_for_the_end_answers_soon_after_a_cancel_through_the_api() {
+    let api = std::sync::Arc::new(Api::new().await);
+    let (_, created) = api.create("Cancelled while watched", small_def()).await;
+    let id = created["workflow_id"].as_str().unwrap();
+    let (_, body) = api
+        .json(
+            "POST",
+            &format!("/api/v1/workflows/{id}/runs"),
+            json!({"input": {"a": 1, "b": 2}}).to_string(),
+        )
+        .await;
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+    let canceller = {
+        let (api, run_id) = (api.clone(), run_id.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            api.json("POST", &format!("/api/v1/runs/{run_id}/cancel"), "")
+                .await
+        })
+    };
+    let started = std::time::Instant::now();
+    let (status, run) = api
+        .get(&format!("/api/v1/runs/{run_id}?wait_ms=20000"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(run["status"], "cancelled", "{run}");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "waited {:?} after the cancel",
+        started.elapsed()
+    );
+    assert_eq!(canceller.await.unwrap().0, StatusCode::NO_CONTENT);
+}
+
 async fn sign_in(api: &Api, username: &str, password: &str) -> (StatusCode, Value) {
     let form = format!("username={username}&password={password}");
     let req = Request::post("/rpc/sign_in")
