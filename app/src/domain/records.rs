@@ -111,6 +111,11 @@ pub struct RunRecord {
     /// The webhook or schedule that started it.
     #[serde(default)]
     pub trigger_id: Option<String>,
+    /// The run (and its Sub-workflow step) that started it.
+    #[serde(default)]
+    pub parent_run_id: Option<String>,
+    #[serde(default)]
+    pub parent_node_id: Option<String>,
 }
 
 fn unknown_origin() -> crate::domain::run::RunOrigin {

@@ -68,6 +68,8 @@ pub enum RunOrigin {
     Webhook,
     /// A schedule's fire.
     Schedule,
+    /// A Sub-workflow step of a parent run.
+    Parent,
     /// Started before the origin was recorded.
     Unknown,
 }
@@ -82,6 +84,7 @@ impl RunOrigin {
             RunOrigin::Test => "as a test run",
             RunOrigin::Webhook => "by a webhook",
             RunOrigin::Schedule => "on a schedule",
+            RunOrigin::Parent => "by a parent run",
             RunOrigin::Unknown => "",
         }
     }
@@ -94,6 +97,7 @@ str_enum!(RunOrigin {
     Test = "test",
     Webhook = "webhook",
     Schedule = "schedule",
+    Parent = "parent",
     Unknown = "unknown",
 });
 

@@ -175,6 +175,18 @@ pub async fn end_run(
         &NewAuditEvent::run(now, actor, &action, run_id, details),
     )
     .await?;
+    // a parent's Sub-workflow step waits for this run: it looks now
+    if let Some((parent, node)) = runs::parent_of(conn, run_id).await? {
+        crate::store::approvals::wake_step(conn, &parent, &node, now).await?;
+    }
+    // children end with their parent
+    for child in runs::running_children(conn, run_id).await? {
+        let why = RunEnd::failed(
+            RunStatus::Cancelled,
+            format!("its parent run {run_id} ended ({})", end.status),
+        );
+        Box::pin(end_run(conn, &child, &why, actor, now)).await?;
+    }
     Ok(true)
 }
 

@@ -114,6 +114,9 @@ impl Engine {
                 )
                 .await?
             }
+            (None, app::domain::NodeKind::SubWorkflow { .. }, None) => {
+                self.sub_workflow_step(&run, node, &ctx, c.parked).await?
+            }
             _ => {
                 let attempt = Attempt {
                     secrets: &secrets,

@@ -267,6 +267,25 @@ impl Engine {
                     ..StepUpdate::new(StepEvent::Park, now)
                 }
             }
+            Outcome::Spawn { child } => {
+                let run_id = app::ops::runs::start_in(
+                    &mut *tx,
+                    &app::domain::audit::Actor(child.started_by.clone()),
+                    &child.runnable,
+                    &child.input,
+                    app::ops::runs::Via::Child(&c.run_id, &c.node_id),
+                    now,
+                )
+                .await
+                .map_err(|e| app::store::StoreError::Corrupt(e.message))?;
+                tracing::info!(run_id = %c.run_id, node_id = %c.node_id, child = %run_id, "child run started");
+                attempt.outcome = "parked";
+                StepUpdate {
+                    not_before: super::approval::NEVER,
+                    parked: true,
+                    ..StepUpdate::new(StepEvent::Park, now)
+                }
+            }
             Outcome::Failed { class, message } => {
                 let class_name = class.as_str();
                 attempt.outcome = "failed";

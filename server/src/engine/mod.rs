@@ -12,6 +12,7 @@ mod recovery;
 pub mod runners;
 mod schedules;
 mod stretch;
+mod subworkflow;
 mod tester;
 mod waits;
 

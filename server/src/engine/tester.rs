@@ -72,11 +72,13 @@ impl app::ops::step_test::StepTester for Engine {
                     took_ms,
                     ..Default::default()
                 },
-                Outcome::Park { .. } | Outcome::Ask { .. } => StepTestResult {
-                    error: Some("the step would wait; it cannot be tested on its own".into()),
-                    took_ms,
-                    ..Default::default()
-                },
+                Outcome::Park { .. } | Outcome::Ask { .. } | Outcome::Spawn { .. } => {
+                    StepTestResult {
+                        error: Some("the step would wait; it cannot be tested on its own".into()),
+                        took_ms,
+                        ..Default::default()
+                    }
+                }
             }
         })
     }

@@ -18,5 +18,6 @@ mod sandbox;
 mod schedules;
 mod secrets;
 mod sim;
+mod subworkflows;
 mod test_runs;
 mod webhooks;

@@ -132,6 +132,17 @@ pub enum NodeKind {
     },
     /// Ends the path with a business error; `message` is a template.
     Fail { message: String },
+    /// Runs another workflow (its published version, or `version`) as a
+    /// child run with the input `input` (jq over the run context; without
+    /// one, the run's input) and waits for it, holding no worker; its
+    /// output is the child's output.
+    SubWorkflow {
+        workflow_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<String>,
+    },
 }
 
 impl NodeKind {
@@ -146,6 +157,7 @@ impl NodeKind {
             NodeKind::Delay { .. } => "delay",
             NodeKind::End { .. } => "end",
             NodeKind::Fail { .. } => "fail",
+            NodeKind::SubWorkflow { .. } => "sub_workflow",
         }
     }
 
@@ -267,6 +279,14 @@ impl Node {
             NodeKind::Delay { duration_ms } => format!("wait {}", human_duration(*duration_ms)),
             NodeKind::End { output } => output.clone().unwrap_or_else(|| "finish".into()),
             NodeKind::Fail { message } => message.clone(),
+            NodeKind::SubWorkflow {
+                workflow_id,
+                version,
+                ..
+            } => match version {
+                Some(v) => format!("runs {workflow_id} v{v}"),
+                None => format!("runs {workflow_id} (published)"),
+            },
         }
     }
 }

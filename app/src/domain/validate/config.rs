@@ -179,6 +179,30 @@ pub(super) fn check_node_config(p: &mut Problems, n: &Node) {
                 check_expression(p, n, "output mapping", code);
             }
         }
+        NodeKind::SubWorkflow {
+            workflow_id,
+            version,
+            input,
+        } => {
+            if workflow_id.trim().is_empty() {
+                p.node(
+                    ProblemKind::MissingConfig,
+                    n,
+                    "choose the workflow to run (workflow_id)".into(),
+                );
+            }
+            if version.is_some_and(|v| v < 1) {
+                p.node(
+                    ProblemKind::InvalidSetting,
+                    n,
+                    "version must be a saved version (1, 2, ...) or left out for the published one"
+                        .into(),
+                );
+            }
+            if let Some(code) = input {
+                check_expression(p, n, "input mapping", code);
+            }
+        }
         NodeKind::Fail { message } => {
             if message.trim().is_empty() {
                 p.node(

@@ -24,23 +24,40 @@ pub enum Via<'a> {
     Webhook(&'a str),
     /// A fire of schedule `.0`.
     Schedule(&'a str),
+    /// The Sub-workflow step `.1` of run `.0`.
+    Child(&'a str, &'a str),
 }
 
 impl<'a> Via<'a> {
-    /// (re-run of, origin, trigger)
-    fn parts(self) -> (Option<&'a str>, RunOrigin, Option<&'a str>) {
+    /// What is stored of it with the run.
+    fn parts(self) -> Origin<'a> {
+        let o = |rerun_of, origin, trigger_id, parent| Origin {
+            rerun_of,
+            origin,
+            trigger_id,
+            parent,
+        };
         match self {
-            Via::Browser => (None, RunOrigin::Manual, None),
-            Via::Api => (None, RunOrigin::Api, None),
-            Via::Rerun(of) => (Some(of), RunOrigin::Rerun, None),
-            Via::Webhook(t) => (None, RunOrigin::Webhook, Some(t)),
-            Via::Schedule(t) => (None, RunOrigin::Schedule, Some(t)),
+            Via::Browser => o(None, RunOrigin::Manual, None, None),
+            Via::Api => o(None, RunOrigin::Api, None, None),
+            Via::Rerun(of) => o(Some(of), RunOrigin::Rerun, None, None),
+            Via::Webhook(t) => o(None, RunOrigin::Webhook, Some(t), None),
+            Via::Schedule(t) => o(None, RunOrigin::Schedule, Some(t), None),
+            Via::Child(run, node) => o(None, RunOrigin::Parent, None, Some((run, node))),
         }
     }
 }
 
+/// Where a run came from, as stored with it.
+struct Origin<'a> {
+    rerun_of: Option<&'a str>,
+    origin: RunOrigin,
+    trigger_id: Option<&'a str>,
+    parent: Option<(&'a str, &'a str)>,
+}
+
 /// A version that can run: loaded, and without problems.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Runnable {
     pub workflow_id: String,
     pub version: i64,
@@ -147,7 +164,12 @@ pub async fn start_test(
         version,
         def,
         input,
-        (None, RunOrigin::Test, None),
+        Origin {
+            rerun_of: None,
+            origin: RunOrigin::Test,
+            trigger_id: None,
+            parent: None,
+        },
         now,
     )
     .await?;
@@ -165,9 +187,15 @@ async fn insert(
     version: i64,
     def: &WorkflowDef,
     input: &Value,
-    (rerun_of, origin, trigger_id): (Option<&str>, RunOrigin, Option<&str>),
+    from: Origin<'_>,
     now: i64,
 ) -> Result<RunId, AppError> {
+    let Origin {
+        rerun_of,
+        origin,
+        trigger_id,
+        parent,
+    } = from;
     let id = RunId::generate();
     let deadline_at = def
         .settings
@@ -186,6 +214,7 @@ async fn insert(
             rerun_of,
             origin,
             trigger_id,
+            parent,
         },
     )
     .await?;
@@ -205,6 +234,10 @@ async fn insert(
     let mut details = json!({"workflow_id": workflow_id, "version": version, "rerun_of": rerun_of});
     if let Some(t) = trigger_id {
         details["trigger_id"] = json!(t);
+    }
+    if let Some((run, node)) = parent {
+        details["parent_run_id"] = json!(run);
+        details["parent_node_id"] = json!(node);
     }
     if crate::domain::records::is_test_version(version) {
         details["test"] = json!(true);

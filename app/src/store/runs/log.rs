@@ -96,6 +96,8 @@ struct RunRow {
     rerun_of: Option<RunId>,
     origin: String,
     trigger_id: Option<String>,
+    parent_run_id: Option<String>,
+    parent_node_id: Option<String>,
 }
 
 pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecord> {
@@ -188,6 +190,8 @@ fn run_record(r: RunRow) -> Result<RunRecord> {
         origin: crate::domain::run::RunOrigin::parse(&r.origin)
             .ok_or_else(|| corrupt("run origin", &r.origin))?,
         trigger_id: r.trigger_id,
+        parent_run_id: r.parent_run_id,
+        parent_node_id: r.parent_node_id,
     })
 }
 

@@ -39,12 +39,14 @@ pub struct NewRun<'a> {
     pub rerun_of: Option<&'a str>,
     pub origin: crate::domain::run::RunOrigin,
     pub trigger_id: Option<&'a str>,
+    /// (parent run, its Sub-workflow step)
+    pub parent: Option<(&'a str, &'a str)>,
 }
 
 pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -56,6 +58,8 @@ pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<(
     .bind(r.rerun_of)
     .bind(r.origin.as_str())
     .bind(r.trigger_id)
+    .bind(r.parent.map(|p| p.0))
+    .bind(r.parent.map(|p| p.1))
     .execute(conn)
     .await?;
     Ok(())
@@ -306,4 +310,67 @@ pub async fn brief(conn: &mut SqliteConnection, id: &str) -> Result<Brief> {
         error: row.2,
         awaiting_people: row.3,
     })
+}
+
+/// The parent run and step of run `id`, if a Sub-workflow step started it.
+pub async fn parent_of(conn: &mut SqliteConnection, id: &RunId) -> Result<Option<(RunId, String)>> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT parent_run_id, parent_node_id FROM runs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(match row {
+        Some((Some(r), Some(n))) => Some((RunId::from_stored(r), n)),
+        _ => None,
+    })
+}
+
+/// Runs started by `id`'s Sub-workflow steps that are still going.
+pub async fn running_children(conn: &mut SqliteConnection, id: &RunId) -> Result<Vec<RunId>> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM runs WHERE parent_run_id = ? AND status = 'running'")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
+    Ok(ids.into_iter().map(RunId::from_stored).collect())
+}
+
+/// The newest child run `node` of run `id` started: (id, status, output, error).
+pub async fn child_of(
+    conn: &mut SqliteConnection,
+    id: &str,
+    node: &str,
+) -> Result<Option<(RunId, RunStatus, Option<Value>, Option<String>)>> {
+    let row: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, status, output, error FROM runs WHERE parent_run_id = ? AND parent_node_id = ?
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(node)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(id, status, output, error)| {
+        Ok((
+            RunId::from_stored(id),
+            RunStatus::parse(&status).ok_or_else(|| corrupt("run status", &status))?,
+            output.and_then(|o| serde_json::from_str(&o).ok()),
+            error,
+        ))
+    })
+    .transpose()
+}
+
+/// How many runs above `id` started it (0: it was not started by a step).
+pub async fn depth(conn: &mut SqliteConnection, id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE up(id, parent, n) AS (
+             SELECT id, parent_run_id, 0 FROM runs WHERE id = ?
+             UNION ALL
+             SELECT r.id, r.parent_run_id, up.n + 1 FROM runs r JOIN up ON r.id = up.parent
+             WHERE up.n < 100)
+         SELECT MAX(n) FROM up",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?)
 }

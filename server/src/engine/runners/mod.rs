@@ -38,6 +38,20 @@ pub enum Outcome {
         until: i64,
         item: Box<app::store::approvals::NewItem>,
     },
+    /// Park the step and start `child` as a child run with the parking; its
+    /// end wakes the step.
+    Spawn {
+        child: Box<ChildStart>,
+    },
+}
+
+/// A run a Sub-workflow step starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChildStart {
+    pub runnable: app::ops::runs::Runnable,
+    pub input: Value,
+    /// Who the parent run was started by (the child acts for them).
+    pub started_by: String,
 }
 
 impl Outcome {

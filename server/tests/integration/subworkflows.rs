@@ -1,0 +1,195 @@
+//! Sub-workflow steps on the manual clock: the child's output becomes the
+//! step's, a failed child fails the step, cancelling the parent cancels the
+//! child, a workflow that calls itself stops at the depth bound.
+
+use crate::common::world::World;
+use app::domain::audit::Actor;
+use app::domain::run::{RunOrigin, RunStatus};
+use serde_json::{Value, json};
+
+async fn workflow(w: &World, def: Value, publish: bool) -> String {
+    let def = serde_json::from_value(def).unwrap();
+    let wf = app::ops::workflows::create(
+        &w.db,
+        &Actor::anonymous(),
+        &format!("wf {}", fastrand::u64(..)),
+        &def,
+        false,
+        1,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    if publish {
+        app::ops::workflows::publish(&w.db, &Actor::anonymous(), &wf.workflow_id, 1, 1)
+            .await
+            .unwrap();
+    }
+    wf.workflow_id
+}
+
+fn parent(child: &str, input: Option<&str>) -> Value {
+    json!({
+        "nodes": [
+            {"id": "start", "name": "Start", "type": "start"},
+            {"id": "sub", "name": "Sub", "type": "sub_workflow", "workflow_id": child, "input": input},
+            {"id": "end", "name": "End", "type": "end", "output": ".steps.sub.output"}
+        ],
+        "edges": [{"from": "start", "to": "sub"}, {"from": "sub", "to": "end"}]
+    })
+}
+
+async fn start(w: &World, wf: &str, input: Value) -> String {
+    app::ops::runs::start(
+        &w.db,
+        &Actor::anonymous(),
+        wf,
+        None,
+        &input,
+        app::ops::runs::Via::Api,
+        1,
+    )
+    .await
+    .unwrap()
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_sub_workflow_step_answers_with_its_child_runs_output() {
+    let w = World::new().await;
+    let child = workflow(&w, json!({
+        "nodes": [
+            {"id": "start", "name": "Start", "type": "start"},
+            {"id": "t", "name": "T", "type": "transform", "expression": "{doubled: (.input.n * 2)}"},
+            {"id": "end", "name": "End", "type": "end", "output": ".steps.t.output"}
+        ],
+        "edges": [{"from": "start", "to": "t"}, {"from": "t", "to": "end"}]
+    }), true).await;
+    let wf = workflow(&w, parent(&child, Some("{n: .input.n}")), false).await;
+    let run = start(&w, &wf, json!({"n": 21})).await;
+    let done = w.succeeded(&run).await;
+    assert_eq!(done.output, Some(json!({"doubled": 42})));
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let (child_id, status, _, _) = app::store::runs::child_of(&mut conn, &run, "sub")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, RunStatus::Succeeded);
+    let c = w.run(&child_id).await.run;
+    assert_eq!(
+        (
+            c.origin,
+            c.parent_run_id.as_deref(),
+            c.parent_node_id.as_deref()
+        ),
+        (RunOrigin::Parent, Some(run.as_str()), Some("sub"))
+    );
+    assert_eq!(c.input, json!({"n": 21}));
+}
+
+#[tokio::test]
+async fn a_failed_child_fails_the_step_and_an_unpublished_child_is_named() {
+    let w = World::new().await;
+    let child = workflow(
+        &w,
+        json!({
+            "nodes": [
+                {"id": "start", "name": "Start", "type": "start"},
+                {"id": "no", "name": "No", "type": "fail", "message": "refused by the child"}
+            ],
+            "edges": [{"from": "start", "to": "no"}]
+        }),
+        true,
+    )
+    .await;
+    let wf = workflow(&w, parent(&child, None), false).await;
+    let run = start(&w, &wf, json!({})).await;
+    w.idle().await;
+    let r = w.run(&run).await.run;
+    assert_eq!(r.status, RunStatus::Failed);
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("refused by the child"),
+        "{:?}",
+        r.error
+    );
+
+    let draft = workflow(&w, json!({"nodes": [{"id": "start", "name": "Start", "type": "start"}, {"id": "end", "name": "End", "type": "end"}],
+        "edges": [{"from": "start", "to": "end"}]}), false).await;
+    let wf = workflow(&w, parent(&draft, None), false).await;
+    let run = start(&w, &wf, json!({})).await;
+    w.idle().await;
+    let r = w.run(&run).await.run;
+    assert_eq!(r.status, RunStatus::Failed);
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no published version"),
+        "{:?}",
+        r.error
+    );
+}
+
+#[tokio::test]
+async fn cancelling_the_parent_cancels_the_child_waiting_for_a_person() {
+    let w = World::new().await;
+    let child = workflow(&w, json!({
+        "nodes": [
+            {"id": "start", "name": "Start", "type": "start"},
+            {"id": "ok", "name": "OK", "type": "approval", "title": "OK?", "approvers": {"roles": ["admin"]}},
+            {"id": "end", "name": "End", "type": "end"}
+        ],
+        "edges": [{"from": "start", "to": "ok"}, {"from": "ok", "to": "end"}]
+    }), true).await;
+    let wf = workflow(&w, parent(&child, None), false).await;
+    let run = start(&w, &wf, json!({})).await;
+    w.idle().await;
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    let (child_id, status, _, _) = app::store::runs::child_of(&mut conn, &run, "sub")
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert_eq!(status, RunStatus::Running);
+    app::ops::runs::cancel(&w.db, &Actor::anonymous(), &run, 2)
+        .await
+        .unwrap();
+    let c = w.run(&child_id).await.run;
+    assert_eq!(c.status, RunStatus::Cancelled);
+    assert!(c.error.unwrap_or_default().contains("parent run"));
+}
+
+#[tokio::test]
+async fn a_workflow_that_calls_itself_stops_at_the_depth_bound() {
+    let w = World::new().await;
+    // made first, then pointed at itself
+    let wf = workflow(&w, parent("wf_placeholder", None), false).await;
+    let def = serde_json::from_value(parent(&wf, None)).unwrap();
+    app::ops::workflows::save_version(&w.db, &Actor::anonymous(), &wf, &def, false, 1)
+        .await
+        .unwrap();
+    app::ops::workflows::publish(&w.db, &Actor::anonymous(), &wf, 2, 1)
+        .await
+        .unwrap();
+    let run = start(&w, &wf, json!({})).await;
+    w.idle().await;
+    let r = w.run(&run).await.run;
+    assert_eq!(r.status, RunStatus::Failed, "{r:?}");
+    let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, server_max_depth(), "{r:?}");
+    let deepest: Option<String> =
+        sqlx::query_scalar("SELECT error FROM runs WHERE error LIKE '%nested%' LIMIT 1")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert!(deepest.is_some());
+}
+
+fn server_max_depth() -> i64 {
+    8
+}
