@@ -30,6 +30,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ),
     ("delay", "{waited_ms}"),
     (
+        "sub_workflow",
+        "the child run's output (a failed or cancelled child fails the step with its error)",
+    ),
+    (
         "end",
         "the output mapping's result, which is the run's output; without a mapping, every step's output by id",
     ),

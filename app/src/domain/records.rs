@@ -175,6 +175,9 @@ pub struct RunDetail {
     /// wake-up after waiting is not another attempt.
     #[serde(default)]
     pub waits: std::collections::BTreeMap<String, i64>,
+    /// Per Sub-workflow step, the newest child run it started.
+    #[serde(default)]
+    pub children: std::collections::BTreeMap<String, String>,
 }
 
 impl RunDetail {

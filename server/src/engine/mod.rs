@@ -17,6 +17,7 @@ mod tester;
 mod waits;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use subworkflow::MAX_DEPTH as SUB_WORKFLOW_MAX_DEPTH;
 
 use crate::outbound::Outbound;
 use crate::sandbox::{Sandbox, SandboxConfig};

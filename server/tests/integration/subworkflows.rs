@@ -84,6 +84,11 @@ async fn a_sub_workflow_step_answers_with_its_child_runs_output() {
         (RunOrigin::Parent, Some(run.as_str()), Some("sub"))
     );
     assert_eq!(c.input, json!({"n": 21}));
+    // the parent's page links its step to the child
+    assert_eq!(
+        w.run(&run).await.children.get("sub"),
+        Some(&child_id.to_string())
+    );
 }
 
 #[tokio::test]
@@ -181,15 +186,11 @@ async fn a_workflow_that_calls_itself_stops_at_the_depth_bound() {
         .fetch_one(&w.db.pool)
         .await
         .unwrap();
-    assert_eq!(runs, server_max_depth(), "{r:?}");
+    assert_eq!(runs, server::engine::SUB_WORKFLOW_MAX_DEPTH, "{r:?}");
     let deepest: Option<String> =
         sqlx::query_scalar("SELECT error FROM runs WHERE error LIKE '%nested%' LIMIT 1")
             .fetch_one(&w.db.pool)
             .await
             .unwrap();
     assert!(deepest.is_some());
-}
-
-fn server_max_depth() -> i64 {
-    8
 }

@@ -46,6 +46,7 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         .map_err(run_not_found(run_id))?;
     let steps = runs::get_steps(&mut conn, run_id).await?;
     let waits = runs::waits(&mut conn, run_id).await?;
+    let children = runs::children(&mut conn, run_id).await?;
     let number = runs::number(&mut conn, &run).await?;
     let (workflow_name, step_names) =
         match workflows::get_any(&mut conn, &run.workflow_id, run.version).await {
@@ -60,6 +61,7 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
             Err(_) => (String::new(), Default::default()),
         };
     Ok(RunDetail {
+        children,
         run,
         steps,
         workflow_name,

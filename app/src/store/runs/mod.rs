@@ -374,3 +374,14 @@ pub async fn depth(conn: &mut SqliteConnection, id: &str) -> Result<i64> {
     .fetch_one(conn)
     .await?)
 }
+
+/// Per Sub-workflow step of run `id`, the newest child run it started.
+pub async fn children(conn: &mut SqliteConnection, id: &RunId) -> Result<BTreeMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT parent_node_id, id FROM runs WHERE parent_run_id = ? ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}

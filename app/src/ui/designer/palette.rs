@@ -2,7 +2,7 @@
 
 use crate::domain::graph::*;
 
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     "start",
     "transform",
     "branch",
@@ -10,6 +10,7 @@ pub const KINDS: [&str; 9] = [
     "http",
     "approval",
     "delay",
+    "sub_workflow",
     "end",
     "fail",
 ];
@@ -25,6 +26,7 @@ pub fn icon(kind: &str) -> &'static str {
         "http" => "⇄",
         "approval" => "✓",
         "delay" => "◷",
+        "sub_workflow" => "⧉",
         "end" => "■",
         "fail" => "✕",
         _ => "•",
@@ -41,6 +43,7 @@ pub fn describe(kind: &str) -> &'static str {
         "http" => "call an HTTP endpoint",
         "approval" => "wait for a person to decide",
         "delay" => "wait for a fixed time",
+        "sub_workflow" => "run another workflow as a child run; its output is the child's",
         "end" => "finish the run with an output",
         "fail" => "stop the path with an error",
         _ => "",
@@ -96,6 +99,11 @@ pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
         }),
         "delay" => NodeKind::Delay {
             duration_ms: 60_000,
+        },
+        "sub_workflow" => NodeKind::SubWorkflow {
+            workflow_id: String::new(),
+            version: None,
+            input: None,
         },
         "end" => NodeKind::End { output: None },
         "fail" => NodeKind::Fail {

@@ -152,7 +152,8 @@ fn RunDetailView(
             let n = s.node_id.clone();
             view! {
                 <tr data-step=s.node_id.clone() class:selected=move || selected.get().as_deref() == Some(node.as_str())>
-                    <td>{detail.name_of(&s.node_id).to_string()} <code class="muted">{s.node_id.clone()}</code></td>
+                    <td>{detail.name_of(&s.node_id).to_string()} <code class="muted">{s.node_id.clone()}</code>
+                        {detail.children.get(&s.node_id).map(|c| view! { " " <a data-testid="child-run" href=format!("/runs/{c}")>"child run"</a> })}</td>
                     <td>{status_badge(s.status.to_string())}
                         {retrying.then(|| view! { <div class="muted small" data-testid="retrying">{format!("retrying at {}", format_time(s.not_before))}</div> })}</td>
                     <td>{detail.attempts_of(s)}</td>
@@ -177,6 +178,7 @@ fn RunDetailView(
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
                {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}
                {r.trigger_id.clone().map(|t| view! { " · " <a data-testid="trigger-link" href=format!("/workflows/{}#trigger-{t}", r.workflow_id)>"its trigger"</a> })}
+               {r.parent_run_id.clone().map(|p| view! { " · for step " <code>{r.parent_node_id.clone().unwrap_or_default()}</code> " of " <a data-testid="parent-run" href=format!("/runs/{p}")>"its parent run"</a> })}
                " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
             {r.confidence.filter(|c| *c < 1.0).map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
             {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
