@@ -96,10 +96,17 @@ impl Engine {
                         ));
                     }
                     Ok(None) => Value::Null,
-                    Err(e) => {
+                    // past a bound (time, memory): the mapping must change
+                    Err(crate::sandbox::SandboxError::Limit(m)) => {
+                        return Ok(Outcome::fail(
+                            ErrorClass::Format,
+                            format!("the input mapping failed: {m}"),
+                        ));
+                    }
+                    Err(crate::sandbox::SandboxError::Unavailable(m)) => {
                         return Ok(Outcome::fail(
                             ErrorClass::Transient,
-                            format!("the input mapping could not run: {e:?}"),
+                            format!("the input mapping could not run: {m}"),
                         ));
                     }
                 }

@@ -194,3 +194,33 @@ async fn a_workflow_that_calls_itself_stops_at_the_depth_bound() {
             .unwrap();
     assert!(deepest.is_some());
 }
+
+#[tokio::test]
+async fn an_endless_input_mapping_fails_the_step_without_starting_a_child() {
+    let w = World::new().await;
+    let child = workflow(&w, json!({"nodes": [{"id": "start", "name": "Start", "type": "start"}, {"id": "end", "name": "End", "type": "end"}],
+        "edges": [{"from": "start", "to": "end"}]}), true).await;
+    let wf = workflow(&w, parent(&child, Some("def f: f; f")), false).await;
+    let run = start(&w, &wf, json!({})).await;
+    // a format error is retried once (the default policy), a second later
+    for _ in 0..3 {
+        w.idle().await;
+        w.clock.advance(60_000);
+    }
+    let r = w.run(&run).await.run;
+    assert_eq!(r.status, RunStatus::Failed);
+    assert!(
+        r.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("the input mapping failed"),
+        "{:?}",
+        r.error
+    );
+    let children: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE parent_run_id IS NOT NULL")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(children, 0);
+}
