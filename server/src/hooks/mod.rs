@@ -15,7 +15,6 @@ pub mod signature;
 use crate::rest::ApiError;
 use crate::routes::AppState;
 use crate::sandbox::{Job, Request};
-use app::domain::audit::Actor;
 use app::domain::triggers::{Trigger, TriggerSpec, WebhookAuth, WebhookSpec};
 use app::error::{AppError, ErrorCode};
 use app::ops::triggers::TestEvent;
@@ -27,11 +26,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-
-/// Who a trigger's runs are started by, in the audit trail.
-pub fn actor(t: &Trigger) -> Actor {
-    Actor(format!("trigger:{}", t.id))
-}
 
 pub fn routes() -> axum::Router<AppState> {
     crate::openapi::hook_routes()
@@ -270,7 +264,7 @@ async fn start(
     }
     let run_id = runs::start_in(
         &mut tx,
-        &actor(t),
+        &t.actor(),
         &runnable,
         &input,
         runs::Via::Webhook(&t.id),

@@ -5,9 +5,8 @@ use app::store::{Db, Durability};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
-use server::{AppState, router};
+use server::router;
 use tower::ServiceExt;
 
 const LIMIT: usize = 64 * 1024;
@@ -27,38 +26,16 @@ impl Api {
         let url = format!("sqlite://{}", dir.path().join("api.db").display());
         let db = Db::connect(&url, Durability::Normal).await.unwrap();
         db.migrate().await.unwrap();
-        let leptos_options = LeptosOptions::builder()
-            .output_name("stepwise")
-            .site_root(dir.path().to_string_lossy().to_string())
-            .build();
         let engine = std::sync::Arc::new(crate::common::engine(
             db.clone(),
             std::sync::Arc::new(server::engine::SystemClock),
             60_000,
         ));
         let sessions = server::routes::session_store(&db).await.unwrap();
-        let token = app::ops::accounts::create_token(
-            &db,
-            "tests",
-            "tests",
-            app::domain::auth::Role::Admin,
-            1,
-        )
-        .await
-        .unwrap()
-        .secret;
+        let token = crate::common::admin_token(&db).await;
         Api {
             app: router(
-                AppState {
-                    db: db.clone(),
-                    leptos_options,
-                    engine: engine.clone(),
-                    sealer: app::security::Sealer::new([7; 32]),
-                    secure_cookies: false,
-                    demo: false,
-                    hashes: Default::default(),
-                    recent: Default::default(),
-                },
+                crate::common::app_state(&db, engine.clone(), dir.path()),
                 sessions,
                 LIMIT,
             ),

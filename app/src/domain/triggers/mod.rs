@@ -59,6 +59,11 @@ pub struct Trigger {
 }
 
 impl Trigger {
+    /// Who its runs are started by, in the audit trail: `trigger:<id>`.
+    pub fn actor(&self) -> crate::domain::audit::Actor {
+        crate::domain::audit::Actor(format!("trigger:{}", self.id))
+    }
+
     /// The path under the server's address that delivers to this webhook.
     pub fn hook_path(&self) -> Option<String> {
         match &self.spec {

@@ -9,7 +9,6 @@
 //! jumps back or a second server process cannot fire it twice.
 
 use super::{Engine, Result};
-use crate::hooks;
 use app::domain::triggers::plan::{self, Action, Busy, Catch};
 use app::domain::triggers::schedule::{Schedule, utc};
 use app::domain::triggers::{EventOutcome, Trigger, TriggerSpec};
@@ -232,7 +231,7 @@ impl Engine {
                         .expect("planned to start only with a version");
                     let run_id = runs::start_in(
                         &mut tx,
-                        &hooks::actor(t),
+                        &t.actor(),
                         r,
                         &input,
                         runs::Via::Schedule(&t.id),

@@ -2,7 +2,6 @@
 //! runs it cancels, pausing, and starting the fires that waited.
 
 use super::{Engine, Result, record};
-use crate::hooks;
 use crate::sandbox::{Job, Request};
 use app::domain::triggers::plan::Due;
 use app::domain::triggers::schedule::Schedule;
@@ -62,7 +61,7 @@ impl Engine {
 
     pub(super) async fn cancel_runs(&self, t: &Trigger, running: &[String], now: i64) {
         for id in running {
-            if let Err(e) = runs::cancel(&self.db, &hooks::actor(t), id, now).await {
+            if let Err(e) = runs::cancel(&self.db, &t.actor(), id, now).await {
                 tracing::warn!(run_id = %id, error = %e, "could not cancel the schedule's earlier run");
             }
         }
@@ -118,7 +117,7 @@ impl Engine {
             Ok((r, input)) => {
                 let run_id = runs::start_in(
                     &mut tx,
-                    &hooks::actor(&t),
+                    &t.actor(),
                     r,
                     &input,
                     runs::Via::Schedule(&t.id),

@@ -22,6 +22,36 @@ pub fn engine(
         ))
 }
 
+/// The router's state for tests that serve it in-process: `engine` on
+/// `db`, the site root in `dir`, a fixed sealing key.
+pub fn app_state(
+    db: &app::store::Db,
+    engine: std::sync::Arc<server::engine::Engine>,
+    dir: &std::path::Path,
+) -> server::routes::AppState {
+    server::routes::AppState {
+        db: db.clone(),
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("stepwise")
+            .site_root(dir.to_string_lossy().to_string())
+            .build(),
+        engine,
+        sealer: app::security::Sealer::new([7; 32]),
+        secure_cookies: false,
+        demo: false,
+        hashes: Default::default(),
+        recent: Default::default(),
+    }
+}
+
+/// A new admin API token on `db` (its secret).
+pub async fn admin_token(db: &app::store::Db) -> String {
+    app::ops::accounts::create_token(db, "tests", "tests", app::domain::auth::Role::Admin, 1)
+        .await
+        .unwrap()
+        .secret
+}
+
 /// A sandbox pool of children of the real binary. One per engine: a
 /// child's pipes belong to the runtime that started it, and each test has
 /// its own runtime.

@@ -3,13 +3,12 @@
 //! delivery keys under concurrency, synchronous answers, body limits.
 
 use app::store::{Db, Durability};
-use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
 
 mod auth;
 mod deliveries;
 use server::hooks::signature::header_value;
-use server::routes::{AppState, router};
+use server::routes::router;
 use std::sync::Arc;
 
 pub const LIMIT: usize = 64 * 1024;
@@ -42,29 +41,8 @@ impl Stack {
             },
             stop_rx,
         );
-        let token = app::ops::accounts::create_token(
-            &db,
-            "tests",
-            "tests",
-            app::domain::auth::Role::Admin,
-            1,
-        )
-        .await
-        .unwrap()
-        .secret;
-        let state = AppState {
-            db: db.clone(),
-            leptos_options: LeptosOptions::builder()
-                .output_name("stepwise")
-                .site_root(dir.path().to_string_lossy().to_string())
-                .build(),
-            engine,
-            sealer: app::security::Sealer::new([7; 32]),
-            secure_cookies: false,
-            demo: false,
-            hashes: Default::default(),
-            recent: Default::default(),
-        };
+        let token = crate::common::admin_token(&db).await;
+        let state = crate::common::app_state(&db, engine, dir.path());
         let sessions = server::routes::session_store(&db).await.unwrap();
         let app = router(state, sessions, LIMIT);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
