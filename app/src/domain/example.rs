@@ -139,3 +139,62 @@ pub fn invoice_approval_at(base: &str) -> WorkflowDef {
         },
     }
 }
+
+/// Checks every line of an invoice: a For each whose body prices one line
+/// (`.item`, `.index`); the run's output is the For each's results.
+pub fn line_items() -> WorkflowDef {
+    let t = |id: &str, name: &str, e: &str| {
+        Node::new(
+            id,
+            name,
+            NodeKind::Transform {
+                expression: e.into(),
+            },
+        )
+    };
+    WorkflowDef {
+        nodes: vec![
+            Node::new("start", "Invoice", NodeKind::Start { input_schema: None }).at(40.0, 160.0),
+            Node::new(
+                "each_line",
+                "Each line",
+                NodeKind::ForEach(ForEachConfig::over(".input.lines")),
+            )
+            .at(260.0, 60.0),
+            Node::new("line", "Line", NodeKind::Start { input_schema: None })
+                .inside("each_line")
+                .at(290.0, 140.0),
+            t(
+                "price",
+                "Price the line",
+                "{sku: .item.sku, index: .index, total: (.item.qty * .item.price)}",
+            )
+            .inside("each_line")
+            .at(470.0, 140.0),
+            Node::new(
+                "priced",
+                "Priced",
+                NodeKind::End {
+                    output: Some(".steps.price.output".into()),
+                },
+            )
+            .inside("each_line")
+            .at(650.0, 140.0),
+            Node::new(
+                "end",
+                "Done",
+                NodeKind::End {
+                    output: Some(".steps.each_line.output".into()),
+                },
+            )
+            .at(900.0, 160.0),
+        ],
+        edges: vec![
+            Edge::new("start", PORT_OUT, "each_line"),
+            Edge::new("line", PORT_OUT, "price"),
+            Edge::new("price", PORT_OUT, "priced"),
+            Edge::new("each_line", PORT_OUT, "end"),
+        ],
+        settings: Settings::default(),
+    }
+}

@@ -8,9 +8,13 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 mod approval;
+mod foreach;
 mod retry;
+mod scope;
 pub use approval::*;
+pub use foreach::*;
 pub use retry::*;
+
 
 /// A complete workflow definition. Every save stores one of these as a new,
 /// immutable version.
@@ -85,6 +89,10 @@ pub struct Node {
     /// The request that undoes this step (used when `reversible`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensation: Option<HttpRequest>,
+    /// The For each step whose body holds this node (drawn inside its
+    /// frame); none for the workflow's own steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -143,6 +151,9 @@ pub enum NodeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         input: Option<String>,
     },
+    /// Runs its body (the nodes whose `parent` is this one, from their own
+    /// Start to an End) once per item of a list, each item as an item run.
+    ForEach(ForEachConfig),
 }
 
 impl NodeKind {
@@ -158,6 +169,7 @@ impl NodeKind {
             NodeKind::End { .. } => "end",
             NodeKind::Fail { .. } => "fail",
             NodeKind::SubWorkflow { .. } => "sub_workflow",
+            NodeKind::ForEach(_) => "for_each",
         }
     }
 
@@ -180,7 +192,11 @@ impl NodeKind {
     pub fn can_error(&self) -> bool {
         matches!(
             self,
-            NodeKind::Http { .. } | NodeKind::Transform { .. } | NodeKind::Branch { .. }
+            NodeKind::Http { .. }
+                | NodeKind::Transform { .. }
+                | NodeKind::Branch { .. }
+                | NodeKind::SubWorkflow { .. }
+                | NodeKind::ForEach(_)
         )
     }
 }
@@ -246,7 +262,14 @@ impl Node {
             confidence_threshold: None,
             reversible: false,
             compensation: None,
+            parent: None,
         }
+    }
+
+    /// The same node inside the body of For each `parent`.
+    pub fn inside(mut self, parent: &str) -> Self {
+        self.parent = Some(parent.into());
+        self
     }
 
     pub fn at(mut self, x: f64, y: f64) -> Self {
@@ -287,6 +310,7 @@ impl Node {
                 Some(v) => format!("runs {workflow_id} v{v}"),
                 None => format!("runs {workflow_id} (published)"),
             },
+            NodeKind::ForEach(f) => format!("each of {}", f.items),
         }
     }
 }

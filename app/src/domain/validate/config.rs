@@ -203,6 +203,7 @@ pub(super) fn check_node_config(p: &mut Problems, n: &Node) {
                 check_expression(p, n, "input mapping", code);
             }
         }
+        NodeKind::ForEach(f) => check_for_each(p, n, f),
         NodeKind::Fail { message } => {
             if message.trim().is_empty() {
                 p.node(
@@ -309,4 +310,36 @@ fn deciding_roles(roles: &[String]) -> impl Iterator<Item = String> + '_ {
         )),
         Ok(_) => None,
     })
+}
+
+fn check_for_each(p: &mut Problems, n: &Node, f: &ForEachConfig) {
+    if f.items.trim().is_empty() {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            "say which list to go through (items, a jq expression such as .input.lines)".into(),
+        );
+    } else {
+        check_expression(p, n, "items expression", &f.items);
+    }
+    if !(1..=MAX_CONCURRENCY).contains(&f.concurrency) {
+        p.node(
+            ProblemKind::InvalidSetting,
+            n,
+            format!(
+                "concurrency must be from 1 to {MAX_CONCURRENCY} (items at once), not {}",
+                f.concurrency
+            ),
+        );
+    }
+    if f
+        .tolerated_failure_percent
+        .is_some_and(|x| !(0.0..=100.0).contains(&x))
+    {
+        p.node(
+            ProblemKind::InvalidSetting,
+            n,
+            "tolerated_failure_percent must be from 0 to 100".into(),
+        );
+    }
 }

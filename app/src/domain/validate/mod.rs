@@ -3,6 +3,7 @@
 //! says what to do about it.
 
 mod config;
+mod frames;
 mod ranges;
 mod refs;
 
@@ -39,6 +40,10 @@ pub enum ProblemKind {
     InvalidSetting,
     /// An expression or template reads a step that is not in the workflow.
     UnknownStep,
+    /// A node's `parent` is not a For each step, or frames nest too deep.
+    InvalidFrame,
+    /// An edge joins a For each body to a step outside it.
+    EdgeAcrossFrame,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,7 +140,29 @@ pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
     }
     check_settings(&mut p, def);
     check_settings_ranges(&mut p, def);
-    refs::check_step_refs(&mut p, def);
+    frames::check_frames(&mut p, def, &by_id);
+    check_scope(&mut p, def, None);
+    for frame in def.bodies() {
+        check_scope(&mut p, def, Some(frame));
+    }
+    p.0
+}
+
+/// The graph checks of one scope: the workflow's own steps (`frame` none)
+/// or a For each body. Problems name edges by their index in `whole`.
+fn check_scope(p: &mut Problems, whole: &WorkflowDef, frame: Option<&Node>) {
+    let (def, edge_index) = whole.scoped(frame.map(|f| f.id.as_str()));
+    let def = &def;
+    let first = p.0.len();
+    let by_id: HashMap<&str, &Node> = def.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    refs::check_step_refs(p, def, whole);
+    let (scope, place) = match frame {
+        None => ("the workflow".to_string(), "where runs begin".to_string()),
+        Some(f) => (
+            format!("the body of {}", label(f)),
+            "inside its frame, where each item begins".to_string(),
+        ),
+    };
 
     let starts: Vec<&Node> = def
         .nodes
@@ -143,10 +170,17 @@ pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
         .filter(|n| matches!(n.kind, NodeKind::Start { .. }))
         .collect();
     match starts.len() {
-        0 => p.workflow(
-            ProblemKind::MissingStart,
-            "the workflow has no Start node; add one where runs begin".into(),
-        ),
+        0 => match frame {
+            None => p.workflow(
+                ProblemKind::MissingStart,
+                format!("{scope} has no Start node; add one {place}"),
+            ),
+            Some(f) => p.node(
+                ProblemKind::MissingStart,
+                f,
+                format!("its body has no Start node; add one {place}"),
+            ),
+        },
         1 => {}
         _ => {
             for extra in &starts[1..] {
@@ -154,7 +188,7 @@ pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
                     ProblemKind::ExtraStart,
                     extra,
                     format!(
-                        "a workflow has exactly one Start node and '{}' is already one; remove this one",
+                        "{scope} has exactly one Start node and '{}' is already one; remove this one",
                         starts[0].id
                     ),
                 );
@@ -328,7 +362,11 @@ pub fn validate(def: &WorkflowDef) -> Vec<Problem> {
             ),
         );
     }
-    p.0
+    for problem in &mut p.0[first..] {
+        if let Some(i) = problem.edge {
+            problem.edge = edge_index.get(i).copied();
+        }
+    }
 }
 
 fn reachable<'a>(start: &'a str, out: &BTreeMap<&'a str, Vec<&'a Edge>>) -> BTreeSet<&'a str> {
@@ -392,6 +430,8 @@ fn cycles<'a>(nodes: &'a [Node], out: &BTreeMap<&'a str, Vec<&'a Edge>>) -> Vec<
     found
 }
 
+#[cfg(test)]
+mod frame_tests;
 #[cfg(test)]
 mod recheck_tests;
 #[cfg(test)]

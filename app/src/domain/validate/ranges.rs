@@ -158,6 +158,7 @@ pub fn moved_only(a: &WorkflowDef, b: &WorkflowDef) -> bool {
             confidence_threshold,
             reversible,
             compensation,
+            parent,
         } = x;
         position_in_range(*position)
             && position_in_range(y.position)
@@ -169,6 +170,7 @@ pub fn moved_only(a: &WorkflowDef, b: &WorkflowDef) -> bool {
             && *confidence_threshold == y.confidence_threshold
             && *reversible == y.reversible
             && *compensation == y.compensation
+            && *parent == y.parent
     };
     let WorkflowDef {
         nodes,

@@ -34,6 +34,10 @@ fn sources(n: &Node) -> Vec<(String, &str, bool)> {
             out.push(("instructions".into(), &a.instructions, true));
         }
         NodeKind::Fail { message } => out.push(("message".into(), message, true)),
+        NodeKind::SubWorkflow {
+            input: Some(input), ..
+        } => out.push(("input mapping".into(), input, false)),
+        NodeKind::ForEach(f) => out.push(("items expression".into(), &f.items, false)),
         _ => {}
     }
     if let Some(r) = &n.compensation {
@@ -171,20 +175,28 @@ pub fn remember_checked(def: &WorkflowDef, problems: &[super::Problem]) {
     }
 }
 
-pub(super) fn check_step_refs(p: &mut Problems, def: &WorkflowDef) {
+/// Every step a node's expressions and templates name is in its scope
+/// (`whole`: the complete workflow, to say when a step is in another one).
+pub(super) fn check_step_refs(p: &mut Problems, def: &WorkflowDef, whole: &WorkflowDef) {
     let ids: BTreeSet<&str> = def.nodes.iter().map(|n| n.id.as_str()).collect();
     for n in &def.nodes {
         for (what, code, template) in sources(n) {
             for id in step_refs(code, template) {
-                if !ids.contains(id.as_str()) {
-                    p.node(
-                        ProblemKind::UnknownStep,
-                        n,
-                        format!(
-                            "the {what} reads step '{id}', which is not in the workflow; use the id of one of its steps"
-                        ),
-                    );
+                if ids.contains(id.as_str()) {
+                    continue;
                 }
+                let message = match (whole.node(&id), &n.parent) {
+                    (Some(_), Some(frame)) => format!(
+                        "the {what} reads step '{id}', which is outside the body of For each '{frame}'; a body reads its own steps, .item and .index (pass other values in through the items expression)"
+                    ),
+                    (Some(_), None) => format!(
+                        "the {what} reads step '{id}', which is inside a For each body; read the For each step's results instead"
+                    ),
+                    (None, _) => format!(
+                        "the {what} reads step '{id}', which is not in the workflow; use the id of one of its steps"
+                    ),
+                };
+                p.node(ProblemKind::UnknownStep, n, message);
             }
         }
     }

@@ -6,7 +6,7 @@ use crate::domain::graph::{BranchCondition, HTTP_METHODS, HttpRequest, Node, Nod
 use leptos::prelude::*;
 use serde_json::Value;
 
-fn edit_kind(canvas: Canvas, id: &str, f: impl FnOnce(&mut NodeKind)) {
+pub(super) fn edit_kind(canvas: Canvas, id: &str, f: impl FnOnce(&mut NodeKind)) {
     update(canvas, id, |n| f(&mut n.kind));
 }
 
@@ -223,59 +223,9 @@ pub(super) fn kind_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) ->
         }
         .into_any(),
         NodeKind::Approval(_) => approval::approval_fields(canvas, &id, node),
-        NodeKind::SubWorkflow { .. } => sub_workflow_fields(canvas, &id, node),
+        NodeKind::SubWorkflow { .. } => super::control::sub_workflow_fields(canvas, &id, node),
+        NodeKind::ForEach(_) => super::control::for_each_fields(canvas, &id, node),
     }
-}
-
-fn edit_sub(
-    canvas: Canvas,
-    id: &str,
-    f: impl FnOnce(&mut String, &mut Option<i64>, &mut Option<String>),
-) {
-    edit_kind(canvas, id, |k| {
-        if let NodeKind::SubWorkflow {
-            workflow_id,
-            version,
-            input,
-        } = k
-        {
-            f(workflow_id, version, input);
-        }
-    });
-}
-
-/// The workflow a Sub-workflow step runs, which version, and its input.
-fn sub_workflow_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) -> AnyView {
-    let (id_w, id_v, id_i) = (id.to_string(), id.to_string(), id.to_string());
-    let wf = read(node, |n| match &n.kind {
-        NodeKind::SubWorkflow { workflow_id, .. } => workflow_id.clone(),
-        _ => String::new(),
-    });
-    let version = read(node, |n| match &n.kind {
-        NodeKind::SubWorkflow { version, .. } => version.map(|v| v.to_string()).unwrap_or_default(),
-        _ => String::new(),
-    });
-    view! {
-        <label>"Workflow id"
-            <input type="text" placeholder="wf_…" prop:value=wf
-                on:change=move |ev| { let v = event_target_value(&ev).trim().to_string(); edit_sub(canvas, &id_w, |w, _, _| *w = v); } />
-        </label>
-        <label>"Version (empty: the published one)"
-            <input type="number" min="1" prop:value=version
-                on:change=move |ev| { let v = event_target_value(&ev).parse().ok(); edit_sub(canvas, &id_v, |_, ver, _| *ver = v); } />
-        </label>
-        {code_field(
-            "Input (jq over the run context; empty: this run's input)",
-            2,
-            read(node, |n| match &n.kind {
-                NodeKind::SubWorkflow { input, .. } => input.clone().unwrap_or_default(),
-                _ => String::new(),
-            }),
-            expr::check,
-            move |v| { let v = (!v.trim().is_empty()).then_some(v); edit_sub(canvas, &id_i, |_, _, i| *i = v); },
-        )}
-    }
-    .into_any()
 }
 
 fn edit_branch(canvas: Canvas, id: &str, f: impl FnOnce(&mut Vec<BranchCondition>)) {

@@ -6,6 +6,7 @@
 
 mod approval;
 mod common;
+mod control;
 mod data;
 mod kinds;
 mod suggest;
