@@ -8,6 +8,7 @@ pub mod example;
 pub mod expr;
 pub mod graph;
 pub mod ids;
+pub mod iteration;
 pub mod limits;
 pub mod machine;
 pub mod operations;

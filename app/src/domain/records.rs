@@ -116,6 +116,31 @@ pub struct RunRecord {
     pub parent_run_id: Option<String>,
     #[serde(default)]
     pub parent_node_id: Option<String>,
+    /// An item run: where it is in its For each's list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemPlace>,
+}
+
+/// Where an item run stands in its For each's list (its parent run and
+/// step are the run's `parent_run_id` and `parent_node_id`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ItemPlace {
+    /// 0-based position in the list.
+    pub index: i64,
+    /// The For each attempt that took the list.
+    pub round: i64,
+    /// The positions from the outermost For each in: "3", "3.2".
+    pub path: String,
+    /// The run the iteration belongs to (the nearest that is not an item).
+    pub root: String,
+}
+
+impl RunRecord {
+    /// The For each step whose body this run executes, if it is an item run.
+    pub fn body(&self) -> Option<&str> {
+        self.item.as_ref().and(self.parent_node_id.as_deref())
+    }
 }
 
 fn unknown_origin() -> crate::domain::run::RunOrigin {

@@ -70,6 +70,8 @@ pub enum RunOrigin {
     Schedule,
     /// A Sub-workflow step of a parent run.
     Parent,
+    /// An item of a For each step of a parent run.
+    Item,
     /// Started before the origin was recorded.
     Unknown,
 }
@@ -85,6 +87,7 @@ impl RunOrigin {
             RunOrigin::Webhook => "by a webhook",
             RunOrigin::Schedule => "on a schedule",
             RunOrigin::Parent => "by a parent run",
+            RunOrigin::Item => "for an item of a For each",
             RunOrigin::Unknown => "",
         }
     }
@@ -98,6 +101,7 @@ str_enum!(RunOrigin {
     Webhook = "webhook",
     Schedule = "schedule",
     Parent = "parent",
+    Item = "item",
     Unknown = "unknown",
 });
 

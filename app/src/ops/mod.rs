@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod foreach;
 pub mod progress;
 pub mod runs;
 pub mod seed;

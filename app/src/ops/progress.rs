@@ -152,6 +152,29 @@ pub async fn end_run(
     actor: &str,
     now: i64,
 ) -> Result<bool> {
+    end_run_as(conn, run_id, end, actor, now, true).await
+}
+
+/// `end_run` for a run whose parent already knows: a child cancelled
+/// because its parent ended, an item cancelled by its For each.
+pub async fn end_run_quietly(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+    end: &RunEnd,
+    actor: &str,
+    now: i64,
+) -> Result<bool> {
+    end_run_as(conn, run_id, end, actor, now, false).await
+}
+
+async fn end_run_as(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+    end: &RunEnd,
+    actor: &str,
+    now: i64,
+    tell_parent: bool,
+) -> Result<bool> {
     if !runs::finish_run(conn, run_id, end, now).await? {
         return Ok(false);
     }
@@ -175,9 +198,15 @@ pub async fn end_run(
         &NewAuditEvent::run(now, actor, &action, run_id, details),
     )
     .await?;
-    // a parent's Sub-workflow step waits for this run: it looks now
-    if let Some((parent, node)) = runs::parent_of(conn, run_id).await? {
-        crate::store::approvals::wake_step(conn, &parent, &node, now).await?;
+    // a parent's step waits for this run: a Sub-workflow step looks now;
+    // a For each starts its next item or, with its list done, looks now
+    if tell_parent && let Some((parent, node, round)) = runs::parent_of(conn, run_id).await? {
+        match round {
+            Some(round) => {
+                Box::pin(crate::ops::foreach::fill(conn, &parent, &node, round, now)).await?
+            }
+            None => crate::store::approvals::wake_step(conn, &parent, &node, now).await?,
+        }
     }
     // children end with their parent
     for child in runs::running_children(conn, run_id).await? {
@@ -185,7 +214,7 @@ pub async fn end_run(
             RunStatus::Cancelled,
             format!("its parent run {run_id} ended ({})", end.status),
         );
-        Box::pin(end_run(conn, &child, &why, actor, now)).await?;
+        Box::pin(end_run_quietly(conn, &child, &why, actor, now)).await?;
     }
     Ok(true)
 }

@@ -58,7 +58,7 @@ impl Engine {
             let steps = runs::get_steps(&mut conn, &c.run_id).await?;
             (run, steps)
         };
-        let def = self.definition(&run.workflow_id, run.version).await?;
+        let def = self.definition(&run).await?;
         let compensation = runs::compensated_node(&c.node_id);
         let Some(node) = def.node(compensation.unwrap_or(&c.node_id)) else {
             return self
@@ -77,7 +77,7 @@ impl Engine {
         };
         let ctx = match &c.input_override {
             Some(s) => serde_json::from_str(s).unwrap_or(Value::Null),
-            None => run_context(&run.input, &steps),
+            None => run_context(&run, &steps),
         };
         // secrets only for steps that call out, opened per attempt so a
         // changed secret applies to the next attempt
@@ -117,10 +117,15 @@ impl Engine {
             (None, app::domain::NodeKind::SubWorkflow { .. }, None) => {
                 self.sub_workflow_step(&run, node, &ctx, c.parked).await?
             }
+            (None, app::domain::NodeKind::ForEach(cfg), None) => {
+                self.for_each_step(&c.run_id, &c.node_id, cfg, &ctx, c.parked, started)
+                    .await?
+            }
             _ => {
                 let attempt = Attempt {
                     secrets: &secrets,
                     run_id: &c.run_id,
+                    item: run.item.as_ref(),
                     step_id: &c.node_id,
                     node,
                     context: &ctx,
@@ -143,7 +148,7 @@ impl Engine {
             }
         };
         let plan = self
-            .plan_stretch(&def, &run.input, &steps, &c, &outcome, started)
+            .plan_stretch(&def, &run, &steps, &c, &outcome, started)
             .await;
         self.finish(&c, &def, started, Some(&ctx), outcome, plan)
             .await
@@ -167,7 +172,7 @@ impl Engine {
             let mut conn = self.db.pool.acquire().await?;
             runs::get_run(&mut conn, &c.run_id).await?
         };
-        let def = self.definition(&run.workflow_id, run.version).await?;
+        let def = self.definition(&run).await?;
         let outcome = Outcome::fail(
             ErrorClass::Transient,
             format!(

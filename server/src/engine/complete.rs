@@ -121,7 +121,7 @@ impl Engine {
             if ctx.is_none() {
                 let run = store::get_run(tx, run_id).await?;
                 let steps = store::get_steps(tx, run_id).await?;
-                let loaded = run_context(&run.input, &steps);
+                let loaded = run_context(&run, &steps);
                 sig = Sig::of(&loaded);
                 ctx = Some(loaded);
             }
@@ -279,6 +279,17 @@ impl Engine {
                 .await
                 .map_err(|e| app::store::StoreError::Corrupt(e.message))?;
                 tracing::info!(run_id = %c.run_id, node_id = %c.node_id, child = %run_id, "child run started");
+                attempt.outcome = "parked";
+                StepUpdate {
+                    not_before: super::approval::NEVER,
+                    parked: true,
+                    ..StepUpdate::new(StepEvent::Park, now)
+                }
+            }
+            Outcome::Iterate { items } => {
+                store::insert_items(&mut *tx, &c.run_id, &c.node_id, c.attempt, items).await?;
+                app::ops::foreach::fill(&mut *tx, &c.run_id, &c.node_id, c.attempt, now).await?;
+                tracing::info!(run_id = %c.run_id, node_id = %c.node_id, items = items.len(), "for each started");
                 attempt.outcome = "parked";
                 StepUpdate {
                     not_before: super::approval::NEVER,

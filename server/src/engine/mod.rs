@@ -8,6 +8,7 @@ mod approval;
 mod attempt;
 mod clock;
 mod complete;
+mod foreach;
 mod recovery;
 pub mod runners;
 mod schedules;
@@ -75,7 +76,7 @@ pub struct Engine {
     run_ended: Arc<tokio::sync::Notify>,
     /// Wakes the scheduler when a schedule was added or changed.
     schedules_changed: tokio::sync::Notify,
-    defs: Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>,
+    defs: Mutex<HashMap<(String, i64, Option<String>), Arc<WorkflowDef>>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
     /// Opens the secrets Http steps may use; without it they have none.
@@ -199,17 +200,19 @@ impl Engine {
         self.wakeup.clone()
     }
 
-    async fn definition(&self, workflow_id: &str, version: i64) -> Result<Arc<WorkflowDef>> {
-        let key = (workflow_id.to_string(), version);
+    /// The graph `run` executes: its version's own steps, or for an item
+    /// run the body of its For each (cached: versions never change).
+    async fn definition(&self, run: &app::domain::records::RunRecord) -> Result<Arc<WorkflowDef>> {
+        let body = run.body().map(str::to_string);
+        let key = (run.workflow_id.clone(), run.version, body);
         if let Some(d) = self.defs.lock().expect("defs lock").get(&key) {
             return Ok(d.clone());
         }
         let mut conn = self.db.pool.acquire().await?;
-        let def = Arc::new(
-            workflows::get_any(&mut conn, workflow_id, version)
-                .await?
-                .definition,
-        );
+        let whole = workflows::get_any(&mut conn, &run.workflow_id, run.version)
+            .await?
+            .definition;
+        let def = Arc::new(whole.scope(key.2.as_deref()));
         self.defs
             .lock()
             .expect("defs lock")
@@ -346,10 +349,14 @@ impl Engine {
     }
 }
 
-/// `{input, steps}` from the stored steps that succeeded.
-fn run_context(input: &Value, steps: &[app::domain::records::StepRecord]) -> Value {
-    context(
-        input,
+/// `{input, steps}` from the stored steps that succeeded; an item run's
+/// context also has `item` (its input) and `index`.
+fn run_context(
+    run: &app::domain::records::RunRecord,
+    steps: &[app::domain::records::StepRecord],
+) -> Value {
+    let mut ctx = context(
+        &run.input,
         steps
             .iter()
             .filter(|s| s.status == StepStatus::Succeeded)
@@ -358,5 +365,10 @@ fn run_context(input: &Value, steps: &[app::domain::records::StepRecord]) -> Val
                     .as_ref()
                     .map(|o| (s.node_id.as_str(), o, s.confidence))
             }),
-    )
+    );
+    if let Some(item) = &run.item {
+        ctx["item"] = run.input.clone();
+        ctx["index"] = item.index.into();
+    }
+    ctx
 }

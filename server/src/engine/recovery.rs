@@ -89,7 +89,7 @@ impl Engine {
         };
         if l.gave_up {
             let run = runs::get_run(&mut tx, &l.run_id).await?;
-            let def = self.definition(&run.workflow_id, run.version).await?;
+            let def = self.definition(&run).await?;
             if runs::compensated_node(&l.node_id).is_some() {
                 runs::next_compensation(&mut tx, &l.run_id, now).await?;
             } else {
@@ -119,7 +119,7 @@ impl Engine {
     async fn time_out(&self, run_id: &app::domain::ids::RunId, now: i64) -> Result<()> {
         let mut tx = self.db.write().await?;
         let run = runs::get_run(&mut tx, run_id).await?;
-        let def = self.definition(&run.workflow_id, run.version).await?;
+        let def = self.definition(&run).await?;
         let reason = match def.settings.run_timeout_ms {
             Some(ms) => format!("the run took longer than its timeout of {ms} ms"),
             None => "the run passed its deadline".to_string(),

@@ -136,7 +136,7 @@ impl Engine {
     pub(super) async fn plan_stretch(
         &self,
         def: &WorkflowDef,
-        input: &Value,
+        run: &app::domain::records::RunRecord,
         steps: &[StepRecord],
         c: &Claimed,
         first: &Outcome,
@@ -164,7 +164,7 @@ impl Engine {
             })
             .collect();
         apply(&mut states, &c.node_id, first, c.cum_in);
-        let mut ctx = super::run_context(input, steps);
+        let mut ctx = super::run_context(run, steps);
         ctx["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
         let mut cum_ins: HashMap<String, f64> = HashMap::new();
         let fresh = activate(def, &mut states, &mut cum_ins, &c.node_id);

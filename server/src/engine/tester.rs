@@ -29,6 +29,7 @@ impl app::ops::step_test::StepTester for Engine {
                     // its own key: a test is never taken for a run's call
                     let run_id = format!("test-{}", uuid::Uuid::now_v7().simple());
                     let attempt = Attempt {
+                        item: None,
                         secrets: &secrets,
                         run_id: &run_id,
                         step_id: &node.id,
@@ -41,7 +42,22 @@ impl app::ops::step_test::StepTester for Engine {
                         outbound: &self.outbound,
                     };
                     let ms = self.step_limit(node);
-                    tokio::time::timeout(Duration::from_millis(ms), runners::run(&attempt, false))
+                    let run = async {
+                        match &node.kind {
+                            // a test takes the list; its items do not run
+                            app::domain::NodeKind::ForEach(cfg) => self
+                                .for_each_step(&run_id, &node.id, cfg, context, false, attempt.now)
+                                .await
+                                .unwrap_or_else(|e| {
+                                    Outcome::fail(
+                                        app::domain::graph::ErrorClass::Transient,
+                                        e.to_string(),
+                                    )
+                                }),
+                            _ => runners::run(&attempt, false).await,
+                        }
+                    };
+                    tokio::time::timeout(Duration::from_millis(ms), run)
                         .await
                         .unwrap_or_else(|_| {
                             Outcome::fail(
@@ -69,6 +85,11 @@ impl app::ops::step_test::StepTester for Engine {
                 Outcome::Failed { class, message } => StepTestResult {
                     error_class: Some(class.as_str().to_string()),
                     error: Some(message),
+                    took_ms,
+                    ..Default::default()
+                },
+                Outcome::Iterate { items } => StepTestResult {
+                    output: Some(serde_json::json!({ "items": items })),
                     took_ms,
                     ..Default::default()
                 },

@@ -11,6 +11,7 @@ mod binary;
 mod crash;
 mod engine;
 mod example;
+mod foreach;
 mod hostile;
 mod promises;
 mod rest_api;

@@ -15,7 +15,6 @@ pub use approval::*;
 pub use foreach::*;
 pub use retry::*;
 
-
 /// A complete workflow definition. Every save stores one of these as a new,
 /// immutable version.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -99,7 +99,11 @@ mod tests {
         WorkflowDef {
             nodes: vec![
                 Node::new("start", "Start", NodeKind::Start { input_schema: None }),
-                Node::new("each", "Each", NodeKind::ForEach(ForEachConfig::over(".input"))),
+                Node::new(
+                    "each",
+                    "Each",
+                    NodeKind::ForEach(ForEachConfig::over(".input")),
+                ),
                 Node::new("b_start", "S", NodeKind::Start { input_schema: None }).inside("each"),
                 Node::new("b_end", "E", NodeKind::End { output: None }).inside("each"),
                 Node::new("end", "End", NodeKind::End { output: None }),

@@ -332,8 +332,7 @@ fn check_for_each(p: &mut Problems, n: &Node, f: &ForEachConfig) {
             ),
         );
     }
-    if f
-        .tolerated_failure_percent
+    if f.tolerated_failure_percent
         .is_some_and(|x| !(0.0..=100.0).contains(&x))
     {
         p.node(

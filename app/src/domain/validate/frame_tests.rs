@@ -24,7 +24,11 @@ fn a_body_without_start_or_end_names_the_for_each() {
         .find(|p| p.kind == ProblemKind::MissingStart)
         .expect("a missing Start");
     assert_eq!(missing.node.as_deref(), Some("each_line"));
-    assert!(missing.message.contains("its body has no Start"), "{}", missing.message);
+    assert!(
+        missing.message.contains("its body has no Start"),
+        "{}",
+        missing.message
+    );
     // the top-level Start is still the workflow's one Start: no ExtraStart
     assert!(!kinds(&line_items()).contains(&ProblemKind::ExtraStart));
 }
@@ -81,7 +85,11 @@ fn a_body_reading_an_outer_step_is_told_to_pass_it_in() {
         .iter()
         .find(|p| p.kind == ProblemKind::UnknownStep)
         .expect("unknown step");
-    assert!(unknown.message.contains("outside the body"), "{}", unknown.message);
+    assert!(
+        unknown.message.contains("outside the body"),
+        "{}",
+        unknown.message
+    );
 }
 
 #[test]
@@ -94,8 +102,17 @@ fn for_each_settings_out_of_range_are_named() {
     }
     let p = validate(&d);
     let texts: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
-    assert!(texts.iter().any(|m| m.contains("concurrency must be from 1 to 100")), "{texts:?}");
-    assert!(texts.iter().any(|m| m.contains("tolerated_failure_percent")));
+    assert!(
+        texts
+            .iter()
+            .any(|m| m.contains("concurrency must be from 1 to 100")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|m| m.contains("tolerated_failure_percent"))
+    );
     assert!(texts.iter().any(|m| m.contains("which list to go through")));
 }
 
@@ -127,5 +144,9 @@ fn the_allowance_of_failures_is_the_larger_of_count_and_percent() {
     assert_eq!(f.allowed_failures(100), 10);
     assert_eq!(f.allowed_failures(10), 3);
     f.tolerated_failure_percent = Some(f64::NAN);
-    assert_eq!(f.allowed_failures(10), 3, "a NaN percentage allows nothing extra");
+    assert_eq!(
+        f.allowed_failures(10),
+        3,
+        "a NaN percentage allows nothing extra"
+    );
 }

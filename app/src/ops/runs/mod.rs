@@ -152,6 +152,17 @@ pub async fn retry_step_on(
     let run = runs::get_run(&mut tx, run_id)
         .await
         .map_err(run_not_found(run_id))?;
+    if let (Some(item), Some(parent), Some(node)) =
+        (&run.item, &run.parent_run_id, &run.parent_node_id)
+    {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            format!(
+                "this run is item {} of the For each step '{node}' of run {parent}; retry that step there",
+                item.index
+            ),
+        ));
+    }
     let mut def: WorkflowDef = workflows::get_any(&mut tx, &run.workflow_id, run.version)
         .await?
         .definition;
@@ -187,6 +198,7 @@ pub async fn retry_step_on(
             def = newest.definition;
         }
     }
+    let def = def.scope(None);
     // the step asks its people anew (an Approval, a confidence gate)
     crate::store::approvals::supersede(&mut tx, run_id, node_id, now).await?;
     // the run gets its whole timeout again from now

@@ -26,6 +26,8 @@ pub enum Via<'a> {
     Schedule(&'a str),
     /// The Sub-workflow step `.1` of run `.0`.
     Child(&'a str, &'a str),
+    /// An item of the For each step `.1` of run `.0`.
+    Item(&'a str, &'a str, &'a crate::domain::records::ItemPlace),
 }
 
 impl<'a> Via<'a> {
@@ -36,6 +38,7 @@ impl<'a> Via<'a> {
             origin,
             trigger_id,
             parent,
+            item: None,
         };
         match self {
             Via::Browser => o(None, RunOrigin::Manual, None, None),
@@ -44,6 +47,10 @@ impl<'a> Via<'a> {
             Via::Webhook(t) => o(None, RunOrigin::Webhook, Some(t), None),
             Via::Schedule(t) => o(None, RunOrigin::Schedule, Some(t), None),
             Via::Child(run, node) => o(None, RunOrigin::Parent, None, Some((run, node))),
+            Via::Item(run, node, place) => Origin {
+                item: Some(place),
+                ..o(None, RunOrigin::Item, None, Some((run, node)))
+            },
         }
     }
 }
@@ -54,6 +61,7 @@ struct Origin<'a> {
     origin: RunOrigin,
     trigger_id: Option<&'a str>,
     parent: Option<(&'a str, &'a str)>,
+    item: Option<&'a crate::domain::records::ItemPlace>,
 }
 
 /// A version that can run: loaded, and without problems.
@@ -169,6 +177,7 @@ pub async fn start_test(
             origin: RunOrigin::Test,
             trigger_id: None,
             parent: None,
+            item: None,
         },
         now,
     )
@@ -195,8 +204,12 @@ async fn insert(
         origin,
         trigger_id,
         parent,
+        item,
     } = from;
     let id = RunId::generate();
+    // a run executes one scope: an item run its For each's body, any other
+    // run the workflow's own steps
+    let def = &def.scope(item.and(parent.map(|p| p.1)));
     let deadline_at = def
         .settings
         .run_timeout_ms
@@ -215,6 +228,7 @@ async fn insert(
             origin,
             trigger_id,
             parent,
+            item,
         },
     )
     .await?;
@@ -239,6 +253,9 @@ async fn insert(
         details["parent_run_id"] = json!(run);
         details["parent_node_id"] = json!(node);
     }
+    if let Some(i) = item {
+        details["item"] = json!(i.path);
+    }
     if crate::domain::records::is_test_version(version) {
         details["test"] = json!(true);
     }
@@ -253,10 +270,14 @@ async fn insert(
 /// Refuses input that does not match the Start node's schema, before
 /// anything is stored.
 pub fn check_input(def: &WorkflowDef, input: &Value) -> Result<(), AppError> {
-    let schema = def.nodes.iter().find_map(|n| match &n.kind {
-        NodeKind::Start { input_schema } => input_schema.as_ref(),
-        _ => None,
-    });
+    let schema = def
+        .nodes
+        .iter()
+        .filter(|n| n.parent.is_none())
+        .find_map(|n| match &n.kind {
+            NodeKind::Start { input_schema } => input_schema.as_ref(),
+            _ => None,
+        });
     match schema.map(|s| crate::schema::check(s, input)) {
         Some(Err(problems)) => Err(AppError::new(
             ErrorCode::InvalidInput,

@@ -98,6 +98,10 @@ struct RunRow {
     trigger_id: Option<String>,
     parent_run_id: Option<String>,
     parent_node_id: Option<String>,
+    item_index: Option<i64>,
+    item_round: Option<i64>,
+    item_path: Option<String>,
+    item_root: Option<String>,
 }
 
 pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecord> {
@@ -192,6 +196,17 @@ fn run_record(r: RunRow) -> Result<RunRecord> {
         trigger_id: r.trigger_id,
         parent_run_id: r.parent_run_id,
         parent_node_id: r.parent_node_id,
+        item: match (r.item_index, r.item_round, r.item_path, r.item_root) {
+            (Some(index), Some(round), Some(path), Some(root)) => {
+                Some(crate::domain::records::ItemPlace {
+                    index,
+                    round,
+                    path,
+                    root,
+                })
+            }
+            _ => None,
+        },
     })
 }
 

@@ -11,11 +11,13 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 mod compensation;
+mod items;
 mod leases;
 mod log;
 mod queue;
 
 pub use compensation::*;
+pub use items::*;
 pub use leases::*;
 pub use log::*;
 pub use queue::*;
@@ -39,14 +41,16 @@ pub struct NewRun<'a> {
     pub rerun_of: Option<&'a str>,
     pub origin: crate::domain::run::RunOrigin,
     pub trigger_id: Option<&'a str>,
-    /// (parent run, its Sub-workflow step)
+    /// (parent run, its Sub-workflow or For each step)
     pub parent: Option<(&'a str, &'a str)>,
+    /// For an item run, its place in the For each's list.
+    pub item: Option<&'a crate::domain::records::ItemPlace>,
 }
 
 pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -60,6 +64,10 @@ pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<(
     .bind(r.trigger_id)
     .bind(r.parent.map(|p| p.0))
     .bind(r.parent.map(|p| p.1))
+    .bind(r.item.map(|i| i.index))
+    .bind(r.item.map(|i| i.round))
+    .bind(r.item.map(|i| i.path.as_str()))
+    .bind(r.item.map(|i| i.root.as_str()))
     .execute(conn)
     .await?;
     Ok(())
@@ -312,15 +320,21 @@ pub async fn brief(conn: &mut SqliteConnection, id: &str) -> Result<Brief> {
     })
 }
 
-/// The parent run and step of run `id`, if a Sub-workflow step started it.
-pub async fn parent_of(conn: &mut SqliteConnection, id: &RunId) -> Result<Option<(RunId, String)>> {
-    let row: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT parent_run_id, parent_node_id FROM runs WHERE id = ?")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
+/// The parent run and step of run `id`, if a Sub-workflow or For each step
+/// started it, and for an item run the For each attempt it belongs to.
+pub async fn parent_of(
+    conn: &mut SqliteConnection,
+    id: &RunId,
+) -> Result<Option<(RunId, String, Option<i64>)>> {
+    let row: Option<(Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT parent_run_id, parent_node_id, CASE WHEN item_index IS NULL THEN NULL ELSE item_round END
+         FROM runs WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     Ok(match row {
-        Some((Some(r), Some(n))) => Some((RunId::from_stored(r), n)),
+        Some((Some(r), Some(n), round)) => Some((RunId::from_stored(r), n, round)),
         _ => None,
     })
 }
@@ -378,7 +392,7 @@ pub async fn depth(conn: &mut SqliteConnection, id: &str) -> Result<i64> {
 /// Per Sub-workflow step of run `id`, the newest child run it started.
 pub async fn children(conn: &mut SqliteConnection, id: &RunId) -> Result<BTreeMap<String, String>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT parent_node_id, id FROM runs WHERE parent_run_id = ? ORDER BY created_at, id",
+        "SELECT parent_node_id, id FROM runs WHERE parent_run_id = ? AND item_index IS NULL ORDER BY created_at, id",
     )
     .bind(id)
     .fetch_all(conn)

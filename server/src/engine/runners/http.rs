@@ -20,8 +20,16 @@ use serde_json::{Value, json};
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 10;
 
-pub fn idempotency_key(run_id: &str, node_id: &str) -> String {
-    format!("{run_id}:{node_id}")
+pub fn idempotency_key(
+    run_id: &str,
+    node_id: &str,
+    item: Option<&app::domain::records::ItemPlace>,
+) -> String {
+    match item {
+        // the same for an item whichever item run carries it
+        Some(i) => format!("{}:{node_id}:{}", i.root, i.path),
+        None => format!("{run_id}:{node_id}"),
+    }
 }
 
 /// Calls the endpoint; whatever comes back (output or error) has the
@@ -95,7 +103,10 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
             .outbound
             .client
             .request(method.clone(), url.clone())
-            .header("Idempotency-Key", idempotency_key(a.run_id, a.step_id));
+            .header(
+                "Idempotency-Key",
+                idempotency_key(a.run_id, a.step_id, a.item),
+            );
         for (name, value, has_secret) in &rendered.headers {
             let credential = *has_secret
                 || [

@@ -43,6 +43,11 @@ pub enum Outcome {
     Spawn {
         child: Box<ChildStart>,
     },
+    /// Park the step and store `items` as its list with the parking; its
+    /// first items start then, and the list's end wakes the step.
+    Iterate {
+        items: Vec<Value>,
+    },
 }
 
 /// A run a Sub-workflow step starts.
@@ -80,6 +85,8 @@ pub struct OpenSecret {
 /// What a runner may look at.
 pub struct Attempt<'a> {
     pub run_id: &'a str,
+    /// For an item run, its place in its For each's list.
+    pub item: Option<&'a app::domain::records::ItemPlace>,
     /// The step row: the node id, or `<node>~compensate` when undoing it.
     pub step_id: &'a str,
     pub node: &'a Node,
@@ -148,10 +155,15 @@ pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
             response_schema,
         } => http::run(a, request, response_schema.as_ref()).await,
         // the engine handles these itself (they need the database)
-        NodeKind::Approval(_) => Outcome::fail(
-            ErrorClass::Business,
-            "an approval step reached a runner; this is a bug",
-        ),
+        NodeKind::Approval(_) | NodeKind::SubWorkflow { .. } | NodeKind::ForEach(_) => {
+            Outcome::fail(
+                ErrorClass::Business,
+                format!(
+                    "a {} step reached a runner; this is a bug",
+                    a.node.kind.type_name()
+                ),
+            )
+        }
         kind => run_pure(a.sandbox, kind, a.context).await,
     }
 }

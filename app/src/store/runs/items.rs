@@ -1,0 +1,170 @@
+//! For each lists and their item runs: the list a step took, how its item
+//! runs stand, and their results in list order.
+
+use super::{corrupt, json_col};
+use crate::domain::ids::RunId;
+use crate::domain::iteration::{Ended, Tally};
+use crate::domain::run::RunStatus;
+use crate::store::Result;
+use serde_json::Value;
+use sqlx::SqliteConnection;
+
+/// Rows per insert (5 values each, well under SQLite's bound on them).
+const CHUNK: usize = 400;
+
+/// Stores the list step `node` of run `run` took in attempt `round`.
+pub async fn insert_items(
+    conn: &mut SqliteConnection,
+    run: &str,
+    node: &str,
+    round: i64,
+    items: &[Value],
+) -> Result<()> {
+    for (c, chunk) in items.chunks(CHUNK).enumerate() {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO foreach_items (run_id, node_id, round, idx, item) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, item)| {
+            b.push_bind(run)
+                .push_bind(node)
+                .push_bind(round)
+                .push_bind((c * CHUNK + i) as i64)
+                .push_bind(item.to_string());
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The attempt whose list step `node` of run `run` is working through.
+pub async fn current_gen(
+    conn: &mut SqliteConnection,
+    run: &str,
+    node: &str,
+) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(round) FROM foreach_items WHERE run_id = ? AND node_id = ?")
+            .bind(run)
+            .bind(node)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Item `idx` of the list.
+pub async fn item_at(
+    conn: &mut SqliteConnection,
+    run: &str,
+    node: &str,
+    round: i64,
+    idx: u64,
+) -> Result<Option<Value>> {
+    let item: Option<String> = sqlx::query_scalar(
+        "SELECT item FROM foreach_items WHERE run_id = ? AND node_id = ? AND round = ? AND idx = ?",
+    )
+    .bind(run)
+    .bind(node)
+    .bind(round)
+    .bind(idx as i64)
+    .fetch_optional(conn)
+    .await?;
+    Ok(json_col(item))
+}
+
+/// How the list's item runs stand.
+pub async fn tally(
+    conn: &mut SqliteConnection,
+    run: &str,
+    node: &str,
+    round: i64,
+) -> Result<Tally> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM foreach_items WHERE run_id = ? AND node_id = ? AND round = ?",
+    )
+    .bind(run)
+    .bind(node)
+    .bind(round)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM runs
+         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index IS NOT NULL
+         GROUP BY status",
+    )
+    .bind(run)
+    .bind(node)
+    .bind(round)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut t = Tally {
+        total: total as u64,
+        ..Tally::default()
+    };
+    for (status, n) in rows {
+        let n = n as u64;
+        t.started += n;
+        match RunStatus::parse(&status).ok_or_else(|| corrupt("run status", &status))? {
+            RunStatus::Running => t.running += n,
+            RunStatus::Succeeded => t.succeeded += n,
+            RunStatus::Failed => t.failed += n,
+            RunStatus::Cancelled => t.cancelled += n,
+        }
+    }
+    Ok(t)
+}
+
+/// Item runs still going.
+pub async fn running_items(
+    conn: &mut SqliteConnection,
+    run: &str,
+    node: &str,
+    round: i64,
+) -> Result<Vec<RunId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM runs WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ?
+         AND item_index IS NOT NULL AND status = 'running' ORDER BY item_index",
+    )
+    .bind(run)
+    .bind(node)
+    .bind(round)
+    .fetch_all(conn)
+    .await?;
+    Ok(ids.into_iter().map(RunId::from_stored).collect())
+}
+
+/// Ended item runs in list order, from index `from`, at most `limit`;
+/// `failed_only`: those that did not succeed.
+pub async fn ended_items(
+    conn: &mut SqliteConnection,
+    run: &str,
+    node: &str,
+    round: i64,
+    failed_only: bool,
+    from: u64,
+    limit: u64,
+) -> Result<Vec<Ended>> {
+    let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT item_index, id, status, output, error FROM runs
+         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index >= ?
+         AND status != 'running' AND (? = 0 OR status != 'succeeded')
+         ORDER BY item_index LIMIT ?",
+    )
+    .bind(run)
+    .bind(node)
+    .bind(round)
+    .bind(from as i64)
+    .bind(failed_only)
+    .bind(limit.min(i64::MAX as u64) as i64)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(index, run_id, status, output, error)| Ended {
+            index: index as u64,
+            run_id,
+            succeeded: status == RunStatus::Succeeded.as_str(),
+            output: json_col(output),
+            error: error.or_else(|| (status == "cancelled").then(|| "cancelled".into())),
+        })
+        .collect())
+}
