@@ -34,6 +34,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "the child run's output (a failed or cancelled child fails the step with its error)",
     ),
     (
+        "for_each",
+        "{total, succeeded, failed, cancelled, failures, results}: `results` holds each item's output in list order (null where an item failed; left out when gathering is off), `failures` the first ten failed items with their errors",
+    ),
+    (
         "end",
         "the output mapping's result, which is the run's output; without a mapping, every step's output by id",
     ),

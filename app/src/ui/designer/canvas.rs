@@ -291,6 +291,9 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                             <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
                         </marker>
                     </defs>
+                    <Show when=move || mounted.get()>
+                        {super::frames_view::frames_layer(canvas)}
+                    </Show>
                     <g class="edges">
                         <Show when=move || mounted.get()>
                             <For each=move || edges.get() key=|e| e.clone() let(e)>

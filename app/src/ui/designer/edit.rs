@@ -59,6 +59,12 @@ pub fn paste(def: &mut WorkflowDef, f: &Fragment, offset: (f64, f64)) -> BTreeSe
         copy.name = format!("{} (copy)", n.name);
         copy.position.x = snap(n.position.x + offset.0);
         copy.position.y = snap(n.position.y + offset.1);
+        // inside a copied frame: inside the copy
+        if let Some(p) = &n.parent
+            && let Some(new) = renamed.get(p.as_str())
+        {
+            copy.parent = Some(new.clone());
+        }
         def.nodes.push(copy);
     }
     for e in &f.edges {
@@ -69,8 +75,13 @@ pub fn paste(def: &mut WorkflowDef, f: &Fragment, offset: (f64, f64)) -> BTreeSe
     taken
 }
 
-/// Removes the nodes and every edge that touches them.
+/// Removes the nodes (a For each with its body) and every edge that
+/// touches them.
 pub fn remove(def: &mut WorkflowDef, ids: &BTreeSet<String>) {
+    let mut ids = ids.clone();
+    for id in ids.clone() {
+        ids.extend(def.inside(&id).iter().map(|n| n.id.clone()));
+    }
     def.nodes.retain(|n| !ids.contains(&n.id));
     def.edges
         .retain(|e| !ids.contains(&e.from) && !ids.contains(&e.to));

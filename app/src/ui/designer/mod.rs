@@ -10,6 +10,8 @@ mod drag_layer;
 mod edge;
 mod edit;
 mod files;
+mod frames;
+mod frames_view;
 mod geometry;
 mod history;
 mod inspector;

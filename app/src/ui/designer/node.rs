@@ -69,6 +69,11 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
                 }
                 if !is_selected.get_untracked() {
                     canvas.select_only(&down_id);
+                    // a For each moves with the steps in its frame
+                    let inside: Vec<String> = canvas.with_shown(|d| d.inside(&down_id).iter().map(|n| n.id.clone()).collect());
+                    if !inside.is_empty() {
+                        canvas.selection.update(|s| s.extend(inside));
+                    }
                 }
                 if !canvas.read_only() {
                     canvas.drag.set(Some(Drag { last_x: ev.client_x() as f64, last_y: ev.client_y() as f64, dx: 0.0, dy: 0.0 }));

@@ -2,7 +2,7 @@
 
 use crate::domain::graph::*;
 
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     "start",
     "transform",
     "branch",
@@ -11,6 +11,7 @@ pub const KINDS: [&str; 10] = [
     "approval",
     "delay",
     "sub_workflow",
+    "for_each",
     "end",
     "fail",
 ];
@@ -27,6 +28,7 @@ pub fn icon(kind: &str) -> &'static str {
         "approval" => "✓",
         "delay" => "◷",
         "sub_workflow" => "⧉",
+        "for_each" => "↻",
         "end" => "■",
         "fail" => "✕",
         _ => "•",
@@ -44,6 +46,7 @@ pub fn describe(kind: &str) -> &'static str {
         "approval" => "wait for a person to decide",
         "delay" => "wait for a fixed time",
         "sub_workflow" => "run another workflow as a child run; its output is the child's",
+        "for_each" => "run the steps in its frame once for every item of a list (loop, iterate, map)",
         "end" => "finish the run with an output",
         "fail" => "stop the path with an error",
         _ => "",
@@ -105,6 +108,7 @@ pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
             version: None,
             input: None,
         },
+        "for_each" => NodeKind::ForEach(ForEachConfig::over(".input.items")),
         "end" => NodeKind::End { output: None },
         "fail" => NodeKind::Fail {
             message: "The run failed".into(),
@@ -114,6 +118,31 @@ pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
     let id = super::edit::fresh_id(def, &Default::default(), kind);
     let name = format!("New {kind}");
     Some(Node::new(&id, &name, node_kind).at(x, y))
+}
+
+/// A new For each's body: its own Start and End inside its frame, joined,
+/// so the step runs from the start and each step added in between works
+/// on `.item`.
+pub fn new_body(def: &WorkflowDef, each: &Node) -> (Vec<Node>, Edge) {
+    let (x, y) = (each.position.x + 40.0, each.position.y + 120.0);
+    let taken = Default::default();
+    let start_id = super::edit::fresh_id(def, &taken, "item");
+    let start = Node::new(&start_id, "Item", NodeKind::Start { input_schema: None })
+        .at(x, y)
+        .inside(&each.id);
+    let taken = std::collections::BTreeSet::from([start_id.clone()]);
+    let end_id = super::edit::fresh_id(def, &taken, "item_done");
+    let end = Node::new(
+        &end_id,
+        "Item done",
+        NodeKind::End {
+            output: Some(".item".into()),
+        },
+    )
+    .at(x + 240.0, y)
+    .inside(&each.id);
+    let edge = Edge::new(&start_id, PORT_OUT, &end_id);
+    (vec![start, end], edge)
 }
 
 #[cfg(test)]
@@ -131,6 +160,21 @@ mod tests {
             assert_eq!(a.kind.type_name(), kind);
         }
         assert!(new_node(&def, "teleport", 0.0, 0.0).is_none());
+    }
+
+    #[test]
+    fn a_new_for_each_comes_with_a_body_that_validates() {
+        let mut def = WorkflowDef::minimal();
+        let each = new_node(&def, "for_each", 300.0, 100.0).unwrap();
+        def.edges = vec![
+            Edge::new("start", PORT_OUT, &each.id),
+            Edge::new(&each.id, PORT_OUT, "end"),
+        ];
+        let (body, edge) = new_body(&def, &each);
+        def.nodes.push(each);
+        def.nodes.extend(body);
+        def.edges.push(edge);
+        assert_eq!(crate::domain::validate(&def), vec![]);
     }
 
     #[test]

@@ -281,7 +281,10 @@ impl Canvas {
         self.drag.set(None);
         if let Some(delta) = delta {
             let ids = self.selection.get_untracked();
-            self.edit(|d| edit::move_by(d, &ids, delta));
+            self.edit(|d| {
+                edit::move_by(d, &ids, delta);
+                super::frames::reparent(d, &ids);
+            });
         }
     }
 
@@ -342,11 +345,22 @@ impl Canvas {
                 .as_deref()
                 .and_then(|a| edit::place_after(d, a))
                 .unwrap_or_else(|| edit::place_at_end(d));
-            let Some(n) = super::palette::new_node(d, kind, x, y) else {
+            let Some(mut n) = super::palette::new_node(d, kind, x, y) else {
                 return;
             };
+            // added after a step in a For each body: in that body too
+            let beside = on.as_ref().map(|e| e.from.as_str()).or(after.as_deref());
+            n.parent = beside
+                .and_then(|b| d.node(b))
+                .and_then(|b| b.parent.clone());
             let id = n.id.clone();
+            let body = matches!(n.kind, crate::domain::NodeKind::ForEach(_))
+                .then(|| super::palette::new_body(d, &n));
             d.nodes.push(n);
+            if let Some((nodes, edge)) = body {
+                d.nodes.extend(nodes);
+                d.edges.push(edge);
+            }
             note = match (&on, &after) {
                 (Some(e), _) => Some(
                     match edit::insert_between(d, std::slice::from_ref(e), &id) {
