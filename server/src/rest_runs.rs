@@ -101,6 +101,33 @@ pub async fn get_attempts(
     Ok(Json(runs::attempts(&s.db, &id).await?))
 }
 
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsQuery {
+    /// The first item's index (from 0).
+    #[serde(default)]
+    from: i64,
+    /// How many items (1 to 500, default 100).
+    #[serde(default = "hundred")]
+    limit: i64,
+}
+
+fn hundred() -> i64 {
+    100
+}
+
+/// A page of a For each step's items in list order: each item's run,
+/// status and output (the results of a list too long to gather).
+pub async fn get_items(
+    State(s): State<AppState>,
+    who: Who,
+    Path((id, node)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
+) -> ApiResult<Json<Vec<app::domain::records::ItemRun>>> {
+    who.may(Permission::Read, "see runs")?;
+    Ok(Json(runs::items(&s.db, &id, &node, q.from, q.limit).await?))
+}
+
 pub async fn cancel_run(
     State(s): State<AppState>,
     who: Who,

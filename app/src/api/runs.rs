@@ -102,6 +102,22 @@ pub async fn get_attempts(id: String) -> Result<Vec<AttemptRecord>, AppError> {
         .map_err(super::failed)
 }
 
+/// A page of a For each step's items and their runs, in list order.
+#[server(prefix = "/rpc", endpoint = "get_items")]
+pub async fn get_items(
+    id: String,
+    node: String,
+    from: i64,
+) -> Result<Vec<crate::domain::records::ItemRun>, AppError> {
+    super::require(Permission::Read, "see runs")?;
+    crate::ops::runs::items(&super::db()?, &id, &node, from, ITEMS_PAGE)
+        .await
+        .map_err(super::failed)
+}
+
+/// Items shown at a time on a run's page.
+pub const ITEMS_PAGE: i64 = 50;
+
 #[server(prefix = "/rpc", endpoint = "cancel_run")]
 pub async fn cancel_run(id: String) -> Result<(), AppError> {
     let who = super::require(Permission::OperateRuns, "cancel runs")?;

@@ -203,6 +203,37 @@ pub struct RunDetail {
     /// Per Sub-workflow step, the newest child run it started.
     #[serde(default)]
     pub children: std::collections::BTreeMap<String, String>,
+    /// Per For each step, how its items stand.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub iterations: std::collections::BTreeMap<String, Iteration>,
+}
+
+/// How a For each step's list stands (its latest attempt's list).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Iteration {
+    /// The step attempt that took the list.
+    pub round: i64,
+    pub total: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    /// Items not started (yet, or ever: the list stopped).
+    pub waiting: u64,
+}
+
+/// One item of a For each's list and the run that carries it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ItemRun {
+    pub index: i64,
+    pub run_id: String,
+    pub status: crate::domain::run::RunStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl RunDetail {

@@ -28,7 +28,7 @@ impl Engine {
     ) -> Result<Outcome> {
         if woken {
             let mut conn = self.db.pool.acquire().await?;
-            if let Some(round) = runs::current_gen(&mut conn, run_id, node_id).await? {
+            if let Some(round) = runs::current_round(&mut conn, run_id, node_id).await? {
                 let tally = runs::tally(&mut conn, run_id, node_id, round).await?;
                 if tally.running > 0 {
                     return Ok(Outcome::Park {

@@ -166,6 +166,20 @@ pub fn workflows_and_runs() -> Vec<Op> {
         .answers(vec![json(200, "the attempts", s::<Vec<AttemptRecord>>)])
         .errors(&[NOT_FOUND]),
         Op::new(
+            "get",
+            "/api/v1/runs/{id}/steps/{node_id}/items",
+            r,
+            "A page of a For each step's items: each item's run, status and output, in list order",
+            || get(crate::rest_runs::get_items),
+        )
+        .query(s::<crate::rest_runs::ItemsQuery>)
+        .answers(vec![json(
+            200,
+            "the items",
+            s::<Vec<app::domain::records::ItemRun>>,
+        )])
+        .errors(&[(400, "from or limit out of range"), NOT_FOUND]),
+        Op::new(
             "post",
             "/api/v1/runs/{id}/cancel",
             r,

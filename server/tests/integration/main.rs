@@ -14,7 +14,7 @@ mod example;
 mod foreach;
 mod hostile;
 mod promises;
-mod rest_api;
+pub(crate) mod rest_api;
 mod sandbox;
 mod schedules;
 mod secrets;

@@ -11,9 +11,9 @@ use tower::ServiceExt;
 
 const LIMIT: usize = 64 * 1024;
 
-struct Api {
+pub(crate) struct Api {
     app: axum::Router,
-    engine: std::sync::Arc<server::engine::Engine>,
+    pub(crate) engine: std::sync::Arc<server::engine::Engine>,
     db: Db,
     /// An admin API token, sent with every request unless one is given.
     token: String,
@@ -21,7 +21,7 @@ struct Api {
 }
 
 impl Api {
-    async fn new() -> Api {
+    pub(crate) async fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("api.db").display());
         let db = Db::connect(&url, Durability::Normal).await.unwrap();
@@ -46,7 +46,10 @@ impl Api {
         }
     }
 
-    async fn send(&self, mut req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    pub(crate) async fn send(
+        &self,
+        mut req: Request<Body>,
+    ) -> (StatusCode, Value, axum::http::HeaderMap) {
         if !req.headers().contains_key(header::AUTHORIZATION) {
             req.headers_mut().insert(
                 header::AUTHORIZATION,
@@ -58,7 +61,10 @@ impl Api {
 
     /// Sends the request without adding the test's token; the answer
     /// must be one the OpenAPI document describes.
-    async fn send_as_is(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    pub(crate) async fn send_as_is(
+        &self,
+        req: Request<Body>,
+    ) -> (StatusCode, Value, axum::http::HeaderMap) {
         let (method, path) = (req.method().to_string(), req.uri().to_string());
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -80,14 +86,19 @@ impl Api {
         (status, body, headers)
     }
 
-    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, uri: &str) -> (StatusCode, Value) {
         let (s, b, _) = self
             .send(Request::get(uri).body(Body::empty()).unwrap())
             .await;
         (s, b)
     }
 
-    async fn json(&self, method: &str, uri: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+    pub(crate) async fn json(
+        &self,
+        method: &str,
+        uri: &str,
+        body: impl Into<Body>,
+    ) -> (StatusCode, Value) {
         let req = Request::builder()
             .method(method)
             .uri(uri)
@@ -98,7 +109,7 @@ impl Api {
         (s, b)
     }
 
-    async fn create(&self, name: &str, def: Value) -> (StatusCode, Value) {
+    pub(crate) async fn create(&self, name: &str, def: Value) -> (StatusCode, Value) {
         self.json(
             "POST",
             "/api/v1/workflows",

@@ -47,7 +47,19 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
     let steps = runs::get_steps(&mut conn, run_id).await?;
     let waits = runs::waits(&mut conn, run_id).await?;
     let children = runs::children(&mut conn, run_id).await?;
-    let number = runs::number(&mut conn, &run).await?;
+    let iterations = runs::iterations(&mut conn, run_id).await?;
+    // an item run goes by the number of the run it iterates for
+    let number = match &run.item {
+        Some(i) => {
+            let root = runs::get_run(
+                &mut conn,
+                &crate::domain::ids::RunId::from_stored(i.root.clone()),
+            )
+            .await?;
+            runs::number(&mut conn, &root).await?
+        }
+        None => runs::number(&mut conn, &run).await?,
+    };
     let (workflow_name, step_names) =
         match workflows::get_any(&mut conn, &run.workflow_id, run.version).await {
             Ok(w) => (
@@ -62,6 +74,7 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         };
     Ok(RunDetail {
         children,
+        iterations,
         run,
         steps,
         workflow_name,
@@ -69,6 +82,33 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         step_names,
         waits,
     })
+}
+
+/// Items of For each `node` of run `run_id` in list order (its latest list),
+/// from index `from`, at most `limit` (1 to 500).
+pub async fn items(
+    db: &Db,
+    run_id: &str,
+    node: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<crate::domain::records::ItemRun>, AppError> {
+    let run_id = &parse_run_id(run_id)?;
+    if !(1..=500).contains(&limit) || from < 0 {
+        return Err(AppError::bad_request(
+            "limit must be from 1 to 500 and from at least 0",
+        ));
+    }
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    runs::get_run(&mut conn, run_id)
+        .await
+        .map_err(run_not_found(run_id))?;
+    let Some(round) = runs::current_round(&mut conn, run_id.as_str(), node).await? else {
+        return Err(AppError::not_found(format!(
+            "run '{run_id}' has no list of a For each step '{node}'"
+        )));
+    };
+    Ok(runs::item_runs(&mut conn, run_id.as_str(), node, round, from, limit).await?)
 }
 
 /// The newest run of a workflow with its steps (the designer's data

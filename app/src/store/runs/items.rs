@@ -37,7 +37,7 @@ pub async fn insert_items(
 }
 
 /// The attempt whose list step `node` of run `run` is working through.
-pub async fn current_gen(
+pub async fn current_round(
     conn: &mut SqliteConnection,
     run: &str,
     node: &str,
@@ -167,4 +167,68 @@ pub async fn ended_items(
             error: error.or_else(|| (status == "cancelled").then(|| "cancelled".into())),
         })
         .collect())
+}
+
+/// Per For each step of run `run`, how its latest list stands.
+pub async fn iterations(
+    conn: &mut SqliteConnection,
+    run: &str,
+) -> Result<std::collections::BTreeMap<String, crate::domain::records::Iteration>> {
+    let lists: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT node_id, MAX(round) FROM foreach_items WHERE run_id = ? GROUP BY node_id",
+    )
+    .bind(run)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = std::collections::BTreeMap::new();
+    for (node, round) in lists {
+        let t = tally(conn, run, &node, round).await?;
+        out.insert(
+            node,
+            crate::domain::records::Iteration {
+                round,
+                total: t.total,
+                running: t.running,
+                succeeded: t.succeeded,
+                failed: t.failed,
+                cancelled: t.cancelled,
+                waiting: t.total.saturating_sub(t.started),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The item runs of a list in list order, from index `from`, at most `limit`.
+pub async fn item_runs(
+    conn: &mut SqliteConnection,
+    run: &str,
+    node: &str,
+    round: i64,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<crate::domain::records::ItemRun>> {
+    let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT item_index, id, status, output, error FROM runs
+         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index >= ?
+         ORDER BY item_index LIMIT ?",
+    )
+    .bind(run)
+    .bind(node)
+    .bind(round)
+    .bind(from)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(index, run_id, status, output, error)| {
+            Ok(crate::domain::records::ItemRun {
+                index,
+                run_id,
+                status: RunStatus::parse(&status).ok_or_else(|| corrupt("run status", &status))?,
+                output: json_col(output),
+                error,
+            })
+        })
+        .collect()
 }

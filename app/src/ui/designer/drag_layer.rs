@@ -12,9 +12,15 @@ use leptos::prelude::*;
 #[component]
 pub(super) fn DragLayer(canvas: Canvas, size: Memo<(f64, f64)>) -> impl IntoView {
     let zoom = canvas.zoom;
-    // what moves: the selected steps, and every connection touching one
+    // what moves: the selected steps (with the steps in a selected For
+    // each's frame), and every connection touching one
+    let moving = Memo::new(move |_| {
+        let mut ids = canvas.selection.get();
+        ids.extend(canvas.carried.get());
+        ids
+    });
     let cards = Memo::new(move |_| {
-        canvas.selection.with(|sel| {
+        moving.with(|sel| {
             canvas.with_shown(|d| {
                 d.nodes
                     .iter()
@@ -26,7 +32,7 @@ pub(super) fn DragLayer(canvas: Canvas, size: Memo<(f64, f64)>) -> impl IntoView
         })
     });
     let paths = Memo::new(move |_| {
-        canvas.selection.with(|sel| {
+        moving.with(|sel| {
             canvas.with_shown(|d| {
                 d.edges
                     .iter()

@@ -15,6 +15,7 @@ pub(super) fn edge_view(
 ) -> impl IntoView {
     let (from, to) = (e.from.clone(), e.to.clone());
     let (f2, t2) = (from.clone(), to.clone());
+    let (f3, t3) = (from.clone(), to.clone());
     let port = e.port.clone();
     // positions of both ends and the port's place on the source
     let geom = Memo::new(move |_| {
@@ -33,6 +34,7 @@ pub(super) fn edge_view(
             .selection
             .with(|s| (s.contains(&f2), s.contains(&t2)))
     });
+    let carried = Memo::new(move |_| canvas.carried.with(|s| s.contains(&f3) || s.contains(&t3)));
     // while its steps move, the drag layer draws it (drag_layer.rs)
     let path = Memo::new(move |_| {
         let (pa, i, count, pb) = geom.get()?;
@@ -57,6 +59,9 @@ pub(super) fn edge_view(
         let (ma, mb) = touched.get();
         if ma || mb {
             c.push_str(" touched");
+        }
+        if carried.get() {
+            c.push_str(" carried");
         }
         c
     };

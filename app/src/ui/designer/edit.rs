@@ -233,7 +233,13 @@ pub fn neighbour(def: &WorkflowDef, id: &str, key: &str) -> Option<String> {
 /// whatever already sits there.
 pub fn place_after(def: &WorkflowDef, id: &str) -> Option<(f64, f64)> {
     let n = def.node(id)?;
-    let x = snap(n.position.x + NODE_W + 3.0 * GRID);
+    // after a For each: right of its frame, not inside it
+    let inside = def.inside(id);
+    let right = inside
+        .iter()
+        .map(|c| c.position.x + super::frames::FRAME_PAD)
+        .fold(n.position.x, f64::max);
+    let x = snap(right + NODE_W + 3.0 * GRID);
     let mut y = n.position.y;
     while def
         .nodes

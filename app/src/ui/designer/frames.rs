@@ -122,7 +122,10 @@ mod tests {
         assert_eq!(reparent(&mut d, &moved), ["end"]);
         assert_eq!(d.node("end").unwrap().parent.as_deref(), Some("each_line"));
         // and out again, far away
-        d.nodes[5].position = Position { x: 1200.0, y: 600.0 };
+        d.nodes[5].position = Position {
+            x: 1200.0,
+            y: 600.0,
+        };
         reparent(&mut d, &moved);
         assert_eq!(d.node("end").unwrap().parent, None);
         // a step moved only a little inside its frame stays in it
@@ -140,11 +143,26 @@ mod tests {
             n.position.x += 40.0;
         }
         assert!(reparent(&mut d, &moved).is_empty());
-        assert_eq!(d.node("price").unwrap().parent.as_deref(), Some("each_line"));
+        assert_eq!(
+            d.node("price").unwrap().parent.as_deref(),
+            Some("each_line")
+        );
         // the For each alone moved onto its own body: it stays on the canvas
         moved = BTreeSet::from(["each_line".to_string()]);
         d.nodes[1].position = d.node("price").unwrap().position;
         reparent(&mut d, &moved);
         assert_eq!(d.node("each_line").unwrap().parent, None);
+    }
+
+    #[test]
+    fn a_step_added_after_a_for_each_lands_right_of_its_frame() {
+        let d = line_items();
+        let (x, _) = super::super::edit::place_after(&d, "each_line").unwrap();
+        let f = &frames(&d)[0];
+        assert!(
+            x > f.x + f.w,
+            "{x} is inside the frame ending at {}",
+            f.x + f.w
+        );
     }
 }

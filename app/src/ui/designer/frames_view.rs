@@ -13,7 +13,11 @@ pub(super) fn frames_layer(canvas: Canvas) -> impl IntoView {
                 <g class="frame" data-frame=f.id.clone()>
                     <rect x=f.x y=f.y width=f.w height=f.h rx="12" />
                     <text x=f.x + 12.0 y=f.y + FRAME_HEAD - 6.0 class="frame-title">
-                        {format!("For each: {} (drop steps here for its body)", f.name)}
+                        {if canvas.read_only() {
+                            format!("For each: {} (its body)", f.name)
+                        } else {
+                            format!("For each: {} (drop steps here for its body)", f.name)
+                        }}
                     </text>
                 </g>
             </For>

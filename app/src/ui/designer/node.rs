@@ -13,6 +13,9 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
     let node = canvas.node(id.clone());
     let sel_id = id.clone();
     let is_selected = Memo::new(move |_| canvas.selection.with(|s| s.contains(&sel_id)));
+    let carried_id = id.clone();
+    // inside a selected For each's frame: it moves with it
+    let is_carried = Memo::new(move |_| canvas.carried.with(|s| s.contains(&carried_id)));
     let bad_id = id.clone();
     let bad = Memo::new(move |_| {
         canvas.problems.with(|ps| {
@@ -39,6 +42,9 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
         if is_selected.get() {
             c.push_str(" selected");
         }
+        if is_carried.get() {
+            c.push_str(" carried");
+        }
         if let Some(d) = diff.get() {
             c.push_str(" diff-");
             c.push_str(d);
@@ -55,6 +61,8 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
     let all = move || canvas.index.with(|ix| ix.len());
     view! {
         <g class=class aria-selected=move || is_selected.get().to_string() data-node=id.clone()
+            // the For each frame it sits in
+            data-parent=move || node.with(|n| n.as_ref().and_then(|n| n.parent.clone()))
             // one step at a time is in the tab order: the selected one
             tabindex=move || if is_selected.get() { "0" } else { "-1" }
             role="option" aria-posinset=place_in_all aria-setsize=all
@@ -69,11 +77,6 @@ pub(super) fn node_card(id: String, canvas: Canvas) -> impl IntoView {
                 }
                 if !is_selected.get_untracked() {
                     canvas.select_only(&down_id);
-                    // a For each moves with the steps in its frame
-                    let inside: Vec<String> = canvas.with_shown(|d| d.inside(&down_id).iter().map(|n| n.id.clone()).collect());
-                    if !inside.is_empty() {
-                        canvas.selection.update(|s| s.extend(inside));
-                    }
                 }
                 if !canvas.read_only() {
                     canvas.drag.set(Some(Drag { last_x: ev.client_x() as f64, last_y: ev.client_y() as f64, dx: 0.0, dy: 0.0 }));

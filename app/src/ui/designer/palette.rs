@@ -46,7 +46,9 @@ pub fn describe(kind: &str) -> &'static str {
         "approval" => "wait for a person to decide",
         "delay" => "wait for a fixed time",
         "sub_workflow" => "run another workflow as a child run; its output is the child's",
-        "for_each" => "run the steps in its frame once for every item of a list (loop, iterate, map)",
+        "for_each" => {
+            "run the steps in its frame once for every item of a list (loop, iterate, map)"
+        }
         "end" => "finish the run with an output",
         "fail" => "stop the path with an error",
         _ => "",

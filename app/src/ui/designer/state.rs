@@ -57,6 +57,9 @@ pub struct Canvas {
     /// and only the drag layer (drag_layer.rs) listens to it.
     pub delta: Memo<Option<(f64, f64)>>,
     pub connect: RwSignal<Option<Connect>>,
+    /// The steps inside a selected For each's frame (not selected
+    /// themselves): they move with it.
+    pub carried: Memo<BTreeSet<String>>,
     pub zoom: RwSignal<f64>,
     /// The designer element, focused when the canvas is clicked so the
     /// keyboard shortcuts apply.
@@ -129,13 +132,31 @@ impl Canvas {
             drag.with(|d| d.map(|d| (snap_delta(d.dx), snap_delta(d.dy))))
                 .filter(|d| *d != (0.0, 0.0))
         });
+        let selection = RwSignal::new(BTreeSet::<String>::new());
+        let carried = Memo::new(move |_| {
+            let mut out = BTreeSet::new();
+            selection.with(|sel| {
+                shown(&mut |d| {
+                    for id in sel {
+                        out.extend(
+                            d.inside(id)
+                                .into_iter()
+                                .map(|n| n.id.clone())
+                                .filter(|n| !sel.contains(n)),
+                        );
+                    }
+                })
+            });
+            out
+        });
         Canvas {
             def,
             viewing,
             index,
             history: StoredValue::new(History::default()),
             problems,
-            selection: RwSignal::new(BTreeSet::new()),
+            selection,
+            carried,
             drag,
             delta,
             connect: RwSignal::new(None),
@@ -280,7 +301,7 @@ impl Canvas {
         let delta = self.delta.get_untracked();
         self.drag.set(None);
         if let Some(delta) = delta {
-            let ids = self.selection.get_untracked();
+            let ids = self.moving();
             self.edit(|d| {
                 edit::move_by(d, &ids, delta);
                 super::frames::reparent(d, &ids);
@@ -288,8 +309,16 @@ impl Canvas {
         }
     }
 
+    /// What a move takes along: the selection and the steps in the frames
+    /// of the selected For each steps.
+    pub fn moving(self) -> BTreeSet<String> {
+        let mut ids = self.selection.get_untracked();
+        ids.extend(self.carried.get_untracked());
+        ids
+    }
+
     pub fn nudge(self, dx: f64, dy: f64) {
-        let ids = self.selection.get_untracked();
+        let ids = self.moving();
         self.edit(|d| edit::move_by(d, &ids, (dx, dy)));
     }
 

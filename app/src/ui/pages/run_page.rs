@@ -84,7 +84,10 @@ fn RunHead(detail: RunDetail) -> impl IntoView {
     } else {
         detail.workflow_name.clone()
     };
-    let title = format!("{name} · run {}", detail.number);
+    let title = match &r.item {
+        Some(i) => format!("{name} · run {} · item {}", detail.number, i.path),
+        None => format!("{name} · run {}", detail.number),
+    };
     view! {
         <Title text=title.clone() />
         <p class="crumbs"><a href="/runs">"Runs"</a> " / "
@@ -178,7 +181,9 @@ fn RunDetailView(
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
                {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}
                {r.trigger_id.clone().map(|t| view! { " · " <a data-testid="trigger-link" href=format!("/workflows/{}#trigger-{t}", r.workflow_id)>"its trigger"</a> })}
-               {r.parent_run_id.clone().map(|p| view! { " · for step " <code>{r.parent_node_id.clone().unwrap_or_default()}</code> " of " <a data-testid="parent-run" href=format!("/runs/{p}")>"its parent run"</a> })}
+               {r.parent_run_id.clone().map(|p| view! {
+                   {match &r.item { Some(i) => format!(" · item {} of step ", i.index), None => " · for step ".to_string() }}
+                   <code>{r.parent_node_id.clone().unwrap_or_default()}</code> " of " <a data-testid="parent-run" href=format!("/runs/{p}")>"its parent run"</a> })}
                " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
             {r.confidence.filter(|c| *c < 1.0).map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
             {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
@@ -199,6 +204,10 @@ fn RunDetailView(
             <thead><tr><th>"Step"</th><th>"Status"</th><th>"Attempts"</th><th>"Took"</th><th>"Confidence"</th><th>"Output or error"</th><th></th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        {detail.iterations.iter().map(|(node, it)| view! {
+            <super::run_items::RunItems run_id=r.id.to_string() node=node.clone()
+                name=detail.name_of(node).to_string() it=it.clone() />
+        }).collect_view()}
         <section class="card timeline" aria-label="Timeline">
             <h2>"Timeline"</h2>
             <Transition fallback=|| ()>{timeline}</Transition>

@@ -114,7 +114,11 @@ pub fn RunsPage() -> impl IntoView {
                                         <td>{r.started_by.clone()}</td>
                                         <td data-testid="origin">{match &r.trigger_id {
                                             Some(t) => view! { <a href=format!("/workflows/{}#trigger-{t}", r.workflow_id) title="The trigger that started it">{r.origin.describe()}</a> }.into_any(),
-                                            None => r.origin.describe().into_any(),
+                                            None => match &r.parent_run_id {
+                                                // a child names its parent
+                                                Some(p) => view! { <a data-testid="parent-link" href=format!("/runs/{p}") title="The run whose step started it">{r.origin.describe()}</a> }.into_any(),
+                                                None => r.origin.describe().into_any(),
+                                            },
                                         }}</td>
                                     </tr>
                                 }).collect_view()}

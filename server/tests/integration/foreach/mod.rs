@@ -5,6 +5,7 @@
 
 mod bodies;
 mod lists;
+mod rest;
 
 use crate::common::world::World;
 use app::domain::graph::*;

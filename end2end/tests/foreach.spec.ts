@@ -1,0 +1,84 @@
+import { test, expect } from '@playwright/test';
+import { WorkflowsPage } from '../pages/app';
+import { Designer, dragBy } from '../pages/designer';
+
+test('draw a For each with a body, run it over five lines, and open item 3', async ({ page }) => {
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`Lines ${Date.now()}`);
+  const d = new Designer(page);
+  await expect(d.node('end')).toBeVisible();
+  await d.select('end');
+  await page.keyboard.press('Delete');
+
+  // Start -> For each, which comes with its body's Start and End in its frame
+  await d.select('start');
+  await d.addByKeyboard('for_each');
+  await expect(d.edge('start', 'out', 'for_each_1')).toHaveCount(1);
+  await expect(page.locator('g.frame[data-frame="for_each_1"]')).toBeVisible();
+  await expect(d.node('item_1')).toHaveAttribute('data-parent', 'for_each_1');
+  await expect(d.node('item_done_1')).toHaveAttribute('data-parent', 'for_each_1');
+  await d.inspector.getByLabel('Name').fill('Each line');
+  await d.inspector.getByLabel('Items (jq over the run context: a list)').fill('.input.lines');
+  await d.inspector.getByLabel('Items at once').fill('2');
+  await d.inspector.getByLabel('Items at once').press('Tab');
+
+  // a step inserted on the body's connection belongs to the body
+  await d.select('item_1');
+  await page.getByRole('button', { name: 'Insert a step between Item and Item done' }).click();
+  await page.keyboard.type('transform');
+  await page.keyboard.press('Enter');
+  await expect(d.edge('item_1', 'out', 'transform_1')).toHaveCount(1);
+  await expect(d.edge('transform_1', 'out', 'item_done_1')).toHaveCount(1);
+  await expect(d.node('transform_1')).toHaveAttribute('data-parent', 'for_each_1');
+  await d.inspector.getByLabel('Name').fill('Price the line');
+  await d.inspector.getByLabel('Expression (jq)').fill('{sku: .item.sku, index: .index, total: (.item.qty * .item.price)}');
+  await d.select('item_done_1');
+  await d.inspector.getByLabel('Output mapping (jq, optional)').fill('.steps.transform_1.output');
+
+  // after the For each, on the canvas: the run's End
+  await d.select('for_each_1');
+  await d.addByKeyboard('end');
+  await expect(d.edge('for_each_1', 'out', 'end_1')).toHaveCount(1);
+  await expect(d.node('end_1')).not.toHaveAttribute('data-parent', /.+/);
+  await d.inspector.getByLabel('Output mapping (jq, optional)').fill('.steps.for_each_1.output');
+  await expect(d.root.getByText('No problems')).toBeVisible();
+
+  // a step dragged into the frame joins the body (and is a problem there);
+  // dragged out again it leaves
+  await page.keyboard.press('Escape');
+  await d.addByKeyboard('delay');
+  const stray = d.node('delay_1');
+  const frame = (await page.locator('g.frame[data-frame="for_each_1"] rect').boundingBox())!;
+  let box = (await stray.locator('rect').boundingBox())!;
+  await dragBy(page, box.x + 20, box.y + 10, frame.x + frame.width / 2 - box.x - 20, frame.y + frame.height - 40 - box.y - 10);
+  await expect(stray).toHaveAttribute('data-parent', 'for_each_1');
+  await expect(d.root.getByText('No problems')).toHaveCount(0);
+  box = (await stray.locator('rect').boundingBox())!;
+  await dragBy(page, box.x + 20, box.y + 10, 0, 300);
+  await expect(stray).not.toHaveAttribute('data-parent', /.+/);
+  await d.select('delay_1');
+  await page.keyboard.press('Delete');
+  await expect(d.root.getByText('No problems')).toBeVisible();
+
+  // run it over five lines
+  const lines = [1, 2, 3, 4, 5].map((i) => ({ sku: `s${i}`, qty: i, price: 10 }));
+  await page.getByRole('button', { name: 'Run…' }).click();
+  const form = page.getByRole('form', { name: 'Run workflow' });
+  await form.getByLabel('Input (JSON)').fill(JSON.stringify({ lines }));
+  await form.getByRole('button', { name: 'Save and run' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  const items = page.getByTestId('items-for_each_1');
+  await expect(items.getByTestId('item-counts')).toHaveText('5 items: 5 succeeded, 0 failed, 0 running, 0 cancelled, 0 not started');
+  await expect(items.locator('tr[data-item]')).toHaveCount(5);
+
+  // item 3's own run, with its steps
+  await items.getByRole('link', { name: 'Item 3' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(page.locator('.run-facts')).toContainText('item 3 of step for_each_1');
+  await expect(page.locator('table.steps tr[data-step]')).toHaveCount(3);
+  await expect(page.locator('tr[data-step="transform_1"]')).toContainText('Price the line');
+  await expect(page.getByTestId('run-output')).toContainText('"total":40');
+  await page.getByTestId('parent-run').click();
+  await expect(page.getByTestId('items-for_each_1')).toBeVisible();
+});
