@@ -3,6 +3,7 @@
 //! `{"workload", "runs", "steps", "seconds", "steps_per_s", "p50_ms", "p99_ms", "rss_mb"}`.
 //! Latencies are run creation to run end as the server recorded them.
 
+mod control;
 mod reads;
 mod webhooks;
 
@@ -168,26 +169,21 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: usize) -> Value {
-    let server = Server::start(bin);
-    let http = server.client();
-    let nodes = def["nodes"].as_array().unwrap().len();
-    let created: Value = call_json(
-        http.post(format!("{}/api/v1/workflows", server.base))
-            .json(&json!({"name": name, "definition": def})),
-    )
-    .await;
-    let wf = created["workflow_id"]
-        .as_str()
-        .expect("workflow created")
-        .to_string();
-    // `concurrency` clients, each submitting a run and waiting for it to
-    // end before the next (a closed loop).
+/// `concurrency` clients, each starting a run of `wf` and waiting for it
+/// to end before the next (a closed loop), until `runs` have run. Returns
+/// the run ids and the seconds it took.
+async fn closed_loop(
+    http: &reqwest::Client,
+    base: &str,
+    wf: &str,
+    runs: usize,
+    concurrency: usize,
+) -> (Vec<String>, f64) {
     let started = Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut clients = Vec::new();
     for _ in 0..concurrency {
-        let (http, base, wf, next) = (http.clone(), server.base.clone(), wf.clone(), next.clone());
+        let (http, base, wf, next) = (http.clone(), base.to_string(), wf.to_string(), next.clone());
         clients.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             loop {
@@ -213,15 +209,58 @@ async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: u
     for c in clients {
         ids.extend(c.await.unwrap());
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let mut latencies = Vec::with_capacity(runs);
-    for id in &ids {
-        let run: Value = call_json(http.get(format!("{}/api/v1/runs/{id}", server.base))).await;
-        latencies.push(
+    (ids, started.elapsed().as_secs_f64())
+}
+
+/// Each run's time from creation to end as the server recorded it, sorted.
+async fn latencies(http: &reqwest::Client, base: &str, ids: &[String]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let run: Value = call_json(http.get(format!("{base}/api/v1/runs/{id}"))).await;
+        out.push(
             (run["finished_at"].as_i64().unwrap() - run["created_at"].as_i64().unwrap()) as f64,
         );
     }
-    latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    out.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    out
+}
+
+/// Creates workflow `name` from `def` (published when `publish`); its id.
+async fn create(
+    http: &reqwest::Client,
+    base: &str,
+    name: &str,
+    def: Value,
+    publish: bool,
+) -> String {
+    let created: Value = call_json(
+        http.post(format!("{base}/api/v1/workflows"))
+            .json(&json!({"name": name, "definition": def})),
+    )
+    .await;
+    let wf = created["workflow_id"]
+        .as_str()
+        .expect("workflow created")
+        .to_string();
+    if publish {
+        let res = http
+            .put(format!("{base}/api/v1/workflows/{wf}/published"))
+            .json(&json!({"version": 1}))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(res.status().is_success(), "publish: {}", res.status());
+    }
+    wf
+}
+
+async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: usize) -> Value {
+    let server = Server::start(bin);
+    let http = server.client();
+    let nodes = def["nodes"].as_array().unwrap().len();
+    let wf = create(&http, &server.base, name, def, false).await;
+    let (ids, seconds) = closed_loop(&http, &server.base, &wf, runs, concurrency).await;
+    let latencies = latencies(&http, &server.base, &ids).await;
     let steps = runs * nodes;
     json!({
         "workload": name,
@@ -267,6 +306,12 @@ async fn main() {
         for line in reads::history(&bin).await {
             println!("{line}");
         }
+    }
+    if only.as_deref().is_none_or(|o| o == "foreach-1000") {
+        println!("{}", control::foreach(&bin).await);
+    }
+    if only.as_deref().is_none_or(|o| o == "subworkflow-100") {
+        println!("{}", control::subworkflow(&bin).await);
     }
     if only.as_deref().is_none_or(|o| o == "webhook-sync-3") {
         println!("{}", webhooks::webhook_sync(&bin).await);
