@@ -300,6 +300,15 @@ pub async fn rerun(
 ) -> Result<RunId, AppError> {
     let run_id = &parse_run_id(run_id)?;
     let run = get_record(db, run_id).await?;
+    if let (Some(item), Some(parent)) = (&run.item, &run.parent_run_id) {
+        return Err(AppError::new(
+            crate::error::ErrorCode::Conflict,
+            format!(
+                "this run is item {} of a For each in run {parent}; re-run that run",
+                item.index
+            ),
+        ));
+    }
     let version = if latest { None } else { Some(run.version) };
     start(
         db,

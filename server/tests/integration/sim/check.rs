@@ -47,8 +47,24 @@ pub async fn always(db: &Db, decided: &mut Decided) -> Res {
                  s.status IN ('ready', 'running')
                  OR (s.status = 'waiting' AND (s.not_before < {NEVER} OR EXISTS (
                    SELECT 1 FROM approval_items i WHERE i.run_id = s.run_id AND i.node_id = s.node_id
-                     AND i.status = 'pending' AND i.superseded_at IS NULL)))))"
+                     AND i.status = 'pending' AND i.superseded_at IS NULL) OR EXISTS (
+                   SELECT 1 FROM runs c WHERE c.parent_run_id = s.run_id AND c.parent_node_id = s.node_id
+                     AND c.status = 'running')))))"
         )
+    );
+    none_of!(
+        db,
+        "an item of a For each's list has two runs",
+        "SELECT parent_run_id || ':' || parent_node_id || '[' || item_index || ']' FROM runs
+         WHERE item_index IS NOT NULL GROUP BY parent_run_id, parent_node_id, item_round, item_index
+         HAVING COUNT(*) > 1"
+    );
+    none_of!(
+        db,
+        "a For each's items run while its step no longer waits for them",
+        "SELECT c.id FROM runs c JOIN steps s ON s.run_id = c.parent_run_id AND s.node_id = c.parent_node_id
+         WHERE c.item_index IS NOT NULL AND c.status = 'running' AND s.status != 'waiting'
+           AND s.status != 'running'"
     );
     none_of!(
         db,
@@ -89,7 +105,9 @@ pub async fn at_end(db: &Db, calls: &[String], zombies: &HashMap<String, usize>)
     );
     // every call carries its key; calls of a key are bounded by the
     // attempts the step log recorded (lost ones included) plus the results
-    // thrown away because the run ended while a worker held the step
+    // thrown away because the run ended while a worker held the step. An
+    // item's key is the same in every list its For each took (a retried
+    // For each repeats an item's call with the key it had).
     let mut per_key: HashMap<&str, usize> = HashMap::new();
     for k in calls {
         if !(k.starts_with("run_") && k.contains(':')) {
@@ -98,7 +116,9 @@ pub async fn at_end(db: &Db, calls: &[String], zombies: &HashMap<String, usize>)
         *per_key.entry(k.as_str()).or_default() += 1;
     }
     let logged: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT run_id || ':' || node_id, COUNT(*) FROM step_attempts GROUP BY run_id, node_id",
+        "SELECT CASE WHEN r.item_index IS NULL THEN a.run_id || ':' || a.node_id
+                ELSE r.item_root || ':' || a.node_id || ':' || r.item_path END, COUNT(*)
+         FROM step_attempts a JOIN runs r ON r.id = a.run_id GROUP BY 1",
     )
     .fetch_all(&db.pool)
     .await

@@ -379,7 +379,16 @@ impl Sim {
             return Ok(());
         }
         let h = self.held.remove(self.rng.usize(..self.held.len()));
-        let key = format!("{}:{}", h.claim.run_id, h.claim.node_id);
+        // the key its call carries (an item's names the item)
+        let key: String = sqlx::query_scalar(
+            "SELECT CASE WHEN item_index IS NULL THEN id || ':' || ?2
+                    ELSE item_root || ':' || ?2 || ':' || item_path END FROM runs WHERE id = ?1",
+        )
+        .bind(&h.claim.run_id)
+        .bind(&h.claim.node_id)
+        .fetch_one(&self.db.pool)
+        .await
+        .map_err(err)?;
         // a worker that lost its step still makes its call; the result is
         // thrown away. Recovery logged it as a lost attempt, unless the
         // step was taken from it otherwise (its run ended): count that.
@@ -594,10 +603,17 @@ impl Sim {
         };
         let new =
             app::ops::runs::rerun(&self.db, &Actor("user:ann".into()), &id, false, self.now())
-                .await
-                .map_err(err)?;
-        self.note(format!("rerun {id} as {new}"));
-        Ok(())
+                .await;
+        self.note(format!(
+            "rerun {id} -> {:?}",
+            new.as_ref().map_err(|e| &e.message)
+        ));
+        match new {
+            Ok(_) => Ok(()),
+            // an item run is re-run through its parent
+            Err(e) if e.code == ErrorCode::Conflict => Ok(()),
+            Err(e) => Err(format!("rerun failed: {e:?}")),
+        }
     }
 
     /// Lets everything that can happen happen: held steps finish, people

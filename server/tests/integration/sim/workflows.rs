@@ -15,6 +15,8 @@ pub struct Gen<'a> {
     n: usize,
     /// Nodes left to place (keeps graphs small).
     budget: i32,
+    /// The For each whose body is being built.
+    frame: Option<String>,
 }
 
 /// A place a next node hangs from: (node id, port).
@@ -33,6 +35,7 @@ pub fn workflow(rng: &mut Rng, url: &str) -> WorkflowDef {
         edges: vec![],
         n: 0,
         budget,
+        frame: None,
     };
     let tail = g.chain(("start".into(), PORT_OUT.into()), 0);
     g.end(tail);
@@ -57,7 +60,8 @@ impl Gen<'_> {
         self.edges.push(Edge::new(&from, &port, to));
     }
 
-    fn add(&mut self, tail: Tail, node: Node) -> String {
+    fn add(&mut self, tail: Tail, mut node: Node) -> String {
+        node.parent = self.frame.clone();
         let id = node.id.clone();
         self.nodes.push(node);
         self.link(tail, &id);
@@ -87,7 +91,7 @@ impl Gen<'_> {
         let pick = if depth >= 2 {
             self.rng.u8(0..5)
         } else {
-            self.rng.u8(0..8)
+            self.rng.u8(0..9)
         };
         match pick {
             0 => self.transform(tail),
@@ -96,7 +100,8 @@ impl Gen<'_> {
             3 | 4 => self.approval(tail),
             5 => self.branch(tail, depth),
             6 => self.parallel(tail, depth),
-            _ => self.fail_branch(tail, depth),
+            7 => self.fail_branch(tail, depth),
+            _ => self.for_each(tail, depth),
         }
     }
 
@@ -266,5 +271,27 @@ impl Gen<'_> {
             ),
         );
         self.chain((b, PORT_DEFAULT.into()), depth + 1)
+    }
+
+    /// A For each over a short list whose body is a chain of its own
+    /// (approvals, calls, delays, failures and nested For each included).
+    fn for_each(&mut self, tail: Tail, depth: u32) -> Tail {
+        let id = self.id("e");
+        let cfg = ForEachConfig {
+            items: format!("[range({})] | map({{x: .}})", self.rng.u8(0..4)),
+            concurrency: self.rng.u32(1..3),
+            tolerated_failures: self.rng.bool().then(|| self.rng.u64(0..2)),
+            tolerated_failure_percent: None,
+            collect_results: self.rng.u8(..4) != 0,
+        };
+        let id = self.add(tail, Node::new(&id, &id, NodeKind::ForEach(cfg)));
+        let outer = self.frame.replace(id.clone());
+        let start = self.id("s");
+        self.nodes
+            .push(Node::new(&start, &start, NodeKind::Start { input_schema: None }).inside(&id));
+        let body = self.chain((start, PORT_OUT.into()), depth + 1);
+        self.end(body);
+        self.frame = outer;
+        (id, PORT_OUT.into())
     }
 }
