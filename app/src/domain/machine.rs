@@ -22,6 +22,9 @@ pub struct NodeState {
     /// The port it finished through (`error` for a handled failure).
     pub port: Option<String>,
     pub cum_confidence: Option<f64>,
+    /// Which pass of its loop it is in (0: the first; always 0 outside
+    /// loops).
+    pub pass: u32,
 }
 
 impl NodeState {
@@ -30,6 +33,7 @@ impl NodeState {
             status,
             port: None,
             cum_confidence: None,
+            pass: 0,
         }
     }
 }
@@ -78,7 +82,15 @@ pub fn settle(
     let mut states = states.clone();
     let mut incoming: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
     let mut outgoing: HashMap<&str, Vec<&str>> = HashMap::new();
-    for e in &def.edges {
+    // an edge back to a loop's entry starts a new pass (`repeat`); it
+    // never holds the entry back nor skips it
+    let back = def.back_edges();
+    for (_, e) in def
+        .edges
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !back.contains(i))
+    {
         incoming.entry(&e.to).or_default().push((&e.from, &e.port));
         outgoing.entry(&e.from).or_default().push(&e.to);
     }
@@ -125,6 +137,101 @@ pub fn settle(
         }
     }
     changes
+}
+
+/// What taking an edge back to a loop's entry does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Repeat {
+    /// Pass `pass` (0-based) of the loop starts: the entry becomes ready,
+    /// the rest of `body` waits again (each keeps what it produced in the
+    /// passes before), and so do the skipped steps in `after`.
+    Again {
+        entry: String,
+        pass: u32,
+        body: Vec<String>,
+        after: Vec<String>,
+    },
+    /// The passes are used up: the entry leaves through `exhausted`; the
+    /// steps on that way that earlier passes skipped wait again (`reopen`).
+    Exhausted { entry: String, reopen: Vec<String> },
+    /// ... and nothing is connected there: the run fails saying so.
+    Spent { entry: String, reason: String },
+}
+
+/// Whether `finished` just took an edge back to a loop's entry, and what
+/// follows.
+pub fn repeat(
+    def: &WorkflowDef,
+    states: &BTreeMap<String, NodeState>,
+    finished: &str,
+) -> Option<Repeat> {
+    let s = states.get(finished)?;
+    if !matches!(s.status, StepStatus::Succeeded | StepStatus::Failed) {
+        return None;
+    }
+    let port = s.port.as_deref()?;
+    let back = def.back_edges();
+    let edge = def
+        .edges
+        .iter()
+        .enumerate()
+        .find(|(i, e)| back.contains(i) && e.from == finished && e.port == port)
+        .map(|(_, e)| e)?;
+    let entry = def.node(&edge.to)?;
+    let max = entry.max_iterations.unwrap_or(1).max(1);
+    let pass = states.get(&entry.id).map_or(0, |s| s.pass);
+    if pass + 1 >= max {
+        let exits = def
+            .edges
+            .iter()
+            .any(|e| e.from == entry.id && e.port == super::graph::PORT_EXHAUSTED);
+        return Some(if exits {
+            let targets: std::collections::BTreeSet<String> = def
+                .edges
+                .iter()
+                .filter(|e| e.from == entry.id && e.port == super::graph::PORT_EXHAUSTED)
+                .map(|e| e.to.clone())
+                .collect();
+            let reopen = def
+                .downstream(&targets)
+                .into_iter()
+                .chain(targets.iter().cloned())
+                .filter(|n| {
+                    states
+                        .get(n)
+                        .is_some_and(|s| s.status == StepStatus::Skipped)
+                })
+                .collect();
+            Repeat::Exhausted {
+                entry: entry.id.clone(),
+                reopen,
+            }
+        } else {
+            Repeat::Spent {
+                entry: entry.id.clone(),
+                reason: format!(
+                    "the loop at step '{}' ran all its {max} passes (max_iterations) and '{finished}' asked for another; connect its 'exhausted' port to go on from there",
+                    entry.id
+                ),
+            }
+        });
+    }
+    let body = def.loop_body(&entry.id, finished);
+    let after = def
+        .downstream(&body)
+        .into_iter()
+        .filter(|n| {
+            states
+                .get(n)
+                .is_some_and(|s| s.status == StepStatus::Skipped)
+        })
+        .collect();
+    Some(Repeat::Again {
+        entry: entry.id.clone(),
+        pass: pass + 1,
+        body: body.into_iter().collect(),
+        after,
+    })
 }
 
 #[derive(Clone, Debug, PartialEq)]

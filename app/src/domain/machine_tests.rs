@@ -268,6 +268,7 @@ fn outcomes() {
                 status: Succeeded,
                 port: Some("out".into()),
                 cum_confidence: None,
+                pass: 0,
             },
         );
         m.insert(
@@ -276,6 +277,7 @@ fn outcomes() {
                 status: a,
                 port: port.map(String::from),
                 cum_confidence: None,
+                pass: 0,
             },
         );
         m.insert("end".to_string(), NodeState::new(end));
@@ -339,6 +341,7 @@ fn confidence_multiplies_along_the_path_and_joins_take_the_weakest() {
                 status: Succeeded,
                 port: Some("out".into()),
                 cum_confidence: Some(c),
+                pass: 0,
             },
         );
     }

@@ -162,6 +162,16 @@ pub struct StepRecord {
     pub cum_confidence: Option<f64>,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// In a bounded loop: the pass it is in (0: the first) and what it
+    /// produced in each pass before (`.steps.<id>.iterations`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pass: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iterations: Vec<Value>,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -178,6 +188,9 @@ pub struct AttemptRecord {
     pub error_class: Option<String>,
     pub error: Option<String>,
     pub confidence: Option<f64>,
+    /// The pass of its loop it belonged to (0 outside loops).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pass: i64,
 }
 
 /// A run with its steps, as the run page and `GET /api/v1/runs/{id}` show it.

@@ -32,10 +32,13 @@ pub enum StepEvent {
     Retry,
     /// A step the failure cancelled waits again after a retry.
     Resume,
+    /// A loop goes round again: a step of it (or one its last pass
+    /// skipped) waits for its next pass.
+    Repeat,
 }
 
 impl StepEvent {
-    pub const ALL: [StepEvent; 11] = [
+    pub const ALL: [StepEvent; 12] = [
         StepEvent::Activate,
         StepEvent::Skip,
         StepEvent::Claim,
@@ -47,6 +50,7 @@ impl StepEvent {
         StepEvent::Cancel,
         StepEvent::Retry,
         StepEvent::Resume,
+        StepEvent::Repeat,
     ];
 }
 
@@ -67,6 +71,7 @@ pub fn step_transition(from: StepStatus, event: StepEvent) -> Option<StepStatus>
         (S::Pending | S::Ready | S::Running | S::Waiting, E::Cancel) => S::Cancelled,
         (S::Failed, E::Retry) => S::Ready,
         (S::Cancelled, E::Resume) => S::Pending,
+        (S::Succeeded | S::Failed | S::Skipped, E::Repeat) => S::Pending,
         _ => return None,
     })
 }

@@ -45,6 +45,9 @@ fn every_step_state_event_pair() {
             (S::Waiting, E::Cancel, S::Cancelled),
             (S::Failed, E::Retry, S::Ready),
             (S::Cancelled, E::Resume, S::Pending),
+            (S::Succeeded, E::Repeat, S::Pending),
+            (S::Failed, E::Repeat, S::Pending),
+            (S::Skipped, E::Repeat, S::Pending),
         ],
     );
 }
@@ -97,12 +100,13 @@ fn each_event_leads_to_one_state() {
 
 #[test]
 fn decided_and_ended_things_stay_so() {
-    // a final step moves only by a person's retry (or resume after one)
+    // a final step moves only by a person's retry (or resume after one),
+    // or when its loop goes round again
     for s in StepStatus::ALL.into_iter().filter(|s| s.is_final()) {
         for e in StepEvent::ALL {
             if step_transition(s, e).is_some() {
                 assert!(
-                    matches!(e, StepEvent::Retry | StepEvent::Resume),
+                    matches!(e, StepEvent::Retry | StepEvent::Resume | StepEvent::Repeat),
                     "{s} {e:?}"
                 );
             }

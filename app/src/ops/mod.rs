@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod foreach;
+pub mod loops;
 pub mod progress;
 pub mod runs;
 pub mod seed;

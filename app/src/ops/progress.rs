@@ -59,7 +59,28 @@ pub async fn advance_from(
     now: i64,
 ) -> Result<Advanced> {
     let mut ready = vec![];
-    for change in settle(def, states, finished) {
+    // a step that went back to its loop's entry starts the next pass
+    let mut settled: Vec<String> = finished.iter().map(|f| f.to_string()).collect();
+    for f in finished {
+        match crate::ops::loops::go_round(conn, def, run_id, states, f, now).await? {
+            crate::ops::loops::Round::No => {}
+            crate::ops::loops::Round::Again(activated) => ready.extend(activated),
+            crate::ops::loops::Round::Exhausted(entry) => settled.push(entry),
+            crate::ops::loops::Round::Spent(reason) => {
+                let end = RunEnd::failed(RunStatus::Failed, reason);
+                if !end_run(conn, run_id, &end, actor, now).await? {
+                    return Ok(Advanced { ended: None, ready });
+                }
+                compensate(conn, def, run_id, now).await?;
+                return Ok(Advanced {
+                    ended: Some(RunStatus::Failed),
+                    ready,
+                });
+            }
+        }
+    }
+    let settled: Vec<&str> = settled.iter().map(String::as_str).collect();
+    for change in settle(def, states, &settled) {
         let (node, event, cum_in) = match change {
             Change::Activate { node, cum_in } => (node, StepEvent::Activate, cum_in),
             Change::Skip { node } => (node, StepEvent::Skip, 1.0),

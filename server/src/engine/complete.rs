@@ -166,7 +166,7 @@ impl Engine {
                 output, confidence, ..
             } = &outcome
             {
-                context["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
+                super::stretch::set_output(context, &c.node_id, output, *confidence);
                 sig.add(&c.node_id);
             }
             if advanced.ended.is_some() {
@@ -312,7 +312,10 @@ impl Engine {
                     error: Some(message),
                     ..StepUpdate::new(StepEvent::Fail, now)
                 };
-                match after_failure(&policy, c.attempt as u32, (self.jitter)()) {
+                // a loop's step counts its attempts from its current pass
+                let base = store::pass_base(&mut *tx, &c.run_id, &c.node_id).await?;
+                let tried = (c.attempt - base).max(1) as u32;
+                match after_failure(&policy, tried, (self.jitter)()) {
                     AfterFailure::Retry { delay_ms } => {
                         update.event = StepEvent::FailRetry;
                         update.not_before = app::domain::limits::after(now, delay_ms);
@@ -339,14 +342,13 @@ impl Engine {
         }
         store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
         if let Some(s) = states.as_mut() {
-            s.insert(
-                c.node_id.clone(),
-                NodeState {
-                    status: update.status(),
-                    port: update.port.map(str::to_string),
-                    cum_confidence: update.cum_confidence,
-                },
-            );
+            // its loop pass stays as it was
+            let state = s
+                .entry(c.node_id.clone())
+                .or_insert_with(|| NodeState::new(update.status()));
+            state.status = update.status();
+            state.port = update.port.map(str::to_string);
+            state.cum_confidence = update.cum_confidence;
         }
         store::insert_attempt(&mut *tx, &attempt).await?;
         if !finished_final {

@@ -370,5 +370,13 @@ fn run_context(
         ctx["item"] = run.input.clone();
         ctx["index"] = item.index.into();
     }
+    // a loop's steps: what each produced in the passes before this one
+    for s in steps.iter().filter(|s| !s.iterations.is_empty()) {
+        let entry = &mut ctx["steps"][&s.node_id];
+        if !entry.is_object() {
+            *entry = serde_json::json!({});
+        }
+        entry["iterations"] = Value::Array(s.iterations.clone());
+    }
     ctx
 }

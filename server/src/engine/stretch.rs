@@ -43,10 +43,25 @@ impl Sig {
     pub(super) fn of(ctx: &Value) -> Sig {
         let mut sig = Sig::default();
         if let Some(steps) = ctx.get("steps").and_then(Value::as_object) {
-            steps.keys().for_each(|k| sig.add(k));
+            // a step with only earlier passes (`iterations`) has no output yet
+            steps
+                .iter()
+                .filter(|(_, v)| v.get("output").is_some())
+                .for_each(|(k, _)| sig.add(k));
         }
         sig
     }
+}
+
+/// Puts a step's output in the context, keeping what its loop's earlier
+/// passes produced (`iterations`).
+pub(super) fn set_output(ctx: &mut Value, id: &str, output: &Value, confidence: Option<f64>) {
+    let entry = &mut ctx["steps"][id];
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    entry["output"] = output.clone();
+    entry["confidence"] = json!(confidence);
 }
 
 /// Results of pure steps evaluated ahead, by node id, with the context each
@@ -89,14 +104,12 @@ fn apply(states: &mut BTreeMap<String, NodeState>, node: &str, o: &Outcome, cum_
         port, confidence, ..
     } = o
     {
-        states.insert(
-            node.to_string(),
-            NodeState {
-                status: StepStatus::Succeeded,
-                port: Some(port.clone()),
-                cum_confidence: Some(cumulative(cum_in, *confidence)),
-            },
-        );
+        let state = states
+            .entry(node.to_string())
+            .or_insert_with(|| NodeState::new(StepStatus::Succeeded));
+        state.status = StepStatus::Succeeded;
+        state.port = Some(port.clone());
+        state.cum_confidence = Some(cumulative(cum_in, *confidence));
     }
 }
 
@@ -159,13 +172,14 @@ impl Engine {
                     status: s.status,
                     port: s.port.clone(),
                     cum_confidence: s.cum_confidence,
+                    pass: s.pass.max(0) as u32,
                 };
                 (s.node_id.clone(), state)
             })
             .collect();
         apply(&mut states, &c.node_id, first, c.cum_in);
         let mut ctx = super::run_context(run, steps);
-        ctx["steps"][&c.node_id] = json!({"output": output, "confidence": confidence});
+        set_output(&mut ctx, &c.node_id, output, *confidence);
         let mut cum_ins: HashMap<String, f64> = HashMap::new();
         let fresh = activate(def, &mut states, &mut cum_ins, &c.node_id);
         // the transaction reads the run's due steps in row order, which is
@@ -198,7 +212,7 @@ impl Engine {
                 output, confidence, ..
             } = &result
             {
-                ctx["steps"][&id] = json!({"output": output, "confidence": confidence});
+                set_output(&mut ctx, &id, output, *confidence);
             }
             apply(&mut states, &id, &result, cum_in);
             plan.steps.insert(id.clone(), (result, sig));

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 mod approval;
 mod foreach;
+mod loops;
 mod retry;
 mod scope;
 pub use approval::*;
@@ -92,6 +93,11 @@ pub struct Node {
     /// frame); none for the workflow's own steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Makes this step the entry of a bounded loop: a later step may
+    /// connect back to it, and it runs at most this many passes; then the
+    /// run takes its `exhausted` port (or fails saying so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iterations: Option<u32>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -204,6 +210,10 @@ pub const PORT_OUT: &str = "out";
 pub const PORT_ERROR: &str = "error";
 pub const PORT_DEFAULT: &str = "default";
 pub const PORT_REJECTED: &str = "rejected";
+/// A loop's entry leaves through it when its passes are used up.
+pub const PORT_EXHAUSTED: &str = "exhausted";
+/// The most passes a loop may be given.
+pub const MAX_ITERATIONS: u32 = 1000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -262,7 +272,18 @@ impl Node {
             reversible: false,
             compensation: None,
             parent: None,
+            max_iterations: None,
         }
+    }
+
+    /// Its output ports besides `error`: its kind's, and `exhausted` when it
+    /// is a loop's entry.
+    pub fn ports(&self) -> Vec<String> {
+        let mut ports = self.kind.ports();
+        if self.max_iterations.is_some() {
+            ports.push(PORT_EXHAUSTED.into());
+        }
+        ports
     }
 
     /// The same node inside the body of For each `parent`.

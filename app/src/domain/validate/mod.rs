@@ -4,6 +4,7 @@
 
 mod config;
 mod frames;
+mod loops;
 mod ranges;
 mod refs;
 
@@ -218,7 +219,7 @@ fn check_scope(p: &mut Problems, whole: &WorkflowDef, frame: Option<&Node>) {
             );
             continue;
         };
-        let ports = from.kind.ports();
+        let ports = from.ports();
         let port_ok = ports.contains(&e.port) || (e.port == PORT_ERROR && from.kind.can_error());
         if !port_ok {
             let mut names = ports.clone();
@@ -351,17 +352,37 @@ fn check_scope(p: &mut Problems, whole: &WorkflowDef, frame: Option<&Node>) {
         }
     }
 
-    for cycle in cycles(&def.nodes, &out) {
+    // an edge back to a bounded loop's entry is what makes the loop
+    let back: BTreeSet<(&str, &str, &str)> = def
+        .back_edges()
+        .into_iter()
+        .map(|i| &def.edges[i])
+        .map(|e| (e.from.as_str(), e.port.as_str(), e.to.as_str()))
+        .collect();
+    let forward: BTreeMap<&str, Vec<&Edge>> = out
+        .iter()
+        .map(|(k, es)| {
+            let keep = es
+                .iter()
+                .filter(|e| !back.contains(&(e.from.as_str(), e.port.as_str(), e.to.as_str())))
+                .copied()
+                .collect();
+            (*k, keep)
+        })
+        .collect();
+    for cycle in cycles(&def.nodes, &forward) {
         let first = by_id[cycle[0]];
         p.node(
             ProblemKind::Cycle,
             first,
             format!(
-                "the steps {} form a loop; remove one of its edges (use retries for repetition)",
-                cycle.join(" -> ")
+                "the steps {} form a loop without a bound; set max_iterations on '{}' (where each pass starts) to make it a bounded loop, or remove one of its edges",
+                cycle.join(" -> "),
+                cycle[0]
             ),
         );
     }
+    loops::check_loops(p, def);
     for problem in &mut p.0[first..] {
         if let Some(i) = problem.edge {
             problem.edge = edge_index.get(i).copied();
@@ -432,6 +453,8 @@ fn cycles<'a>(nodes: &'a [Node], out: &BTreeMap<&'a str, Vec<&'a Edge>>) -> Vec<
 
 #[cfg(test)]
 mod frame_tests;
+#[cfg(test)]
+mod loop_tests;
 #[cfg(test)]
 mod recheck_tests;
 #[cfg(test)]

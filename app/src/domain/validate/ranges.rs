@@ -159,6 +159,7 @@ pub fn moved_only(a: &WorkflowDef, b: &WorkflowDef) -> bool {
             reversible,
             compensation,
             parent,
+            max_iterations,
         } = x;
         position_in_range(*position)
             && position_in_range(y.position)
@@ -171,6 +172,7 @@ pub fn moved_only(a: &WorkflowDef, b: &WorkflowDef) -> bool {
             && *reversible == y.reversible
             && *compensation == y.compensation
             && *parent == y.parent
+            && *max_iterations == y.max_iterations
     };
     let WorkflowDef {
         nodes,

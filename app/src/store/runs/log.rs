@@ -59,8 +59,9 @@ pub fn capped_error(e: &str) -> std::borrow::Cow<'_, str> {
 pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, input, output,
-                                    outcome, error_class, error, confidence)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                    outcome, error_class, error, confidence, pass)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                 COALESCE((SELECT pass FROM steps WHERE run_id = ?1 AND node_id = ?2), 0))",
     )
     .bind(&a.claimed.run_id)
     .bind(&a.claimed.node_id)
@@ -225,6 +226,7 @@ struct StepRow {
     cum_confidence: Option<f64>,
     started_at: Option<i64>,
     finished_at: Option<i64>,
+    pass: i64,
 }
 
 /// The steps of a run in the order they finished (open ones last).
@@ -270,15 +272,23 @@ pub async fn number(conn: &mut SqliteConnection, run: &RunRecord) -> Result<i64>
 pub async fn get_steps(conn: &mut SqliteConnection, run_id: &RunId) -> Result<Vec<StepRecord>> {
     let rows: Vec<StepRow> = sqlx::query_as(
         "SELECT node_id, status, attempt, not_before, port, output, error_class, error, confidence,
-                cum_confidence, started_at, finished_at
+                cum_confidence, started_at, finished_at, pass
          FROM steps WHERE run_id = ? ORDER BY finish_seq IS NULL, finish_seq, rowid",
     )
     .bind(run_id)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
+    // earlier passes, read only when a loop went round
+    let mut passes = if rows.iter().any(|r| r.pass > 0) {
+        super::passes(conn, run_id).await?
+    } else {
+        Default::default()
+    };
     rows.into_iter()
         .map(|r| {
             Ok(StepRecord {
+                iterations: passes.remove(&r.node_id).unwrap_or_default(),
+                pass: r.pass,
                 status: StepStatus::parse(&r.status)
                     .ok_or_else(|| corrupt("step status", &r.status))?,
                 output: json_col(r.output),
@@ -310,6 +320,7 @@ struct AttemptRow {
     error_class: Option<String>,
     error: Option<String>,
     confidence: Option<f64>,
+    pass: i64,
 }
 
 pub async fn get_attempts(
@@ -317,7 +328,7 @@ pub async fn get_attempts(
     run_id: &RunId,
 ) -> Result<Vec<AttemptRecord>> {
     let rows: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence
+        "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass
          FROM step_attempts WHERE run_id = ? ORDER BY started_at, node_id, attempt",
     )
     .bind(run_id)
@@ -337,6 +348,7 @@ pub async fn get_attempts(
             error_class: r.error_class,
             error: r.error,
             confidence: r.confidence,
+            pass: r.pass,
         })
         .collect())
 }

@@ -14,12 +14,14 @@ mod compensation;
 mod items;
 mod leases;
 mod log;
+mod loops;
 mod queue;
 
 pub use compensation::*;
 pub use items::*;
 pub use leases::*;
 pub use log::*;
+pub use loops::*;
 pub use queue::*;
 
 fn json_col(v: Option<String>) -> Option<Value> {
@@ -168,13 +170,14 @@ pub async fn node_states(
     conn: &mut SqliteConnection,
     run_id: &RunId,
 ) -> Result<BTreeMap<String, NodeState>> {
-    let rows: Vec<(String, String, Option<String>, Option<f64>)> =
-        sqlx::query_as("SELECT node_id, status, port, cum_confidence FROM steps WHERE run_id = ?")
-            .bind(run_id)
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<(String, String, Option<String>, Option<f64>, i64)> = sqlx::query_as(
+        "SELECT node_id, status, port, cum_confidence, pass FROM steps WHERE run_id = ?",
+    )
+    .bind(run_id)
+    .fetch_all(conn)
+    .await?;
     rows.into_iter()
-        .map(|(node, status, port, cum)| {
+        .map(|(node, status, port, cum, pass)| {
             let status =
                 StepStatus::parse(&status).ok_or_else(|| corrupt("step status", &status))?;
             Ok((
@@ -183,6 +186,7 @@ pub async fn node_states(
                     status,
                     port,
                     cum_confidence: cum,
+                    pass: pass.max(0) as u32,
                 },
             ))
         })

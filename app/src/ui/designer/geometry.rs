@@ -13,7 +13,7 @@ pub fn snap(v: f64) -> f64 {
 
 /// A node's output ports in drawing order (`error` last, if it has one).
 pub fn ports(n: &Node) -> Vec<String> {
-    let mut ports = n.kind.ports();
+    let mut ports = n.ports();
     if n.kind.can_error() {
         ports.push(crate::domain::PORT_ERROR.into());
     }

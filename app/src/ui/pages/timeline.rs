@@ -176,6 +176,8 @@ mod tests {
             cum_confidence: None,
             started_at: started,
             finished_at: finished,
+            pass: 0,
+            iterations: vec![],
         }
     }
 
@@ -192,6 +194,7 @@ mod tests {
             error_class: None,
             error: None,
             confidence: None,
+            pass: 0,
         }
     }
 

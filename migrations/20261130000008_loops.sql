@@ -1,0 +1,21 @@
+-- Bounded loops: a step in a loop runs once per pass. `pass` is the pass
+-- it is in (0: the first), `pass_base` how many attempts it had before
+-- this pass (its retries count from there).
+ALTER TABLE steps ADD COLUMN pass INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE steps ADD COLUMN pass_base INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE step_attempts ADD COLUMN pass INTEGER NOT NULL DEFAULT 0;
+
+-- What a step of a loop ended with in each pass before its current one
+-- (`.steps.<id>.iterations[i]`).
+CREATE TABLE step_passes (
+    run_id      TEXT NOT NULL,
+    node_id     TEXT NOT NULL,
+    pass        INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    port        TEXT,
+    output      TEXT,
+    confidence  REAL,
+    finished_at INTEGER,
+    PRIMARY KEY (run_id, node_id, pass),
+    FOREIGN KEY (run_id, node_id) REFERENCES steps (run_id, node_id)
+);
