@@ -232,6 +232,15 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
             })
         })
     });
+    // connections back to a loop's entry, drawn as such
+    let back_edges = Memo::new(move |_| {
+        canvas.with_shown(|d| {
+            d.back_edges()
+                .into_iter()
+                .filter_map(|i| d.edges.get(i).cloned())
+                .collect::<std::collections::HashSet<Edge>>()
+        })
+    });
     let big = Memo::new(move |_| total.get() >= MINIMAP_FROM);
     // The steps are drawn in the browser once the page is interactive:
     // the server sends the frame only, which keeps large graphs quick to
@@ -297,7 +306,7 @@ pub fn GraphCanvas(canvas: Canvas) -> impl IntoView {
                     <g class="edges">
                         <Show when=move || mounted.get()>
                             <For each=move || edges.get() key=|e| e.clone() let(e)>
-                                {super::edge::edge_view(e, canvas, bad_edges)}
+                                {super::edge::edge_view(e, canvas, bad_edges, back_edges)}
                             </For>
                         </Show>
                     </g>

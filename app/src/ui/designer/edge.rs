@@ -12,6 +12,7 @@ pub(super) fn edge_view(
     e: Edge,
     canvas: Canvas,
     bad_edges: Memo<std::collections::HashSet<Edge>>,
+    back_edges: Memo<std::collections::HashSet<Edge>>,
 ) -> impl IntoView {
     let (from, to) = (e.from.clone(), e.to.clone());
     let (f2, t2) = (from.clone(), to.clone());
@@ -55,6 +56,9 @@ pub(super) fn edge_view(
         }
         if bad_edges.with(|b| b.contains(&key)) {
             c.push_str(" has-problem");
+        }
+        if back_edges.with(|b| b.contains(&key)) {
+            c.push_str(" edge-back");
         }
         let (ma, mb) = touched.get();
         if ma || mb {

@@ -159,7 +159,8 @@ fn RunDetailView(
                         {detail.children.get(&s.node_id).map(|c| view! { " " <a data-testid="child-run" href=format!("/runs/{c}")>"child run"</a> })}</td>
                     <td>{status_badge(s.status.to_string())}
                         {retrying.then(|| view! { <div class="muted small" data-testid="retrying">{format!("retrying at {}", format_time(s.not_before))}</div> })}</td>
-                    <td>{detail.attempts_of(s)}</td>
+                    <td>{detail.attempts_of(s)}
+                        {(s.pass > 0).then(|| view! { <div class="muted small" data-testid="pass">{format!("pass {}", s.pass + 1)}</div> })}</td>
                     <td>{duration(s.started_at, s.finished_at)}</td>
                     <td>{s.confidence.map(|c| format!("{c:.3}")).unwrap_or_default()}
                         {s.cum_confidence.filter(|_| s.confidence.is_some()).map(|c| format!(" (run {c:.3})"))}</td>

@@ -221,7 +221,11 @@ pub(super) fn StepPanel(
                             <ol class="attempts">
                                 {mine.into_iter().map(|a| view! {
                                     <li data-attempt=a.attempt>
-                                        <p><strong>{format!("Attempt {}: {}", a.attempt, a.outcome)}</strong>
+                                        <p><strong>{if a.pass > 0 {
+                                            format!("Attempt {} (pass {}): {}", a.attempt, a.pass + 1, a.outcome)
+                                        } else {
+                                            format!("Attempt {}: {}", a.attempt, a.outcome)
+                                        }}</strong>
                                             {format!(" · {} → {} ({}) · worker {}", format_time(a.started_at), format_time(a.finished_at),
                                                 crate::domain::human_duration((a.finished_at - a.started_at).max(0) as u64), a.worker)}
                                             {a.confidence.map(|c| format!(" · confidence {c:.3}"))}</p>

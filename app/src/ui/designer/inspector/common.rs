@@ -133,7 +133,8 @@ fn retry_row(
 }
 
 pub(super) fn common_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) -> impl IntoView {
-    let (id_t, id_c, id_r) = (id.to_string(), id.to_string(), id.to_string());
+    let (id_t, id_c, id_r, id_l) = (id.to_string(), id.to_string(), id.to_string(), id.to_string());
+    let is_loop = node.get_untracked().is_some_and(|n| n.max_iterations.is_some());
     let does_work = node.get_untracked().is_some_and(|n| {
         n.kind.can_error() || matches!(n.kind, crate::domain::NodeKind::Approval(_))
     });
@@ -161,6 +162,14 @@ pub(super) fn common_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) 
                 <input type="number" min="0" max="1" step="0.01" prop:value=read(node, |n| n.confidence_threshold.map(|t| t.to_string()).unwrap_or_default())
                     on:change=move |ev| { let v = event_target_value(&ev).parse().ok(); update(canvas, &id_c, |n| n.confidence_threshold = v); } />
             </label>
+        </details>
+        <details class="common" open=is_loop>
+            <summary>"Loop"</summary>
+            <label>"Most passes (empty: not a loop)"
+                <input type="number" min="1" max=crate::domain::graph::MAX_ITERATIONS prop:value=read(node, |n| n.max_iterations.map(|t| t.to_string()).unwrap_or_default())
+                    on:change=move |ev| { let v = event_target_value(&ev).trim().parse().ok(); update(canvas, &id_l, |n| n.max_iterations = v); } />
+            </label>
+            <p class="muted small">"With a number here, a later step may connect back to this one: each time the run takes that connection, the steps from here to there run again (their earlier passes stay readable as .steps.<id>.iterations). After the last pass this step leaves through its 'exhausted' port; unconnected, the run fails."</p>
         </details>
         <details class="common" open=reversible>
             <summary>"Undo on failure (compensation)"</summary>

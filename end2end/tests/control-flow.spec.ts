@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { WorkflowsPage } from '../pages/app';
+import { WorkflowsPage, apiAuth, signIn } from '../pages/app';
 import { Designer, dragBy } from '../pages/designer';
 
 test('draw a For each with a body, run it over five lines, and open item 3', async ({ page }) => {
@@ -46,7 +46,8 @@ test('draw a For each with a body, run it over five lines, and open item 3', asy
 
   // a step dragged into the frame joins the body (and is a problem there);
   // dragged out again it leaves
-  await page.keyboard.press('Escape');
+  // nothing selected (a click on the background), so the new step stands alone
+  await page.locator('svg.canvas').click({ position: { x: 5, y: 5 } });
   await d.addByKeyboard('delay');
   const stray = d.node('delay_1');
   const frame = (await page.locator('g.frame[data-frame="for_each_1"] rect').boundingBox())!;
@@ -81,4 +82,61 @@ test('draw a For each with a body, run it over five lines, and open item 3', asy
   await expect(page.getByTestId('run-output')).toContainText('"total":40');
   await page.getByTestId('parent-run').click();
   await expect(page.getByTestId('items-for_each_1')).toBeVisible();
+});
+
+test('revise until approved: a rejection sends the draft round again, decided twice in the inbox', async ({ browser, baseURL, request }) => {
+  const name = `Revise ${Date.now()}`;
+  const definition = {
+    nodes: [
+      { id: 'start', name: 'Start', type: 'start' },
+      {
+        id: 'draft', name: 'Write the draft', type: 'transform', max_iterations: 3,
+        expression: '{text: "draft \\(.steps.review.iterations // [] | length + 1) for \\(.input.to)", asked: (.steps.review.iterations // [] | last | .comment?)}',
+      },
+      {
+        id: 'review', name: 'Review', type: 'approval', title: 'Review {{ steps.draft.output.text }}',
+        instructions: 'Send it, or say what to change.', approvers: { roles: ['approver'] },
+      },
+      { id: 'send', name: 'Send', type: 'transform', expression: '{sent: .steps.draft.output.text}' },
+      { id: 'end', name: 'End', type: 'end', output: '.steps.send.output' },
+    ],
+    edges: [
+      { from: 'start', to: 'draft' }, { from: 'draft', to: 'review' }, { from: 'review', to: 'send' },
+      { from: 'review', port: 'rejected', to: 'draft' }, { from: 'send', to: 'end' },
+    ],
+  };
+  const created = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name, definition } });
+  expect(created.status(), await created.text()).toBe(201);
+  const wf = (await created.json()).workflow_id;
+  const started = await request.post(`/api/v1/workflows/${wf}/runs`, { headers: apiAuth(), data: { input: { to: 'ACME' } } });
+  expect(started.status()).toBe(202);
+  const run = (await started.json()).run_id;
+
+  const page = await signIn(browser, 'approver', baseURL!);
+  const inbox = async () => {
+    await page.goto('/approvals');
+    await page.getByLabel('Workflow').fill(name);
+  };
+  // first pass: reject with what to change
+  await inbox();
+  await page.locator('table.approvals tbody tr').getByRole('link', { name: 'Review draft 1 for ACME' }).click();
+  const decision = page.getByRole('region', { name: 'Decision' });
+  await decision.getByLabel('Comment').fill('warmer please');
+  await decision.getByRole('button', { name: 'Reject' }).click();
+  await expect(page.getByTestId('item-status')).toHaveText('rejected');
+  // second pass: the draft came round again with the comment; approve it
+  await inbox();
+  const second = page.locator('table.approvals tbody tr').getByRole('link', { name: 'Review draft 2 for ACME' });
+  await expect(second).toBeVisible();
+  await second.click();
+  await expect(page.getByRole('region', { name: 'Context' })).toContainText('warmer please');
+  await page.getByRole('region', { name: 'Decision' }).getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByTestId('item-status')).toHaveText('approved');
+
+  await page.goto(`/runs/${run}`);
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(page.getByTestId('run-output')).toContainText('"sent":"draft 2 for ACME"');
+  await expect(page.locator('tr[data-step="draft"] [data-testid="pass"]')).toHaveText('pass 2');
+  await expect(page.locator('g.edge-back[data-edge="review-rejected-draft"]')).toHaveCount(1);
+  await page.context().close();
 });
