@@ -1,7 +1,10 @@
--- Bounded loops: a step in a loop runs once per pass. `pass` is the pass
--- it is in (0: the first), `pass_base` how many attempts it had before
--- this pass (its retries count from there).
+-- Bounded loops: a step in a loop runs once per pass. `pass` counts the
+-- passes it ran in this run (0: the first), `pass_base` how many attempts
+-- it had before this pass (its retries count from there), and for a loop's
+-- entry `lap` counts the passes of its own loop since it was last entered
+-- from outside (an outer loop going round starts an inner one afresh).
 ALTER TABLE steps ADD COLUMN pass INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE steps ADD COLUMN lap INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE steps ADD COLUMN pass_base INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE step_attempts ADD COLUMN pass INTEGER NOT NULL DEFAULT 0;
 

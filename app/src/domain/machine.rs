@@ -22,9 +22,11 @@ pub struct NodeState {
     /// The port it finished through (`error` for a handled failure).
     pub port: Option<String>,
     pub cum_confidence: Option<f64>,
-    /// Which pass of its loop it is in (0: the first; always 0 outside
-    /// loops).
+    /// How many passes it ran before this one (0 outside loops).
     pub pass: u32,
+    /// For a loop's entry: the passes of its loop since it was last entered
+    /// from outside (an outer loop going round starts it afresh).
+    pub lap: u32,
 }
 
 impl NodeState {
@@ -34,6 +36,7 @@ impl NodeState {
             port: None,
             cum_confidence: None,
             pass: 0,
+            lap: 0,
         }
     }
 }
@@ -142,12 +145,13 @@ pub fn settle(
 /// What taking an edge back to a loop's entry does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Repeat {
-    /// Pass `pass` (0-based) of the loop starts: the entry becomes ready,
-    /// the rest of `body` waits again (each keeps what it produced in the
-    /// passes before), and so do the skipped steps in `after`.
+    /// The loop goes round (its lap `lap`, 0-based): the entry becomes
+    /// ready, the rest of `body` waits again (each keeps what it produced
+    /// in the passes before; an inner loop's entry starts its laps afresh),
+    /// and so do the skipped steps in `after`.
     Again {
         entry: String,
-        pass: u32,
+        lap: u32,
         body: Vec<String>,
         after: Vec<String>,
     },
@@ -179,8 +183,8 @@ pub fn repeat(
         .map(|(_, e)| e)?;
     let entry = def.node(&edge.to)?;
     let max = entry.max_iterations.unwrap_or(1).max(1);
-    let pass = states.get(&entry.id).map_or(0, |s| s.pass);
-    if pass + 1 >= max {
+    let lap = states.get(&entry.id).map_or(0, |s| s.lap);
+    if lap + 1 >= max {
         let exits = def
             .edges
             .iter()
@@ -228,7 +232,7 @@ pub fn repeat(
         .collect();
     Some(Repeat::Again {
         entry: entry.id.clone(),
-        pass: pass + 1,
+        lap: lap + 1,
         body: body.into_iter().collect(),
         after,
     })

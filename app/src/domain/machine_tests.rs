@@ -269,6 +269,7 @@ fn outcomes() {
                 port: Some("out".into()),
                 cum_confidence: None,
                 pass: 0,
+                lap: 0,
             },
         );
         m.insert(
@@ -278,6 +279,7 @@ fn outcomes() {
                 port: port.map(String::from),
                 cum_confidence: None,
                 pass: 0,
+                lap: 0,
             },
         );
         m.insert("end".to_string(), NodeState::new(end));
@@ -342,6 +344,7 @@ fn confidence_multiplies_along_the_path_and_joins_take_the_weakest() {
                 port: Some("out".into()),
                 cum_confidence: Some(c),
                 pass: 0,
+                lap: 0,
             },
         );
     }

@@ -41,7 +41,7 @@ pub async fn go_round(
     Ok(match r {
         Repeat::Again {
             entry,
-            pass,
+            lap,
             body,
             after,
         } => {
@@ -50,14 +50,16 @@ pub async fn go_round(
                 .and_then(|s| s.cum_confidence)
                 .unwrap_or(1.0);
             for node in &body {
-                runs::repeat_step(conn, run_id, node, Some(pass), now).await?;
+                let own = if *node == entry { lap } else { 0 };
+                runs::repeat_step(conn, run_id, node, Some(own), now).await?;
                 // an Approval of the loop asks its people anew
                 crate::store::approvals::supersede(conn, run_id, node, now).await?;
                 if let Some(s) = states.get_mut(node) {
                     s.status = StepStatus::Pending;
                     s.port = None;
                     s.cum_confidence = None;
-                    s.pass = pass;
+                    s.pass += 1;
+                    s.lap = own;
                 }
             }
             for node in &after {
@@ -79,7 +81,7 @@ pub async fn go_round(
                     "engine",
                     "loop.repeated",
                     run_id,
-                    json!({"entry": entry, "pass": pass, "from": finished, "steps": body}),
+                    json!({"entry": entry, "lap": lap, "from": finished, "steps": body}),
                 ),
             )
             .await?;

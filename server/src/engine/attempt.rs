@@ -126,6 +126,10 @@ impl Engine {
                     secrets: &secrets,
                     run_id: &c.run_id,
                     item: run.item.as_ref(),
+                    pass: steps
+                        .iter()
+                        .find(|s| s.node_id == c.node_id)
+                        .map_or(0, |s| s.pass),
                     step_id: &c.node_id,
                     node,
                     context: &ctx,

@@ -173,6 +173,9 @@ impl Engine {
                     port: s.port.clone(),
                     cum_confidence: s.cum_confidence,
                     pass: s.pass.max(0) as u32,
+                    // a loop going round is decided in the transaction,
+                    // never ahead: the stretch stops there
+                    lap: 0,
                 };
                 (s.node_id.clone(), state)
             })

@@ -30,6 +30,7 @@ impl app::ops::step_test::StepTester for Engine {
                     let run_id = format!("test-{}", uuid::Uuid::now_v7().simple());
                     let attempt = Attempt {
                         item: None,
+                        pass: 0,
                         secrets: &secrets,
                         run_id: &run_id,
                         step_id: &node.id,

@@ -99,7 +99,7 @@ async fn a_rejection_goes_back_to_the_draft_which_reads_the_comment_then_approva
     assert_eq!(passes, [0, 1]);
     let e = w.event("loop.repeated", Some(run.as_str())).await;
     assert_eq!(e.details["entry"], "draft");
-    assert_eq!(e.details["pass"], 1);
+    assert_eq!(e.details["lap"], 1);
 }
 
 #[tokio::test]
@@ -127,4 +127,60 @@ async fn without_an_exhausted_edge_the_run_fails_naming_the_bound() {
     let e = r.error.unwrap_or_default();
     assert!(e.contains("ran all its 2 passes (max_iterations)"), "{e}");
     assert!(e.contains("exhausted"), "{e}");
+}
+
+/// Regression (simulation seed 1567): an outer loop going round starts
+/// its inner loop's count afresh, and every pass of a step is a pass of
+/// its own (passes numbered on, never reused).
+#[tokio::test]
+async fn an_inner_loop_gets_its_full_bound_in_each_pass_of_the_outer_loop() {
+    let w = World::new().await;
+    let mut outer = transform("l1", "{}");
+    outer.max_iterations = Some(2);
+    let mut inner = transform("l2", "{}");
+    inner.max_iterations = Some(2);
+    let again = |id: &str, cond: &str| {
+        Node::new(
+            id,
+            id,
+            NodeKind::Branch {
+                conditions: vec![BranchCondition {
+                    label: "again".into(),
+                    expression: cond.into(),
+                }],
+            },
+        )
+    };
+    let d = def(
+        vec![
+            start(),
+            outer,
+            inner,
+            again("b2", "(.steps.l2.iterations // [] | length) % 2 == 0"),
+            again("b1", "(.steps.l1.iterations // [] | length) < 1"),
+            end("end", Some("{inner: (.steps.l2.iterations | length)}")),
+        ],
+        vec![
+            ("start", "out", "l1"),
+            ("l1", "out", "l2"),
+            ("l2", "out", "b2"),
+            ("b2", "again", "l2"),
+            ("b2", "default", "b1"),
+            ("b1", "again", "l1"),
+            ("b1", "default", "end"),
+        ],
+    );
+    assert_eq!(app::domain::validate(&d), vec![]);
+    let run = w.start(d, json!({})).await;
+    let done = w.succeeded(&run).await;
+    // the inner step ran twice in each of the outer loop's two passes
+    assert_eq!(done.output, Some(json!({"inner": 3})));
+    assert_eq!(w.step(&run, "l2").await.pass, 3);
+    let log = app::ops::runs::attempts(&w.db, run.as_str()).await.unwrap();
+    let inner: Vec<i64> = log
+        .iter()
+        .filter(|a| a.node_id == "l2")
+        .map(|a| a.pass)
+        .collect();
+    assert_eq!(inner, [0, 1, 2, 3]);
 }

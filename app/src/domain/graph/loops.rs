@@ -6,35 +6,62 @@ use super::WorkflowDef;
 use std::collections::BTreeSet;
 
 impl WorkflowDef {
-    /// The indexes of the edges that go back to a loop's entry: into a step
-    /// with `max_iterations`, from a step that entry reaches without
-    /// passing through it again.
+    /// The indexes of the edges that go back to a loop's entry: edges into
+    /// a step with `max_iterations` from a step it leads to, found as the
+    /// back edges of a depth-first walk from the steps nothing leads to
+    /// (so in nested loops the edge from an outer loop's entry into an
+    /// inner one is not mistaken for one).
     pub fn back_edges(&self) -> BTreeSet<usize> {
         let mut back = BTreeSet::new();
-        for entry in self.nodes.iter().filter(|n| n.max_iterations.is_some()) {
-            let reached = self.reach_from(&entry.id);
-            for (i, e) in self.edges.iter().enumerate() {
-                if e.to == entry.id && reached.contains(e.from.as_str()) {
-                    back.insert(i);
+        if self.nodes.iter().all(|n| n.max_iterations.is_none()) {
+            return back;
+        }
+        let index: std::collections::HashMap<&str, usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i))
+            .collect();
+        let mut out: Vec<Vec<(usize, usize)>> = vec![vec![]; self.nodes.len()];
+        let mut has_in = vec![false; self.nodes.len()];
+        for (ei, e) in self.edges.iter().enumerate() {
+            if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
+                out[a].push((ei, b));
+                has_in[b] = true;
+            }
+        }
+        // 0: not seen, 1: on the walk's path, 2: done
+        let mut mark = vec![0u8; self.nodes.len()];
+        let roots = (0..self.nodes.len())
+            .filter(|i| !has_in[*i])
+            .chain(0..self.nodes.len());
+        for root in roots {
+            if mark[root] != 0 {
+                continue;
+            }
+            mark[root] = 1;
+            let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+            while let Some((at, next)) = path.last_mut() {
+                let at = *at;
+                if let Some(&(ei, to)) = out[at].get(*next) {
+                    *next += 1;
+                    match mark[to] {
+                        0 => {
+                            mark[to] = 1;
+                            path.push((to, 0));
+                        }
+                        1 if self.nodes[to].max_iterations.is_some() => {
+                            back.insert(ei);
+                        }
+                        _ => {}
+                    }
+                } else {
+                    mark[at] = 2;
+                    path.pop();
                 }
             }
         }
         back
-    }
-
-    /// The steps `from` leads to (itself included), not going through an
-    /// edge into `from`.
-    fn reach_from<'a>(&'a self, from: &'a str) -> BTreeSet<&'a str> {
-        let mut seen = BTreeSet::from([from]);
-        let mut stack = vec![from];
-        while let Some(at) = stack.pop() {
-            for e in self.edges.iter().filter(|e| e.from == at && e.to != from) {
-                if seen.insert(e.to.as_str()) {
-                    stack.push(e.to.as_str());
-                }
-            }
-        }
-        seen
     }
 
     /// The steps of the loop that the back edge from `source` into `entry`

@@ -114,6 +114,7 @@ fn the_machine_goes_round_then_runs_out() {
         port: Some(port.into()),
         cum_confidence: Some(1.0),
         pass,
+        lap: pass,
     };
     let mut states = std::collections::BTreeMap::from([
         ("start".to_string(), done("out", 0)),
@@ -124,11 +125,11 @@ fn the_machine_goes_round_then_runs_out() {
     match repeat(&d, &states, "check") {
         Some(Repeat::Again {
             entry,
-            pass,
+            lap,
             body,
             after,
         }) => {
-            assert_eq!((entry.as_str(), pass), ("a", 1));
+            assert_eq!((entry.as_str(), lap), ("a", 1));
             assert_eq!(body, ["a", "check"]);
             assert_eq!(after, ["end"], "the End the pass skipped waits again");
         }
@@ -142,4 +143,41 @@ fn the_machine_goes_round_then_runs_out() {
     // leaving by the default port is no repeat
     states.insert("check".into(), done(PORT_DEFAULT, 1));
     assert_eq!(repeat(&d, &states, "check"), None);
+}
+
+/// Regression (simulation seed 117): in nested loops the edge from the
+/// outer loop's entry into the inner one is a forward edge, and the outer
+/// loop's body holds the inner loop.
+#[test]
+fn nested_loops_tell_their_back_edges_from_the_way_in() {
+    let mut outer = t("l1");
+    outer.max_iterations = Some(3);
+    let mut inner = t("l2");
+    inner.max_iterations = Some(3);
+    let d = WorkflowDef {
+        nodes: vec![
+            Node::new("start", "Start", NodeKind::Start { input_schema: None }),
+            outer,
+            inner,
+            branchy("b_inner"),
+            branchy("b_outer"),
+            Node::new("end", "End", NodeKind::End { output: None }),
+        ],
+        edges: vec![
+            Edge::new("start", PORT_OUT, "l1"),
+            Edge::new("l1", PORT_OUT, "l2"),
+            Edge::new("l2", PORT_OUT, "b_inner"),
+            Edge::new("b_inner", "again", "l2"),
+            Edge::new("b_inner", PORT_DEFAULT, "b_outer"),
+            Edge::new("b_outer", "again", "l1"),
+            Edge::new("b_outer", PORT_DEFAULT, "end"),
+        ],
+        settings: Settings::default(),
+    };
+    assert_eq!(validate(&d), vec![]);
+    assert_eq!(d.back_edges().into_iter().collect::<Vec<_>>(), [3, 5]);
+    assert_eq!(
+        d.loop_body("l1", "b_outer").into_iter().collect::<Vec<_>>(),
+        ["b_inner", "b_outer", "l1", "l2"]
+    );
 }

@@ -13,7 +13,8 @@ use std::sync::LazyLock;
 
 static REPEAT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE steps SET {}, pass = COALESCE(?3, pass),
+        "UPDATE steps SET {}, pass = CASE WHEN ?3 IS NULL THEN pass ELSE pass + 1 END,
+                lap = COALESCE(?3, lap),
                 pass_base = CASE WHEN ?3 IS NULL THEN pass_base ELSE attempt END,
                 not_before = ?4, port = NULL, output = NULL, error = NULL, error_class = NULL,
                 confidence = NULL, cum_confidence = NULL, started_at = NULL, finished_at = NULL,
@@ -25,18 +26,19 @@ static REPEAT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Makes step `node` wait again: with `next_pass`, for that pass of its
-/// loop (what it ended with is kept as its current pass); without, in the
-/// pass it is in (a step the loop's last pass skipped). Returns whether
-/// the step was in a state to repeat.
+/// Makes step `node` wait again: with `lap`, for its next pass (what it
+/// ended with is kept as the pass it was in; `lap` is its own loop's count
+/// of passes, 0 for a step that is no loop's entry); without, in the pass
+/// it is in (a step the loop's last pass skipped). Returns whether the
+/// step was in a state to repeat.
 pub async fn repeat_step(
     conn: &mut SqliteConnection,
     run_id: &RunId,
     node: &str,
-    next_pass: Option<u32>,
+    lap: Option<u32>,
     now: i64,
 ) -> Result<bool> {
-    if next_pass.is_some() {
+    if lap.is_some() {
         sqlx::query(
             "INSERT OR REPLACE INTO step_passes (run_id, node_id, pass, status, port, output, confidence, finished_at)
              SELECT run_id, node_id, pass, status, port, output, confidence, finished_at
@@ -50,7 +52,7 @@ pub async fn repeat_step(
     let done = sqlx::query(&REPEAT)
         .bind(run_id)
         .bind(node)
-        .bind(next_pass.map(i64::from))
+        .bind(lap.map(i64::from))
         .bind(now)
         .execute(conn)
         .await?;

@@ -170,14 +170,14 @@ pub async fn node_states(
     conn: &mut SqliteConnection,
     run_id: &RunId,
 ) -> Result<BTreeMap<String, NodeState>> {
-    let rows: Vec<(String, String, Option<String>, Option<f64>, i64)> = sqlx::query_as(
-        "SELECT node_id, status, port, cum_confidence, pass FROM steps WHERE run_id = ?",
+    let rows: Vec<(String, String, Option<String>, Option<f64>, i64, i64)> = sqlx::query_as(
+        "SELECT node_id, status, port, cum_confidence, pass, lap FROM steps WHERE run_id = ?",
     )
     .bind(run_id)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(node, status, port, cum, pass)| {
+        .map(|(node, status, port, cum, pass, lap)| {
             let status =
                 StepStatus::parse(&status).ok_or_else(|| corrupt("step status", &status))?;
             Ok((
@@ -187,6 +187,7 @@ pub async fn node_states(
                     port,
                     cum_confidence: cum,
                     pass: pass.max(0) as u32,
+                    lap: lap.max(0) as u32,
                 },
             ))
         })

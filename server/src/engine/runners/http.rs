@@ -24,11 +24,18 @@ pub fn idempotency_key(
     run_id: &str,
     node_id: &str,
     item: Option<&app::domain::records::ItemPlace>,
+    pass: i64,
 ) -> String {
-    match item {
+    let key = match item {
         // the same for an item whichever item run carries it
         Some(i) => format!("{}:{node_id}:{}", i.root, i.path),
         None => format!("{run_id}:{node_id}"),
+    };
+    // each pass of a loop is a call of its own
+    if pass > 0 {
+        format!("{key}@{pass}")
+    } else {
+        key
     }
 }
 
@@ -105,7 +112,7 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
             .request(method.clone(), url.clone())
             .header(
                 "Idempotency-Key",
-                idempotency_key(a.run_id, a.step_id, a.item),
+                idempotency_key(a.run_id, a.step_id, a.item, a.pass),
             );
         for (name, value, has_secret) in &rendered.headers {
             let credential = *has_secret

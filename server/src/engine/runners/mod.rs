@@ -87,6 +87,8 @@ pub struct Attempt<'a> {
     pub run_id: &'a str,
     /// For an item run, its place in its For each's list.
     pub item: Option<&'a app::domain::records::ItemPlace>,
+    /// The pass of its loop the step is in (0 outside loops).
+    pub pass: i64,
     /// The step row: the node id, or `<node>~compensate` when undoing it.
     pub step_id: &'a str,
     pub node: &'a Node,

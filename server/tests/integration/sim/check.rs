@@ -28,9 +28,9 @@ const NEVER: i64 = i64::MAX / 2;
 pub async fn always(db: &Db, decided: &mut Decided) -> Res {
     none_of!(
         db,
-        "a step has two succeeded attempts",
-        "SELECT run_id || ':' || node_id FROM step_attempts WHERE outcome = 'succeeded'
-         GROUP BY run_id, node_id HAVING COUNT(*) > 1"
+        "a step has two succeeded attempts in one pass",
+        "SELECT run_id || ':' || node_id || '@' || pass FROM step_attempts WHERE outcome = 'succeeded'
+         GROUP BY run_id, node_id, pass HAVING COUNT(*) > 1"
     );
     none_of!(
         db,
@@ -42,7 +42,9 @@ pub async fn always(db: &Db, decided: &mut Decided) -> Res {
         db,
         "a running run waits on nothing (no step due, leased, timed or asking someone)",
         &format!(
-            "SELECT r.id FROM runs r WHERE r.status = 'running' AND NOT EXISTS (
+            "SELECT r.id || ' [' || (SELECT group_concat(s.node_id || '=' || s.status || COALESCE('/' || s.port, '')
+                 || CASE WHEN s.pass > 0 THEN '#' || s.pass ELSE '' END, ', ') FROM steps s WHERE s.run_id = r.id) || ']'
+             FROM runs r WHERE r.status = 'running' AND NOT EXISTS (
                SELECT 1 FROM steps s WHERE s.run_id = r.id AND (
                  s.status IN ('ready', 'running')
                  OR (s.status = 'waiting' AND (s.not_before < {NEVER} OR EXISTS (
@@ -117,7 +119,8 @@ pub async fn at_end(db: &Db, calls: &[String], zombies: &HashMap<String, usize>)
     }
     let logged: Vec<(String, i64)> = sqlx::query_as(
         "SELECT CASE WHEN r.item_index IS NULL THEN a.run_id || ':' || a.node_id
-                ELSE r.item_root || ':' || a.node_id || ':' || r.item_path END, COUNT(*)
+                ELSE r.item_root || ':' || a.node_id || ':' || r.item_path END
+                || CASE WHEN a.pass > 0 THEN '@' || a.pass ELSE '' END, COUNT(*)
          FROM step_attempts a JOIN runs r ON r.id = a.run_id GROUP BY 1",
     )
     .fetch_all(&db.pool)

@@ -382,7 +382,9 @@ impl Sim {
         // the key its call carries (an item's names the item)
         let key: String = sqlx::query_scalar(
             "SELECT CASE WHEN item_index IS NULL THEN id || ':' || ?2
-                    ELSE item_root || ':' || ?2 || ':' || item_path END FROM runs WHERE id = ?1",
+                    ELSE item_root || ':' || ?2 || ':' || item_path END
+                    || COALESCE((SELECT '@' || pass FROM steps WHERE run_id = ?1 AND node_id = ?2 AND pass > 0), '')
+             FROM runs WHERE id = ?1",
         )
         .bind(&h.claim.run_id)
         .bind(&h.claim.node_id)

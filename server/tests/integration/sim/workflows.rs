@@ -91,7 +91,7 @@ impl Gen<'_> {
         let pick = if depth >= 2 {
             self.rng.u8(0..5)
         } else {
-            self.rng.u8(0..9)
+            self.rng.u8(0..10)
         };
         match pick {
             0 => self.transform(tail),
@@ -101,7 +101,8 @@ impl Gen<'_> {
             5 => self.branch(tail, depth),
             6 => self.parallel(tail, depth),
             7 => self.fail_branch(tail, depth),
-            _ => self.for_each(tail, depth),
+            8 => self.for_each(tail, depth),
+            _ => self.bounded_loop(tail, depth),
         }
     }
 
@@ -293,5 +294,63 @@ impl Gen<'_> {
         self.end(body);
         self.frame = outer;
         (id, PORT_OUT.into())
+    }
+
+    /// A bounded loop: an entry with max_iterations, a body, and a step
+    /// that goes back: a Branch that asks for a set number of passes, or an
+    /// Approval whose rejection goes back. Sometimes `exhausted` ends.
+    fn bounded_loop(&mut self, tail: Tail, depth: u32) -> Tail {
+        let entry = self.id("l");
+        let mut node = Node::new(
+            &entry,
+            &entry,
+            NodeKind::Transform {
+                expression: format!("{{pass: (.steps.{entry}.iterations // [] | length)}}"),
+            },
+        );
+        node.max_iterations = Some(self.rng.u32(1..4));
+        let id = self.add(tail, node);
+        let body = self.chain((id.clone(), PORT_OUT.into()), depth + 1);
+        let exit = if self.rng.bool() {
+            let a = self.id("a");
+            let cfg = ApprovalConfig {
+                title: "Again? {{ input.x }}".into(),
+                instructions: String::new(),
+                approvers: Approvers {
+                    roles: vec!["approver".into()],
+                    users: vec![],
+                },
+                required_approvals: 1,
+                allow_self_approval: true,
+                form: vec![],
+                deadline: None,
+            };
+            let a = self.add(body, Node::new(&a, &a, NodeKind::Approval(cfg)));
+            self.link((a.clone(), PORT_REJECTED.into()), &id);
+            (a, PORT_OUT.into())
+        } else {
+            let b = self.id("b");
+            let times = self.rng.u8(0..4);
+            let cond = BranchCondition {
+                label: "again".into(),
+                expression: format!("(.steps.{entry}.iterations // [] | length) < {times}"),
+            };
+            let b = self.add(
+                body,
+                Node::new(
+                    &b,
+                    &b,
+                    NodeKind::Branch {
+                        conditions: vec![cond],
+                    },
+                ),
+            );
+            self.link((b.clone(), "again".into()), &id);
+            (b, PORT_DEFAULT.into())
+        };
+        if self.rng.bool() {
+            self.end((id, PORT_EXHAUSTED.into()));
+        }
+        exit
     }
 }

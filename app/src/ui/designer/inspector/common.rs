@@ -133,8 +133,15 @@ fn retry_row(
 }
 
 pub(super) fn common_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) -> impl IntoView {
-    let (id_t, id_c, id_r, id_l) = (id.to_string(), id.to_string(), id.to_string(), id.to_string());
-    let is_loop = node.get_untracked().is_some_and(|n| n.max_iterations.is_some());
+    let (id_t, id_c, id_r, id_l) = (
+        id.to_string(),
+        id.to_string(),
+        id.to_string(),
+        id.to_string(),
+    );
+    let is_loop = node
+        .get_untracked()
+        .is_some_and(|n| n.max_iterations.is_some());
     let does_work = node.get_untracked().is_some_and(|n| {
         n.kind.can_error() || matches!(n.kind, crate::domain::NodeKind::Approval(_))
     });
