@@ -17,6 +17,10 @@ pub struct ItemView {
     /// The names of the steps of the run's workflow version, by id.
     #[serde(default)]
     pub step_names: std::collections::BTreeMap<String, String>,
+    /// When the item's run was started by a step of another run (a
+    /// Sub-workflow or a For each item): that run.
+    #[serde(default)]
+    pub parent: Option<crate::domain::approvals::ParentRun>,
 }
 
 /// Pending items the caller may decide, most urgent first, or decided
@@ -46,11 +50,15 @@ pub async fn get_approval(id: String) -> Result<ItemView, AppError> {
     let step_names = crate::ops::approvals::step_names(&super::db()?, &item)
         .await
         .map_err(super::failed)?;
+    let parent = crate::ops::approvals::parent_run(&super::db()?, &item)
+        .await
+        .map_err(super::failed)?;
     Ok(ItemView {
         item,
         decisions,
         cannot,
         step_names,
+        parent,
     })
 }
 

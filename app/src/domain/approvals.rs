@@ -323,3 +323,16 @@ mod tests {
         );
     }
 }
+
+/// The run whose step started the item's run (a Sub-workflow step or a
+/// For each item), with what the reviewer needs of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParentRun {
+    pub run_id: String,
+    pub node_id: String,
+    pub workflow_name: String,
+    /// For a For each item: its place in the list.
+    pub item_index: Option<i64>,
+    /// The parent run's input.
+    pub input: Value,
+}

@@ -17,6 +17,32 @@ use crate::store::{Db, StoreError, approvals as items, audit};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+/// The run whose step started the item's run (a Sub-workflow step or a
+/// For each item), with what the reviewer needs of it.
+pub async fn parent_run(
+    db: &Db,
+    item: &ApprovalItem,
+) -> Result<Option<crate::domain::approvals::ParentRun>, AppError> {
+    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let run = crate::store::runs::get_run(&mut conn, &item.run_id).await?;
+    let (Some(parent), Some(node)) = (run.parent_run_id, run.parent_node_id) else {
+        return Ok(None);
+    };
+    let p = crate::store::runs::get_run(&mut conn, &crate::domain::ids::RunId::from_stored(parent))
+        .await?;
+    let workflow_name = crate::store::workflows::get_any(&mut conn, &p.workflow_id, p.version)
+        .await
+        .map(|w| w.name)
+        .unwrap_or_default();
+    Ok(Some(crate::domain::approvals::ParentRun {
+        run_id: p.id.to_string(),
+        node_id: node,
+        workflow_name,
+        item_index: run.item.map(|i| i.index),
+        input: p.input,
+    }))
+}
+
 /// The names of the steps of the item's workflow version, by id (pages
 /// show names, not ids).
 pub async fn step_names(

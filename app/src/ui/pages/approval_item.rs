@@ -125,6 +125,7 @@ fn Changes(before: Value, after: Value) -> impl IntoView {
 #[component]
 fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoView {
     let i = v.item;
+    let parent = v.parent;
     let names = v.step_names;
     let name_of = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let steps: Vec<(String, String, Value, Option<f64>)> = i.context["steps"]
@@ -218,6 +219,16 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
         </section>
         <section class="card" aria-label="Context">
             <h2>"What led here"</h2>
+            {parent.map(|p| view! {
+                <div class="parent-run" data-testid="parent-context">
+                    <p>{match p.item_index {
+                        Some(n) => format!("Item {n} of step {} of a run of {}: ", p.node_id, p.workflow_name),
+                        None => format!("Started by step {} of a run of {}: ", p.node_id, p.workflow_name),
+                    }}<a data-testid="parent-run" href=format!("/runs/{}", p.run_id)>"open that run"</a></p>
+                    <h3>"Its input"</h3>
+                    <ValueTable value=p.input label="Parent run input" />
+                </div>
+            })}
             {cum.map(|c| view! { <p>"Cumulative confidence: " <strong data-testid="cum-confidence">{format!("{c:.3}")}</strong></p> })}
             <h3>"Run input"</h3>
             <ValueTable value=i.context["input"].clone() label="Run input" />

@@ -102,6 +102,32 @@ async fn an_approval_inside_the_body_asks_once_per_item_and_each_decision_goes_o
         (first.title.as_str(), second.title.as_str()),
         ("Line 0: a", "Line 1: b")
     );
+    // the reviewer sees which run and item it belongs to, and that run's input
+    let parent = app::ops::approvals::parent_run(&w.db, &second)
+        .await
+        .unwrap()
+        .expect("an item run has a parent");
+    assert_eq!(
+        (
+            parent.run_id.as_str(),
+            parent.node_id.as_str(),
+            parent.item_index
+        ),
+        (run.as_str(), "each", Some(1))
+    );
+    assert_eq!(parent.input, json!([{"sku": "a"}, {"sku": "b"}]));
+    let top = w
+        .start(
+            crate::approvals::flow(approval("solo", &["approver"], 1)),
+            json!({"amount": 1, "vendor": "v"}),
+        )
+        .await;
+    w.idle().await;
+    let solo = item(&w, &top, "solo").await;
+    assert_eq!(
+        app::ops::approvals::parent_run(&w.db, &solo).await.unwrap(),
+        None
+    );
     for i in [&second, &first] {
         app::ops::approvals::decide(
             &w.db,
