@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod calls;
 pub mod foreach;
 pub mod loops;
 pub mod progress;

@@ -85,7 +85,8 @@ pub async fn save_version(
     allow_draft: bool,
     now: i64,
 ) -> Result<WorkflowVersion, AppError> {
-    let problems = validate(def);
+    let mut problems = validate(def);
+    problems.extend(super::calls::cycle_problems(db, id, def).await?);
     if !allow_draft && !problems.is_empty() {
         return Err(AppError::invalid_workflow(problems));
     }
@@ -212,7 +213,10 @@ pub async fn publish(
             "version {version} is not a saved version; publish one listed under Versions"
         )));
     }
-    let w = get(db, id, Some(version)).await?;
+    let mut w = get(db, id, Some(version)).await?;
+    // published, it is what other workflows' calls run: no call may lead back
+    w.problems
+        .extend(super::calls::cycle_problems(db, id, &w.definition).await?);
     if !w.problems.is_empty() {
         let mut e = AppError::invalid_workflow(w.problems);
         e.message = format!("version {version} cannot be published: {}", e.message);

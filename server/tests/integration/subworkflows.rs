@@ -167,17 +167,28 @@ async fn cancelling_the_parent_cancels_the_child_waiting_for_a_person() {
 }
 
 #[tokio::test]
-async fn a_workflow_that_calls_itself_stops_at_the_depth_bound() {
+async fn a_workflow_calling_itself_is_refused_and_one_stored_anyway_stops_at_the_depth_bound() {
     let w = World::new().await;
     // made first, then pointed at itself
     let wf = workflow(&w, parent("wf_placeholder", None), false).await;
-    let def = serde_json::from_value(parent(&wf, None)).unwrap();
-    app::ops::workflows::save_version(&w.db, &Actor::anonymous(), &wf, &def, false, 1)
+    let def: app::domain::WorkflowDef = serde_json::from_value(parent(&wf, None)).unwrap();
+    let e = app::ops::workflows::save_version(&w.db, &Actor::anonymous(), &wf, &def, false, 1)
+        .await
+        .unwrap_err();
+    assert!(
+        e.problems[0].message.contains("so this workflow again"),
+        "{e:?}"
+    );
+    // stored behind the checks' back (an older database, say), the run
+    // still stops
+    let mut tx = w.db.write().await.unwrap();
+    let v = app::store::workflows::add_version(&mut tx, &wf, &def, 0, "test", 1)
         .await
         .unwrap();
-    app::ops::workflows::publish(&w.db, &Actor::anonymous(), &wf, 2, 1)
+    app::store::workflows::set_published(&mut tx, &wf, Some(v), "test", 1)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     let run = start(&w, &wf, json!({})).await;
     w.idle().await;
     let r = w.run(&run).await.run;
@@ -193,6 +204,43 @@ async fn a_workflow_that_calls_itself_stops_at_the_depth_bound() {
             .await
             .unwrap();
     assert!(deepest.is_some());
+}
+
+#[tokio::test]
+async fn a_call_back_through_another_workflow_is_refused_on_save_and_publish() {
+    let w = World::new().await;
+    // b calls nothing yet; a calls b
+    let b = workflow(
+        &w,
+        json!({"nodes": [{"id": "start", "name": "Start", "type": "start"}, {"id": "end", "name": "End", "type": "end"}],
+               "edges": [{"from": "start", "to": "end"}]}),
+        true,
+    )
+    .await;
+    let a = workflow(&w, parent(&b, None), true).await;
+    // b's next version would call a, which calls b
+    let def: app::domain::WorkflowDef = serde_json::from_value(parent(&a, None)).unwrap();
+    let e = app::ops::workflows::save_version(&w.db, &Actor::anonymous(), &b, &def, false, 1)
+        .await
+        .unwrap_err();
+    assert!(
+        e.problems[0].message.contains(&format!("{a} → {b}")),
+        "{e:?}"
+    );
+    // saved as a draft (the designer may), it shows the problem and cannot be published
+    let saved = app::ops::workflows::save_version(&w.db, &Actor::anonymous(), &b, &def, true, 1)
+        .await
+        .unwrap();
+    assert!(
+        saved
+            .problems
+            .iter()
+            .any(|p| p.node.as_deref() == Some("sub"))
+    );
+    let e = app::ops::workflows::publish(&w.db, &Actor::anonymous(), &b, saved.version, 1)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("cannot be published"), "{}", e.message);
 }
 
 #[tokio::test]
