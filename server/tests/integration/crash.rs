@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 const RUNS: usize = 200;
 const KILLS: usize = 10;
 const PARALLEL: [&str; 3] = ["a", "b", "c"];
+/// Items of each run's For each.
+const LINES: usize = 3;
 
 type Hits = Arc<Mutex<HashMap<String, usize>>>;
 
@@ -63,7 +65,8 @@ async fn receiver() -> (String, Hits) {
     (url, hits)
 }
 
-/// Start -> a, b, c (Http, in parallel; a is reversible) -> Join -> Delay
+/// Start -> a, b, c (Http, in parallel; a is reversible) -> Join -> For
+/// each of three lines (an item run each, calling Http `line`) -> Delay
 /// -> score (confidence 0.5: a gate asks a person) -> Approval -> Branch:
 /// every tenth run fails on purpose (and a is compensated), the rest end.
 fn workflow(url: &str) -> Value {
@@ -83,6 +86,11 @@ fn workflow(url: &str) -> Value {
     }
     nodes.extend([
         json!({"id": "join", "name": "Join", "type": "join"}),
+        json!({"id": "lines", "name": "Lines", "type": "for_each", "items": format!("[range({LINES})]"), "concurrency": 2}),
+        json!({"id": "line_in", "name": "Line", "type": "start", "parent": "lines"}),
+        json!({"id": "line", "name": "Post line", "type": "http", "method": "POST", "url": url,
+               "body": "{{ item | tojson }}", "retry": retry, "parent": "lines"}),
+        json!({"id": "line_done", "name": "Line done", "type": "end", "parent": "lines"}),
         json!({"id": "wait", "name": "Wait", "type": "delay", "duration_ms": 300}),
         json!({"id": "score", "name": "Score", "type": "transform",
                "expression": "{n: .input.n, confidence: 0.5}", "confidence_threshold": 0.9}),
@@ -94,7 +102,10 @@ fn workflow(url: &str) -> Value {
         json!({"id": "end", "name": "End", "type": "end", "output": ".input"}),
     ]);
     for (from, port, to) in [
-        ("join", "out", "wait"),
+        ("join", "out", "lines"),
+        ("lines", "out", "wait"),
+        ("line_in", "out", "line"),
+        ("line", "out", "line_done"),
         ("wait", "out", "score"),
         ("score", "out", "ok"),
         ("ok", "out", "route"),
@@ -288,14 +299,17 @@ async fn runs_survive_repeated_sigkill() {
     .await
     .unwrap();
     assert!(doubles.is_empty(), "completed steps ran again: {doubles:?}");
-    let attempts: HashMap<(String, String), i64> = sqlx::query_as::<_, (String, String, i64)>(
-        "SELECT run_id, node_id, COUNT(*) FROM step_attempts GROUP BY run_id, node_id",
+    // logged attempts by the key their calls carry (an item's names the
+    // run it iterates for, the step and the item)
+    let attempts: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT CASE WHEN r.item_index IS NULL THEN a.run_id || ':' || a.node_id
+                ELSE r.item_root || ':' || a.node_id || ':' || r.item_path END, COUNT(*)
+         FROM step_attempts a JOIN runs r ON r.id = a.run_id GROUP BY 1",
     )
     .fetch_all(&db.pool)
     .await
     .unwrap()
     .into_iter()
-    .map(|(r, n, c)| ((r, n), c))
     .collect();
 
     let lost: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM step_attempts WHERE outcome = 'lost'")
@@ -330,6 +344,7 @@ async fn runs_survive_repeated_sigkill() {
             .unwrap()
             == "failed";
         let mut nodes: Vec<String> = PARALLEL.iter().map(|n| n.to_string()).collect();
+        nodes.extend((0..LINES).map(|i| format!("line:{i}")));
         if doomed {
             nodes.push("a~compensate".into());
         }
@@ -340,10 +355,7 @@ async fn runs_survive_repeated_sigkill() {
             // every call is one logged attempt of its step: a repeat is a
             // retry (the receiver's 503) or a lost attempt, never a step
             // that had completed
-            let tried = attempts
-                .get(&(run.clone(), node.clone()))
-                .copied()
-                .unwrap_or(0);
+            let tried = attempts.get(&key).copied().unwrap_or(0);
             assert!(
                 n as i64 <= tried,
                 "{key}: {n} requests for {tried} logged attempts"
