@@ -140,3 +140,50 @@ test('revise until approved: a rejection sends the draft round again, decided tw
   await expect(page.locator('g.edge-back[data-edge="review-rejected-draft"]')).toHaveCount(1);
   await page.context().close();
 });
+
+test('a Sub-workflow step picks another workflow from a list and runs it as a child run', async ({ page, request }) => {
+  const childName = `Child ${Date.now()}`;
+  const definition = {
+    nodes: [
+      { id: 'start', name: 'Start', type: 'start' },
+      { id: 'twice', name: 'Twice', type: 'transform', expression: '{doubled: (.input.n * 2)}' },
+      { id: 'end', name: 'End', type: 'end', output: '.steps.twice.output' },
+    ],
+    edges: [{ from: 'start', to: 'twice' }, { from: 'twice', to: 'end' }],
+  };
+  const created = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name: childName, definition } });
+  expect(created.status()).toBe(201);
+  const child = (await created.json()).workflow_id;
+  expect((await request.put(`/api/v1/workflows/${child}/published`, { headers: apiAuth(), data: { version: 1 } })).status()).toBe(200);
+
+  const app = new WorkflowsPage(page);
+  await app.goto();
+  await app.create(`Parent ${Date.now()}`);
+  const d = new Designer(page);
+  await d.select('end');
+  await page.keyboard.press('Delete');
+  await d.select('start');
+  await d.addByKeyboard('sub_workflow');
+  await expect(d.edge('start', 'out', 'sub_workflow_1')).toHaveCount(1);
+  await d.inspector.getByLabel('Workflow to run').selectOption({ label: `${childName} (published: v1)` });
+  await expect(d.node('sub_workflow_1').locator('.node-summary')).toContainText(`runs ${child.slice(0, 10)}`);
+  await d.select('sub_workflow_1');
+  await d.addByKeyboard('end');
+  await d.inspector.getByLabel('Output mapping (jq, optional)').fill('.steps.sub_workflow_1.output');
+  await expect(d.root.getByText('No problems')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Run…' }).click();
+  const form = page.getByRole('form', { name: 'Run workflow' });
+  await form.getByLabel('Input (JSON)').fill('{"n": 21}');
+  await form.getByRole('button', { name: 'Save and run' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(page.getByTestId('run-output')).toContainText('"doubled":42');
+  await page.getByTestId('child-run').click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(childName);
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded');
+  await expect(page.getByTestId('parent-run')).toBeVisible();
+  // in the runs list the child names the run that started it
+  await page.goto('/runs');
+  const row = page.locator('tr').filter({ hasText: childName }).first();
+  await expect(row.getByTestId('parent-link')).toHaveText('by a parent run');
+});

@@ -35,10 +35,46 @@ pub(super) fn sub_workflow_fields(canvas: Canvas, id: &str, node: Memo<Option<No
         NodeKind::SubWorkflow { version, .. } => version.map(|v| v.to_string()).unwrap_or_default(),
         _ => String::new(),
     });
+    // the workflows it may run: every other one
+    let own = canvas.workflow_id.get_untracked();
+    let others = Resource::new(
+        || (),
+        move |_| {
+            let own = own.clone();
+            async move {
+                crate::api::workflows::list_workflows()
+                    .await
+                    .map(|l| l.into_iter().filter(|w| Some(&w.id) != own.as_ref()).collect::<Vec<_>>())
+            }
+        },
+    );
     view! {
-        <label>"Workflow id"
-            <input type="text" placeholder="wf_…" prop:value=wf
-                on:change=move |ev| { let v = event_target_value(&ev).trim().to_string(); edit_sub(canvas, &id_w, |w, _, _| *w = v); } />
+        <label>"Workflow to run"
+            <select prop:value=wf
+                on:change=move |ev| { let v = event_target_value(&ev); edit_sub(canvas, &id_w, |w, _, _| *w = v); }>
+                <option value="">"Choose a workflow…"</option>
+                <Suspense fallback=|| ()>
+                    {move || others.get().map(|r| match r {
+                        Ok(list) => {
+                            let chosen = wf();
+                            // a workflow not in the list (deleted, or no access) stays shown
+                            let missing = (!chosen.is_empty() && !list.iter().any(|w| w.id == chosen)).then(|| {
+                                view! { <option value=chosen.clone() selected=true>{format!("{chosen} (not found)")}</option> }
+                            });
+                            let options = list.into_iter().map(|w| {
+                                let label = match w.published_version {
+                                    Some(v) => format!("{} (published: v{v})", w.name),
+                                    None => format!("{} (nothing published)", w.name),
+                                };
+                                let selected = w.id == chosen;
+                                view! { <option value=w.id.clone() selected=selected>{label}</option> }
+                            }).collect_view();
+                            view! { {missing} {options} }.into_any()
+                        }
+                        Err(e) => view! { <option disabled=true>{e.to_string()}</option> }.into_any(),
+                    })}
+                </Suspense>
+            </select>
         </label>
         <label>"Version (empty: the published one)"
             <input type="number" min="1" prop:value=version
