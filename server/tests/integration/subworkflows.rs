@@ -272,3 +272,49 @@ async fn an_endless_input_mapping_fails_the_step_without_starting_a_child() {
             .unwrap();
     assert_eq!(children, 0);
 }
+
+#[tokio::test]
+async fn a_failed_child_takes_the_steps_error_edge_when_there_is_one() {
+    let w = World::new().await;
+    let child = workflow(
+        &w,
+        json!({
+            "nodes": [
+                {"id": "start", "name": "Start", "type": "start"},
+                {"id": "no", "name": "No", "type": "fail", "message": "out of stock"}
+            ],
+            "edges": [{"from": "start", "to": "no"}]
+        }),
+        true,
+    )
+    .await;
+    let wf = workflow(
+        &w,
+        json!({
+            "nodes": [
+                {"id": "start", "name": "Start", "type": "start"},
+                {"id": "sub", "name": "Sub", "type": "sub_workflow", "workflow_id": child},
+                {"id": "end", "name": "End", "type": "end"},
+                {"id": "sorry", "name": "Sorry", "type": "end", "output": "{handled: true}"}
+            ],
+            "edges": [
+                {"from": "start", "to": "sub"},
+                {"from": "sub", "to": "end"},
+                {"from": "sub", "port": "error", "to": "sorry"}
+            ]
+        }),
+        false,
+    )
+    .await;
+    let run = start(&w, &wf, json!({})).await;
+    let done = w.succeeded(&run).await;
+    assert_eq!(done.output, Some(json!({"handled": true})));
+    let step = w.step(&run, "sub").await;
+    assert_eq!(step.port.as_deref(), Some("error"));
+    assert!(
+        step.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("out of stock")
+    );
+}

@@ -42,9 +42,11 @@ pub(super) fn sub_workflow_fields(canvas: Canvas, id: &str, node: Memo<Option<No
         move |_| {
             let own = own.clone();
             async move {
-                crate::api::workflows::list_workflows()
-                    .await
-                    .map(|l| l.into_iter().filter(|w| Some(&w.id) != own.as_ref()).collect::<Vec<_>>())
+                crate::api::workflows::list_workflows().await.map(|l| {
+                    l.into_iter()
+                        .filter(|w| Some(&w.id) != own.as_ref())
+                        .collect::<Vec<_>>()
+                })
             }
         },
     );
