@@ -42,6 +42,9 @@ const MAX_INLINE_STEPS: usize = 256;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// A version's graph for one scope: (workflow, version, For each body).
+type DefKey = (String, i64, Option<String>);
+
 pub struct EngineConfig {
     /// How long a claim is valid without the worker finishing.
     pub lease_ms: i64,
@@ -76,7 +79,7 @@ pub struct Engine {
     run_ended: Arc<tokio::sync::Notify>,
     /// Wakes the scheduler when a schedule was added or changed.
     schedules_changed: tokio::sync::Notify,
-    defs: Mutex<HashMap<(String, i64, Option<String>), Arc<WorkflowDef>>>,
+    defs: Mutex<HashMap<DefKey, Arc<WorkflowDef>>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
     /// Opens the secrets Http steps may use; without it they have none.

@@ -56,15 +56,9 @@ fn reject(comment: &str) -> DecisionInput {
 
 async fn decide_once(w: &World, run: &app::domain::ids::RunId, d: DecisionInput) {
     let i = item(w, run, "review").await;
-    decide(
-        &w.db,
-        &person("ann", Role::Approver),
-        &i.id.to_string(),
-        d,
-        T0,
-    )
-    .await
-    .unwrap();
+    decide(&w.db, &person("ann", Role::Approver), i.id.as_ref(), d, T0)
+        .await
+        .unwrap();
     w.idle().await;
 }
 

@@ -132,6 +132,59 @@ pub async fn running_items(
     Ok(ids.into_iter().map(RunId::from_stored).collect())
 }
 
+/// Which item runs a page holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    All,
+    Ended,
+    NotSucceeded,
+}
+
+/// Item runs of a list in list order, from index `from`, at most `limit`.
+async fn item_page(
+    conn: &mut SqliteConnection,
+    (run, node, round): (&str, &str, i64),
+    which: Which,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<crate::domain::records::ItemRun>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        item_index: i64,
+        id: String,
+        status: String,
+        output: Option<String>,
+        error: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT item_index, id, status, output, error FROM runs
+         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index >= ?
+         AND (? = 0 OR status != 'running') AND (? = 0 OR status != 'succeeded')
+         ORDER BY item_index LIMIT ?",
+    )
+    .bind(run)
+    .bind(node)
+    .bind(round)
+    .bind(from)
+    .bind(which != Which::All)
+    .bind(which == Which::NotSucceeded)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(crate::domain::records::ItemRun {
+                index: r.item_index,
+                run_id: r.id,
+                status: RunStatus::parse(&r.status)
+                    .ok_or_else(|| corrupt("run status", &r.status))?,
+                output: json_col(r.output),
+                error: r.error,
+            })
+        })
+        .collect()
+}
+
 /// Ended item runs in list order, from index `from`, at most `limit`;
 /// `failed_only`: those that did not succeed.
 pub async fn ended_items(
@@ -143,28 +196,23 @@ pub async fn ended_items(
     from: u64,
     limit: u64,
 ) -> Result<Vec<Ended>> {
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT item_index, id, status, output, error FROM runs
-         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index >= ?
-         AND status != 'running' AND (? = 0 OR status != 'succeeded')
-         ORDER BY item_index LIMIT ?",
-    )
-    .bind(run)
-    .bind(node)
-    .bind(round)
-    .bind(from as i64)
-    .bind(failed_only)
-    .bind(limit.min(i64::MAX as u64) as i64)
-    .fetch_all(conn)
-    .await?;
+    let which = if failed_only {
+        Which::NotSucceeded
+    } else {
+        Which::Ended
+    };
+    let limit = limit.min(i64::MAX as u64) as i64;
+    let rows = item_page(conn, (run, node, round), which, from as i64, limit).await?;
     Ok(rows
         .into_iter()
-        .map(|(index, run_id, status, output, error)| Ended {
-            index: index as u64,
-            run_id,
-            succeeded: status == RunStatus::Succeeded.as_str(),
-            output: json_col(output),
-            error: error.or_else(|| (status == "cancelled").then(|| "cancelled".into())),
+        .map(|r| Ended {
+            index: r.index as u64,
+            succeeded: r.status == RunStatus::Succeeded,
+            output: r.output,
+            error: r
+                .error
+                .or_else(|| (r.status == RunStatus::Cancelled).then(|| "cancelled".into())),
+            run_id: r.run_id,
         })
         .collect())
 }
@@ -208,27 +256,5 @@ pub async fn item_runs(
     from: i64,
     limit: i64,
 ) -> Result<Vec<crate::domain::records::ItemRun>> {
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT item_index, id, status, output, error FROM runs
-         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index >= ?
-         ORDER BY item_index LIMIT ?",
-    )
-    .bind(run)
-    .bind(node)
-    .bind(round)
-    .bind(from)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|(index, run_id, status, output, error)| {
-            Ok(crate::domain::records::ItemRun {
-                index,
-                run_id,
-                status: RunStatus::parse(&status).ok_or_else(|| corrupt("run status", &status))?,
-                output: json_col(output),
-                error,
-            })
-        })
-        .collect()
+    item_page(conn, (run, node, round), Which::All, from, limit).await
 }

@@ -170,24 +170,33 @@ pub async fn node_states(
     conn: &mut SqliteConnection,
     run_id: &RunId,
 ) -> Result<BTreeMap<String, NodeState>> {
-    let rows: Vec<(String, String, Option<String>, Option<f64>, i64, i64)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        node_id: String,
+        status: String,
+        port: Option<String>,
+        cum_confidence: Option<f64>,
+        pass: i64,
+        lap: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT node_id, status, port, cum_confidence, pass, lap FROM steps WHERE run_id = ?",
     )
     .bind(run_id)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(node, status, port, cum, pass, lap)| {
+        .map(|r| {
             let status =
-                StepStatus::parse(&status).ok_or_else(|| corrupt("step status", &status))?;
+                StepStatus::parse(&r.status).ok_or_else(|| corrupt("step status", &r.status))?;
             Ok((
-                node,
+                r.node_id,
                 NodeState {
                     status,
-                    port,
-                    cum_confidence: cum,
-                    pass: pass.max(0) as u32,
-                    lap: lap.max(0) as u32,
+                    port: r.port,
+                    cum_confidence: r.cum_confidence,
+                    pass: r.pass.max(0) as u32,
+                    lap: r.lap.max(0) as u32,
                 },
             ))
         })

@@ -132,7 +132,7 @@ async fn an_approval_inside_the_body_asks_once_per_item_and_each_decision_goes_o
         app::ops::approvals::decide(
             &w.db,
             &person("ann", Role::Approver),
-            &i.id.to_string(),
+            i.id.as_ref(),
             approve("fine"),
             2,
         )
