@@ -4,6 +4,7 @@
 //! drag redraws only the moving steps and their edges, on a layer of their
 //! own.
 
+mod adding;
 mod canvas;
 mod cull;
 mod drag_layer;
