@@ -74,12 +74,16 @@ test('draw a For each with a body, run it over five lines, and open item 3', asy
   await expect(items.locator('tr[data-item]')).toHaveCount(5);
 
   // item 3's own run, with its steps
+  const root = await page.getByTestId('run-id').textContent();
   await items.getByRole('link', { name: 'Item 3' }).click();
   await expect(page.getByTestId('run-status')).toHaveText('succeeded');
   await expect(page.locator('.run-facts')).toContainText('item 3 of step for_each_1');
   await expect(page.locator('table.steps tr[data-step]')).toHaveCount(3);
   await expect(page.locator('tr[data-step="transform_1"]')).toContainText('Price the line');
   await expect(page.getByTestId('run-output')).toContainText('"total":40');
+  // a step of an item sends a key naming the run, the step and the item
+  await page.locator('tr[data-step="transform_1"]').getByRole('button', { name: 'Details' }).click();
+  await expect(page.getByTestId('idempotency-key')).toHaveText(`${root}:transform_1:3`);
   await page.getByTestId('parent-run').click();
   await expect(page.getByTestId('items-for_each_1')).toBeVisible();
 });
@@ -137,6 +141,10 @@ test('revise until approved: a rejection sends the draft round again, decided tw
   await expect(page.getByTestId('run-status')).toHaveText('succeeded');
   await expect(page.getByTestId('run-output')).toContainText('"sent":"draft 2 for ACME"');
   await expect(page.locator('tr[data-step="draft"] [data-testid="pass"]')).toHaveText('pass 2');
+  await page.locator('tr[data-step="draft"]').getByRole('button', { name: 'Details' }).click();
+  await expect(page.getByTestId('idempotency-key')).toHaveText(`${run}:draft@1`);
+  await expect(page.locator('.step-panel li[data-attempt]').first()).toContainText('Attempt 1: succeeded');
+  await expect(page.locator('.step-panel li[data-attempt]').nth(1)).toContainText('(pass 2): succeeded');
   await expect(page.locator('g.edge-back[data-edge="review-rejected-draft"]')).toHaveCount(1);
   await page.context().close();
 });

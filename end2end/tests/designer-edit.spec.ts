@@ -52,7 +52,7 @@ test('shift-click and box select pick several steps; they move, copy, paste and 
   await expect(d.node('start_1').locator('.node-name')).toHaveText('Start (copy)');
   await expect(d.node('start')).toHaveAttribute('aria-selected', 'false');
   // two Starts is a problem, and it says so
-  await expect(page.locator('.problems-panel')).toContainText('a workflow has exactly one Start node');
+  await expect(page.locator('.problems-panel')).toContainText('the workflow has exactly one Start node');
   await page.keyboard.press('Control+d');
   await expect(d.node('start_2')).toBeVisible();
   await expect(page.locator('g.nodes > g')).toHaveCount(6);

@@ -136,6 +136,21 @@ pub struct ItemPlace {
     pub root: String,
 }
 
+/// The `Idempotency-Key` an Http step sends: `<run>:<step>`, for an item of
+/// a For each `<run the iteration belongs to>:<step>:<path>` (the same
+/// whichever item run carries it), and in a loop's later pass `…@<pass>`.
+pub fn idempotency_key(run_id: &str, node_id: &str, item: Option<&ItemPlace>, pass: i64) -> String {
+    let key = match item {
+        Some(i) => format!("{}:{node_id}:{}", i.root, i.path),
+        None => format!("{run_id}:{node_id}"),
+    };
+    if pass > 0 {
+        format!("{key}@{pass}")
+    } else {
+        key
+    }
+}
+
 impl RunRecord {
     /// The For each step whose body this run executes, if it is an item run.
     pub fn body(&self) -> Option<&str> {
@@ -319,4 +334,29 @@ pub struct RunPage {
 /// a test run ran (test runs are marked as such wherever runs are listed).
 pub fn is_test_version(version: i64) -> bool {
     version < 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idempotency_key_names_the_item_and_the_pass() {
+        assert_eq!(idempotency_key("run_a", "post", None, 0), "run_a:post");
+        assert_eq!(idempotency_key("run_a", "post", None, 2), "run_a:post@2");
+        let item = ItemPlace {
+            index: 2,
+            round: 1,
+            path: "3.2".into(),
+            root: "run_root".into(),
+        };
+        assert_eq!(
+            idempotency_key("run_item", "post", Some(&item), 0),
+            "run_root:post:3.2"
+        );
+        assert_eq!(
+            idempotency_key("run_item", "post", Some(&item), 1),
+            "run_root:post:3.2@1"
+        );
+    }
 }

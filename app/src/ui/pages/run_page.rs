@@ -128,6 +128,7 @@ fn RunDetailView(
     // the timeline needs the attempt log; it is drawn when that arrives
     let timeline_steps = detail.steps.clone();
     let r = detail.run.clone();
+    let item = r.item.clone();
     let (t0, run_end) = (r.created_at, r.finished_at);
     let timeline = move || {
         let log = attempts.get().and_then(Result::ok).unwrap_or_default();
@@ -215,7 +216,7 @@ fn RunDetailView(
         </section>
         {move || selected.get().map(|node| {
             let operate = operate && retryable.contains(&node);
-            view! { <StepPanel run_id=run_id.clone() node attempts operate /> }
+            view! { <StepPanel run_id=run_id.clone() node item=item.clone() attempts operate /> }
         })}
         {r.rerun_of.clone().map(|original| view! { <RerunDiff original=original.to_string() steps=steps_now.clone() /> })}
     }

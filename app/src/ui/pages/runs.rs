@@ -195,29 +195,38 @@ pub(super) fn duration(from: Option<i64>, to: Option<i64>) -> String {
 pub(super) fn StepPanel(
     run_id: String,
     node: String,
+    /// For an item run, its place in its For each's list (it is in the key).
+    item: Option<crate::domain::records::ItemPlace>,
     attempts: Resource<Result<Vec<AttemptRecord>, AppError>>,
     operate: bool,
 ) -> impl IntoView {
     let retry = ServerAction::<RetryStep>::new();
     let latest = RwSignal::new(false);
     let edited = RwSignal::new(String::new());
-    let key = format!("{run_id}:{node}");
     let node2 = node.clone();
+    let run2 = run_id.clone();
     view! {
         <section class="card step-panel" aria-label="Step">
             <h2>"Step " <code>{node.clone()}</code></h2>
-            <p class="muted">"Idempotency key sent with every attempt: " <code>{key}</code></p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || attempts.get().map(|r| match r {
                     Err(e) => view! { <ErrorBox error=e /> }.into_any(),
                     Ok(all) => {
                         let mine: Vec<AttemptRecord> = all.into_iter().filter(|a| a.node_id == node2).collect();
+                        // each pass of a loop sends a key of its own
+                        let pass = mine.last().map_or(0, |a| a.pass);
+                        let key = crate::domain::records::idempotency_key(&run2, &node2, item.as_ref(), pass);
+                        let key_line = view! {
+                            <p class="muted">{if pass > 0 { "Idempotency key sent with every attempt of this pass: " } else { "Idempotency key sent with every attempt: " }}
+                                <code data-testid="idempotency-key">{key}</code></p>
+                        };
                         if let Some(last) = mine.last()
                             && edited.get_untracked().is_empty()
                         {
                             edited.set(last.input.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default());
                         }
                         view! {
+                            {key_line}
                             <ol class="attempts">
                                 {mine.into_iter().map(|a| view! {
                                     <li data-attempt=a.attempt>

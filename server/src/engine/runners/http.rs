@@ -20,25 +20,6 @@ use serde_json::{Value, json};
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 10;
 
-pub fn idempotency_key(
-    run_id: &str,
-    node_id: &str,
-    item: Option<&app::domain::records::ItemPlace>,
-    pass: i64,
-) -> String {
-    let key = match item {
-        // the same for an item whichever item run carries it
-        Some(i) => format!("{}:{node_id}:{}", i.root, i.path),
-        None => format!("{run_id}:{node_id}"),
-    };
-    // each pass of a loop is a call of its own
-    if pass > 0 {
-        format!("{key}@{pass}")
-    } else {
-        key
-    }
-}
-
 /// Calls the endpoint; whatever comes back (output or error) has the
 /// secrets' values masked before anyone stores or shows it.
 pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>) -> Outcome {
@@ -112,7 +93,7 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
             .request(method.clone(), url.clone())
             .header(
                 "Idempotency-Key",
-                idempotency_key(a.run_id, a.step_id, a.item, a.pass),
+                app::domain::records::idempotency_key(a.run_id, a.step_id, a.item, a.pass),
             );
         for (name, value, has_secret) in &rendered.headers {
             let credential = *has_secret

@@ -12,7 +12,6 @@ use crate::sandbox::{Request, Sandbox, SandboxError};
 use app::domain::graph::{ErrorClass, Node, NodeKind};
 use serde_json::Value;
 
-pub use http::idempotency_key;
 pub use request::request_secret_names;
 
 /// How one attempt ended.
