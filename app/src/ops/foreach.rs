@@ -29,9 +29,7 @@ pub async fn fill(
     if run.status != RunStatus::Running {
         return Ok(());
     }
-    let whole = workflows::get_any(conn, &run.workflow_id, run.version)
-        .await?
-        .definition;
+    let whole = workflows::definition(conn, &run.workflow_id, run.version).await?;
     let Some(NodeKind::ForEach(cfg)) = whole.node(node).map(|n| n.kind.clone()) else {
         return Err(StoreError::Corrupt(format!(
             "run {run_id} has items of '{node}', which is not a For each step"
@@ -40,7 +38,7 @@ pub async fn fill(
     let runnable = Runnable {
         workflow_id: run.workflow_id.clone(),
         version: run.version,
-        def: whole,
+        def: (*whole).clone(),
     };
     loop {
         let tally = runs::tally(conn, run_id, node, round).await?;

@@ -232,6 +232,33 @@ pub async fn get_any(
     get_inner(conn, id, Some(version), true).await
 }
 
+/// The definition of a version (even of a deleted workflow), read once per
+/// process: versions never change, and starting each item of a long For
+/// each list needs its body again.
+pub async fn definition(
+    conn: &mut SqliteConnection,
+    id: &str,
+    version: i64,
+) -> Result<std::sync::Arc<WorkflowDef>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+    const REMEMBERED: usize = 256;
+    static KNOWN: LazyLock<Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>> =
+        LazyLock::new(Default::default);
+    let key = (id.to_string(), version);
+    if let Some(d) = KNOWN.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(d);
+    }
+    let def = Arc::new(get_any(conn, id, version).await?.definition);
+    if let Ok(mut m) = KNOWN.lock() {
+        if m.len() >= REMEMBERED {
+            m.clear();
+        }
+        m.insert(key, def.clone());
+    }
+    Ok(def)
+}
+
 async fn get_inner(
     conn: &mut SqliteConnection,
     id: &str,
