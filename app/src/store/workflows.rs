@@ -243,8 +243,8 @@ pub async fn definition(
     use std::collections::HashMap;
     use std::sync::{Arc, LazyLock, Mutex};
     const REMEMBERED: usize = 256;
-    static KNOWN: LazyLock<Mutex<HashMap<(String, i64), Arc<WorkflowDef>>>> =
-        LazyLock::new(Default::default);
+    type Known = HashMap<(String, i64), Arc<WorkflowDef>>;
+    static KNOWN: LazyLock<Mutex<Known>> = LazyLock::new(Default::default);
     let key = (id.to_string(), version);
     if let Some(d) = KNOWN.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(d);
