@@ -71,3 +71,36 @@ test('the Triggers panel with its cards and the schedule form passes axe-core', 
   await expect(page.getByTestId('preview-fires')).toBeVisible();
   await check(page, 'the Triggers panel with its cards and the schedule form');
 });
+
+test('a For each run, its items and an item run pass axe-core', async ({ page, request }) => {
+  const definition = {
+    nodes: [
+      { id: 'start', name: 'Start', type: 'start' },
+      { id: 'each', name: 'Each line', type: 'for_each', items: '.input.lines', position: { x: 260, y: 60 } },
+      { id: 'line', name: 'Line', type: 'start', parent: 'each', position: { x: 290, y: 160 } },
+      { id: 'price', name: 'Price', type: 'transform', expression: '{total: (.item * 10)}', parent: 'each', position: { x: 500, y: 160 } },
+      { id: 'priced', name: 'Priced', type: 'end', output: '.steps.price.output', parent: 'each', position: { x: 710, y: 160 } },
+      { id: 'end', name: 'End', type: 'end', output: '.steps.each.output', position: { x: 1000, y: 60 } },
+    ],
+    edges: [
+      { from: 'start', to: 'each' }, { from: 'each', to: 'end' },
+      { from: 'line', to: 'price' }, { from: 'price', to: 'priced' },
+    ],
+  };
+  const created = await request.post('/api/v1/workflows', { headers: apiAuth(), data: { name: `Axe lines ${Date.now()}`, definition } });
+  expect(created.status(), await created.text()).toBe(201);
+  const wf = (await created.json()).workflow_id;
+  const started = await request.post(`/api/v1/workflows/${wf}/runs`, { headers: apiAuth(), data: { input: { lines: [1, 2, 3] } } });
+  const run = (await started.json()).run_id;
+  await expect.poll(async () => (await (await request.get(`/api/v1/runs/${run}`, { headers: apiAuth() })).json()).status).toBe('succeeded');
+  const items = await (await request.get(`/api/v1/runs/${run}/steps/each/items`, { headers: apiAuth() })).json();
+  const shell = new AppShell(page);
+  await shell.open(`/runs/${run}`);
+  await expect(page.getByTestId('items-each').locator('tr[data-item]')).toHaveCount(3);
+  await check(page, 'a For each run with its items');
+  await shell.open(`/runs/${items[1].run_id}`);
+  await check(page, 'an item run');
+  await shell.open(`/workflows/${wf}`);
+  await expect(page.locator('g.frame[data-frame="each"]')).toBeVisible();
+  await check(page, 'the designer with a For each frame');
+});
