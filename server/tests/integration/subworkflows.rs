@@ -38,6 +38,18 @@ fn parent(child: &str, input: Option<&str>) -> Value {
     })
 }
 
+/// A published workflow that fails with `message`.
+async fn failing_child(w: &World, message: &str) -> String {
+    let def = json!({
+        "nodes": [
+            {"id": "start", "name": "Start", "type": "start"},
+            {"id": "no", "name": "No", "type": "fail", "message": message}
+        ],
+        "edges": [{"from": "start", "to": "no"}]
+    });
+    workflow(w, def, true).await
+}
+
 async fn start(w: &World, wf: &str, input: Value) -> String {
     app::ops::runs::start(
         &w.db,
@@ -94,18 +106,7 @@ async fn a_sub_workflow_step_answers_with_its_child_runs_output() {
 #[tokio::test]
 async fn a_failed_child_fails_the_step_and_an_unpublished_child_is_named() {
     let w = World::new().await;
-    let child = workflow(
-        &w,
-        json!({
-            "nodes": [
-                {"id": "start", "name": "Start", "type": "start"},
-                {"id": "no", "name": "No", "type": "fail", "message": "refused by the child"}
-            ],
-            "edges": [{"from": "start", "to": "no"}]
-        }),
-        true,
-    )
-    .await;
+    let child = failing_child(&w, "refused by the child").await;
     let wf = workflow(&w, parent(&child, None), false).await;
     let run = start(&w, &wf, json!({})).await;
     w.idle().await;
@@ -276,18 +277,7 @@ async fn an_endless_input_mapping_fails_the_step_without_starting_a_child() {
 #[tokio::test]
 async fn a_failed_child_takes_the_steps_error_edge_when_there_is_one() {
     let w = World::new().await;
-    let child = workflow(
-        &w,
-        json!({
-            "nodes": [
-                {"id": "start", "name": "Start", "type": "start"},
-                {"id": "no", "name": "No", "type": "fail", "message": "out of stock"}
-            ],
-            "edges": [{"from": "start", "to": "no"}]
-        }),
-        true,
-    )
-    .await;
+    let child = failing_child(&w, "out of stock").await;
     let wf = workflow(
         &w,
         json!({
