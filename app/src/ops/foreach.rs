@@ -71,8 +71,7 @@ pub async fn fill(
                     Via::Item(run_id.as_str(), node, &place),
                     now,
                 )
-                .await
-                .map_err(|e| StoreError::Corrupt(e.message))?;
+                .await?;
             }
             Next::Stop => {
                 let why = format!(

@@ -276,8 +276,7 @@ impl Engine {
                     app::ops::runs::Via::Child(&c.run_id, &c.node_id),
                     now,
                 )
-                .await
-                .map_err(|e| app::store::StoreError::Corrupt(e.message))?;
+                .await?;
                 tracing::info!(run_id = %c.run_id, node_id = %c.node_id, child = %run_id, "child run started");
                 attempt.outcome = "parked";
                 StepUpdate {

@@ -271,7 +271,7 @@ async fn start(
         now,
     )
     .await
-    .map_err(internal)?;
+    .map_err(|e| internal(e.into()))?;
     let event = store::NewEvent {
         trigger_id: &t.id,
         at: now,

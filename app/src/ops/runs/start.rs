@@ -118,7 +118,8 @@ pub async fn start(
 
 /// Starts a run of `r` inside `tx` (which the caller commits), for callers
 /// that record something else in the same transaction (a trigger's
-/// delivery or fire). The input must have passed [`check_input`].
+/// delivery or fire, a step's child or item). The input must have passed
+/// [`check_input`]; what can fail is the store.
 pub async fn start_in(
     tx: &mut sqlx::SqliteConnection,
     actor: &Actor,
@@ -126,7 +127,7 @@ pub async fn start_in(
     input: &Value,
     via: Via<'_>,
     now: i64,
-) -> Result<RunId, AppError> {
+) -> crate::store::Result<RunId> {
     insert(
         tx,
         actor,
@@ -198,7 +199,7 @@ async fn insert(
     input: &Value,
     from: Origin<'_>,
     now: i64,
-) -> Result<RunId, AppError> {
+) -> crate::store::Result<RunId> {
     let Origin {
         rerun_of,
         origin,

@@ -237,8 +237,7 @@ impl Engine {
                         runs::Via::Schedule(&t.id),
                         now,
                     )
-                    .await
-                    .map_err(|e| StoreError::Corrupt(e.message))?;
+                    .await?;
                     let done = record(
                         &mut tx,
                         t,

@@ -123,8 +123,7 @@ impl Engine {
                     runs::Via::Schedule(&t.id),
                     now,
                 )
-                .await
-                .map_err(|e| StoreError::Corrupt(e.message))?;
+                .await?;
                 if !store::start_queued(&mut tx, event_id, &run_id, now).await? {
                     return Ok(0); // started elsewhere; this run is rolled back
                 }
