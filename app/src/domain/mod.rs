@@ -10,6 +10,8 @@ pub mod graph;
 pub mod ids;
 pub mod iteration;
 pub mod limits;
+pub mod lineage;
+pub mod llm;
 pub mod machine;
 pub mod operations;
 pub mod outbound;

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod calls;
 pub mod foreach;
 pub mod loops;
+pub mod models;
 pub mod progress;
 pub mod runs;
 pub mod seed;

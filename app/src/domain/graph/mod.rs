@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 
 mod approval;
 mod foreach;
+mod llm;
 mod loops;
 mod retry;
 mod scope;
 pub use approval::*;
 pub use foreach::*;
+pub use llm::*;
 pub use retry::*;
 
 /// A complete workflow definition. Every save stores one of these as a new,
@@ -159,6 +161,9 @@ pub enum NodeKind {
     /// Runs its body (the nodes whose `parent` is this one, from their own
     /// Start to an End) once per item of a list, each item as an item run.
     ForEach(ForEachConfig),
+    /// Asks a language model, through a model connection, to classify,
+    /// extract or generate; its confidence is measured, not claimed.
+    Llm(LlmConfig),
 }
 
 impl NodeKind {
@@ -175,6 +180,7 @@ impl NodeKind {
             NodeKind::Fail { .. } => "fail",
             NodeKind::SubWorkflow { .. } => "sub_workflow",
             NodeKind::ForEach(_) => "for_each",
+            NodeKind::Llm(_) => "llm",
         }
     }
 
@@ -188,6 +194,7 @@ impl NodeKind {
                 .chain(std::iter::once(PORT_DEFAULT.to_string()))
                 .collect(),
             NodeKind::Approval(_) => vec![PORT_OUT.into(), PORT_REJECTED.into()],
+            NodeKind::Llm(cfg) => cfg.ports(),
             NodeKind::End { .. } | NodeKind::Fail { .. } => vec![],
             _ => vec![PORT_OUT.into()],
         }
@@ -202,6 +209,7 @@ impl NodeKind {
                 | NodeKind::Branch { .. }
                 | NodeKind::SubWorkflow { .. }
                 | NodeKind::ForEach(_)
+                | NodeKind::Llm(_)
         )
     }
 }
@@ -331,6 +339,18 @@ impl Node {
                 None => format!("runs {workflow_id} (published)"),
             },
             NodeKind::ForEach(f) => format!("each of {}", f.items),
+            NodeKind::Llm(cfg) => match cfg.mode {
+                LlmMode::Classify => format!(
+                    "{}: {}",
+                    cfg.connection,
+                    cfg.labels
+                        .iter()
+                        .map(|l| l.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                ),
+                mode => format!("{}: {}", cfg.connection, mode.as_str()),
+            },
         }
     }
 }

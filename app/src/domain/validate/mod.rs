@@ -4,6 +4,7 @@
 
 mod config;
 mod frames;
+mod llm;
 mod loops;
 mod problem;
 mod ranges;
@@ -225,6 +226,20 @@ fn check_scope(p: &mut Problems, whole: &WorkflowDef, frame: Option<&Node>) {
                             format!(
                                 "condition '{}' leads nowhere; connect its port or remove the condition",
                                 c.label
+                            ),
+                        );
+                    }
+                }
+            }
+            NodeKind::Llm(cfg) if cfg.mode == LlmMode::Classify => {
+                for l in &cfg.labels {
+                    if !l.name.is_empty() && !has_port(&l.name) {
+                        p.node(
+                            ProblemKind::UnconnectedCondition,
+                            n,
+                            format!(
+                                "label '{}' leads nowhere; connect its port or remove the label",
+                                l.name
                             ),
                         );
                     }

@@ -38,6 +38,10 @@ fn sources(n: &Node) -> Vec<(String, &str, bool)> {
             input: Some(input), ..
         } => out.push(("input mapping".into(), input, false)),
         NodeKind::ForEach(f) => out.push(("items expression".into(), &f.items, false)),
+        NodeKind::Llm(cfg) => {
+            out.push(("system prompt".into(), &cfg.system, true));
+            out.push(("prompt".into(), &cfg.prompt, true));
+        }
         _ => {}
     }
     if let Some(r) = &n.compensation {

@@ -9,6 +9,7 @@ mod common;
 mod control;
 mod data;
 mod kinds;
+mod llm;
 mod suggest;
 mod test_step;
 
@@ -71,6 +72,7 @@ fn shape(n: &Node) -> String {
                 crate::domain::DeadlineAction::Escalate { .. }
             )),
         ),
+        NodeKind::Llm(c) => format!("llm{}:{}", c.mode.as_str(), c.labels.len()),
         other => other.type_name().to_string(),
     };
     format!("{kind}|{}", n.reversible)

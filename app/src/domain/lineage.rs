@@ -1,0 +1,115 @@
+//! Where a step's output came from: a SHA-256 of the input it was computed
+//! from (canonical JSON: keys sorted, so equal inputs hash equal), the
+//! steps whose outputs that input held, and for LLM steps the model and a
+//! hash of the prompt templates. Kept with every attempt that produced an
+//! output, and carried into approval items and the labelled examples.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Lineage {
+    /// SHA-256 (hex) of the step's input in canonical JSON.
+    pub input_sha256: String,
+    /// The steps whose outputs the input held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
+    /// LLM steps: the model connection and the model asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// LLM steps: SHA-256 of the prompt templates and what shapes them
+    /// (mode, labels, schema), before rendering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_sha256: Option<String>,
+}
+
+/// The text of a JSON value with its object keys sorted at every depth, so
+/// equal values give equal text whatever order their keys came in.
+pub fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let sorted: BTreeMap<&String, String> =
+                m.iter().map(|(k, v)| (k, canonical(v))).collect();
+            let parts: Vec<String> = sorted
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", Value::String((*k).clone())))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+/// The steps whose outputs a run context holds.
+pub fn reads(input: &Value) -> Vec<String> {
+    input
+        .get("steps")
+        .and_then(Value::as_object)
+        .map(|s| s.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The parts of an LLM step's settings its prompt hash covers.
+pub fn prompt_material(cfg: &crate::domain::graph::LlmConfig) -> Value {
+    serde_json::json!({
+        "mode": cfg.mode,
+        "system": cfg.system,
+        "prompt": cfg.prompt,
+        "labels": cfg.labels,
+        "schema": cfg.schema,
+        "json": cfg.json,
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(feature = "ssr")]
+impl Lineage {
+    /// The lineage of an output computed from `input`.
+    pub fn of(input: &Value) -> Lineage {
+        Lineage {
+            input_sha256: sha256_hex(&canonical(input)),
+            reads: reads(input),
+            ..Lineage::default()
+        }
+    }
+
+    /// The hash of an LLM step's prompt templates.
+    pub fn prompt_hash(cfg: &crate::domain::graph::LlmConfig) -> String {
+        sha256_hex(&canonical(&prompt_material(cfg)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth() {
+        assert_eq!(
+            canonical(&json!({"b": [{"y": 1, "x": 2}], "a": "é"})),
+            r#"{"a":"é","b":[{"x":2,"y":1}]}"#
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn equal_inputs_hash_equal_whatever_their_key_order_and_reads_are_the_steps_held() {
+        let a = Lineage::of(&json!({"input": {"x": 1, "y": 2}, "steps": {"b": {}, "a": {}}}));
+        let b = Lineage::of(&json!({"steps": {"a": {}, "b": {}}, "input": {"y": 2, "x": 1}}));
+        assert_eq!(a, b);
+        assert_eq!(a.reads, ["a", "b"]);
+        assert_eq!(a.input_sha256.len(), 64);
+        assert_ne!(a, Lineage::of(&json!({"input": {"x": 1, "y": 3}})));
+    }
+}
