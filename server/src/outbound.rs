@@ -105,6 +105,11 @@ pub fn refusal(e: &reqwest::Error) -> Option<String> {
 /// internal hosts, and the response cap.
 pub struct Outbound {
     pub client: reqwest::Client,
+    /// The client for model connections: their URLs are an admin's
+    /// setting, not a workflow's, so the internal-address policy does not
+    /// apply (a local Ollama is the common case); redirects are still not
+    /// followed, and each request has the connection's timeout.
+    pub models: reqwest::Client,
     pub allowed: Arc<HostList>,
     pub max_response_bytes: usize,
 }
@@ -114,6 +119,13 @@ impl Outbound {
         let allowed = Arc::new(allowed);
         Outbound {
             client: client(allowed.clone(), Duration::from_secs(300)),
+            models: reqwest::Client::builder()
+                .user_agent(concat!("stepwise/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .build()
+                .expect("the HTTP client builds with static settings"),
             allowed,
             max_response_bytes,
         }

@@ -10,7 +10,9 @@ use leptos::prelude::*;
 #[server(prefix = "/rpc", endpoint = "list_model_connections")]
 pub async fn list_model_connections() -> Result<Vec<ModelConnection>, AppError> {
     super::require(Permission::EditWorkflows, "see model connections")?;
-    crate::ops::models::list(&super::db()?).await.map_err(super::failed)
+    crate::ops::models::list(&super::db()?)
+        .await
+        .map_err(super::failed)
 }
 
 /// Saves a connection given as JSON text (new, or replacing the one of the
@@ -18,8 +20,11 @@ pub async fn list_model_connections() -> Result<Vec<ModelConnection>, AppError> 
 #[server(prefix = "/rpc", endpoint = "save_model_connection")]
 pub async fn save_model_connection(connection: String) -> Result<(), AppError> {
     let who = super::require(Permission::Administer, "manage model connections")?;
-    let c: ModelConnection = serde_json::from_str(&connection)
-        .map_err(|e| super::failed(AppError::bad_request(format!("the connection is not valid: {e}"))))?;
+    let c: ModelConnection = serde_json::from_str(&connection).map_err(|e| {
+        super::failed(AppError::bad_request(format!(
+            "the connection is not valid: {e}"
+        )))
+    })?;
     crate::ops::models::save(&super::db()?, &who.actor, c, crate::ops::now_ms())
         .await
         .map_err(super::failed)

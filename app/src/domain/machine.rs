@@ -313,6 +313,16 @@ pub fn backoff_ms(policy: &RetryPolicy, attempt: u32, rand01: f64) -> u64 {
     (base * (1.0 - cut)).round() as u64
 }
 
+/// The longest `Retry-After` honoured: a server asking for more is waited
+/// for this long (a hostile or broken one cannot park a step for a year).
+pub const MAX_RETRY_AFTER_MS: u64 = 3_600_000;
+
+/// The delay before the next attempt: the policy's backoff, or longer when
+/// the server asked for longer (`Retry-After`, at most an hour).
+pub fn honour_retry_after(backoff_ms: u64, retry_after_ms: Option<u64>) -> u64 {
+    retry_after_ms.map_or(backoff_ms, |r| backoff_ms.max(r.min(MAX_RETRY_AFTER_MS)))
+}
+
 /// Cumulative confidence after a step that reported `own` (none counts as 1).
 pub fn cumulative(cum_in: f64, own: Option<f64>) -> f64 {
     cum_in * own.unwrap_or(1.0).clamp(0.0, 1.0)

@@ -331,6 +331,14 @@ fn backoff_schedule_grows_caps_and_jitters_down() {
 }
 
 #[test]
+fn retry_after_lengthens_a_shorter_backoff_and_is_capped_at_an_hour() {
+    assert_eq!(honour_retry_after(1000, None), 1000);
+    assert_eq!(honour_retry_after(1000, Some(3000)), 3000);
+    assert_eq!(honour_retry_after(5000, Some(3000)), 5000, "never shorter");
+    assert_eq!(honour_retry_after(1000, Some(u64::MAX)), MAX_RETRY_AFTER_MS);
+}
+
+#[test]
 fn confidence_multiplies_along_the_path_and_joins_take_the_weakest() {
     assert!((cumulative(0.94, Some(0.91)) - 0.8554).abs() < 1e-9);
     assert_eq!(cumulative(0.9, None), 0.9);

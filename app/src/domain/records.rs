@@ -206,6 +206,23 @@ pub struct AttemptRecord {
     /// The pass of its loop it belonged to (0 outside loops).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pass: i64,
+    /// Where its output came from (an attempt that produced one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<crate::domain::lineage::Lineage>,
+    /// An LLM step's attempt: what it sent and received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_call: Option<crate::domain::llm::ModelCall>,
+}
+
+/// What a run's LLM steps used, summed over their attempts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ModelUsage {
+    pub requests: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    /// None when no connection has prices.
+    pub cost: Option<f64>,
 }
 
 /// A run with its steps, as the run page and `GET /api/v1/runs/{id}` show it.
@@ -234,6 +251,9 @@ pub struct RunDetail {
     /// Per For each step, how its items stand.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub iterations: std::collections::BTreeMap<String, Iteration>,
+    /// Tokens and cost of the run's LLM steps (none without any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ModelUsage>,
 }
 
 /// How a For each step's list stands (its latest attempt's list).

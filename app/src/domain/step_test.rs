@@ -17,6 +17,10 @@ pub struct StepTestResult {
     pub error_class: Option<String>,
     pub error: Option<String>,
     pub took_ms: i64,
+    /// An LLM step: the prompt sent, the answers, tokens, cost and the
+    /// confidence with its method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::domain::llm::ModelCall>,
 }
 
 /// Whether the step changes something outside Stepwise when it runs: an

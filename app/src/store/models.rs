@@ -47,9 +47,10 @@ pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<ModelConnection>> {
 }
 
 pub async fn get(conn: &mut SqliteConnection, name: &str) -> Result<Option<ModelConnection>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT config FROM model_connections WHERE name = ?")
-        .bind(name)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT config FROM model_connections WHERE name = ?")
+            .bind(name)
+            .fetch_optional(conn)
+            .await?;
     row.map(|(c,)| parse(&c)).transpose()
 }

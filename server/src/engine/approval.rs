@@ -295,6 +295,7 @@ impl Engine {
         def: &WorkflowDef,
         ctx: Option<&Value>,
         outcome: &Outcome,
+        lineage: Option<&app::domain::lineage::Lineage>,
         now: i64,
     ) -> Result<Option<Outcome>> {
         let Outcome::Done {
@@ -314,6 +315,12 @@ impl Engine {
         if matches!(node.kind, app::domain::NodeKind::Approval(_)) {
             return Ok(None);
         }
+        // a classify step that took its `uncertain` port already handed
+        // the doubt to the path drawn for it
+        if matches!(node.kind, app::domain::NodeKind::Llm(_)) && port == app::domain::PORT_UNCERTAIN
+        {
+            return Ok(None);
+        }
         let Some(why) = app::domain::machine::gate(
             *confidence,
             c.cum_in,
@@ -328,6 +335,10 @@ impl Engine {
         context["cum_confidence"] = json!(c.cum_in);
         context["step_confidence"] = json!(confidence);
         context["port"] = json!(port);
+        // what produced the proposal, for the reviewer and the export
+        if let Some(l) = lineage {
+            context["lineage"] = json!(l);
+        }
         let reviewers = def.settings.gate_reviewers();
         let item = NewItem {
             title: format!("Check {}: low confidence", node.name),
@@ -352,8 +363,9 @@ impl Engine {
     pub(super) async fn gated_outcome(
         &self,
         run_id: &app::domain::ids::RunId,
-        node_id: &str,
+        node: &app::domain::Node,
     ) -> Result<Option<Outcome>> {
+        let node_id = node.id.as_str();
         let mut conn = self.db.pool.acquire().await?;
         let Some(item) = items::for_step(&mut conn, run_id, node_id).await? else {
             return Ok(None);
@@ -362,14 +374,25 @@ impl Engine {
             return Ok(None);
         }
         Ok(Some(match item.status {
-            ItemStatus::Approved => Outcome::Done {
-                output: item.final_output.clone().unwrap_or(Value::Null),
-                confidence: Some(1.0),
-                port: item.context["port"]
-                    .as_str()
-                    .unwrap_or(app::domain::PORT_OUT)
-                    .to_string(),
-            },
+            ItemStatus::Approved => {
+                let output = item.final_output.clone().unwrap_or(Value::Null);
+                // a classify step goes where the label a person approved
+                // (perhaps edited) leads
+                let port = match &node.kind {
+                    app::domain::NodeKind::Llm(cfg) => cfg.port_of(&output),
+                    _ => None,
+                };
+                Outcome::Done {
+                    port: port.unwrap_or_else(|| {
+                        item.context["port"]
+                            .as_str()
+                            .unwrap_or(app::domain::PORT_OUT)
+                            .to_string()
+                    }),
+                    output,
+                    confidence: Some(1.0),
+                }
+            }
             ItemStatus::Rejected => Outcome::fail(
                 ErrorClass::Business,
                 format!(

@@ -71,6 +71,7 @@ impl Engine {
                         ErrorClass::Business,
                         "the node is not in the workflow version",
                     ),
+                    None,
                     Plan::default(),
                 )
                 .await;
@@ -91,14 +92,16 @@ impl Engine {
             Ok(s) => s,
             Err(o) => {
                 return self
-                    .finish(&c, &def, started, Some(&ctx), o, Plan::default())
+                    .finish(&c, &def, started, Some(&ctx), o, None, Plan::default())
                     .await;
             }
         };
         let gated = match (c.parked, compensation) {
-            (true, None) => self.gated_outcome(&c.run_id, &c.node_id).await?,
+            (true, None) => self.gated_outcome(&c.run_id, node).await?,
             _ => None,
         };
+        // what an LLM step sent and received
+        let mut call = None;
         let outcome = match (gated, &node.kind, compensation) {
             (Some(outcome), _, _) => outcome,
             (None, app::domain::NodeKind::Approval(cfg), None) => {
@@ -139,7 +142,16 @@ impl Engine {
                     sandbox: &self.sandbox,
                     outbound: &self.outbound,
                 };
-                let run = runners::run(&attempt, compensation.is_some());
+                let run = async {
+                    match (&node.kind, compensation) {
+                        (app::domain::NodeKind::Llm(cfg), None) => {
+                            let (o, made) = self.llm_attempt(&attempt, Some(&def), node, cfg).await;
+                            call = made;
+                            o
+                        }
+                        _ => runners::run(&attempt, compensation.is_some()).await,
+                    }
+                };
                 // every step has a timeout: its own, at most the server's
                 let ms = self.step_limit(node);
                 match tokio::time::timeout(Duration::from_millis(ms), run).await {
@@ -154,7 +166,7 @@ impl Engine {
         let plan = self
             .plan_stretch(&def, &run, &steps, &c, &outcome, started)
             .await;
-        self.finish(&c, &def, started, Some(&ctx), outcome, plan)
+        self.finish(&c, &def, started, Some(&ctx), outcome, call, plan)
             .await
     }
 
@@ -183,7 +195,7 @@ impl Engine {
                 "internal error while running the step (reference {reference} in the server log)"
             ),
         );
-        self.finish(c, &def, started, None, outcome, Plan::default())
+        self.finish(c, &def, started, None, outcome, None, Plan::default())
             .await
     }
 }

@@ -35,6 +35,7 @@ impl Engine {
         started: i64,
         input: Option<&Value>,
         outcome: Outcome,
+        call: Option<app::domain::llm::ModelCall>,
         plan: Plan,
     ) -> Result<()> {
         let now = self.clock.now().max(started);
@@ -57,6 +58,7 @@ impl Engine {
                 now,
                 input,
                 &outcome,
+                call.as_ref(),
                 &mut states,
                 &mut told,
             )
@@ -158,6 +160,7 @@ impl Engine {
                     now,
                     Some(context),
                     &outcome,
+                    None,
                     &mut states,
                     told,
                 )
@@ -196,10 +199,26 @@ impl Engine {
         now: i64,
         input: Option<&Value>,
         outcome: &Outcome,
+        call: Option<&app::domain::llm::ModelCall>,
         states: &mut Option<progress::States>,
         told: &mut Told,
     ) -> Result<progress::Advanced> {
+        // where an output came from: its input, and the model if one answered
+        let lineage = match (outcome, input) {
+            (Outcome::Done { .. }, Some(input)) => {
+                let mut l = app::domain::lineage::Lineage::of(input);
+                if let Some(call) = call {
+                    l.connection = Some(call.connection.clone());
+                    l.model = Some(call.model.clone());
+                    l.prompt_sha256 = Some(call.prompt_sha256.clone());
+                }
+                Some(l)
+            }
+            _ => None,
+        };
         let mut attempt = NewAttempt {
+            lineage: lineage.as_ref(),
+            model_call: call,
             claimed: c,
             worker: &self.worker,
             started_at: started,
@@ -213,7 +232,7 @@ impl Engine {
         };
         let mut finished_final = false;
         let gated = self
-            .confidence_gate(&mut *tx, c, def, input, outcome, now)
+            .confidence_gate(&mut *tx, c, def, input, outcome, lineage.as_ref(), now)
             .await?;
         let outcome = gated.as_ref().unwrap_or(outcome);
         let mut update = match outcome {
@@ -296,7 +315,11 @@ impl Engine {
                     ..StepUpdate::new(StepEvent::Park, now)
                 }
             }
-            Outcome::Failed { class, message } => {
+            Outcome::Failed {
+                class,
+                message,
+                retry_after_ms,
+            } => {
                 let class_name = class.as_str();
                 attempt.outcome = "failed";
                 attempt.error_class = Some(class_name);
@@ -316,6 +339,8 @@ impl Engine {
                 let tried = (c.attempt - base).max(1) as u32;
                 match after_failure(&policy, tried, (self.jitter)()) {
                     AfterFailure::Retry { delay_ms } => {
+                        let delay_ms =
+                            app::domain::machine::honour_retry_after(delay_ms, *retry_after_ms);
                         update.event = StepEvent::FailRetry;
                         update.not_before = app::domain::limits::after(now, delay_ms);
                         update.finished_at = None;

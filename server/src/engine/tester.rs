@@ -23,6 +23,7 @@ impl app::ops::step_test::StepTester for Engine {
                 app::domain::NodeKind::Http { request, .. } => Some(request),
                 _ => None,
             };
+            let mut call = None;
             let outcome = match self.secrets_for(request).await {
                 Err(o) => o,
                 Ok(secrets) => {
@@ -55,6 +56,11 @@ impl app::ops::step_test::StepTester for Engine {
                                         e.to_string(),
                                     )
                                 }),
+                            app::domain::NodeKind::Llm(cfg) => {
+                                let (o, made) = self.llm_attempt(&attempt, None, node, cfg).await;
+                                call = made;
+                                o
+                            }
                             _ => runners::run(&attempt, false).await,
                         }
                     };
@@ -71,7 +77,7 @@ impl app::ops::step_test::StepTester for Engine {
                 }
             };
             let took_ms = started.elapsed().as_millis() as i64;
-            match outcome {
+            let mut result = match outcome {
                 Outcome::Done {
                     output,
                     confidence,
@@ -83,7 +89,7 @@ impl app::ops::step_test::StepTester for Engine {
                     took_ms,
                     ..Default::default()
                 },
-                Outcome::Failed { class, message } => StepTestResult {
+                Outcome::Failed { class, message, .. } => StepTestResult {
                     error_class: Some(class.as_str().to_string()),
                     error: Some(message),
                     took_ms,
@@ -101,7 +107,9 @@ impl app::ops::step_test::StepTester for Engine {
                         ..Default::default()
                     }
                 }
-            }
+            };
+            result.call = call;
+            result
         })
     }
 }

@@ -13,6 +13,7 @@ mod engine;
 mod example;
 mod foreach;
 mod hostile;
+mod llm;
 mod loops;
 mod promises;
 pub(crate) mod rest_api;

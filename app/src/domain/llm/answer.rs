@@ -35,7 +35,10 @@ pub fn messages(cfg: &LlmConfig, system: &str, prompt: &str) -> Vec<Message> {
             );
         }
         LlmMode::Extract => {
-            let schema = cfg.schema.clone().unwrap_or_else(|| json!({"type": "object"}));
+            let schema = cfg
+                .schema
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object"}));
             add(
                 &mut sys,
                 format!(
@@ -100,7 +103,13 @@ pub fn read(
                     names.join(", ")
                 ));
             };
-            let reason: String = lines.collect::<Vec<_>>().join(" ").trim().chars().take(MAX_REASON_CHARS).collect();
+            let reason: String = lines
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim()
+                .chars()
+                .take(MAX_REASON_CHARS)
+                .collect();
             Ok(Answer {
                 value: json!(label.name),
                 reason: (!reason.is_empty()).then_some(reason),
@@ -108,17 +117,26 @@ pub fn read(
             })
         }
         LlmMode::Extract => {
-            let v: Value = serde_json::from_str(unfenced(content))
-                .map_err(|e| format!("the answer is not JSON ({e}); answer with the JSON object only"))?;
+            let v: Value = serde_json::from_str(unfenced(content)).map_err(|e| {
+                format!("the answer is not JSON ({e}); answer with the JSON object only")
+            })?;
             if !v.is_object() {
                 return Err("the answer is not a JSON object; answer with one JSON object".into());
             }
-            Ok(Answer { value: v, reason: None, tokens })
+            Ok(Answer {
+                value: v,
+                reason: None,
+                tokens,
+            })
         }
         LlmMode::Generate if cfg.json => {
             let v: Value = serde_json::from_str(unfenced(content))
                 .map_err(|e| format!("the answer is not JSON ({e}); answer with JSON only"))?;
-            Ok(Answer { value: v, reason: None, tokens })
+            Ok(Answer {
+                value: v,
+                reason: None,
+                tokens,
+            })
         }
         LlmMode::Generate => Ok(Answer {
             value: json!(content.trim()),
@@ -162,7 +180,9 @@ pub fn conclude(
     let by_logprobs = || -> Option<(usize, f64, Option<Vec<f64>>, Method)> {
         let tokens = first.tokens.as_ref()?;
         if cfg.mode == LlmMode::Classify {
-            let chosen = labels.iter().position(|l| Some(l.as_str()) == first.value.as_str())?;
+            let chosen = labels
+                .iter()
+                .position(|l| Some(l.as_str()) == first.value.as_str())?;
             let scores = confidence::label_scores(&labels, chosen, tokens)?;
             Some((0, scores[chosen], Some(scores), Method::LabelLogprobs))
         } else {
@@ -217,7 +237,11 @@ pub fn conclude(
     output["method"] = json!(method.map(Method::as_str));
     output["model"] = json!(model);
     if let Some(s) = scores {
-        output["scores"] = labels.iter().cloned().zip(s.into_iter().map(|x| json!(x))).collect();
+        output["scores"] = labels
+            .iter()
+            .cloned()
+            .zip(s.into_iter().map(|x| json!(x)))
+            .collect();
     }
     if method == Some(Method::SampleAgreement) {
         output["samples"] = json!(answers.len());

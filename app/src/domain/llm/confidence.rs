@@ -16,9 +16,9 @@
 //!   chosen answer (JSON compared canonically); for free text, the chosen
 //!   answer's mean word overlap with the other samples.
 
+use crate::domain::lineage::canonical;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use crate::domain::lineage::canonical;
 
 /// One token of an answer with its log-probability and the most likely
 /// tokens at its place (as the server lists them).
@@ -118,7 +118,11 @@ pub fn label_scores(labels: &[String], chosen: usize, tokens: &[TokenLogprob]) -
             .map(|(t, lp)| (spoken(&format!("{text}{t}")), lp.exp()))
             .collect();
         let listed: f64 = tok.top.iter().map(|(_, lp)| lp.exp()).sum();
-        let least = tok.top.iter().map(|(_, lp)| lp.exp()).fold(1.0_f64, f64::min);
+        let least = tok
+            .top
+            .iter()
+            .map(|(_, lp)| lp.exp())
+            .fold(1.0_f64, f64::min);
         // the most a token missing from the list can have
         let unlisted = least.min((1.0 - listed).max(0.0));
         let mut share = vec![0.0_f64; names.len()];

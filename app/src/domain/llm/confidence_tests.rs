@@ -24,7 +24,12 @@ fn a_single_token_label_is_its_share_of_the_labels_mass() {
         tok(
             " refund",
             0.62,
-            &[(" refund", 0.62), (" billing", 0.25), (" other", 0.08), (" Hi", 0.03)],
+            &[
+                (" refund", 0.62),
+                (" billing", 0.25),
+                (" other", 0.08),
+                (" Hi", 0.03),
+            ],
         ),
         tok("\n", 0.9, &[("\n", 0.9)]),
     ];
@@ -90,7 +95,11 @@ fn leading_spaces_and_quotes_are_shared_by_every_label() {
 fn tokens_that_do_not_spell_the_chosen_label_give_no_measure() {
     let l = labels(&["refund", "billing"]);
     assert_eq!(label_scores(&l, 0, &[tok("bill", 0.9, &[])]), None);
-    assert_eq!(label_scores(&l, 0, &[tok("ref", 0.9, &[])]), None, "cut short");
+    assert_eq!(
+        label_scores(&l, 0, &[tok("ref", 0.9, &[])]),
+        None,
+        "cut short"
+    );
     assert_eq!(label_scores(&l, 0, &[]), None);
     assert_eq!(label_scores(&l, 5, &[tok("refund", 0.9, &[])]), None);
 }
@@ -111,7 +120,11 @@ fn agreement_counts_equal_json_whatever_its_key_order() {
     ];
     assert_eq!(agreement(&samples, false), Some((0, 2.0 / 3.0)));
     let tie = [json!("b"), json!("a")];
-    assert_eq!(agreement(&tie, false), Some((0, 0.5)), "the earliest wins a tie");
+    assert_eq!(
+        agreement(&tie, false),
+        Some((0, 0.5)),
+        "the earliest wins a tie"
+    );
     assert_eq!(agreement(&[], false), None);
 }
 

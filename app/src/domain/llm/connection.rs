@@ -59,7 +59,10 @@ impl ModelConnection {
                     .into(),
             );
         } else if url.contains('?') || url.contains('#') || url.contains('@') {
-            out.push("the base URL has no query, fragment or credentials; put the key in a secret".into());
+            out.push(
+                "the base URL has no query, fragment or credentials; put the key in a secret"
+                    .into(),
+            );
         }
         if self.base_url.len() > 2048 {
             out.push("the base URL has at most 2,048 characters".into());

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Message {
     pub role: String,
     pub content: String,
@@ -132,14 +133,20 @@ pub fn parse_completion(body: &Value) -> Result<Completion, String> {
 }
 
 fn token(t: &Value) -> Option<TokenLogprob> {
-    let logprob = t.get("logprob")?.as_f64().filter(|l| l.is_finite() && *l <= 0.0)?;
+    let logprob = t
+        .get("logprob")?
+        .as_f64()
+        .filter(|l| l.is_finite() && *l <= 0.0)?;
     let top = t
         .get("top_logprobs")
         .and_then(Value::as_array)
         .map(|top| {
             top.iter()
                 .filter_map(|a| {
-                    let lp = a.get("logprob")?.as_f64().filter(|l| l.is_finite() && *l <= 0.0)?;
+                    let lp = a
+                        .get("logprob")?
+                        .as_f64()
+                        .filter(|l| l.is_finite() && *l <= 0.0)?;
                     Some((a.get("token")?.as_str()?.to_string(), lp))
                 })
                 .collect()
@@ -155,6 +162,7 @@ fn token(t: &Value) -> Option<TokenLogprob> {
 /// What one attempt of an LLM step sent and got: shown on the run page and
 /// summed into the run's tokens and cost. Secrets are masked.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ModelCall {
     pub connection: String,
     pub model: String,

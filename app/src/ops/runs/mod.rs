@@ -48,6 +48,7 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
     let waits = runs::waits(&mut conn, run_id).await?;
     let children = runs::children(&mut conn, run_id).await?;
     let iterations = runs::iterations(&mut conn, run_id).await?;
+    let usage = runs::model_usage(&mut conn, run_id).await?;
     // an item run goes by the number of the run it iterates for
     let number = match &run.item {
         Some(i) => {
@@ -81,6 +82,7 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         number,
         step_names,
         waits,
+        usage,
     })
 }
 

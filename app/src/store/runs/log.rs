@@ -19,6 +19,10 @@ pub struct NewAttempt<'a> {
     pub error_class: Option<&'a str>,
     pub error: Option<&'a str>,
     pub confidence: Option<f64>,
+    /// Where the output came from (an attempt that produced one).
+    pub lineage: Option<&'a crate::domain::lineage::Lineage>,
+    /// What an LLM step sent and received.
+    pub model_call: Option<&'a crate::domain::llm::ModelCall>,
 }
 
 /// Largest step input kept in the step log, in bytes of JSON: the input is
@@ -59,9 +63,11 @@ pub fn capped_error(e: &str) -> std::borrow::Cow<'_, str> {
 pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, input, output,
-                                    outcome, error_class, error, confidence, pass)
+                                    outcome, error_class, error, confidence, pass,
+                                    lineage, model_call, tokens_in, tokens_out, cost)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                 COALESCE((SELECT pass FROM steps WHERE run_id = ?1 AND node_id = ?2), 0))",
+                 COALESCE((SELECT pass FROM steps WHERE run_id = ?1 AND node_id = ?2), 0),
+                 ?13, ?14, ?15, ?16, ?17)",
     )
     .bind(&a.claimed.run_id)
     .bind(&a.claimed.node_id)
@@ -75,6 +81,11 @@ pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> 
     .bind(a.error_class)
     .bind(a.error.map(capped_error))
     .bind(a.confidence)
+    .bind(a.lineage.and_then(|l| serde_json::to_string(l).ok()))
+    .bind(a.model_call.and_then(|c| serde_json::to_string(c).ok()))
+    .bind(a.model_call.map(|c| c.tokens_in as i64))
+    .bind(a.model_call.map(|c| c.tokens_out as i64))
+    .bind(a.model_call.and_then(|c| c.cost))
     .execute(conn)
     .await?;
     Ok(())
@@ -321,6 +332,8 @@ struct AttemptRow {
     error: Option<String>,
     confidence: Option<f64>,
     pass: i64,
+    lineage: Option<String>,
+    model_call: Option<String>,
 }
 
 pub async fn get_attempts(
@@ -328,7 +341,8 @@ pub async fn get_attempts(
     run_id: &RunId,
 ) -> Result<Vec<AttemptRecord>> {
     let rows: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass
+        "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass,
+                lineage, model_call
          FROM step_attempts WHERE run_id = ? ORDER BY started_at, node_id, attempt",
     )
     .bind(run_id)
@@ -349,6 +363,31 @@ pub async fn get_attempts(
             error: r.error,
             confidence: r.confidence,
             pass: r.pass,
+            lineage: r.lineage.and_then(|l| serde_json::from_str(&l).ok()),
+            model_call: r.model_call.and_then(|c| serde_json::from_str(&c).ok()),
         })
         .collect())
+}
+
+/// What run `run_id`'s LLM steps used (None: no model was asked).
+pub async fn model_usage(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+) -> Result<Option<crate::domain::records::ModelUsage>> {
+    let (calls, tokens_in, tokens_out, cost): (Option<i64>, Option<i64>, Option<i64>, Option<f64>) = sqlx::query_as(
+        "SELECT SUM(json_extract(model_call, '$.requests')), SUM(tokens_in), SUM(tokens_out), SUM(cost)
+         FROM step_attempts WHERE run_id = ? AND model_call IS NOT NULL",
+    )
+    .bind(run_id)
+    .fetch_one(conn)
+    .await?;
+    let Some(requests) = calls else {
+        return Ok(None);
+    };
+    Ok(Some(crate::domain::records::ModelUsage {
+        requests,
+        tokens_in: tokens_in.unwrap_or(0),
+        tokens_out: tokens_out.unwrap_or(0),
+        cost,
+    }))
 }

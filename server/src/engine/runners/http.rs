@@ -42,9 +42,14 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Valu
                 port,
             }
         }
-        Outcome::Failed { class, message } => Outcome::Failed {
+        Outcome::Failed {
+            class,
+            message,
+            retry_after_ms,
+        } => Outcome::Failed {
             class,
             message: redact_str(&message, &values),
+            retry_after_ms,
         },
         parked => parked,
     }
@@ -170,6 +175,7 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
         shown = url.to_string();
     };
     let status = res.status();
+    let wait = retry_after(res.headers());
     let body = match read_capped(res, a.outbound.max_response_bytes).await {
         Ok(b) => b,
         Err(o) => return o,
@@ -177,7 +183,11 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
     let text = String::from_utf8_lossy(&body);
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned()));
     if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-        return fail(ErrorClass::Transient, format!("{shown} answered {status}"));
+        return Outcome::Failed {
+            class: ErrorClass::Transient,
+            message: format!("{shown} answered {status}"),
+            retry_after_ms: wait,
+        };
     }
     if status.is_client_error() {
         return fail(
@@ -199,8 +209,29 @@ async fn call(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Value>)
     Outcome::out(json!({"status": status.as_u16(), "body": body}))
 }
 
+/// How long a server asked us to wait (`Retry-After`: seconds, or an HTTP
+/// date), in milliseconds from now.
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs.saturating_mul(1000));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .map_or(0, |d| d.as_millis() as u64),
+    )
+}
+
 /// The body, refused past `max` bytes whatever the server claims.
-async fn read_capped(mut res: reqwest::Response, max: usize) -> Result<Vec<u8>, Outcome> {
+pub(super) async fn read_capped(
+    mut res: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, Outcome> {
     let too_large = |n: String| {
         fail(
             ErrorClass::Format,
@@ -238,7 +269,7 @@ async fn read_capped(mut res: reqwest::Response, max: usize) -> Result<Vec<u8>, 
 /// The client's error and its causes, without the URL (which may carry a
 /// secret): "error sending request: client error (Connect): tcp connect
 /// error: Connection refused (os error 111)".
-fn describe(e: reqwest::Error) -> String {
+pub(super) fn describe(e: reqwest::Error) -> String {
     let e = e.without_url();
     let mut parts = vec![e.to_string()];
     let mut source = std::error::Error::source(&e);

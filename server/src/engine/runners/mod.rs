@@ -4,6 +4,7 @@
 
 mod delay;
 mod http;
+pub mod llm;
 pub mod pure;
 mod request;
 
@@ -27,11 +28,12 @@ pub enum Outcome {
     Failed {
         class: ErrorClass,
         message: String,
+        /// The server asked to wait this long before trying again
+        /// (`Retry-After`): the next attempt waits at least this long.
+        retry_after_ms: Option<u64>,
     },
     /// Park the step without a worker until `until` (ms since epoch).
-    Park {
-        until: i64,
-    },
+    Park { until: i64 },
     /// Park the step and ask people: `item` is created with the parking.
     Ask {
         until: i64,
@@ -39,14 +41,10 @@ pub enum Outcome {
     },
     /// Park the step and start `child` as a child run with the parking; its
     /// end wakes the step.
-    Spawn {
-        child: Box<ChildStart>,
-    },
+    Spawn { child: Box<ChildStart> },
     /// Park the step and store `items` as its list with the parking; its
     /// first items start then, and the list's end wakes the step.
-    Iterate {
-        items: Vec<Value>,
-    },
+    Iterate { items: Vec<Value> },
 }
 
 /// A run a Sub-workflow step starts.
@@ -70,6 +68,7 @@ impl Outcome {
         Outcome::Failed {
             class,
             message: message.into(),
+            retry_after_ms: None,
         }
     }
 }
@@ -156,15 +155,16 @@ pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
             response_schema,
         } => http::run(a, request, response_schema.as_ref()).await,
         // the engine handles these itself (they need the database)
-        NodeKind::Approval(_) | NodeKind::SubWorkflow { .. } | NodeKind::ForEach(_) => {
-            Outcome::fail(
-                ErrorClass::Business,
-                format!(
-                    "a {} step reached a runner; this is a bug",
-                    a.node.kind.type_name()
-                ),
-            )
-        }
+        NodeKind::Approval(_)
+        | NodeKind::SubWorkflow { .. }
+        | NodeKind::ForEach(_)
+        | NodeKind::Llm(_) => Outcome::fail(
+            ErrorClass::Business,
+            format!(
+                "a {} step reached a runner; this is a bug",
+                a.node.kind.type_name()
+            ),
+        ),
         kind => run_pure(a.sandbox, kind, a.context).await,
     }
 }

@@ -86,7 +86,12 @@ fn connection_field(canvas: Canvas, id: String, node: Memo<Option<Node>>) -> imp
 }
 
 /// The labels of a classify step, each a port.
-fn label_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>, count: usize) -> impl IntoView + use<> {
+fn label_fields(
+    canvas: Canvas,
+    id: &str,
+    node: Memo<Option<Node>>,
+    count: usize,
+) -> impl IntoView + use<> {
     let rows = (0..count)
         .map(|i| {
             let (id_n, id_d, id_x) = (id.to_string(), id.to_string(), id.to_string());
