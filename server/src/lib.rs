@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo_model;
 pub mod engine;
 pub mod hooks;
 pub mod openapi;

@@ -91,6 +91,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             Ok(false) => {}
             Err(e) => return Err(format!("cannot add the example workflow: {e}")),
         }
+        match app::ops::seed::seed_triage(&db, &base, args.demo, app::ops::now_ms()).await {
+            Ok(true) => tracing::info!("added the support ticket triage example"),
+            Ok(false) => {}
+            Err(e) => return Err(format!("cannot add the triage example: {e}")),
+        }
     }
     let mut allow_hosts = args.allow_hosts.clone();
     if args.demo {

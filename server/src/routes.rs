@@ -84,6 +84,10 @@ pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> 
         Router::new()
             .route("/demo/ledger/entries", axum::routing::post(demo_ledger))
             .route("/demo/flaky", axum::routing::post(demo_flaky))
+            .route(
+                "/demo/v1/chat/completions",
+                axum::routing::post(crate::demo_model::chat),
+            )
             // small bodies only: the stand-ins echo what they are sent
             .layer(axum::extract::DefaultBodyLimit::max(DEMO_MAX_BODY))
     } else {

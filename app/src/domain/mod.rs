@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod diff;
 pub mod example;
+pub mod example_triage;
 pub mod expr;
 pub mod graph;
 pub mod ids;

@@ -195,6 +195,8 @@ mod tests {
             error: None,
             confidence: None,
             pass: 0,
+            lineage: None,
+            model_call: None,
         }
     }
 
