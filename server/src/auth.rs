@@ -29,6 +29,7 @@ fn is_public(path: &str) -> bool {
             | "/favicon.ico"
             | "/demo/ledger/entries"
             | "/demo/flaky"
+            | "/demo/v1/chat/completions"
             | "/api/v1/openapi.json"
             | "/api"
     ) || path.starts_with("/pkg/")

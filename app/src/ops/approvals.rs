@@ -281,6 +281,9 @@ pub async fn export(db: &Db, workflow_id: &str, node_id: Option<&str>) -> Result
             "comment": i.comment,
             "cum_confidence": i.context["cum_confidence"],
             "step_confidence": i.context["step_confidence"],
+            // what produced the proposal: per step, its input's hash and,
+            // for a model's answer, the model and the prompt's hash
+            "lineage": i.context["lineage"],
             "decided_at": i.decided_at,
         });
         out.push_str(&line.to_string());

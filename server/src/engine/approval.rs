@@ -157,6 +157,16 @@ impl Engine {
             context["cum_confidence"] = json!(cum_in);
             let base = {
                 let mut conn = self.db.pool.acquire().await?;
+                // where the values up for decision came from
+                let sources: Vec<String> = data_sources(def, &node.id, &mut Vec::new())
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                let lineage =
+                    app::store::runs::latest_lineage(&mut conn, &run.id, &sources).await?;
+                if !lineage.is_empty() {
+                    context["lineage"] = json!(lineage);
+                }
                 base_item(&mut conn, run, node, "approval", now).await
             };
             let item = NewItem {
@@ -295,7 +305,6 @@ impl Engine {
         def: &WorkflowDef,
         ctx: Option<&Value>,
         outcome: &Outcome,
-        lineage: Option<&app::domain::lineage::Lineage>,
         now: i64,
     ) -> Result<Option<Outcome>> {
         let Outcome::Done {
@@ -335,10 +344,6 @@ impl Engine {
         context["cum_confidence"] = json!(c.cum_in);
         context["step_confidence"] = json!(confidence);
         context["port"] = json!(port);
-        // what produced the proposal, for the reviewer and the export
-        if let Some(l) = lineage {
-            context["lineage"] = json!(l);
-        }
         let reviewers = def.settings.gate_reviewers();
         let item = NewItem {
             title: format!("Check {}: low confidence", node.name),

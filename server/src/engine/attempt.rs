@@ -71,7 +71,6 @@ impl Engine {
                         ErrorClass::Business,
                         "the node is not in the workflow version",
                     ),
-                    None,
                     Plan::default(),
                 )
                 .await;
@@ -92,7 +91,7 @@ impl Engine {
             Ok(s) => s,
             Err(o) => {
                 return self
-                    .finish(&c, &def, started, Some(&ctx), o, None, Plan::default())
+                    .finish(&c, &def, started, Some(&ctx), o, Plan::default())
                     .await;
             }
         };
@@ -166,8 +165,8 @@ impl Engine {
         let plan = self
             .plan_stretch(&def, &run, &steps, &c, &outcome, started)
             .await;
-        self.finish(&c, &def, started, Some(&ctx), outcome, call, plan)
-            .await
+        let ran = super::complete::Ran { outcome, call };
+        self.finish(&c, &def, started, Some(&ctx), ran, plan).await
     }
 
     /// Fails the attempt of `c` that panicked, with a reference to the log.
@@ -195,7 +194,7 @@ impl Engine {
                 "internal error while running the step (reference {reference} in the server log)"
             ),
         );
-        self.finish(c, &def, started, None, outcome, None, Plan::default())
+        self.finish(c, &def, started, None, outcome, Plan::default())
             .await
     }
 }

@@ -12,6 +12,21 @@ use app::ops::progress;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
 use serde_json::{Value, json};
 
+/// How an attempt ended, and what an LLM step sent and received.
+pub(super) struct Ran {
+    pub outcome: Outcome,
+    pub call: Option<app::domain::llm::ModelCall>,
+}
+
+impl From<Outcome> for Ran {
+    fn from(outcome: Outcome) -> Ran {
+        Ran {
+            outcome,
+            call: None,
+        }
+    }
+}
+
 /// What one completion transaction changed that others wait on. Kept per
 /// transaction: a flag shared by all workers could be taken by another
 /// worker's commit before this one's, which then told nobody (a long poll
@@ -34,10 +49,10 @@ impl Engine {
         def: &WorkflowDef,
         started: i64,
         input: Option<&Value>,
-        outcome: Outcome,
-        call: Option<app::domain::llm::ModelCall>,
+        ran: impl Into<Ran>,
         plan: Plan,
     ) -> Result<()> {
+        let Ran { outcome, call } = ran.into();
         let now = self.clock.now().max(started);
         let mut tx = self.db.write().await?;
         if !store::holds_lease(&mut tx, c, &self.worker).await? {
@@ -231,9 +246,13 @@ impl Engine {
             confidence: None,
         };
         let mut finished_final = false;
-        let gated = self
-            .confidence_gate(&mut *tx, c, def, input, outcome, lineage.as_ref(), now)
+        let mut gated = self
+            .confidence_gate(&mut *tx, c, def, input, outcome, now)
             .await?;
+        // what produced the proposal, for the reviewer and the export
+        if let (Some(Outcome::Ask { item, .. }), Some(l)) = (gated.as_mut(), &lineage) {
+            item.context["lineage"] = json!({ c.node_id.clone(): l });
+        }
         let outcome = gated.as_ref().unwrap_or(outcome);
         let mut update = match outcome {
             Outcome::Done {

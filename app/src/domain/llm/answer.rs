@@ -164,6 +164,10 @@ pub enum Need {
     Unmeasurable(String),
 }
 
+/// A measurement: the chosen answer's index, its confidence, each label's
+/// share (classify), and the method.
+type Measure = (usize, f64, Option<Vec<f64>>, Method);
+
 /// The step's output from its answers (the first is the answer asked for;
 /// the rest are samples). `threshold`: the step's confidence threshold
 /// (its own, else the workflow's); `uncertain_connected`: whether its
@@ -177,7 +181,7 @@ pub fn conclude(
 ) -> Result<Concluded, Need> {
     let first = answers.first().ok_or(Need::Samples(1))?;
     let labels: Vec<String> = cfg.labels.iter().map(|l| l.name.clone()).collect();
-    let by_logprobs = || -> Option<(usize, f64, Option<Vec<f64>>, Method)> {
+    let by_logprobs = || -> Option<Measure> {
         let tokens = first.tokens.as_ref()?;
         if cfg.mode == LlmMode::Classify {
             let chosen = labels
@@ -191,7 +195,7 @@ pub fn conclude(
         }
     };
     let wanted = cfg.samples().max(2) as usize;
-    let by_agreement = || -> Result<(usize, f64, Option<Vec<f64>>, Method), Need> {
+    let by_agreement = || -> Result<Measure, Need> {
         if answers.len() < wanted {
             return Err(Need::Samples((wanted - answers.len()) as u32));
         }

@@ -369,6 +369,31 @@ pub async fn get_attempts(
         .collect())
 }
 
+/// The lineage of the newest output of each of `nodes` in run `run_id`
+/// (those that produced one), by node.
+pub async fn latest_lineage(
+    conn: &mut SqliteConnection,
+    run_id: &RunId,
+    nodes: &[String],
+) -> Result<std::collections::BTreeMap<String, crate::domain::lineage::Lineage>> {
+    let mut out = std::collections::BTreeMap::new();
+    for node in nodes {
+        let row: Option<String> = sqlx::query_scalar(
+            "SELECT lineage FROM step_attempts
+             WHERE run_id = ? AND node_id = ? AND lineage IS NOT NULL
+             ORDER BY attempt DESC LIMIT 1",
+        )
+        .bind(run_id)
+        .bind(node)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(l) = row.and_then(|l| serde_json::from_str(&l).ok()) {
+            out.insert(node.clone(), l);
+        }
+    }
+    Ok(out)
+}
+
 /// What run `run_id`'s LLM steps used (None: no model was asked).
 pub async fn model_usage(
     conn: &mut SqliteConnection,

@@ -295,6 +295,14 @@ async fn ask(
             retry_after_ms: wait,
         });
     }
+    if status.is_redirection() {
+        return Err(failed(
+            ErrorClass::Business,
+            format!(
+                "the model server answered {status} (a redirect, which model connections do not follow); check the connection's base URL, it ends before /chat/completions (e.g. https://api.openai.com/v1)"
+            ),
+        ));
+    }
     if !status.is_success() {
         return Err(failed(
             ErrorClass::Business,

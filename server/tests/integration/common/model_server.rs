@@ -99,7 +99,10 @@ pub fn completion(contents: &[&str], usage: (u64, u64)) -> Value {
 
 /// A one-answer completion whose tokens carry log-probabilities: each token
 /// with its probability and the alternatives at its place.
-pub fn with_logprobs(tokens: &[(&str, f64, &[(&str, f64)])], usage: (u64, u64)) -> Value {
+/// A token, its probability, and the alternatives at its place.
+pub type Token<'a> = (&'a str, f64, &'a [(&'a str, f64)]);
+
+pub fn with_logprobs(tokens: &[Token], usage: (u64, u64)) -> Value {
     let content: String = tokens.iter().map(|(t, _, _)| *t).collect();
     let lp: Vec<Value> = tokens
         .iter()

@@ -4,6 +4,7 @@
 //! across samples, tokens and cost, lineage; and what a hostile or broken
 //! model server cannot do.
 
+mod example;
 mod hostile;
 
 use crate::common::model_server::{ModelServer, Reply, completion, with_logprobs};
@@ -140,7 +141,7 @@ async fn low_confidence_waits_for_a_person_and_an_edited_label_takes_its_branch(
         "{}",
         item.instructions
     );
-    let lineage = &item.context["lineage"];
+    let lineage = &item.context["lineage"]["triage"];
     assert_eq!(lineage["model"], "test-model");
     assert_eq!(lineage["connection"], "local");
     assert_eq!(lineage["prompt_sha256"].as_str().unwrap().len(), 64);
@@ -157,7 +158,7 @@ async fn low_confidence_waits_for_a_person_and_an_edited_label_takes_its_branch(
     decide(
         &w.db,
         &Principal::user("ann", Role::Approver),
-        &item.id.to_string(),
+        item.id.as_ref(),
         input,
         T0,
     )
@@ -253,9 +254,7 @@ async fn extract_retries_a_schema_violation_once_with_the_message_in_the_convers
         "{told}"
     );
     // one attempt, with both requests' tokens and the cost
-    let attempts = app::ops::runs::attempts(&w.db, &run.to_string())
-        .await
-        .unwrap();
+    let attempts = app::ops::runs::attempts(&w.db, run.as_ref()).await.unwrap();
     let a = attempts.iter().find(|a| a.node_id == "extract").unwrap();
     let call = a.model_call.as_ref().unwrap();
     assert_eq!(
