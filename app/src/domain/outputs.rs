@@ -38,6 +38,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "{total, succeeded, failed, cancelled, failures, results}: `results` holds each item's output in list order (null where an item failed; left out when gathering is off), `failures` the first ten failed items with their errors",
     ),
     (
+        "llm",
+        "classify: {label, reason, confidence, method, scores, model}; extract: {data, confidence, method, model}; generate: {text} (or {data} for JSON) with confidence, method and model. `method` says how the confidence was measured: label_logprobs, token_logprobs or sample_agreement",
+    ),
+    (
         "end",
         "the output mapping's result, which is the run's output; without a mapping, every step's output by id",
     ),

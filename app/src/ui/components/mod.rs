@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 pub mod live;
+pub mod model_call;
 pub mod schema_form;
 pub mod values;
 

@@ -2,12 +2,13 @@
 
 use crate::domain::graph::*;
 
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 12] = [
     "start",
     "transform",
     "branch",
     "join",
     "http",
+    "llm",
     "approval",
     "delay",
     "sub_workflow",
@@ -25,6 +26,7 @@ pub fn icon(kind: &str) -> &'static str {
         "branch" => "◇",
         "join" => "⋈",
         "http" => "⇄",
+        "llm" => "✦",
         "approval" => "✓",
         "delay" => "◷",
         "sub_workflow" => "⧉",
@@ -43,6 +45,7 @@ pub fn describe(kind: &str) -> &'static str {
         "branch" => "take the first path whose condition holds",
         "join" => "wait for every incoming path",
         "http" => "call an HTTP endpoint",
+        "llm" => "ask a language model (AI) to classify, extract or write, with a measured confidence",
         "approval" => "wait for a person to decide",
         "delay" => "wait for a fixed time",
         "sub_workflow" => "run another workflow as a child run; its output is the child's",
@@ -90,6 +93,19 @@ pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
             },
             response_schema: None,
         },
+        "llm" => NodeKind::Llm(LlmConfig {
+            labels: vec![
+                LlmLabel {
+                    name: "yes".into(),
+                    description: String::new(),
+                },
+                LlmLabel {
+                    name: "no".into(),
+                    description: String::new(),
+                },
+            ],
+            ..LlmConfig::new("", LlmMode::Classify, "{{ input | tojson }}")
+        }),
         "approval" => NodeKind::Approval(ApprovalConfig {
             title: "Approve".into(),
             instructions: String::new(),

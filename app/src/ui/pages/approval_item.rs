@@ -171,6 +171,39 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
     let cannot = v.cannot.clone();
     let after = i.final_output.clone();
     let before = i.proposed.clone();
+    // a model's proposal: its label or answer, how sure it is, and why
+    let model = i.proposed["method"].is_string().then(|| {
+        let p = &i.proposed;
+        let answer = p["label"].as_str().map(|l| format!("Label: {l}"));
+        let sure = crate::ui::components::model_call::confidence_text(p["confidence"].as_f64(), p["method"].as_str());
+        let reason = p["reason"].as_str().map(str::to_string);
+        let model = p["model"].as_str().unwrap_or("").to_string();
+        view! {
+            <div class="model-answer" data-testid="model-answer">
+                <h3>{format!("The model's answer ({model})")}</h3>
+                {answer.map(|a| view! { <p><strong>{a}</strong></p> })}
+                <p>{sure}</p>
+                {reason.map(|r| view! { <p data-testid="model-reason">"Its reasoning: " {r}</p> })}
+            </div>
+        }
+    });
+    // where the values up for decision came from
+    let lineage: Vec<(String, crate::domain::lineage::Lineage)> = i.context["lineage"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, l)| Some((name_of(k), serde_json::from_value(l.clone()).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let lineage = (!lineage.is_empty()).then(|| view! {
+        <div class="lineage" data-testid="item-lineage">
+            <h3>"Where this came from"</h3>
+            <ul>{lineage.into_iter().map(|(name, l)| view! {
+                <li><strong>{name}</strong> ": " {crate::ui::components::model_call::lineage_line(&l)}</li>
+            }).collect_view()}</ul>
+        </div>
+    });
     view! {
         <div class="page-head">
             <h1>{i.title.clone()}</h1>
@@ -230,6 +263,8 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
                 </div>
             })}
             {cum.map(|c| view! { <p>"Cumulative confidence: " <strong data-testid="cum-confidence">{format!("{c:.3}")}</strong></p> })}
+            {model}
+            {lineage}
             <h3>"Run input"</h3>
             <ValueTable value=i.context["input"].clone() label="Run input" />
             <h3>"Earlier steps"</h3>

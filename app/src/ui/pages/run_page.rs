@@ -188,6 +188,10 @@ fn RunDetailView(
                    <code>{r.parent_node_id.clone().unwrap_or_default()}</code> " of " <a data-testid="parent-run" href=format!("/runs/{p}")>"its parent run"</a> })}
                " · " <a href=format!("/audit?run={}", r.id)>"audit trail of this run"</a></p>
             {r.confidence.filter(|c| *c < 1.0).map(|c| view! { <p>"Cumulative confidence: " <strong>{format!("{c:.3}")}</strong></p> })}
+            {detail.usage.clone().map(|u| view! {
+                <p data-testid="run-usage">"Model use: " {crate::ui::components::model_call::usage_text(
+                    u.tokens_in.max(0) as u64, u.tokens_out.max(0) as u64, u.requests.max(0) as u64, u.cost)}</p>
+            })}
             {r.error.clone().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
             <div class="io">
                 <div><h3>"Input"</h3><ValueTable value=r.input.clone() label="Run input" /></div>

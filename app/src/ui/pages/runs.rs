@@ -8,6 +8,7 @@ use crate::domain::records::is_test_version;
 use crate::domain::records::{AttemptRecord, format_time};
 use crate::error::AppError;
 use crate::ui::components::{EmptyState, ErrorBox, action_error, day_ms};
+use crate::ui::components::model_call::{ModelCallView, lineage_line};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -243,6 +244,8 @@ pub(super) fn StepPanel(
                                             let from = lineage(&a.input);
                                             (!from.is_empty()).then(|| view! { <p class="muted" data-testid="lineage">{format!("Its input holds the outputs of: {}", from.join(", "))}</p> })
                                         }
+                                        {a.lineage.as_ref().map(|l| view! { <p class="muted small" data-testid="lineage-hashes">{lineage_line(l)}</p> })}
+                                        {a.model_call.clone().map(|call| view! { <ModelCallView call /> })}
                                         {json_block("Input", &a.input)}
                                         {json_block("Output", &a.output)}
                                     </li>

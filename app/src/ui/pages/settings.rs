@@ -1,4 +1,5 @@
-//! Settings for admins: users and their roles, API tokens, secrets.
+//! Settings for admins: users and their roles, API tokens, secrets, model
+//! connections.
 
 use crate::api::accounts::*;
 use crate::domain::auth::ROLES;
@@ -26,6 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Users />
         <Tokens />
         <Secrets />
+        <super::models::ModelConnections />
     }
 }
 

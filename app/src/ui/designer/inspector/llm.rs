@@ -202,3 +202,54 @@ pub(super) fn llm_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) -> 
     }
     .into_any()
 }
+
+/// The conversation an LLM step would send, rendered over the sample data
+/// as you type (the same templates and instructions the server uses);
+/// nothing for other steps.
+pub(super) fn prompt_preview(canvas: Canvas, id: String, sample: RwSignal<String>) -> AnyView {
+    let is_llm = canvas.def.with_untracked(|d| {
+        d.node(&id)
+            .is_some_and(|n| matches!(n.kind, NodeKind::Llm(_)))
+    });
+    if !is_llm {
+        return ().into_any();
+    }
+    let preview = move || {
+        let cfg = canvas.def.with(|d| match d.node(&id).map(|n| &n.kind) {
+            Some(NodeKind::Llm(c)) => Some(c.clone()),
+            _ => None,
+        })?;
+        let ctx: serde_json::Value = match serde_json::from_str(&sample.get()) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(format!("the sample data is not JSON: {e}"))),
+        };
+        let rendered = expr::render_template(&cfg.system, &ctx)
+            .map_err(|e| format!("system prompt: {e}"))
+            .and_then(|s| {
+                expr::render_template(&cfg.prompt, &ctx)
+                    .map(|p| (s, p))
+                    .map_err(|e| format!("prompt: {e}"))
+            });
+        Some(rendered.map(|(s, p)| crate::domain::llm::answer::messages(&cfg, &s, &p)))
+    };
+    view! {
+        <details class="prompt-preview" open=true>
+            <summary>"Prompt preview (over the sample data)"</summary>
+            {move || match preview() {
+                None => ().into_any(),
+                Some(Err(e)) => view! { <p class="field-error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(messages)) => messages
+                    .into_iter()
+                    .map(|m| view! {
+                        <div class="message" data-testid="preview-message">
+                            <strong>{m.role}</strong>
+                            <pre>{m.content}</pre>
+                        </div>
+                    })
+                    .collect_view()
+                    .into_any(),
+            }}
+        </details>
+    }
+    .into_any()
+}

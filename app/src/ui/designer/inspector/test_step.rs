@@ -7,6 +7,7 @@ use super::super::state::Canvas;
 use crate::api::workflows::TestStep;
 use crate::domain::step_test::{may_test, side_effect};
 use crate::ui::components::action_error;
+use crate::ui::components::model_call::ModelCallView;
 use crate::ui::components::values::ValueTable;
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
@@ -99,6 +100,7 @@ pub fn TestStepPanel(canvas: Canvas, id: String) -> impl IntoView {
                 <textarea rows="6" spellcheck="false" prop:value=move || sample.get()
                     on:input=move |ev| sample.set(event_target_value(&ev))></textarea>
             </label>
+            {super::llm::prompt_preview(canvas, id.clone(), sample)}
             <button on:click=start disabled=move || action.pending().get()>"Test step"</button>
             {move || asking.get().map(|what| {
                 let send = send2.clone();
@@ -117,11 +119,17 @@ pub fn TestStepPanel(canvas: Canvas, id: String) -> impl IntoView {
                     (None, Some(p)) => format!("Succeeded in {} ms, leaving by '{p}'", r.took_ms),
                     (None, None) => format!("Finished in {} ms", r.took_ms),
                 };
+                let confidence = match &r.call {
+                    // an LLM step's call says it, with its method
+                    Some(_) => None,
+                    None => r.confidence.map(|c| view! { <p>{format!("Confidence {c:.3}")}</p> }),
+                };
                 view! {
                     <div class="test-result" data-testid="test-result">
                         <p class:error-text=r.error.is_some()>{head}</p>
-                        {r.confidence.map(|c| view! { <p>{format!("Confidence {c:.3}")}</p> })}
+                        {confidence}
                         {r.output.map(|o| view! { <ValueTable value=o label="Test output" /> })}
+                        {r.call.map(|call| view! { <ModelCallView call /> })}
                     </div>
                 }
             })}
