@@ -34,9 +34,11 @@ pub async fn save_model_connection(
         if v.is_empty() {
             return Ok(None);
         }
-        v.parse::<f64>()
-            .map(Some)
-            .map_err(|_| super::failed(AppError::bad_request(format!("{what} is a number, not '{v}'"))))
+        v.parse::<f64>().map(Some).map_err(|_| {
+            super::failed(AppError::bad_request(format!(
+                "{what} is a number, not '{v}'"
+            )))
+        })
     };
     let timeout_ms = number("the timeout", &timeout_seconds)?
         .map(|s| (s * 1000.0).round().clamp(0.0, u64::MAX as f64) as u64)

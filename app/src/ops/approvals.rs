@@ -81,6 +81,29 @@ pub struct DecisionInput {
     pub answers: Map<String, Value>,
 }
 
+/// A classify step's answer, as a reviewer edited it, must still name one
+/// of its labels: the label decides where the run goes.
+async fn check_label(
+    conn: &mut sqlx::SqliteConnection,
+    run: &crate::domain::records::RunRecord,
+    node_id: &str,
+    output: &Value,
+) -> Result<(), AppError> {
+    let wf = crate::store::workflows::get_any(&mut *conn, &run.workflow_id, run.version).await?;
+    let Some(crate::domain::NodeKind::Llm(cfg)) = wf.definition.node(node_id).map(|n| &n.kind)
+    else {
+        return Ok(());
+    };
+    if cfg.mode != crate::domain::LlmMode::Classify || cfg.port_of(output).is_some() {
+        return Ok(());
+    }
+    let labels: Vec<&str> = cfg.labels.iter().map(|l| l.name.as_str()).collect();
+    Err(AppError::bad_request(format!(
+        "label must be one of {} (it decides which way the run goes)",
+        labels.join(", ")
+    )))
+}
+
 fn already(item: &ApprovalItem) -> AppError {
     AppError::new(
         ErrorCode::Conflict,
@@ -144,6 +167,12 @@ pub async fn decide(
     // what this person saw: the proposal as earlier approvers left it
     let before = item.current_output.as_ref().unwrap_or(&item.proposed);
     let edited = input.output.as_ref().filter(|o| *o != before);
+    if approve
+        && item.reason == "confidence"
+        && let Some(after) = edited
+    {
+        check_label(&mut tx, &run, &item.node_id, after).await?;
+    }
     items::add_decision(
         &mut tx,
         &items::NewDecision {

@@ -52,7 +52,12 @@ pub fn lineage_line(l: &Lineage) -> String {
 pub fn ModelCallView(call: ModelCall) -> impl IntoView {
     let usage = format!(
         "{} · {} ms",
-        usage_text(call.tokens_in, call.tokens_out, call.requests as u64, call.cost),
+        usage_text(
+            call.tokens_in,
+            call.tokens_out,
+            call.requests as u64,
+            call.cost
+        ),
         call.latency_ms
     );
     let confidence = confidence_text(call.confidence, call.method.as_deref());
@@ -111,7 +116,10 @@ mod tests {
             usage_text(120, 4, 1, Some(0.000128)),
             "120 tokens in, 4 out · 1 request · cost ≈ 0.0001"
         );
-        assert_eq!(usage_text(10, 2, 3, None), "10 tokens in, 2 out · 3 requests");
+        assert_eq!(
+            usage_text(10, 2, 3, None),
+            "10 tokens in, 2 out · 3 requests"
+        );
         let l = Lineage {
             input_sha256: "a".repeat(64),
             reads: vec![],

@@ -3,7 +3,7 @@
 //! where the next step connects.
 
 use super::geometry::{GRID, NODE_W, ports, snap};
-use crate::domain::{Edge, Node, WorkflowDef};
+use crate::domain::{Edge, Node, NodeKind, WorkflowDef};
 use std::collections::{BTreeSet, HashMap};
 
 /// Nodes and the edges between them, as copied.
@@ -281,3 +281,27 @@ pub fn moved(p: crate::domain::Position, delta: (f64, f64)) -> crate::domain::Po
 #[cfg(test)]
 #[path = "edit_tests.rs"]
 mod tests;
+
+/// Renames label `i` of LLM step `id` to `name`; the connections leaving
+/// by that label (its port) follow.
+pub fn rename_label(def: &mut WorkflowDef, id: &str, i: usize, name: &str) {
+    let Some(NodeKind::Llm(c)) = def
+        .nodes
+        .iter_mut()
+        .find(|n| n.id == id)
+        .map(|n| &mut n.kind)
+    else {
+        return;
+    };
+    let Some(l) = c.labels.get_mut(i) else {
+        return;
+    };
+    let old = std::mem::replace(&mut l.name, name.to_string());
+    for e in def
+        .edges
+        .iter_mut()
+        .filter(|e| e.from == id && e.port == old)
+    {
+        e.port = name.to_string();
+    }
+}

@@ -165,3 +165,33 @@ fn moves_snap_to_the_grid() {
     let p = def.node("end").unwrap().position;
     assert_eq!((p.x, p.y), (460.0, 0.0), "never above the origin");
 }
+
+#[test]
+fn renaming_an_llm_label_takes_its_connections_along() {
+    let mut def = WorkflowDef::minimal();
+    let llm = super::super::palette::new_node(&def, "llm", 0.0, 0.0).unwrap();
+    let id = llm.id.clone();
+    def.nodes.push(llm);
+    def.edges = vec![
+        Edge::new("start", "out", &id),
+        Edge::new(&id, "yes", "end"),
+        Edge::new(&id, "no", "end"),
+    ];
+    rename_label(&mut def, &id, 0, "refund");
+    assert!(def.edges.contains(&Edge::new(&id, "refund", "end")));
+    assert!(
+        def.edges.contains(&Edge::new(&id, "no", "end")),
+        "other labels keep theirs"
+    );
+    let NodeKind::Llm(c) = &def.node(&id).unwrap().kind else {
+        panic!("an LLM step")
+    };
+    assert_eq!(c.labels[0].name, "refund");
+    rename_label(&mut def, &id, 9, "nothing");
+    rename_label(&mut def, "start", 0, "nothing");
+    assert_eq!(
+        def.edges.len(),
+        3,
+        "a label or step that is not there changes nothing"
+    );
+}

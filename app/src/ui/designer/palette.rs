@@ -45,7 +45,9 @@ pub fn describe(kind: &str) -> &'static str {
         "branch" => "take the first path whose condition holds",
         "join" => "wait for every incoming path",
         "http" => "call an HTTP endpoint",
-        "llm" => "ask a language model (AI) to classify, extract or write, with a measured confidence",
+        "llm" => {
+            "ask a language model (AI) to classify, extract or write, with a measured confidence"
+        }
         "approval" => "wait for a person to decide",
         "delay" => "wait for a fixed time",
         "sub_workflow" => "run another workflow as a child run; its output is the child's",

@@ -175,7 +175,10 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
     let model = i.proposed["method"].is_string().then(|| {
         let p = &i.proposed;
         let answer = p["label"].as_str().map(|l| format!("Label: {l}"));
-        let sure = crate::ui::components::model_call::confidence_text(p["confidence"].as_f64(), p["method"].as_str());
+        let sure = crate::ui::components::model_call::confidence_text(
+            p["confidence"].as_f64(),
+            p["method"].as_str(),
+        );
         let reason = p["reason"].as_str().map(str::to_string);
         let model = p["model"].as_str().unwrap_or("").to_string();
         view! {

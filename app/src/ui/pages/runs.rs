@@ -7,8 +7,8 @@ use crate::domain::records::RunFilter;
 use crate::domain::records::is_test_version;
 use crate::domain::records::{AttemptRecord, format_time};
 use crate::error::AppError;
-use crate::ui::components::{EmptyState, ErrorBox, action_error, day_ms};
 use crate::ui::components::model_call::{ModelCallView, lineage_line};
+use crate::ui::components::{EmptyState, ErrorBox, action_error, day_ms};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -147,6 +147,31 @@ async fn low_confidence_waits_for_a_person_and_an_edited_label_takes_its_branch(
     assert_eq!(lineage["prompt_sha256"].as_str().unwrap().len(), 64);
     assert_eq!(lineage["input_sha256"].as_str().unwrap().len(), 64);
 
+    // a label that is none of the step's is refused: it would lead nowhere
+    let mut wrong = item.proposed.clone();
+    wrong["label"] = json!("refunds");
+    let input = DecisionInput {
+        decision: "approve".into(),
+        output: Some(wrong),
+        ..Default::default()
+    };
+    let e = decide(
+        &w.db,
+        &Principal::user("ann", Role::Approver),
+        item.id.as_ref(),
+        input,
+        T0,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code.http_status(), 400);
+    assert!(
+        e.message
+            .contains("label must be one of refund, billing, other"),
+        "{}",
+        e.message
+    );
+
     // a person corrects the label: the run goes where the edit leads
     let mut edited = item.proposed.clone();
     edited["label"] = json!("billing");

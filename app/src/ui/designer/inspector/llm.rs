@@ -85,6 +85,11 @@ fn connection_field(canvas: Canvas, id: String, node: Memo<Option<Node>>) -> imp
     }
 }
 
+/// Renames label `i` of step `id`; its connections follow.
+fn rename_label(canvas: Canvas, id: &str, i: usize, name: String) {
+    canvas.edit_merging(id, |d| super::super::edit::rename_label(d, id, i, &name));
+}
+
 /// The labels of a classify step, each a port.
 fn label_fields(
     canvas: Canvas,
@@ -106,7 +111,7 @@ fn label_fields(
             view! {
                 <div class="label-row">
                     <input aria-label=format!("Label {} name", i + 1) placeholder="label" prop:value=name
-                        on:input=move |ev| { let v = event_target_value(&ev); edit_llm(canvas, &id_n, |c| if let Some(l) = c.labels.get_mut(i) { l.name = v; }); } />
+                        on:input=move |ev| { let v = event_target_value(&ev); rename_label(canvas, &id_n, i, v); } />
                     <input aria-label=format!("Label {} description", i + 1) placeholder="what it means" prop:value=description
                         on:input=move |ev| { let v = event_target_value(&ev); edit_llm(canvas, &id_d, |c| if let Some(l) = c.labels.get_mut(i) { l.description = v; }); } />
                     <button type="button" class="small" aria-label=format!("Remove label {}", i + 1)
