@@ -6,6 +6,14 @@ use serde_json::Value;
 /// At most this many problems are reported for one value.
 const MAX_PROBLEMS: usize = 10;
 
+/// Whether `schema` is itself valid JSON Schema (the reason if not).
+pub fn valid(schema: &Value) -> Result<(), String> {
+    match check(schema, &Value::Null) {
+        Err(p) if p.len() == 1 && p[0].starts_with("the schema itself") => Err(p[0].clone()),
+        _ => Ok(()),
+    }
+}
+
 /// Checks `value` against `schema`. Each problem names where in the value it
 /// is (`/amount`) and what is wrong.
 ///

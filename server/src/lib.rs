@@ -13,6 +13,7 @@ pub mod outbound;
 pub mod rest;
 pub mod rest_approvals;
 pub mod rest_audit;
+pub mod rest_models;
 pub mod rest_runs;
 pub mod rest_triggers;
 pub mod routes;

@@ -123,5 +123,6 @@ pub(super) const NOT_FOUND: (u16, &str) = (404, "no such workflow, run, item or 
 pub fn operations() -> Vec<Op> {
     let mut all = super::ops_core::workflows_and_runs();
     all.extend(super::ops_more::approvals_audit_triggers());
+    all.extend(super::ops_models::model_connections());
     all
 }

@@ -142,6 +142,16 @@ async fn talk(
     route: Route,
     call: &mut ModelCall,
 ) -> Result<Outcome, Outcome> {
+    // a schema no answer can match is the author's to fix, before any
+    // tokens are spent on it
+    if let (app::domain::graph::LlmMode::Extract, Some(schema)) = (cfg.mode, &cfg.schema)
+        && let Err(why) = app::schema::valid(schema)
+    {
+        return Err(failed(
+            ErrorClass::Business,
+            format!("the step's schema: {why}"),
+        ));
+    }
     let (system, prompt) = render(a, cfg).await?;
     let mut messages = answer::messages(cfg, &system, &prompt);
     call.messages = messages.clone();

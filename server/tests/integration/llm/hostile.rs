@@ -146,3 +146,28 @@ async fn malformed_logprobs_measure_nothing_and_fall_back_to_agreement() {
     assert_eq!(triage.output.unwrap()["method"], "sample_agreement");
     assert_eq!(triage.confidence, Some(1.0));
 }
+
+#[tokio::test]
+async fn an_invalid_extract_schema_fails_before_any_request() {
+    let server = ModelServer::start(|_, _| Reply::Raw("unused")).await;
+    let w = world_with(&server).await;
+    let mut cfg =
+        app::domain::graph::LlmConfig::new("local", app::domain::graph::LlmMode::Extract, "x");
+    cfg.schema = Some(json!({"type": "object", "properties": 5}));
+    let node =
+        app::domain::graph::Node::new("extract", "Extract", app::domain::graph::NodeKind::Llm(cfg));
+    let flow = def(
+        vec![start(), node, end("end", None)],
+        vec![("start", "out", "extract"), ("extract", "out", "end")],
+    );
+    let run = w.start(flow, json!({})).await;
+    w.idle().await;
+    let step = w.step(&run, "extract").await;
+    assert_eq!(step.error_class.as_deref(), Some("business"));
+    assert!(
+        step.error
+            .unwrap()
+            .contains("the step's schema: the schema itself is not valid")
+    );
+    assert!(server.seen().is_empty(), "no tokens spent");
+}

@@ -6,6 +6,7 @@
 
 mod example;
 mod hostile;
+mod rest;
 
 use crate::common::model_server::{ModelServer, Reply, completion, with_logprobs};
 use crate::common::world::*;
