@@ -104,3 +104,31 @@ test('a For each run, its items and an item run pass axe-core', async ({ page, r
   await expect(page.locator('g.frame[data-frame="each"]')).toBeVisible();
   await check(page, 'the designer with a For each frame');
 });
+
+test('an LLM step: its doubtful answer in the inbox, its run with the model call, and its inspector pass axe-core', async ({ page, request }) => {
+  const list = await request.get('/api/v1/workflows', { headers: apiAuth() });
+  const wf = ((await list.json()).workflows as any[]).find((w) => w.name === 'Support ticket triage');
+  const started = await request.post(`/api/v1/workflows/${wf.id}/runs`, {
+    headers: apiAuth(),
+    data: { input: { subject: 'Charge', body: 'I want my money back for the invoice charge' } },
+  });
+  const run = (await started.json()).run_id;
+  let item = '';
+  await expect.poll(async () => {
+    const res = await request.get('/api/v1/approvals?status=pending&all=true', { headers: apiAuth() });
+    item = ((await res.json()).approvals as any[]).find((i) => i.run_id === run)?.id ?? '';
+    return item;
+  }).not.toBe('');
+  const shell = new AppShell(page);
+  await shell.open(`/approvals/${item}`);
+  await expect(page.getByTestId('model-answer')).toBeVisible();
+  await check(page, 'a low-confidence item of an LLM step');
+  await shell.open(`/runs/${run}`);
+  await page.locator('tr[data-step="triage"]').getByRole('button', { name: 'Details' }).click();
+  await expect(page.getByTestId('model-call').first()).toBeVisible();
+  await check(page, 'a run with a model call');
+  await shell.open(`/workflows/${wf.id}`);
+  await page.locator('g[data-node="triage"]').locator('.node-kind').click();
+  await expect(page.getByTestId('llm-connection')).toBeVisible();
+  await check(page, 'the designer with an LLM step in the inspector');
+});

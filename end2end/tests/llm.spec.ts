@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { WorkflowsPage, signIn } from '../pages/app';
+import { AppShell, WorkflowsPage, signIn } from '../pages/app';
 import { Designer } from '../pages/designer';
 
 // The suite's server runs with --demo: its stand-in model (an
@@ -62,7 +62,7 @@ test('an LLM step: pick the connection, write a prompt, test it, run it, and dec
 
   // the approver sees the model's answer, its reasoning and lineage, and corrects the label
   const approver = await signIn(browser, 'approver', baseURL!);
-  await approver.goto('/approvals');
+  await new AppShell(approver).open('/approvals');
   await approver.getByLabel('Workflow').fill(name);
   const row = approver.locator('table.approvals tbody tr');
   await expect(row).toHaveCount(1);
@@ -80,7 +80,7 @@ test('an LLM step: pick the connection, write a prompt, test it, run it, and dec
   await expect(approver.getByTestId('item-status')).toHaveText('approved');
 
   // the run takes the corrected label's branch
-  await page.goto(runUrl);
+  await new AppShell(page).open(new URL(runUrl).pathname);
   await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 15_000 });
   await expect(page.locator('tr[data-step="end_1"]')).toContainText('succeeded');
   await expect(page.locator('tr[data-step="end"]')).toContainText('skipped');
@@ -91,7 +91,7 @@ test('an LLM step: pick the connection, write a prompt, test it, run it, and dec
 });
 
 test('an admin adds a model connection; a bad base URL is refused with what to fix', async ({ page }) => {
-  await page.goto('/settings');
+  await new AppShell(page).open('/settings');
   const section = page.getByRole('region', { name: 'Model connections' });
   await expect(section.locator('tr[data-connection="demo"]')).toContainText('stepwise-demo');
   const form = section.getByRole('form', { name: 'Save a model connection' });

@@ -30,21 +30,40 @@ pub struct Lineage {
 /// The text of a JSON value with its object keys sorted at every depth, so
 /// equal values give equal text whatever order their keys came in.
 pub fn canonical(v: &Value) -> String {
+    let mut out = Vec::new();
+    write_canonical(v, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON text is UTF-8")
+}
+
+/// Writes `v` in canonical form (keys sorted) to `w`, without building the
+/// text first (a step's input is hashed this way).
+pub fn write_canonical(v: &Value, w: &mut impl std::io::Write) -> std::io::Result<()> {
     match v {
         Value::Object(m) => {
-            let sorted: BTreeMap<&String, String> =
-                m.iter().map(|(k, v)| (k, canonical(v))).collect();
-            let parts: Vec<String> = sorted
-                .iter()
-                .map(|(k, v)| format!("{}:{v}", Value::String((*k).clone())))
-                .collect();
-            format!("{{{}}}", parts.join(","))
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            w.write_all(b"{")?;
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *w, k)?;
+                w.write_all(b":")?;
+                write_canonical(&m[k], w)?;
+            }
+            w.write_all(b"}")
         }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
+        Value::Array(a) => {
+            w.write_all(b"[")?;
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                write_canonical(x, w)?;
+            }
+            w.write_all(b"]")
+        }
+        other => serde_json::to_writer(&mut *w, other).map_err(std::io::Error::from),
     }
 }
 
@@ -79,8 +98,11 @@ pub fn sha256_hex(text: &str) -> String {
 impl Lineage {
     /// The lineage of an output computed from `input`.
     pub fn of(input: &Value) -> Lineage {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        write_canonical(input, &mut h).expect("hashing does not fail");
         Lineage {
-            input_sha256: sha256_hex(&canonical(input)),
+            input_sha256: hex::encode(h.finalize()),
             reads: reads(input),
             ..Lineage::default()
         }
@@ -114,5 +136,12 @@ mod tests {
         assert_eq!(a.reads, ["a", "b"]);
         assert_eq!(a.input_sha256.len(), 64);
         assert_ne!(a, Lineage::of(&json!({"input": {"x": 1, "y": 3}})));
+        let v = json!({"b": [1, "x"], "a": null});
+        assert_eq!(a.input_sha256.len(), sha256_hex(&canonical(&v)).len());
+        assert_eq!(
+            Lineage::of(&v).input_sha256,
+            sha256_hex(&canonical(&v)),
+            "streamed and built hash alike"
+        );
     }
 }
