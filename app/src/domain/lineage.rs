@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -106,6 +105,18 @@ impl Lineage {
             reads: reads(input),
             ..Lineage::default()
         }
+    }
+
+    /// The lineage of an output computed from `input`, by the model of
+    /// `call` when a model answered.
+    pub fn of_answer(input: &Value, call: Option<&crate::domain::llm::ModelCall>) -> Lineage {
+        let mut l = Lineage::of(input);
+        if let Some(call) = call {
+            l.connection = Some(call.connection.clone());
+            l.model = Some(call.model.clone());
+            l.prompt_sha256 = Some(call.prompt_sha256.clone());
+        }
+        l
     }
 
     /// The hash of an LLM step's prompt templates.

@@ -165,7 +165,7 @@ impl Engine {
         let plan = self
             .plan_stretch(&def, &run, &steps, &c, &outcome, started)
             .await;
-        let ran = super::complete::Ran { outcome, call };
+        let ran = runners::Ran { outcome, call };
         self.finish(&c, &def, started, Some(&ctx), ran, plan).await
     }
 

@@ -2,7 +2,7 @@
 //! decides what follows, and records the pure successors evaluated ahead
 //! (`stretch`). Nothing user-supplied is evaluated in it.
 
-use super::runners::{self, Outcome};
+use super::runners::{self, Outcome, Ran};
 use super::stretch::{Plan, Sig};
 use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
 use app::domain::graph::WorkflowDef;
@@ -11,21 +11,6 @@ use app::domain::transitions::StepEvent;
 use app::ops::progress;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
 use serde_json::{Value, json};
-
-/// How an attempt ended, and what an LLM step sent and received.
-pub(super) struct Ran {
-    pub outcome: Outcome,
-    pub call: Option<app::domain::llm::ModelCall>,
-}
-
-impl From<Outcome> for Ran {
-    fn from(outcome: Outcome) -> Ran {
-        Ran {
-            outcome,
-            call: None,
-        }
-    }
-}
 
 /// What one completion transaction changed that others wait on. Kept per
 /// transaction: a flag shared by all workers could be taken by another
@@ -221,13 +206,7 @@ impl Engine {
         // where an output came from: its input, and the model if one answered
         let lineage = match (outcome, input) {
             (Outcome::Done { .. }, Some(input)) => {
-                let mut l = app::domain::lineage::Lineage::of(input);
-                if let Some(call) = call {
-                    l.connection = Some(call.connection.clone());
-                    l.model = Some(call.model.clone());
-                    l.prompt_sha256 = Some(call.prompt_sha256.clone());
-                }
-                Some(l)
+                Some(app::domain::lineage::Lineage::of_answer(input, call))
             }
             _ => None,
         };

@@ -9,6 +9,7 @@ mod attempt;
 mod clock;
 mod complete;
 mod foreach;
+mod gate;
 mod llm;
 mod recovery;
 pub mod runners;

@@ -16,6 +16,7 @@ mod items;
 mod leases;
 mod log;
 mod loops;
+mod provenance;
 mod queue;
 
 pub use compensation::*;
@@ -24,6 +25,7 @@ pub use items::*;
 pub use leases::*;
 pub use log::*;
 pub use loops::*;
+pub use provenance::*;
 pub use queue::*;
 
 fn json_col(v: Option<String>) -> Option<Value> {

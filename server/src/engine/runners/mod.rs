@@ -47,6 +47,21 @@ pub enum Outcome {
     Iterate { items: Vec<Value> },
 }
 
+/// How an attempt ended, and what an LLM step sent and received.
+pub struct Ran {
+    pub outcome: Outcome,
+    pub call: Option<app::domain::llm::ModelCall>,
+}
+
+impl From<Outcome> for Ran {
+    fn from(outcome: Outcome) -> Ran {
+        Ran {
+            outcome,
+            call: None,
+        }
+    }
+}
+
 /// A run a Sub-workflow step starts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChildStart {
