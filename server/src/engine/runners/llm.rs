@@ -155,7 +155,7 @@ async fn talk(
     let (system, prompt) = render(a, cfg).await?;
     let mut messages = answer::messages(cfg, &system, &prompt);
     call.messages = messages.clone();
-    let logprobs = matches!(
+    let mut logprobs = matches!(
         cfg.confidence,
         app::domain::graph::ConfidenceMethod::Auto | app::domain::graph::ConfidenceMethod::Logprobs
     );
@@ -174,7 +174,20 @@ async fn talk(
             n,
             logprobs && answers.is_empty(),
         );
-        let completion = ask(a, model, &body, call).await?;
+        let completion = match ask(a, model, &body, call).await {
+            Ok(c) => c,
+            // a server (or model) that does not do log-probabilities:
+            // `auto` measures agreement instead
+            Err(r)
+                if r.logprobs_refused
+                    && cfg.confidence == app::domain::graph::ConfidenceMethod::Auto
+                    && body.get("logprobs").is_some() =>
+            {
+                logprobs = false;
+                continue;
+            }
+            Err(r) => return Err(r.outcome),
+        };
         for choice in completion.choices.into_iter().take(n as usize) {
             match read_checked(cfg, &choice.content, choice.tokens) {
                 Ok(answer) => answers.push(answer),
@@ -251,13 +264,29 @@ fn said(body: &Value) -> String {
     }
 }
 
+/// Why a request gave no completion; `logprobs_refused`: a 400 that names
+/// log-probabilities.
+struct Refused {
+    outcome: Outcome,
+    logprobs_refused: bool,
+}
+
+impl From<Outcome> for Refused {
+    fn from(outcome: Outcome) -> Refused {
+        Refused {
+            outcome,
+            logprobs_refused: false,
+        }
+    }
+}
+
 /// One request; its answer read as a completion.
 async fn ask(
     a: &Attempt<'_>,
     model: &Model<'_>,
     body: &Value,
     call: &mut ModelCall,
-) -> Result<Completion, Outcome> {
+) -> Result<Completion, Refused> {
     let conn = model.connection;
     let url = conn.endpoint();
     let mut req = a
@@ -284,14 +313,14 @@ async fn ask(
             } else {
                 format!("could not reach the model server at {url}: {}", describe(e))
             };
-            return Err(failed(ErrorClass::Transient, why));
+            return Err(failed(ErrorClass::Transient, why).into());
         }
     };
     let status = res.status();
     let wait = retry_after(res.headers());
     let bytes = read_capped(res, a.outbound.max_response_bytes).await;
     call.latency_ms += started.elapsed().as_millis() as u64;
-    let bytes = bytes?;
+    let bytes = bytes.map_err(Refused::from)?;
     let text = String::from_utf8_lossy(&bytes);
     let parsed: Option<Value> = serde_json::from_str(&text).ok();
     let shown = parsed
@@ -303,7 +332,8 @@ async fn ask(
             class: ErrorClass::Transient,
             message: format!("the model server answered {status}: {}", said(&shown)),
             retry_after_ms: wait,
-        });
+        }
+        .into());
     }
     if status.is_redirection() {
         return Err(failed(
@@ -311,24 +341,24 @@ async fn ask(
             format!(
                 "the model server answered {status} (a redirect, which model connections do not follow); check the connection's base URL, it ends before /chat/completions (e.g. https://api.openai.com/v1)"
             ),
-        ));
+        )
+        .into());
     }
     if !status.is_success() {
-        return Err(failed(
-            ErrorClass::Business,
-            format!(
-                "the model server refused the request ({status}): {}",
-                said(&shown)
+        let why = said(&shown);
+        return Err(Refused {
+            logprobs_refused: status.as_u16() == 400 && why.to_lowercase().contains("logprob"),
+            outcome: failed(
+                ErrorClass::Business,
+                format!("the model server refused the request ({status}): {why}"),
             ),
-        ));
+        });
     }
     let Some(body) = parsed else {
-        return Err(failed(
-            ErrorClass::Format,
-            "the model server's answer is not JSON",
-        ));
+        return Err(failed(ErrorClass::Format, "the model server's answer is not JSON").into());
     };
-    let completion = wire::parse_completion(&body).map_err(|e| failed(ErrorClass::Format, e))?;
+    let completion =
+        wire::parse_completion(&body).map_err(|e| Refused::from(failed(ErrorClass::Format, e)))?;
     call.tokens_in += completion.tokens_in;
     call.tokens_out += completion.tokens_out;
     Ok(completion)

@@ -171,3 +171,29 @@ async fn an_invalid_extract_schema_fails_before_any_request() {
     );
     assert!(server.seen().is_empty(), "no tokens spent");
 }
+
+#[tokio::test]
+async fn a_server_refusing_logprobs_gets_asked_again_without_and_agreement_measures() {
+    let server = ModelServer::start(|_, body| {
+        if body.get("logprobs").is_some() {
+            Reply::Status(
+                400,
+                json!({"error": {"message": "logprobs is not supported with this model"}}),
+                None,
+            )
+        } else {
+            Reply::Ok(completion(&["other", "other", "other"], (5, 1)))
+        }
+    })
+    .await;
+    let w = world_with(&server).await;
+    let run = w
+        .start(triage_flow(classify(None), false), json!({"text": "x"}))
+        .await;
+    assert_eq!(w.succeeded(&run).await.output, Some(json!("other")));
+    let triage = w.step(&run, "triage").await;
+    assert_eq!(triage.output.unwrap()["method"], "sample_agreement");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3, "refused, asked again, then the samples");
+    assert!(seen[1].body.get("logprobs").is_none());
+}
