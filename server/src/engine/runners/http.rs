@@ -13,7 +13,7 @@ use super::request::{fail, render};
 use super::{Attempt, Outcome};
 use crate::outbound::{check_url, refusal};
 use app::domain::graph::{ErrorClass, HttpRequest};
-use app::domain::redact::{redact, redact_str, variants};
+use app::domain::redact::variants;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
 
@@ -29,30 +29,7 @@ pub async fn run(a: &Attempt<'_>, r: &HttpRequest, response_schema: Option<&Valu
         .flat_map(|s| variants(&s.value))
         .collect();
     let values: Vec<&str> = values.iter().map(String::as_str).collect();
-    match call(a, r, response_schema).await {
-        Outcome::Done {
-            mut output,
-            confidence,
-            port,
-        } => {
-            redact(&mut output, &values);
-            Outcome::Done {
-                output,
-                confidence,
-                port,
-            }
-        }
-        Outcome::Failed {
-            class,
-            message,
-            retry_after_ms,
-        } => Outcome::Failed {
-            class,
-            message: redact_str(&message, &values),
-            retry_after_ms,
-        },
-        parked => parked,
-    }
+    call(a, r, response_schema).await.masked(&values)
 }
 
 /// Host and port, as a secret's hosts and the messages name them.

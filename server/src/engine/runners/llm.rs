@@ -62,32 +62,14 @@ pub async fn run(
     for r in &mut call.responses {
         redact(r, &masks);
     }
-    let outcome = match outcome {
-        Outcome::Done {
-            mut output,
-            confidence,
-            port,
-        } => {
-            redact(&mut output, &masks);
-            call.confidence = confidence;
-            call.method = output["method"].as_str().map(str::to_string);
-            Outcome::Done {
-                output,
-                confidence,
-                port,
-            }
-        }
-        Outcome::Failed {
-            class,
-            message,
-            retry_after_ms,
-        } => Outcome::Failed {
-            class,
-            message: redact_str(&message, &masks),
-            retry_after_ms,
-        },
-        other => other,
-    };
+    let outcome = outcome.masked(&masks);
+    if let Outcome::Done {
+        output, confidence, ..
+    } = &outcome
+    {
+        call.confidence = *confidence;
+        call.method = output["method"].as_str().map(str::to_string);
+    }
     (outcome, call)
 }
 

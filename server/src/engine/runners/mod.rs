@@ -86,6 +86,36 @@ impl Outcome {
             retry_after_ms: None,
         }
     }
+
+    /// The same outcome with every one of `values` (secrets, in every
+    /// spelling) masked in its output or its message.
+    pub fn masked(self, values: &[&str]) -> Self {
+        use app::domain::redact::{redact, redact_str};
+        match self {
+            Outcome::Done {
+                mut output,
+                confidence,
+                port,
+            } => {
+                redact(&mut output, values);
+                Outcome::Done {
+                    output,
+                    confidence,
+                    port,
+                }
+            }
+            Outcome::Failed {
+                class,
+                message,
+                retry_after_ms,
+            } => Outcome::Failed {
+                class,
+                message: redact_str(&message, values),
+                retry_after_ms,
+            },
+            other => other,
+        }
+    }
 }
 
 /// A secret a step may use: its value, and the hosts it may be sent to.
