@@ -49,8 +49,10 @@ sim:
 ## Every Rust test, the lints, and the Playwright suite.
 test: setup lint test-rust test-e2e
 
+## Under a throwaway PostgreSQL cluster (scripts/pg.sh): the tests on the
+## PostgreSQL backend find it in STEPWISE_TEST_PG_URL.
 test-rust:
-	cargo test --workspace --locked
+	scripts/pg.sh run -- cargo test --workspace --locked
 
 test-e2e: build
 	cd end2end && npx playwright test

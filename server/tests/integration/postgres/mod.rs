@@ -1,0 +1,41 @@
+//! The PostgreSQL backend's test harness (issue 17): `make test` runs the
+//! Rust tests under `scripts/pg.sh`, which starts a throwaway cluster of
+//! Debian's PostgreSQL in a temporary folder on a free port and stops it
+//! afterwards; tests find it in `STEPWISE_TEST_PG_URL`.
+
+/// The throwaway cluster's URL.
+pub fn url() -> String {
+    std::env::var("STEPWISE_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "STEPWISE_TEST_PG_URL is not set: run the tests under scripts/pg.sh (`scripts/pg.sh run -- cargo test ...`; make test does)"
+        )
+    })
+}
+
+#[tokio::test]
+async fn the_throwaway_cluster_answers_through_the_servers_postgresql_driver() {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&url())
+        .await
+        .expect("the throwaway cluster accepts connections");
+    let (sum, version): (i32, String) =
+        sqlx::query_as("SELECT $1::int + $2::int, current_setting('server_version_num')")
+            .bind(40)
+            .bind(2)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(sum, 42);
+    assert!(version.parse::<u32>().unwrap() >= 150_000, "{version}");
+    // a test database of its own, as the store tests will use
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}
