@@ -49,7 +49,7 @@ pub async fn insert_user(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO users (id, username, display_name, password_hash, role, created_at, created_by, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(username)
@@ -67,7 +67,7 @@ pub async fn insert_user(
 
 pub async fn user_by_name(conn: &mut SqliteConnection, username: &str) -> Result<Option<UserRow>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
     ))
     .bind(username)
     .fetch_optional(conn)
@@ -76,7 +76,7 @@ pub async fn user_by_name(conn: &mut SqliteConnection, username: &str) -> Result
 
 pub async fn user_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Option<UserRow>> {
     Ok(
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(conn)
             .await?,
@@ -100,10 +100,10 @@ pub async fn update_user(
     now: i64,
 ) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE users SET role = COALESCE(?2, role),
-             disabled_at = CASE WHEN ?3 IS NULL THEN disabled_at WHEN ?3 THEN COALESCE(disabled_at, ?4) ELSE NULL END,
-             updated_at = ?4
-         WHERE id = ?1",
+        "UPDATE users SET role = COALESCE($2, role),
+             disabled_at = CASE WHEN $3 IS NULL THEN disabled_at WHEN $3 THEN COALESCE(disabled_at, $4) ELSE NULL END,
+             updated_at = $4
+         WHERE id = $1",
     )
     .bind(id)
     .bind(role.map(Role::as_str))
@@ -131,7 +131,7 @@ pub async fn active_admins(conn: &mut SqliteConnection) -> Result<i64> {
 /// Until when logins for `username` are refused (0 = not locked).
 pub async fn locked_until(conn: &mut SqliteConnection, username: &str) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE username = ?")
+        sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE username = $1")
             .bind(username.to_lowercase())
             .fetch_optional(conn)
             .await?
@@ -142,8 +142,8 @@ pub async fn locked_until(conn: &mut SqliteConnection, username: &str) -> Result
 /// Counts a failure and returns the number of failures in a row.
 pub async fn record_failure(conn: &mut SqliteConnection, username: &str, now: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO login_failures (username, failures, last_at) VALUES (?1, 1, ?2)
-         ON CONFLICT (username) DO UPDATE SET failures = failures + 1, last_at = ?2
+        "INSERT INTO login_failures (username, failures, last_at) VALUES ($1, 1, $2)
+         ON CONFLICT (username) DO UPDATE SET failures = failures + 1, last_at = $2
          RETURNING failures",
     )
     .bind(username.to_lowercase())
@@ -153,7 +153,7 @@ pub async fn record_failure(conn: &mut SqliteConnection, username: &str, now: i6
 }
 
 pub async fn lock(conn: &mut SqliteConnection, username: &str, until: i64) -> Result<()> {
-    sqlx::query("UPDATE login_failures SET locked_until = ? WHERE username = ?")
+    sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE username = $2")
         .bind(until)
         .bind(username.to_lowercase())
         .execute(conn)
@@ -162,7 +162,7 @@ pub async fn lock(conn: &mut SqliteConnection, username: &str, until: i64) -> Re
 }
 
 pub async fn clear_failures(conn: &mut SqliteConnection, username: &str) -> Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = ?")
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
         .bind(username.to_lowercase())
         .execute(conn)
         .await?;
@@ -184,7 +184,7 @@ pub async fn insert_token(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO api_tokens (id, name, token_hash, role, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO api_tokens (id, name, token_hash, role, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(name)
@@ -200,7 +200,7 @@ pub async fn insert_token(
 /// The live token with this hash.
 pub async fn token_by_hash(conn: &mut SqliteConnection, hash: &str) -> Result<Option<TokenRow>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
     ))
     .bind(hash)
     .fetch_optional(conn)
@@ -211,7 +211,7 @@ pub async fn token_by_hash(conn: &mut SqliteConnection, hash: &str) -> Result<Op
 /// would cost more than the request).
 pub async fn touch_token(conn: &mut SqliteConnection, id: &str, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2 - 60000)",
+        "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - 60000)",
     )
     .bind(id)
     .bind(now)
@@ -230,7 +230,7 @@ pub async fn list_tokens(conn: &mut SqliteConnection) -> Result<Vec<TokenRow>> {
 
 pub async fn revoke_token(conn: &mut SqliteConnection, id: &str, now: i64) -> Result<()> {
     let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
             .execute(conn)
@@ -253,8 +253,8 @@ pub async fn put_secret(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO secrets (name, sealed, hosts, created_at, created_by, updated_at, updated_by)
-         VALUES (?1, ?2, ?5, ?3, ?4, ?3, ?4)
-         ON CONFLICT (name) DO UPDATE SET sealed = ?2, hosts = ?5, updated_at = ?3, updated_by = ?4",
+         VALUES ($1, $2, $5, $3, $4, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET sealed = $2, hosts = $5, updated_at = $3, updated_by = $4",
     )
     .bind(name)
     .bind(sealed)
@@ -267,7 +267,7 @@ pub async fn put_secret(
 }
 
 pub async fn delete_secret(conn: &mut SqliteConnection, name: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM secrets WHERE name = ?")
+    let done = sqlx::query("DELETE FROM secrets WHERE name = $1")
         .bind(name)
         .execute(conn)
         .await?;

@@ -17,7 +17,7 @@ pub async fn append(conn: &mut SqliteConnection, ev: &NewAuditEvent) -> Result<i
     let hash = chain_hash(&prev, ev, &details);
     let seq = sqlx::query_scalar(
         "INSERT INTO audit_events (at, actor, action, entity, run_id, details, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
     )
     .bind(ev.at)
     .bind(&ev.actor)
@@ -84,10 +84,10 @@ pub async fn search(
 ) -> Result<Vec<AuditEvent>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT seq, at, actor, action, entity, run_id, details FROM audit_events
-         WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action = ?3)
-           AND (?4 IS NULL OR run_id = ?4) AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
-           AND (?7 IS NULL OR seq < ?7)
-         ORDER BY seq DESC LIMIT ?8",
+         WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR action = $3)
+           AND ($4 IS NULL OR run_id = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6)
+           AND ($7 IS NULL OR seq < $7)
+         ORDER BY seq DESC LIMIT $8",
     )
     .bind(&f.entity)
     .bind(&f.actor)
@@ -144,7 +144,7 @@ pub async fn verify(
     loop {
         let rows: Vec<ChainRow> = sqlx::query_as(
             "SELECT seq, at, actor, action, entity, run_id, details, prev_hash, hash
-             FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+             FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after)
         .bind(PAGE)

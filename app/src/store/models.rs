@@ -12,8 +12,8 @@ pub async fn put(
 ) -> Result<()> {
     let config = serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO model_connections (name, config, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (name) DO UPDATE SET config = ?2, updated_at = ?3, updated_by = ?4",
+        "INSERT INTO model_connections (name, config, updated_at, updated_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET config = $2, updated_at = $3, updated_by = $4",
     )
     .bind(&c.name)
     .bind(config)
@@ -25,7 +25,7 @@ pub async fn put(
 }
 
 pub async fn delete(conn: &mut SqliteConnection, name: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM model_connections WHERE name = ?")
+    let done = sqlx::query("DELETE FROM model_connections WHERE name = $1")
         .bind(name)
         .execute(conn)
         .await?;
@@ -48,7 +48,7 @@ pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<ModelConnection>> {
 
 pub async fn get(conn: &mut SqliteConnection, name: &str) -> Result<Option<ModelConnection>> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT config FROM model_connections WHERE name = ?")
+        sqlx::query_as("SELECT config FROM model_connections WHERE name = $1")
             .bind(name)
             .fetch_optional(conn)
             .await?;

@@ -22,7 +22,7 @@ pub struct NewEvent<'a> {
 pub async fn insert_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Result<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO trigger_events (trigger_id, at, outcome, detail, run_id, delivery_key, nominal_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(e.trigger_id)
     .bind(e.at)
@@ -47,7 +47,7 @@ pub async fn delivery(
 ) -> Result<Option<(i64, Option<String>)>> {
     sqlx::query(
         "UPDATE trigger_events SET delivery_key = NULL
-         WHERE trigger_id = ? AND delivery_key = ? AND at < ?",
+         WHERE trigger_id = $1 AND delivery_key = $2 AND at < $3",
     )
     .bind(trigger_id)
     .bind(key)
@@ -55,7 +55,7 @@ pub async fn delivery(
     .execute(&mut *conn)
     .await?;
     Ok(sqlx::query_as(
-        "SELECT at, run_id FROM trigger_events WHERE trigger_id = ? AND delivery_key = ?",
+        "SELECT at, run_id FROM trigger_events WHERE trigger_id = $1 AND delivery_key = $2",
     )
     .bind(trigger_id)
     .bind(key)
@@ -72,7 +72,7 @@ pub async fn events(
     type Row = (i64, String, String, Option<String>, Option<i64>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT at, outcome, detail, run_id, nominal_at FROM trigger_events
-         WHERE trigger_id = ? ORDER BY id DESC LIMIT ?",
+         WHERE trigger_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(trigger_id)
     .bind(limit)
@@ -100,7 +100,7 @@ pub async fn queued(
 ) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT id, nominal_at FROM trigger_events
-         WHERE trigger_id = ? AND outcome = 'queued' ORDER BY nominal_at",
+         WHERE trigger_id = $1 AND outcome = 'queued' ORDER BY nominal_at",
     )
     .bind(trigger_id)
     .fetch_all(conn)
@@ -116,8 +116,8 @@ pub async fn start_queued(
     at: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE trigger_events SET outcome = 'started', run_id = ?, at = ?
-         WHERE id = ? AND outcome = 'queued'",
+        "UPDATE trigger_events SET outcome = 'started', run_id = $1, at = $2
+         WHERE id = $3 AND outcome = 'queued'",
     )
     .bind(run_id)
     .bind(at)
@@ -130,7 +130,7 @@ pub async fn start_queued(
 /// Runs the trigger started that are still going.
 pub async fn running(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM runs WHERE trigger_id = ? AND status = 'running' ORDER BY created_at",
+        "SELECT id FROM runs WHERE trigger_id = $1 AND status = 'running' ORDER BY created_at",
     )
     .bind(trigger_id)
     .fetch_all(conn)
@@ -146,8 +146,8 @@ pub async fn recent_ends(
     limit: i64,
 ) -> Result<Vec<RunStatus>> {
     let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT status FROM runs WHERE trigger_id = ? AND status != 'running' AND created_at >= ?
-         ORDER BY finished_at DESC, created_at DESC LIMIT ?",
+        "SELECT status FROM runs WHERE trigger_id = $1 AND status != 'running' AND created_at >= $2
+         ORDER BY finished_at DESC, created_at DESC LIMIT $3",
     )
     .bind(trigger_id)
     .bind(since)
@@ -166,10 +166,10 @@ pub async fn prune(
     since: i64,
 ) -> Result<()> {
     sqlx::query(
-        "DELETE FROM trigger_events WHERE trigger_id = ?1 AND outcome != 'queued'
-           AND (delivery_key IS NULL OR at < ?3)
-           AND id < (SELECT id FROM trigger_events WHERE trigger_id = ?1
-                     ORDER BY id DESC LIMIT 1 OFFSET ?2 - 1)",
+        "DELETE FROM trigger_events WHERE trigger_id = $1 AND outcome != 'queued'
+           AND (delivery_key IS NULL OR at < $3)
+           AND id < (SELECT id FROM trigger_events WHERE trigger_id = $1
+                     ORDER BY id DESC LIMIT 1 OFFSET $2 - 1)",
     )
     .bind(trigger_id)
     .bind(keep)
@@ -196,7 +196,7 @@ pub async fn handled(
     nominal: i64,
 ) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM trigger_events WHERE trigger_id = ? AND nominal_at = ?)",
+        "SELECT EXISTS (SELECT 1 FROM trigger_events WHERE trigger_id = $1 AND nominal_at = $2)",
     )
     .bind(trigger_id)
     .bind(nominal)

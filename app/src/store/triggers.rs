@@ -63,7 +63,7 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO triggers (id, workflow_id, kind, name, path, spec, secret, paused, next_nominal,
                                created_at, created_by, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&t.id)
     .bind(&t.workflow_id)
@@ -94,8 +94,8 @@ pub async fn update(
     now: i64,
 ) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE triggers SET name = ?, path = ?, spec = ?, next_nominal = ?, updated_at = ?
-         WHERE id = ?",
+        "UPDATE triggers SET name = $1, path = $2, spec = $3, next_nominal = $4, updated_at = $5
+         WHERE id = $6",
     )
     .bind(name)
     .bind(path_of(spec))
@@ -121,7 +121,7 @@ fn found(rows: u64) -> Result<()> {
 pub async fn get(conn: &mut SqliteConnection, id: &TriggerId) -> Result<Trigger> {
     let q = format!(
         "SELECT {COLUMNS} FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-         WHERE t.id = ? AND w.deleted_at IS NULL"
+         WHERE t.id = $1 AND w.deleted_at IS NULL"
     );
     let r: Row = sqlx::query_as(&q)
         .bind(id)
@@ -140,7 +140,7 @@ pub async fn webhook_at(
     let q = format!(
         "SELECT {COLUMNS}, t.secret, t.previous_secret FROM triggers t
          JOIN workflows w ON w.id = t.workflow_id
-         WHERE (t.path = ?1 OR (t.path IS NULL AND t.id = ?1)) AND t.kind = 'webhook'
+         WHERE (t.path = $1 OR (t.path IS NULL AND t.id = $1)) AND t.kind = 'webhook'
            AND w.deleted_at IS NULL"
     );
     let row = sqlx::query(&q).bind(path).fetch_optional(conn).await?;
@@ -154,18 +154,18 @@ pub async fn webhook_at(
 /// The triggers of a workflow, oldest first.
 pub async fn list(conn: &mut SqliteConnection, workflow_id: &str) -> Result<Vec<Trigger>> {
     let q = format!(
-        "SELECT {COLUMNS} FROM triggers t WHERE t.workflow_id = ? ORDER BY t.created_at, t.id"
+        "SELECT {COLUMNS} FROM triggers t WHERE t.workflow_id = $1 ORDER BY t.created_at, t.id"
     );
     let rows: Vec<Row> = sqlx::query_as(&q).bind(workflow_id).fetch_all(conn).await?;
     rows.into_iter().map(trigger).collect()
 }
 
 pub async fn delete(conn: &mut SqliteConnection, id: &TriggerId) -> Result<()> {
-    sqlx::query("DELETE FROM trigger_events WHERE trigger_id = ?")
+    sqlx::query("DELETE FROM trigger_events WHERE trigger_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    let done = sqlx::query("DELETE FROM triggers WHERE id = ?")
+    let done = sqlx::query("DELETE FROM triggers WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -181,7 +181,7 @@ pub async fn set_paused(
     now: i64,
 ) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE triggers SET paused = ?, paused_reason = ?, next_nominal = ?, updated_at = ? WHERE id = ?",
+        "UPDATE triggers SET paused = $1, paused_reason = $2, next_nominal = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(paused)
     .bind(reason)
@@ -203,9 +203,9 @@ pub async fn set_secret(
     now: i64,
 ) -> Result<()> {
     let q = if keep_previous {
-        "UPDATE triggers SET previous_secret = secret, secret = ?, updated_at = ? WHERE id = ?"
+        "UPDATE triggers SET previous_secret = secret, secret = $1, updated_at = $2 WHERE id = $3"
     } else {
-        "UPDATE triggers SET previous_secret = NULL, secret = ?, updated_at = ? WHERE id = ?"
+        "UPDATE triggers SET previous_secret = NULL, secret = $1, updated_at = $2 WHERE id = $3"
     };
     let done = sqlx::query(q)
         .bind(sealed)
@@ -219,7 +219,7 @@ pub async fn set_secret(
 /// Stops accepting the previous key.
 pub async fn retire_previous(conn: &mut SqliteConnection, id: &TriggerId, now: i64) -> Result<()> {
     let done =
-        sqlx::query("UPDATE triggers SET previous_secret = NULL, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE triggers SET previous_secret = NULL, updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(conn)
@@ -235,8 +235,8 @@ pub async fn set_next(
 ) -> Result<()> {
     // never backwards: another process may have handled later fires
     sqlx::query(
-        "UPDATE triggers SET next_nominal = CASE WHEN ?1 IS NULL THEN NULL
-             WHEN next_nominal > ?1 THEN next_nominal ELSE ?1 END WHERE id = ?2",
+        "UPDATE triggers SET next_nominal = CASE WHEN $1 IS NULL THEN NULL
+             WHEN next_nominal > $1 THEN next_nominal ELSE $1 END WHERE id = $2",
     )
     .bind(next)
     .bind(id)
@@ -250,7 +250,7 @@ pub async fn set_next(
 pub async fn due_schedules(conn: &mut SqliteConnection, until: i64) -> Result<Vec<(Trigger, i64)>> {
     let q = format!(
         "SELECT {COLUMNS}, t.next_nominal FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-         WHERE t.kind = 'schedule' AND t.paused = 0 AND t.next_nominal <= ? AND w.deleted_at IS NULL
+         WHERE t.kind = 'schedule' AND t.paused = 0 AND t.next_nominal <= $1 AND w.deleted_at IS NULL
          ORDER BY t.next_nominal LIMIT 100"
     );
     let rows = sqlx::query(&q).bind(until).fetch_all(conn).await?;

@@ -19,7 +19,7 @@ pub async fn insert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO workflows (id, name, latest_version, created_at, created_by, updated_at, updated_by)
-         VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4)",
+         VALUES ($1, $2, 1, $3, $4, $3, $4)",
     )
     .bind(id)
     .bind(name)
@@ -43,7 +43,7 @@ async fn insert_version(
     let json = serde_json::to_string(def).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
         "INSERT INTO workflow_versions (workflow_id, version, definition, problems, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(version)
@@ -68,13 +68,13 @@ pub async fn insert_snapshot(
     now: i64,
 ) -> Result<i64> {
     let live: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM workflows WHERE id = ? AND deleted_at IS NULL")
+        sqlx::query_scalar("SELECT 1 FROM workflows WHERE id = $1 AND deleted_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
     live.ok_or(StoreError::NotFound)?;
     let version: i64 = sqlx::query_scalar(
-        "SELECT MIN(COALESCE(MIN(version), 0), 0) - 1 FROM workflow_versions WHERE workflow_id = ?",
+        "SELECT MIN(COALESCE(MIN(version), 0), 0) - 1 FROM workflow_versions WHERE workflow_id = $1",
     )
     .bind(id)
     .fetch_one(&mut *conn)
@@ -93,8 +93,8 @@ pub async fn add_version(
     now: i64,
 ) -> Result<i64> {
     let version: Option<i64> = sqlx::query_scalar(
-        "UPDATE workflows SET latest_version = latest_version + 1, updated_at = ?2, updated_by = ?3
-         WHERE id = ?1 AND deleted_at IS NULL RETURNING latest_version",
+        "UPDATE workflows SET latest_version = latest_version + 1, updated_at = $2, updated_by = $3
+         WHERE id = $1 AND deleted_at IS NULL RETURNING latest_version",
     )
     .bind(id)
     .bind(now)
@@ -114,12 +114,12 @@ pub async fn rename(
     now: i64,
 ) -> Result<String> {
     let old: Option<String> =
-        sqlx::query_scalar("SELECT name FROM workflows WHERE id = ? AND deleted_at IS NULL")
+        sqlx::query_scalar("SELECT name FROM workflows WHERE id = $1 AND deleted_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
     let old = old.ok_or(StoreError::NotFound)?;
-    sqlx::query("UPDATE workflows SET name = ?2, updated_at = ?3, updated_by = ?4 WHERE id = ?1")
+    sqlx::query("UPDATE workflows SET name = $2, updated_at = $3, updated_by = $4 WHERE id = $1")
         .bind(id)
         .bind(name)
         .bind(now)
@@ -138,7 +138,7 @@ pub async fn soft_delete(
     now: i64,
 ) -> Result<String> {
     let name: Option<String> = sqlx::query_scalar(
-        "UPDATE workflows SET deleted_at = ?2, deleted_by = ?3 WHERE id = ?1 AND deleted_at IS NULL RETURNING name",
+        "UPDATE workflows SET deleted_at = $2, deleted_by = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING name",
     )
     .bind(id)
     .bind(now)
@@ -202,7 +202,7 @@ pub async fn versions(conn: &mut SqliteConnection, id: &str) -> Result<Vec<Versi
     let rows: Vec<VersionInfo> = sqlx::query_as(
         "SELECT v.version, v.created_at, v.created_by, v.problems
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
-         WHERE w.id = ? AND w.deleted_at IS NULL AND v.version > 0 ORDER BY v.version DESC",
+         WHERE w.id = $1 AND w.deleted_at IS NULL AND v.version > 0 ORDER BY v.version DESC",
     )
     .bind(id)
     .fetch_all(conn)
@@ -269,7 +269,7 @@ async fn get_inner(
         "SELECT v.workflow_id, w.name, v.version, w.latest_version, w.published_version, v.definition,
                 v.created_at, v.created_by
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
-         WHERE w.id = ?1 AND (?3 OR w.deleted_at IS NULL) AND v.version = COALESCE(?2, w.latest_version)",
+         WHERE w.id = $1 AND ($3 OR w.deleted_at IS NULL) AND v.version = COALESCE($2, w.latest_version)",
     )
     .bind(id)
     .bind(version)
@@ -302,14 +302,14 @@ pub async fn set_published(
     now: i64,
 ) -> Result<Option<i64>> {
     let before: Option<Option<i64>> = sqlx::query_scalar(
-        "SELECT published_version FROM workflows WHERE id = ? AND deleted_at IS NULL",
+        "SELECT published_version FROM workflows WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
     let before = before.ok_or(StoreError::NotFound)?;
     sqlx::query(
-        "UPDATE workflows SET published_version = ?2, published_at = ?3, published_by = ?4 WHERE id = ?1",
+        "UPDATE workflows SET published_version = $2, published_at = $3, published_by = $4 WHERE id = $1",
     )
     .bind(id)
     .bind(version)
@@ -323,7 +323,7 @@ pub async fn set_published(
 /// The published version of a live workflow, if one is.
 pub async fn published(conn: &mut SqliteConnection, id: &str) -> Result<Option<i64>> {
     let v: Option<Option<i64>> = sqlx::query_scalar(
-        "SELECT published_version FROM workflows WHERE id = ? AND deleted_at IS NULL",
+        "SELECT published_version FROM workflows WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(id)
     .fetch_optional(conn)

@@ -137,12 +137,12 @@ async fn audit_events_chain_and_cannot_be_changed() {
     let s2 = audit::append(&mut conn, &ev(2)).await.unwrap();
     assert_eq!(s2, s1 + 1);
     let (prev2, hash1): (String, String) = (
-        sqlx::query_scalar("SELECT prev_hash FROM audit_events WHERE seq = ?")
+        sqlx::query_scalar("SELECT prev_hash FROM audit_events WHERE seq = $1")
             .bind(s2)
             .fetch_one(&mut *conn)
             .await
             .unwrap(),
-        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = ?")
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
             .bind(s1)
             .fetch_one(&mut *conn)
             .await

@@ -30,7 +30,7 @@ pub struct NewDecision<'a> {
 pub async fn add_decision(conn: &mut SqliteConnection, d: &NewDecision<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO approval_decisions (item_id, actor, via, decision, comment, output, answers, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(d.item_id)
     .bind(d.actor)
@@ -51,9 +51,9 @@ pub async fn add_decision(conn: &mut SqliteConnection, d: &NewDecision<'_>) -> R
 static CLOSE: LazyLock<String> = LazyLock::new(|| {
     debug_assert_eq!(ItemEvent::Approve.sources(), ItemEvent::Reject.sources());
     format!(
-        "UPDATE approval_items SET status = ?2, decided_by = ?3, decided_at = ?4, final_output = ?5,
-                comment = ?6, current_output = NULL
-         WHERE id = ?1 AND {}",
+        "UPDATE approval_items SET status = $2, decided_by = $3, decided_at = $4, final_output = $5,
+                comment = $6, current_output = NULL
+         WHERE id = $1 AND {}",
         ItemEvent::Approve.guard("status")
     )
 });
@@ -84,9 +84,9 @@ pub async fn close(
 
 static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE approval_items SET {}, decided_at = ?2, decided_by = 'engine',
+        "UPDATE approval_items SET {}, decided_at = $2, decided_by = 'engine',
                 comment = 'the run ended before anyone decided'
-         WHERE run_id = ?1 AND superseded_at IS NULL AND {}",
+         WHERE run_id = $1 AND superseded_at IS NULL AND {}",
         ItemEvent::Cancel.set("status"),
         ItemEvent::Cancel.guard("status")
     )
@@ -113,9 +113,9 @@ pub async fn supersede(
     at: i64,
 ) -> Result<u64> {
     sqlx::query(&format!(
-        "UPDATE approval_items SET {}, decided_at = ?3, decided_by = 'engine',
+        "UPDATE approval_items SET {}, decided_at = $3, decided_by = 'engine',
                 comment = 'the step ran again and asked anew'
-         WHERE run_id = ?1 AND node_id = ?2 AND superseded_at IS NULL AND {}",
+         WHERE run_id = $1 AND node_id = $2 AND superseded_at IS NULL AND {}",
         ItemEvent::Cancel.set("status"),
         ItemEvent::Cancel.guard("status")
     ))
@@ -125,8 +125,8 @@ pub async fn supersede(
     .execute(&mut *conn)
     .await?;
     Ok(sqlx::query(
-        "UPDATE approval_items SET superseded_at = ?3
-         WHERE run_id = ?1 AND node_id = ?2 AND superseded_at IS NULL",
+        "UPDATE approval_items SET superseded_at = $3
+         WHERE run_id = $1 AND node_id = $2 AND superseded_at IS NULL",
     )
     .bind(run_id)
     .bind(node_id)
@@ -144,7 +144,7 @@ pub async fn set_current_output(
     output: &Value,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE approval_items SET current_output = ?2 WHERE id = ?1 AND status = 'pending'",
+        "UPDATE approval_items SET current_output = $2 WHERE id = $1 AND status = 'pending'",
     )
     .bind(item_id)
     .bind(json(output))
@@ -157,7 +157,7 @@ pub async fn set_current_output(
 /// decided first.
 pub async fn escalate(conn: &mut SqliteConnection, item_id: &ItemId, role: &str) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE approval_items SET escalated_to = ?, deadline_at = NULL WHERE id = ? AND status = 'pending'",
+        "UPDATE approval_items SET escalated_to = $1, deadline_at = NULL WHERE id = $2 AND status = 'pending'",
     )
     .bind(role)
     .bind(item_id)
@@ -171,7 +171,7 @@ pub async fn deadline_action(
     item_id: &ItemId,
 ) -> Result<Option<Value>> {
     let s: Option<Option<String>> =
-        sqlx::query_scalar("SELECT deadline_action FROM approval_items WHERE id = ?")
+        sqlx::query_scalar("SELECT deadline_action FROM approval_items WHERE id = $1")
             .bind(item_id)
             .fetch_optional(conn)
             .await?;
@@ -186,7 +186,7 @@ pub async fn wake_step(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE steps SET not_before = ? WHERE run_id = ? AND node_id = ? AND status = 'waiting'",
+        "UPDATE steps SET not_before = $1 WHERE run_id = $2 AND node_id = $3 AND status = 'waiting'",
     )
     .bind(now)
     .bind(run_id)

@@ -49,7 +49,7 @@ pub async fn insert(conn: &mut SqliteConnection, i: &NewItem) -> Result<()> {
         "INSERT INTO approval_items (id, run_id, node_id, workflow_id, workflow_name, node_name, reason, status,
             title, instructions, roles, users, required, allow_self, started_by, form, proposed, context,
             deadline_at, deadline_action, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(&i.id)
     .bind(&i.run_id)
@@ -154,7 +154,7 @@ impl TryFrom<Row> for ApprovalItem {
 }
 
 pub async fn get(conn: &mut SqliteConnection, id: &ItemId) -> Result<Option<ApprovalItem>> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.id = ?"))
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -167,7 +167,7 @@ pub async fn for_step(
     node_id: &str,
 ) -> Result<Option<ApprovalItem>> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE i.run_id = ? AND i.node_id = ? AND i.superseded_at IS NULL"
+        "{SELECT} WHERE i.run_id = $1 AND i.node_id = $2 AND i.superseded_at IS NULL"
     ))
     .bind(run_id)
     .bind(node_id)
@@ -181,7 +181,7 @@ type DecisionRow = (String, Option<String>, String, String, Option<String>, i64)
 
 pub async fn decisions(conn: &mut SqliteConnection, item_id: &ItemId) -> Result<Vec<Decision>> {
     let rows: Vec<DecisionRow> = sqlx::query_as(
-        "SELECT actor, via, decision, comment, output, at FROM approval_decisions WHERE item_id = ? ORDER BY at, rowid",
+        "SELECT actor, via, decision, comment, output, at FROM approval_decisions WHERE item_id = $1 ORDER BY at, rowid",
     )
     .bind(item_id)
     .fetch_all(conn)
@@ -207,7 +207,7 @@ pub async fn decided(
     node_id: Option<&str>,
 ) -> Result<Vec<ApprovalItem>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE i.workflow_id = ?1 AND (?2 IS NULL OR i.node_id = ?2) AND i.status != 'pending'
+        "{SELECT} WHERE i.workflow_id = $1 AND ($2 IS NULL OR i.node_id = $2) AND i.status != 'pending'
          ORDER BY i.decided_at"
     ))
     .bind(workflow_id)
@@ -247,15 +247,15 @@ macro_rules! bind_item_filter {
 /// never hold a quote (both are checked words), so a quoted name found in
 /// the text is an element: `instr` instead of `json_each` per row (the
 /// inbox count over 10,000 items: 28 ms instead of 66).
-const ITEM_FILTER: &str = "(?1 IS NULL OR instr(lower(i.workflow_name), lower(?1)) > 0)
-     AND (?2 IS NULL OR instr(lower(i.node_name), lower(?2)) > 0 OR instr(lower(i.node_id), lower(?2)) > 0)
-     AND (?3 IS NULL OR i.reason = ?3)
-     AND (NOT ?4 OR (i.deadline_at IS NOT NULL AND i.deadline_at < ?5))
-     AND (?6 IS NULL OR (
-           (instr(i.users, '\"' || ?7 || '\"') > 0
-            OR (i.escalated_to IS NOT NULL AND i.escalated_to = ?6)
-            OR (i.escalated_to IS NULL AND instr(i.roles, '\"' || ?6 || '\"') > 0))
-           AND (i.allow_self OR i.started_by != ?8)))";
+const ITEM_FILTER: &str = "($1 IS NULL OR instr(lower(i.workflow_name), lower($1)) > 0)
+     AND ($2 IS NULL OR instr(lower(i.node_name), lower($2)) > 0 OR instr(lower(i.node_id), lower($2)) > 0)
+     AND ($3 IS NULL OR i.reason = $3)
+     AND (NOT $4 OR (i.deadline_at IS NOT NULL AND i.deadline_at < $5))
+     AND ($6 IS NULL OR (
+           (instr(i.users, '\"' || $7 || '\"') > 0
+            OR (i.escalated_to IS NOT NULL AND i.escalated_to = $6)
+            OR (i.escalated_to IS NULL AND instr(i.roles, '\"' || $6 || '\"') > 0))
+           AND (i.allow_self OR i.started_by != $8)))";
 
 /// One page of items matching a checked filter (`ApprovalFilter::cleaned`)
 /// and the number matching in all: pending items most urgent first
@@ -298,7 +298,7 @@ pub async fn search(
     } else {
         let rows: Vec<Row> = bind_item_filter!(
             sqlx::query_as(&format!(
-                "{SELECT} WHERE {status} AND {ITEM_FILTER} ORDER BY {order} LIMIT ?9 OFFSET ?10"
+                "{SELECT} WHERE {status} AND {ITEM_FILTER} ORDER BY {order} LIMIT $9 OFFSET $10"
             )),
             f,
             who,

@@ -15,7 +15,7 @@ pub async fn succeeded_latest_first(
     nodes: &[&str],
 ) -> Result<Vec<String>> {
     let done: Vec<(String,)> = sqlx::query_as(
-        "SELECT node_id FROM steps WHERE run_id = ? AND status = 'succeeded' ORDER BY finish_seq DESC",
+        "SELECT node_id FROM steps WHERE run_id = $1 AND status = 'succeeded' ORDER BY finish_seq DESC",
     )
     .bind(run_id)
     .fetch_all(conn)
@@ -29,11 +29,11 @@ pub async fn succeeded_latest_first(
 
 static NEXT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE steps SET {set}, not_before = ?2
-         WHERE run_id = ?1 AND node_id = (
+        "UPDATE steps SET {set}, not_before = $2
+         WHERE run_id = $1 AND node_id = (
              SELECT c.node_id FROM steps c JOIN steps o
                ON o.run_id = c.run_id AND c.node_id = o.node_id || '{COMPENSATE_SUFFIX}'
-             WHERE c.run_id = ?1 AND {guard}
+             WHERE c.run_id = $1 AND {guard}
              ORDER BY o.finish_seq DESC LIMIT 1)",
         set = StepEvent::Activate.set("status"),
         guard = StepEvent::Activate.guard("c.status"),

@@ -17,7 +17,7 @@ pub async fn parent_of(
 ) -> Result<Option<(RunId, String, Option<i64>)>> {
     let row: Option<(Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
         "SELECT parent_run_id, parent_node_id, CASE WHEN item_index IS NULL THEN NULL ELSE item_round END
-         FROM runs WHERE id = ?",
+         FROM runs WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -31,7 +31,7 @@ pub async fn parent_of(
 /// Runs started by `id`'s Sub-workflow steps that are still going.
 pub async fn running_children(conn: &mut SqliteConnection, id: &RunId) -> Result<Vec<RunId>> {
     let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM runs WHERE parent_run_id = ? AND status = 'running'")
+        sqlx::query_scalar("SELECT id FROM runs WHERE parent_run_id = $1 AND status = 'running'")
             .bind(id)
             .fetch_all(conn)
             .await?;
@@ -45,7 +45,7 @@ pub async fn child_of(
     node: &str,
 ) -> Result<Option<(RunId, RunStatus, Option<Value>, Option<String>)>> {
     let row: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT id, status, output, error FROM runs WHERE parent_run_id = ? AND parent_node_id = ?
+        "SELECT id, status, output, error FROM runs WHERE parent_run_id = $1 AND parent_node_id = $2
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(id)
@@ -67,7 +67,7 @@ pub async fn child_of(
 pub async fn depth(conn: &mut SqliteConnection, id: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "WITH RECURSIVE up(id, parent, n) AS (
-             SELECT id, parent_run_id, 0 FROM runs WHERE id = ?
+             SELECT id, parent_run_id, 0 FROM runs WHERE id = $1
              UNION ALL
              SELECT r.id, r.parent_run_id, up.n + 1 FROM runs r JOIN up ON r.id = up.parent
              WHERE up.n < 100)
@@ -81,7 +81,7 @@ pub async fn depth(conn: &mut SqliteConnection, id: &str) -> Result<i64> {
 /// Per Sub-workflow step of run `id`, the newest child run it started.
 pub async fn children(conn: &mut SqliteConnection, id: &RunId) -> Result<BTreeMap<String, String>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT parent_node_id, id FROM runs WHERE parent_run_id = ? AND item_index IS NULL ORDER BY created_at, id",
+        "SELECT parent_node_id, id FROM runs WHERE parent_run_id = $1 AND item_index IS NULL ORDER BY created_at, id",
     )
     .bind(id)
     .fetch_all(conn)

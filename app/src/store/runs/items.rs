@@ -42,13 +42,13 @@ pub async fn current_round(
     run: &str,
     node: &str,
 ) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT MAX(round) FROM foreach_items WHERE run_id = ? AND node_id = ?")
-            .bind(run)
-            .bind(node)
-            .fetch_one(conn)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT MAX(round) FROM foreach_items WHERE run_id = $1 AND node_id = $2",
     )
+    .bind(run)
+    .bind(node)
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Item `idx` of the list.
@@ -60,7 +60,7 @@ pub async fn item_at(
     idx: u64,
 ) -> Result<Option<Value>> {
     let item: Option<String> = sqlx::query_scalar(
-        "SELECT item FROM foreach_items WHERE run_id = ? AND node_id = ? AND round = ? AND idx = ?",
+        "SELECT item FROM foreach_items WHERE run_id = $1 AND node_id = $2 AND round = $3 AND idx = $4",
     )
     .bind(run)
     .bind(node)
@@ -79,7 +79,7 @@ pub async fn tally(
     round: i64,
 ) -> Result<Tally> {
     let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM foreach_items WHERE run_id = ? AND node_id = ? AND round = ?",
+        "SELECT COUNT(*) FROM foreach_items WHERE run_id = $1 AND node_id = $2 AND round = $3",
     )
     .bind(run)
     .bind(node)
@@ -88,7 +88,7 @@ pub async fn tally(
     .await?;
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT status, COUNT(*) FROM runs
-         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index IS NOT NULL
+         WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_round = $3 AND item_index IS NOT NULL
          GROUP BY status",
     )
     .bind(run)
@@ -121,7 +121,7 @@ pub async fn running_items(
     round: i64,
 ) -> Result<Vec<RunId>> {
     let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM runs WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ?
+        "SELECT id FROM runs WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_round = $3
          AND item_index IS NOT NULL AND status = 'running' ORDER BY item_index",
     )
     .bind(run)
@@ -158,9 +158,9 @@ async fn item_page(
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT item_index, id, status, output, error FROM runs
-         WHERE parent_run_id = ? AND parent_node_id = ? AND item_round = ? AND item_index >= ?
-         AND (? = 0 OR status != 'running') AND (? = 0 OR status != 'succeeded')
-         ORDER BY item_index LIMIT ?",
+         WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_round = $3 AND item_index >= $4
+         AND ($5 = 0 OR status != 'running') AND ($6 = 0 OR status != 'succeeded')
+         ORDER BY item_index LIMIT $7",
     )
     .bind(run)
     .bind(node)
@@ -223,7 +223,7 @@ pub async fn iterations(
     run: &str,
 ) -> Result<std::collections::BTreeMap<String, crate::domain::records::Iteration>> {
     let lists: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT node_id, MAX(round) FROM foreach_items WHERE run_id = ? GROUP BY node_id",
+        "SELECT node_id, MAX(round) FROM foreach_items WHERE run_id = $1 GROUP BY node_id",
     )
     .bind(run)
     .fetch_all(&mut *conn)

@@ -24,8 +24,8 @@ pub struct Lost {
 
 static RECOVER: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, not_before = ?3, lost = lost + 1
-         WHERE run_id = ?1 AND node_id = ?2 AND {}",
+        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, not_before = $3, lost = lost + 1
+         WHERE run_id = $1 AND node_id = $2 AND {}",
         StepEvent::LeaseExpired.set("status"),
         StepEvent::LeaseExpired.guard("status")
     )
@@ -34,9 +34,9 @@ static RECOVER: LazyLock<String> = LazyLock::new(|| {
 static GIVE_UP: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, lost = lost + 1,
-                error_class = 'transient', error = ?4, finished_at = ?3,
-                finish_seq = (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = ?1)
-         WHERE run_id = ?1 AND node_id = ?2 AND {}",
+                error_class = 'transient', error = $4, finished_at = $3,
+                finish_seq = (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = $1)
+         WHERE run_id = $1 AND node_id = $2 AND {}",
         StepEvent::Fail.set("status"),
         StepEvent::Fail.guard("status")
     )
@@ -59,7 +59,7 @@ pub async fn expired_leases(conn: &mut SqliteConnection, now: i64) -> Result<Vec
     Ok(sqlx::query_as(
         "SELECT run_id, node_id, attempt, COALESCE(lease_owner, '') AS worker,
                 COALESCE(started_at, 0) AS started_at, lost
-         FROM steps WHERE status = 'running' AND lease_until < ?",
+         FROM steps WHERE status = 'running' AND lease_until < $1",
     )
     .bind(now)
     .fetch_all(conn)
@@ -86,7 +86,7 @@ pub async fn recover_one(
     };
     let q = if gave_up { &GIVE_UP } else { &RECOVER };
     let moved = sqlx::query(&format!(
-        "{} AND attempt = ?5 AND lease_until < ?3",
+        "{} AND attempt = $5 AND lease_until < $3",
         q.as_str()
     ))
     .bind(&e.run_id)
@@ -101,7 +101,7 @@ pub async fn recover_one(
     }
     sqlx::query(
         "INSERT OR IGNORE INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
-         VALUES (?, ?, ?, ?, ?, ?, 'lost', 'transient', ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7)",
     )
     .bind(&e.run_id)
     .bind(&e.node_id)
@@ -122,7 +122,7 @@ pub async fn recover_one(
 /// Runs past their deadline that are still running.
 pub async fn overdue_runs(conn: &mut SqliteConnection, now: i64) -> Result<Vec<RunId>> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM runs WHERE status = 'running' AND deadline_at IS NOT NULL AND deadline_at <= ?",
+        "SELECT id FROM runs WHERE status = 'running' AND deadline_at IS NOT NULL AND deadline_at <= $1",
     )
     .bind(now)
     .fetch_all(conn)
@@ -137,7 +137,7 @@ pub async fn set_port(
     node_id: &str,
     port: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE steps SET port = ? WHERE run_id = ? AND node_id = ?")
+    sqlx::query("UPDATE steps SET port = $1 WHERE run_id = $2 AND node_id = $3")
         .bind(port)
         .bind(run_id)
         .bind(node_id)

@@ -65,9 +65,9 @@ pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> 
         "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, input, output,
                                     outcome, error_class, error, confidence, pass,
                                     lineage, model_call, tokens_in, tokens_out, cost)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                 COALESCE((SELECT pass FROM steps WHERE run_id = ?1 AND node_id = ?2), 0),
-                 ?13, ?14, ?15, ?16, ?17)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                 COALESCE((SELECT pass FROM steps WHERE run_id = $1 AND node_id = $2), 0),
+                 $13, $14, $15, $16, $17)",
     )
     .bind(&a.claimed.run_id)
     .bind(&a.claimed.node_id)
@@ -117,7 +117,7 @@ struct RunRow {
 }
 
 pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecord> {
-    let r: RunRow = sqlx::query_as("SELECT * FROM runs WHERE id = ?")
+    let r: RunRow = sqlx::query_as("SELECT * FROM runs WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -142,10 +142,10 @@ macro_rules! bind_run_filter {
 /// a test run is one of a working copy's snapshot (a negative version,
 /// see `records::is_test_version`). Item runs are listed on their For
 /// each's run, not here (a list of thousands would bury every other run).
-const RUN_FILTER: &str = "(?1 IS NULL OR r.workflow_id = ?1) AND (?2 IS NULL OR r.status = ?2)
-     AND (?3 IS NULL OR r.started_by = ?3) AND (?4 IS NULL OR r.created_at >= ?4)
-     AND (?5 IS NULL OR r.created_at < ?5) AND (?6 IS NULL OR instr(r.input, ?6) > 0)
-     AND (?7 IS NULL OR (r.version < 0) = ?7) AND r.item_index IS NULL";
+const RUN_FILTER: &str = "($1 IS NULL OR r.workflow_id = $1) AND ($2 IS NULL OR r.status = $2)
+     AND ($3 IS NULL OR r.started_by = $3) AND ($4 IS NULL OR r.created_at >= $4)
+     AND ($5 IS NULL OR r.created_at < $5) AND ($6 IS NULL OR instr(r.input, $6) > 0)
+     AND ($7 IS NULL OR (r.version < 0) = $7) AND r.item_index IS NULL";
 
 /// One page of runs (newest first, keyset paged) and the counts per status.
 pub async fn search(
@@ -163,8 +163,8 @@ pub async fn search(
     let rows: Vec<Named> = bind_run_filter!(
         sqlx::query_as(&format!(
         "SELECT r.*, w.name AS workflow_name FROM runs r JOIN workflows w ON w.id = r.workflow_id
-         WHERE {RUN_FILTER} AND (?8 IS NULL OR (r.created_at, r.id) < (?8, ?9))
-         ORDER BY r.created_at DESC, r.id DESC LIMIT ?10"
+         WHERE {RUN_FILTER} AND ($8 IS NULL OR (r.created_at, r.id) < ($8, $9))
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $10"
     )),
         f
     )
@@ -249,7 +249,7 @@ pub async fn waits(
 ) -> Result<std::collections::BTreeMap<String, i64>> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT node_id, COUNT(*) FROM step_attempts
-         WHERE run_id = ? AND outcome = 'parked' GROUP BY node_id",
+         WHERE run_id = $1 AND outcome = 'parked' GROUP BY node_id",
     )
     .bind(run_id)
     .fetch_all(conn)
@@ -260,7 +260,7 @@ pub async fn waits(
 /// The newest run of a workflow (any version, test runs too).
 pub async fn latest_of(conn: &mut SqliteConnection, workflow_id: &str) -> Result<Option<RunId>> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM runs WHERE workflow_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+        "SELECT id FROM runs WHERE workflow_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(workflow_id)
     .fetch_optional(conn)
@@ -270,8 +270,8 @@ pub async fn latest_of(conn: &mut SqliteConnection, workflow_id: &str) -> Result
 /// This run's number among its workflow's runs, oldest first (from 1).
 pub async fn number(conn: &mut SqliteConnection, run: &RunRecord) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM runs WHERE workflow_id = ?1 AND item_index IS NULL
-           AND (created_at < ?2 OR (created_at = ?2 AND id <= ?3))",
+        "SELECT COUNT(*) FROM runs WHERE workflow_id = $1 AND item_index IS NULL
+           AND (created_at < $2 OR (created_at = $2 AND id <= $3))",
     )
     .bind(&run.workflow_id)
     .bind(run.created_at)
@@ -284,7 +284,7 @@ pub async fn get_steps(conn: &mut SqliteConnection, run_id: &RunId) -> Result<Ve
     let rows: Vec<StepRow> = sqlx::query_as(
         "SELECT node_id, status, attempt, not_before, port, output, error_class, error, confidence,
                 cum_confidence, started_at, finished_at, pass
-         FROM steps WHERE run_id = ? ORDER BY finish_seq IS NULL, finish_seq, rowid",
+         FROM steps WHERE run_id = $1 ORDER BY finish_seq IS NULL, finish_seq, rowid",
     )
     .bind(run_id)
     .fetch_all(&mut *conn)
@@ -343,7 +343,7 @@ pub async fn get_attempts(
     let rows: Vec<AttemptRow> = sqlx::query_as(
         "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass,
                 lineage, model_call
-         FROM step_attempts WHERE run_id = ? ORDER BY started_at, node_id, attempt",
+         FROM step_attempts WHERE run_id = $1 ORDER BY started_at, node_id, attempt",
     )
     .bind(run_id)
     .fetch_all(conn)

@@ -13,14 +13,14 @@ use std::sync::LazyLock;
 
 static REPEAT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE steps SET {}, pass = CASE WHEN ?3 IS NULL THEN pass ELSE pass + 1 END,
-                lap = COALESCE(?3, lap),
-                pass_base = CASE WHEN ?3 IS NULL THEN pass_base ELSE attempt END,
-                not_before = ?4, port = NULL, output = NULL, error = NULL, error_class = NULL,
+        "UPDATE steps SET {}, pass = CASE WHEN $3 IS NULL THEN pass ELSE pass + 1 END,
+                lap = COALESCE($3, lap),
+                pass_base = CASE WHEN $3 IS NULL THEN pass_base ELSE attempt END,
+                not_before = $4, port = NULL, output = NULL, error = NULL, error_class = NULL,
                 confidence = NULL, cum_confidence = NULL, started_at = NULL, finished_at = NULL,
                 finish_seq = NULL, input_override = NULL, parked = 0, lost = 0,
                 lease_owner = NULL, lease_until = NULL
-         WHERE run_id = ?1 AND node_id = ?2 AND {}",
+         WHERE run_id = $1 AND node_id = $2 AND {}",
         StepEvent::Repeat.set("status"),
         StepEvent::Repeat.guard("status")
     )
@@ -42,7 +42,7 @@ pub async fn repeat_step(
         sqlx::query(
             "INSERT OR REPLACE INTO step_passes (run_id, node_id, pass, status, port, output, confidence, finished_at)
              SELECT run_id, node_id, pass, status, port, output, confidence, finished_at
-             FROM steps WHERE run_id = ? AND node_id = ?",
+             FROM steps WHERE run_id = $1 AND node_id = $2",
         )
         .bind(run_id)
         .bind(node)
@@ -66,7 +66,7 @@ pub async fn passes(
     run_id: &RunId,
 ) -> Result<BTreeMap<String, Vec<Value>>> {
     let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT node_id, output FROM step_passes WHERE run_id = ? ORDER BY node_id, pass",
+        "SELECT node_id, output FROM step_passes WHERE run_id = $1 ORDER BY node_id, pass",
     )
     .bind(run_id)
     .fetch_all(conn)
@@ -83,7 +83,7 @@ pub async fn passes(
 /// How many attempts step `node` had before its current pass.
 pub async fn pass_base(conn: &mut SqliteConnection, run_id: &RunId, node: &str) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT pass_base FROM steps WHERE run_id = ? AND node_id = ?")
+        sqlx::query_scalar("SELECT pass_base FROM steps WHERE run_id = $1 AND node_id = $2")
             .bind(run_id)
             .bind(node)
             .fetch_optional(conn)
@@ -99,7 +99,7 @@ pub async fn take_exhausted(
     entry: &str,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE steps SET port = ? WHERE run_id = ? AND node_id = ? AND status = 'succeeded'",
+        "UPDATE steps SET port = $1 WHERE run_id = $2 AND node_id = $3 AND status = 'succeeded'",
     )
     .bind(crate::domain::graph::PORT_EXHAUSTED)
     .bind(run_id)

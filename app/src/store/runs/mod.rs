@@ -56,7 +56,7 @@ pub struct NewRun<'a> {
 pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -88,7 +88,7 @@ pub async fn insert_step(
 ) -> Result<()> {
     // a step that is already there stays as it is (a compensation queued
     // twice must not wedge the transaction that queues it)
-    sqlx::query("INSERT INTO steps (run_id, node_id, status, not_before) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+    sqlx::query("INSERT INTO steps (run_id, node_id, status, not_before) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
         .bind(run_id)
         .bind(node_id)
         .bind(status.as_str())
@@ -153,9 +153,9 @@ pub async fn finish_run(
         return Err(StoreError::Conflict("a run cannot end as running".into()));
     };
     let done = sqlx::query(&format!(
-        "UPDATE runs SET {}, output = ?2, error = ?3, confidence = COALESCE(?4, confidence),
-                finished_at = ?5
-         WHERE id = ?1 AND {}",
+        "UPDATE runs SET {}, output = $2, error = $3, confidence = COALESCE($4, confidence),
+                finished_at = $5
+         WHERE id = $1 AND {}",
         event.set("status"),
         event.guard("status")
     ))
@@ -184,7 +184,7 @@ pub async fn node_states(
         lap: i64,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT node_id, status, port, cum_confidence, pass, lap FROM steps WHERE run_id = ?",
+        "SELECT node_id, status, port, cum_confidence, pass, lap FROM steps WHERE run_id = $1",
     )
     .bind(run_id)
     .fetch_all(conn)
@@ -222,7 +222,7 @@ pub async fn step_result(
 ) -> Result<StepResult> {
     let (output, cum_confidence, error_class, error): (Option<String>, Option<f64>, Option<String>, Option<String>) =
         sqlx::query_as(
-            "SELECT output, cum_confidence, error_class, error FROM steps WHERE run_id = ? AND node_id = ?",
+            "SELECT output, cum_confidence, error_class, error FROM steps WHERE run_id = $1 AND node_id = $2",
         )
         .bind(run_id)
         .bind(node_id)
@@ -239,9 +239,9 @@ pub async fn step_result(
 
 static RETRY: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE steps SET {}, not_before = ?3, port = NULL, error = NULL, error_class = NULL,
-                finished_at = NULL, finish_seq = NULL, input_override = ?4, lost = 0
-         WHERE run_id = ?1 AND node_id = ?2 AND {}",
+        "UPDATE steps SET {}, not_before = $3, port = NULL, error = NULL, error_class = NULL,
+                finished_at = NULL, finish_seq = NULL, input_override = $4, lost = 0
+         WHERE run_id = $1 AND node_id = $2 AND {}",
         StepEvent::Retry.set("status"),
         StepEvent::Retry.guard("status")
     )
@@ -249,7 +249,7 @@ static RETRY: LazyLock<String> = LazyLock::new(|| {
 
 static RESUME: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE steps SET {}, finished_at = NULL WHERE run_id = ? AND {}",
+        "UPDATE steps SET {}, finished_at = NULL WHERE run_id = $1 AND {}",
         StepEvent::Resume.set("status"),
         StepEvent::Resume.guard("status")
     )
@@ -257,8 +257,8 @@ static RESUME: LazyLock<String> = LazyLock::new(|| {
 
 static REOPEN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE runs SET {}, error = NULL, finished_at = NULL, output = NULL, deadline_at = ?2
-         WHERE id = ?1 AND {}",
+        "UPDATE runs SET {}, error = NULL, finished_at = NULL, output = NULL, deadline_at = $2
+         WHERE id = $1 AND {}",
         RunEvent::Reopen.set("status"),
         RunEvent::Reopen.guard("status")
     )
@@ -270,7 +270,7 @@ static REOPEN: LazyLock<String> = LazyLock::new(|| {
 /// Moves a run to another version of its workflow (a retry on the latest
 /// version; the caller checked that it has the same steps).
 pub async fn set_version(conn: &mut SqliteConnection, run_id: &RunId, version: i64) -> Result<()> {
-    sqlx::query("UPDATE runs SET version = ? WHERE id = ?")
+    sqlx::query("UPDATE runs SET version = $1 WHERE id = $2")
         .bind(version)
         .bind(run_id)
         .execute(conn)
@@ -323,7 +323,7 @@ pub async fn brief(conn: &mut SqliteConnection, id: &str) -> Result<Brief> {
     let row: (String, Option<String>, Option<String>, bool) = sqlx::query_as(
         "SELECT r.status, r.output, r.error,
                 EXISTS (SELECT 1 FROM approval_items a WHERE a.run_id = r.id AND a.status = 'pending')
-         FROM runs r WHERE r.id = ?",
+         FROM runs r WHERE r.id = $1",
     )
     .bind(id)
     .fetch_optional(conn)

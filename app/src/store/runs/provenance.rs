@@ -16,7 +16,7 @@ pub async fn latest_lineage(
     for node in nodes {
         let row: Option<String> = sqlx::query_scalar(
             "SELECT lineage FROM step_attempts
-             WHERE run_id = ? AND node_id = ? AND lineage IS NOT NULL
+             WHERE run_id = $1 AND node_id = $2 AND lineage IS NOT NULL
              ORDER BY attempt DESC LIMIT 1",
         )
         .bind(run_id)
@@ -37,7 +37,7 @@ pub async fn model_usage(
 ) -> Result<Option<crate::domain::records::ModelUsage>> {
     let (calls, tokens_in, tokens_out, cost): (Option<i64>, Option<i64>, Option<i64>, Option<f64>) = sqlx::query_as(
         "SELECT SUM(json_extract(model_call, '$.requests')), SUM(tokens_in), SUM(tokens_out), SUM(cost)
-         FROM step_attempts WHERE run_id = ? AND model_call IS NOT NULL",
+         FROM step_attempts WHERE run_id = $1 AND model_call IS NOT NULL",
     )
     .bind(run_id)
     .fetch_one(conn)

@@ -53,8 +53,8 @@ pub struct Activated {
 /// running, one more attempt, leased, returning what the worker needs.
 fn claim_sql(where_: &str) -> String {
     format!(
-        "UPDATE steps SET {set}, attempt = attempt + 1, lease_owner = ?1,
-                lease_until = ?3, started_at = ?2 WHERE {where_}
+        "UPDATE steps SET {set}, attempt = attempt + 1, lease_owner = $1,
+                lease_until = $3, started_at = $2 WHERE {where_}
          RETURNING run_id, node_id, attempt, parked, cum_in, input_override",
         set = StepEvent::Claim.set("status"),
     )
@@ -62,7 +62,7 @@ fn claim_sql(where_: &str) -> String {
 
 static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
     claim_sql(&format!(
-        "rowid = (SELECT rowid FROM steps WHERE {} AND not_before <= ?2
+        "rowid = (SELECT rowid FROM steps WHERE {} AND not_before <= $2
                   ORDER BY not_before LIMIT 1)",
         StepEvent::Claim.guard("status")
     ))
@@ -70,7 +70,7 @@ static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
 
 static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| {
     claim_sql(&format!(
-        "run_id = ?4 AND node_id = ?5 AND {}",
+        "run_id = $4 AND node_id = $5 AND {}",
         StepEvent::Claim.guard("status")
     ))
 });
@@ -101,8 +101,8 @@ pub async fn renew_lease(
     lease_until: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE steps SET lease_until = MAX(lease_until, ?5)
-         WHERE run_id = ?1 AND node_id = ?2 AND status = 'running' AND lease_owner = ?3 AND attempt = ?4",
+        "UPDATE steps SET lease_until = MAX(lease_until, $5)
+         WHERE run_id = $1 AND node_id = $2 AND status = 'running' AND lease_owner = $3 AND attempt = $4",
     )
     .bind(&c.run_id)
     .bind(&c.node_id)
@@ -118,8 +118,8 @@ pub async fn renew_lease(
 /// transaction: nobody can take it away before commit).
 pub async fn holds_lease(conn: &mut SqliteConnection, c: &Claimed, worker: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM steps WHERE run_id = ? AND node_id = ? AND status = 'running'
-         AND lease_owner = ? AND attempt = ?",
+        "SELECT COUNT(*) FROM steps WHERE run_id = $1 AND node_id = $2 AND status = 'running'
+         AND lease_owner = $3 AND attempt = $4",
     )
     .bind(&c.run_id)
     .bind(&c.node_id)
@@ -190,13 +190,13 @@ pub async fn update_step(
         None => u.event.guard("status"),
     };
     let done = sqlx::query(&format!(
-        "UPDATE steps SET status = ?3, not_before = ?4, parked = ?5, port = ?6, output = ?7,
-                error_class = ?8, error = ?9, confidence = ?10, cum_confidence = ?11,
-                finished_at = ?12, lease_owner = NULL, lease_until = NULL,
-                attempt = COALESCE(?13, attempt), started_at = COALESCE(?14, started_at),
-                finish_seq = CASE WHEN ?12 IS NULL THEN NULL
-                    ELSE (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = ?1) END
-         WHERE run_id = ?1 AND node_id = ?2 AND {guard}"
+        "UPDATE steps SET status = $3, not_before = $4, parked = $5, port = $6, output = $7,
+                error_class = $8, error = $9, confidence = $10, cum_confidence = $11,
+                finished_at = $12, lease_owner = NULL, lease_until = NULL,
+                attempt = COALESCE($13, attempt), started_at = COALESCE($14, started_at),
+                finish_seq = CASE WHEN $12 IS NULL THEN NULL
+                    ELSE (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = $1) END
+         WHERE run_id = $1 AND node_id = $2 AND {guard}"
     ))
     .bind(run_id)
     .bind(node_id)
@@ -230,9 +230,9 @@ static RESOLVE: LazyLock<String> = LazyLock::new(|| {
         "one guard serves both"
     );
     format!(
-        "UPDATE steps SET status = ?3, cum_in = ?4, not_before = ?5,
-                finished_at = CASE WHEN ?3 = 'skipped' THEN ?5 END
-         WHERE run_id = ?1 AND node_id = ?2 AND {}
+        "UPDATE steps SET status = $3, cum_in = $4, not_before = $5,
+                finished_at = CASE WHEN $3 = 'skipped' THEN $5 END
+         WHERE run_id = $1 AND node_id = $2 AND {}
          RETURNING attempt, input_override IS NOT NULL",
         StepEvent::Activate.guard("status")
     )
@@ -270,8 +270,8 @@ pub async fn resolve_pending(
 
 static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, finished_at = ?2
-         WHERE run_id = ?1 AND {}",
+        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, finished_at = $2
+         WHERE run_id = $1 AND {}",
         StepEvent::Cancel.set("status"),
         StepEvent::Cancel.guard("status")
     )
@@ -310,7 +310,7 @@ pub async fn due_in_run(
     now: i64,
 ) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT node_id FROM steps WHERE run_id = ? AND status = 'ready' AND not_before <= ?
+        "SELECT node_id FROM steps WHERE run_id = $1 AND status = 'ready' AND not_before <= $2
            AND input_override IS NULL AND node_id NOT LIKE '%~compensate'
          ORDER BY rowid",
     )

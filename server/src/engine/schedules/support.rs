@@ -131,7 +131,7 @@ impl Engine {
                 Ok(1)
             }
             Err(why) => {
-                sqlx::query("UPDATE trigger_events SET outcome = 'skipped', detail = ? WHERE id = ? AND outcome = 'queued'")
+                sqlx::query("UPDATE trigger_events SET outcome = 'skipped', detail = $1 WHERE id = $2 AND outcome = 'queued'")
                     .bind(why)
                     .bind(event_id)
                     .execute(&mut *tx)
