@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod audit;
+pub mod conn;
 pub mod models;
 pub mod runs;
 pub mod trigger_events;

@@ -3,6 +3,8 @@
 //! Debian's PostgreSQL in a temporary folder on a free port and stops it
 //! afterwards; tests find it in `STEPWISE_TEST_PG_URL`.
 
+mod conn;
+
 /// The throwaway cluster's URL.
 pub fn url() -> String {
     std::env::var("STEPWISE_TEST_PG_URL").unwrap_or_else(|_| {
@@ -10,6 +12,13 @@ pub fn url() -> String {
             "STEPWISE_TEST_PG_URL is not set: run the tests under scripts/pg.sh (`scripts/pg.sh run -- cargo test ...`; make test does)"
         )
     })
+}
+
+/// The URL of database `name` on the throwaway cluster.
+pub fn database_url(name: &str) -> String {
+    let url = url();
+    let (server, _) = url.rsplit_once('/').expect("a URL ends with its database");
+    format!("{server}/{name}")
 }
 
 #[tokio::test]

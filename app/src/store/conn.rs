@@ -1,0 +1,434 @@
+//! The seam between the store and its two backends (issue 17): a
+//! connection or transaction on SQLite or PostgreSQL ([`Conn`]), and
+//! queries shaped like sqlx's own (`query`, `query_as`, `query_scalar`,
+//! `.bind(..)`, `.execute(conn)`, `.fetch_one(conn)`, ...) that carry their
+//! SQL and arguments until they meet a connection and learn which driver
+//! is on the other end.
+//!
+//! Statements are written once, with `$N` placeholders, which both SQLite
+//! (through sqlx) and PostgreSQL read. Arguments are typed even when they
+//! are NULL ([`Arg`]): PostgreSQL must know a parameter's type, and
+//! `$1 IS NULL OR col = $1` gives it none to infer. Rows decode through
+//! sqlx's `FromRow`, whose derive is generic over the backend, so one row
+//! type serves both.
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Decode, FromRow, Postgres, Sqlite, Transaction, Type};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+/// Which database a connection talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pooled connection or an open transaction, on either backend.
+pub enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    SqliteTx(Transaction<'static, Sqlite>),
+    Pg(PoolConnection<Postgres>),
+    PgTx(Transaction<'static, Postgres>),
+}
+
+/// The driver's own connection under a [`Conn`].
+enum Side<'c> {
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    Pg(&'c mut sqlx::PgConnection),
+}
+
+impl Conn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) | Conn::SqliteTx(_) => Backend::Sqlite,
+            Conn::Pg(_) | Conn::PgTx(_) => Backend::Postgres,
+        }
+    }
+
+    fn side(&mut self) -> Side<'_> {
+        match self {
+            Conn::Sqlite(c) => Side::Sqlite(c),
+            Conn::SqliteTx(t) => Side::Sqlite(t),
+            Conn::Pg(c) => Side::Pg(c),
+            Conn::PgTx(t) => Side::Pg(t),
+        }
+    }
+
+    /// Commits a transaction (a plain connection has nothing to commit).
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::SqliteTx(t) => t.commit().await,
+            Conn::PgTx(t) => t.commit().await,
+            Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Rolls a transaction back (dropping it does the same).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::SqliteTx(t) => t.rollback().await,
+            Conn::PgTx(t) => t.rollback().await,
+            Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
+        }
+    }
+}
+
+/// One argument, typed even when NULL.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg<'a> {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Bool(Option<bool>),
+    Text(Option<Cow<'a, str>>),
+    Bytes(Option<Vec<u8>>),
+}
+
+/// What can be bound to a placeholder.
+pub trait Bind<'a> {
+    fn arg(self) -> Arg<'a>;
+    /// NULL of this type.
+    fn null() -> Arg<'a>
+    where
+        Self: Sized;
+}
+
+macro_rules! bind_int {
+    ($($t:ty),*) => {$(
+        impl<'a> Bind<'a> for $t {
+            fn arg(self) -> Arg<'a> {
+                Arg::I64(Some(self as i64))
+            }
+            fn null() -> Arg<'a> {
+                Arg::I64(None)
+            }
+        }
+    )*};
+}
+bind_int!(i64, i32, i16, u32, u16, u8);
+
+impl<'a> Bind<'a> for f64 {
+    fn arg(self) -> Arg<'a> {
+        Arg::F64(Some(self))
+    }
+    fn null() -> Arg<'a> {
+        Arg::F64(None)
+    }
+}
+
+impl<'a> Bind<'a> for bool {
+    fn arg(self) -> Arg<'a> {
+        Arg::Bool(Some(self))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Bool(None)
+    }
+}
+
+impl<'a> Bind<'a> for &'a str {
+    fn arg(self) -> Arg<'a> {
+        Arg::Text(Some(Cow::Borrowed(self)))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Text(None)
+    }
+}
+
+impl<'a> Bind<'a> for String {
+    fn arg(self) -> Arg<'a> {
+        Arg::Text(Some(Cow::Owned(self)))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Text(None)
+    }
+}
+
+impl<'a> Bind<'a> for &'a String {
+    fn arg(self) -> Arg<'a> {
+        Arg::Text(Some(Cow::Borrowed(self.as_str())))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Text(None)
+    }
+}
+
+impl<'a> Bind<'a> for Cow<'a, str> {
+    fn arg(self) -> Arg<'a> {
+        Arg::Text(Some(self))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Text(None)
+    }
+}
+
+impl<'a> Bind<'a> for Vec<u8> {
+    fn arg(self) -> Arg<'a> {
+        Arg::Bytes(Some(self))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Bytes(None)
+    }
+}
+
+impl<'a> Bind<'a> for &'a [u8] {
+    fn arg(self) -> Arg<'a> {
+        Arg::Bytes(Some(self.to_vec()))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Bytes(None)
+    }
+}
+
+impl<'a, T: Bind<'a>> Bind<'a> for Option<T> {
+    fn arg(self) -> Arg<'a> {
+        match self {
+            Some(v) => v.arg(),
+            None => T::null(),
+        }
+    }
+    fn null() -> Arg<'a> {
+        T::null()
+    }
+}
+
+impl<'a> Bind<'a> for &'a Option<String> {
+    fn arg(self) -> Arg<'a> {
+        Arg::Text(self.as_deref().map(Cow::Borrowed))
+    }
+    fn null() -> Arg<'a> {
+        Arg::Text(None)
+    }
+}
+
+macro_rules! bind_copy_ref {
+    ($($t:ty),*) => {$(
+        impl<'a> Bind<'a> for &'a $t {
+            fn arg(self) -> Arg<'a> {
+                (*self).arg()
+            }
+            fn null() -> Arg<'a> {
+                <$t as Bind<'a>>::null()
+            }
+        }
+        impl<'a> Bind<'a> for &'a Option<$t> {
+            fn arg(self) -> Arg<'a> {
+                (*self).arg()
+            }
+            fn null() -> Arg<'a> {
+                <$t as Bind<'a>>::null()
+            }
+        }
+    )*};
+}
+bind_copy_ref!(i64, i32, u32, f64, bool);
+
+/// The result of a statement that returns no rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Done {
+    rows: u64,
+}
+
+impl Done {
+    pub fn rows_affected(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// A row type both backends can decode.
+pub trait AnyRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> AnyRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A single value both backends can decode.
+pub trait AnyValue:
+    for<'r> Decode<'r, Sqlite>
+    + Type<Sqlite>
+    + for<'r> Decode<'r, Postgres>
+    + Type<Postgres>
+    + Send
+    + Unpin
+{
+}
+impl<T> AnyValue for T where
+    T: for<'r> Decode<'r, Sqlite>
+        + Type<Sqlite>
+        + for<'r> Decode<'r, Postgres>
+        + Type<Postgres>
+        + Send
+        + Unpin
+{
+}
+
+/// A statement and its arguments.
+pub struct Query<'a> {
+    sql: Cow<'a, str>,
+    args: Vec<Arg<'a>>,
+}
+
+pub fn query<'a>(sql: impl Into<Cow<'a, str>>) -> Query<'a> {
+    Query {
+        sql: sql.into(),
+        args: Vec::new(),
+    }
+}
+
+pub fn query_as<'a, T>(sql: impl Into<Cow<'a, str>>) -> QueryAs<'a, T> {
+    QueryAs {
+        q: query(sql),
+        _t: PhantomData,
+    }
+}
+
+pub fn query_scalar<'a, T>(sql: impl Into<Cow<'a, str>>) -> QueryScalar<'a, T> {
+    QueryScalar {
+        q: query(sql),
+        _t: PhantomData,
+    }
+}
+
+/// Binds the arguments to a query of the driver `$db` (all in order).
+macro_rules! with_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(v),
+                Arg::F64(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Bytes(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+impl<'a> Query<'a> {
+    pub fn bind(mut self, v: impl Bind<'a>) -> Self {
+        self.args.push(v.arg());
+        self
+    }
+
+    pub async fn execute(self, conn: &mut Conn) -> Result<Done, sqlx::Error> {
+        let rows = match conn.side() {
+            Side::Sqlite(c) => with_args!(sqlx::query(&self.sql), self.args)
+                .execute(c)
+                .await?
+                .rows_affected(),
+            Side::Pg(c) => with_args!(sqlx::query(&self.sql), self.args)
+                .execute(c)
+                .await?
+                .rows_affected(),
+        };
+        Ok(Done { rows })
+    }
+}
+
+/// A statement whose rows decode as `T`.
+pub struct QueryAs<'a, T> {
+    q: Query<'a>,
+    _t: PhantomData<T>,
+}
+
+impl<'a, T: AnyRow> QueryAs<'a, T> {
+    pub fn bind(mut self, v: impl Bind<'a>) -> Self {
+        self.q = self.q.bind(v);
+        self
+    }
+
+    pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<T>, sqlx::Error> {
+        let Query { sql, args } = self.q;
+        match conn.side() {
+            Side::Sqlite(c) => {
+                with_args!(sqlx::query_as::<_, T>(&sql), args)
+                    .fetch_all(c)
+                    .await
+            }
+            Side::Pg(c) => {
+                with_args!(sqlx::query_as::<_, T>(&sql), args)
+                    .fetch_all(c)
+                    .await
+            }
+        }
+    }
+
+    pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<T>, sqlx::Error> {
+        let Query { sql, args } = self.q;
+        match conn.side() {
+            Side::Sqlite(c) => {
+                with_args!(sqlx::query_as::<_, T>(&sql), args)
+                    .fetch_optional(c)
+                    .await
+            }
+            Side::Pg(c) => {
+                with_args!(sqlx::query_as::<_, T>(&sql), args)
+                    .fetch_optional(c)
+                    .await
+            }
+        }
+    }
+
+    pub async fn fetch_one(self, conn: &mut Conn) -> Result<T, sqlx::Error> {
+        self.fetch_optional(conn)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+/// A statement whose rows are one value each.
+pub struct QueryScalar<'a, T> {
+    q: Query<'a>,
+    _t: PhantomData<T>,
+}
+
+impl<'a, T: AnyValue> QueryScalar<'a, T> {
+    pub fn bind(mut self, v: impl Bind<'a>) -> Self {
+        self.q = self.q.bind(v);
+        self
+    }
+
+    pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<T>, sqlx::Error> {
+        let Query { sql, args } = self.q;
+        match conn.side() {
+            Side::Sqlite(c) => {
+                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
+                    .fetch_all(c)
+                    .await
+            }
+            Side::Pg(c) => {
+                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
+                    .fetch_all(c)
+                    .await
+            }
+        }
+    }
+
+    pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<T>, sqlx::Error> {
+        let Query { sql, args } = self.q;
+        match conn.side() {
+            Side::Sqlite(c) => {
+                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
+                    .fetch_optional(c)
+                    .await
+            }
+            Side::Pg(c) => {
+                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
+                    .fetch_optional(c)
+                    .await
+            }
+        }
+    }
+
+    pub async fn fetch_one(self, conn: &mut Conn) -> Result<T, sqlx::Error> {
+        self.fetch_optional(conn)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+}
