@@ -119,7 +119,7 @@ pub async fn audit(c: AuditCommand) -> Result<bool, String> {
         .map(app::domain::audit::Anchor::parse)
         .transpose()?;
     let db = open_db(&db.database_url, Durability::Normal, "nothing was checked").await?;
-    let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
+    let mut conn = db.acquire().await.map_err(|e| e.to_string())?;
     let report = app::store::audit::verify(&mut conn, anchor.as_ref())
         .await
         .map_err(|e| e.to_string())?;

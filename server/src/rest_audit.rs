@@ -68,7 +68,7 @@ pub async fn list(
         before_seq: None,
     }
     .cleaned();
-    let mut conn = s.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = s.db.acquire().await.map_err(StoreError::from)?;
     let format = q.format.as_deref().unwrap_or("json");
     if format == "json" {
         let events = app::store::audit::search(&mut conn, &filter, 200).await?;

@@ -236,11 +236,7 @@ pub async fn list(
         before: q.before_at.zip(q.before_id),
     }
     .cleaned();
-    let mut conn =
-        s.db.pool
-            .acquire()
-            .await
-            .map_err(app::store::StoreError::from)?;
+    let mut conn = s.db.acquire().await.map_err(app::store::StoreError::from)?;
     let page =
         app::store::runs::search(&mut conn, &filter, q.limit.unwrap_or(50).clamp(1, 500)).await?;
     Ok(Json(page))

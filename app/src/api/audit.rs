@@ -12,7 +12,7 @@ pub async fn list_audit_events(
     super::require(Permission::Read, "see the audit trail")?;
     use crate::store::StoreError;
     let db = super::db()?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(crate::store::audit::search(&mut conn, &filter.cleaned(), 200).await?)
 }
 
@@ -27,6 +27,6 @@ pub async fn verify_audit(#[server(default)] anchor: String) -> Result<VerifyRep
         a => Some(crate::domain::audit::Anchor::parse(a).map_err(AppError::bad_request)?),
     };
     let db = super::db()?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(crate::store::audit::verify(&mut conn, anchor.as_ref()).await?)
 }

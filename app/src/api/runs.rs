@@ -89,7 +89,7 @@ pub async fn list_runs(#[server(default)] filter: RunFilter) -> Result<RunPage, 
     super::require(Permission::Read, "see runs")?;
     use crate::store::StoreError;
     let db = super::db()?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(crate::store::runs::search(&mut conn, &filter.cleaned(), 50).await?)
 }
 

@@ -41,6 +41,26 @@ macro_rules! id_type {
             }
         }
 
+        #[cfg(feature = "ssr")]
+        impl<'a> crate::store::conn::Bind<'a> for &'a $name {
+            fn arg(self) -> crate::store::conn::Arg<'a> {
+                crate::store::conn::Arg::Text(Some(std::borrow::Cow::Borrowed(self.0.as_str())))
+            }
+            fn null() -> crate::store::conn::Arg<'a> {
+                crate::store::conn::Arg::Text(None)
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl<'a> crate::store::conn::Bind<'a> for $name {
+            fn arg(self) -> crate::store::conn::Arg<'a> {
+                crate::store::conn::Arg::Text(Some(std::borrow::Cow::Owned(self.0)))
+            }
+            fn null() -> crate::store::conn::Arg<'a> {
+                crate::store::conn::Arg::Text(None)
+            }
+        }
+
         impl std::ops::Deref for $name {
             type Target = str;
             fn deref(&self) -> &str {

@@ -80,14 +80,14 @@ fn new_user_fields(
 }
 
 pub async fn needs_setup(db: &Db) -> Result<bool, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(store::count_users(&mut conn).await? == 0)
 }
 
 /// Adds a user and its audit event inside `tx`.
 #[allow(clippy::too_many_arguments)]
 async fn add_user(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::conn::Conn,
     actor: &str,
     username: &str,
     display_name: &str,
@@ -215,7 +215,7 @@ pub async fn update_user(
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(store::list_users(&mut conn).await?)
 }
 
@@ -245,7 +245,7 @@ pub async fn sign_in(
     {
         return Err(wrong());
     }
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let until = store::locked_until(&mut conn, username).await?;
     if until > now {
         return Err(AppError::new(
@@ -324,7 +324,7 @@ pub async fn signed_out(db: &Db, p: &Principal, now: i64) -> Result<(), AppError
 
 /// The person behind a session, if they still may sign in.
 pub async fn user_principal(db: &Db, user_id: &str) -> Result<Option<Principal>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     match store::user_by_id(&mut conn, user_id).await? {
         Some(u) if u.disabled_at.is_none() => Ok(Some(principal_of(&u)?)),
         _ => Ok(None),
@@ -338,7 +338,7 @@ pub async fn token_principal(
     token: &str,
     now: i64,
 ) -> Result<Option<Principal>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let Some(t) = store::token_by_hash(&mut conn, &security::token_hash(token)).await? else {
         return Ok(None);
     };
@@ -415,7 +415,7 @@ pub async fn create_token(
 }
 
 pub async fn list_tokens(db: &Db) -> Result<Vec<TokenRow>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(store::list_tokens(&mut conn).await?)
 }
 
@@ -522,7 +522,7 @@ pub async fn delete_secret(db: &Db, actor: &str, name: &str, now: i64) -> Result
 }
 
 pub async fn list_secrets(db: &Db) -> Result<Vec<store::SecretInfo>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(store::list_secrets(&mut conn).await?)
 }
 
@@ -533,7 +533,7 @@ pub async fn open_secrets(
     sealer: &Sealer,
     names: &[String],
 ) -> Result<std::collections::BTreeMap<String, (String, String)>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let mut out = std::collections::BTreeMap::new();
     for (name, sealed, hosts) in store::sealed_secrets(&mut conn).await? {
         if !names.contains(&name) {

@@ -23,7 +23,7 @@ pub async fn parent_run(
     db: &Db,
     item: &ApprovalItem,
 ) -> Result<Option<crate::domain::approvals::ParentRun>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let run = crate::store::runs::get_run(&mut conn, &item.run_id).await?;
     let (Some(parent), Some(node)) = (run.parent_run_id, run.parent_node_id) else {
         return Ok(None);
@@ -49,7 +49,7 @@ pub async fn step_names(
     db: &Db,
     item: &ApprovalItem,
 ) -> Result<std::collections::BTreeMap<String, String>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let run = crate::store::runs::get_run(&mut conn, &item.run_id).await?;
     let wf = crate::store::workflows::get_any(&mut conn, &run.workflow_id, run.version).await?;
     Ok(wf
@@ -84,7 +84,7 @@ pub struct DecisionInput {
 /// A classify step's answer, as a reviewer edited it, must still name one
 /// of its labels: the label decides where the run goes.
 async fn check_label(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &crate::domain::records::RunRecord,
     node_id: &str,
     output: &Value,
@@ -265,7 +265,7 @@ pub async fn list(
         name: p.person.as_deref(),
         who: p.who(),
     };
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let mut page = items::search(&mut conn, &f, mine.then_some(&who), now).await?;
     if mine {
         // The SQL and the rules agree; this keeps a disagreement from
@@ -282,7 +282,7 @@ fn parse_item_id(id: &str) -> Result<ItemId, AppError> {
 
 pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), AppError> {
     let id = &parse_item_id(id)?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let item = items::get(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))?;
@@ -293,7 +293,7 @@ pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), App
 /// Decided items as labelled examples, one JSON object per line: what the
 /// person saw (input, proposed output, confidences) and what they decided.
 pub async fn export(db: &Db, workflow_id: &str, node_id: Option<&str>) -> Result<String, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let mut out = String::new();
     for i in items::decided(&mut conn, workflow_id, node_id).await? {
         let line = json!({

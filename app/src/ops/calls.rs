@@ -16,7 +16,7 @@ pub async fn cycle_problems(
     workflow_id: &str,
     def: &WorkflowDef,
 ) -> Result<Vec<Problem>, StoreError> {
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     let mut problems = Vec::new();
     for node in &def.nodes {
         let NodeKind::SubWorkflow {

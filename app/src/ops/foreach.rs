@@ -12,14 +12,13 @@ use crate::domain::run::RunStatus;
 use crate::ops::runs::{Runnable, Via, start_in};
 use crate::store::runs::{self, RunEnd};
 use crate::store::{Result, StoreError, workflows};
-use sqlx::SqliteConnection;
 
 /// Moves the list that For each `node` of run `run_id` took in attempt
 /// `round` along: starts the next items while the step's concurrency
 /// allows, or (past its tolerance) cancels the running ones, and wakes
 /// the step once nothing runs. Does nothing once the run has ended.
 pub async fn fill(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node: &str,
     round: i64,

@@ -13,7 +13,6 @@ use crate::domain::transitions::StepEvent;
 use crate::store::runs::{self, Activated};
 use crate::store::{Result, audit};
 use serde_json::json;
-use sqlx::SqliteConnection;
 
 /// What a finished step's edge back to its loop's entry did.
 pub enum Round {
@@ -28,7 +27,7 @@ pub enum Round {
 }
 
 pub async fn go_round(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     def: &WorkflowDef,
     run_id: &RunId,
     states: &mut States,

@@ -73,11 +73,11 @@ pub async fn delete(db: &Db, actor: &str, name: &str, now: i64) -> Result<(), Ap
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ModelConnection>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(store::list(&mut conn).await?)
 }
 
 pub async fn get(db: &Db, name: &str) -> Result<Option<ModelConnection>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(store::get(&mut conn, name).await?)
 }

@@ -12,7 +12,6 @@ use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::runs::{self, RunEnd};
 use crate::store::{Result, audit};
 use serde_json::{Value, json};
-use sqlx::SqliteConnection;
 
 /// The step states of one run as the machine sees them, by node id.
 pub type States = std::collections::BTreeMap<String, crate::domain::machine::NodeState>;
@@ -31,7 +30,7 @@ pub struct Advanced {
 /// and, if the run is over, record how it ended. Returns the run's new
 /// status when it closed.
 pub async fn advance(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     def: &WorkflowDef,
     run_id: &RunId,
     finished: &[&str],
@@ -50,7 +49,7 @@ pub async fn advance(
 /// changes made here are applied to them), which saves reading every step
 /// of the run again after each step of a long pure stretch.
 pub async fn advance_from(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     def: &WorkflowDef,
     run_id: &RunId,
     states: &mut States,
@@ -131,7 +130,7 @@ pub async fn advance_from(
 /// step, to run one at a time in reverse order of completion. Returns how
 /// many were queued.
 pub async fn compensate(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     def: &WorkflowDef,
     run_id: &RunId,
     now: i64,
@@ -167,7 +166,7 @@ pub async fn compensate(
 /// audit event `run.<status>` is written. Returns false (and changes
 /// nothing) if the run had already ended.
 pub async fn end_run(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     end: &RunEnd,
     actor: &str,
@@ -179,7 +178,7 @@ pub async fn end_run(
 /// `end_run` for a run whose parent already knows: a child cancelled
 /// because its parent ended, an item cancelled by its For each.
 pub async fn end_run_quietly(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     end: &RunEnd,
     actor: &str,
@@ -189,7 +188,7 @@ pub async fn end_run_quietly(
 }
 
 async fn end_run_as(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     end: &RunEnd,
     actor: &str,
@@ -241,7 +240,7 @@ async fn end_run_as(
 }
 
 async fn failure_reason(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node: &str,
 ) -> Result<Option<String>> {
@@ -255,7 +254,7 @@ async fn failure_reason(
 /// The run's output: the End's output, or an object keyed by End id when
 /// parallel paths reached several Ends. Confidence: the weakest End.
 async fn end_output(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     ends: &[String],
 ) -> Result<(Value, Option<f64>)> {

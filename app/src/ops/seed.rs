@@ -31,7 +31,7 @@ pub async fn seed_example(db: &Db, base: &str, now: i64) -> Result<bool, AppErro
         // published, so what starts it without naming a version runs it
         workflows::publish(db, &Actor::system(), &created.workflow_id, 1, now).await?;
     }
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     set_meta(&mut conn, SEEDED, &now.to_string()).await?;
     Ok(existing.is_empty())
 }
@@ -75,7 +75,7 @@ pub async fn seed_triage(db: &Db, base: &str, demo: bool, now: i64) -> Result<bo
         .await?;
         workflows::publish(db, &Actor::system(), &created.workflow_id, 1, now).await?;
     }
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     set_meta(&mut conn, TRIAGE_SEEDED, &now.to_string()).await?;
     Ok(added)
 }

@@ -149,19 +149,19 @@ pub async fn delete(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), Ap
 }
 
 pub async fn list(db: &Db) -> Result<Vec<WorkflowSummary>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     Ok(workflows::list(&mut conn).await?)
 }
 
 pub async fn versions(db: &Db, id: &str) -> Result<Vec<VersionInfo>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     workflows::versions(&mut conn, id)
         .await
         .map_err(not_found(id))
 }
 
 pub async fn get(db: &Db, id: &str, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let mut w = workflows::get(&mut conn, id, version)
         .await
         .map_err(|e| match (e, version) {
@@ -269,7 +269,7 @@ pub async fn unpublish(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(),
 
 /// The published version of a workflow, if one is.
 pub async fn published(db: &Db, id: &str) -> Result<Option<i64>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     workflows::published(&mut conn, id)
         .await
         .map_err(not_found(id))

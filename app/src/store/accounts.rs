@@ -4,7 +4,6 @@ use super::{Result, StoreError};
 use crate::domain::auth::Role;
 pub use crate::domain::records::{SecretInfo, TokenInfo as TokenRow};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 
 pub const USERNAME_TAKEN: &str = "a user with this username already exists; choose another";
 
@@ -30,15 +29,17 @@ impl UserRow {
 const USER_COLUMNS: &str =
     "id, username, display_name, password_hash, role, disabled_at, created_at, created_by";
 
-pub async fn count_users(conn: &mut SqliteConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(conn)
-        .await?)
+pub async fn count_users(conn: &mut crate::store::conn::Conn) -> Result<i64> {
+    Ok(
+        crate::store::conn::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_user(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     username: &str,
     display_name: &str,
@@ -47,7 +48,7 @@ pub async fn insert_user(
     actor: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO users (id, username, display_name, password_hash, role, created_at, created_by, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -65,8 +66,11 @@ pub async fn insert_user(
     Ok(())
 }
 
-pub async fn user_by_name(conn: &mut SqliteConnection, username: &str) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn user_by_name(
+    conn: &mut crate::store::conn::Conn,
+    username: &str,
+) -> Result<Option<UserRow>> {
+    Ok(crate::store::conn::query_as(format!(
         "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
     ))
     .bind(username)
@@ -74,17 +78,17 @@ pub async fn user_by_name(conn: &mut SqliteConnection, username: &str) -> Result
     .await?)
 }
 
-pub async fn user_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Option<UserRow>> {
+pub async fn user_by_id(conn: &mut crate::store::conn::Conn, id: &str) -> Result<Option<UserRow>> {
     Ok(
-        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        crate::store::conn::query_as(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(conn)
             .await?,
     )
 }
 
-pub async fn list_users(conn: &mut SqliteConnection) -> Result<Vec<UserRow>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn list_users(conn: &mut crate::store::conn::Conn) -> Result<Vec<UserRow>> {
+    Ok(crate::store::conn::query_as(format!(
         "SELECT {USER_COLUMNS} FROM users ORDER BY username COLLATE NOCASE"
     ))
     .fetch_all(conn)
@@ -93,13 +97,13 @@ pub async fn list_users(conn: &mut SqliteConnection) -> Result<Vec<UserRow>> {
 
 /// Sets a user's role and/or disabled state; NotFound when there is no such user.
 pub async fn update_user(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     role: Option<Role>,
     disabled: Option<bool>,
     now: i64,
 ) -> Result<()> {
-    let done = sqlx::query(
+    let done = crate::store::conn::query(
         "UPDATE users SET role = COALESCE($2, role),
              disabled_at = CASE WHEN $3 IS NULL THEN disabled_at WHEN $3 THEN COALESCE(disabled_at, $4) ELSE NULL END,
              updated_at = $4
@@ -118,8 +122,8 @@ pub async fn update_user(
 }
 
 /// Admins that are not disabled (the last one cannot be demoted or disabled).
-pub async fn active_admins(conn: &mut SqliteConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+pub async fn active_admins(conn: &mut crate::store::conn::Conn) -> Result<i64> {
+    Ok(crate::store::conn::query_scalar(
         "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
     )
     .fetch_one(conn)
@@ -129,19 +133,23 @@ pub async fn active_admins(conn: &mut SqliteConnection) -> Result<i64> {
 // ---- failed logins
 
 /// Until when logins for `username` are refused (0 = not locked).
-pub async fn locked_until(conn: &mut SqliteConnection, username: &str) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT locked_until FROM login_failures WHERE username = $1")
-            .bind(username.to_lowercase())
-            .fetch_optional(conn)
-            .await?
-            .unwrap_or(0),
+pub async fn locked_until(conn: &mut crate::store::conn::Conn, username: &str) -> Result<i64> {
+    Ok(crate::store::conn::query_scalar(
+        "SELECT locked_until FROM login_failures WHERE username = $1",
     )
+    .bind(username.to_lowercase())
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(0))
 }
 
 /// Counts a failure and returns the number of failures in a row.
-pub async fn record_failure(conn: &mut SqliteConnection, username: &str, now: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+pub async fn record_failure(
+    conn: &mut crate::store::conn::Conn,
+    username: &str,
+    now: i64,
+) -> Result<i64> {
+    Ok(crate::store::conn::query_scalar(
         "INSERT INTO login_failures (username, failures, last_at) VALUES ($1, 1, $2)
          ON CONFLICT (username) DO UPDATE SET failures = failures + 1, last_at = $2
          RETURNING failures",
@@ -152,8 +160,8 @@ pub async fn record_failure(conn: &mut SqliteConnection, username: &str, now: i6
     .await?)
 }
 
-pub async fn lock(conn: &mut SqliteConnection, username: &str, until: i64) -> Result<()> {
-    sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE username = $2")
+pub async fn lock(conn: &mut crate::store::conn::Conn, username: &str, until: i64) -> Result<()> {
+    crate::store::conn::query("UPDATE login_failures SET locked_until = $1 WHERE username = $2")
         .bind(until)
         .bind(username.to_lowercase())
         .execute(conn)
@@ -161,8 +169,8 @@ pub async fn lock(conn: &mut SqliteConnection, username: &str, until: i64) -> Re
     Ok(())
 }
 
-pub async fn clear_failures(conn: &mut SqliteConnection, username: &str) -> Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+pub async fn clear_failures(conn: &mut crate::store::conn::Conn, username: &str) -> Result<()> {
+    crate::store::conn::query("DELETE FROM login_failures WHERE username = $1")
         .bind(username.to_lowercase())
         .execute(conn)
         .await?;
@@ -175,7 +183,7 @@ const TOKEN_COLUMNS: &str = "id, name, role, created_at, created_by, last_used_a
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_token(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     name: &str,
     token_hash: &str,
@@ -183,7 +191,7 @@ pub async fn insert_token(
     actor: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO api_tokens (id, name, token_hash, role, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
@@ -198,8 +206,11 @@ pub async fn insert_token(
 }
 
 /// The live token with this hash.
-pub async fn token_by_hash(conn: &mut SqliteConnection, hash: &str) -> Result<Option<TokenRow>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn token_by_hash(
+    conn: &mut crate::store::conn::Conn,
+    hash: &str,
+) -> Result<Option<TokenRow>> {
+    Ok(crate::store::conn::query_as(format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
     ))
     .bind(hash)
@@ -209,8 +220,8 @@ pub async fn token_by_hash(conn: &mut SqliteConnection, hash: &str) -> Result<Op
 
 /// Notes a use, at most once a minute per token (a write per request
 /// would cost more than the request).
-pub async fn touch_token(conn: &mut SqliteConnection, id: &str, now: i64) -> Result<()> {
-    sqlx::query(
+pub async fn touch_token(conn: &mut crate::store::conn::Conn, id: &str, now: i64) -> Result<()> {
+    crate::store::conn::query(
         "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - 60000)",
     )
     .bind(id)
@@ -220,21 +231,22 @@ pub async fn touch_token(conn: &mut SqliteConnection, id: &str, now: i64) -> Res
     Ok(())
 }
 
-pub async fn list_tokens(conn: &mut SqliteConnection) -> Result<Vec<TokenRow>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn list_tokens(conn: &mut crate::store::conn::Conn) -> Result<Vec<TokenRow>> {
+    Ok(crate::store::conn::query_as(format!(
         "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC"
     ))
     .fetch_all(conn)
     .await?)
 }
 
-pub async fn revoke_token(conn: &mut SqliteConnection, id: &str, now: i64) -> Result<()> {
-    let done =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(conn)
-            .await?;
+pub async fn revoke_token(conn: &mut crate::store::conn::Conn, id: &str, now: i64) -> Result<()> {
+    let done = crate::store::conn::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -244,14 +256,14 @@ pub async fn revoke_token(conn: &mut SqliteConnection, id: &str, now: i64) -> Re
 // ---- secrets
 
 pub async fn put_secret(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     name: &str,
     sealed: &[u8],
     hosts: &str,
     actor: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO secrets (name, sealed, hosts, created_at, created_by, updated_at, updated_by)
          VALUES ($1, $2, $5, $3, $4, $3, $4)
          ON CONFLICT (name) DO UPDATE SET sealed = $2, hosts = $5, updated_at = $3, updated_by = $4",
@@ -266,8 +278,8 @@ pub async fn put_secret(
     Ok(())
 }
 
-pub async fn delete_secret(conn: &mut SqliteConnection, name: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM secrets WHERE name = $1")
+pub async fn delete_secret(conn: &mut crate::store::conn::Conn, name: &str) -> Result<()> {
+    let done = crate::store::conn::query("DELETE FROM secrets WHERE name = $1")
         .bind(name)
         .execute(conn)
         .await?;
@@ -277,17 +289,21 @@ pub async fn delete_secret(conn: &mut SqliteConnection, name: &str) -> Result<()
     Ok(())
 }
 
-pub async fn list_secrets(conn: &mut SqliteConnection) -> Result<Vec<SecretInfo>> {
-    Ok(
-        sqlx::query_as("SELECT name, hosts, updated_at, updated_by FROM secrets ORDER BY name")
-            .fetch_all(conn)
-            .await?,
+pub async fn list_secrets(conn: &mut crate::store::conn::Conn) -> Result<Vec<SecretInfo>> {
+    Ok(crate::store::conn::query_as(
+        "SELECT name, hosts, updated_at, updated_by FROM secrets ORDER BY name",
     )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Every secret, sealed, with its hosts.
-pub async fn sealed_secrets(conn: &mut SqliteConnection) -> Result<Vec<(String, Vec<u8>, String)>> {
-    Ok(sqlx::query_as("SELECT name, sealed, hosts FROM secrets")
-        .fetch_all(conn)
-        .await?)
+pub async fn sealed_secrets(
+    conn: &mut crate::store::conn::Conn,
+) -> Result<Vec<(String, Vec<u8>, String)>> {
+    Ok(
+        crate::store::conn::query_as("SELECT name, sealed, hosts FROM secrets")
+            .fetch_all(conn)
+            .await?,
+    )
 }

@@ -3,19 +3,18 @@
 use super::Result;
 use crate::domain::audit::{AuditEvent, NewAuditEvent};
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
 
 /// Appends an event inside the caller's transaction (which must hold the
 /// write lock, see `Db::write`, so the chain cannot fork).
-pub async fn append(conn: &mut SqliteConnection, ev: &NewAuditEvent) -> Result<i64> {
+pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> Result<i64> {
     let prev: Option<String> =
-        sqlx::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        crate::store::conn::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
     let prev = prev.unwrap_or_default();
     let details = ev.details.to_string();
     let hash = chain_hash(&prev, ev, &details);
-    let seq = sqlx::query_scalar(
+    let seq = crate::store::conn::query_scalar(
         "INSERT INTO audit_events (at, actor, action, entity, run_id, details, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
     )
@@ -64,7 +63,7 @@ struct Row {
 
 /// Newest first, at most `limit`, optionally only for one entity.
 pub async fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     entity: Option<&str>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
@@ -78,11 +77,11 @@ pub async fn list(
 /// Events matching every field of `f` that is set, newest first. Values
 /// are bound parameters, never spliced into the SQL.
 pub async fn search(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     f: &crate::domain::audit::AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditEvent>> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = crate::store::conn::query_as(
         "SELECT seq, at, actor, action, entity, run_id, details FROM audit_events
          WHERE ($1 IS NULL OR entity = $1) AND ($2 IS NULL OR actor = $2) AND ($3 IS NULL OR action = $3)
            AND ($4 IS NULL OR run_id = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6)
@@ -130,7 +129,7 @@ struct ChainRow {
 /// with an `anchor` kept from an earlier verify, also an anchor event that
 /// is gone or different (the newest events removed or rewritten).
 pub async fn verify(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     anchor: Option<&crate::domain::audit::Anchor>,
 ) -> Result<VerifyReport> {
     const PAGE: i64 = 5_000;
@@ -142,7 +141,7 @@ pub async fn verify(
         head: None,
     };
     loop {
-        let rows: Vec<ChainRow> = sqlx::query_as(
+        let rows: Vec<ChainRow> = crate::store::conn::query_as(
             "SELECT seq, at, actor, action, entity, run_id, details, prev_hash, hash
              FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )

@@ -266,27 +266,68 @@ impl<T> AnyValue for T where
 {
 }
 
+/// SQL text: a literal, a built string, or a statement built once.
+pub trait Sql<'a> {
+    fn sql(self) -> Cow<'a, str>;
+}
+
+impl<'a> Sql<'a> for &'a str {
+    fn sql(self) -> Cow<'a, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<'a> Sql<'a> for String {
+    fn sql(self) -> Cow<'a, str> {
+        Cow::Owned(self)
+    }
+}
+
+impl<'a> Sql<'a> for &'a String {
+    fn sql(self) -> Cow<'a, str> {
+        Cow::Borrowed(self.as_str())
+    }
+}
+
+impl<'a> Sql<'a> for &'a std::sync::LazyLock<String> {
+    fn sql(self) -> Cow<'a, str> {
+        Cow::Borrowed(self.as_str())
+    }
+}
+
+/// `($1, $2), ($3, $4)`: the placeholders of `rows` rows of `cols` values
+/// for a multi-row `INSERT ... VALUES`.
+pub fn values(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A statement and its arguments.
 pub struct Query<'a> {
     sql: Cow<'a, str>,
     args: Vec<Arg<'a>>,
 }
 
-pub fn query<'a>(sql: impl Into<Cow<'a, str>>) -> Query<'a> {
+pub fn query<'a>(sql: impl Sql<'a>) -> Query<'a> {
     Query {
-        sql: sql.into(),
+        sql: sql.sql(),
         args: Vec::new(),
     }
 }
 
-pub fn query_as<'a, T>(sql: impl Into<Cow<'a, str>>) -> QueryAs<'a, T> {
+pub fn query_as<'a, T>(sql: impl Sql<'a>) -> QueryAs<'a, T> {
     QueryAs {
         q: query(sql),
         _t: PhantomData,
     }
 }
 
-pub fn query_scalar<'a, T>(sql: impl Into<Cow<'a, str>>) -> QueryScalar<'a, T> {
+pub fn query_scalar<'a, T>(sql: impl Sql<'a>) -> QueryScalar<'a, T> {
     QueryScalar {
         q: query(sql),
         _t: PhantomData,
@@ -430,5 +471,14 @@ impl<'a, T: AnyValue> QueryScalar<'a, T> {
         self.fetch_optional(conn)
             .await?
             .ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn multi_row_placeholders_number_across_rows() {
+        assert_eq!(super::values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::values(1, 1), "($1)");
     }
 }

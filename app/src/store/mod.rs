@@ -11,8 +11,8 @@ pub mod trigger_events;
 pub mod triggers;
 pub mod workflows;
 
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -101,31 +101,39 @@ impl Db {
     /// Whether every embedded migration has been applied.
     pub async fn migrations_applied(&self) -> Result<bool> {
         let migrator = sqlx::migrate!("../migrations");
-        let applied: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-                .fetch_one(&self.pool)
-                .await?;
+        let applied: i64 = crate::store::conn::query_scalar(
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1",
+        )
+        .fetch_one(&mut self.acquire().await?)
+        .await?;
         Ok(applied as usize >= migrator.iter().count())
     }
 
     /// A write transaction that takes SQLite's write lock up front, so a
     /// read-then-write inside it cannot fail half-way with SQLITE_BUSY.
-    pub async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    pub async fn write(&self) -> Result<conn::Conn> {
+        Ok(conn::Conn::SqliteTx(
+            self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        ))
+    }
+
+    /// A connection from the pool, for reads (each statement on its own).
+    pub async fn acquire(&self) -> std::result::Result<conn::Conn, sqlx::Error> {
+        Ok(conn::Conn::Sqlite(self.pool.acquire().await?))
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT value FROM instance_meta WHERE key = $1")
+            crate::store::conn::query_scalar("SELECT value FROM instance_meta WHERE key = $1")
                 .bind(key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut self.acquire().await?)
                 .await?,
         )
     }
 }
 
-pub async fn set_meta(conn: &mut sqlx::SqliteConnection, key: &str, value: &str) -> Result<()> {
-    sqlx::query("INSERT INTO instance_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+pub async fn set_meta(conn: &mut crate::store::conn::Conn, key: &str, value: &str) -> Result<()> {
+    crate::store::conn::query("INSERT INTO instance_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
         .execute(conn)

@@ -2,16 +2,15 @@
 
 use super::{Result, StoreError};
 use crate::domain::llm::ModelConnection;
-use sqlx::SqliteConnection;
 
 pub async fn put(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     c: &ModelConnection,
     actor: &str,
     now: i64,
 ) -> Result<()> {
     let config = serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO model_connections (name, config, updated_at, updated_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO UPDATE SET config = $2, updated_at = $3, updated_by = $4",
     )
@@ -24,8 +23,8 @@ pub async fn put(
     Ok(())
 }
 
-pub async fn delete(conn: &mut SqliteConnection, name: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM model_connections WHERE name = $1")
+pub async fn delete(conn: &mut crate::store::conn::Conn, name: &str) -> Result<()> {
+    let done = crate::store::conn::query("DELETE FROM model_connections WHERE name = $1")
         .bind(name)
         .execute(conn)
         .await?;
@@ -39,16 +38,20 @@ fn parse(config: &str) -> Result<ModelConnection> {
     serde_json::from_str(config).map_err(|e| StoreError::Corrupt(format!("model connection: {e}")))
 }
 
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<ModelConnection>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT config FROM model_connections ORDER BY name")
-        .fetch_all(conn)
-        .await?;
+pub async fn list(conn: &mut crate::store::conn::Conn) -> Result<Vec<ModelConnection>> {
+    let rows: Vec<(String,)> =
+        crate::store::conn::query_as("SELECT config FROM model_connections ORDER BY name")
+            .fetch_all(conn)
+            .await?;
     rows.iter().map(|(c,)| parse(c)).collect()
 }
 
-pub async fn get(conn: &mut SqliteConnection, name: &str) -> Result<Option<ModelConnection>> {
+pub async fn get(
+    conn: &mut crate::store::conn::Conn,
+    name: &str,
+) -> Result<Option<ModelConnection>> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT config FROM model_connections WHERE name = $1")
+        crate::store::conn::query_as("SELECT config FROM model_connections WHERE name = $1")
             .bind(name)
             .fetch_optional(conn)
             .await?;

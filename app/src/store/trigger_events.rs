@@ -4,7 +4,6 @@ use super::{Result, StoreError};
 use crate::domain::ids::TriggerId;
 use crate::domain::run::RunStatus;
 use crate::domain::triggers::{EventOutcome, TriggerEvent};
-use sqlx::SqliteConnection;
 
 /// One delivery or fire to record.
 pub struct NewEvent<'a> {
@@ -19,8 +18,8 @@ pub struct NewEvent<'a> {
 
 /// Records `e`. A delivery key or nominal time already recorded is a
 /// `Conflict` (the caller answers with the first one's run).
-pub async fn insert_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Result<i64> {
-    let id = sqlx::query_scalar(
+pub async fn insert_event(conn: &mut crate::store::conn::Conn, e: &NewEvent<'_>) -> Result<i64> {
+    let id = crate::store::conn::query_scalar(
         "INSERT INTO trigger_events (trigger_id, at, outcome, detail, run_id, delivery_key, nominal_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -40,12 +39,12 @@ pub async fn insert_event(conn: &mut SqliteConnection, e: &NewEvent<'_>) -> Resu
 /// The run the delivery with `key` started, if it came after `since`;
 /// a key older than that is forgotten (so it may start a run again).
 pub async fn delivery(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     trigger_id: &TriggerId,
     key: &str,
     since: i64,
 ) -> Result<Option<(i64, Option<String>)>> {
-    sqlx::query(
+    crate::store::conn::query(
         "UPDATE trigger_events SET delivery_key = NULL
          WHERE trigger_id = $1 AND delivery_key = $2 AND at < $3",
     )
@@ -54,7 +53,7 @@ pub async fn delivery(
     .bind(since)
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query_as(
+    Ok(crate::store::conn::query_as(
         "SELECT at, run_id FROM trigger_events WHERE trigger_id = $1 AND delivery_key = $2",
     )
     .bind(trigger_id)
@@ -65,12 +64,12 @@ pub async fn delivery(
 
 /// The most recent deliveries and fires, newest first.
 pub async fn events(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     trigger_id: &TriggerId,
     limit: i64,
 ) -> Result<Vec<TriggerEvent>> {
     type Row = (i64, String, String, Option<String>, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = crate::store::conn::query_as(
         "SELECT at, outcome, detail, run_id, nominal_at FROM trigger_events
          WHERE trigger_id = $1 ORDER BY id DESC LIMIT $2",
     )
@@ -95,10 +94,10 @@ pub async fn events(
 /// Fires waiting for a run to end, oldest nominal time first: (event id,
 /// nominal time).
 pub async fn queued(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     trigger_id: &TriggerId,
 ) -> Result<Vec<(i64, i64)>> {
-    Ok(sqlx::query_as(
+    Ok(crate::store::conn::query_as(
         "SELECT id, nominal_at FROM trigger_events
          WHERE trigger_id = $1 AND outcome = 'queued' ORDER BY nominal_at",
     )
@@ -110,12 +109,12 @@ pub async fn queued(
 /// Marks a queued fire as started with `run_id`; false when it was not
 /// queued any more (another process started it).
 pub async fn start_queued(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     event_id: i64,
     run_id: &str,
     at: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::conn::query(
         "UPDATE trigger_events SET outcome = 'started', run_id = $1, at = $2
          WHERE id = $3 AND outcome = 'queued'",
     )
@@ -128,8 +127,11 @@ pub async fn start_queued(
 }
 
 /// Runs the trigger started that are still going.
-pub async fn running(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
+pub async fn running(
+    conn: &mut crate::store::conn::Conn,
+    trigger_id: &TriggerId,
+) -> Result<Vec<String>> {
+    Ok(crate::store::conn::query_scalar(
         "SELECT id FROM runs WHERE trigger_id = $1 AND status = 'running' ORDER BY created_at",
     )
     .bind(trigger_id)
@@ -140,12 +142,12 @@ pub async fn running(conn: &mut SqliteConnection, trigger_id: &TriggerId) -> Res
 /// How the trigger's most recent ended runs started at or after `since`
 /// ended, newest first.
 pub async fn recent_ends(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     trigger_id: &TriggerId,
     since: i64,
     limit: i64,
 ) -> Result<Vec<RunStatus>> {
-    let rows: Vec<String> = sqlx::query_scalar(
+    let rows: Vec<String> = crate::store::conn::query_scalar(
         "SELECT status FROM runs WHERE trigger_id = $1 AND status != 'running' AND created_at >= $2
          ORDER BY finished_at DESC, created_at DESC LIMIT $3",
     )
@@ -160,12 +162,12 @@ pub async fn recent_ends(
 /// Keeps the newest `keep` events of a trigger, and every delivery key
 /// still within its window (`since`).
 pub async fn prune(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     trigger_id: &TriggerId,
     keep: i64,
     since: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "DELETE FROM trigger_events WHERE trigger_id = $1 AND outcome != 'queued'
            AND (delivery_key IS NULL OR at < $3)
            AND id < (SELECT id FROM trigger_events WHERE trigger_id = $1
@@ -180,8 +182,8 @@ pub async fn prune(
 }
 
 /// Schedules with fires waiting for a run to end.
-pub async fn with_queued(conn: &mut SqliteConnection) -> Result<Vec<TriggerId>> {
-    let ids: Vec<String> = sqlx::query_scalar(
+pub async fn with_queued(conn: &mut crate::store::conn::Conn) -> Result<Vec<TriggerId>> {
+    let ids: Vec<String> = crate::store::conn::query_scalar(
         "SELECT DISTINCT trigger_id FROM trigger_events WHERE outcome = 'queued'",
     )
     .fetch_all(conn)
@@ -191,11 +193,11 @@ pub async fn with_queued(conn: &mut SqliteConnection) -> Result<Vec<TriggerId>> 
 
 /// Whether the schedule's nominal time `nominal` was handled already.
 pub async fn handled(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     trigger_id: &TriggerId,
     nominal: i64,
 ) -> Result<bool> {
-    Ok(sqlx::query_scalar(
+    Ok(crate::store::conn::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM trigger_events WHERE trigger_id = $1 AND nominal_at = $2)",
     )
     .bind(trigger_id)

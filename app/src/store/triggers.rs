@@ -5,7 +5,6 @@ pub use super::trigger_events::*;
 use super::{Result, StoreError};
 use crate::domain::ids::TriggerId;
 use crate::domain::triggers::{Trigger, TriggerSpec};
-use sqlx::SqliteConnection;
 
 pub const PATH_TAKEN: &str = "another webhook already uses this path; choose another";
 
@@ -55,12 +54,12 @@ fn spec_json(spec: &TriggerSpec) -> Result<String> {
 }
 
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     t: &Trigger,
     secret: Option<&[u8]>,
     next_nominal: Option<i64>,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO triggers (id, workflow_id, kind, name, path, spec, secret, paused, next_nominal,
                                created_at, created_by, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -86,14 +85,14 @@ pub async fn insert(
 /// Changes name and settings (the kind stays); `next_nominal` is computed
 /// anew by the caller.
 pub async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &TriggerId,
     name: &str,
     spec: &TriggerSpec,
     next_nominal: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    let done = sqlx::query(
+    let done = crate::store::conn::query(
         "UPDATE triggers SET name = $1, path = $2, spec = $3, next_nominal = $4, updated_at = $5
          WHERE id = $6",
     )
@@ -118,12 +117,12 @@ fn found(rows: u64) -> Result<()> {
 }
 
 /// A trigger of a live (not deleted) workflow.
-pub async fn get(conn: &mut SqliteConnection, id: &TriggerId) -> Result<Trigger> {
+pub async fn get(conn: &mut crate::store::conn::Conn, id: &TriggerId) -> Result<Trigger> {
     let q = format!(
         "SELECT {COLUMNS} FROM triggers t JOIN workflows w ON w.id = t.workflow_id
          WHERE t.id = $1 AND w.deleted_at IS NULL"
     );
-    let r: Row = sqlx::query_as(&q)
+    let r: Row = crate::store::conn::query_as(&q)
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -134,7 +133,7 @@ pub async fn get(conn: &mut SqliteConnection, id: &TriggerId) -> Result<Trigger>
 /// The webhook at `/hooks/<path>` (its chosen path, or its id), with its
 /// sealed keys (current, previous).
 pub async fn webhook_at(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     path: &str,
 ) -> Result<Option<(Trigger, Option<Vec<u8>>, Option<Vec<u8>>)>> {
     let q = format!(
@@ -143,29 +142,39 @@ pub async fn webhook_at(
          WHERE (t.path = $1 OR (t.path IS NULL AND t.id = $1)) AND t.kind = 'webhook'
            AND w.deleted_at IS NULL"
     );
-    let row = sqlx::query(&q).bind(path).fetch_optional(conn).await?;
-    let Some(row) = row else { return Ok(None) };
-    use sqlx::{FromRow, Row as _};
-    let secret: Option<Vec<u8>> = row.try_get("secret")?;
-    let previous: Option<Vec<u8>> = row.try_get("previous_secret")?;
-    Ok(Some((trigger(Row::from_row(&row)?)?, secret, previous)))
+    #[derive(sqlx::FromRow)]
+    struct WithKeys {
+        #[sqlx(flatten)]
+        row: Row,
+        secret: Option<Vec<u8>>,
+        previous_secret: Option<Vec<u8>>,
+    }
+    let found: Option<WithKeys> = crate::store::conn::query_as(&q)
+        .bind(path)
+        .fetch_optional(conn)
+        .await?;
+    let Some(w) = found else { return Ok(None) };
+    Ok(Some((trigger(w.row)?, w.secret, w.previous_secret)))
 }
 
 /// The triggers of a workflow, oldest first.
-pub async fn list(conn: &mut SqliteConnection, workflow_id: &str) -> Result<Vec<Trigger>> {
+pub async fn list(conn: &mut crate::store::conn::Conn, workflow_id: &str) -> Result<Vec<Trigger>> {
     let q = format!(
         "SELECT {COLUMNS} FROM triggers t WHERE t.workflow_id = $1 ORDER BY t.created_at, t.id"
     );
-    let rows: Vec<Row> = sqlx::query_as(&q).bind(workflow_id).fetch_all(conn).await?;
+    let rows: Vec<Row> = crate::store::conn::query_as(&q)
+        .bind(workflow_id)
+        .fetch_all(conn)
+        .await?;
     rows.into_iter().map(trigger).collect()
 }
 
-pub async fn delete(conn: &mut SqliteConnection, id: &TriggerId) -> Result<()> {
-    sqlx::query("DELETE FROM trigger_events WHERE trigger_id = $1")
+pub async fn delete(conn: &mut crate::store::conn::Conn, id: &TriggerId) -> Result<()> {
+    crate::store::conn::query("DELETE FROM trigger_events WHERE trigger_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    let done = sqlx::query("DELETE FROM triggers WHERE id = $1")
+    let done = crate::store::conn::query("DELETE FROM triggers WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -173,14 +182,14 @@ pub async fn delete(conn: &mut SqliteConnection, id: &TriggerId) -> Result<()> {
 }
 
 pub async fn set_paused(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &TriggerId,
     paused: bool,
     reason: Option<&str>,
     next_nominal: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    let done = sqlx::query(
+    let done = crate::store::conn::query(
         "UPDATE triggers SET paused = $1, paused_reason = $2, next_nominal = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(paused)
@@ -196,7 +205,7 @@ pub async fn set_paused(
 /// A new key; the current one stays accepted as the previous key (a key
 /// from an earlier rotation is dropped), or is dropped with `retire`.
 pub async fn set_secret(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &TriggerId,
     sealed: &[u8],
     keep_previous: bool,
@@ -207,7 +216,7 @@ pub async fn set_secret(
     } else {
         "UPDATE triggers SET previous_secret = NULL, secret = $1, updated_at = $2 WHERE id = $3"
     };
-    let done = sqlx::query(q)
+    let done = crate::store::conn::query(q)
         .bind(sealed)
         .bind(now)
         .bind(id)
@@ -217,24 +226,29 @@ pub async fn set_secret(
 }
 
 /// Stops accepting the previous key.
-pub async fn retire_previous(conn: &mut SqliteConnection, id: &TriggerId, now: i64) -> Result<()> {
-    let done =
-        sqlx::query("UPDATE triggers SET previous_secret = NULL, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(conn)
-            .await?;
+pub async fn retire_previous(
+    conn: &mut crate::store::conn::Conn,
+    id: &TriggerId,
+    now: i64,
+) -> Result<()> {
+    let done = crate::store::conn::query(
+        "UPDATE triggers SET previous_secret = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
     found(done.rows_affected())
 }
 
 /// Where a schedule stands: its next nominal time not yet handled.
 pub async fn set_next(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &TriggerId,
     next: Option<i64>,
 ) -> Result<()> {
     // never backwards: another process may have handled later fires
-    sqlx::query(
+    crate::store::conn::query(
         "UPDATE triggers SET next_nominal = CASE WHEN $1 IS NULL THEN NULL
              WHEN next_nominal > $1 THEN next_nominal ELSE $1 END WHERE id = $2",
     )
@@ -247,23 +261,34 @@ pub async fn set_next(
 
 /// Active schedules of live workflows with a nominal time at or before
 /// `until`, with that time.
-pub async fn due_schedules(conn: &mut SqliteConnection, until: i64) -> Result<Vec<(Trigger, i64)>> {
+pub async fn due_schedules(
+    conn: &mut crate::store::conn::Conn,
+    until: i64,
+) -> Result<Vec<(Trigger, i64)>> {
     let q = format!(
         "SELECT {COLUMNS}, t.next_nominal FROM triggers t JOIN workflows w ON w.id = t.workflow_id
          WHERE t.kind = 'schedule' AND t.paused = 0 AND t.next_nominal <= $1 AND w.deleted_at IS NULL
          ORDER BY t.next_nominal LIMIT 100"
     );
-    let rows = sqlx::query(&q).bind(until).fetch_all(conn).await?;
-    use sqlx::{FromRow, Row as _};
-    rows.iter()
-        .map(|row| Ok((trigger(Row::from_row(row)?)?, row.try_get("next_nominal")?)))
+    #[derive(sqlx::FromRow)]
+    struct WithNext {
+        #[sqlx(flatten)]
+        row: Row,
+        next_nominal: i64,
+    }
+    let rows: Vec<WithNext> = crate::store::conn::query_as(&q)
+        .bind(until)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|w| Ok((trigger(w.row)?, w.next_nominal)))
         .collect()
 }
 
 /// The earliest nominal time of any active schedule (the scheduler sleeps
 /// until then, at most).
-pub async fn next_nominal(conn: &mut SqliteConnection) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
+pub async fn next_nominal(conn: &mut crate::store::conn::Conn) -> Result<Option<i64>> {
+    Ok(crate::store::conn::query_scalar(
         "SELECT MIN(t.next_nominal) FROM triggers t JOIN workflows w ON w.id = t.workflow_id
          WHERE t.kind = 'schedule' AND t.paused = 0 AND w.deleted_at IS NULL",
     )
@@ -272,8 +297,8 @@ pub async fn next_nominal(conn: &mut SqliteConnection) -> Result<Option<i64>> {
 }
 
 /// Every trigger's id (for pruning their histories).
-pub async fn all_ids(conn: &mut SqliteConnection) -> Result<Vec<TriggerId>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM triggers")
+pub async fn all_ids(conn: &mut crate::store::conn::Conn) -> Result<Vec<TriggerId>> {
+    let ids: Vec<String> = crate::store::conn::query_scalar("SELECT id FROM triggers")
         .fetch_all(conn)
         .await?;
     Ok(ids.into_iter().map(TriggerId::from_stored).collect())

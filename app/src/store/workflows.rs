@@ -3,13 +3,12 @@
 use super::{Result, StoreError};
 use crate::domain::WorkflowDef;
 use crate::domain::records::{VersionInfo, WorkflowSummary, WorkflowVersion};
-use sqlx::SqliteConnection;
 
 pub const NAME_TAKEN: &str = "a workflow with this name already exists; choose another name";
 
 /// Inserts a workflow with its first version.
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     name: &str,
     def: &WorkflowDef,
@@ -17,7 +16,7 @@ pub async fn insert(
     actor: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO workflows (id, name, latest_version, created_at, created_by, updated_at, updated_by)
          VALUES ($1, $2, 1, $3, $4, $3, $4)",
     )
@@ -32,7 +31,7 @@ pub async fn insert(
 }
 
 async fn insert_version(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     version: i64,
     def: &WorkflowDef,
@@ -41,7 +40,7 @@ async fn insert_version(
     now: i64,
 ) -> Result<()> {
     let json = serde_json::to_string(def).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO workflow_versions (workflow_id, version, definition, problems, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -61,19 +60,20 @@ async fn insert_version(
 /// version list nor "latest" shows a snapshot, and the engine loads it by
 /// its number like any version). Returns its number.
 pub async fn insert_snapshot(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     def: &WorkflowDef,
     actor: &str,
     now: i64,
 ) -> Result<i64> {
-    let live: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM workflows WHERE id = $1 AND deleted_at IS NULL")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let live: Option<i64> = crate::store::conn::query_scalar(
+        "SELECT 1 FROM workflows WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     live.ok_or(StoreError::NotFound)?;
-    let version: i64 = sqlx::query_scalar(
+    let version: i64 = crate::store::conn::query_scalar(
         "SELECT MIN(COALESCE(MIN(version), 0), 0) - 1 FROM workflow_versions WHERE workflow_id = $1",
     )
     .bind(id)
@@ -85,14 +85,14 @@ pub async fn insert_snapshot(
 
 /// Appends a new version to a live workflow and returns its number.
 pub async fn add_version(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     def: &WorkflowDef,
     problems: usize,
     actor: &str,
     now: i64,
 ) -> Result<i64> {
-    let version: Option<i64> = sqlx::query_scalar(
+    let version: Option<i64> = crate::store::conn::query_scalar(
         "UPDATE workflows SET latest_version = latest_version + 1, updated_at = $2, updated_by = $3
          WHERE id = $1 AND deleted_at IS NULL RETURNING latest_version",
     )
@@ -107,37 +107,40 @@ pub async fn add_version(
 }
 
 pub async fn rename(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     name: &str,
     actor: &str,
     now: i64,
 ) -> Result<String> {
-    let old: Option<String> =
-        sqlx::query_scalar("SELECT name FROM workflows WHERE id = $1 AND deleted_at IS NULL")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let old: Option<String> = crate::store::conn::query_scalar(
+        "SELECT name FROM workflows WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let old = old.ok_or(StoreError::NotFound)?;
-    sqlx::query("UPDATE workflows SET name = $2, updated_at = $3, updated_by = $4 WHERE id = $1")
-        .bind(id)
-        .bind(name)
-        .bind(now)
-        .bind(actor)
-        .execute(conn)
-        .await
-        .map_err(|e| StoreError::from(e).unique_as(NAME_TAKEN))?;
+    crate::store::conn::query(
+        "UPDATE workflows SET name = $2, updated_at = $3, updated_by = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(now)
+    .bind(actor)
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::from(e).unique_as(NAME_TAKEN))?;
     Ok(old)
 }
 
 /// Soft delete: the workflow leaves the list, its versions stay.
 pub async fn soft_delete(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     actor: &str,
     now: i64,
 ) -> Result<String> {
-    let name: Option<String> = sqlx::query_scalar(
+    let name: Option<String> = crate::store::conn::query_scalar(
         "UPDATE workflows SET deleted_at = $2, deleted_by = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING name",
     )
     .bind(id)
@@ -161,8 +164,8 @@ struct SummaryRow {
 }
 
 /// Live workflows, most recently updated first.
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<WorkflowSummary>> {
-    let rows: Vec<SummaryRow> = sqlx::query_as(
+pub async fn list(conn: &mut crate::store::conn::Conn) -> Result<Vec<WorkflowSummary>> {
+    let rows: Vec<SummaryRow> = crate::store::conn::query_as(
         "SELECT w.id, w.name, w.latest_version, w.created_at, w.updated_at, w.updated_by, v.problems,
                 w.published_version
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.latest_version
@@ -198,8 +201,8 @@ struct VersionRow {
 }
 
 /// Every version of a live workflow, newest first.
-pub async fn versions(conn: &mut SqliteConnection, id: &str) -> Result<Vec<VersionInfo>> {
-    let rows: Vec<VersionInfo> = sqlx::query_as(
+pub async fn versions(conn: &mut crate::store::conn::Conn, id: &str) -> Result<Vec<VersionInfo>> {
+    let rows: Vec<VersionInfo> = crate::store::conn::query_as(
         "SELECT v.version, v.created_at, v.created_by, v.problems
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
          WHERE w.id = $1 AND w.deleted_at IS NULL AND v.version > 0 ORDER BY v.version DESC",
@@ -215,7 +218,7 @@ pub async fn versions(conn: &mut SqliteConnection, id: &str) -> Result<Vec<Versi
 
 /// One version (the latest when `version` is None) of a live workflow.
 pub async fn get(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     version: Option<i64>,
 ) -> Result<WorkflowVersion> {
@@ -225,7 +228,7 @@ pub async fn get(
 /// A version of a workflow even if it was deleted since: runs pinned to it
 /// still finish.
 pub async fn get_any(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     version: i64,
 ) -> Result<WorkflowVersion> {
@@ -236,7 +239,7 @@ pub async fn get_any(
 /// process: versions never change, and starting each item of a long For
 /// each list needs its body again.
 pub async fn definition(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     version: i64,
 ) -> Result<std::sync::Arc<WorkflowDef>> {
@@ -260,12 +263,12 @@ pub async fn definition(
 }
 
 async fn get_inner(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     version: Option<i64>,
     include_deleted: bool,
 ) -> Result<WorkflowVersion> {
-    let row: Option<VersionRow> = sqlx::query_as(
+    let row: Option<VersionRow> = crate::store::conn::query_as(
         "SELECT v.workflow_id, w.name, v.version, w.latest_version, w.published_version, v.definition,
                 v.created_at, v.created_by
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
@@ -295,20 +298,20 @@ async fn get_inner(
 /// Makes `version` (None: no version) the published one of a live
 /// workflow; returns the one published before.
 pub async fn set_published(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     version: Option<i64>,
     actor: &str,
     now: i64,
 ) -> Result<Option<i64>> {
-    let before: Option<Option<i64>> = sqlx::query_scalar(
+    let before: Option<Option<i64>> = crate::store::conn::query_scalar(
         "SELECT published_version FROM workflows WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
     let before = before.ok_or(StoreError::NotFound)?;
-    sqlx::query(
+    crate::store::conn::query(
         "UPDATE workflows SET published_version = $2, published_at = $3, published_by = $4 WHERE id = $1",
     )
     .bind(id)
@@ -321,8 +324,8 @@ pub async fn set_published(
 }
 
 /// The published version of a live workflow, if one is.
-pub async fn published(conn: &mut SqliteConnection, id: &str) -> Result<Option<i64>> {
-    let v: Option<Option<i64>> = sqlx::query_scalar(
+pub async fn published(conn: &mut crate::store::conn::Conn, id: &str) -> Result<Option<i64>> {
+    let v: Option<Option<i64>> = crate::store::conn::query_scalar(
         "SELECT published_version FROM workflows WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(id)

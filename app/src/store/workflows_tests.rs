@@ -5,7 +5,7 @@ use crate::store::{audit, test_db};
 #[tokio::test]
 async fn insert_get_and_list_round_trip() {
     let (db, _dir) = test_db().await;
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.acquire().await.unwrap();
     let def = invoice_approval();
     insert(&mut conn, "wf_1", "Invoices", &def, 0, "alice", 1_000)
         .await
@@ -28,7 +28,7 @@ async fn insert_get_and_list_round_trip() {
 #[tokio::test]
 async fn every_save_is_a_new_immutable_version() {
     let (db, _dir) = test_db().await;
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.acquire().await.unwrap();
     let v1 = WorkflowDef::minimal();
     insert(&mut conn, "wf_1", "W", &v1, 0, "a", 1)
         .await
@@ -52,8 +52,8 @@ async fn every_save_is_a_new_immutable_version() {
         Err(StoreError::NotFound)
     ));
 
-    let err = sqlx::query("UPDATE workflow_versions SET definition = '{}'")
-        .execute(&mut *conn)
+    let err = crate::store::conn::query("UPDATE workflow_versions SET definition = '{}'")
+        .execute(&mut conn)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
@@ -67,7 +67,7 @@ async fn every_save_is_a_new_immutable_version() {
 #[tokio::test]
 async fn names_are_unique_among_live_workflows_only() {
     let (db, _dir) = test_db().await;
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.acquire().await.unwrap();
     let def = WorkflowDef::minimal();
     insert(&mut conn, "wf_1", "Same", &def, 0, "a", 1)
         .await
@@ -101,11 +101,12 @@ async fn names_are_unique_among_live_workflows_only() {
         Err(StoreError::NotFound)
     ));
     // the deleted workflow's versions are kept
-    let kept: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM workflow_versions WHERE workflow_id = 'wf_1'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let kept: i64 = crate::store::conn::query_scalar(
+        "SELECT COUNT(*) FROM workflow_versions WHERE workflow_id = 'wf_1'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
     assert_eq!(kept, 1);
     assert_eq!(
         rename(&mut conn, "wf_3", "Same", "a", 7).await.unwrap(),
@@ -124,7 +125,7 @@ async fn names_are_unique_among_live_workflows_only() {
 async fn audit_events_chain_and_cannot_be_changed() {
     use crate::domain::audit::NewAuditEvent;
     let (db, _dir) = test_db().await;
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.acquire().await.unwrap();
     let ev = |n: i64| NewAuditEvent {
         at: n,
         actor: "alice".into(),
@@ -137,14 +138,14 @@ async fn audit_events_chain_and_cannot_be_changed() {
     let s2 = audit::append(&mut conn, &ev(2)).await.unwrap();
     assert_eq!(s2, s1 + 1);
     let (prev2, hash1): (String, String) = (
-        sqlx::query_scalar("SELECT prev_hash FROM audit_events WHERE seq = $1")
+        crate::store::conn::query_scalar("SELECT prev_hash FROM audit_events WHERE seq = $1")
             .bind(s2)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut conn)
             .await
             .unwrap(),
-        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+        crate::store::conn::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
             .bind(s1)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut conn)
             .await
             .unwrap(),
     );
@@ -154,7 +155,10 @@ async fn audit_events_chain_and_cannot_be_changed() {
         "UPDATE audit_events SET actor = 'mallory'",
         "DELETE FROM audit_events",
     ] {
-        let err = sqlx::query(sql).execute(&mut *conn).await.unwrap_err();
+        let err = crate::store::conn::query(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
     }
     let listed = audit::list(&mut conn, Some("workflow:wf_2"), 10)

@@ -17,7 +17,7 @@ pub const NEVER: i64 = i64::MAX / 2;
 
 /// The parts of an item every kind shares; the caller fills in the rest.
 pub(super) async fn base_item(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut app::store::conn::Conn,
     run: &RunRecord,
     node: &Node,
     reason: &'static str,
@@ -130,7 +130,7 @@ impl Engine {
         // A step that arrives afresh (first time, a retry, another attempt
         // of its policy) asks anew; only a wake-up reads its current item.
         let existing = if woken {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             items::for_step(&mut conn, &run.id, &node.id).await?
         } else {
             None
@@ -156,7 +156,7 @@ impl Engine {
             let mut context = ctx.clone();
             context["cum_confidence"] = json!(cum_in);
             let base = {
-                let mut conn = self.db.pool.acquire().await?;
+                let mut conn = self.db.acquire().await?;
                 // where the values up for decision came from
                 let sources: Vec<String> = data_sources(def, &node.id, &mut Vec::new())
                     .into_iter()

@@ -53,7 +53,7 @@ impl Engine {
             panic!("injected fault: running {} panics", c.node_id);
         }
         let (run, steps) = {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             let run = runs::get_run(&mut conn, &c.run_id).await?;
             let steps = runs::get_steps(&mut conn, &c.run_id).await?;
             (run, steps)
@@ -184,7 +184,7 @@ impl Engine {
         let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_string();
         tracing::error!(reference, "running a step panicked: {what}");
         let run = {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             runs::get_run(&mut conn, &c.run_id).await?
         };
         let def = self.definition(&run).await?;

@@ -89,7 +89,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn run_pure_successors(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut app::store::conn::Conn,
         run_id: &app::domain::ids::RunId,
         def: &WorkflowDef,
         now: i64,
@@ -192,7 +192,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn record(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut app::store::conn::Conn,
         c: &Claimed,
         def: &WorkflowDef,
         started: i64,

@@ -27,7 +27,7 @@ impl Engine {
         now: i64,
     ) -> Result<Outcome> {
         if woken {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             if let Some(round) = runs::current_round(&mut conn, run_id, node_id).await? {
                 let tally = runs::tally(&mut conn, run_id, node_id, round).await?;
                 if tally.running > 0 {

@@ -15,7 +15,7 @@ impl Engine {
     /// a `confidence` item (None: the result may go on).
     pub(super) async fn confidence_gate(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut app::store::conn::Conn,
         c: &app::store::runs::Claimed,
         def: &WorkflowDef,
         ctx: Option<&Value>,
@@ -86,7 +86,7 @@ impl Engine {
         node: &app::domain::Node,
     ) -> Result<Option<Outcome>> {
         let node_id = node.id.as_str();
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         let Some(item) = items::for_step(&mut conn, run_id, node_id).await? else {
             return Ok(None);
         };

@@ -213,7 +213,7 @@ impl Engine {
         if let Some(d) = self.defs.lock().expect("defs lock").get(&key) {
             return Ok(d.clone());
         }
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         let whole = workflows::get_any(&mut conn, &run.workflow_id, run.version)
             .await?
             .definition;
@@ -239,7 +239,7 @@ impl Engine {
     /// (`tick` is this and `run_claimed`; the simulation test holds claims
     /// in flight across other operations, as a slow or dying worker would).
     pub async fn claim_next(&self, now: i64) -> Result<Option<runs::Claimed>> {
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         runs::claim(
             &mut conn,
             &self.worker,
@@ -281,7 +281,7 @@ impl Engine {
 
     /// When the next delayed or retried step is due.
     pub async fn next_due(&self) -> Result<Option<i64>> {
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         runs::next_due(&mut conn).await
     }
 

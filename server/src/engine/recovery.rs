@@ -29,7 +29,7 @@ impl Engine {
                 out = &mut work => return out,
                 _ = tokio::time::sleep(every) => {
                     let until = self.clock.now().saturating_add(self.lease_ms).min(cap);
-                    let renewed = match self.db.pool.acquire().await {
+                    let renewed = match self.db.acquire().await {
                         Ok(mut conn) => runs::renew_lease(&mut conn, c, &self.worker, until).await,
                         Err(e) => Err(e.into()),
                     };
@@ -48,7 +48,7 @@ impl Engine {
     pub async fn recover(&self) -> Result<usize> {
         let now = self.clock.now();
         let (expired, overdue) = {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             (
                 runs::expired_leases(&mut conn, now).await?,
                 runs::overdue_runs(&mut conn, now).await?,

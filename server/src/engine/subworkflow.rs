@@ -35,7 +35,7 @@ impl Engine {
                 "not a Sub-workflow step",
             ));
         };
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         if woken
             && let Some((child, status, output, error)) =
                 app::store::runs::child_of(&mut conn, &run.id, &node.id).await?

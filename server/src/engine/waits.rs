@@ -27,7 +27,7 @@ impl Engine {
         let mut changes = self.changes.subscribe();
         loop {
             let b = {
-                let mut conn = self.db.pool.acquire().await?;
+                let mut conn = self.db.acquire().await?;
                 brief(&mut conn, run_id).await?
             };
             if done(&b) {

@@ -45,7 +45,7 @@ pub(crate) async fn deliver(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let now = ops::now_ms();
-    let found = match s.db.pool.acquire().await {
+    let found = match s.db.acquire().await {
         Ok(mut conn) => store::webhook_at(&mut conn, &path).await,
         Err(e) => Err(StoreError::from(e)),
     };

@@ -113,7 +113,7 @@ fn with_location(status: StatusCode, body: HookAnswer, run_id: &str) -> Response
 }
 
 async fn look(s: &AppState, run_id: &str) -> Result<Brief, StoreError> {
-    let mut conn = s.db.pool.acquire().await?;
+    let mut conn = s.db.acquire().await?;
     brief(&mut conn, run_id).await
 }
 

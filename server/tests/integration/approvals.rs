@@ -53,7 +53,7 @@ pub(crate) fn flow(a: Node) -> WorkflowDef {
 }
 
 pub(crate) async fn item(w: &World, run: &app::domain::ids::RunId, node: &str) -> ApprovalItem {
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     app::store::approvals::for_step(&mut conn, run, node)
         .await
         .unwrap()
@@ -575,7 +575,7 @@ async fn every_operation_writes_its_audit_event() {
     let ann = Actor("user:ann".into());
     let now = w.clock.now_ms();
     let newest = || async {
-        let mut conn = w.db.pool.acquire().await.unwrap();
+        let mut conn = w.db.acquire().await.unwrap();
         let e = app::store::audit::list(&mut conn, None, 1).await.unwrap();
         (e[0].action.clone(), e[0].actor.clone())
     };
@@ -723,7 +723,7 @@ async fn every_operation_writes_its_audit_event() {
     expect!("workflow.deleted", "user:ann");
     assert_eq!(checked, 21);
     // and the chain over all of it holds
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let report = app::store::audit::verify(&mut conn, None).await.unwrap();
     assert_eq!(report.broken_at, None);
 }
@@ -1030,7 +1030,7 @@ async fn the_items_of_a_cancelled_run_leave_the_inbox_and_cannot_be_decided() {
     let pending = |w: &World| {
         let db = w.db.clone();
         async move {
-            let mut conn = db.pool.acquire().await.unwrap();
+            let mut conn = db.acquire().await.unwrap();
             let f = ApprovalFilter::default().cleaned().unwrap();
             app::store::approvals::search(&mut conn, &f, None, T0)
                 .await
@@ -1048,7 +1048,7 @@ async fn the_items_of_a_cancelled_run_leave_the_inbox_and_cannot_be_decided() {
     assert_eq!(pending(&w).await, 0, "gone from the inbox");
     let closed = item(&w, &run, "ok").await;
     assert_eq!(closed.status, ItemStatus::Cancelled, "closed as cancelled");
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let f = ApprovalFilter {
         status: "cancelled".into(),
         ..Default::default()

@@ -137,7 +137,7 @@ async fn steps_run_on_the_spot_are_logged_like_claimed_ones() {
     let detail = w.run(&run).await;
     assert_eq!(detail.run.status, RunStatus::Succeeded);
     assert_eq!(detail.run.output, Some(json!({"n": 3})));
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let attempts = app::store::runs::get_attempts(&mut conn, &run)
         .await
         .unwrap();
@@ -306,7 +306,7 @@ async fn an_expired_lease_is_recovered_as_a_new_attempt_and_the_late_result_is_d
     );
     let id = w.start(d, json!({})).await;
     // A worker that dies right after claiming the Start step.
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let lost = app::store::runs::claim(&mut conn, "dead-worker", T0, T0 + 30_000)
         .await
         .unwrap()
@@ -330,7 +330,7 @@ async fn an_expired_lease_is_recovered_as_a_new_attempt_and_the_late_result_is_d
             .any(|a| a.node_id == "start" && a.attempt == 1 && a.outcome == "lost")
     );
     // the dead worker's lease is gone: it could not complete the step now
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     assert!(
         !app::store::runs::holds_lease(&mut conn, &lost, "dead-worker")
             .await
@@ -356,7 +356,7 @@ async fn cancel_stops_a_run_and_is_audited() {
         .await
         .unwrap_err();
     assert!(err.message.contains("already cancelled"), "{}", err.message);
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let events = app::store::audit::list(&mut conn, Some(&format!("run:{id}")), 10)
         .await
         .unwrap();
@@ -634,7 +634,7 @@ async fn a_failed_run_compensates_completed_reversible_steps_in_reverse_order() 
             "{step}"
         );
     }
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let events = app::store::audit::list(&mut conn, Some(&format!("run:{id}")), 10)
         .await
         .unwrap();

@@ -508,7 +508,7 @@ async fn a_step_whose_worker_keeps_dying_fails_after_three_lost_attempts() {
     // and dies (its claim is made and never finished)
     w.engine.tick().await.unwrap();
     for died in 1..=app::store::runs::MAX_LOST_ATTEMPTS {
-        let mut conn = w.db.pool.acquire().await.unwrap();
+        let mut conn = w.db.acquire().await.unwrap();
         let now = w.clock.now_ms();
         let c = app::store::runs::claim(&mut conn, "doomed", now, now + 30_000)
             .await
@@ -620,7 +620,7 @@ async fn recovery_goes_on_past_a_run_it_cannot_recover() {
     let broken_late = w.start(timed.clone(), json!({})).await;
     let late = w.start(timed, json!({})).await;
     // every first step is taken by a worker that dies
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let now = w.clock.now_ms();
     while app::store::runs::claim(&mut conn, "doomed", now, now + 30_000)
         .await
@@ -629,6 +629,8 @@ async fn recovery_goes_on_past_a_run_it_cannot_recover() {
     {}
     // two runs point at a workflow version that does not exist; the first
     // also lost its step twice before, so giving it up needs the definition
+    drop(conn);
+    let mut conn = w.db.pool.acquire().await.unwrap();
     sqlx::query("PRAGMA foreign_keys = OFF")
         .execute(&mut *conn)
         .await

@@ -1289,7 +1289,7 @@ async fn a_published_version_is_what_a_start_without_a_version_runs() {
     let (status, body) = unpublish().await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     // both changes are in the audit trail with who made them
-    let mut conn = api.db.pool.acquire().await.unwrap();
+    let mut conn = api.db.acquire().await.unwrap();
     let mut events: Vec<(String, Value)> =
         app::store::audit::list(&mut conn, Some(&format!("workflow:{id}")), 100)
             .await

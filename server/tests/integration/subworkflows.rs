@@ -80,7 +80,7 @@ async fn a_sub_workflow_step_answers_with_its_child_runs_output() {
     let run = start(&w, &wf, json!({"n": 21})).await;
     let done = w.succeeded(&run).await;
     assert_eq!(done.output, Some(json!({"doubled": 42})));
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let (child_id, status, _, _) = app::store::runs::child_of(&mut conn, &run, "sub")
         .await
         .unwrap()
@@ -152,7 +152,7 @@ async fn cancelling_the_parent_cancels_the_child_waiting_for_a_person() {
     let wf = workflow(&w, parent(&child, None), false).await;
     let run = start(&w, &wf, json!({})).await;
     w.idle().await;
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let (child_id, status, _, _) = app::store::runs::child_of(&mut conn, &run, "sub")
         .await
         .unwrap()

@@ -83,7 +83,7 @@ async fn a_test_run_runs_the_unsaved_copy_and_leaves_the_saved_versions_alone() 
                 test,
                 ..Default::default()
             };
-            let mut conn = db.pool.acquire().await.unwrap();
+            let mut conn = db.acquire().await.unwrap();
             let page = app::store::runs::search(&mut conn, &f, 50).await.unwrap();
             let ids: Vec<String> = page.runs.iter().map(|(r, _)| r.id.to_string()).collect();
             let total: i64 = page.counts.iter().map(|(_, n)| n).sum();

@@ -32,7 +32,7 @@ pub fn parse_run_id(id: &str) -> Result<RunId, AppError> {
 
 async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::RunRecord, AppError> {
     let run_id = &parse_run_id(run_id)?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     runs::get_run(&mut conn, run_id)
         .await
         .map_err(run_not_found(run_id))
@@ -40,7 +40,7 @@ async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::Run
 
 pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
     let run_id = &parse_run_id(run_id)?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let run = runs::get_run(&mut conn, run_id)
         .await
         .map_err(run_not_found(run_id))?;
@@ -101,7 +101,7 @@ pub async fn items(
             "limit must be from 1 to 500 and from at least 0",
         ));
     }
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     runs::get_run(&mut conn, run_id)
         .await
         .map_err(run_not_found(run_id))?;
@@ -117,7 +117,7 @@ pub async fn items(
 /// panel shows what it produced), if it ran at all.
 pub async fn latest(db: &Db, workflow_id: &str) -> Result<Option<RunDetail>, AppError> {
     let id = {
-        let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = db.acquire().await.map_err(StoreError::from)?;
         runs::latest_of(&mut conn, workflow_id).await?
     };
     match id {
@@ -128,7 +128,7 @@ pub async fn latest(db: &Db, workflow_id: &str) -> Result<Option<RunDetail>, App
 
 pub async fn attempts(db: &Db, run_id: &str) -> Result<Vec<AttemptRecord>, AppError> {
     let run_id = &parse_run_id(run_id)?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     runs::get_run(&mut conn, run_id)
         .await
         .map_err(run_not_found(run_id))?;

@@ -121,7 +121,7 @@ pub async fn start(
 /// delivery or fire, a step's child or item). The input must have passed
 /// [`check_input`]; what can fail is the store.
 pub async fn start_in(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::conn::Conn,
     actor: &Actor,
     r: &Runnable,
     input: &Value,
@@ -191,7 +191,7 @@ pub async fn start_test(
 /// The run, its steps (Start ready) and its audit event, in `tx`.
 #[allow(clippy::too_many_arguments)]
 async fn insert(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::conn::Conn,
     actor: &Actor,
     workflow_id: &str,
     version: i64,

@@ -296,7 +296,7 @@ pub async fn get(
     now: i64,
 ) -> Result<TriggerView, AppError> {
     let id = parse_id(id)?;
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let t = store::get(&mut conn, &id).await.map_err(not_found(&id))?;
     drop(conn);
     view(db, t, recent, now).await
@@ -309,7 +309,7 @@ pub async fn list(
     recent: Option<&Recent>,
     now: i64,
 ) -> Result<Vec<TriggerView>, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let all = store::list(&mut conn, workflow_id).await?;
     drop(conn);
     let mut out = Vec::with_capacity(all.len());
@@ -325,7 +325,7 @@ async fn view(
     recent: Option<&Recent>,
     now: i64,
 ) -> Result<TriggerView, AppError> {
-    let mut conn = db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let mut events = store::events(&mut conn, &t.id, VIEW_EVENTS).await?;
     if let Some(r) = recent {
         events.extend(r.refusals(&t.id));

@@ -8,7 +8,6 @@ use crate::domain::ids::{ItemId, RunId};
 use crate::domain::transitions::{ItemEvent, Machine};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
-use sqlx::SqliteConnection;
 use std::sync::LazyLock;
 
 /// One person's decision on an item.
@@ -27,8 +26,8 @@ pub struct NewDecision<'a> {
 
 /// Records one person's decision; Conflict if they already decided (by
 /// session or by any of their tokens: decisions are keyed by person).
-pub async fn add_decision(conn: &mut SqliteConnection, d: &NewDecision<'_>) -> Result<()> {
-    sqlx::query(
+pub async fn add_decision(conn: &mut crate::store::conn::Conn, d: &NewDecision<'_>) -> Result<()> {
+    crate::store::conn::query(
         "INSERT INTO approval_decisions (item_id, actor, via, decision, comment, output, answers, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -61,7 +60,7 @@ static CLOSE: LazyLock<String> = LazyLock::new(|| {
 /// Decides a pending item (`Approve` or `Reject`); false if it was no
 /// longer pending (someone, or the deadline, closed it first).
 pub async fn close(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     item_id: &ItemId,
     event: ItemEvent,
     actor: &str,
@@ -70,7 +69,7 @@ pub async fn close(
     at: i64,
 ) -> Result<bool> {
     debug_assert!(matches!(event, ItemEvent::Approve | ItemEvent::Reject));
-    let done = sqlx::query(&CLOSE)
+    let done = crate::store::conn::query(&CLOSE)
         .bind(item_id)
         .bind(event.target().as_str())
         .bind(actor)
@@ -95,8 +94,12 @@ static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
 /// Closes the undecided items of a run that ended (an undecided item is
 /// always its step's current one, which the step index finds by run).
 /// Returns how many.
-pub async fn cancel_open(conn: &mut SqliteConnection, run_id: &RunId, at: i64) -> Result<u64> {
-    Ok(sqlx::query(&CANCEL_OPEN)
+pub async fn cancel_open(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+    at: i64,
+) -> Result<u64> {
+    Ok(crate::store::conn::query(&CANCEL_OPEN)
         .bind(run_id)
         .bind(at)
         .execute(conn)
@@ -107,12 +110,12 @@ pub async fn cancel_open(conn: &mut SqliteConnection, run_id: &RunId, at: i64) -
 /// Takes a step's current item out of service (the step runs again and
 /// will ask anew). An undecided one is cancelled first.
 pub async fn supersede(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     at: i64,
 ) -> Result<u64> {
-    sqlx::query(&format!(
+    crate::store::conn::query(format!(
         "UPDATE approval_items SET {}, decided_at = $3, decided_by = 'engine',
                 comment = 'the step ran again and asked anew'
          WHERE run_id = $1 AND node_id = $2 AND superseded_at IS NULL AND {}",
@@ -124,7 +127,7 @@ pub async fn supersede(
     .bind(at)
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query(
+    Ok(crate::store::conn::query(
         "UPDATE approval_items SET superseded_at = $3
          WHERE run_id = $1 AND node_id = $2 AND superseded_at IS NULL",
     )
@@ -139,11 +142,11 @@ pub async fn supersede(
 /// With N-of-M: the output as the approvers so far left it, which the next
 /// approver sees. Only while the item is pending.
 pub async fn set_current_output(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     item_id: &ItemId,
     output: &Value,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "UPDATE approval_items SET current_output = $2 WHERE id = $1 AND status = 'pending'",
     )
     .bind(item_id)
@@ -155,8 +158,12 @@ pub async fn set_current_output(
 
 /// Moves a pending item to `role` after its deadline; false if it was
 /// decided first.
-pub async fn escalate(conn: &mut SqliteConnection, item_id: &ItemId, role: &str) -> Result<bool> {
-    let done = sqlx::query(
+pub async fn escalate(
+    conn: &mut crate::store::conn::Conn,
+    item_id: &ItemId,
+    role: &str,
+) -> Result<bool> {
+    let done = crate::store::conn::query(
         "UPDATE approval_items SET escalated_to = $1, deadline_at = NULL WHERE id = $2 AND status = 'pending'",
     )
     .bind(role)
@@ -167,25 +174,26 @@ pub async fn escalate(conn: &mut SqliteConnection, item_id: &ItemId, role: &str)
 }
 
 pub async fn deadline_action(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     item_id: &ItemId,
 ) -> Result<Option<Value>> {
-    let s: Option<Option<String>> =
-        sqlx::query_scalar("SELECT deadline_action FROM approval_items WHERE id = $1")
-            .bind(item_id)
-            .fetch_optional(conn)
-            .await?;
+    let s: Option<Option<String>> = crate::store::conn::query_scalar(
+        "SELECT deadline_action FROM approval_items WHERE id = $1",
+    )
+    .bind(item_id)
+    .fetch_optional(conn)
+    .await?;
     s.flatten().as_deref().map(super::parse).transpose()
 }
 
 /// Lets a worker pick up the waiting step now (its item was decided).
 pub async fn wake_step(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "UPDATE steps SET not_before = $1 WHERE run_id = $2 AND node_id = $3 AND status = 'waiting'",
     )
     .bind(now)

@@ -9,7 +9,6 @@ use crate::domain::approvals::{ApprovalFilter, ApprovalItem, ApprovalPage, Decis
 use crate::domain::ids::{ItemId, RunId};
 use crate::domain::run::ItemStatus;
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
 /// What the engine writes when a step starts waiting for people.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,9 +42,9 @@ fn json(v: &impl serde::Serialize) -> String {
 /// Creates the step's item. An earlier item of the same step (the step
 /// runs again: a retry, another attempt of its policy) is superseded: it
 /// keeps its decision in the history and no longer answers for the step.
-pub async fn insert(conn: &mut SqliteConnection, i: &NewItem) -> Result<()> {
+pub async fn insert(conn: &mut crate::store::conn::Conn, i: &NewItem) -> Result<()> {
     supersede(&mut *conn, &i.run_id, &i.node_id, i.created_at).await?;
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT INTO approval_items (id, run_id, node_id, workflow_id, workflow_name, node_name, reason, status,
             title, instructions, roles, users, required, allow_self, started_by, form, proposed, context,
             deadline_at, deadline_action, created_at)
@@ -153,8 +152,8 @@ impl TryFrom<Row> for ApprovalItem {
     }
 }
 
-pub async fn get(conn: &mut SqliteConnection, id: &ItemId) -> Result<Option<ApprovalItem>> {
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE i.id = $1"))
+pub async fn get(conn: &mut crate::store::conn::Conn, id: &ItemId) -> Result<Option<ApprovalItem>> {
+    let row: Option<Row> = crate::store::conn::query_as(format!("{SELECT} WHERE i.id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -162,11 +161,11 @@ pub async fn get(conn: &mut SqliteConnection, id: &ItemId) -> Result<Option<Appr
 }
 
 pub async fn for_step(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
 ) -> Result<Option<ApprovalItem>> {
-    let row: Option<Row> = sqlx::query_as(&format!(
+    let row: Option<Row> = crate::store::conn::query_as(format!(
         "{SELECT} WHERE i.run_id = $1 AND i.node_id = $2 AND i.superseded_at IS NULL"
     ))
     .bind(run_id)
@@ -179,8 +178,11 @@ pub async fn for_step(
 /// actor, via, decision, comment, output, at
 type DecisionRow = (String, Option<String>, String, String, Option<String>, i64);
 
-pub async fn decisions(conn: &mut SqliteConnection, item_id: &ItemId) -> Result<Vec<Decision>> {
-    let rows: Vec<DecisionRow> = sqlx::query_as(
+pub async fn decisions(
+    conn: &mut crate::store::conn::Conn,
+    item_id: &ItemId,
+) -> Result<Vec<Decision>> {
+    let rows: Vec<DecisionRow> = crate::store::conn::query_as(
         "SELECT actor, via, decision, comment, output, at FROM approval_decisions WHERE item_id = $1 ORDER BY at, rowid",
     )
     .bind(item_id)
@@ -202,11 +204,11 @@ pub async fn decisions(conn: &mut SqliteConnection, item_id: &ItemId) -> Result<
 
 /// Decided items of a workflow (one node of it, if given), oldest first.
 pub async fn decided(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     workflow_id: &str,
     node_id: Option<&str>,
 ) -> Result<Vec<ApprovalItem>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = crate::store::conn::query_as(format!(
         "{SELECT} WHERE i.workflow_id = $1 AND ($2 IS NULL OR i.node_id = $2) AND i.status != 'pending'
          ORDER BY i.decided_at"
     ))
@@ -262,7 +264,7 @@ const ITEM_FILTER: &str = "($1 IS NULL OR instr(lower(i.workflow_name), lower($1
 /// (nearest deadline, then newest), decided ones newest decision first.
 /// With `who`, only the items that person may decide.
 pub async fn search(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     f: &ApprovalFilter,
     who: Option<&Decider<'_>>,
     now: i64,
@@ -284,7 +286,7 @@ pub async fn search(
         ),
     };
     let total: i64 = bind_item_filter!(
-        sqlx::query_scalar(&format!(
+        crate::store::conn::query_scalar(format!(
             "SELECT COUNT(*) FROM approval_items i WHERE {status} AND {ITEM_FILTER}"
         )),
         f,
@@ -297,7 +299,7 @@ pub async fn search(
         vec![]
     } else {
         let rows: Vec<Row> = bind_item_filter!(
-            sqlx::query_as(&format!(
+            crate::store::conn::query_as(format!(
                 "{SELECT} WHERE {status} AND {ITEM_FILTER} ORDER BY {order} LIMIT $9 OFFSET $10"
             )),
             f,

@@ -3,18 +3,17 @@
 use crate::domain::ids::RunId;
 use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::Result;
-use sqlx::SqliteConnection;
 use std::sync::LazyLock;
 
 pub use crate::domain::run::{COMPENSATE_SUFFIX, compensated_node};
 
 /// Succeeded steps among `nodes`, most recently finished first.
 pub async fn succeeded_latest_first(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     nodes: &[&str],
 ) -> Result<Vec<String>> {
-    let done: Vec<(String,)> = sqlx::query_as(
+    let done: Vec<(String,)> = crate::store::conn::query_as(
         "SELECT node_id FROM steps WHERE run_id = $1 AND status = 'succeeded' ORDER BY finish_seq DESC",
     )
     .bind(run_id)
@@ -44,11 +43,11 @@ static NEXT: LazyLock<String> = LazyLock::new(|| {
 /// finished step, so compensations run one at a time in reverse order.
 /// Returns whether there was one.
 pub async fn next_compensation(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(&NEXT)
+    let done = crate::store::conn::query(&NEXT)
         .bind(run_id)
         .bind(now)
         .execute(conn)

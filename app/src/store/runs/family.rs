@@ -6,16 +6,15 @@ use crate::domain::ids::RunId;
 use crate::domain::run::RunStatus;
 use crate::store::Result;
 use serde_json::Value;
-use sqlx::SqliteConnection;
 use std::collections::BTreeMap;
 
 /// The parent run and step of run `id`, if a Sub-workflow or For each step
 /// started it, and for an item run the For each attempt it belongs to.
 pub async fn parent_of(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &RunId,
 ) -> Result<Option<(RunId, String, Option<i64>)>> {
-    let row: Option<(Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+    let row: Option<(Option<String>, Option<String>, Option<i64>)> = crate::store::conn::query_as(
         "SELECT parent_run_id, parent_node_id, CASE WHEN item_index IS NULL THEN NULL ELSE item_round END
          FROM runs WHERE id = $1",
     )
@@ -29,22 +28,26 @@ pub async fn parent_of(
 }
 
 /// Runs started by `id`'s Sub-workflow steps that are still going.
-pub async fn running_children(conn: &mut SqliteConnection, id: &RunId) -> Result<Vec<RunId>> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM runs WHERE parent_run_id = $1 AND status = 'running'")
-            .bind(id)
-            .fetch_all(conn)
-            .await?;
+pub async fn running_children(
+    conn: &mut crate::store::conn::Conn,
+    id: &RunId,
+) -> Result<Vec<RunId>> {
+    let ids: Vec<String> = crate::store::conn::query_scalar(
+        "SELECT id FROM runs WHERE parent_run_id = $1 AND status = 'running'",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
     Ok(ids.into_iter().map(RunId::from_stored).collect())
 }
 
 /// The newest child run `node` of run `id` started: (id, status, output, error).
 pub async fn child_of(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     id: &str,
     node: &str,
 ) -> Result<Option<(RunId, RunStatus, Option<Value>, Option<String>)>> {
-    let row: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let row: Option<(String, String, Option<String>, Option<String>)> = crate::store::conn::query_as(
         "SELECT id, status, output, error FROM runs WHERE parent_run_id = $1 AND parent_node_id = $2
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
@@ -64,8 +67,8 @@ pub async fn child_of(
 }
 
 /// How many runs above `id` started it (0: it was not started by a step).
-pub async fn depth(conn: &mut SqliteConnection, id: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+pub async fn depth(conn: &mut crate::store::conn::Conn, id: &str) -> Result<i64> {
+    Ok(crate::store::conn::query_scalar(
         "WITH RECURSIVE up(id, parent, n) AS (
              SELECT id, parent_run_id, 0 FROM runs WHERE id = $1
              UNION ALL
@@ -79,8 +82,11 @@ pub async fn depth(conn: &mut SqliteConnection, id: &str) -> Result<i64> {
 }
 
 /// Per Sub-workflow step of run `id`, the newest child run it started.
-pub async fn children(conn: &mut SqliteConnection, id: &RunId) -> Result<BTreeMap<String, String>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
+pub async fn children(
+    conn: &mut crate::store::conn::Conn,
+    id: &RunId,
+) -> Result<BTreeMap<String, String>> {
+    let rows: Vec<(String, String)> = crate::store::conn::query_as(
         "SELECT parent_node_id, id FROM runs WHERE parent_run_id = $1 AND item_index IS NULL ORDER BY created_at, id",
     )
     .bind(id)

@@ -7,42 +7,44 @@ use crate::domain::iteration::{Ended, Tally};
 use crate::domain::run::RunStatus;
 use crate::store::Result;
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
 /// Rows per insert (5 values each, well under SQLite's bound on them).
 const CHUNK: usize = 400;
 
 /// Stores the list step `node` of run `run` took in attempt `round`.
 pub async fn insert_items(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
     node: &str,
     round: i64,
     items: &[Value],
 ) -> Result<()> {
     for (c, chunk) in items.chunks(CHUNK).enumerate() {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO foreach_items (run_id, node_id, round, idx, item) ",
+        let sql = format!(
+            "INSERT INTO foreach_items (run_id, node_id, round, idx, item) VALUES {}",
+            crate::store::conn::values(chunk.len(), 5)
         );
-        q.push_values(chunk.iter().enumerate(), |mut b, (i, item)| {
-            b.push_bind(run)
-                .push_bind(node)
-                .push_bind(round)
-                .push_bind((c * CHUNK + i) as i64)
-                .push_bind(item.to_string());
-        });
-        q.build().execute(&mut *conn).await?;
+        let mut q = crate::store::conn::query(sql);
+        for (i, item) in chunk.iter().enumerate() {
+            q = q
+                .bind(run)
+                .bind(node)
+                .bind(round)
+                .bind((c * CHUNK + i) as i64)
+                .bind(item.to_string());
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// The attempt whose list step `node` of run `run` is working through.
 pub async fn current_round(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
     node: &str,
 ) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
+    Ok(crate::store::conn::query_scalar(
         "SELECT MAX(round) FROM foreach_items WHERE run_id = $1 AND node_id = $2",
     )
     .bind(run)
@@ -53,13 +55,13 @@ pub async fn current_round(
 
 /// Item `idx` of the list.
 pub async fn item_at(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
     node: &str,
     round: i64,
     idx: u64,
 ) -> Result<Option<Value>> {
-    let item: Option<String> = sqlx::query_scalar(
+    let item: Option<String> = crate::store::conn::query_scalar(
         "SELECT item FROM foreach_items WHERE run_id = $1 AND node_id = $2 AND round = $3 AND idx = $4",
     )
     .bind(run)
@@ -73,12 +75,12 @@ pub async fn item_at(
 
 /// How the list's item runs stand.
 pub async fn tally(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
     node: &str,
     round: i64,
 ) -> Result<Tally> {
-    let total: i64 = sqlx::query_scalar(
+    let total: i64 = crate::store::conn::query_scalar(
         "SELECT COUNT(*) FROM foreach_items WHERE run_id = $1 AND node_id = $2 AND round = $3",
     )
     .bind(run)
@@ -86,7 +88,7 @@ pub async fn tally(
     .bind(round)
     .fetch_one(&mut *conn)
     .await?;
-    let rows: Vec<(String, i64)> = sqlx::query_as(
+    let rows: Vec<(String, i64)> = crate::store::conn::query_as(
         "SELECT status, COUNT(*) FROM runs
          WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_round = $3 AND item_index IS NOT NULL
          GROUP BY status",
@@ -115,12 +117,12 @@ pub async fn tally(
 
 /// Item runs still going.
 pub async fn running_items(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
     node: &str,
     round: i64,
 ) -> Result<Vec<RunId>> {
-    let ids: Vec<String> = sqlx::query_scalar(
+    let ids: Vec<String> = crate::store::conn::query_scalar(
         "SELECT id FROM runs WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_round = $3
          AND item_index IS NOT NULL AND status = 'running' ORDER BY item_index",
     )
@@ -142,7 +144,7 @@ enum Which {
 
 /// Item runs of a list in list order, from index `from`, at most `limit`.
 async fn item_page(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     (run, node, round): (&str, &str, i64),
     which: Which,
     from: i64,
@@ -156,7 +158,7 @@ async fn item_page(
         output: Option<String>,
         error: Option<String>,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = crate::store::conn::query_as(
         "SELECT item_index, id, status, output, error FROM runs
          WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_round = $3 AND item_index >= $4
          AND ($5 = 0 OR status != 'running') AND ($6 = 0 OR status != 'succeeded')
@@ -188,7 +190,7 @@ async fn item_page(
 /// Ended item runs in list order, from index `from`, at most `limit`;
 /// `failed_only`: those that did not succeed.
 pub async fn ended_items(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
     node: &str,
     round: i64,
@@ -219,10 +221,10 @@ pub async fn ended_items(
 
 /// Per For each step of run `run`, how its latest list stands.
 pub async fn iterations(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
 ) -> Result<std::collections::BTreeMap<String, crate::domain::records::Iteration>> {
-    let lists: Vec<(String, i64)> = sqlx::query_as(
+    let lists: Vec<(String, i64)> = crate::store::conn::query_as(
         "SELECT node_id, MAX(round) FROM foreach_items WHERE run_id = $1 GROUP BY node_id",
     )
     .bind(run)
@@ -249,7 +251,7 @@ pub async fn iterations(
 
 /// The item runs of a list in list order, from index `from`, at most `limit`.
 pub async fn item_runs(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run: &str,
     node: &str,
     round: i64,

@@ -5,7 +5,6 @@
 use crate::domain::ids::RunId;
 use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::Result;
-use sqlx::SqliteConnection;
 use std::sync::LazyLock;
 
 /// A worker that dies this many times running the same step (its lease
@@ -55,8 +54,8 @@ pub struct Expired {
 }
 
 /// Steps whose lease ran out before `now`.
-pub async fn expired_leases(conn: &mut SqliteConnection, now: i64) -> Result<Vec<Expired>> {
-    Ok(sqlx::query_as(
+pub async fn expired_leases(conn: &mut crate::store::conn::Conn, now: i64) -> Result<Vec<Expired>> {
+    Ok(crate::store::conn::query_as(
         "SELECT run_id, node_id, attempt, COALESCE(lease_owner, '') AS worker,
                 COALESCE(started_at, 0) AS started_at, lost
          FROM steps WHERE status = 'running' AND lease_until < $1",
@@ -71,7 +70,7 @@ pub async fn expired_leases(conn: &mut SqliteConnection, now: i64) -> Result<Vec
 /// when someone else recovered or finished it first. The caller moves the
 /// run on past a step given up, in the same transaction.
 pub async fn recover_one(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     e: &Expired,
     now: i64,
 ) -> Result<Option<Lost>> {
@@ -85,7 +84,7 @@ pub async fn recover_one(
         "the worker stopped before finishing (lease expired)".to_string()
     };
     let q = if gave_up { &GIVE_UP } else { &RECOVER };
-    let moved = sqlx::query(&format!(
+    let moved = crate::store::conn::query(format!(
         "{} AND attempt = $5 AND lease_until < $3",
         q.as_str()
     ))
@@ -99,7 +98,7 @@ pub async fn recover_one(
     if moved.rows_affected() == 0 {
         return Ok(None);
     }
-    sqlx::query(
+    crate::store::conn::query(
         "INSERT OR IGNORE INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
          VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7)",
     )
@@ -120,8 +119,8 @@ pub async fn recover_one(
 }
 
 /// Runs past their deadline that are still running.
-pub async fn overdue_runs(conn: &mut SqliteConnection, now: i64) -> Result<Vec<RunId>> {
-    Ok(sqlx::query_scalar(
+pub async fn overdue_runs(conn: &mut crate::store::conn::Conn, now: i64) -> Result<Vec<RunId>> {
+    Ok(crate::store::conn::query_scalar(
         "SELECT id FROM runs WHERE status = 'running' AND deadline_at IS NOT NULL AND deadline_at <= $1",
     )
     .bind(now)
@@ -132,12 +131,12 @@ pub async fn overdue_runs(conn: &mut SqliteConnection, now: i64) -> Result<Vec<R
 /// Sets the port a failed step finished through (`error` when an error
 /// edge catches it).
 pub async fn set_port(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     port: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE steps SET port = $1 WHERE run_id = $2 AND node_id = $3")
+    crate::store::conn::query("UPDATE steps SET port = $1 WHERE run_id = $2 AND node_id = $3")
         .bind(port)
         .bind(run_id)
         .bind(node_id)

@@ -6,7 +6,6 @@ use crate::domain::records::{AttemptRecord, RunRecord, StepRecord};
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
 pub struct NewAttempt<'a> {
     pub claimed: &'a Claimed,
@@ -60,8 +59,8 @@ pub fn capped_error(e: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub async fn insert_attempt(conn: &mut SqliteConnection, a: &NewAttempt<'_>) -> Result<()> {
-    sqlx::query(
+pub async fn insert_attempt(conn: &mut crate::store::conn::Conn, a: &NewAttempt<'_>) -> Result<()> {
+    crate::store::conn::query(
         "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, input, output,
                                     outcome, error_class, error, confidence, pass,
                                     lineage, model_call, tokens_in, tokens_out, cost)
@@ -116,8 +115,8 @@ struct RunRow {
     item_root: Option<String>,
 }
 
-pub async fn get_run(conn: &mut SqliteConnection, id: &RunId) -> Result<RunRecord> {
-    let r: RunRow = sqlx::query_as("SELECT * FROM runs WHERE id = $1")
+pub async fn get_run(conn: &mut crate::store::conn::Conn, id: &RunId) -> Result<RunRecord> {
+    let r: RunRow = crate::store::conn::query_as("SELECT * FROM runs WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -149,7 +148,7 @@ const RUN_FILTER: &str = "($1 IS NULL OR r.workflow_id = $1) AND ($2 IS NULL OR 
 
 /// One page of runs (newest first, keyset paged) and the counts per status.
 pub async fn search(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     f: &crate::domain::records::RunFilter,
     limit: i64,
 ) -> Result<crate::domain::records::RunPage> {
@@ -161,7 +160,7 @@ pub async fn search(
     }
     let (before_at, before_id) = f.before.clone().unzip();
     let rows: Vec<Named> = bind_run_filter!(
-        sqlx::query_as(&format!(
+        crate::store::conn::query_as(format!(
         "SELECT r.*, w.name AS workflow_name FROM runs r JOIN workflows w ON w.id = r.workflow_id
          WHERE {RUN_FILTER} AND ($8 IS NULL OR (r.created_at, r.id) < ($8, $9))
          ORDER BY r.created_at DESC, r.id DESC LIMIT $10"
@@ -173,7 +172,7 @@ pub async fn search(
     .bind(limit + 1)
     .fetch_all(&mut *conn)
     .await?;
-    let counts: Vec<(String, i64)> = bind_run_filter!(sqlx::query_as(&format!(
+    let counts: Vec<(String, i64)> = bind_run_filter!(crate::store::conn::query_as(format!(
         "SELECT r.status, COUNT(*) FROM runs r WHERE {RUN_FILTER} GROUP BY r.status ORDER BY r.status"
     )), f)
     .fetch_all(&mut *conn)
@@ -244,10 +243,10 @@ struct StepRow {
 /// Per step of `run_id`, how many of its attempts ended waiting for a
 /// person (the step then parked; its wake-up is counted as an attempt).
 pub async fn waits(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
 ) -> Result<std::collections::BTreeMap<String, i64>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
+    let rows: Vec<(String, i64)> = crate::store::conn::query_as(
         "SELECT node_id, COUNT(*) FROM step_attempts
          WHERE run_id = $1 AND outcome = 'parked' GROUP BY node_id",
     )
@@ -258,8 +257,11 @@ pub async fn waits(
 }
 
 /// The newest run of a workflow (any version, test runs too).
-pub async fn latest_of(conn: &mut SqliteConnection, workflow_id: &str) -> Result<Option<RunId>> {
-    Ok(sqlx::query_scalar(
+pub async fn latest_of(
+    conn: &mut crate::store::conn::Conn,
+    workflow_id: &str,
+) -> Result<Option<RunId>> {
+    Ok(crate::store::conn::query_scalar(
         "SELECT id FROM runs WHERE workflow_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(workflow_id)
@@ -268,8 +270,8 @@ pub async fn latest_of(conn: &mut SqliteConnection, workflow_id: &str) -> Result
 }
 
 /// This run's number among its workflow's runs, oldest first (from 1).
-pub async fn number(conn: &mut SqliteConnection, run: &RunRecord) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+pub async fn number(conn: &mut crate::store::conn::Conn, run: &RunRecord) -> Result<i64> {
+    Ok(crate::store::conn::query_scalar(
         "SELECT COUNT(*) FROM runs WHERE workflow_id = $1 AND item_index IS NULL
            AND (created_at < $2 OR (created_at = $2 AND id <= $3))",
     )
@@ -280,8 +282,11 @@ pub async fn number(conn: &mut SqliteConnection, run: &RunRecord) -> Result<i64>
     .await?)
 }
 
-pub async fn get_steps(conn: &mut SqliteConnection, run_id: &RunId) -> Result<Vec<StepRecord>> {
-    let rows: Vec<StepRow> = sqlx::query_as(
+pub async fn get_steps(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+) -> Result<Vec<StepRecord>> {
+    let rows: Vec<StepRow> = crate::store::conn::query_as(
         "SELECT node_id, status, attempt, not_before, port, output, error_class, error, confidence,
                 cum_confidence, started_at, finished_at, pass
          FROM steps WHERE run_id = $1 ORDER BY finish_seq IS NULL, finish_seq, rowid",
@@ -337,10 +342,10 @@ struct AttemptRow {
 }
 
 pub async fn get_attempts(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
 ) -> Result<Vec<AttemptRecord>> {
-    let rows: Vec<AttemptRow> = sqlx::query_as(
+    let rows: Vec<AttemptRow> = crate::store::conn::query_as(
         "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass,
                 lineage, model_call
          FROM step_attempts WHERE run_id = $1 ORDER BY started_at, node_id, attempt",

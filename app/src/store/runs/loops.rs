@@ -7,7 +7,6 @@ use crate::domain::ids::RunId;
 use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::Result;
 use serde_json::Value;
-use sqlx::SqliteConnection;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -32,14 +31,14 @@ static REPEAT: LazyLock<String> = LazyLock::new(|| {
 /// it is in (a step the loop's last pass skipped). Returns whether the
 /// step was in a state to repeat.
 pub async fn repeat_step(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node: &str,
     lap: Option<u32>,
     now: i64,
 ) -> Result<bool> {
     if lap.is_some() {
-        sqlx::query(
+        crate::store::conn::query(
             "INSERT OR REPLACE INTO step_passes (run_id, node_id, pass, status, port, output, confidence, finished_at)
              SELECT run_id, node_id, pass, status, port, output, confidence, finished_at
              FROM steps WHERE run_id = $1 AND node_id = $2",
@@ -49,7 +48,7 @@ pub async fn repeat_step(
         .execute(&mut *conn)
         .await?;
     }
-    let done = sqlx::query(&REPEAT)
+    let done = crate::store::conn::query(&REPEAT)
         .bind(run_id)
         .bind(node)
         .bind(lap.map(i64::from))
@@ -62,10 +61,10 @@ pub async fn repeat_step(
 /// The outputs of the earlier passes of the run's loop steps, by step, in
 /// pass order (null where a pass produced none).
 pub async fn passes(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
 ) -> Result<BTreeMap<String, Vec<Value>>> {
-    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(String, Option<String>)> = crate::store::conn::query_as(
         "SELECT node_id, output FROM step_passes WHERE run_id = $1 ORDER BY node_id, pass",
     )
     .bind(run_id)
@@ -81,24 +80,28 @@ pub async fn passes(
 }
 
 /// How many attempts step `node` had before its current pass.
-pub async fn pass_base(conn: &mut SqliteConnection, run_id: &RunId, node: &str) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT pass_base FROM steps WHERE run_id = $1 AND node_id = $2")
-            .bind(run_id)
-            .bind(node)
-            .fetch_optional(conn)
-            .await?
-            .unwrap_or(0),
+pub async fn pass_base(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+    node: &str,
+) -> Result<i64> {
+    Ok(crate::store::conn::query_scalar(
+        "SELECT pass_base FROM steps WHERE run_id = $1 AND node_id = $2",
     )
+    .bind(run_id)
+    .bind(node)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(0))
 }
 
 /// A loop's entry whose passes are used up leaves through `exhausted`.
 pub async fn take_exhausted(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     entry: &str,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::conn::query(
         "UPDATE steps SET port = $1 WHERE run_id = $2 AND node_id = $3 AND status = 'succeeded'",
     )
     .bind(crate::domain::graph::PORT_EXHAUSTED)

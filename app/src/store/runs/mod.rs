@@ -6,7 +6,6 @@ use crate::domain::machine::NodeState;
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::domain::transitions::{Machine, RunEvent, StepEvent, run_end_event};
 use serde_json::Value;
-use sqlx::SqliteConnection;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -53,8 +52,8 @@ pub struct NewRun<'a> {
     pub item: Option<&'a crate::domain::records::ItemPlace>,
 }
 
-pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<()> {
-    sqlx::query(
+pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> Result<()> {
+    crate::store::conn::query(
         "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root)
          VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
@@ -80,7 +79,7 @@ pub async fn insert_run(conn: &mut SqliteConnection, r: &NewRun<'_>) -> Result<(
 }
 
 pub async fn insert_step(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     status: StepStatus,
@@ -88,7 +87,7 @@ pub async fn insert_step(
 ) -> Result<()> {
     // a step that is already there stays as it is (a compensation queued
     // twice must not wedge the transaction that queues it)
-    sqlx::query("INSERT INTO steps (run_id, node_id, status, not_before) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+    crate::store::conn::query("INSERT INTO steps (run_id, node_id, status, not_before) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
         .bind(run_id)
         .bind(node_id)
         .bind(status.as_str())
@@ -102,23 +101,26 @@ pub async fn insert_step(
 /// a round trip to SQLite's thread; one per step was most of starting a
 /// run).
 pub async fn insert_steps(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     steps: &[(&str, StepStatus)],
     not_before: i64,
 ) -> Result<()> {
     // 4 parameters a row, well below SQLite's limit of 32,766 a statement
     for chunk in steps.chunks(1_000) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO steps (run_id, node_id, status, not_before) ",
+        let sql = format!(
+            "INSERT INTO steps (run_id, node_id, status, not_before) VALUES {}",
+            crate::store::conn::values(chunk.len(), 4)
         );
-        q.push_values(chunk, |mut row, (node_id, status)| {
-            row.push_bind(run_id)
-                .push_bind(*node_id)
-                .push_bind(status.as_str())
-                .push_bind(not_before);
-        });
-        q.build().execute(&mut *conn).await?;
+        let mut q = crate::store::conn::query(sql);
+        for (node_id, status) in chunk {
+            q = q
+                .bind(run_id)
+                .bind(*node_id)
+                .bind(status.as_str())
+                .bind(not_before);
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -144,7 +146,7 @@ impl RunEnd {
 
 /// Records how a running run ended; false if it had ended already.
 pub async fn finish_run(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     end: &RunEnd,
     now: i64,
@@ -152,7 +154,7 @@ pub async fn finish_run(
     let Some(event) = run_end_event(end.status) else {
         return Err(StoreError::Conflict("a run cannot end as running".into()));
     };
-    let done = sqlx::query(&format!(
+    let done = crate::store::conn::query(format!(
         "UPDATE runs SET {}, output = $2, error = $3, confidence = COALESCE($4, confidence),
                 finished_at = $5
          WHERE id = $1 AND {}",
@@ -171,7 +173,7 @@ pub async fn finish_run(
 
 /// The machine's view of a run's steps.
 pub async fn node_states(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
 ) -> Result<BTreeMap<String, NodeState>> {
     #[derive(sqlx::FromRow)]
@@ -183,7 +185,7 @@ pub async fn node_states(
         pass: i64,
         lap: i64,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = crate::store::conn::query_as(
         "SELECT node_id, status, port, cum_confidence, pass, lap FROM steps WHERE run_id = $1",
     )
     .bind(run_id)
@@ -216,12 +218,12 @@ pub struct StepResult {
 }
 
 pub async fn step_result(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
 ) -> Result<StepResult> {
     let (output, cum_confidence, error_class, error): (Option<String>, Option<f64>, Option<String>, Option<String>) =
-        sqlx::query_as(
+        crate::store::conn::query_as(
             "SELECT output, cum_confidence, error_class, error FROM steps WHERE run_id = $1 AND node_id = $2",
         )
         .bind(run_id)
@@ -269,8 +271,12 @@ static REOPEN: LazyLock<String> = LazyLock::new(|| {
 /// the failed run with a fresh deadline (`deadline_at`, from its timeout).
 /// Moves a run to another version of its workflow (a retry on the latest
 /// version; the caller checked that it has the same steps).
-pub async fn set_version(conn: &mut SqliteConnection, run_id: &RunId, version: i64) -> Result<()> {
-    sqlx::query("UPDATE runs SET version = $1 WHERE id = $2")
+pub async fn set_version(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+    version: i64,
+) -> Result<()> {
+    crate::store::conn::query("UPDATE runs SET version = $1 WHERE id = $2")
         .bind(version)
         .bind(run_id)
         .execute(conn)
@@ -281,21 +287,21 @@ pub async fn set_version(conn: &mut SqliteConnection, run_id: &RunId, version: i
 /// The caller checked that the retry applies (`domain::operations::retry`);
 /// a step or run elsewhere is a conflict.
 pub async fn reopen_for_retry(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     input: Option<&Value>,
     deadline_at: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    let step = sqlx::query(&RETRY)
+    let step = crate::store::conn::query(&RETRY)
         .bind(run_id)
         .bind(node_id)
         .bind(now)
         .bind(input.map(Value::to_string))
         .execute(&mut *conn)
         .await?;
-    let run = sqlx::query(&REOPEN)
+    let run = crate::store::conn::query(&REOPEN)
         .bind(run_id)
         .bind(deadline_at)
         .execute(&mut *conn)
@@ -305,7 +311,10 @@ pub async fn reopen_for_retry(
             "step '{node_id}' of run '{run_id}' is not a failed step of a failed run"
         )));
     }
-    sqlx::query(&RESUME).bind(run_id).execute(conn).await?;
+    crate::store::conn::query(&RESUME)
+        .bind(run_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -319,8 +328,8 @@ pub struct Brief {
     pub awaiting_people: bool,
 }
 
-pub async fn brief(conn: &mut SqliteConnection, id: &str) -> Result<Brief> {
-    let row: (String, Option<String>, Option<String>, bool) = sqlx::query_as(
+pub async fn brief(conn: &mut crate::store::conn::Conn, id: &str) -> Result<Brief> {
+    let row: (String, Option<String>, Option<String>, bool) = crate::store::conn::query_as(
         "SELECT r.status, r.output, r.error,
                 EXISTS (SELECT 1 FROM approval_items a WHERE a.run_id = r.id AND a.status = 'pending')
          FROM runs r WHERE r.id = $1",

@@ -5,7 +5,6 @@ use crate::domain::run::StepStatus;
 use crate::domain::transitions::{Machine, StepEvent};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
-use sqlx::SqliteConnection;
 use std::sync::LazyLock;
 
 /// A step a worker has taken.
@@ -79,12 +78,12 @@ static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| {
 /// leases it to `worker` until `lease_until`, as a new attempt. One
 /// statement, so two workers can never take the same step.
 pub async fn claim(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     worker: &str,
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    Ok(sqlx::query_as(&CLAIM_DUE)
+    Ok(crate::store::conn::query_as(&CLAIM_DUE)
         .bind(worker)
         .bind(now)
         .bind(lease_until)
@@ -95,12 +94,12 @@ pub async fn claim(
 /// Extends the lease of an attempt still held by `worker` to `lease_until`
 /// (the heartbeat of a long step). False when it is no longer theirs.
 pub async fn renew_lease(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     c: &Claimed,
     worker: &str,
     lease_until: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::conn::query(
         "UPDATE steps SET lease_until = MAX(lease_until, $5)
          WHERE run_id = $1 AND node_id = $2 AND status = 'running' AND lease_owner = $3 AND attempt = $4",
     )
@@ -116,8 +115,12 @@ pub async fn renew_lease(
 
 /// Whether `worker` still holds the lease of this attempt (inside a write
 /// transaction: nobody can take it away before commit).
-pub async fn holds_lease(conn: &mut SqliteConnection, c: &Claimed, worker: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+pub async fn holds_lease(
+    conn: &mut crate::store::conn::Conn,
+    c: &Claimed,
+    worker: &str,
+) -> Result<bool> {
+    let n: i64 = crate::store::conn::query_scalar(
         "SELECT COUNT(*) FROM steps WHERE run_id = $1 AND node_id = $2 AND status = 'running'
          AND lease_owner = $3 AND attempt = $4",
     )
@@ -180,7 +183,7 @@ impl StepUpdate<'_> {
 /// checked the lease in this transaction, so it means a bug, and the
 /// transaction must not commit.
 pub async fn update_step(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     u: &StepUpdate<'_>,
@@ -189,7 +192,7 @@ pub async fn update_step(
         Some(_) => StepEvent::Claim.guard("status"),
         None => u.event.guard("status"),
     };
-    let done = sqlx::query(&format!(
+    let done = crate::store::conn::query(format!(
         "UPDATE steps SET status = $3, not_before = $4, parked = $5, port = $6, output = $7,
                 error_class = $8, error = $9, confidence = $10, cum_confidence = $11,
                 finished_at = $12, lease_owner = NULL, lease_until = NULL,
@@ -242,7 +245,7 @@ static RESOLVE: LazyLock<String> = LazyLock::new(|| {
 /// pending step. Returns the step when it became ready and may run on the
 /// spot (nobody gave it an input by hand).
 pub async fn resolve_pending(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     event: StepEvent,
@@ -250,7 +253,7 @@ pub async fn resolve_pending(
     now: i64,
 ) -> Result<Option<Activated>> {
     debug_assert!(matches!(event, StepEvent::Activate | StepEvent::Skip));
-    let row: Option<(i64, bool)> = sqlx::query_as(&RESOLVE)
+    let row: Option<(i64, bool)> = crate::store::conn::query_as(&RESOLVE)
         .bind(run_id)
         .bind(node_id)
         .bind(event.target().as_str())
@@ -279,11 +282,11 @@ static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
 
 /// Cancels every step of the run that still has work ahead.
 pub async fn cancel_open_steps(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     now: i64,
 ) -> Result<u64> {
-    Ok(sqlx::query(&CANCEL_OPEN)
+    Ok(crate::store::conn::query(&CANCEL_OPEN)
         .bind(run_id)
         .bind(now)
         .execute(conn)
@@ -292,24 +295,22 @@ pub async fn cancel_open_steps(
 }
 
 /// When the next parked or delayed step is due (for the timer).
-pub async fn next_due(conn: &mut SqliteConnection) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar(
-            "SELECT MIN(not_before) FROM steps WHERE status IN ('ready', 'waiting')",
-        )
-        .fetch_one(conn)
-        .await?,
+pub async fn next_due(conn: &mut crate::store::conn::Conn) -> Result<Option<i64>> {
+    Ok(crate::store::conn::query_scalar(
+        "SELECT MIN(not_before) FROM steps WHERE status IN ('ready', 'waiting')",
     )
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Ready steps of one run that are due, excluding compensations and steps
 /// given a context by hand.
 pub async fn due_in_run(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     now: i64,
 ) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
+    Ok(crate::store::conn::query_scalar(
         "SELECT node_id FROM steps WHERE run_id = $1 AND status = 'ready' AND not_before <= $2
            AND input_override IS NULL AND node_id NOT LIKE '%~compensate'
          ORDER BY rowid",
@@ -322,14 +323,14 @@ pub async fn due_in_run(
 
 /// Claims one particular ready step (see `claim`).
 pub async fn claim_step(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     worker: &str,
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    Ok(sqlx::query_as(&CLAIM_ONE)
+    Ok(crate::store::conn::query_as(&CLAIM_ONE)
         .bind(worker)
         .bind(now)
         .bind(lease_until)

@@ -21,7 +21,7 @@ impl Engine {
         const KEEP_EVENTS: i64 = 1_000;
         let since = self.clock.now() - app::domain::triggers::MAX_RETENTION_MS;
         let ids = {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             store::all_ids(&mut conn).await?
         };
         for id in ids {

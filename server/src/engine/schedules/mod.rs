@@ -72,7 +72,7 @@ impl Engine {
     pub async fn fire_schedules(&self) -> Result<usize> {
         let now = self.clock.now();
         let (due, queued) = {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             (
                 store::due_schedules(&mut conn, now).await?,
                 store::with_queued(&mut conn).await?,
@@ -103,7 +103,7 @@ impl Engine {
 
     /// When the scheduler next has something to do (ms since the epoch).
     pub async fn next_schedule(&self) -> Result<Option<i64>> {
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         store::next_nominal(&mut conn).await
     }
 
@@ -126,7 +126,7 @@ impl Engine {
         }
         let catches = plan::catch_up(spec.catch_up, &due, now);
         let (running, queued, ends) = {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             let limit = i64::from(spec.pause_after_failures.unwrap_or(0));
             (
                 store::running(&mut conn, &t.id).await?,
@@ -289,7 +289,7 @@ enum Planned {
 }
 
 async fn record(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut app::store::conn::Conn,
     t: &Trigger,
     now: i64,
     outcome: EventOutcome,

@@ -82,7 +82,7 @@ impl Engine {
         now: i64,
     ) -> Result<usize> {
         let (t, running, queued) = {
-            let mut conn = self.db.pool.acquire().await?;
+            let mut conn = self.db.acquire().await?;
             let t = match store::get(&mut conn, id).await {
                 Ok(t) => t,
                 Err(StoreError::NotFound) => return Ok(0),
@@ -131,10 +131,10 @@ impl Engine {
                 Ok(1)
             }
             Err(why) => {
-                sqlx::query("UPDATE trigger_events SET outcome = 'skipped', detail = $1 WHERE id = $2 AND outcome = 'queued'")
+                app::store::conn::query("UPDATE trigger_events SET outcome = 'skipped', detail = $1 WHERE id = $2 AND outcome = 'queued'")
                     .bind(why)
                     .bind(event_id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
                 tx.commit().await?;
                 Ok(0)

@@ -96,7 +96,7 @@ impl World {
 
     /// The newest audit event `action` (of run `run`, if given).
     pub async fn event(&self, action: &str, run: Option<&str>) -> app::domain::audit::AuditEvent {
-        let mut conn = self.db.pool.acquire().await.unwrap();
+        let mut conn = self.db.acquire().await.unwrap();
         let f = app::domain::audit::AuditFilter {
             action: Some(action.into()),
             run_id: run.map(String::from),

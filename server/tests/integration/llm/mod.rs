@@ -216,7 +216,7 @@ async fn the_uncertain_port_takes_a_doubtful_answer_without_asking_anyone() {
         w.step(&run, "triage").await.port.as_deref(),
         Some("uncertain")
     );
-    let mut conn = w.db.pool.acquire().await.unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
     let item = app::store::approvals::for_step(&mut conn, &run, "triage")
         .await
         .unwrap();

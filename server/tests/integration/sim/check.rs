@@ -175,7 +175,7 @@ pub async fn at_end(db: &Db, calls: &[String], zombies: &HashMap<String, usize>)
            AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.run_id = i.run_id
              AND a.action = 'approval.cancelled')"
     );
-    let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
+    let mut conn = db.acquire().await.map_err(|e| e.to_string())?;
     let report = app::store::audit::verify(&mut conn, None)
         .await
         .map_err(|e| e.to_string())?;
