@@ -29,8 +29,18 @@ as_owner() {
   fi
 }
 
+# A loopback port nothing listens on (bash only: nothing else to install).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  local port i
+  for i in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  echo "pg.sh: no free port found" >&2
+  exit 1
 }
 
 start() {
