@@ -95,12 +95,12 @@ impl Db {
 
     /// Applies pending migrations (embedded at build time).
     pub async fn migrate(&self) -> std::result::Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("../migrations").run(&self.pool).await
+        sqlx::migrate!("../migrations/sqlite").run(&self.pool).await
     }
 
     /// Whether every embedded migration has been applied.
     pub async fn migrations_applied(&self) -> Result<bool> {
-        let migrator = sqlx::migrate!("../migrations");
+        let migrator = sqlx::migrate!("../migrations/sqlite");
         let applied: i64 = crate::store::conn::query_scalar(
             "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1",
         )
