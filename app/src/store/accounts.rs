@@ -89,7 +89,7 @@ pub async fn user_by_id(conn: &mut crate::store::conn::Conn, id: &str) -> Result
 
 pub async fn list_users(conn: &mut crate::store::conn::Conn) -> Result<Vec<UserRow>> {
     Ok(crate::store::conn::query_as(format!(
-        "SELECT {USER_COLUMNS} FROM users ORDER BY username COLLATE NOCASE"
+        "SELECT {USER_COLUMNS} FROM users ORDER BY lower(username)"
     ))
     .fetch_all(conn)
     .await?)

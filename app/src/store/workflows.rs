@@ -74,7 +74,7 @@ pub async fn insert_snapshot(
     .await?;
     live.ok_or(StoreError::NotFound)?;
     let version: i64 = crate::store::conn::query_scalar(
-        "SELECT MIN(COALESCE(MIN(version), 0), 0) - 1 FROM workflow_versions WHERE workflow_id = $1",
+        "SELECT CASE WHEN MIN(version) < 0 THEN MIN(version) ELSE 0 END - 1 FROM workflow_versions WHERE workflow_id = $1",
     )
     .bind(id)
     .fetch_one(&mut *conn)

@@ -99,8 +99,9 @@ pub async fn recover_one(
         return Ok(None);
     }
     crate::store::conn::query(
-        "INSERT OR IGNORE INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
-         VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7)",
+        "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
+         VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7)
+         ON CONFLICT DO NOTHING",
     )
     .bind(&e.run_id)
     .bind(&e.node_id)

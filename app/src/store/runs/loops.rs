@@ -39,9 +39,11 @@ pub async fn repeat_step(
 ) -> Result<bool> {
     if lap.is_some() {
         crate::store::conn::query(
-            "INSERT OR REPLACE INTO step_passes (run_id, node_id, pass, status, port, output, confidence, finished_at)
+            "INSERT INTO step_passes (run_id, node_id, pass, status, port, output, confidence, finished_at)
              SELECT run_id, node_id, pass, status, port, output, confidence, finished_at
-             FROM steps WHERE run_id = $1 AND node_id = $2",
+             FROM steps WHERE run_id = $1 AND node_id = $2
+             ON CONFLICT (run_id, node_id, pass) DO UPDATE SET status = excluded.status, port = excluded.port,
+                 output = excluded.output, confidence = excluded.confidence, finished_at = excluded.finished_at",
         )
         .bind(run_id)
         .bind(node)

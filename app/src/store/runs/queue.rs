@@ -100,7 +100,7 @@ pub async fn renew_lease(
     lease_until: i64,
 ) -> Result<bool> {
     let done = crate::store::conn::query(
-        "UPDATE steps SET lease_until = MAX(lease_until, $5)
+        "UPDATE steps SET lease_until = CASE WHEN lease_until > $5 THEN lease_until ELSE $5 END
          WHERE run_id = $1 AND node_id = $2 AND status = 'running' AND lease_owner = $3 AND attempt = $4",
     )
     .bind(&c.run_id)
