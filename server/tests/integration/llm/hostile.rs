@@ -197,3 +197,35 @@ async fn a_server_refusing_logprobs_gets_asked_again_without_and_agreement_measu
     assert_eq!(seen.len(), 3, "refused, asked again, then the samples");
     assert!(seen[1].body.get("logprobs").is_none());
 }
+
+#[tokio::test]
+async fn an_http_step_answered_503_with_retry_after_waits_that_long_too() {
+    let server = ModelServer::start(|n, _| match n {
+        0 => Reply::Status(503, json!("busy"), Some("45")),
+        _ => Reply::Ok(json!({"ok": true})),
+    })
+    .await;
+    let w = World::new().await;
+    let flow = def(
+        vec![
+            start(),
+            http("call", &format!("{}/chat/completions", server.base_url)),
+            end("end", Some(".steps.call.output.body")),
+        ],
+        vec![("start", "out", "call"), ("call", "out", "end")],
+    );
+    let run = w.start(flow, json!({})).await;
+    w.idle().await;
+    let step = w.step(&run, "call").await;
+    assert_eq!(step.error_class.as_deref(), Some("transient"));
+    assert_eq!(
+        step.not_before,
+        T0 + 45_000,
+        "the backoff alone would be shorter"
+    );
+    w.clock.advance(44_000);
+    w.idle().await;
+    assert_eq!(server.seen().len(), 1);
+    w.clock.advance(1_000);
+    assert_eq!(w.succeeded(&run).await.output, Some(json!({"ok": true})));
+}
