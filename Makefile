@@ -21,7 +21,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench bench-ui clean-data sim
+.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench bench-pg bench-ui clean-data sim
 
 setup:
 	@scripts/setup.sh
@@ -49,10 +49,12 @@ sim:
 ## Every Rust test, the lints, and the Playwright suite.
 test: setup lint test-rust test-e2e
 
-## Under a throwaway PostgreSQL cluster (scripts/pg.sh): the tests on the
-## PostgreSQL backend find it in STEPWISE_TEST_PG_URL.
+## Under a throwaway PostgreSQL cluster (scripts/pg.sh), which the tests
+## find in STEPWISE_TEST_PG_URL: every test on SQLite, then the integration
+## suite again with every test's database on PostgreSQL.
 test-rust:
-	scripts/pg.sh run -- cargo test --workspace --locked
+	scripts/pg.sh run -- bash -c 'cargo test --workspace --locked && \
+	  STEPWISE_TEST_BACKEND=postgres cargo test --locked -p server --test integration'
 
 test-e2e: build
 	cd end2end && npx playwright test
@@ -66,6 +68,11 @@ lint:
 bench:
 	cargo build --release --locked -p server --bin stepwise --example bench
 	./target/release/examples/bench ./target/release/stepwise
+
+## The same workloads on a throwaway PostgreSQL cluster (scripts/pg.sh).
+bench-pg:
+	cargo build --release --locked -p server --bin stepwise --example bench
+	scripts/pg.sh run -- bash -c 'BENCH_PG_URL=$$STEPWISE_TEST_PG_URL ./target/release/examples/bench ./target/release/stepwise $(WORKLOAD)'
 
 ## Designer benchmark (Playwright + Chromium on a release build): one JSON line.
 bench-ui: build-release

@@ -1,7 +1,7 @@
 //! The command-line tasks besides serving: creating users and API tokens.
 
 use crate::config::{
-    AuditCommand, SecretCommand, TokenCommand, UserCommand, key_file, sqlite_file,
+    AuditCommand, CopyArgs, SecretCommand, TokenCommand, UserCommand, key_file, sqlite_file,
 };
 use app::domain::auth::Role;
 use app::store::{Db, Durability};
@@ -15,13 +15,17 @@ pub async fn open_db(url: &str, durability: Durability, refused: &str) -> Result
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
     }
-    let db = Db::connect(url, durability)
-        .await
-        .map_err(|e| format!("cannot open the database {url}: {e}"))?;
+    let db = Db::connect(url, durability).await.map_err(|e| {
+        format!(
+            "cannot open the database {}: {e}",
+            app::store::db::redacted(url)
+        )
+    })?;
     db.migrate().await.map_err(|e| {
         format!(
-            "the database {url} could not be migrated, so {refused}: {e}. \
-             Restore a backup or point --database-url at a new file."
+            "the database {} could not be migrated, so {refused}: {e}. \
+             Restore a backup or point --database-url at a new database.",
+            app::store::db::redacted(url)
         )
     })?;
     Ok(db)
@@ -48,9 +52,10 @@ pub async fn secret(c: SecretCommand) -> Result<(), String> {
     } = c;
     let sealer = app::security::Sealer::load(
         std::env::var("STEPWISE_SECRET_KEY").ok().as_deref(),
-        &key_file(&db.database_url, secret_key_file.as_ref()),
+        &key_file(&db.database_url, secret_key_file.as_ref())?,
     )?;
     let db = open_db(&db.database_url, Durability::Normal, "nothing was done").await?;
+    app::ops::key_check::check(&db, &sealer).await?;
     let value = read_value("STEPWISE_SECRET_VALUE", "secret's value")?;
     app::ops::accounts::set_secret(
         &db,
@@ -141,4 +146,46 @@ pub async fn audit(c: AuditCommand) -> Result<bool, String> {
             Ok(true)
         }
     }
+}
+
+/// `stepwise copy`: the whole instance into a new database, then the
+/// copy's audit trail verified.
+pub async fn copy(c: CopyArgs) -> Result<(), String> {
+    if c.from == c.to {
+        return Err("--from and --to name the same database; nothing was copied".into());
+    }
+    let from = open_db(&c.from, Durability::Normal, "nothing was copied").await?;
+    let to = open_db(&c.to, Durability::Full, "nothing was copied").await?;
+    let mut last = std::time::Instant::now();
+    let copied = app::store::copy::copy(&from, &to, |table, n| {
+        if last.elapsed() > std::time::Duration::from_secs(2) {
+            eprintln!("  {table}: {n} rows so far");
+            last = std::time::Instant::now();
+        }
+    })
+    .await
+    .map_err(|e| format!("nothing was copied: {e}"))?;
+    for (table, n) in &copied {
+        eprintln!("  {table}: {n}");
+    }
+    let mut conn = to.acquire().await.map_err(|e| e.to_string())?;
+    let report = app::store::audit::verify(&mut conn, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let (Some(seq), Some(reason)) = (report.broken_at, report.reason) {
+        return Err(format!(
+            "copied, but the copy's audit trail is broken at event {seq}: {reason} \
+             (run `stepwise audit verify` on the source: it was copied as it is)"
+        ));
+    }
+    println!(
+        "copied {} into {}: {} rows; the audit trail verifies ({} events). \
+         Start the new instance with the same secret key (STEPWISE_SECRET_KEY or the \
+         secret.key file of the old one).",
+        app::store::db::redacted(&c.from),
+        app::store::db::redacted(&c.to),
+        copied.iter().map(|(_, n)| n).sum::<u64>(),
+        report.events
+    );
+    Ok(())
 }

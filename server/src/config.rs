@@ -33,6 +33,22 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy a whole instance into a new, empty database: workflows and
+    /// their versions, runs, approval items, users, tokens, secrets, model
+    /// connections, triggers and the audit trail (which still verifies).
+    /// Stop the servers first; the new instance needs the same secret key.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The instance to copy, e.g. sqlite://data/stepwise.db
+    #[arg(long)]
+    pub from: String,
+    /// The new database, e.g. postgres://stepwise:…@db.internal/stepwise
+    /// (it must exist and hold nothing yet).
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,18 +234,37 @@ pub enum LogFormat {
 }
 
 impl ServeArgs {
-    pub fn key_file(&self) -> std::path::PathBuf {
+    pub fn key_file(&self) -> Result<std::path::PathBuf, String> {
         key_file(&self.database_url, self.secret_key_file.as_ref())
     }
 }
 
-/// The secret key file: the one given, else `secret.key` next to the database.
-pub fn key_file(database_url: &str, given: Option<&std::path::PathBuf>) -> std::path::PathBuf {
-    given.cloned().unwrap_or_else(|| {
-        sqlite_file(database_url)
-            .and_then(|f| f.parent().map(|d| d.join("secret.key")))
-            .unwrap_or_else(|| "secret.key".into())
-    })
+/// The secret key file: the one given, else `secret.key` next to the
+/// SQLite database. A PostgreSQL instance may run as many processes on
+/// many machines, which must all have the same key: it is never made up
+/// on the spot, so it must be given (here, or in STEPWISE_SECRET_KEY).
+pub fn key_file(
+    database_url: &str,
+    given: Option<&std::path::PathBuf>,
+) -> Result<std::path::PathBuf, String> {
+    if let Some(f) = given {
+        return Ok(f.clone());
+    }
+    if app::store::db::is_postgres(database_url) {
+        if std::env::var("STEPWISE_SECRET_KEY").is_ok_and(|k| !k.trim().is_empty()) {
+            // the key is given in the environment; no file is read
+            return Ok("secret.key".into());
+        }
+        return Err(
+            "on PostgreSQL every process needs the same secret key: give it in \
+             STEPWISE_SECRET_KEY (64 hex digits, e.g. from `openssl rand -hex 32`) or \
+             --secret-key-file (a file holding them), the same on every machine"
+                .into(),
+        );
+    }
+    Ok(sqlite_file(database_url)
+        .and_then(|f| f.parent().map(|d| d.join("secret.key")))
+        .unwrap_or_else(|| "secret.key".into()))
 }
 
 /// The file behind a SQLite URL, if it names one (not `:memory:`).

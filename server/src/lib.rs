@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod demo_model;
@@ -18,6 +19,7 @@ pub mod rest_runs;
 pub mod rest_triggers;
 pub mod routes;
 pub mod sandbox;
+pub mod sessions;
 pub mod telemetry;
 
 pub use routes::{AppState, router};

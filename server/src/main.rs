@@ -41,6 +41,7 @@ async fn run() -> ExitCode {
         Some(Command::User(c)) => server::cli::user(c).await,
         Some(Command::Token(c)) => server::cli::token(c).await,
         Some(Command::Secret(c)) => server::cli::secret(c).await,
+        Some(Command::Copy(c)) => server::cli::copy(c).await,
         Some(Command::Audit(c)) => match server::cli::audit(c).await {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
@@ -65,9 +66,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     .await?;
     let sealer = app::security::Sealer::load(
         std::env::var("STEPWISE_SECRET_KEY").ok().as_deref(),
-        &args.key_file(),
+        &args.key_file()?,
     )?;
-    let sessions = server::routes::session_store(&db).await?;
+    app::ops::key_check::check(&db, &sealer).await?;
+    let sessions = server::sessions::Sessions::open(&db).await?;
     {
         use tower_sessions::session_store::ExpiredDeletion;
         let store = sessions.clone();
@@ -77,7 +79,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 .await;
         });
     }
-    tracing::info!(database = %args.database_url, durability = ?args.durability, "database ready");
+    tracing::info!(database = %app::store::db::redacted(&args.database_url), durability = ?args.durability, "database ready");
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -131,6 +133,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 args.max_response_bytes,
             )),
     );
+    // Several processes on one PostgreSQL database tell each other of new
+    // work and of changes pages show.
+    if let app::store::Pool::Postgres(pool) = &db.pool {
+        server::bus::start(pool.clone(), engine.wakeup(), engine.changes());
+    }
     // Leases left by a previous process that died are recovered first.
     match engine.recover().await {
         Ok(0) => {}
@@ -164,7 +171,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown({
+            let changes = engine.changes();
+            async move {
+                shutdown_signal().await;
+                changes.close_streams();
+            }
+        })
         .await
         .map_err(|e| format!("server error: {e}"))?;
     // Workers finish the step in hand; anything cut short is recovered on
@@ -173,7 +186,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     for w in workers {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(30), w).await;
     }
-    db.pool.close().await;
+    db.close().await;
     tracing::info!("stopped");
     Ok(())
 }

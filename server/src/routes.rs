@@ -16,7 +16,6 @@ use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -34,16 +33,6 @@ pub struct AppState {
     pub hashes: crate::assets::Hashes,
     /// Refused webhook deliveries and test-event listeners (memory only).
     pub recent: app::ops::triggers::Recent,
-}
-
-/// The session table (created if missing) in the product's database.
-pub async fn session_store(db: &Db) -> Result<SqliteStore, String> {
-    let store = SqliteStore::new(db.pool.clone());
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("cannot prepare the session table: {e}"))?;
-    Ok(store)
 }
 
 impl AppState {
@@ -65,7 +54,11 @@ impl FromRef<AppState> for Db {
     }
 }
 
-pub fn router(state: AppState, sessions: SqliteStore, max_body_bytes: usize) -> Router {
+pub fn router(
+    state: AppState,
+    sessions: crate::sessions::Sessions,
+    max_body_bytes: usize,
+) -> Router {
     let routes = generate_route_list(app::App);
     let db = state.db.clone();
     let engine = state.engine.clone();
@@ -207,6 +200,9 @@ async fn events(
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             };
+            if *topic == *app::ops::CLOSING {
+                return None;
+            }
             if wanted.iter().any(|w| **w == *topic) {
                 let name = topic.split(':').next().unwrap_or("change").to_string();
                 let e = Event::default().event(name).data("changed");

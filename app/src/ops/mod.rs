@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod calls;
 pub mod foreach;
+pub mod key_check;
 pub mod loops;
 pub mod models;
 pub mod progress;
@@ -22,43 +23,114 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Wakes the engine's workers when an operation created work for them (a
-/// run started, a step retried). Shared through the request context so the
-/// UI's server functions and the REST API wake the same workers.
-#[derive(Clone, Debug, Default)]
-pub struct Wakeup(std::sync::Arc<tokio::sync::Notify>);
+/// What one process tells the others on the same database (PostgreSQL):
+/// there is work, or something pages show changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Wake,
+    Changed(std::sync::Arc<str>),
+}
 
-impl Wakeup {
-    pub fn wake(&self) {
-        // Wake every idle worker, and remember the wake-up for one that is
-        // busy right now so it looks again before sleeping.
-        self.0.notify_waiters();
-        self.0.notify_one();
+/// Where signals for the other processes go once a relay is attached
+/// (`server::bus` on PostgreSQL; with SQLite there is one process and
+/// none is). Clones share the attachment.
+#[derive(Clone, Debug, Default)]
+pub struct Relay(std::sync::Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Signal>>>);
+
+impl Relay {
+    /// Sends every later signal to `to`. False if one was attached before.
+    pub fn attach(&self, to: tokio::sync::mpsc::UnboundedSender<Signal>) -> bool {
+        self.0.set(to).is_ok()
     }
 
-    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.0.notified()
+    fn send(&self, s: Signal) {
+        if let Some(to) = self.0.get() {
+            // a relay that stopped only costs the others latency: they
+            // poll as well
+            let _ = to.send(s);
+        }
     }
 }
 
+/// Wakes the engine's workers when an operation created work for them (a
+/// run started, a step retried), here and, through the relay, in every
+/// other process. Shared through the request context so the UI's server
+/// functions and the REST API wake the same workers.
+#[derive(Clone, Debug, Default)]
+pub struct Wakeup {
+    notify: std::sync::Arc<tokio::sync::Notify>,
+    relay: Relay,
+}
+
+impl Wakeup {
+    pub fn wake(&self) {
+        self.wake_here();
+        self.relay.send(Signal::Wake);
+    }
+
+    /// Wakes this process's workers only (a wake-up from another process).
+    pub fn wake_here(&self) {
+        // Wake every idle worker, and remember the wake-up for one that is
+        // busy right now so it looks again before sleeping.
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+
+    pub fn relay(&self) -> &Relay {
+        &self.relay
+    }
+}
+
+/// The topic that tells every stream to end ([`Changes::close_streams`]);
+/// no change is named so.
+pub const CLOSING: &str = "\u{0}closing";
+
 /// Tells open pages that something they show changed (`approvals`,
-/// `run:<id>`), through the server-sent events stream.
+/// `run:<id>`), through the server-sent events stream, in this process and
+/// through the relay in every other.
 #[derive(Clone, Debug)]
-pub struct Changes(tokio::sync::broadcast::Sender<std::sync::Arc<str>>);
+pub struct Changes {
+    tx: tokio::sync::broadcast::Sender<std::sync::Arc<str>>,
+    relay: Relay,
+}
 
 impl Default for Changes {
     fn default() -> Self {
-        Changes(tokio::sync::broadcast::channel(1024).0)
+        Changes {
+            tx: tokio::sync::broadcast::channel(1024).0,
+            relay: Relay::default(),
+        }
     }
 }
 
 impl Changes {
     pub fn notify(&self, topic: impl Into<std::sync::Arc<str>>) {
+        let topic = topic.into();
+        self.notify_here(topic.clone());
+        self.relay.send(Signal::Changed(topic));
+    }
+
+    /// Tells this process's pages only (a change made by another process).
+    pub fn notify_here(&self, topic: std::sync::Arc<str>) {
         // nobody listening is fine
-        let _ = self.0.send(topic.into());
+        let _ = self.tx.send(topic);
     }
 
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<str>> {
-        self.0.subscribe()
+        self.tx.subscribe()
+    }
+
+    /// The server is stopping: every open stream ends (a page's stream
+    /// never ends by itself, and a graceful shutdown waits for it).
+    pub fn close_streams(&self) {
+        let _ = self.tx.send(CLOSING.into());
+    }
+
+    pub fn relay(&self) -> &Relay {
+        &self.relay
     }
 }

@@ -71,7 +71,7 @@ pub async fn user_by_name(
     username: &str,
 ) -> Result<Option<UserRow>> {
     Ok(crate::store::conn::query_as(format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(username) = lower($1)"
     ))
     .bind(username)
     .fetch_optional(conn)
@@ -151,7 +151,7 @@ pub async fn record_failure(
 ) -> Result<i64> {
     Ok(crate::store::conn::query_scalar(
         "INSERT INTO login_failures (username, failures, last_at) VALUES ($1, 1, $2)
-         ON CONFLICT (username) DO UPDATE SET failures = failures + 1, last_at = $2
+         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_at = $2
          RETURNING failures",
     )
     .bind(username.to_lowercase())

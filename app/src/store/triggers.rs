@@ -267,7 +267,7 @@ pub async fn due_schedules(
 ) -> Result<Vec<(Trigger, i64)>> {
     let q = format!(
         "SELECT {COLUMNS}, t.next_nominal FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-         WHERE t.kind = 'schedule' AND t.paused = 0 AND t.next_nominal <= $1 AND w.deleted_at IS NULL
+         WHERE t.kind = 'schedule' AND NOT t.paused AND t.next_nominal <= $1 AND w.deleted_at IS NULL
          ORDER BY t.next_nominal LIMIT 100"
     );
     #[derive(sqlx::FromRow)]
@@ -290,7 +290,7 @@ pub async fn due_schedules(
 pub async fn next_nominal(conn: &mut crate::store::conn::Conn) -> Result<Option<i64>> {
     Ok(crate::store::conn::query_scalar(
         "SELECT MIN(t.next_nominal) FROM triggers t JOIN workflows w ON w.id = t.workflow_id
-         WHERE t.kind = 'schedule' AND t.paused = 0 AND w.deleted_at IS NULL",
+         WHERE t.kind = 'schedule' AND NOT t.paused AND w.deleted_at IS NULL",
     )
     .fetch_one(conn)
     .await?)

@@ -67,7 +67,7 @@ pub async fn insert_snapshot(
     now: i64,
 ) -> Result<i64> {
     let live: Option<i64> = crate::store::conn::query_scalar(
-        "SELECT 1 FROM workflows WHERE id = $1 AND deleted_at IS NULL",
+        "SELECT CAST(1 AS BIGINT) FROM workflows WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(id)
     .fetch_optional(&mut *conn)

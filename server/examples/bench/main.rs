@@ -1,6 +1,8 @@
 //! `make bench`: drives a release `stepwise` through its REST API on a fresh
 //! database per workload and prints one JSON line per workload:
-//! `{"workload", "runs", "steps", "seconds", "steps_per_s", "p50_ms", "p99_ms", "rss_mb"}`.
+//! `{"workload", "runs", "steps", "seconds", "steps_per_s", "p50_ms", "p99_ms", "rss_mb", "backend"}`.
+//! With `BENCH_PG_URL` set, each workload runs on a new database of that
+//! PostgreSQL server (`make bench-pg` starts a throwaway one).
 //! Latencies are run creation to run end as the server recorded them.
 
 mod control;
@@ -23,7 +25,10 @@ struct Server {
 impl Server {
     fn start(bin: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let db = match pg_server() {
+            Some(url) => fresh_pg_database(&url),
+            None => format!("sqlite://{}", dir.path().join("bench.db").display()),
+        };
         let token = make_token(bin, &db, "admin");
         let mut child = Command::new(bin)
             .args([
@@ -35,6 +40,7 @@ impl Server {
                 "--no-example",
             ])
             .env("STEPWISE_LOG", "warn,stepwise=info")
+            .env("STEPWISE_SECRET_KEY", BENCH_KEY)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -54,6 +60,14 @@ impl Server {
             db,
             _dir: dir,
         }
+    }
+
+    /// The bench's database, opened beside the server (to wait for it or
+    /// to fill it faster than the API would).
+    async fn open_db(&self) -> app::store::Db {
+        app::store::Db::connect(&self.db, app::store::Durability::Normal)
+            .await
+            .expect("open the bench database")
     }
 
     /// A client that sends the bench's admin API token.
@@ -84,6 +98,38 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+const BENCH_KEY: &str = "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b";
+
+/// `BENCH_PG_URL=postgres://…/db`: every workload on a new database of that
+/// PostgreSQL server instead of a SQLite file.
+fn pg_server() -> Option<String> {
+    std::env::var("BENCH_PG_URL").ok().filter(|u| !u.is_empty())
+}
+
+fn backend() -> &'static str {
+    if pg_server().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+/// A new database on the server of `url`; its URL.
+fn fresh_pg_database(url: &str) -> String {
+    let name = format!("bench_{}", uuid::Uuid::now_v7().simple());
+    let out = Command::new("psql")
+        .args([url, "-qc", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (server, _) = url.rsplit_once('/').expect("a URL ends with its database");
+    format!("{server}/{name}")
 }
 
 /// A new API token of `role` for the database at `db`, made with the CLI.
@@ -281,6 +327,12 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// One JSON line, naming the backend it ran on.
+fn emit(mut line: Value) {
+    line["backend"] = backend().into();
+    println!("{line}");
+}
+
 #[tokio::main]
 async fn main() {
     let bin = std::env::args()
@@ -297,31 +349,31 @@ async fn main() {
             continue;
         }
         let line = workload(&bin, name, def, runs, concurrency).await;
-        println!("{line}");
+        emit(line);
     }
     if only
         .as_deref()
         .is_none_or(|o| o == "runs-page-100k" || o == "run-view-200")
     {
         for line in reads::history(&bin).await {
-            println!("{line}");
+            emit(line);
         }
     }
     if only.as_deref().is_none_or(|o| o == "foreach-1000") {
-        println!("{}", control::foreach(&bin).await);
+        emit(control::foreach(&bin).await);
     }
     if only.as_deref().is_none_or(|o| o == "subworkflow-100") {
-        println!("{}", control::subworkflow(&bin).await);
+        emit(control::subworkflow(&bin).await);
     }
     if only.as_deref().is_none_or(|o| o == "webhook-sync-3") {
-        println!("{}", webhooks::webhook_sync(&bin).await);
+        emit(webhooks::webhook_sync(&bin).await);
     }
     if only
         .as_deref()
         .is_none_or(|o| o == "inbox-10k" || o == "decision-to-next-step")
     {
         for line in reads::inbox(&bin).await {
-            println!("{line}");
+            emit(line);
         }
     }
 }

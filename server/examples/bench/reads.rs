@@ -53,15 +53,15 @@ pub async fn inbox(bin: &str) -> Vec<Value> {
         c.await.unwrap();
     }
     // wait until every run waits at its approval
-    let pool = sqlx::SqlitePool::connect(&server.db)
-        .await
-        .expect("open the bench database");
+    let db = server.open_db().await;
+    let mut conn = db.acquire().await.unwrap();
     loop {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM approval_items WHERE status = 'pending'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let n: i64 = app::store::conn::query_scalar(
+            "SELECT COUNT(*) FROM approval_items WHERE status = 'pending'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
         if n as usize >= ITEMS {
             break;
         }
@@ -110,12 +110,13 @@ pub async fn inbox(bin: &str) -> Vec<Value> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut next_ms = Vec::new();
     for (run, t0) in &sent {
-        let started: Option<i64> =
-            sqlx::query_scalar("SELECT started_at FROM steps WHERE run_id = ? AND node_id = 'end'")
-                .bind(run)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let started: Option<i64> = app::store::conn::query_scalar(
+            "SELECT started_at FROM steps WHERE run_id = $1 AND node_id = 'end'",
+        )
+        .bind(run)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
         next_ms.push((started.expect("the next step started") - t0) as f64);
     }
     next_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -185,16 +186,13 @@ pub async fn history(bin: &str) -> Vec<Value> {
     assert_eq!(done["steps"].as_array().unwrap().len(), 200);
     let view_ms = time_gets(&http, &format!("{}/api/v1/runs/{run}", server.base), 50).await;
 
-    let pool = sqlx::SqlitePool::connect(&server.db)
-        .await
-        .expect("open the bench database");
-    let mut tx = pool.begin().await.unwrap();
+    let db = server.open_db().await;
+    let mut tx = db.write().await.unwrap();
     let base = now_ms() - RUNS * 1000;
     for i in 0..RUNS {
         let status = ["succeeded", "failed", "succeeded", "cancelled"][(i % 4) as usize];
-        sqlx::query(
-            "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, finished_at)
-             VALUES (?, ?, 1, ?, ?, 'bench', ?, ?)",
+        app::store::conn::query("INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, finished_at)
+             VALUES ($1, $2, 1, $3, $4, 'bench', $5, $6)",
         )
         .bind(format!("run_bench_{i:06}"))
         .bind(&wf)
@@ -202,7 +200,7 @@ pub async fn history(bin: &str) -> Vec<Value> {
         .bind(format!("{{\"n\": {i}, \"customer\": \"c{}\"}}", i % 977))
         .bind(base + i * 1000)
         .bind(base + i * 1000 + 50)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .unwrap();
     }

@@ -239,14 +239,18 @@ impl Engine {
     /// (`tick` is this and `run_claimed`; the simulation test holds claims
     /// in flight across other operations, as a slow or dying worker would).
     pub async fn claim_next(&self, now: i64) -> Result<Option<runs::Claimed>> {
-        let mut conn = self.db.acquire().await?;
-        runs::claim(
-            &mut conn,
+        // a write transaction like any other state change, so that on
+        // PostgreSQL too it never interleaves with one (see store::db)
+        let mut tx = self.db.write().await?;
+        let claimed = runs::claim(
+            &mut tx,
             &self.worker,
             now,
             app::domain::limits::after_signed(now, self.lease_ms),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     /// Runs a step this engine claimed at `started`, renewing its lease

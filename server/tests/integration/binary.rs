@@ -324,3 +324,32 @@ fn front_end_files_are_sent_precompressed_to_browsers_that_accept_it() {
     let (head, _) = get_encoded(&server.addr, "/login", "identity");
     assert!(!head.contains("content-encoding"), "{head}");
 }
+
+/// An open page's live-update stream never ends by itself: SIGTERM must
+/// end it, or the server would wait for it forever instead of stopping.
+#[test]
+fn sigterm_stops_the_server_while_a_page_listens_for_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let token = Server::admin_token(&url);
+    let server = Server::start(&url, &["--no-example"]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        s,
+        "GET /events?topics=approvals HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(&head[9..12], b"200");
+    server.signal("-TERM");
+    let started = std::time::Instant::now();
+    let (status, log) = server.wait();
+    assert!(status.success(), "{log}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+}

@@ -8,6 +8,9 @@
 //! work in flight (lost attempts were recovered), no completed step ran
 //! again, and every call of a key is accounted for by a logged attempt of
 //! its step: repeated deliveries are bounded exactly by the lost attempts.
+//! On PostgreSQL three processes share the database: requests go to any
+//! of them, kills hit any of them, and besides the above no step ran in two
+//! processes at once and the audit trail is still one chain.
 //! `CRASH_SEED` replays a kill schedule.
 
 use crate::common::Server;
@@ -184,7 +187,7 @@ fn client(token: &str) -> reqwest::Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_survive_repeated_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("crash.db").display());
+    let db_url = crate::common::fresh_db_url(dir.path(), "crash.db").await;
     let (url, hits) = receiver().await;
     let seed: u64 = std::env::var("CRASH_SEED")
         .ok()
@@ -208,9 +211,13 @@ async fn runs_survive_repeated_sigkill() {
         &[],
     ));
 
-    let mut server = Server::start(&db_url, &ARGS);
+    // on PostgreSQL, three processes share the database and the work
+    let processes = if crate::postgres::chosen() { 3 } else { 1 };
+    let mut servers: Vec<Server> = (0..processes)
+        .map(|_| Server::start(&db_url, &ARGS))
+        .collect();
     let created: Value = http
-        .post(server.url("/api/v1/workflows"))
+        .post(servers[0].url("/api/v1/workflows"))
         .json(&json!({"name": "crash", "definition": workflow(&url)}))
         .send()
         .await
@@ -227,15 +234,22 @@ async fn runs_survive_repeated_sigkill() {
     let mut next_kill = Instant::now() + Duration::from_millis(rng.u64(50..300));
     while run_ids.len() < RUNS || kills < KILLS {
         if Instant::now() >= next_kill && kills < KILLS {
-            server.child.kill().unwrap(); // SIGKILL
-            server.wait();
+            let victim = rng.usize(..processes);
+            let mut dead = servers.swap_remove(victim);
+            dead.child.kill().unwrap(); // SIGKILL
+            dead.wait();
             kills += 1;
-            server = Server::start(&db_url, &ARGS);
-            assert!(!server.addr.is_empty(), "restart {kills} failed");
+            servers.push(Server::start(&db_url, &ARGS));
+            assert!(
+                !servers[processes - 1].addr.is_empty(),
+                "restart {kills} failed"
+            );
             next_kill = Instant::now() + Duration::from_millis(rng.u64(100..400));
             continue;
         }
-        decide_all(&approver, &server).await;
+        // each request to any of the processes
+        let server = &servers[rng.usize(..processes)];
+        decide_all(&approver, server).await;
         if run_ids.len() < RUNS {
             let n = run_ids.len();
             let res = http
@@ -254,18 +268,19 @@ async fn runs_survive_repeated_sigkill() {
         }
     }
 
-    // Let the last server finish everything.
+    // Let the servers finish everything.
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut pending = run_ids.clone();
     while !pending.is_empty() {
-        decide_all(&approver, &server).await;
+        let server = &servers[rng.usize(..processes)];
+        decide_all(&approver, server).await;
         if Instant::now() >= deadline {
-            let one = run_json(&http, &server, &pending[0]).await;
+            let one = run_json(&http, server, &pending[0]).await;
             panic!("{} runs still open; one of them: {one:#}", pending.len());
         }
         let mut still = Vec::new();
         for id in pending {
-            let run = run_json(&http, &server, &id).await;
+            let run = run_json(&http, server, &id).await;
             let doomed = run["input"]["n"].as_u64().unwrap().is_multiple_of(10);
             match (run["status"].as_str().unwrap(), doomed) {
                 ("running", _) => still.push(id),
@@ -276,54 +291,58 @@ async fn runs_survive_repeated_sigkill() {
         pending = still;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    server.signal("-TERM");
-    let (_, log) = server.wait();
+    let mut logs = Vec::new();
+    for server in servers {
+        server.signal("-TERM");
+        logs.push(server.wait().1);
+    }
 
     // Inspect the store directly.
     let db = app::store::Db::connect(&db_url, app::store::Durability::Normal)
         .await
         .unwrap();
     // compensations run after the run ended; give them a moment to finish
-    let running: i64 = sqlx::query_scalar(
+    let running: i64 = app::store::conn::query_scalar(
         "SELECT COUNT(*) FROM steps WHERE status IN ('running', 'ready', 'waiting', 'pending')",
     )
-    .fetch_one(&db.pool)
+    .fetch_one(&mut db.acquire().await.unwrap())
     .await
     .unwrap();
     assert_eq!(running, 0, "nothing is left running or queued");
-    let doubles: Vec<(String, String, i64)> = sqlx::query_as(
+    let doubles: Vec<(String, String, i64)> = app::store::conn::query_as(
         "SELECT run_id, node_id, COUNT(*) FROM step_attempts WHERE outcome = 'succeeded'
          GROUP BY run_id, node_id HAVING COUNT(*) > 1",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(&mut db.acquire().await.unwrap())
     .await
     .unwrap();
     assert!(doubles.is_empty(), "completed steps ran again: {doubles:?}");
     // logged attempts by the key their calls carry (an item's names the
     // run it iterates for, the step and the item)
-    let attempts: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+    let attempts: HashMap<String, i64> = app::store::conn::query_as::<(String, i64)>(
         "SELECT CASE WHEN r.item_index IS NULL THEN a.run_id || ':' || a.node_id
                 ELSE r.item_root || ':' || a.node_id || ':' || r.item_path END, COUNT(*)
          FROM step_attempts a JOIN runs r ON r.id = a.run_id GROUP BY 1",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(&mut db.acquire().await.unwrap())
     .await
     .unwrap()
     .into_iter()
     .collect();
 
-    let lost: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM step_attempts WHERE outcome = 'lost'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let lost: i64 =
+        app::store::conn::query_scalar("SELECT COUNT(*) FROM step_attempts WHERE outcome = 'lost'")
+            .fetch_one(&mut db.acquire().await.unwrap())
+            .await
+            .unwrap();
     assert!(
         lost >= 1,
         "no kill hit a step in flight: the test proved nothing"
     );
-    let undone: i64 = sqlx::query_scalar(
+    let undone: i64 = app::store::conn::query_scalar(
         "SELECT COUNT(*) FROM steps WHERE node_id = 'a~compensate' AND status = 'succeeded'",
     )
-    .fetch_one(&db.pool)
+    .fetch_one(&mut db.acquire().await.unwrap())
     .await
     .unwrap();
     assert_eq!(
@@ -337,12 +356,13 @@ async fn runs_survive_repeated_sigkill() {
     let mut repeated = 0;
     let mut keys = 0;
     for run in &run_ids {
-        let doomed = sqlx::query_scalar::<_, String>("SELECT status FROM runs WHERE id = ?")
-            .bind(run)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap()
-            == "failed";
+        let doomed =
+            app::store::conn::query_scalar::<String>("SELECT status FROM runs WHERE id = $1")
+                .bind(run)
+                .fetch_one(&mut db.acquire().await.unwrap())
+                .await
+                .unwrap()
+                == "failed";
         let mut nodes: Vec<String> = PARALLEL.iter().map(|n| n.to_string()).collect();
         nodes.extend((0..LINES).map(|i| format!("line:{i}")));
         if doomed {
@@ -369,17 +389,28 @@ async fn runs_survive_repeated_sigkill() {
         keys,
         "no request for a step that does not exist"
     );
-    let failed_attempts: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM step_attempts WHERE outcome = 'failed'")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let failed_attempts: i64 = app::store::conn::query_scalar(
+        "SELECT COUNT(*) FROM step_attempts WHERE outcome = 'failed'",
+    )
+    .fetch_one(&mut db.acquire().await.unwrap())
+    .await
+    .unwrap();
     assert!(
         repeated as i64 <= lost + failed_attempts,
         "{repeated} repeated deliveries, but only {lost} lost and {failed_attempts} failed attempts"
     );
     eprintln!(
-        "crash test: seed {seed}, {RUNS} runs, {kills} kills, {lost} lost attempts recovered, {repeated} repeated deliveries (each a logged retry or lost attempt)"
+        "crash test: seed {seed}, {processes} processes, {RUNS} runs, {kills} kills, {lost} lost attempts recovered, {repeated} repeated deliveries (each a logged retry or lost attempt)"
     );
-    assert!(log.contains("stopped"), "the last server shut down cleanly");
+    for log in &logs {
+        assert!(
+            log.contains("stopped"),
+            "every server shut down cleanly: {log}"
+        );
+    }
+    // one audit chain, whoever wrote to it
+    let mut conn = db.acquire().await.unwrap();
+    let report = app::store::audit::verify(&mut conn, None).await.unwrap();
+    assert_eq!(report.broken_at, None, "{:?}", report.reason);
+    assert!(report.events >= RUNS as i64, "{}", report.events);
 }

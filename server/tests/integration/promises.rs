@@ -430,13 +430,7 @@ async fn retrying_a_step_whose_failure_was_handled_is_refused_and_changes_nothin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_longer_than_its_lease_is_renewed_and_runs_once() {
     let dir = tempfile::tempdir().unwrap();
-    let db = app::store::Db::connect(
-        &format!("sqlite://{}", dir.path().join("l.db").display()),
-        app::store::Durability::Normal,
-    )
-    .await
-    .unwrap();
-    db.migrate().await.unwrap();
+    let db = crate::common::fresh_db(dir.path()).await;
     let rx = Receiver::start(|_, _| Answer {
         status: 200,
         delay_ms: 2_500,
@@ -630,24 +624,34 @@ async fn recovery_goes_on_past_a_run_it_cannot_recover() {
     // two runs point at a workflow version that does not exist; the first
     // also lost its step twice before, so giving it up needs the definition
     drop(conn);
-    let mut conn = w.db.pool.acquire().await.unwrap();
-    sqlx::query("PRAGMA foreign_keys = OFF")
-        .execute(&mut *conn)
+    let mut conn = w.db.acquire().await.unwrap();
+    // foreign keys off for this connection
+    let (off, on) = match conn.backend() {
+        app::store::conn::Backend::Sqlite => {
+            ("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON")
+        }
+        app::store::conn::Backend::Postgres => (
+            "SET session_replication_role = replica",
+            "SET session_replication_role = DEFAULT",
+        ),
+    };
+    app::store::conn::query(off)
+        .execute(&mut conn)
         .await
         .unwrap();
-    sqlx::query("UPDATE runs SET version = 999 WHERE id IN (?, ?)")
+    app::store::conn::query("UPDATE runs SET version = 999 WHERE id IN ($1, $2)")
         .bind(&broken)
         .bind(&broken_late)
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .unwrap();
-    sqlx::query("UPDATE steps SET lost = 2 WHERE run_id = ?")
+    app::store::conn::query("UPDATE steps SET lost = 2 WHERE run_id = $1")
         .bind(&broken)
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .unwrap();
-    sqlx::query("PRAGMA foreign_keys = ON")
-        .execute(&mut *conn)
+    app::store::conn::query(on)
+        .execute(&mut conn)
         .await
         .unwrap();
     drop(conn);

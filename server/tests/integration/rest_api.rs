@@ -1,7 +1,7 @@
 //! REST API v1 against the real router and a fresh SQLite file per test.
 
 use app::domain::example::invoice_approval;
-use app::store::{Db, Durability};
+use app::store::Db;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -23,15 +23,13 @@ pub(crate) struct Api {
 impl Api {
     pub(crate) async fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("api.db").display());
-        let db = Db::connect(&url, Durability::Normal).await.unwrap();
-        db.migrate().await.unwrap();
+        let db = crate::common::fresh_db(dir.path()).await;
         let engine = std::sync::Arc::new(crate::common::engine(
             db.clone(),
             std::sync::Arc::new(server::engine::SystemClock),
             60_000,
         ));
-        let sessions = server::routes::session_store(&db).await.unwrap();
+        let sessions = server::sessions::Sessions::open(&db).await.unwrap();
         let token = crate::common::admin_token(&db).await;
         Api {
             app: router(

@@ -194,16 +194,17 @@ async fn a_workflow_calling_itself_is_refused_and_one_stored_anyway_stops_at_the
     w.idle().await;
     let r = w.run(&run).await.run;
     assert_eq!(r.status, RunStatus::Failed, "{r:?}");
-    let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
-        .fetch_one(&w.db.pool)
+    let runs: i64 = app::store::conn::query_scalar("SELECT COUNT(*) FROM runs")
+        .fetch_one(&mut w.db.acquire().await.unwrap())
         .await
         .unwrap();
     assert_eq!(runs, server::engine::SUB_WORKFLOW_MAX_DEPTH, "{r:?}");
-    let deepest: Option<String> =
-        sqlx::query_scalar("SELECT error FROM runs WHERE error LIKE '%nested%' LIMIT 1")
-            .fetch_one(&w.db.pool)
-            .await
-            .unwrap();
+    let deepest: Option<String> = app::store::conn::query_scalar(
+        "SELECT error FROM runs WHERE error LIKE '%nested%' LIMIT 1",
+    )
+    .fetch_one(&mut w.db.acquire().await.unwrap())
+    .await
+    .unwrap();
     assert!(deepest.is_some());
 }
 
@@ -267,8 +268,8 @@ async fn an_endless_input_mapping_fails_the_step_without_starting_a_child() {
         r.error
     );
     let children: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE parent_run_id IS NOT NULL")
-            .fetch_one(&w.db.pool)
+        app::store::conn::query_scalar("SELECT COUNT(*) FROM runs WHERE parent_run_id IS NOT NULL")
+            .fetch_one(&mut w.db.acquire().await.unwrap())
             .await
             .unwrap();
     assert_eq!(children, 0);

@@ -206,6 +206,10 @@ macro_rules! with_args {
     }};
 }
 
+// after the macro it uses
+mod values;
+pub use values::Kind;
+
 impl<'a> Query<'a> {
     pub fn bind(mut self, v: impl Bind<'a>) -> Self {
         self.args.push(v.arg());

@@ -70,7 +70,7 @@ pub async fn child_of(
 pub async fn depth(conn: &mut crate::store::conn::Conn, id: &str) -> Result<i64> {
     Ok(crate::store::conn::query_scalar(
         "WITH RECURSIVE up(id, parent, n) AS (
-             SELECT id, parent_run_id, 0 FROM runs WHERE id = $1
+             SELECT id, parent_run_id, CAST(0 AS BIGINT) FROM runs WHERE id = $1
              UNION ALL
              SELECT r.id, r.parent_run_id, up.n + 1 FROM runs r JOIN up ON r.id = up.parent
              WHERE up.n < 100)

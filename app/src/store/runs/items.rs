@@ -161,7 +161,7 @@ async fn item_page(
     let rows: Vec<Row> = crate::store::conn::query_as(
         "SELECT item_index, id, status, output, error FROM runs
          WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_round = $3 AND item_index >= $4
-         AND ($5 = 0 OR status != 'running') AND ($6 = 0 OR status != 'succeeded')
+         AND (NOT $5 OR status != 'running') AND (NOT $6 OR status != 'succeeded')
          ORDER BY item_index LIMIT $7",
     )
     .bind(run)

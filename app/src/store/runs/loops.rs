@@ -17,7 +17,7 @@ static REPEAT: LazyLock<String> = LazyLock::new(|| {
                 pass_base = CASE WHEN $3 IS NULL THEN pass_base ELSE attempt END,
                 not_before = $4, port = NULL, output = NULL, error = NULL, error_class = NULL,
                 confidence = NULL, cum_confidence = NULL, started_at = NULL, finished_at = NULL,
-                finish_seq = NULL, input_override = NULL, parked = 0, lost = 0,
+                finish_seq = NULL, input_override = NULL, parked = FALSE, lost = 0,
                 lease_owner = NULL, lease_until = NULL
          WHERE run_id = $1 AND node_id = $2 AND {}",
         StepEvent::Repeat.set("status"),

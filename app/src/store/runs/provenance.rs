@@ -34,20 +34,36 @@ pub async fn model_usage(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
 ) -> Result<Option<crate::domain::records::ModelUsage>> {
-    let (calls, tokens_in, tokens_out, cost): (Option<i64>, Option<i64>, Option<i64>, Option<f64>) = crate::store::conn::query_as(
-        "SELECT SUM(json_extract(model_call, '$.requests')), SUM(tokens_in), SUM(tokens_out), SUM(cost)
+    // summed here rather than in SQL: the attempts that asked a model are
+    // few, and both backends read them alike (PostgreSQL's SUM of a BIGINT
+    // is a NUMERIC, and the request count is inside the call's JSON)
+    let rows: Vec<(String, Option<i64>, Option<i64>, Option<f64>)> = crate::store::conn::query_as(
+        "SELECT model_call, tokens_in, tokens_out, cost
          FROM step_attempts WHERE run_id = $1 AND model_call IS NOT NULL",
     )
     .bind(run_id)
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?;
-    let Some(requests) = calls else {
+    if rows.is_empty() {
         return Ok(None);
+    }
+    let mut usage = crate::domain::records::ModelUsage {
+        requests: 0,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost: None,
     };
-    Ok(Some(crate::domain::records::ModelUsage {
-        requests,
-        tokens_in: tokens_in.unwrap_or(0),
-        tokens_out: tokens_out.unwrap_or(0),
-        cost,
-    }))
+    for (call, tokens_in, tokens_out, cost) in rows {
+        let requests = serde_json::from_str::<serde_json::Value>(&call)
+            .ok()
+            .and_then(|c| c["requests"].as_i64())
+            .unwrap_or(0);
+        usage.requests = usage.requests.saturating_add(requests);
+        usage.tokens_in = usage.tokens_in.saturating_add(tokens_in.unwrap_or(0));
+        usage.tokens_out = usage.tokens_out.saturating_add(tokens_out.unwrap_or(0));
+        if let Some(c) = cost {
+            usage.cost = Some(usage.cost.unwrap_or(0.0) + c);
+        }
+    }
+    Ok(Some(usage))
 }

@@ -59,13 +59,19 @@ fn claim_sql(where_: &str) -> String {
     )
 }
 
-static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
+/// The first due step; on PostgreSQL locked as it is read, passing over
+/// rows another transaction holds (`FOR UPDATE SKIP LOCKED`), so claimers
+/// never wait on one another's row or take the same one.
+fn claim_due_sql(lock: &str) -> String {
     claim_sql(&format!(
-        "rowid = (SELECT rowid FROM steps WHERE {} AND not_before <= $2
-                  ORDER BY not_before LIMIT 1)",
+        "(run_id, node_id) = (SELECT run_id, node_id FROM steps WHERE {} AND not_before <= $2
+                  ORDER BY not_before LIMIT 1{lock})",
         StepEvent::Claim.guard("status")
     ))
-});
+}
+
+static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| claim_due_sql(""));
+static CLAIM_DUE_PG: LazyLock<String> = LazyLock::new(|| claim_due_sql(" FOR UPDATE SKIP LOCKED"));
 
 static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| {
     claim_sql(&format!(
@@ -83,7 +89,11 @@ pub async fn claim(
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    Ok(crate::store::conn::query_as(&CLAIM_DUE)
+    let sql = match conn.backend() {
+        crate::store::conn::Backend::Sqlite => &CLAIM_DUE,
+        crate::store::conn::Backend::Postgres => &CLAIM_DUE_PG,
+    };
+    Ok(crate::store::conn::query_as(sql)
         .bind(worker)
         .bind(now)
         .bind(lease_until)

@@ -7,6 +7,29 @@ pub mod openapi;
 pub mod receiver;
 pub mod world;
 
+/// The URL of a fresh database for one test: a SQLite file `name` in
+/// `dir`, or a new database on the throwaway PostgreSQL cluster when the
+/// suite runs on PostgreSQL (`crate::postgres::chosen`).
+pub async fn fresh_db_url(dir: &std::path::Path, name: &str) -> String {
+    if crate::postgres::chosen() {
+        crate::postgres::fresh_database().await
+    } else {
+        format!("sqlite://{}", dir.join(name).display())
+    }
+}
+
+/// A fresh, migrated database for one test (see `fresh_db_url`).
+pub async fn fresh_db(dir: &std::path::Path) -> app::store::Db {
+    let db = app::store::Db::connect(
+        &fresh_db_url(dir, "test.db").await,
+        app::store::Durability::Normal,
+    )
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
 /// An engine as the server builds one, for tests: evaluations in children
 /// of the real `stepwise` binary (this test binary has no sandbox command),
 /// and Http steps allowed to call this machine's loopback receivers.
@@ -78,6 +101,9 @@ pub struct Server {
     log: Option<std::thread::JoinHandle<String>>,
 }
 
+/// The secret key of the PostgreSQL instances the tests start.
+pub const TEST_KEY: &str = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
+
 impl Server {
     /// Starts `stepwise serve` on a free port with `db_url` and `extra` args,
     /// and waits (up to 30 s) until it logs its address.
@@ -91,6 +117,8 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
             .args(extra)
             .env("STEPWISE_LOG", "info")
+            // every process of a PostgreSQL instance is given the same key
+            .envs(app::store::db::is_postgres(db_url).then_some(("STEPWISE_SECRET_KEY", TEST_KEY)))
             .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())

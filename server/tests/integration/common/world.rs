@@ -4,7 +4,7 @@
 use app::domain::audit::Actor;
 use app::domain::graph::*;
 use app::ops::runs;
-use app::store::{Db, Durability};
+use app::store::Db;
 use serde_json::Value;
 use server::engine::{Engine, ManualClock};
 use std::sync::Arc;
@@ -21,13 +21,7 @@ pub struct World {
 impl World {
     pub async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(
-            &format!("sqlite://{}", dir.path().join("e.db").display()),
-            Durability::Normal,
-        )
-        .await
-        .unwrap();
-        db.migrate().await.unwrap();
+        let db = super::fresh_db(dir.path()).await;
         let clock = Arc::new(ManualClock::new(T0));
         let engine = super::engine(db.clone(), clock.clone(), 30_000).without_jitter();
         World {

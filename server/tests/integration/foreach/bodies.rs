@@ -12,13 +12,13 @@ use app::domain::run::RunStatus;
 use serde_json::json;
 
 async fn item_run(w: &World, parent: &str, node: &str, index: i64) -> RunId {
-    let id: String = sqlx::query_scalar(
-        "SELECT id FROM runs WHERE parent_run_id = ? AND parent_node_id = ? AND item_index = ?",
+    let id: String = app::store::conn::query_scalar(
+        "SELECT id FROM runs WHERE parent_run_id = $1 AND parent_node_id = $2 AND item_index = $3",
     )
     .bind(parent)
     .bind(node)
     .bind(index)
-    .fetch_one(&w.db.pool)
+    .fetch_one(&mut w.db.acquire().await.unwrap())
     .await
     .unwrap();
     RunId::from_stored(id)

@@ -32,13 +32,14 @@ async fn every_line_runs_once_as_an_item_run_reading_item_and_index() {
     );
     assert!(runs.iter().all(|r| r.1 == "succeeded"));
     // an item run knows its place, and runs only the body
-    let mut conn = w.db.pool.acquire().await.unwrap();
-    let id: String =
-        sqlx::query_scalar("SELECT id FROM runs WHERE parent_run_id = ? AND item_index = 3")
-            .bind(run.as_str())
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let mut conn = w.db.acquire().await.unwrap();
+    let id: String = app::store::conn::query_scalar(
+        "SELECT id FROM runs WHERE parent_run_id = $1 AND item_index = 3",
+    )
+    .bind(run.as_str())
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
     let item = w.run(&id).await;
     assert_eq!(item.run.origin, RunOrigin::Item);
     let place = item.run.item.clone().unwrap();
@@ -69,11 +70,11 @@ async fn a_thousand_items_at_concurrency_ten_each_run_once_and_keep_their_order(
         if !w.engine.tick().await.unwrap() {
             break;
         }
-        let running: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM runs WHERE parent_run_id = ? AND status = 'running'",
+        let running: i64 = app::store::conn::query_scalar(
+            "SELECT COUNT(*) FROM runs WHERE parent_run_id = $1 AND status = 'running'",
         )
         .bind(run.as_str())
-        .fetch_one(&w.db.pool)
+        .fetch_one(&mut w.db.acquire().await.unwrap())
         .await
         .unwrap();
         most = most.max(running);

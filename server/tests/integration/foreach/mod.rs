@@ -75,13 +75,12 @@ pub(super) fn over(items: &str, concurrency: u32) -> ForEachConfig {
 
 /// The item runs of step `node` of run `run`: (index, status, path).
 pub(super) async fn items(w: &World, run: &str, node: &str) -> Vec<(i64, String, String)> {
-    sqlx::query_as(
-        "SELECT item_index, status, item_path FROM runs WHERE parent_run_id = ? AND parent_node_id = ?
+    app::store::conn::query_as("SELECT item_index, status, item_path FROM runs WHERE parent_run_id = $1 AND parent_node_id = $2
          AND item_index IS NOT NULL ORDER BY item_index",
     )
     .bind(run)
     .bind(node)
-    .fetch_all(&w.db.pool)
+    .fetch_all(&mut w.db.acquire().await.unwrap())
     .await
     .unwrap()
 }

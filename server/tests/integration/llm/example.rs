@@ -95,7 +95,7 @@ fn step<'a>(run: &'a Value, id: &str) -> &'a Value {
 #[tokio::test]
 async fn the_triage_example_runs_on_the_demo_model_from_a_fresh_install() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = crate::common::fresh_db_url(dir.path(), "t.db").await;
     let admin = Server::admin_token(&db);
     let approver = Server::cli(
         &[

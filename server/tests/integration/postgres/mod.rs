@@ -4,6 +4,30 @@
 //! afterwards; tests find it in `STEPWISE_TEST_PG_URL`.
 
 mod conn;
+mod copy;
+mod processes;
+
+use sqlx::Connection;
+
+/// Whether the tests' databases are on PostgreSQL: `STEPWISE_TEST_BACKEND=postgres`
+/// (make test runs the integration suite once on each backend).
+pub fn chosen() -> bool {
+    std::env::var("STEPWISE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A new, empty database on the throwaway cluster; its URL.
+pub async fn fresh_database() -> String {
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&url())
+        .await
+        .expect("the throwaway cluster accepts connections");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    database_url(&name)
+}
 
 /// The throwaway cluster's URL.
 pub fn url() -> String {

@@ -87,19 +87,21 @@ pub(super) async fn at(w: &World, t: i64) -> usize {
 }
 
 pub(super) async fn outcomes(w: &World, trigger: &str) -> Vec<(String, Option<i64>)> {
-    sqlx::query_as("SELECT outcome, nominal_at FROM trigger_events WHERE trigger_id = ? ORDER BY nominal_at, id")
+    app::store::conn::query_as("SELECT outcome, nominal_at FROM trigger_events WHERE trigger_id = $1 ORDER BY nominal_at, id")
         .bind(trigger)
-        .fetch_all(&w.db.pool)
+        .fetch_all(&mut w.db.acquire().await.unwrap())
         .await
         .unwrap()
 }
 
 pub(super) async fn runs_of(w: &World, trigger: &str) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT id, status FROM runs WHERE trigger_id = ? ORDER BY created_at, id")
-        .bind(trigger)
-        .fetch_all(&w.db.pool)
-        .await
-        .unwrap()
+    app::store::conn::query_as(
+        "SELECT id, status FROM runs WHERE trigger_id = $1 ORDER BY created_at, id",
+    )
+    .bind(trigger)
+    .fetch_all(&mut w.db.acquire().await.unwrap())
+    .await
+    .unwrap()
 }
 
 /// T0 rounded up to the hour (fires of an hourly schedule land on it).

@@ -50,10 +50,10 @@ async fn a_nominal_time_fired_before_a_restart_or_by_another_process_never_runs_
     let t = schedule(&w, &wf, json!({"when": {"every_ms": HOUR}})).await;
     assert_eq!(at(&w, hour0()).await, 1);
     // an old process's view: the schedule's pointer back before the fire
-    sqlx::query("UPDATE triggers SET next_nominal = ? WHERE id = ?")
+    app::store::conn::query("UPDATE triggers SET next_nominal = $1 WHERE id = $2")
         .bind(hour0())
         .bind(&t)
-        .execute(&w.db.pool)
+        .execute(&mut w.db.acquire().await.unwrap())
         .await
         .unwrap();
     assert_eq!(at(&w, hour0() + 5000).await, 0);
@@ -85,11 +85,10 @@ async fn jitter_delays_a_fire_but_never_past_the_next_nominal_time() {
     let outs = outcomes(&w, &t).await;
     let started: Vec<_> = outs.iter().filter(|o| o.0 == "started").collect();
     assert!(started.len() >= 4, "{outs:?}");
-    let fired_at: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT e.nominal_at, r.created_at FROM trigger_events e JOIN runs r ON r.id = e.run_id WHERE e.trigger_id = ?",
+    let fired_at: Vec<(i64, i64)> = app::store::conn::query_as("SELECT e.nominal_at, r.created_at FROM trigger_events e JOIN runs r ON r.id = e.run_id WHERE e.trigger_id = $1",
     )
     .bind(&t)
-    .fetch_all(&w.db.pool)
+    .fetch_all(&mut w.db.acquire().await.unwrap())
     .await
     .unwrap();
     // The scheduler is asked once a second here, so a run starts at the
@@ -148,27 +147,29 @@ async fn a_triggers_history_is_pruned_to_its_newest_thousand_keeping_live_delive
     let now = w.clock.now_ms();
     // 1,200 old fires, and among the oldest a delivery key still in its window
     for i in 0..1_200i64 {
-        sqlx::query("INSERT INTO trigger_events (trigger_id, at, outcome, nominal_at, delivery_key) VALUES (?, ?, 'missed', ?, ?)")
+        app::store::conn::query("INSERT INTO trigger_events (trigger_id, at, outcome, nominal_at, delivery_key) VALUES ($1, $2, 'missed', $3, $4)")
             .bind(&t)
             .bind(now - 1_000_000 + i)
             .bind(i)
             .bind((i == 3).then_some("key:live"))
-            .execute(&w.db.pool)
+            .execute(&mut w.db.acquire().await.unwrap())
             .await
             .unwrap();
     }
     w.engine.prune_trigger_events().await.unwrap();
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trigger_events WHERE trigger_id = ?")
-        .bind(&t)
-        .fetch_one(&w.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(left, 1_001);
-    let kept: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM trigger_events WHERE delivery_key = 'key:live'")
-            .fetch_one(&w.db.pool)
+    let left: i64 =
+        app::store::conn::query_scalar("SELECT COUNT(*) FROM trigger_events WHERE trigger_id = $1")
+            .bind(&t)
+            .fetch_one(&mut w.db.acquire().await.unwrap())
             .await
             .unwrap();
+    assert_eq!(left, 1_001);
+    let kept: i64 = app::store::conn::query_scalar(
+        "SELECT COUNT(*) FROM trigger_events WHERE delivery_key = 'key:live'",
+    )
+    .fetch_one(&mut w.db.acquire().await.unwrap())
+    .await
+    .unwrap();
     assert_eq!(kept, 1);
 }
 

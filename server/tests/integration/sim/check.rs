@@ -11,8 +11,8 @@ pub type Decided = HashMap<String, (String, Option<String>, Option<String>)>;
 
 macro_rules! none_of {
     ($db:expr, $what:literal, $sql:expr) => {{
-        let rows: Vec<(String,)> = sqlx::query_as($sql)
-            .fetch_all(&$db.pool)
+        let rows: Vec<(String,)> = app::store::conn::query_as($sql)
+            .fetch_all(&mut $db.acquire().await.unwrap())
             .await
             .map_err(|e| e.to_string())?;
         if let Some((first,)) = rows.first() {
@@ -42,7 +42,7 @@ pub async fn always(db: &Db, decided: &mut Decided) -> Res {
         db,
         "a running run waits on nothing (no step due, leased, timed or asking someone)",
         &format!(
-            "SELECT r.id || ' [' || (SELECT group_concat(s.node_id || '=' || s.status || COALESCE('/' || s.port, '')
+            "SELECT r.id || ' [' || (SELECT string_agg(s.node_id || '=' || s.status || COALESCE('/' || s.port, '')
                  || CASE WHEN s.pass > 0 THEN '#' || s.pass ELSE '' END, ', ') FROM steps s WHERE s.run_id = r.id) || ']'
              FROM runs r WHERE r.status = 'running' AND NOT EXISTS (
                SELECT 1 FROM steps s WHERE s.run_id = r.id AND (
@@ -75,10 +75,10 @@ pub async fn always(db: &Db, decided: &mut Decided) -> Res {
            AND (SELECT COUNT(*) FROM approval_decisions d WHERE d.item_id = i.id AND d.decision = 'approve') < i.required"
     );
     // no decision changes after it was made
-    let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = app::store::conn::query_as(
         "SELECT id, status, decided_by, final_output FROM approval_items WHERE status != 'pending'",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(&mut db.acquire().await.unwrap())
     .await
     .map_err(|e| e.to_string())?;
     for (id, status, by, out) in rows {
@@ -117,13 +117,13 @@ pub async fn at_end(db: &Db, calls: &[String], zombies: &HashMap<String, usize>)
         }
         *per_key.entry(k.as_str()).or_default() += 1;
     }
-    let logged: Vec<(String, i64)> = sqlx::query_as(
+    let logged: Vec<(String, i64)> = app::store::conn::query_as(
         "SELECT CASE WHEN r.item_index IS NULL THEN a.run_id || ':' || a.node_id
                 ELSE r.item_root || ':' || a.node_id || ':' || r.item_path END
                 || CASE WHEN a.pass > 0 THEN '@' || a.pass ELSE '' END, COUNT(*)
          FROM step_attempts a JOIN runs r ON r.id = a.run_id GROUP BY 1",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(&mut db.acquire().await.unwrap())
     .await
     .map_err(|e| e.to_string())?;
     let logged: HashMap<String, i64> = logged.into_iter().collect();
@@ -137,12 +137,12 @@ pub async fn at_end(db: &Db, calls: &[String], zombies: &HashMap<String, usize>)
         }
     }
     // compensations run at most once each, in reverse completion order
-    let comps: Vec<(String, String, i64, i64)> = sqlx::query_as(
+    let comps: Vec<(String, String, i64, i64)> = app::store::conn::query_as(
         "SELECT c.run_id, c.node_id, c.finish_seq, o.finish_seq FROM steps c JOIN steps o
            ON o.run_id = c.run_id AND c.node_id = o.node_id || '~compensate'
          WHERE c.finish_seq IS NOT NULL ORDER BY c.run_id, c.finish_seq",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(&mut db.acquire().await.unwrap())
     .await
     .map_err(|e| e.to_string())?;
     for pair in comps.windows(2) {
@@ -160,13 +160,19 @@ pub async fn at_end(db: &Db, calls: &[String], zombies: &HashMap<String, usize>)
         "SELECT r.id FROM runs r WHERE NOT EXISTS (SELECT 1 FROM audit_events a
            WHERE a.run_id = r.id AND a.action = 'run.' || r.status)"
     );
+    let item_of_event = match db.backend() {
+        app::store::conn::Backend::Sqlite => "json_extract(a.details, '$.item')",
+        app::store::conn::Backend::Postgres => "(a.details::json ->> 'item')",
+    };
     none_of!(
         db,
         "an item was decided without its audit event",
-        "SELECT i.id FROM approval_items i WHERE i.status IN ('approved', 'rejected') AND NOT EXISTS (
-           SELECT 1 FROM audit_events a WHERE a.run_id = i.run_id
-             AND a.action IN ('approval.decided', 'approval.deadline')
-             AND json_extract(a.details, '$.item') = i.id)"
+        &format!(
+            "SELECT i.id FROM approval_items i WHERE i.status IN ('approved', 'rejected') AND NOT EXISTS (
+               SELECT 1 FROM audit_events a WHERE a.run_id = i.run_id
+                 AND a.action IN ('approval.decided', 'approval.deadline')
+                 AND {item_of_event} = i.id)"
+        )
     );
     none_of!(
         db,

@@ -22,6 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const DEFAULT_SEEDS: u64 = 2_000;
+/// On PostgreSQL each scenario creates a database of its own (a tenth of a
+/// second or so), so the default run there is shorter.
+const DEFAULT_SEEDS_PG: u64 = 200;
 
 #[test]
 fn simulation() {
@@ -29,7 +32,11 @@ fn simulation() {
     let seeds: u64 = std::env::var("SIM_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SEEDS);
+        .unwrap_or(if crate::postgres::chosen() {
+            DEFAULT_SEEDS_PG
+        } else {
+            DEFAULT_SEEDS
+        });
     let first: u64 = std::env::var("SIM_FIRST")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -34,25 +34,40 @@ impl Shared {
     pub async fn new() -> Shared {
         let dir = tempfile::tempdir().unwrap();
         let template = dir.path().join("template.db");
-        let db = Db::connect(
-            &format!("sqlite://{}", dir.path().join("build.db").display()),
-            Durability::Normal,
-        )
-        .await
-        .unwrap();
-        db.migrate().await.unwrap();
-        // one self-contained file: a copy of a WAL database can miss what
-        // is still in its write-ahead log
-        sqlx::query(&format!("VACUUM INTO '{}'", template.display()))
-            .execute(&db.pool)
+        if !crate::postgres::chosen() {
+            let db = Db::connect(
+                &format!("sqlite://{}", dir.path().join("build.db").display()),
+                Durability::Normal,
+            )
             .await
             .unwrap();
-        db.pool.close().await;
+            db.migrate().await.unwrap();
+            // one self-contained file: a copy of a WAL database can miss what
+            // is still in its write-ahead log
+            app::store::conn::query(format!("VACUUM INTO '{}'", template.display()))
+                .execute(&mut db.acquire().await.unwrap())
+                .await
+                .unwrap();
+            db.close().await;
+        }
         Shared {
             sandbox: crate::common::sandbox(),
             template,
             _dir: dir,
         }
+    }
+
+    /// A fresh database for one scenario: a copy of the migrated SQLite
+    /// file, or a new database on the throwaway PostgreSQL cluster.
+    async fn fresh(&self, dir: &std::path::Path) -> Result<Db, String> {
+        if crate::postgres::chosen() {
+            return Ok(crate::common::fresh_db(dir).await);
+        }
+        let path = dir.join("sim.db");
+        std::fs::copy(&self.template, &path).map_err(|e| e.to_string())?;
+        Db::connect(&format!("sqlite://{}", path.display()), Durability::Normal)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -98,11 +113,7 @@ struct Sim {
 
 pub async fn run(seed: u64, shared: &Shared, verbose: bool) -> Result<Stats, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let path = dir.path().join("sim.db");
-    std::fs::copy(&shared.template, &path).map_err(|e| e.to_string())?;
-    let db = Db::connect(&format!("sqlite://{}", path.display()), Durability::Normal)
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = shared.fresh(dir.path()).await?;
     let mut rng = Rng::with_seed(seed);
     // the receiver's schedule: by the step and how often its key was
     // called, so it does not depend on run ids
@@ -158,7 +169,7 @@ pub async fn run(seed: u64, shared: &Shared, verbose: bool) -> Result<Stats, Str
         runs: sim.count_runs().await,
         trace: normalized(&sim.trace),
     };
-    sim.db.pool.close().await;
+    sim.db.close().await;
     match out {
         Ok(()) => Ok(stats),
         Err(e) => {
@@ -253,8 +264,8 @@ impl Sim {
     }
 
     async fn count_runs(&self) -> usize {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM runs")
-            .fetch_one(&self.db.pool)
+        app::store::conn::query_scalar::<i64>("SELECT COUNT(*) FROM runs")
+            .fetch_one(&mut self.db.acquire().await.unwrap())
             .await
             .unwrap_or(0) as usize
     }
@@ -380,30 +391,28 @@ impl Sim {
         }
         let h = self.held.remove(self.rng.usize(..self.held.len()));
         // the key its call carries (an item's names the item)
-        let key: String = sqlx::query_scalar(
-            "SELECT CASE WHEN item_index IS NULL THEN id || ':' || ?2
-                    ELSE item_root || ':' || ?2 || ':' || item_path END
-                    || COALESCE((SELECT '@' || pass FROM steps WHERE run_id = ?1 AND node_id = ?2 AND pass > 0), '')
-             FROM runs WHERE id = ?1",
+        let key: String = app::store::conn::query_scalar("SELECT CASE WHEN item_index IS NULL THEN id || ':' || $2
+                    ELSE item_root || ':' || $2 || ':' || item_path END
+                    || COALESCE((SELECT '@' || pass FROM steps WHERE run_id = $1 AND node_id = $2 AND pass > 0), '')
+             FROM runs WHERE id = $1",
         )
         .bind(&h.claim.run_id)
         .bind(&h.claim.node_id)
-        .fetch_one(&self.db.pool)
+        .fetch_one(&mut self.db.acquire().await.unwrap())
         .await
         .map_err(err)?;
         // a worker that lost its step still makes its call; the result is
         // thrown away. Recovery logged it as a lost attempt, unless the
         // step was taken from it otherwise (its run ended): count that.
-        let (holds, logged): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM steps WHERE run_id = ?1 AND node_id = ?2 AND status = 'running'
-                       AND lease_owner = ?3 AND attempt = ?4),
-                    (SELECT COUNT(*) FROM step_attempts WHERE run_id = ?1 AND node_id = ?2 AND attempt = ?4)",
+        let (holds, logged): (i64, i64) = app::store::conn::query_as("SELECT (SELECT COUNT(*) FROM steps WHERE run_id = $1 AND node_id = $2 AND status = 'running'
+                       AND lease_owner = $3 AND attempt = $4),
+                    (SELECT COUNT(*) FROM step_attempts WHERE run_id = $1 AND node_id = $2 AND attempt = $4)",
         )
         .bind(&h.claim.run_id)
         .bind(&h.claim.node_id)
         .bind(h.engine.worker_id())
         .bind(h.claim.attempt)
-        .fetch_one(&self.db.pool)
+        .fetch_one(&mut self.db.acquire().await.unwrap())
         .await
         .map_err(err)?;
         self.note(format!(
@@ -428,12 +437,12 @@ impl Sim {
             if h.started + LEASE_MS <= now {
                 continue;
             }
-            let row: Option<(String, Option<String>, i64)> = sqlx::query_as(
-                "SELECT status, lease_owner, attempt FROM steps WHERE run_id = ? AND node_id = ?",
+            let row: Option<(String, Option<String>, i64)> = app::store::conn::query_as(
+                "SELECT status, lease_owner, attempt FROM steps WHERE run_id = $1 AND node_id = $2",
             )
             .bind(&h.claim.run_id)
             .bind(&h.claim.node_id)
-            .fetch_optional(&self.db.pool)
+            .fetch_optional(&mut self.db.acquire().await.unwrap())
             .await
             .map_err(err)?;
             if let Some((status, owner, attempt)) = row
@@ -502,8 +511,8 @@ impl Sim {
 
     /// One id of those `sql` lists (in a stable order), chosen by the seed.
     async fn pick(&mut self, sql: &str) -> Result<Option<String>, String> {
-        let ids: Vec<(String,)> = sqlx::query_as(sql)
-            .fetch_all(&self.db.pool)
+        let ids: Vec<(String,)> = app::store::conn::query_as(sql)
+            .fetch_all(&mut self.db.acquire().await.unwrap())
             .await
             .map_err(err)?;
         Ok((!ids.is_empty()).then(|| ids[self.rng.usize(..ids.len())].0.clone()))
@@ -561,10 +570,10 @@ impl Sim {
 
     async fn retry(&mut self) -> Result<(), String> {
         // any failed step: the product must refuse what does not apply
-        let steps: Vec<(String, String)> = sqlx::query_as(
+        let steps: Vec<(String, String)> = app::store::conn::query_as(
             "SELECT run_id, node_id FROM steps WHERE status = 'failed' ORDER BY run_id, node_id",
         )
-        .fetch_all(&self.db.pool)
+        .fetch_all(&mut self.db.acquire().await.unwrap())
         .await
         .map_err(err)?;
         if steps.is_empty() {
@@ -629,8 +638,8 @@ impl Sim {
         for _ in 0..40 {
             self.engine.recover().await.map_err(err)?;
             self.engine.run_until_idle().await.map_err(err)?;
-            let ids: Vec<(String,)> = sqlx::query_as(OPEN_ITEMS)
-                .fetch_all(&self.db.pool)
+            let ids: Vec<(String,)> = app::store::conn::query_as(OPEN_ITEMS)
+                .fetch_all(&mut self.db.acquire().await.unwrap())
                 .await
                 .map_err(err)?;
             for (id,) in ids {
@@ -639,11 +648,12 @@ impl Sim {
                 }
             }
             check::always(&self.db, &mut self.decided).await?;
-            let open: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'running'")
-                    .fetch_one(&self.db.pool)
-                    .await
-                    .map_err(err)?;
+            let open: i64 = app::store::conn::query_scalar(
+                "SELECT COUNT(*) FROM runs WHERE status = 'running'",
+            )
+            .fetch_one(&mut self.db.acquire().await.unwrap())
+            .await
+            .map_err(err)?;
             if open == 0 {
                 return Ok(());
             }

@@ -325,8 +325,8 @@ async fn a_key_older_than_its_retention_window_starts_a_new_run_and_duplicates_a
         .collect();
     assert_eq!(outcomes, ["duplicate", "started"], "{t}");
     // the first delivery is now two minutes old: outside its minute
-    sqlx::query("UPDATE trigger_events SET at = at - 120000")
-        .execute(&st.db.pool)
+    app::store::conn::query("UPDATE trigger_events SET at = at - 120000")
+        .execute(&mut st.db.acquire().await.unwrap())
         .await
         .unwrap();
     let (s, later) = st.deliver(&path, &key, None, r#"{"amount": 1}"#, &k).await;

@@ -2,7 +2,7 @@
 //! the engine's workers running: signatures, tokens, mapping and schema,
 //! delivery keys under concurrency, synchronous answers, body limits.
 
-use app::store::{Db, Durability};
+use app::store::Db;
 use serde_json::{Value, json};
 
 mod auth;
@@ -25,9 +25,7 @@ pub struct Stack {
 impl Stack {
     pub async fn new() -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("hooks.db").display());
-        let db = Db::connect(&url, Durability::Normal).await.unwrap();
-        db.migrate().await.unwrap();
+        let db = crate::common::fresh_db(dir.path()).await;
         let engine = Arc::new(crate::common::engine(
             db.clone(),
             Arc::new(server::engine::SystemClock),
@@ -43,7 +41,7 @@ impl Stack {
         );
         let token = crate::common::admin_token(&db).await;
         let state = crate::common::app_state(&db, engine, dir.path());
-        let sessions = server::routes::session_store(&db).await.unwrap();
+        let sessions = server::sessions::Sessions::open(&db).await.unwrap();
         let app = router(state, sessions, LIMIT);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -153,8 +151,8 @@ impl Stack {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db.pool)
+        app::store::conn::query_scalar(sql)
+            .fetch_one(&mut self.db.acquire().await.unwrap())
             .await
             .unwrap()
     }

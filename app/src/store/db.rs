@@ -1,0 +1,222 @@
+//! The database a Stepwise instance keeps everything in: an embedded SQLite
+//! file (the default) or a PostgreSQL database shared by any number of
+//! processes. `Db::connect` picks the backend from the URL's scheme.
+//!
+//! Write transactions are serialized on both backends, so every use case
+//! sees the database as if it were alone, as the engine's state changes
+//! assume: SQLite takes its one write lock up front (`BEGIN IMMEDIATE`);
+//! PostgreSQL takes one transaction-scoped advisory lock ([`WRITE_LOCK`]),
+//! which every process's write transactions share and which the database
+//! releases when the transaction ends, however it ends (a process that
+//! dies mid-transaction loses its connection, and with it the lock).
+//! Reads take no lock. The slow part of a step (the runner's call) happens
+//! outside any transaction, so the lock is held only for bookkeeping.
+
+use super::conn::{Backend, Conn};
+use super::{Durability, Result};
+use sqlx::SqlitePool;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The advisory lock key every write transaction on PostgreSQL holds
+/// ("stepwise" in ASCII, so it is unlikely to meet another program's).
+pub const WRITE_LOCK: i64 = 0x7374_6570_7769_7365;
+
+/// A pool of connections to one backend.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The one pool shared by the UI, the API and the engine (on PostgreSQL,
+/// with a small pool of its own for write transactions).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: Pool,
+    /// PostgreSQL: the connections write transactions run on. A write
+    /// waits for the write lock holding its connection; were they taken
+    /// from the pool reads use, waiting writers could take every
+    /// connection while the lock's holder waits for one to read with (or a
+    /// step's lease renewal waits behind them until the lease runs out).
+    writer: Option<PgPool>,
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl Db {
+    /// Opens the database at `url`: `sqlite://data/stepwise.db` (created if
+    /// missing) or `postgres://user:password@host:port/database` (which
+    /// must exist). `durability` is SQLite's; PostgreSQL keeps its own
+    /// settings (`synchronous_commit`).
+    pub async fn connect(url: &str, durability: Durability) -> Result<Db> {
+        if is_postgres(url) {
+            let opts = PgConnectOptions::from_str(url)?.application_name("stepwise");
+            let pool = PgPoolOptions::new()
+                .max_connections(12)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.clone())
+                .await?;
+            // one transaction at a time holds the lock; a few more wait
+            // a write stuck behind the lock fails instead of waiting forever
+            let writer = PgPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(opts.options([("lock_timeout", "60s")]))
+                .await?;
+            return Ok(Db {
+                pool: Pool::Postgres(pool),
+                writer: Some(writer),
+            });
+        }
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match durability {
+                Durability::Normal => SqliteSynchronous::Normal,
+                Durability::Full => SqliteSynchronous::Full,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        Ok(Db {
+            pool: Pool::Sqlite(pool),
+            writer: None,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations (embedded at build time), each backend
+    /// from its own folder.
+    pub async fn migrate(&self) -> std::result::Result<(), sqlx::migrate::MigrateError> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await,
+            Pool::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await,
+        }
+    }
+
+    /// Whether every embedded migration has been applied.
+    pub async fn migrations_applied(&self) -> Result<bool> {
+        let expected = match self.pool {
+            Pool::Sqlite(_) => sqlx::migrate!("../migrations/sqlite").iter().count(),
+            Pool::Postgres(_) => sqlx::migrate!("../migrations/postgres").iter().count(),
+        };
+        let applied: i64 =
+            super::conn::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut self.acquire().await?)
+                .await?;
+        Ok(applied as usize >= expected)
+    }
+
+    /// A write transaction, serialized with every other (see the module
+    /// docs), so a read-then-write inside it sees no other writer.
+    pub async fn write(&self) -> Result<Conn> {
+        match &self.pool {
+            Pool::Sqlite(p) => Ok(Conn::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Postgres(p) => {
+                let mut tx = self.writer.as_ref().unwrap_or(p).begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Conn::PgTx(tx))
+            }
+        }
+    }
+
+    /// A read-only transaction that sees the database as it was when it
+    /// began, however long it lasts (copying a whole instance).
+    pub async fn snapshot(&self) -> Result<Conn> {
+        match &self.pool {
+            // in WAL mode a read transaction keeps the snapshot of its first read
+            Pool::Sqlite(p) => Ok(Conn::SqliteTx(p.begin().await?)),
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Conn::PgTx(tx))
+            }
+        }
+    }
+
+    /// A connection from the pool, for reads (each statement on its own).
+    pub async fn acquire(&self) -> std::result::Result<Conn, sqlx::Error> {
+        match &self.pool {
+            Pool::Sqlite(p) => Ok(Conn::Sqlite(p.acquire().await?)),
+            Pool::Postgres(p) => Ok(Conn::Pg(p.acquire().await?)),
+        }
+    }
+
+    /// Closes every connection (waiting for those in use to come back).
+    pub async fn close(&self) {
+        if let Some(w) = &self.writer {
+            w.close().await;
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            super::conn::query_scalar("SELECT value FROM instance_meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut self.acquire().await?)
+                .await?,
+        )
+    }
+}
+
+/// `url` with any password replaced by `***`, for logs and messages.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_a_database_url_is_never_shown() {
+        assert_eq!(
+            redacted("postgres://stepwise:s3cr%40t@db.internal:5432/stepwise?sslmode=require"),
+            "postgres://stepwise:***@db.internal:5432/stepwise?sslmode=require"
+        );
+        assert_eq!(redacted("postgres://a:b:c@h/d"), "postgres://a:***@h/d");
+        assert_eq!(redacted("postgres://only@h/d"), "postgres://only@h/d");
+        assert_eq!(
+            redacted("sqlite://data/stepwise.db"),
+            "sqlite://data/stepwise.db"
+        );
+        assert_eq!(redacted("not a url"), "not a url");
+        assert!(is_postgres("postgresql://h/d") && !is_postgres("sqlite://x"));
+    }
+}
