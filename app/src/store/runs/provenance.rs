@@ -37,7 +37,14 @@ pub async fn model_usage(
     // summed here rather than in SQL: the attempts that asked a model are
     // few, and both backends read them alike (PostgreSQL's SUM of a BIGINT
     // is a NUMERIC, and the request count is inside the call's JSON)
-    let rows: Vec<(String, Option<i64>, Option<i64>, Option<f64>)> = crate::store::conn::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Used {
+        model_call: String,
+        tokens_in: Option<i64>,
+        tokens_out: Option<i64>,
+        cost: Option<f64>,
+    }
+    let rows: Vec<Used> = crate::store::conn::query_as(
         "SELECT model_call, tokens_in, tokens_out, cost
          FROM step_attempts WHERE run_id = $1 AND model_call IS NOT NULL",
     )
@@ -53,8 +60,14 @@ pub async fn model_usage(
         tokens_out: 0,
         cost: None,
     };
-    for (call, tokens_in, tokens_out, cost) in rows {
-        let requests = serde_json::from_str::<serde_json::Value>(&call)
+    for Used {
+        model_call,
+        tokens_in,
+        tokens_out,
+        cost,
+    } in rows
+    {
+        let requests = serde_json::from_str::<serde_json::Value>(&model_call)
             .ok()
             .and_then(|c| c["requests"].as_i64())
             .unwrap_or(0);

@@ -76,7 +76,7 @@ async fn a_decision_made_through_one_process_reaches_a_page_listening_on_another
         .unwrap();
     let wf = created["workflow_id"]
         .as_str()
-        .expect(&created.to_string())
+        .unwrap_or_else(|| panic!("{created}"))
         .to_string();
     let started: Value = http
         .post(b.url(&format!("/api/v1/workflows/{wf}/runs")))
