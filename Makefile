@@ -50,10 +50,12 @@ sim:
 test: setup lint test-rust test-e2e
 
 ## Under a throwaway PostgreSQL cluster (scripts/pg.sh), which the tests
-## find in STEPWISE_TEST_PG_URL: every test on SQLite, then the integration
-## suite again with every test's database on PostgreSQL.
+## find in STEPWISE_TEST_PG_URL: every test on SQLite, then the store's unit
+## tests and the integration suite (engine, API, binary) again with every
+## test's database on PostgreSQL: one test body, two databases.
 test-rust:
 	scripts/pg.sh run -- bash -c 'cargo test --workspace --locked && \
+	  STEPWISE_TEST_BACKEND=postgres cargo test --locked --workspace --lib && \
 	  STEPWISE_TEST_BACKEND=postgres cargo test --locked -p server --test integration'
 
 test-e2e: build

@@ -77,11 +77,26 @@ pub async fn set_meta(conn: &mut crate::store::conn::Conn, key: &str, value: &st
     Ok(())
 }
 
-/// A fresh database in a temporary directory, for tests.
+/// A fresh database for a test: a SQLite file in a temporary directory,
+/// or with `STEPWISE_TEST_BACKEND=postgres` a new database on the cluster
+/// in `STEPWISE_TEST_PG_URL` (make test runs the store tests on both).
 #[cfg(test)]
 pub async fn test_db() -> (Db, tempfile::TempDir) {
+    use sqlx::Connection;
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let url = if std::env::var("STEPWISE_TEST_BACKEND").is_ok_and(|b| b == "postgres") {
+        let server = std::env::var("STEPWISE_TEST_PG_URL").expect("run under scripts/pg.sh");
+        let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (base, _) = server.rsplit_once('/').unwrap();
+        format!("{base}/{name}")
+    } else {
+        format!("sqlite://{}", dir.path().join("test.db").display())
+    };
     let db = Db::connect(&url, Durability::Normal).await.unwrap();
     db.migrate().await.unwrap();
     (db, dir)
