@@ -72,9 +72,12 @@ bench:
 	./target/release/examples/bench ./target/release/stepwise
 
 ## The same workloads on a throwaway PostgreSQL cluster (scripts/pg.sh).
+## One process, then three sharing the database (linear-20 and fanout-10).
 bench-pg:
 	cargo build --release --locked -p server --bin stepwise --example bench
-	scripts/pg.sh run -- bash -c 'BENCH_PG_URL=$$STEPWISE_TEST_PG_URL ./target/release/examples/bench ./target/release/stepwise $(WORKLOAD)'
+	scripts/pg.sh run -- bash -c 'export BENCH_PG_URL=$$STEPWISE_TEST_PG_URL; \
+	  ./target/release/examples/bench ./target/release/stepwise $(WORKLOAD) && \
+	  for w in linear-20 fanout-10; do BENCH_PROCESSES=3 ./target/release/examples/bench ./target/release/stepwise $$w; done'
 
 ## Designer benchmark (Playwright + Chromium on a release build): one JSON line.
 bench-ui: build-release

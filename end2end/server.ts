@@ -26,19 +26,22 @@ export function stepwise(args: string[], dbUrl: string, env: Record<string, stri
  * Starts the real `stepwise` binary (built by `cargo leptos build`) on port 0
  * with a new SQLite file; `prepare` may create users and tokens first.
  */
-export async function startServer(prepare?: (dbUrl: string) => void): Promise<Running> {
+export async function startServer(
+  prepare?: (dbUrl: string) => void,
+  on?: { dbUrl: string; env?: Record<string, string> },
+): Promise<Running> {
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: run \`cargo leptos build\` (make test does) first`);
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-e2e-'));
-  const dbUrl = `sqlite://${path.join(dir, 'e2e.db')}`;
+  const dbUrl = on?.dbUrl ?? `sqlite://${path.join(dir, 'e2e.db')}`;
   prepare?.(dbUrl);
   const server: ChildProcess = spawn(
     bin,
     ['serve', '--listen', '127.0.0.1:0', '--database-url', dbUrl, '--site-root', path.join(root, 'target', 'site'),
      // the stand-in services on this server's own (loopback) address
      '--demo', '--allow-hosts', '127.0.0.1'],
-    { cwd: root, env: { ...process.env, STEPWISE_LOG: 'info,tower_http=warn', STEPWISE_LOG_FORMAT: 'text' }, stdio: ['ignore', 'inherit', 'pipe'] },
+    { cwd: root, env: { ...process.env, STEPWISE_LOG: 'info,tower_http=warn', STEPWISE_LOG_FORMAT: 'text', ...on?.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
@@ -69,4 +72,11 @@ export async function startServer(prepare?: (dbUrl: string) => void): Promise<Ru
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A throwaway PostgreSQL cluster (scripts/pg.sh) for tests of several processes. */
+export function startPostgres(): { url: string; stop: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-e2e-pg-'));
+  const url = execFileSync(path.join(root, 'scripts', 'pg.sh'), ['start', dir], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  return { url, stop: () => execFileSync(path.join(root, 'scripts', 'pg.sh'), ['stop', dir]) };
 }

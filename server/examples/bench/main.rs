@@ -15,8 +15,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 struct Server {
-    child: Child,
+    children: Vec<Child>,
+    /// The first process's address (every process's in `bases`).
     base: String,
+    bases: Vec<String>,
     token: String,
     db: String,
     _dir: tempfile::TempDir,
@@ -30,38 +32,52 @@ impl Server {
             None => format!("sqlite://{}", dir.path().join("bench.db").display()),
         };
         let token = make_token(bin, &db, "admin");
-        let mut child = Command::new(bin)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                &db,
-                "--no-example",
-            ])
-            .env("STEPWISE_LOG", "warn,stepwise=info")
-            .env("STEPWISE_SECRET_KEY", BENCH_KEY)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the stepwise binary");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server exited").unwrap();
-            if let Some(a) = line.split("listening on ").nth(1) {
-                break a.trim().to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let (mut children, mut bases) = (Vec::new(), Vec::new());
+        for _ in 0..processes() {
+            let (child, base) = spawn(bin, &db);
+            children.push(child);
+            bases.push(base);
+        }
         Server {
-            child,
-            base,
+            children,
+            base: bases[0].clone(),
+            bases,
             token,
             db,
             _dir: dir,
         }
     }
+}
 
+/// Starts one `stepwise serve` on `db`; the process and its address.
+fn spawn(bin: &str, db: &str) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            db,
+            "--no-example",
+        ])
+        .env("STEPWISE_LOG", "warn,stepwise=info")
+        .env("STEPWISE_SECRET_KEY", BENCH_KEY)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the stepwise binary");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(a) = line.split("listening on ").nth(1) {
+            break a.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, base)
+}
+
+impl Server {
     /// The bench's database, opened beside the server (to wait for it or
     /// to fill it faster than the API would).
     async fn open_db(&self) -> app::store::Db {
@@ -81,7 +97,7 @@ impl Server {
     }
 
     fn rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.children[0].id()))
             .unwrap_or_default();
         status
             .lines()
@@ -95,8 +111,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
@@ -106,6 +124,16 @@ const BENCH_KEY: &str = "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6
 /// PostgreSQL server instead of a SQLite file.
 fn pg_server() -> Option<String> {
     std::env::var("BENCH_PG_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// `BENCH_PROCESSES=3`: that many processes share the (PostgreSQL)
+/// database, and the clients spread their requests over them.
+fn processes() -> usize {
+    std::env::var("BENCH_PROCESSES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1)
 }
 
 fn backend() -> &'static str {
@@ -220,7 +248,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// the run ids and the seconds it took.
 async fn closed_loop(
     http: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     wf: &str,
     runs: usize,
     concurrency: usize,
@@ -228,8 +256,9 @@ async fn closed_loop(
     let started = Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut clients = Vec::new();
-    for _ in 0..concurrency {
-        let (http, base, wf, next) = (http.clone(), base.to_string(), wf.to_string(), next.clone());
+    for i in 0..concurrency {
+        let base = bases[i % bases.len()].clone();
+        let (http, wf, next) = (http.clone(), wf.to_string(), next.clone());
         clients.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             loop {
@@ -305,7 +334,7 @@ async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: u
     let http = server.client();
     let nodes = def["nodes"].as_array().unwrap().len();
     let wf = create(&http, &server.base, name, def, false).await;
-    let (ids, seconds) = closed_loop(&http, &server.base, &wf, runs, concurrency).await;
+    let (ids, seconds) = closed_loop(&http, &server.bases, &wf, runs, concurrency).await;
     let latencies = latencies(&http, &server.base, &ids).await;
     let steps = runs * nodes;
     json!({
@@ -330,6 +359,7 @@ fn now_ms() -> i64 {
 /// One JSON line, naming the backend it ran on.
 fn emit(mut line: Value) {
     line["backend"] = backend().into();
+    line["processes"] = processes().into();
     println!("{line}");
 }
 
