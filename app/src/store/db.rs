@@ -24,6 +24,9 @@ use std::time::Duration;
 /// ("stepwise" in ASCII, so it is unlikely to meet another program's).
 pub const WRITE_LOCK: i64 = 0x7374_6570_7769_7365;
 
+static BEGIN_LOCKED: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"));
+
 /// A pool of connections to one backend.
 #[derive(Clone, Debug)]
 pub enum Pool {
@@ -128,10 +131,12 @@ impl Db {
         match &self.pool {
             Pool::Sqlite(p) => Ok(Conn::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?)),
             Pool::Postgres(p) => {
-                let mut tx = self.writer.as_ref().unwrap_or(p).begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(WRITE_LOCK)
-                    .execute(&mut *tx)
+                // one round trip: BEGIN and the lock together
+                let tx = self
+                    .writer
+                    .as_ref()
+                    .unwrap_or(p)
+                    .begin_with(BEGIN_LOCKED.as_str())
                     .await?;
                 Ok(Conn::PgTx(tx))
             }

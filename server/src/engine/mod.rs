@@ -239,8 +239,20 @@ impl Engine {
     /// (`tick` is this and `run_claimed`; the simulation test holds claims
     /// in flight across other operations, as a slow or dying worker would).
     pub async fn claim_next(&self, now: i64) -> Result<Option<runs::Claimed>> {
-        // a write transaction like any other state change, so that on
-        // PostgreSQL too it never interleaves with one (see store::db)
+        // On SQLite the claim's one statement is atomic with respect to
+        // every write transaction; on PostgreSQL it takes the write lock
+        // like any other state change, so it never interleaves with one
+        // (see store::db).
+        if self.db.backend() == app::store::conn::Backend::Sqlite {
+            let mut conn = self.db.acquire().await?;
+            return runs::claim(
+                &mut conn,
+                &self.worker,
+                now,
+                app::domain::limits::after_signed(now, self.lease_ms),
+            )
+            .await;
+        }
         let mut tx = self.db.write().await?;
         let claimed = runs::claim(
             &mut tx,

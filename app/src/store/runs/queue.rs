@@ -59,19 +59,24 @@ fn claim_sql(where_: &str) -> String {
     )
 }
 
-/// The first due step; on PostgreSQL locked as it is read, passing over
-/// rows another transaction holds (`FOR UPDATE SKIP LOCKED`), so claimers
-/// never wait on one another's row or take the same one.
-fn claim_due_sql(lock: &str) -> String {
+/// The first due step: on SQLite by its rowid (one statement is atomic
+/// there); on PostgreSQL locked as it is read, passing over rows another
+/// transaction holds (`FOR UPDATE SKIP LOCKED`), so claimers never wait on
+/// one another's row or take the same one.
+static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
     claim_sql(&format!(
-        "(run_id, node_id) = (SELECT run_id, node_id FROM steps WHERE {} AND not_before <= $2
-                  ORDER BY not_before LIMIT 1{lock})",
+        "rowid = (SELECT rowid FROM steps WHERE {} AND not_before <= $2
+                  ORDER BY not_before LIMIT 1)",
         StepEvent::Claim.guard("status")
     ))
-}
-
-static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| claim_due_sql(""));
-static CLAIM_DUE_PG: LazyLock<String> = LazyLock::new(|| claim_due_sql(" FOR UPDATE SKIP LOCKED"));
+});
+static CLAIM_DUE_PG: LazyLock<String> = LazyLock::new(|| {
+    claim_sql(&format!(
+        "(run_id, node_id) = (SELECT run_id, node_id FROM steps WHERE {} AND not_before <= $2
+                  ORDER BY not_before LIMIT 1 FOR UPDATE SKIP LOCKED)",
+        StepEvent::Claim.guard("status")
+    ))
+});
 
 static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| {
     claim_sql(&format!(

@@ -142,3 +142,27 @@ async fn one_body_of_statements_does_the_same_on_sqlite_and_postgresql() {
     assert_eq!(c.backend(), Backend::Postgres);
     exercise(c, async || Conn::PgTx(pool.begin().await.unwrap())).await;
 }
+
+/// A write transaction on PostgreSQL holds the instance's write lock from
+/// its first statement until it ends, so no other writes in between.
+#[tokio::test]
+async fn a_write_transaction_holds_the_write_lock_until_it_ends() {
+    let db = app::store::Db::connect(&super::fresh_database().await, Default::default())
+        .await
+        .unwrap();
+    let mut other = db.acquire().await.unwrap();
+    let free = async |c: &mut Conn| -> bool {
+        query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(app::store::db::WRITE_LOCK)
+            .fetch_one(c)
+            .await
+            .unwrap()
+    };
+    let tx = db.write().await.unwrap();
+    assert!(
+        !free(&mut other).await,
+        "held while the transaction is open"
+    );
+    tx.rollback().await.unwrap();
+    assert!(free(&mut other).await, "released when it ends");
+}
