@@ -172,18 +172,6 @@ const ARGS: [&str; 10] = [
     "--log-format=text",
 ];
 
-fn client(token: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_survive_repeated_sigkill() {
     let dir = tempfile::tempdir().unwrap();
@@ -196,8 +184,8 @@ async fn runs_survive_repeated_sigkill() {
     eprintln!("crash test: seed {seed} (CRASH_SEED={seed} replays the kill schedule)");
     let mut rng = fastrand::Rng::with_seed(seed);
     let token = Server::admin_token(&db_url);
-    let http = client(&token);
-    let approver = client(&Server::cli(
+    let http = crate::common::bearer_client(&token);
+    let approver = crate::common::bearer_client(&Server::cli(
         &[
             "token",
             "create",

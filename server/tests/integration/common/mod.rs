@@ -18,6 +18,19 @@ pub async fn fresh_db_url(dir: &std::path::Path, name: &str) -> String {
     }
 }
 
+/// A client that sends `token` as a bearer token with every request.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 /// A fresh, migrated database for one test (see `fresh_db_url`).
 pub async fn fresh_db(dir: &std::path::Path) -> app::store::Db {
     let db = app::store::Db::connect(

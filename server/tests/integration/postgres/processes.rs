@@ -7,18 +7,6 @@ use crate::common::Server;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-fn client(token: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
-
 /// Start -> an Approval any admin may decide -> End.
 fn approval_workflow() -> Value {
     json!({
@@ -47,8 +35,8 @@ async fn wait_for<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
 async fn a_decision_made_through_one_process_reaches_a_page_listening_on_another() {
     let url = crate::postgres::fresh_database().await;
     let token = Server::admin_token(&url);
-    let http = client(&token);
-    let approver = client(&Server::cli(
+    let http = crate::common::bearer_client(&token);
+    let approver = crate::common::bearer_client(&Server::cli(
         &[
             "token",
             "create",
@@ -214,7 +202,7 @@ async fn api(http: &reqwest::Client, s: &Server, method: &str, path: &str, body:
 async fn with_three_processes_and_one_killed_each_fire_and_each_deadline_happens_once() {
     const ARGS: [&str; 5] = ["--no-example", "--lease-ms", "1500", "--recovery-ms", "100"];
     let url = crate::postgres::fresh_database().await;
-    let http = client(&Server::admin_token(&url));
+    let http = crate::common::bearer_client(&Server::admin_token(&url));
     let mut servers: Vec<Server> = (0..3).map(|_| Server::start(&url, &ARGS)).collect();
     let s0 = &servers[0];
     let create = async |def: Value| {
