@@ -57,7 +57,7 @@ pub async fn secret(c: SecretCommand) -> Result<(), String> {
     let db = open_db(&db.database_url, Durability::Normal, "nothing was done").await?;
     app::ops::key_check::check(&db, &sealer).await?;
     let value = read_value("STEPWISE_SECRET_VALUE", "secret's value")?;
-    app::ops::accounts::set_secret(
+    app::ops::secrets::set_secret(
         &db,
         &sealer,
         "cli",

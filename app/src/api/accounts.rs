@@ -185,7 +185,7 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "list_secrets")]
 pub async fn list_secrets() -> Result<Vec<SecretInfo>, AppError> {
     super::require(Permission::EditWorkflows, "see secret names")?;
-    crate::ops::accounts::list_secrets(&super::db()?).await
+    crate::ops::secrets::list_secrets(&super::db()?).await
 }
 
 #[server(prefix = "/rpc", endpoint = "set_secret")]
@@ -193,7 +193,7 @@ pub async fn set_secret(name: String, value: String, hosts: String) -> Result<()
     let who = super::require(Permission::Administer, "manage secrets")?;
     let sealer = use_context::<crate::security::Sealer>()
         .ok_or_else(|| AppError::internal(&"sealer missing from context"))?;
-    crate::ops::accounts::set_secret(
+    crate::ops::secrets::set_secret(
         &super::db()?,
         &sealer,
         &who.actor,
@@ -209,7 +209,7 @@ pub async fn set_secret(name: String, value: String, hosts: String) -> Result<()
 #[server(prefix = "/rpc", endpoint = "delete_secret")]
 pub async fn delete_secret(name: String) -> Result<(), AppError> {
     let who = super::require(Permission::Administer, "manage secrets")?;
-    crate::ops::accounts::delete_secret(&super::db()?, &who.actor, &name, crate::ops::now_ms())
+    crate::ops::secrets::delete_secret(&super::db()?, &who.actor, &name, crate::ops::now_ms())
         .await
         .map_err(super::failed)
 }

@@ -10,6 +10,7 @@ pub mod loops;
 pub mod models;
 pub mod progress;
 pub mod runs;
+pub mod secrets;
 pub mod seed;
 pub mod step_test;
 pub mod triggers;

@@ -27,7 +27,7 @@ pub async fn save(db: &Db, actor: &str, mut c: ModelConnection, now: i64) -> Res
     }
     let mut tx = db.write().await?;
     if let Some(secret) = &c.api_key_secret {
-        crate::ops::accounts::check_secret_name(secret)?;
+        crate::ops::secrets::check_secret_name(secret)?;
         let known = crate::store::accounts::list_secrets(&mut tx).await?;
         if !known.iter().any(|s| &s.name == secret) {
             return Err(AppError::bad_request(format!(

@@ -24,7 +24,7 @@ impl Engine {
         let (Some(sealer), false) = (&self.sealer, names.is_empty()) else {
             return Ok(Default::default());
         };
-        match app::ops::accounts::open_secrets(&self.db, sealer, &names).await {
+        match app::ops::secrets::open_secrets(&self.db, sealer, &names).await {
             Ok(s) => Ok(s
                 .into_iter()
                 .map(|(name, (value, hosts))| {

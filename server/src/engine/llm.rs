@@ -42,7 +42,7 @@ impl Engine {
             ));
         };
         let opened =
-            app::ops::accounts::open_secrets(&self.db, sealer, std::slice::from_ref(&secret))
+            app::ops::secrets::open_secrets(&self.db, sealer, std::slice::from_ref(&secret))
                 .await
                 .map_err(|e| {
                     Outcome::fail(

@@ -18,6 +18,7 @@ mod stretch;
 mod subworkflow;
 mod tester;
 mod waits;
+mod workers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use subworkflow::MAX_DEPTH as SUB_WORKFLOW_MAX_DEPTH;
@@ -28,13 +29,11 @@ use app::domain::graph::WorkflowDef;
 use app::domain::machine::context;
 use app::domain::run::StepStatus;
 use app::ops::Wakeup;
-use app::store::runs;
 use app::store::{Db, StoreError, workflows};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tracing::Instrument;
 
 /// The longest a step may run unless the server is told otherwise.
 pub const DEFAULT_STEP_TIMEOUT_MS: i64 = 300_000;
@@ -93,23 +92,6 @@ pub struct Engine {
     /// Workers started by `spawn`, and those whose loop is still running.
     workers_started: std::sync::atomic::AtomicUsize,
     workers_live: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-/// Counts a worker loop as live from its start until it ends, however it
-/// ends (a panic unwinds through the drop).
-struct LiveWorker(Arc<std::sync::atomic::AtomicUsize>);
-
-impl LiveWorker {
-    fn new(count: Arc<std::sync::atomic::AtomicUsize>) -> LiveWorker {
-        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        LiveWorker(count)
-    }
-}
-
-impl Drop for LiveWorker {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
 }
 
 impl Engine {
@@ -223,150 +205,6 @@ impl Engine {
             .expect("defs lock")
             .insert(key, def.clone());
         Ok(def)
-    }
-
-    /// Claims and runs one due step. Returns whether there was one.
-    pub async fn tick(&self) -> Result<bool> {
-        let now = self.clock.now();
-        let Some(c) = self.claim_next(now).await? else {
-            return Ok(false);
-        };
-        self.run_claimed(c, now).await?;
-        Ok(true)
-    }
-
-    /// Claims one due step for this engine's worker, without running it
-    /// (`tick` is this and `run_claimed`; the simulation test holds claims
-    /// in flight across other operations, as a slow or dying worker would).
-    pub async fn claim_next(&self, now: i64) -> Result<Option<runs::Claimed>> {
-        // On SQLite the claim's one statement is atomic with respect to
-        // every write transaction; on PostgreSQL it takes the write lock
-        // like any other state change, so it never interleaves with one
-        // (see store::db).
-        if self.db.backend() == app::store::conn::Backend::Sqlite {
-            let mut conn = self.db.acquire().await?;
-            return runs::claim(
-                &mut conn,
-                &self.worker,
-                now,
-                app::domain::limits::after_signed(now, self.lease_ms),
-            )
-            .await;
-        }
-        let mut tx = self.db.write().await?;
-        let claimed = runs::claim(
-            &mut tx,
-            &self.worker,
-            now,
-            app::domain::limits::after_signed(now, self.lease_ms),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(claimed)
-    }
-
-    /// Runs a step this engine claimed at `started`, renewing its lease
-    /// meanwhile; a panic fails the attempt and the worker goes on.
-    pub async fn run_claimed(&self, c: runs::Claimed, started: i64) -> Result<()> {
-        // The span follows the step across awaits (an entered guard would not).
-        let span = tracing::info_span!("step", run_id = %c.run_id, node_id = %c.node_id, attempt = c.attempt);
-        let attempt = std::panic::AssertUnwindSafe(self.process(c.clone(), started));
-        let attempt = futures_util::FutureExt::catch_unwind(attempt).instrument(span.clone());
-        match self.with_heartbeat(&c, started, attempt).await {
-            Ok(r) => r,
-            Err(panic) => self.panicked(&c, started, panic).instrument(span).await,
-        }
-    }
-
-    /// This engine's worker id (lease owner).
-    pub fn worker_id(&self) -> &str {
-        &self.worker
-    }
-
-    /// Runs due work until none is left at the current clock time.
-    pub async fn run_until_idle(&self) -> Result<usize> {
-        let mut n = 0;
-        loop {
-            self.recover().await?;
-            if !self.tick().await? {
-                return Ok(n);
-            }
-            n += 1;
-        }
-    }
-
-    /// When the next delayed or retried step is due.
-    pub async fn next_due(&self) -> Result<Option<i64>> {
-        let mut conn = self.db.acquire().await?;
-        runs::next_due(&mut conn).await
-    }
-
-    /// Starts the workers and the recovery loop; they stop when `shutdown`
-    /// is notified.
-    pub fn spawn(
-        self: &Arc<Self>,
-        config: &EngineConfig,
-        shutdown: tokio::sync::watch::Receiver<bool>,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut handles = Vec::new();
-        for _ in 0..config.workers.max(1) {
-            self.workers_started
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let engine = self.clone();
-            let shutdown = shutdown.clone();
-            handles.push(tokio::spawn(
-                async move { engine.worker_loop(shutdown).await },
-            ));
-        }
-        let engine = self.clone();
-        let shutdown_rx = shutdown.clone();
-        handles.push(tokio::spawn(async move {
-            engine.scheduler_loop(shutdown_rx).await
-        }));
-        let engine = self.clone();
-        let every = config.recovery_every;
-        let mut shutdown_rx = shutdown.clone();
-        handles.push(tokio::spawn(async move {
-            loop {
-                if *shutdown_rx.borrow() {
-                    return;
-                }
-                if let Err(e) = engine.recover().await {
-                    tracing::error!(error = %e, "recovery failed");
-                }
-                tokio::select! {
-                    _ = shutdown_rx.changed() => return,
-                    _ = tokio::time::sleep(every) => {}
-                }
-            }
-        }));
-        handles
-    }
-
-    async fn worker_loop(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let _live = LiveWorker::new(self.workers_live.clone());
-        loop {
-            if *shutdown.borrow() {
-                return;
-            }
-            let notified = self.wakeup.notified();
-            match self.tick().await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "worker failed to take a step"),
-            }
-            // Sleep until woken, until the next due step, or at most a
-            // second (polling only as a fallback).
-            let wait = match self.next_due().await {
-                Ok(Some(t)) => (t - self.clock.now()).clamp(0, 1000) as u64,
-                _ => 1000,
-            };
-            tokio::select! {
-                _ = shutdown.changed() => return,
-                _ = notified => {}
-                _ = tokio::time::sleep(Duration::from_millis(wait.max(5))) => {}
-            }
-        }
     }
 }
 

@@ -570,7 +570,7 @@ async fn a_run_whose_confidence_falls_below_the_threshold_asks_a_person() {
 /// must have written (the newest event), with its actor.
 #[tokio::test]
 async fn every_operation_writes_its_audit_event() {
-    use app::ops::{accounts, runs, workflows};
+    use app::ops::{accounts, runs, secrets, workflows};
     let w = World::new().await;
     let ann = Actor("user:ann".into());
     let now = w.clock.now_ms();
@@ -703,7 +703,7 @@ async fn every_operation_writes_its_audit_event() {
         .unwrap();
     expect!("token.revoked", "user:root");
     let sealer = app::security::Sealer::new([3; 32]);
-    accounts::set_secret(
+    secrets::set_secret(
         &w.db,
         &sealer,
         "user:root",
@@ -715,7 +715,7 @@ async fn every_operation_writes_its_audit_event() {
     .await
     .unwrap();
     expect!("secret.saved", "user:root");
-    accounts::delete_secret(&w.db, "user:root", "API_KEY", now)
+    secrets::delete_secret(&w.db, "user:root", "API_KEY", now)
         .await
         .unwrap();
     expect!("secret.deleted", "user:root");

@@ -231,107 +231,52 @@ impl<'a> Query<'a> {
     }
 }
 
-/// A statement whose rows decode as `T`.
-pub struct QueryAs<'a, T> {
-    q: Query<'a>,
-    _t: PhantomData<T>,
+/// Runs a typed query on whichever driver `conn` is: `$make` builds the
+/// sqlx query from the SQL, `$fetch` is `fetch_all` or `fetch_optional`.
+macro_rules! fetch_on {
+    ($q:expr, $conn:expr, $make:path, $fetch:ident) => {{
+        let Query { sql, args } = $q;
+        match $conn.side() {
+            Side::Sqlite(c) => with_args!($make(&sql), args).$fetch(c).await,
+            Side::Pg(c) => with_args!($make(&sql), args).$fetch(c).await,
+        }
+    }};
 }
 
-impl<'a, T: AnyRow> QueryAs<'a, T> {
-    pub fn bind(mut self, v: impl Bind<'a>) -> Self {
-        self.q = self.q.bind(v);
-        self
-    }
+/// A typed statement: `bind` and the three ways to fetch, for rows
+/// decoded as `T` ([`QueryAs`]) or single values ([`QueryScalar`]).
+macro_rules! typed_query {
+    ($name:ident, $bound:path, $make:path) => {
+        pub struct $name<'a, T> {
+            q: Query<'a>,
+            _t: PhantomData<T>,
+        }
 
-    pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<T>, sqlx::Error> {
-        let Query { sql, args } = self.q;
-        match conn.side() {
-            Side::Sqlite(c) => {
-                with_args!(sqlx::query_as::<_, T>(&sql), args)
-                    .fetch_all(c)
-                    .await
+        impl<'a, T: $bound> $name<'a, T> {
+            pub fn bind(mut self, v: impl Bind<'a>) -> Self {
+                self.q = self.q.bind(v);
+                self
             }
-            Side::Pg(c) => {
-                with_args!(sqlx::query_as::<_, T>(&sql), args)
-                    .fetch_all(c)
-                    .await
+
+            pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<T>, sqlx::Error> {
+                fetch_on!(self.q, conn, $make, fetch_all)
+            }
+
+            pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<T>, sqlx::Error> {
+                fetch_on!(self.q, conn, $make, fetch_optional)
+            }
+
+            pub async fn fetch_one(self, conn: &mut Conn) -> Result<T, sqlx::Error> {
+                self.fetch_optional(conn)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)
             }
         }
-    }
-
-    pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<T>, sqlx::Error> {
-        let Query { sql, args } = self.q;
-        match conn.side() {
-            Side::Sqlite(c) => {
-                with_args!(sqlx::query_as::<_, T>(&sql), args)
-                    .fetch_optional(c)
-                    .await
-            }
-            Side::Pg(c) => {
-                with_args!(sqlx::query_as::<_, T>(&sql), args)
-                    .fetch_optional(c)
-                    .await
-            }
-        }
-    }
-
-    pub async fn fetch_one(self, conn: &mut Conn) -> Result<T, sqlx::Error> {
-        self.fetch_optional(conn)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)
-    }
+    };
 }
 
-/// A statement whose rows are one value each.
-pub struct QueryScalar<'a, T> {
-    q: Query<'a>,
-    _t: PhantomData<T>,
-}
-
-impl<'a, T: AnyValue> QueryScalar<'a, T> {
-    pub fn bind(mut self, v: impl Bind<'a>) -> Self {
-        self.q = self.q.bind(v);
-        self
-    }
-
-    pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<T>, sqlx::Error> {
-        let Query { sql, args } = self.q;
-        match conn.side() {
-            Side::Sqlite(c) => {
-                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
-                    .fetch_all(c)
-                    .await
-            }
-            Side::Pg(c) => {
-                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
-                    .fetch_all(c)
-                    .await
-            }
-        }
-    }
-
-    pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<T>, sqlx::Error> {
-        let Query { sql, args } = self.q;
-        match conn.side() {
-            Side::Sqlite(c) => {
-                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
-                    .fetch_optional(c)
-                    .await
-            }
-            Side::Pg(c) => {
-                with_args!(sqlx::query_scalar::<_, T>(&sql), args)
-                    .fetch_optional(c)
-                    .await
-            }
-        }
-    }
-
-    pub async fn fetch_one(self, conn: &mut Conn) -> Result<T, sqlx::Error> {
-        self.fetch_optional(conn)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)
-    }
-}
+typed_query!(QueryAs, AnyRow, sqlx::query_as);
+typed_query!(QueryScalar, AnyValue, sqlx::query_scalar);
 
 #[cfg(test)]
 mod tests {

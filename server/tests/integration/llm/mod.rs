@@ -25,7 +25,7 @@ pub(crate) async fn world_with(server: &ModelServer) -> World {
     let mut w = World::new().await;
     let sealer = app::security::Sealer::new([5; 32]);
     w.engine = w.engine.with_sealer(sealer.clone());
-    app::ops::accounts::set_secret(&w.db, &sealer, "admin", "MODEL_KEY", KEY, "127.0.0.1", T0)
+    app::ops::secrets::set_secret(&w.db, &sealer, "admin", "MODEL_KEY", KEY, "127.0.0.1", T0)
         .await
         .unwrap();
     let c = ModelConnection {
