@@ -205,3 +205,19 @@ pub async fn handled(
     .fetch_one(conn)
     .await?)
 }
+
+/// Whether the schedule is still active and still waits for `nominal` as
+/// its next time: false once another scheduler (or a person) moved it on.
+pub async fn still_due(
+    conn: &mut crate::store::conn::Conn,
+    trigger_id: &TriggerId,
+    nominal: i64,
+) -> Result<bool> {
+    Ok(crate::store::conn::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM triggers WHERE id = $1 AND NOT paused AND next_nominal = $2)",
+    )
+    .bind(trigger_id)
+    .bind(nominal)
+    .fetch_one(conn)
+    .await?)
+}

@@ -170,6 +170,9 @@ impl Engine {
             planned.push((d.nominal, outcome));
         }
         let mut tx = self.db.write().await?;
+        if !store::still_due(&mut tx, &t.id, first).await? {
+            return Ok(0); // handled by another scheduler meanwhile
+        }
         if let Some((count, from, to)) = dropped {
             let detail = format!(
                 "{} fires from {} to {} were missed while the server was not running",

@@ -67,6 +67,37 @@ async fn a_nominal_time_fired_before_a_restart_or_by_another_process_never_runs_
 }
 
 #[tokio::test]
+async fn the_summary_of_fires_missed_during_downtime_is_recorded_once_by_two_schedulers() {
+    let w = World::new().await;
+    w.clock.set(hour0() - MIN);
+    let wf = published(&w, false, false).await;
+    let t = schedule(
+        &w,
+        &wf,
+        json!({"when": {"every_ms": MIN}, "catch_up": {"policy": "none"}}),
+    )
+    .await;
+    // down for five hours: 300 fires due, the oldest counted in one summary
+    let back = hour0() + 5 * HOUR;
+    w.clock.set(back);
+    let other = crate::common::engine(w.db.clone(), w.clock.clone(), 30_000);
+    let (a, b) = tokio::join!(w.engine.fire_schedules(), other.fire_schedules());
+    a.unwrap();
+    b.unwrap();
+    let outs = outcomes(&w, &t).await;
+    let summaries = outs.iter().filter(|e| e.0 == "missed" && e.1.is_none());
+    assert_eq!(summaries.count(), 1, "{outs:?}");
+    let mut nominal: Vec<i64> = outs.iter().filter_map(|e| e.1).collect();
+    assert_eq!(
+        nominal.len(),
+        100,
+        "the newest 100 fires one by one: {outs:?}"
+    );
+    nominal.dedup();
+    assert_eq!(nominal.len(), 100, "each once: {outs:?}");
+}
+
+#[tokio::test]
 async fn jitter_delays_a_fire_but_never_past_the_next_nominal_time() {
     let w = World::new().await;
     w.clock.set(hour0() - MIN);
