@@ -164,7 +164,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             secure_cookies: args.secure_cookies,
             demo: args.demo,
             hashes,
-            recent: Default::default(),
+            deliveries: app::ops::triggers::Deliveries::new(engine.changes()),
         },
         sessions,
         args.max_body_bytes,

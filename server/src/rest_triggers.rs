@@ -28,7 +28,7 @@ pub(crate) async fn list(
     who.may(Permission::Read, "see triggers")?;
     // 404 for a workflow that does not exist
     ops::workflows::published(&s.db, &id).await?;
-    let triggers = triggers::list(&s.db, &id, Some(&s.recent), ops::now_ms()).await?;
+    let triggers = triggers::list(&s.db, &id, ops::now_ms()).await?;
     Ok(Json(TriggerList { triggers }))
 }
 
@@ -57,9 +57,7 @@ pub(crate) async fn get_one(
     Path(id): Path<String>,
 ) -> ApiResult<Json<TriggerView>> {
     who.may(Permission::Read, "see triggers")?;
-    Ok(Json(
-        triggers::get(&s.db, &id, Some(&s.recent), ops::now_ms()).await?,
-    ))
+    Ok(Json(triggers::get(&s.db, &id, ops::now_ms()).await?))
 }
 
 pub(crate) async fn update(
@@ -150,16 +148,11 @@ pub(crate) async fn listen(
     ApiQuery(q): ApiQuery<ListenQuery>,
 ) -> ApiResult<Response> {
     who.may(Permission::EditWorkflows, "listen for test events")?;
-    let t = triggers::get(&s.db, &id, None, ops::now_ms()).await?;
-    if t.url_path.is_none() {
-        return Err(
-            app::error::AppError::bad_request("only a webhook receives test events").into(),
-        );
-    }
-    let rx = s.recent.listen(&t.trigger.id);
     let wait = Duration::from_millis(q.wait_ms.min(120_000));
-    Ok(match tokio::time::timeout(wait, rx).await {
-        Ok(Ok(event)) => Json::<TestEvent>(event).into_response(),
-        _ => StatusCode::NO_CONTENT.into_response(),
-    })
+    Ok(
+        match triggers::listen_for_test(&s.db, &s.deliveries, &id, wait).await? {
+            Some(event) => Json::<TestEvent>(event).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
 }

@@ -31,8 +31,8 @@ pub struct AppState {
     pub demo: bool,
     /// The content hashes in the front end's file names (for caching).
     pub hashes: crate::assets::Hashes,
-    /// Refused webhook deliveries and test-event listeners (memory only).
-    pub recent: app::ops::triggers::Recent,
+    /// Refused webhook deliveries and test-event listeners.
+    pub deliveries: app::ops::triggers::Deliveries,
 }
 
 impl AppState {
@@ -63,7 +63,7 @@ pub fn router(
     let db = state.db.clone();
     let engine = state.engine.clone();
     let sealer = state.sealer.clone();
-    let recent = state.recent.clone();
+    let deliveries = state.deliveries.clone();
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name(crate::auth::SESSION_COOKIE)
         .with_http_only(true)
@@ -101,7 +101,7 @@ pub fn router(
                 provide_context(sealer.clone());
                 provide_context(engine.changes());
                 provide_context(app::ops::step_test::Tester(engine.clone()));
-                provide_context(recent.clone());
+                provide_context(deliveries.clone());
                 provide_context(app::api::reference::ApiDoc(crate::openapi::doc()));
             },
             move || app::shell(options.clone()),

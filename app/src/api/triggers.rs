@@ -8,8 +8,9 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-fn recent() -> Option<crate::ops::triggers::Recent> {
-    use_context::<crate::ops::triggers::Recent>()
+fn deliveries() -> Result<crate::ops::triggers::Deliveries, AppError> {
+    use_context::<crate::ops::triggers::Deliveries>()
+        .ok_or_else(|| AppError::internal(&"deliveries missing from context"))
 }
 
 #[cfg(feature = "ssr")]
@@ -34,7 +35,7 @@ fn input(json: &str) -> Result<crate::domain::triggers::TriggerInput, AppError> 
 pub async fn list_triggers(workflow_id: String) -> Result<Vec<TriggerView>, AppError> {
     super::require(Permission::Read, "see triggers")?;
     let now = crate::ops::now_ms();
-    crate::ops::triggers::list(&super::db()?, &workflow_id, recent().as_ref(), now).await
+    crate::ops::triggers::list(&super::db()?, &workflow_id, now).await
 }
 
 #[server(prefix = "/rpc", endpoint = "create_trigger")]
@@ -99,14 +100,8 @@ pub async fn retire_trigger_key(id: String) -> Result<TriggerView, AppError> {
 #[server(prefix = "/rpc", endpoint = "listen_test_event")]
 pub async fn listen_test_event(id: String) -> Result<Option<TestEvent>, AppError> {
     super::require(Permission::EditWorkflows, "listen for test events")?;
-    let id = crate::ops::triggers::parse_id(&id)?;
-    let recent =
-        recent().ok_or_else(|| AppError::internal(&"trigger memory missing from context"))?;
-    let rx = recent.listen(&id);
-    Ok(tokio::time::timeout(std::time::Duration::from_secs(60), rx)
-        .await
-        .ok()
-        .and_then(Result::ok))
+    let wait = std::time::Duration::from_secs(60);
+    crate::ops::triggers::listen_for_test(&super::db()?, &deliveries()?, &id, wait).await
 }
 
 /// The next five fire times of a schedule as the form has it now (JSON

@@ -8,6 +8,7 @@ pub mod conn;
 pub mod copy;
 pub mod models;
 pub mod runs;
+pub mod test_listens;
 pub mod trigger_events;
 pub mod triggers;
 pub mod workflows;

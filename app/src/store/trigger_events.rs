@@ -221,3 +221,21 @@ pub async fn still_due(
     .fetch_one(conn)
     .await?)
 }
+
+/// Keeps the newest `keep` refused deliveries of a trigger.
+pub async fn keep_refused(
+    conn: &mut crate::store::conn::Conn,
+    trigger_id: &TriggerId,
+    keep: i64,
+) -> Result<()> {
+    crate::store::conn::query(
+        "DELETE FROM trigger_events WHERE trigger_id = $1 AND outcome = 'refused'
+           AND id < (SELECT id FROM trigger_events WHERE trigger_id = $1 AND outcome = 'refused'
+                     ORDER BY id DESC LIMIT 1 OFFSET $2 - 1)",
+    )
+    .bind(trigger_id)
+    .bind(keep)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

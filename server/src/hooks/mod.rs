@@ -2,12 +2,14 @@
 //!
 //! In order: find the webhook (404), paused (503, try later), check the
 //! signature or token (401), read the JSON body (400), hand it to whoever
-//! listens for a test event (200, no run), require a published version
-//! (409), map the request to the run input and check it against the Start
-//! schema (422), then, in one transaction, either find the delivery key
-//! already used (the first delivery's run) or start a run and record the
-//! delivery. Nothing is written before the last step: a refused delivery
-//! is kept only in memory, for the Triggers panel.
+//! listens for a test event on any process (200, no run), require a
+//! published version (409), map the request to the run input and check it
+//! against the Start schema (422), then, in one transaction, either find
+//! the delivery key already used (the first delivery's run) or start a run
+//! and record the delivery. A refusal is written down for the Triggers
+//! panel at a bounded pace, the last few kept (`ops::triggers::Deliveries`),
+//! so a flood of bad requests can neither fill the database nor keep its
+//! writer busy.
 
 pub mod respond;
 pub mod signature;
@@ -32,8 +34,10 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 /// A refusal: remembered for the panel, answered with `code` and `why`.
-fn refuse(s: &AppState, t: &Trigger, code: ErrorCode, why: String) -> Response {
-    s.recent.refused(&t.id, ops::now_ms(), &why);
+async fn refuse(s: &AppState, t: &Trigger, code: ErrorCode, why: String) -> Response {
+    s.deliveries
+        .refused(&s.db, &t.id, ops::now_ms(), &why)
+        .await;
     ApiError(AppError::new(code, why)).into_response()
 }
 
@@ -78,9 +82,9 @@ pub(crate) async fn deliver(
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             let why = "the body is larger than the server's limit; nothing was stored".to_string();
-            return refuse(&s, &t, ErrorCode::PayloadTooLarge, why);
+            return refuse(&s, &t, ErrorCode::PayloadTooLarge, why).await;
         }
-        Err(e) => return refuse(&s, &t, ErrorCode::BadRequest, e.body_text()),
+        Err(e) => return refuse(&s, &t, ErrorCode::BadRequest, e.body_text()).await,
     };
     // the keys, opened only to check this request
     let keys: Vec<String> = [current, previous]
@@ -98,7 +102,7 @@ pub(crate) async fn deliver(
         }
     };
     if let Err(why) = checked {
-        return refuse(&s, &t, ErrorCode::Unauthorized, why);
+        return refuse(&s, &t, ErrorCode::Unauthorized, why).await;
     }
     let body_json: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
@@ -107,12 +111,16 @@ pub(crate) async fn deliver(
             Ok(v) => v,
             Err(e) => {
                 let why = format!("the body is not valid JSON: {e}; nothing was stored");
-                return refuse(&s, &t, ErrorCode::BadRequest, why);
+                return refuse(&s, &t, ErrorCode::BadRequest, why).await;
             }
         }
     };
     let request = request_value(spec, body_json, &headers, query.as_deref());
-    if s.recent.listening(&t.id) {
+    if s.deliveries
+        .listening(&s.db, &t.id, now)
+        .await
+        .unwrap_or(false)
+    {
         let input = map_input(&s, spec, &request).await;
         let (input, input_error) = match input {
             Ok(v) => (Some(v), None),
@@ -124,7 +132,11 @@ pub(crate) async fn deliver(
             input,
             input_error,
         };
-        if s.recent.deliver_test(&t.id, event) {
+        let caught = match s.deliveries.catch(&s.db, &t.id, &event).await {
+            Ok(caught) => caught,
+            Err(e) => return ApiError(e).into_response(),
+        };
+        if caught {
             let answer = respond::TestAnswer {
                 test_event: true,
                 message: "received as a test event; no run was started".into(),
@@ -134,7 +146,7 @@ pub(crate) async fn deliver(
     }
     match start(&s, &t, spec, &headers, &request, &body, now).await {
         Ok(started) => respond::answer(&s, spec, started).await,
-        Err((code, why)) => refuse(&s, &t, code, why),
+        Err((code, why)) => refuse(&s, &t, code, why).await,
     }
 }
 

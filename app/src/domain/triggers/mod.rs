@@ -13,6 +13,8 @@ pub mod plan;
 pub mod schedule;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "ssr")]
+pub mod throttle;
 pub mod view;
 
 use crate::domain::ids::TriggerId;

@@ -15,9 +15,10 @@ pub struct TriggerView {
     /// A schedule's next fire times (nominal), in its time zone.
     pub next_fires: Vec<NextFire>,
     /// The most recent deliveries or fires, newest first (refused
-    /// deliveries included: the server keeps the last few in memory).
+    /// deliveries included: the last few, written at a bounded pace).
     pub events: Vec<TriggerEvent>,
-    /// Someone waits for this webhook's next delivery as a test event.
+    /// Someone, on any server process, waits for this webhook's next
+    /// delivery as a test event.
     #[serde(default)]
     pub listening: bool,
 }

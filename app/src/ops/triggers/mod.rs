@@ -2,8 +2,8 @@
 //! webhook's key; each an audited action. Deliveries are handled by the
 //! server (`server/src/hooks`), fires by its scheduler.
 
-mod memory;
-pub use memory::{Recent, TestEvent};
+mod deliveries;
+pub use deliveries::{Deliveries, KEEP_REFUSED, TestEvent};
 
 use crate::domain::audit::{Actor, NewAuditEvent, action};
 use crate::domain::ids::TriggerId;
@@ -115,7 +115,7 @@ pub async fn create(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(WithSecret {
-        trigger: view(db, t, None, now).await?,
+        trigger: view(db, t, now).await?,
         secret,
     })
 }
@@ -160,7 +160,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    view(db, after, None, now).await
+    view(db, after, now).await
 }
 
 /// Stops (or restarts) a trigger. A paused webhook answers 503; a paused
@@ -196,7 +196,7 @@ pub async fn set_paused(
         updated_at: now,
         ..t
     };
-    view(db, t, None, now).await
+    view(db, t, now).await
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), AppError> {
@@ -250,7 +250,7 @@ pub async fn rotate_key(
         ..t
     };
     Ok(WithSecret {
-        trigger: view(db, t, None, now).await?,
+        trigger: view(db, t, now).await?,
         secret: Some(secret),
     })
 }
@@ -285,53 +285,54 @@ pub async fn retire_previous_key(
         updated_at: now,
         ..t
     };
-    view(db, t, None, now).await
+    view(db, t, now).await
 }
 
 /// One trigger with its next fires and recent events.
-pub async fn get(
-    db: &Db,
-    id: &str,
-    recent: Option<&Recent>,
-    now: i64,
-) -> Result<TriggerView, AppError> {
+pub async fn get(db: &Db, id: &str, now: i64) -> Result<TriggerView, AppError> {
     let id = parse_id(id)?;
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let t = store::get(&mut conn, &id).await.map_err(not_found(&id))?;
     drop(conn);
-    view(db, t, recent, now).await
+    view(db, t, now).await
+}
+
+/// Waits up to `wait` for webhook `id`'s next delivery as a test event
+/// (see [`Deliveries::listen`]): not found for no trigger, a bad request
+/// for a schedule.
+pub async fn listen_for_test(
+    db: &Db,
+    deliveries: &Deliveries,
+    id: &str,
+    wait: std::time::Duration,
+) -> Result<Option<TestEvent>, AppError> {
+    let id = parse_id(id)?;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    let t = store::get(&mut conn, &id).await.map_err(not_found(&id))?;
+    drop(conn);
+    if !matches!(t.spec, TriggerSpec::Webhook(_)) {
+        return Err(AppError::bad_request("only a webhook receives test events"));
+    }
+    deliveries.listen(db, &t.id, wait).await
 }
 
 /// A workflow's triggers, oldest first.
-pub async fn list(
-    db: &Db,
-    workflow_id: &str,
-    recent: Option<&Recent>,
-    now: i64,
-) -> Result<Vec<TriggerView>, AppError> {
+pub async fn list(db: &Db, workflow_id: &str, now: i64) -> Result<Vec<TriggerView>, AppError> {
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let all = store::list(&mut conn, workflow_id).await?;
     drop(conn);
     let mut out = Vec::with_capacity(all.len());
     for t in all {
-        out.push(view(db, t, recent, now).await?);
+        out.push(view(db, t, now).await?);
     }
     Ok(out)
 }
 
-async fn view(
-    db: &Db,
-    t: Trigger,
-    recent: Option<&Recent>,
-    now: i64,
-) -> Result<TriggerView, AppError> {
+async fn view(db: &Db, t: Trigger, now: i64) -> Result<TriggerView, AppError> {
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    let mut events = store::events(&mut conn, &t.id, VIEW_EVENTS).await?;
-    if let Some(r) = recent {
-        events.extend(r.refusals(&t.id));
-        events.sort_by_key(|e| std::cmp::Reverse(e.at));
-        events.truncate(VIEW_EVENTS as usize);
-    }
+    let events = store::events(&mut conn, &t.id, VIEW_EVENTS).await?;
+    let listening = crate::store::test_listens::listening(&mut conn, &t.id, now).await?;
+    drop(conn);
     let next_fires = match &t.spec {
         TriggerSpec::Schedule(s) if !t.paused => match Schedule::new(s) {
             Ok(sched) => sched
@@ -348,7 +349,7 @@ async fn view(
     };
     Ok(TriggerView {
         url_path: t.hook_path(),
-        listening: recent.is_some_and(|r| r.listening(&t.id)),
+        listening,
         trigger: t,
         next_fires,
         events,

@@ -10,7 +10,7 @@ use super::{Db, Result, StoreError};
 use Kind::I64;
 
 mod tables;
-pub use tables::{TABLES, Table};
+pub use tables::{NOT_COPIED, TABLES, Table};
 
 /// Rows read and written at a time.
 const BATCH: usize = 500;

@@ -67,6 +67,7 @@ pub fn app_state(
     dir: &std::path::Path,
 ) -> server::routes::AppState {
     server::routes::AppState {
+        deliveries: app::ops::triggers::Deliveries::new(engine.changes()),
         db: db.clone(),
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("stepwise")
@@ -77,7 +78,6 @@ pub fn app_state(
         secure_cookies: false,
         demo: false,
         hashes: Default::default(),
-        recent: Default::default(),
     }
 }
 

@@ -185,7 +185,8 @@ async fn an_instance_copied_from_sqlite_to_postgresql_shows_the_same_and_goes_on
 }
 
 /// Every table of both backends' schemas is copied, column for column
-/// (a migration adding a column or table must add it to the copy).
+/// (a migration adding a column or table must add it to the copy), but
+/// for the few named as not copied.
 #[tokio::test]
 async fn the_tables_copied_are_exactly_the_schemas_on_both_backends() {
     use app::store::conn::query_as;
@@ -217,6 +218,7 @@ async fn the_tables_copied_are_exactly_the_schemas_on_both_backends() {
     .fetch_all(&mut sqlite.acquire().await.unwrap())
     .await
     .unwrap();
+    on_sqlite.retain(|(t, _)| !app::store::copy::NOT_COPIED.contains(&t.as_str()));
     on_sqlite.sort();
     assert_eq!(on_sqlite, expected);
     let mut on_pg: Vec<(String, String)> = query_as(
@@ -226,6 +228,7 @@ async fn the_tables_copied_are_exactly_the_schemas_on_both_backends() {
     .fetch_all(&mut pg.acquire().await.unwrap())
     .await
     .unwrap();
+    on_pg.retain(|(t, _)| !app::store::copy::NOT_COPIED.contains(&t.as_str()));
     on_pg.sort();
     assert_eq!(on_pg, expected);
 }

@@ -23,7 +23,7 @@ async fn a_schedule_pauses_itself_after_failed_runs_and_records_why() {
     let runs = runs_of(&w, &t).await;
     assert_eq!(runs.len(), 2, "{runs:?}");
     assert!(runs.iter().all(|r| r.1 == "failed"));
-    let view = app::ops::triggers::get(&w.db, &t, None, w.clock.now_ms())
+    let view = app::ops::triggers::get(&w.db, &t, w.clock.now_ms())
         .await
         .unwrap();
     assert!(view.trigger.paused);
@@ -154,9 +154,7 @@ async fn without_a_published_version_a_fire_is_recorded_as_skipped_with_why() {
         .await
         .unwrap();
     at(&w, hour0()).await;
-    let view = app::ops::triggers::get(&w.db, &t, None, hour0())
-        .await
-        .unwrap();
+    let view = app::ops::triggers::get(&w.db, &t, hour0()).await.unwrap();
     assert_eq!(
         view.events[0].outcome,
         app::domain::triggers::EventOutcome::Skipped

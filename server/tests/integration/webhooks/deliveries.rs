@@ -224,39 +224,7 @@ async fn without_a_published_version_a_paused_hook_or_an_oversized_body_nothing_
 }
 
 #[tokio::test]
-async fn listening_for_a_test_event_captures_the_next_delivery_without_a_run() {
-    let st = Arc::new(Stack::new().await);
-    let wf = st.workflow(three_steps(), true).await;
-    let (path, key, id) = st.hook(&wf, json!({"mapping": "{amount: .body.n}"})).await;
-    let listener = {
-        let st = st.clone();
-        tokio::spawn(async move {
-            st.api(
-                "POST",
-                &format!("/api/v1/triggers/{id}/test-event?wait_ms=10000"),
-                None,
-            )
-            .await
-        })
-    };
-    // wait until the listener is registered
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let (s, b) = st.deliver(&path, &key, None, r#"{"n": 5}"#, &[]).await;
-    assert_eq!((s, b["test_event"].as_bool()), (200, Some(true)), "{b}");
-    let (s, event) = listener.await.unwrap();
-    assert_eq!(s, 200);
-    assert_eq!(event["request"]["body"], json!({"n": 5}));
-    assert_eq!(event["input"], json!({"amount": 5}));
-    assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 0);
-    // nobody listening: the next one runs
-    assert_eq!(
-        st.deliver(&path, &key, None, r#"{"n": 5}"#, &[]).await.0,
-        202
-    );
-}
-
-#[tokio::test]
-async fn a_hostile_mapping_or_key_path_is_stopped_and_stores_nothing() {
+async fn a_hostile_mapping_or_key_path_is_stopped_starts_nothing_and_is_listed_as_refused() {
     let st = Stack::new().await;
     let wf = st.workflow(three_steps(), true).await;
     // a mapping that never ends, and one that builds a huge value
@@ -302,7 +270,11 @@ async fn a_hostile_mapping_or_key_path_is_stopped_and_stores_nothing() {
         .await;
     assert_eq!(s, 400);
     assert_eq!(st.count("SELECT COUNT(*) FROM runs").await, 0);
-    assert_eq!(st.count("SELECT COUNT(*) FROM trigger_events").await, 0);
+    let kept = "SELECT COUNT(*) FROM trigger_events WHERE outcome != 'refused'";
+    assert_eq!(st.count(kept).await, 0);
+    // each refusal is listed on its webhook's panel
+    let refused = "SELECT COUNT(*) FROM trigger_events WHERE outcome = 'refused'";
+    assert_eq!(st.count(refused).await, 4);
 }
 
 #[tokio::test]

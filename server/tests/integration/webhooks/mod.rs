@@ -5,6 +5,7 @@
 use app::store::Db;
 use serde_json::{Value, json};
 
+mod across;
 mod auth;
 mod deliveries;
 use server::hooks::signature::header_value;
@@ -26,6 +27,18 @@ impl Stack {
     pub async fn new() -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::common::fresh_db(dir.path()).await;
+        let token = crate::common::admin_token(&db).await;
+        Stack::serve(db, token, dir).await
+    }
+
+    /// A second server on the same database, as another process would be:
+    /// its own engine, router and memory, nothing shared but the database.
+    pub async fn another(&self) -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        Stack::serve(self.db.clone(), self.token.clone(), dir).await
+    }
+
+    async fn serve(db: Db, token: String, dir: tempfile::TempDir) -> Stack {
         let engine = Arc::new(crate::common::engine(
             db.clone(),
             Arc::new(server::engine::SystemClock),
@@ -39,7 +52,6 @@ impl Stack {
             },
             stop_rx,
         );
-        let token = crate::common::admin_token(&db).await;
         let state = crate::common::app_state(&db, engine, dir.path());
         let sessions = server::sessions::Sessions::open(&db).await.unwrap();
         let app = router(state, sessions, LIMIT);
