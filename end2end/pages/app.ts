@@ -1,4 +1,5 @@
-import { expect, type Browser, type Locator, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type Locator, type Page } from '@playwright/test';
+import { createHmac } from 'node:crypto';
 import { PASSWORD } from '../server';
 
 /** The app shell: navigation and the hydration marker. */
@@ -62,4 +63,14 @@ export async function signIn(browser: Browser, username: string, baseURL: string
   await expect(page).toHaveURL(/\/workflows$/);
   await new AppShell(page).waitHydrated();
   return page;
+}
+
+/** POSTs `body` to `url`, signed as a webhook sender holding `key` would. */
+export async function signedPost(request: APIRequestContext, url: string, key: string, body: string) {
+  const t = Math.floor(Date.now() / 1000);
+  const sig = createHmac('sha256', key).update(`${t}.${body}`).digest('hex');
+  return request.post(url, {
+    headers: { 'content-type': 'application/json', 'x-stepwise-signature': `t=${t},v1=${sig}` },
+    data: body,
+  });
 }

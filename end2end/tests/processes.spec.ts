@@ -1,6 +1,6 @@
 import { test, expect, type APIRequestContext } from '@playwright/test';
 import { request as newRequest } from '@playwright/test';
-import { AppShell } from '../pages/app';
+import { AppShell, signIn, signedPost } from '../pages/app';
 import { PASSWORD, startPostgres, startServer, stepwise, type Running } from '../server';
 
 // Two `stepwise serve` processes on one PostgreSQL database, as behind a load
@@ -19,7 +19,9 @@ test.describe('two processes on PostgreSQL', () => {
   test.beforeAll(async () => {
     pg = startPostgres();
     const env = { STEPWISE_SECRET_KEY: KEY };
-    stepwise(['user', 'create', '--username', 'approver', '--role', 'approver'], pg.url, { ...env, STEPWISE_PASSWORD: PASSWORD });
+    for (const role of ['approver', 'editor']) {
+      stepwise(['user', 'create', '--username', role, '--role', role], pg.url, { ...env, STEPWISE_PASSWORD: PASSWORD });
+    }
     token = stepwise(['token', 'create', '--name', 'e2e', '--role', 'admin'], pg.url, env);
     const approverToken = stepwise(['token', 'create', '--name', 'approver', '--role', 'approver'], pg.url, env);
     a = await startServer(undefined, { dbUrl: pg.url, env });
@@ -57,16 +59,7 @@ test.describe('two processes on PostgreSQL', () => {
     const wf = (await created.json()).workflow_id;
 
     // the approver signs in on A
-    const context = await browser.newContext({ storageState: { cookies: [], origins: [] }, baseURL: a.url });
-    const page = await context.newPage();
-    await page.goto('/login');
-    await new AppShell(page).waitHydrated();
-    const form = page.getByRole('form', { name: 'Sign in' });
-    await form.getByLabel('Username').fill('approver');
-    await form.getByLabel('Password').fill(PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page).toHaveURL(/\/workflows$/);
-
+    const page = await signIn(browser, 'approver', a.url);
     // a run started on B, watched on A without reloading
     const started = await api.post(`/api/v1/workflows/${wf}/runs`, { data: { input: { what: 'the invoice' } } });
     expect(started.status(), await started.text()).toBe(202);
@@ -92,6 +85,46 @@ test.describe('two processes on PostgreSQL', () => {
     // and the run page on A shows it finished
     await page.goto(`/runs/${run}`);
     await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 15_000 });
-    await context.close();
+    await page.context().close();
+  });
+
+  test('listening for a test event on process A catches a delivery sent to process B', async ({ browser }) => {
+    test.setTimeout(60_000);
+    const created = await api.post('/api/v1/workflows', {
+      data: {
+        name: `Listening across ${Date.now()}`,
+        definition: {
+          nodes: [{ id: 'start', name: 'Start', type: 'start' }, { id: 'end', name: 'End', type: 'end' }],
+          edges: [{ from: 'start', to: 'end' }],
+        },
+      },
+    });
+    expect(created.status(), await created.text()).toBe(201);
+    const wf = (await created.json()).workflow_id;
+    expect((await api.put(`/api/v1/workflows/${wf}/published`, { data: { version: 1 } })).status()).toBe(200);
+    const hook = await api.post(`/api/v1/workflows/${wf}/triggers`, {
+      data: { name: 'Orders', kind: 'webhook', mapping: '{order: .body.id}' },
+    });
+    expect(hook.status(), await hook.text()).toBe(201);
+    const { secret, trigger } = await hook.json();
+
+    // an editor on A listens
+    const page = await signIn(browser, 'editor', a.url);
+    await page.goto(`/workflows/${wf}`);
+    await new AppShell(page).waitHydrated();
+    const card = page.getByRole('region', { name: 'Triggers' }).getByRole('article', { name: 'Trigger Orders' });
+    await card.getByRole('button', { name: 'Listen for a test event' }).click();
+    await expect(card.getByRole('button', { name: /Listening/ })).toBeDisabled();
+    await expect(async () => {
+      expect((await (await api.get(`/api/v1/triggers/${trigger.id}`)).json()).listening).toBe(true);
+    }).toPass({ timeout: 10_000 });
+
+    // the sender's request reaches B: caught for A's page, no run
+    const r = await signedPost(api, `${b.url}${trigger.url_path}`, secret, '{"id": "B-42"}');
+    expect((await r.json()).test_event).toBe(true);
+    await expect(card.getByTestId('test-input')).toContainText('"order": "B-42"');
+    const runs = await api.get(`/api/v1/runs?workflow_id=${wf}`);
+    expect((await runs.json()).runs).toHaveLength(0);
+    await page.context().close();
   });
 });

@@ -1,6 +1,5 @@
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
-import { createHmac } from 'node:crypto';
-import { WorkflowsPage, apiAuth } from '../pages/app';
+import { WorkflowsPage, apiAuth, signedPost } from '../pages/app';
 import { Designer } from '../pages/designer';
 
 /** A new workflow (Start → End), version 1 published; returns its id. */
@@ -12,16 +11,6 @@ async function publishedWorkflow(page: Page, name: string): Promise<string> {
   await page.getByRole('button', { name: 'Publish version 1' }).click();
   await expect(page.getByTestId('published')).toHaveText('Live: version 1');
   return page.url().split('/').pop()!;
-}
-
-/** POSTs `body` to `url`, signed as a sender holding `key` would. */
-async function signedPost(request: APIRequestContext, url: string, key: string, body: string) {
-  const t = Math.floor(Date.now() / 1000);
-  const sig = createHmac('sha256', key).update(`${t}.${body}`).digest('hex');
-  return request.post(url, {
-    headers: { 'content-type': 'application/json', 'x-stepwise-signature': `t=${t},v1=${sig}` },
-    data: body,
-  });
 }
 
 test('create a schedule and see its next fires in its time zone', async ({ page }) => {
