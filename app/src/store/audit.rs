@@ -6,18 +6,37 @@ use sha2::{Digest, Sha256};
 
 /// Appends an event inside the caller's transaction (which must hold the
 /// write lock, see `Db::write`, so the chain cannot fork).
+static AUDIT_LOCK_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT pg_advisory_xact_lock({})",
+        crate::store::db::AUDIT_LOCK
+    )
+});
+
 pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> Result<i64> {
-    let prev: Option<String> =
-        crate::store::conn::query_scalar("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
+    if conn.backend() == crate::store::conn::Backend::Postgres {
+        // transactions of different runs write side by side: appends
+        // take turns, each reading the hash its predecessor committed
+        crate::store::conn::query(AUDIT_LOCK_SQL.as_str())
+            .execute(&mut *conn)
             .await?;
-    let prev = prev.unwrap_or_default();
+    }
+    // the number follows the last one written, not a sequence: a
+    // transaction that appends and then rolls back leaves no gap (on
+    // PostgreSQL a sequence's numbers are never given back)
+    let last: Option<(i64, String)> = crate::store::conn::query_as(
+        "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (seq, prev) = last.map_or((1, String::new()), |(seq, hash)| (seq + 1, hash));
     let details = ev.details.to_string();
     let hash = chain_hash(&prev, ev, &details);
-    let seq = crate::store::conn::query_scalar(
-        "INSERT INTO audit_events (at, actor, action, entity, run_id, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+    crate::store::conn::query(
+        "INSERT INTO audit_events (seq, at, actor, action, entity, run_id, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
+    .bind(seq)
     .bind(ev.at)
     .bind(&ev.actor)
     .bind(&ev.action)
@@ -26,7 +45,7 @@ pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> 
     .bind(&details)
     .bind(&prev)
     .bind(&hash)
-    .fetch_one(conn)
+    .execute(conn)
     .await?;
     Ok(seq)
 }

@@ -64,6 +64,7 @@ impl Engine {
             return self
                 .finish(
                     &c,
+                    &run,
                     &def,
                     started,
                     None,
@@ -91,7 +92,7 @@ impl Engine {
             Ok(s) => s,
             Err(o) => {
                 return self
-                    .finish(&c, &def, started, Some(&ctx), o, Plan::default())
+                    .finish(&c, &run, &def, started, Some(&ctx), o, Plan::default())
                     .await;
             }
         };
@@ -166,7 +167,8 @@ impl Engine {
             .plan_stretch(&def, &run, &steps, &c, &outcome, started)
             .await;
         let ran = runners::Ran { outcome, call };
-        self.finish(&c, &def, started, Some(&ctx), ran, plan).await
+        self.finish(&c, &run, &def, started, Some(&ctx), ran, plan)
+            .await
     }
 
     /// Fails the attempt of `c` that panicked, with a reference to the log.
@@ -194,7 +196,7 @@ impl Engine {
                 "internal error while running the step (reference {reference} in the server log)"
             ),
         );
-        self.finish(c, &def, started, None, outcome, Plan::default())
+        self.finish(c, &run, &def, started, None, outcome, Plan::default())
             .await
     }
 }

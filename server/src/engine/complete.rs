@@ -7,6 +7,7 @@ use super::stretch::{Plan, Sig};
 use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
 use app::domain::graph::WorkflowDef;
 use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
+use app::domain::records::RunRecord;
 use app::domain::transitions::StepEvent;
 use app::ops::progress;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
@@ -28,9 +29,11 @@ impl Engine {
     /// Transform, Branch, Join, End, Fail) and were evaluated ahead (`plan`)
     /// are stored in that same transaction: one commit carries a run through
     /// its pure stretch, and a crash before it simply repeats pure work.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn finish(
         &self,
         c: &Claimed,
+        run: &RunRecord,
         def: &WorkflowDef,
         started: i64,
         input: Option<&Value>,
@@ -39,7 +42,13 @@ impl Engine {
     ) -> Result<()> {
         let Ran { outcome, call } = ran.into();
         let now = self.clock.now().max(started);
-        let mut tx = self.db.write().await?;
+        // a run that reaches no other run (no parent; its workflow starts
+        // none) is written beside other runs (see store::db)
+        let mut tx = if run.parent_run_id.is_none() && !def.starts_runs() {
+            self.db.write_run(Some(c.run_id.as_str())).await?
+        } else {
+            self.db.write().await?
+        };
         if !store::holds_lease(&mut tx, c, &self.worker).await? {
             // Cancelled, or the lease ran out and another attempt took over:
             // this result must not count.

@@ -41,8 +41,9 @@ impl Engine {
     pub async fn claim_next(&self, now: i64) -> Result<Option<runs::Claimed>> {
         // On SQLite the claim's one statement is atomic with respect to
         // every write transaction; on PostgreSQL it takes the write lock
-        // like any other state change, so it never interleaves with one
-        // (see store::db).
+        // shared and its run's lock, so it never interleaves with another
+        // transaction of that run nor with any that holds the whole
+        // database (see store::db).
         if self.db.backend() == app::store::conn::Backend::Sqlite {
             let mut conn = self.db.acquire().await?;
             return runs::claim(
@@ -53,7 +54,7 @@ impl Engine {
             )
             .await;
         }
-        let mut tx = self.db.write().await?;
+        let mut tx = self.db.write_run(None).await?;
         let claimed = runs::claim(
             &mut tx,
             &self.worker,

@@ -338,6 +338,14 @@ impl WorkflowDef {
         self.nodes.iter().find(|n| n.id == id)
     }
 
+    /// Whether its runs can start other runs (a Sub-workflow or a For each
+    /// step), whose ends then reach back into them.
+    pub fn starts_runs(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| matches!(n.kind, NodeKind::SubWorkflow { .. } | NodeKind::ForEach(_)))
+    }
+
     /// The smallest runnable workflow: Start straight to End.
     pub fn minimal() -> Self {
         WorkflowDef {

@@ -109,7 +109,8 @@ pub async fn start(
 ) -> Result<RunId, AppError> {
     let r = runnable(db, workflow_id, version).await?;
     check_input(&r.def, input)?;
-    let mut tx = db.write().await?;
+    // a new run, seen by nobody before the commit: beside other runs
+    let mut tx = db.write_run(None).await?;
     let id = start_in(&mut tx, actor, &r, input, via, now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(run_id = %id, workflow_id, version = r.version, "run started");

@@ -59,10 +59,8 @@ fn claim_sql(where_: &str) -> String {
     )
 }
 
-/// The first due step: on SQLite by its rowid (one statement is atomic
-/// there); on PostgreSQL locked as it is read, passing over rows another
-/// transaction holds (`FOR UPDATE SKIP LOCKED`), so claimers never wait on
-/// one another's row or take the same one.
+/// The first due step, on SQLite, by its rowid (one statement is atomic
+/// there).
 static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
     claim_sql(&format!(
         "rowid = (SELECT rowid FROM steps WHERE {} AND not_before <= $2
@@ -70,12 +68,29 @@ static CLAIM_DUE: LazyLock<String> = LazyLock::new(|| {
         StepEvent::Claim.guard("status")
     ))
 });
-static CLAIM_DUE_PG: LazyLock<String> = LazyLock::new(|| {
+
+/// On PostgreSQL: the first due steps, in order, read without locking;
+/// a claim then takes the first whose run it can lock ([`claim`]).
+static DUE_PG: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT run_id, node_id FROM steps WHERE {} AND not_before <= $1
+         ORDER BY not_before LIMIT 16",
+        StepEvent::Claim.guard("status")
+    )
+});
+
+static CLAIM_DUE_ONE: LazyLock<String> = LazyLock::new(|| {
     claim_sql(&format!(
-        "(run_id, node_id) = (SELECT run_id, node_id FROM steps WHERE {} AND not_before <= $2
-                  ORDER BY not_before LIMIT 1 FOR UPDATE SKIP LOCKED)",
+        "run_id = $4 AND node_id = $5 AND {} AND not_before <= $2",
         StepEvent::Claim.guard("status")
     ))
+});
+
+static TRY_RUN_LOCK: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT pg_try_advisory_xact_lock({}, hashtext($1))",
+        crate::store::db::RUN_LOCKS
+    )
 });
 
 static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| {
@@ -86,24 +101,51 @@ static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Takes one due step (ready, or parked with its wake-up time passed) and
-/// leases it to `worker` until `lease_until`, as a new attempt. One
-/// statement, so two workers can never take the same step.
+/// leases it to `worker` until `lease_until`, as a new attempt; two workers
+/// never take the same step. On SQLite one statement (atomic there). On
+/// PostgreSQL, inside a transaction holding the write lock shared
+/// (`Db::write_run`): the first due step whose run this transaction can
+/// lock, trying only, so a run another transaction is writing is passed
+/// over and the claim sees its run as if it were alone.
 pub async fn claim(
     conn: &mut crate::store::conn::Conn,
     worker: &str,
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>> {
-    let sql = match conn.backend() {
-        crate::store::conn::Backend::Sqlite => &CLAIM_DUE,
-        crate::store::conn::Backend::Postgres => &CLAIM_DUE_PG,
-    };
-    Ok(crate::store::conn::query_as(sql)
-        .bind(worker)
+    if conn.backend() == crate::store::conn::Backend::Sqlite {
+        return Ok(crate::store::conn::query_as(&CLAIM_DUE)
+            .bind(worker)
+            .bind(now)
+            .bind(lease_until)
+            .fetch_optional(conn)
+            .await?);
+    }
+    let due: Vec<(String, String)> = crate::store::conn::query_as(&DUE_PG)
         .bind(now)
-        .bind(lease_until)
-        .fetch_optional(conn)
-        .await?)
+        .fetch_all(&mut *conn)
+        .await?;
+    for (run, node) in due {
+        let locked: bool = crate::store::conn::query_scalar(&TRY_RUN_LOCK)
+            .bind(&run)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !locked {
+            continue;
+        }
+        let claimed = crate::store::conn::query_as(&CLAIM_DUE_ONE)
+            .bind(worker)
+            .bind(now)
+            .bind(lease_until)
+            .bind(&run)
+            .bind(&node)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if claimed.is_some() {
+            return Ok(claimed);
+        }
+    }
+    Ok(None)
 }
 
 /// Extends the lease of an attempt still held by `worker` to `lease_until`

@@ -5,6 +5,7 @@
 
 mod conn;
 mod copy;
+mod locks;
 mod processes;
 
 use sqlx::Connection;
