@@ -176,8 +176,23 @@ async fn an_instance_copied_from_sqlite_to_postgresql_shows_the_same_and_goes_on
         Some(json!({"decision": "reject", "comment": "not this one"})),
     )
     .await;
-    let run = settle(&new, &admin, &runs[1]).await;
-    assert_ne!(run["status"], "running", "{run}");
+    // (the decision wakes the step; the engine ends the run just after)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let run = call(
+            &new,
+            &admin,
+            "GET",
+            &format!("/api/v1/runs/{}", runs[1]),
+            None,
+        )
+        .await;
+        if run["status"] != "running" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run did not end: {run}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     new.signal("-TERM");
     new.wait();
     let verify = Server::cli(&["audit", "verify", "--database-url", &to], &[]);
