@@ -114,8 +114,12 @@ pub async fn authenticate(
         },
     };
     let path = req.uri().path().to_string();
-    if caller.is_none() && !is_public(&path) {
-        if path.starts_with("/api/") {
+    // a scraper is answered like an API client; public or off, the
+    // handler says so
+    let metrics = path == "/metrics";
+    let open_metrics = metrics && s.metrics != crate::metrics::Access::Token;
+    if caller.is_none() && !is_public(&path) && !open_metrics {
+        if path.starts_with("/api/") || metrics {
             return ApiError(AppError::unauthorized()).into_response();
         }
         // a page: sign in first, then come back

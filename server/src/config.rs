@@ -179,6 +179,11 @@ pub struct ServeArgs {
     /// served over HTTPS (for example behind a TLS proxy).
     #[arg(long, env = "STEPWISE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Who may read Prometheus metrics at `/metrics`: `token` (any API
+    /// token or signed-in person, a viewer's is enough), `public` (anyone
+    /// who reaches the port: for a scraper on a private network) or `off`.
+    #[arg(long, env = "STEPWISE_METRICS", value_enum, default_value_t = crate::metrics::Access::Token)]
+    pub metrics: crate::metrics::Access,
     /// Internal hosts Http steps may call: loopback, private, link-local
     /// and other inside addresses are refused unless listed here. Names
     /// (`ledger.internal`, `*.corp.example`), addresses or networks

@@ -165,6 +165,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             demo: args.demo,
             hashes,
             deliveries: app::ops::triggers::Deliveries::new(engine.changes()),
+            metrics: args.metrics,
         },
         sessions,
         args.max_body_bytes,

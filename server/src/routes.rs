@@ -33,6 +33,8 @@ pub struct AppState {
     pub hashes: crate::assets::Hashes,
     /// Refused webhook deliveries and test-event listeners.
     pub deliveries: app::ops::triggers::Deliveries,
+    /// Who may read `/metrics`.
+    pub metrics: crate::metrics::Access,
 }
 
 impl AppState {
@@ -91,6 +93,7 @@ pub fn router(
         .route("/readyz", get(readyz))
         .merge(demo)
         .route("/events", get(events))
+        .route("/metrics", get(crate::rest_metrics::scrape))
         .nest("/api/v1", rest::routes(max_body_bytes))
         .leptos_routes_with_context(
             &state,
@@ -117,6 +120,9 @@ pub fn router(
         // webhooks answer to their own secret, not to sessions or API
         // tokens (a sender's `Authorization` header is its own business)
         .merge(crate::hooks::routes())
+        // counted per route template (only requests that matched a route:
+        // a scan of made-up paths adds no series)
+        .route_layer(axum::middleware::from_fn(crate::rest_metrics::track))
         .layer(axum::middleware::from_fn_with_state(
             state.hashes.clone(),
             crate::assets::caching,

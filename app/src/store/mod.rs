@@ -14,6 +14,7 @@ pub mod triggers;
 pub mod workflows;
 
 pub mod db;
+pub mod gauges;
 pub use db::{Db, Pool};
 
 use std::str::FromStr;

@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 pub(super) struct Told {
     inbox_changed: bool,
     run_ended: bool,
+    /// For the metrics: each attempt recorded, and how the run ended.
+    seen: Vec<super::observe::Seen>,
+    ended: Option<app::domain::run::RunStatus>,
 }
 
 impl Engine {
@@ -77,6 +80,7 @@ impl Engine {
                 .await?;
         }
         tx.commit().await?;
+        super::observe::count(&run.workflow_id, &told.seen, told.ended);
         self.wake();
         if told.inbox_changed {
             self.changes.notify("approvals");
@@ -241,6 +245,11 @@ impl Engine {
         if let (Some(Outcome::Ask { item, .. }), Some(l)) = (gated.as_mut(), &lineage) {
             item.context["lineage"] = json!({ c.node_id.clone(): l });
         }
+        // what the step reported, for the metrics (Some when it finished)
+        let reported = match outcome {
+            Outcome::Done { confidence, .. } => Some(*confidence),
+            _ => None,
+        };
         let outcome = gated.as_ref().unwrap_or(outcome);
         let mut update = match outcome {
             Outcome::Done {
@@ -382,6 +391,16 @@ impl Engine {
             state.cum_confidence = update.cum_confidence;
         }
         store::insert_attempt(&mut *tx, &attempt).await?;
+        let label = match (update.event, attempt.outcome) {
+            (StepEvent::FailRetry, _) => "retrying",
+            (_, "parked") => "parked",
+            (_, "failed") => "failed",
+            _ => "succeeded",
+        };
+        let escalated = gated.is_some();
+        told.seen.push(super::observe::Seen::of(
+            def, c, reported, escalated, label, call, started, now,
+        ));
         if !finished_final {
             return Ok(Default::default());
         }
@@ -400,6 +419,7 @@ impl Engine {
             progress::advance_from(&mut *tx, def, &c.run_id, held, &step, "engine", now).await?;
         if advanced.ended.is_some() {
             told.run_ended = true;
+            told.ended = advanced.ended;
             // ending may cancel steps and queue compensations
             *states = None;
         }

@@ -11,6 +11,7 @@ mod complete;
 mod foreach;
 mod gate;
 mod llm;
+mod observe;
 mod recovery;
 pub mod runners;
 mod schedules;

@@ -31,6 +31,9 @@ impl Engine {
         let Some(c) = self.claim_next(now).await? else {
             return Ok(false);
         };
+        crate::metrics::get()
+            .queue_wait_seconds
+            .observe(crate::metrics::secs(now - c.due_at));
         self.run_claimed(c, now).await?;
         Ok(true)
     }

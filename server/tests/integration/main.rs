@@ -15,6 +15,7 @@ mod foreach;
 mod hostile;
 mod llm;
 mod loops;
+mod metrics;
 mod postgres;
 mod promises;
 pub(crate) mod rest_api;

@@ -17,6 +17,9 @@ pub struct Claimed {
     pub parked: bool,
     pub cum_in: f64,
     pub input_override: Option<String>,
+    /// When it became due (its `not_before`); 0 for a step taken in the
+    /// transaction that made it ready.
+    pub due_at: i64,
     /// Taken inside the transaction that also stores its result, without
     /// writing the claim: that update sets the attempt and start time too.
     #[sqlx(skip)]
@@ -34,6 +37,7 @@ impl Claimed {
             parked: false,
             cum_in: a.cum_in,
             input_override: None,
+            due_at: 0,
             unwritten: true,
         }
     }
@@ -54,7 +58,7 @@ fn claim_sql(where_: &str) -> String {
     format!(
         "UPDATE steps SET {set}, attempt = attempt + 1, lease_owner = $1,
                 lease_until = $3, started_at = $2 WHERE {where_}
-         RETURNING run_id, node_id, attempt, parked, cum_in, input_override",
+         RETURNING run_id, node_id, attempt, parked, cum_in, input_override, not_before AS due_at",
         set = StepEvent::Claim.set("status"),
     )
 }

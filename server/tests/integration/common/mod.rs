@@ -68,6 +68,7 @@ pub fn app_state(
 ) -> server::routes::AppState {
     server::routes::AppState {
         deliveries: app::ops::triggers::Deliveries::new(engine.changes()),
+        metrics: server::metrics::Access::Token,
         db: db.clone(),
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("stepwise")

@@ -245,7 +245,8 @@ fn extractor() -> Node {
 }
 
 #[tokio::test]
-async fn extract_retries_a_schema_violation_once_with_the_message_in_the_conversation() {
+async fn extract_retries_a_schema_violation_once_with_the_message_in_the_conversation_and_counts_its_tokens()
+ {
     let server = ModelServer::start(|n, _| {
         Reply::Ok(match n {
             0 => completion(&[r#"{"total": "12,50", "currency": "EUR"}"#], (80, 12)),
@@ -257,6 +258,15 @@ async fn extract_retries_a_schema_violation_once_with_the_message_in_the_convers
     })
     .await;
     let w = world_with(&server).await;
+    let tokens = |direction: &str| {
+        server::metrics::get()
+            .llm_tokens
+            .get_or_create(&server::metrics::Direction {
+                direction: direction.into(),
+            })
+            .get()
+    };
+    let tokens_before = (tokens("in"), tokens("out"));
     let flow = def(
         vec![
             start(),
@@ -294,6 +304,9 @@ async fn extract_retries_a_schema_violation_once_with_the_message_in_the_convers
         (2, 190, 24)
     );
     assert!((usage.cost.unwrap() - (0.190 + 0.048)).abs() < 1e-9);
+    // the process's metrics count them (other tests may add theirs)
+    assert!(tokens("in") >= tokens_before.0 + 190);
+    assert!(tokens("out") >= tokens_before.1 + 24);
     // and its output's lineage names the model
     let l = a.lineage.as_ref().unwrap();
     assert_eq!(l.model.as_deref(), Some("test-model"));
