@@ -186,11 +186,7 @@ async fn metrics_need_a_token_and_count_runs_steps_gates_queue_inbox_and_request
 async fn serving(access: server::metrics::Access) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = crate::common::fresh_db(dir.path()).await;
-    let engine = std::sync::Arc::new(crate::common::engine(
-        db.clone(),
-        std::sync::Arc::new(server::engine::SystemClock),
-        60_000,
-    ));
+    let engine = crate::common::live_engine(&db);
     let mut state = crate::common::app_state(&db, engine, dir.path());
     state.metrics = access;
     let sessions = server::sessions::Sessions::open(&db).await.unwrap();

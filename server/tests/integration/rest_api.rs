@@ -24,11 +24,7 @@ impl Api {
     pub(crate) async fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::common::fresh_db(dir.path()).await;
-        let engine = std::sync::Arc::new(crate::common::engine(
-            db.clone(),
-            std::sync::Arc::new(server::engine::SystemClock),
-            60_000,
-        ));
+        let engine = crate::common::live_engine(&db);
         let sessions = server::sessions::Sessions::open(&db).await.unwrap();
         let token = crate::common::admin_token(&db).await;
         Api {

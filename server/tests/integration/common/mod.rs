@@ -46,6 +46,16 @@ pub async fn fresh_db(dir: &std::path::Path) -> app::store::Db {
 /// An engine as the server builds one, for tests: evaluations in children
 /// of the real `stepwise` binary (this test binary has no sandbox command),
 /// and Http steps allowed to call this machine's loopback receivers.
+/// An engine on the real clock with a minute's lease, shared (what a
+/// served router takes).
+pub fn live_engine(db: &app::store::Db) -> std::sync::Arc<server::engine::Engine> {
+    std::sync::Arc::new(engine(
+        db.clone(),
+        std::sync::Arc::new(server::engine::SystemClock),
+        60_000,
+    ))
+}
+
 pub fn engine(
     db: app::store::Db,
     clock: std::sync::Arc<dyn server::engine::Clock>,

@@ -10,7 +10,6 @@ mod auth;
 mod deliveries;
 use server::hooks::signature::header_value;
 use server::routes::router;
-use std::sync::Arc;
 
 pub const LIMIT: usize = 64 * 1024;
 
@@ -39,11 +38,7 @@ impl Stack {
     }
 
     async fn serve(db: Db, token: String, dir: tempfile::TempDir) -> Stack {
-        let engine = Arc::new(crate::common::engine(
-            db.clone(),
-            Arc::new(server::engine::SystemClock),
-            60_000,
-        ));
+        let engine = crate::common::live_engine(&db);
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         engine.spawn(
             &server::engine::EngineConfig {
