@@ -7,6 +7,7 @@ pub mod diff;
 pub mod example;
 pub mod example_triage;
 pub mod expr;
+pub mod golden;
 pub mod graph;
 pub mod ids;
 pub mod iteration;
