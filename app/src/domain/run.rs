@@ -72,6 +72,8 @@ pub enum RunOrigin {
     Parent,
     /// An item of a For each step of a parent run.
     Item,
+    /// A case of a golden set: steps that call out answer from the case.
+    Golden,
     /// Started before the origin was recorded.
     Unknown,
 }
@@ -88,6 +90,7 @@ impl RunOrigin {
             RunOrigin::Schedule => "on a schedule",
             RunOrigin::Parent => "by a parent run",
             RunOrigin::Item => "for an item of a For each",
+            RunOrigin::Golden => "for a case of the golden set",
             RunOrigin::Unknown => "",
         }
     }
@@ -102,6 +105,7 @@ str_enum!(RunOrigin {
     Schedule = "schedule",
     Parent = "parent",
     Item = "item",
+    Golden = "golden",
     Unknown = "unknown",
 });
 

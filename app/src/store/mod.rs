@@ -15,6 +15,7 @@ pub mod workflows;
 
 pub mod db;
 pub mod gauges;
+pub mod golden;
 pub use db::{Db, Pool};
 
 use std::str::FromStr;
