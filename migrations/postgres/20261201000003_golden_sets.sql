@@ -28,6 +28,7 @@ CREATE TABLE test_suite_cases (
     run_id   TEXT NOT NULL UNIQUE REFERENCES runs (id),
     spec     TEXT NOT NULL,
     result   TEXT,
+    asked    TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (suite_id, case_id)
 );
 

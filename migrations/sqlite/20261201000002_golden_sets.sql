@@ -30,6 +30,7 @@ CREATE TABLE test_suite_cases (
     run_id   TEXT NOT NULL UNIQUE REFERENCES runs (id),
     spec     TEXT NOT NULL,                         -- the case as it was run
     result   TEXT,                                  -- JSON app::domain::golden::judge::CaseResult
+    asked    TEXT NOT NULL DEFAULT '[]',            -- JSON [[step, reason]]: where a person would have been asked
     PRIMARY KEY (suite_id, case_id)
 );
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod calls;
 pub mod foreach;
+pub mod golden;
 pub mod key_check;
 pub mod loops;
 pub mod models;

@@ -73,16 +73,18 @@ pub async fn delete_case(conn: &mut Conn, id: &str) -> Result<()> {
 }
 
 pub async fn get_case(conn: &mut Conn, id: &str) -> Result<Option<TestCase>> {
-    let row: Option<CaseRow> = query_as(&format!("SELECT {CASE_COLUMNS} FROM test_cases WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<CaseRow> = query_as(format!(
+        "SELECT {CASE_COLUMNS} FROM test_cases WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     row.map(case).transpose()
 }
 
 /// A workflow's cases, oldest first.
 pub async fn cases(conn: &mut Conn, workflow_id: &str) -> Result<Vec<TestCase>> {
-    let rows: Vec<CaseRow> = query_as(&format!(
+    let rows: Vec<CaseRow> = query_as(format!(
         "SELECT {CASE_COLUMNS} FROM test_cases WHERE workflow_id = $1 ORDER BY created_at, id"
     ))
     .bind(workflow_id)
@@ -170,7 +172,12 @@ pub async fn suite_cases(conn: &mut Conn, suite_id: &str) -> Result<Vec<SuiteCas
         .collect()
 }
 
-pub async fn set_result(conn: &mut Conn, suite_id: &str, case_id: &str, result: &str) -> Result<()> {
+pub async fn set_result(
+    conn: &mut Conn,
+    suite_id: &str,
+    case_id: &str,
+    result: &str,
+) -> Result<()> {
     query("UPDATE test_suite_cases SET result = $1 WHERE suite_id = $2 AND case_id = $3 AND result IS NULL")
         .bind(result)
         .bind(suite_id)
@@ -190,7 +197,11 @@ pub async fn finish_suite(conn: &mut Conn, id: &str, at: i64) -> Result<()> {
 }
 
 /// The newest suite of `version` of the workflow, if any ran.
-pub async fn latest_suite(conn: &mut Conn, workflow_id: &str, version: i64) -> Result<Option<String>> {
+pub async fn latest_suite(
+    conn: &mut Conn,
+    workflow_id: &str,
+    version: i64,
+) -> Result<Option<String>> {
     Ok(query_scalar(
         "SELECT id FROM test_suites WHERE workflow_id = $1 AND version = $2
          ORDER BY started_at DESC, id DESC LIMIT 1",
@@ -208,21 +219,28 @@ pub async fn case_of_run(conn: &mut Conn, run_id: &str) -> Result<Option<CaseSpe
         .fetch_optional(conn)
         .await?;
     spec.map(|s| {
-        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("golden run {run_id}: {e}")))
+        serde_json::from_str(&s)
+            .map_err(|e| StoreError::Corrupt(format!("golden run {run_id}: {e}")))
     })
     .transpose()
 }
 
 /// The share of the golden set (percent) publishing requires, if any.
 pub async fn publish_gate(conn: &mut Conn, workflow_id: &str) -> Result<Option<f64>> {
-    Ok(query_scalar::<Option<f64>>("SELECT publish_min_pass FROM workflows WHERE id = $1")
-        .bind(workflow_id)
-        .fetch_optional(conn)
-        .await?
-        .flatten())
+    Ok(
+        query_scalar::<Option<f64>>("SELECT publish_min_pass FROM workflows WHERE id = $1")
+            .bind(workflow_id)
+            .fetch_optional(conn)
+            .await?
+            .flatten(),
+    )
 }
 
-pub async fn set_publish_gate(conn: &mut Conn, workflow_id: &str, min_pass: Option<f64>) -> Result<()> {
+pub async fn set_publish_gate(
+    conn: &mut Conn,
+    workflow_id: &str,
+    min_pass: Option<f64>,
+) -> Result<()> {
     let done = query("UPDATE workflows SET publish_min_pass = $1 WHERE id = $2")
         .bind(min_pass)
         .bind(workflow_id)
@@ -232,4 +250,38 @@ pub async fn set_publish_gate(conn: &mut Conn, workflow_id: &str, min_pass: Opti
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// Notes, in a golden run, that a person would have been asked at `step`
+/// (`reason`: approval or confidence).
+pub async fn note_asked(conn: &mut Conn, run_id: &str, step: &str, reason: &str) -> Result<()> {
+    let asked: Option<String> =
+        query_scalar("SELECT asked FROM test_suite_cases WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(asked) = asked else {
+        return Ok(());
+    };
+    let mut list: Vec<(String, String)> = serde_json::from_str(&asked).unwrap_or_default();
+    list.push((step.to_string(), reason.to_string()));
+    let json = serde_json::to_string(&list).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    query("UPDATE test_suite_cases SET asked = $1 WHERE run_id = $2")
+        .bind(json)
+        .bind(run_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Where a golden run's case decided in place of a person: (step, reason).
+pub async fn asked(conn: &mut Conn, run_id: &str) -> Result<Vec<(String, String)>> {
+    let asked: Option<String> =
+        query_scalar("SELECT asked FROM test_suite_cases WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(asked
+        .map(|a| serde_json::from_str(&a).unwrap_or_default())
+        .unwrap_or_default())
 }

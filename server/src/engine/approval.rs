@@ -86,9 +86,23 @@ fn proposed(def: &WorkflowDef, node: &Node, ctx: &Value) -> Value {
 fn decided(def: &WorkflowDef, node: &Node, item: &ApprovalItem) -> Outcome {
     let by = item.decided_by.clone().unwrap_or_default();
     let comment = item.comment.clone().unwrap_or_default();
-    if item.status == ItemStatus::Approved {
+    let approved = (item.status == ItemStatus::Approved)
+        .then(|| item.final_output.clone().unwrap_or(Value::Null));
+    ended(def, node, approved, &by, &comment)
+}
+
+/// How an Approval step ends: approved with this output, or rejected by
+/// `by` (its `rejected` edge if drawn, else a business failure).
+pub(super) fn ended(
+    def: &WorkflowDef,
+    node: &Node,
+    approved: Option<Value>,
+    by: &str,
+    comment: &str,
+) -> Outcome {
+    if let Some(output) = approved {
         return Outcome::Done {
-            output: item.final_output.clone().unwrap_or(Value::Null),
+            output,
             // a person checked it
             confidence: Some(1.0),
             port: app::domain::PORT_OUT.into(),

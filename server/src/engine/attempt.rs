@@ -100,6 +100,17 @@ impl Engine {
             (true, None) => self.gated_outcome(&c.run_id, node).await?,
             _ => None,
         };
+        // a golden run's case answers for the steps that call out
+        let replayed = match (run.origin, &gated, compensation) {
+            (app::domain::run::RunOrigin::Golden, None, None) => {
+                let mut conn = self.db.acquire().await?;
+                app::store::golden::case_of_run(&mut conn, c.run_id.as_str())
+                    .await?
+                    .and_then(|case| super::golden::replay(&case, node))
+            }
+            _ => None,
+        };
+        let gated = gated.or(replayed);
         // what an LLM step sent and received
         let mut call = None;
         let outcome = match (gated, &node.kind, compensation) {

@@ -1,10 +1,11 @@
 //! Completing an attempt: one transaction that stores its result, logs it,
 //! decides what follows, and records the pure successors evaluated ahead
-//! (`stretch`). Nothing user-supplied is evaluated in it.
+//! (`stretch`, recorded by `inline`). Nothing user-supplied is evaluated in
+//! it.
 
-use super::runners::{self, Outcome, Ran};
-use super::stretch::{Plan, Sig};
-use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
+use super::runners::{Outcome, Ran};
+use super::stretch::Plan;
+use super::{Engine, Result};
 use app::domain::graph::WorkflowDef;
 use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
 use app::domain::records::RunRecord;
@@ -92,118 +93,12 @@ impl Engine {
         Ok(())
     }
 
-    /// Records, inside the caller's transaction, the pure steps of `run_id`
-    /// that are due and were evaluated ahead over the same context, until
-    /// one is not (it stays in the queue). The steps due are read once; after
-    /// that each step's result says which successors it made ready, and the
-    /// run's step states are kept in memory (`states`, read on first need),
-    /// so a step costs its claim, its update, its log line and its
-    /// successors' updates, not a re-read of the whole run.
-    #[allow(clippy::too_many_arguments)]
-    async fn run_pure_successors(
-        &self,
-        tx: &mut app::store::conn::Conn,
-        run_id: &app::domain::ids::RunId,
-        def: &WorkflowDef,
-        now: i64,
-        mut states: Option<progress::States>,
-        mut plan: Plan,
-        told: &mut Told,
-    ) -> Result<()> {
-        if plan.is_empty() {
-            return Ok(());
-        }
-        let mut ctx: Option<Value> = None;
-        let mut sig = Sig::default();
-        // (step, how it was made ready in this transaction, if it was)
-        let mut due: std::collections::VecDeque<(String, Option<store::Activated>)> =
-            store::due_in_run(tx, run_id, now)
-                .await?
-                .into_iter()
-                .map(|id| (id, None))
-                .collect();
-        // Bounded, so one long run cannot hold the write lock for long; the
-        // rest stays ready in the queue.
-        for _ in 0..MAX_INLINE_STEPS {
-            let Some(at) = due
-                .iter()
-                .position(|(id, _)| def.node(id).is_some_and(|n| runners::is_pure(&n.kind)))
-            else {
-                return Ok(());
-            };
-            let (id, fresh) = due.remove(at).expect("position is in the queue");
-            let node = def.node(&id).expect("found above");
-            if ctx.is_none() {
-                let run = store::get_run(tx, run_id).await?;
-                let steps = store::get_steps(tx, run_id).await?;
-                let loaded = run_context(&run, &steps);
-                sig = Sig::of(&loaded);
-                ctx = Some(loaded);
-            }
-            // evaluated ahead over this very context, or left for a worker
-            let Some(outcome) = plan.take(&id, sig) else {
-                return Ok(());
-            };
-            let c = match fresh {
-                // made ready by this transaction: nobody else can have it,
-                // and its result's update records the claim
-                Some(a) => Claimed::in_transaction(run_id, &a),
-                None => match store::claim_step(
-                    tx,
-                    run_id,
-                    &node.id,
-                    &self.worker,
-                    now,
-                    app::domain::limits::after_signed(now, self.lease_ms),
-                )
-                .await?
-                {
-                    Some(c) => c,
-                    // no longer ready (its state changed in this transaction)
-                    None => continue,
-                },
-            };
-            let context = ctx.as_mut().expect("context loaded above");
-            let advanced = self
-                .record(
-                    tx,
-                    &c,
-                    def,
-                    now,
-                    now,
-                    Some(context),
-                    &outcome,
-                    None,
-                    &mut states,
-                    told,
-                )
-                .await?;
-            if let Outcome::Done {
-                output, confidence, ..
-            } = &outcome
-            {
-                super::stretch::set_output(context, &c.node_id, output, *confidence);
-                sig.add(&c.node_id);
-            }
-            if advanced.ended.is_some() {
-                return Ok(());
-            }
-            due.extend(
-                advanced
-                    .ready
-                    .into_iter()
-                    .map(|a| (a.node.clone(), Some(a))),
-            );
-        }
-        Ok(())
-    }
-
     /// Writes one attempt's result to its step and the step log, and moves
     /// the run on when the step reached a final state. `states`, when held,
     /// is the run's step states and is kept current (read here on first
     /// need; dropped when something else than this step changed).
     #[allow(clippy::too_many_arguments)]
-    async fn record(
+    pub(super) async fn record(
         &self,
         tx: &mut app::store::conn::Conn,
         c: &Claimed,
@@ -251,6 +146,19 @@ impl Engine {
             _ => None,
         };
         let outcome = gated.as_ref().unwrap_or(outcome);
+        // in a golden run the case decides where people would be asked
+        let answered;
+        let outcome = match outcome {
+            Outcome::Ask { item, .. } => match super::golden::answer(&mut *tx, def, c, item).await?
+            {
+                Some(o) => {
+                    answered = o;
+                    &answered
+                }
+                None => outcome,
+            },
+            _ => outcome,
+        };
         let mut update = match outcome {
             Outcome::Done {
                 output,

@@ -94,35 +94,14 @@ impl Engine {
             return Ok(None);
         }
         Ok(Some(match item.status {
-            ItemStatus::Approved => {
-                let output = item.final_output.clone().unwrap_or(Value::Null);
-                // a classify step goes where the label a person approved
-                // (perhaps edited) leads
-                let port = match &node.kind {
-                    app::domain::NodeKind::Llm(cfg) => cfg.port_of(&output),
-                    _ => None,
-                };
-                Outcome::Done {
-                    port: port.unwrap_or_else(|| {
-                        item.context["port"]
-                            .as_str()
-                            .unwrap_or(app::domain::PORT_OUT)
-                            .to_string()
-                    }),
-                    output,
-                    confidence: Some(1.0),
-                }
-            }
-            ItemStatus::Rejected => Outcome::fail(
-                ErrorClass::Business,
-                format!(
-                    "the result was rejected by {}{}",
-                    item.decided_by.unwrap_or_default(),
-                    item.comment
-                        .filter(|c| !c.is_empty())
-                        .map(|c| format!(": {c}"))
-                        .unwrap_or_default()
-                ),
+            ItemStatus::Approved => approved(
+                node,
+                item.final_output.clone().unwrap_or(Value::Null),
+                &item.context,
+            ),
+            ItemStatus::Rejected => rejected(
+                &item.decided_by.unwrap_or_default(),
+                &item.comment.unwrap_or_default(),
             ),
             ItemStatus::Pending => Outcome::Park { until: NEVER },
             ItemStatus::Cancelled => Outcome::fail(
@@ -131,4 +110,36 @@ impl Engine {
             ),
         }))
     }
+}
+
+/// A doubtful result a person approved, perhaps edited: it goes on with a
+/// person's certainty, and a classify step where the label leads.
+pub(super) fn approved(node: &app::domain::Node, output: Value, context: &Value) -> Outcome {
+    let port = match &node.kind {
+        app::domain::NodeKind::Llm(cfg) => cfg.port_of(&output),
+        _ => None,
+    };
+    Outcome::Done {
+        port: port.unwrap_or_else(|| {
+            context["port"]
+                .as_str()
+                .unwrap_or(app::domain::PORT_OUT)
+                .to_string()
+        }),
+        output,
+        confidence: Some(1.0),
+    }
+}
+
+/// A doubtful result a person rejected: the step fails, saying who did.
+pub(super) fn rejected(by: &str, comment: &str) -> Outcome {
+    let why = if comment.is_empty() {
+        String::new()
+    } else {
+        format!(": {comment}")
+    };
+    Outcome::fail(
+        ErrorClass::Business,
+        format!("the result was rejected by {by}{why}"),
+    )
 }

@@ -10,6 +10,8 @@ mod clock;
 mod complete;
 mod foreach;
 mod gate;
+mod golden;
+mod inline;
 mod llm;
 mod observe;
 mod recovery;

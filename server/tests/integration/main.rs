@@ -12,6 +12,7 @@ mod crash;
 mod engine;
 mod example;
 mod foreach;
+mod golden;
 mod hostile;
 mod llm;
 mod loops;

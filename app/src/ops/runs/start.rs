@@ -28,6 +28,8 @@ pub enum Via<'a> {
     Child(&'a str, &'a str),
     /// An item of the For each step `.1` of run `.0`.
     Item(&'a str, &'a str, &'a crate::domain::records::ItemPlace),
+    /// A case of a golden set.
+    Golden,
 }
 
 impl<'a> Via<'a> {
@@ -44,6 +46,7 @@ impl<'a> Via<'a> {
             Via::Browser => o(None, RunOrigin::Manual, None, None),
             Via::Api => o(None, RunOrigin::Api, None, None),
             Via::Rerun(of) => o(Some(of), RunOrigin::Rerun, None, None),
+            Via::Golden => o(None, RunOrigin::Golden, None, None),
             Via::Webhook(t) => o(None, RunOrigin::Webhook, Some(t), None),
             Via::Schedule(t) => o(None, RunOrigin::Schedule, Some(t), None),
             Via::Child(run, node) => o(None, RunOrigin::Parent, None, Some((run, node))),

@@ -175,6 +175,20 @@ pub async fn for_step(
     row.map(ApprovalItem::try_from).transpose()
 }
 
+/// A run's items, each step's newest, oldest first.
+pub async fn of_run(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+) -> Result<Vec<ApprovalItem>> {
+    let rows: Vec<Row> = crate::store::conn::query_as(format!(
+        "{SELECT} WHERE i.run_id = $1 AND i.superseded_at IS NULL ORDER BY i.created_at"
+    ))
+    .bind(run_id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(ApprovalItem::try_from).collect()
+}
+
 /// actor, via, decision, comment, output, at
 type DecisionRow = (String, Option<String>, String, String, Option<String>, i64);
 

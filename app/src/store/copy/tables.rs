@@ -340,6 +340,7 @@ pub const TABLES: &[Table] = &[
             ("run_id", Text),
             ("spec", Text),
             ("result", Text),
+            ("asked", Text),
         ],
         order: &["suite_id", "case_id"],
     },
