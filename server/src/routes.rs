@@ -104,6 +104,7 @@ pub fn router(
                 provide_context(sealer.clone());
                 provide_context(engine.changes());
                 provide_context(app::ops::step_test::Tester(engine.clone()));
+                provide_context(app::ops::golden::Judge(engine.clone()));
                 provide_context(deliveries.clone());
                 provide_context(app::api::reference::ApiDoc(crate::openapi::doc()));
             },

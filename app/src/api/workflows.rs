@@ -63,7 +63,9 @@ pub async fn publish_workflow(id: String, version: i64) -> Result<WorkflowVersio
     let who = super::require(Permission::EditWorkflows, "publish workflows")?;
     use crate::domain::audit::Actor;
     let now = crate::ops::now_ms();
-    crate::ops::workflows::publish(&super::db()?, &Actor(who.actor), &id, version, now).await
+    let judge = leptos::prelude::use_context::<crate::ops::golden::Judge>();
+    let gate = crate::ops::workflows::Gate::Check(judge.as_ref().map(|j| &*j.0 as _));
+    crate::ops::workflows::publish(&super::db()?, &Actor(who.actor), &id, version, gate, now).await
 }
 
 /// No version of workflow `id` is published any more.

@@ -29,7 +29,15 @@ pub async fn seed_example(db: &Db, base: &str, now: i64) -> Result<bool, AppErro
         )
         .await?;
         // published, so what starts it without naming a version runs it
-        workflows::publish(db, &Actor::system(), &created.workflow_id, 1, now).await?;
+        workflows::publish(
+            db,
+            &Actor::system(),
+            &created.workflow_id,
+            1,
+            workflows::Gate::Check(None),
+            now,
+        )
+        .await?;
     }
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
     set_meta(&mut conn, SEEDED, &now.to_string()).await?;
@@ -73,7 +81,15 @@ pub async fn seed_triage(db: &Db, base: &str, demo: bool, now: i64) -> Result<bo
             now,
         )
         .await?;
-        workflows::publish(db, &Actor::system(), &created.workflow_id, 1, now).await?;
+        workflows::publish(
+            db,
+            &Actor::system(),
+            &created.workflow_id,
+            1,
+            workflows::Gate::Check(None),
+            now,
+        )
+        .await?;
     }
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
     set_meta(&mut conn, TRIAGE_SEEDED, &now.to_string()).await?;

@@ -3,9 +3,9 @@
 use crate::domain::audit::{Actor, NewAuditEvent, action};
 use crate::domain::records::{VersionInfo, WorkflowSummary, WorkflowVersion};
 use crate::domain::{WorkflowDef, validate};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::store::{Db, StoreError, audit, workflows};
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub const MAX_NAME_CHARS: usize = 120;
 
@@ -198,14 +198,26 @@ fn problems_of(w: &WorkflowVersion) -> Vec<crate::domain::Problem> {
     problems
 }
 
+/// How a publish treats the workflow's golden-set gate.
+#[derive(Clone, Copy)]
+pub enum Gate<'a> {
+    /// Refuse a version that falls short; `eval` judges the suite's runs.
+    Check(Option<&'a dyn crate::ops::golden::Evaluate>),
+    /// Publish even so (an admin's decision), recording why in the audit.
+    Override(Option<&'a dyn crate::ops::golden::Evaluate>),
+}
+
 /// Publishes saved `version`: from now on triggers and a REST start that
 /// names no version run it. Only a version without problems can be
-/// published; a workflow has at most one published version.
+/// published; a workflow has at most one published version. Under a
+/// golden-set gate, only a version whose newest suite clears it (unless
+/// overridden, which the audit event says).
 pub async fn publish(
     db: &Db,
     actor: &Actor,
     id: &str,
     version: i64,
+    gate: Gate<'_>,
     now: i64,
 ) -> Result<WorkflowVersion, AppError> {
     if version < 1 {
@@ -222,11 +234,31 @@ pub async fn publish(
         e.message = format!("version {version} cannot be published: {}", e.message);
         return Err(e);
     }
+    let (eval, overriding) = match gate {
+        Gate::Check(e) => (e, false),
+        Gate::Override(e) => (e, true),
+    };
+    let golden = match crate::ops::golden::gate_check(db, eval, id, version, now).await? {
+        crate::ops::golden::GateVerdict::None => Value::Null,
+        crate::ops::golden::GateVerdict::Passed(t) => json!({"passed": t.passed, "cases": t.cases}),
+        crate::ops::golden::GateVerdict::Short(why) if overriding => json!({"overridden": why}),
+        crate::ops::golden::GateVerdict::Short(why) => {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "version {version} cannot be published: {why} (an admin may publish it anyway)"
+                ),
+            ));
+        }
+    };
     let mut tx = db.write().await?;
     let before = workflows::set_published(&mut tx, id, Some(version), &actor.0, now)
         .await
         .map_err(not_found(id))?;
-    let details = json!({"version": version, "before": before});
+    let mut details = json!({"version": version, "before": before});
+    if !golden.is_null() {
+        details["golden_set"] = golden;
+    }
     audit::append(
         &mut tx,
         &event(actor, action::WORKFLOW_PUBLISHED, id, now, details),

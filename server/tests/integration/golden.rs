@@ -84,7 +84,8 @@ async fn run_and_report(w: &World, wf: &str, version: i64) -> golden::SuiteRepor
 }
 
 #[tokio::test]
-async fn a_golden_set_passes_on_its_version_and_a_broken_branch_fails_the_named_cases() {
+async fn a_golden_set_passes_on_its_version_a_broken_branch_fails_the_named_cases_and_cannot_be_published()
+ {
     let w = World::new().await;
     let actor = Actor("user:tester".into());
     let wf = invoices(&w, &actor, 100).await;
@@ -179,6 +180,54 @@ async fn a_golden_set_passes_on_its_version_and_a_broken_branch_fails_the_named_
         .await
         .unwrap();
     assert_eq!(again.cases, bad.cases);
+
+    // publishing requires every case to pass: version 2 is refused with
+    // the failed cases named, version 1 goes through
+    use app::ops::workflows::{Gate, publish};
+    golden::set_publish_gate(&w.db, &actor, &wf, Some(100.0), T0)
+        .await
+        .unwrap();
+    let e = publish(&w.db, &actor, &wf, 2, Gate::Check(Some(&w.engine)), T0)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, app::error::ErrorCode::Conflict);
+    assert!(e.message.contains("passed 1 of 3 cases"), "{}", e.message);
+    assert!(
+        e.message.contains("'big, approved', 'big, edited'"),
+        "{}",
+        e.message
+    );
+    publish(&w.db, &actor, &wf, 1, Gate::Check(Some(&w.engine)), T0)
+        .await
+        .unwrap();
+    // an admin publishes version 2 anyway: the audit says so, and why
+    publish(&w.db, &actor, &wf, 2, Gate::Override(Some(&w.engine)), T0)
+        .await
+        .unwrap();
+    let event = w.event("workflow.published", None).await;
+    let overridden = event.details["golden_set"]["overridden"].as_str().unwrap();
+    assert!(
+        overridden.contains("passed 1 of 3 cases"),
+        "{}",
+        event.details
+    );
+    // a version the golden set has not run on is refused, saying so
+    app::ops::workflows::save_version(&w.db, &actor, &wf, &ledger_flow(100), false, T0)
+        .await
+        .unwrap();
+    let e = publish(&w.db, &actor, &wf, 3, Gate::Check(Some(&w.engine)), T0)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("has not run on version 3"),
+        "{}",
+        e.message
+    );
+    // a gate out of range is refused
+    let e = golden::set_publish_gate(&w.db, &actor, &wf, Some(0.0), T0)
+        .await
+        .unwrap_err();
+    assert!(e.message.starts_with("min_pass_pct:"), "{}", e.message);
 }
 
 #[tokio::test]

@@ -7,6 +7,9 @@ use app::domain::audit::Actor;
 use app::domain::run::{RunOrigin, RunStatus};
 use serde_json::{Value, json};
 
+/// Publishing with no golden-set gate to judge.
+const CHECK: app::ops::workflows::Gate<'static> = app::ops::workflows::Gate::Check(None);
+
 async fn workflow(w: &World, def: Value, publish: bool) -> String {
     let def = serde_json::from_value(def).unwrap();
     let wf = app::ops::workflows::create(
@@ -20,7 +23,7 @@ async fn workflow(w: &World, def: Value, publish: bool) -> String {
     .await
     .unwrap_or_else(|e| panic!("{e:?}"));
     if publish {
-        app::ops::workflows::publish(&w.db, &Actor::anonymous(), &wf.workflow_id, 1, 1)
+        app::ops::workflows::publish(&w.db, &Actor::anonymous(), &wf.workflow_id, 1, CHECK, 1)
             .await
             .unwrap();
     }
@@ -239,7 +242,7 @@ async fn a_call_back_through_another_workflow_is_refused_on_save_and_publish() {
             .iter()
             .any(|p| p.node.as_deref() == Some("sub"))
     );
-    let e = app::ops::workflows::publish(&w.db, &Actor::anonymous(), &b, saved.version, 1)
+    let e = app::ops::workflows::publish(&w.db, &Actor::anonymous(), &b, saved.version, CHECK, 1)
         .await
         .unwrap_err();
     assert!(e.message.contains("cannot be published"), "{}", e.message);

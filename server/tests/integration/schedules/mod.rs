@@ -47,6 +47,7 @@ pub(super) async fn published(w: &World, slow: bool, fail: bool) -> String {
         &Actor::anonymous(),
         &wf.workflow_id,
         1,
+        app::ops::workflows::Gate::Check(None),
         w.clock.now_ms(),
     )
     .await
