@@ -15,6 +15,7 @@ pub mod outbound;
 pub mod rest;
 pub mod rest_approvals;
 pub mod rest_audit;
+pub mod rest_golden;
 pub mod rest_metrics;
 pub mod rest_models;
 pub mod rest_runs;

@@ -240,7 +240,7 @@ pub async fn publish(
     };
     let golden = match crate::ops::golden::gate_check(db, eval, id, version, now).await? {
         crate::ops::golden::GateVerdict::None => Value::Null,
-        crate::ops::golden::GateVerdict::Passed(t) => json!({"passed": t.passed, "cases": t.cases}),
+        crate::ops::golden::GateVerdict::Passed(t) => json!({"passed": t.passed, "cases": t.total}),
         crate::ops::golden::GateVerdict::Short(why) if overriding => json!({"overridden": why}),
         crate::ops::golden::GateVerdict::Short(why) => {
             return Err(AppError::new(

@@ -6,6 +6,7 @@
 //! left out), answers as they are written.
 
 mod ops_core;
+mod ops_golden;
 mod ops_models;
 mod ops_more;
 pub mod table;

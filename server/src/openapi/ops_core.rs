@@ -106,6 +106,10 @@ pub fn workflows_and_runs() -> Vec<Op> {
         .errors(&[
             (400, "not a saved version"),
             NOT_FOUND,
+            (
+                409,
+                "the golden-set gate refuses it (the failed cases named)",
+            ),
             (422, "the version has problems"),
         ]),
         Op::new(

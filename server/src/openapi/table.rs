@@ -124,5 +124,6 @@ pub fn operations() -> Vec<Op> {
     let mut all = super::ops_core::workflows_and_runs();
     all.extend(super::ops_more::approvals_audit_triggers());
     all.extend(super::ops_models::model_connections());
+    all.extend(super::ops_golden::golden_sets());
     all
 }

@@ -119,7 +119,7 @@ async fn a_golden_set_passes_on_its_version_a_broken_branch_fails_the_named_case
             .unwrap();
     }
     let good = run_and_report(&w, &wf, 1).await;
-    assert_eq!((good.totals.cases, good.totals.passed), (3, 3), "{good:#?}");
+    assert_eq!((good.totals.total, good.totals.passed), (3, 3), "{good:#?}");
     assert_eq!(good.totals.pass_pct, 100.0);
     assert!((good.totals.escalation_pct - 200.0 / 3.0).abs() < 1e-9);
     assert_eq!(good.totals.steps[0].step, "route");
@@ -143,7 +143,7 @@ async fn a_golden_set_passes_on_its_version_a_broken_branch_fails_the_named_case
         .await
         .unwrap();
     let bad = run_and_report(&w, &wf, 2).await;
-    assert_eq!((bad.totals.cases, bad.totals.passed), (3, 1), "{bad:#?}");
+    assert_eq!((bad.totals.total, bad.totals.passed), (3, 1), "{bad:#?}");
     let failed: Vec<&str> = bad
         .cases
         .iter()

@@ -13,6 +13,7 @@ mod engine;
 mod example;
 mod foreach;
 mod golden;
+mod golden_rest;
 mod hostile;
 mod llm;
 mod loops;

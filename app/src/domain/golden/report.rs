@@ -21,7 +21,8 @@ pub struct StepAccuracy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Totals {
-    pub cases: usize,
+    /// How many cases were judged.
+    pub total: usize,
     pub passed: usize,
     /// passed / cases, in percent (100 with no cases).
     pub pass_pct: f64,
@@ -51,7 +52,7 @@ pub fn totals(cases: &[CaseResult]) -> Totals {
         }
     }
     Totals {
-        cases: n,
+        total: n,
         passed,
         pass_pct: pct(passed),
         escalation_pct: if n == 0 { 0.0 } else { pct(asked) },
@@ -82,7 +83,7 @@ pub fn gate(cases: &[CaseResult], min_pass_pct: f64) -> Result<(), String> {
     Err(format!(
         "the golden set passed {} of {} cases ({:.0} %), below the {:.0} % publishing requires; failed: {}",
         t.passed,
-        t.cases,
+        t.total,
         t.pass_pct,
         min_pass_pct,
         failed.join(", ")

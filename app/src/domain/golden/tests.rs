@@ -152,7 +152,7 @@ fn totals_give_pass_rate_escalation_rate_and_accuracy_per_routing_step() {
         })
         .collect();
     let t = totals(&results);
-    assert_eq!((t.cases, t.passed), (4, 3));
+    assert_eq!((t.total, t.passed), (4, 3));
     assert_eq!(t.pass_pct, 75.0);
     assert_eq!(t.escalation_pct, 75.0);
     assert_eq!(t.steps.len(), 1);
