@@ -100,6 +100,20 @@ pub(crate) async fn case_from_run(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
+/// `POST /approvals/{id}/test-case`: the decided item saved as a case
+/// (the decision becomes what must hold).
+pub(crate) async fn case_from_item(
+    State(s): State<AppState>,
+    who: Who,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<FromRunBody>,
+) -> ApiResult<(StatusCode, Json<TestCase>)> {
+    let p = who.may(Permission::EditWorkflows, "write test cases")?;
+    let now = ops::now_ms();
+    let c = golden::case_from_item(&s.db, &Actor(p.actor), &id, &body.name, now).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
 pub(crate) async fn run_suite(
     State(s): State<AppState>,
     who: Who,

@@ -73,6 +73,17 @@ pub fn golden_sets() -> Vec<Op> {
         .errors(&[NOT_FOUND, (409, "the run has not ended"), BAD_CASE]),
         Op::new(
             "post",
+            "/api/v1/approvals/{id}/test-case",
+            g,
+            "Save a decided item as a test case (the decision becomes what must hold)",
+            || post(crate::rest_golden::case_from_item),
+        )
+        .needs(Some("edit_workflows"))
+        .body(s::<FromRunBody>)
+        .answers(vec![json(201, "the case", s::<TestCase>)])
+        .errors(&[NOT_FOUND, (409, "the item is not decided yet"), BAD_CASE]),
+        Op::new(
+            "post",
             "/api/v1/workflows/{id}/test-suites",
             g,
             "Run a version against every test case",

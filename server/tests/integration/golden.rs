@@ -302,3 +302,61 @@ async fn a_finished_run_saved_as_a_case_replays_to_the_same_result() {
     let report = run_and_report(&w, &wf, 1).await;
     assert_eq!(report.totals.passed, 1, "{report:?}");
 }
+
+#[tokio::test]
+async fn a_decided_item_saved_as_a_case_expects_what_the_person_decided() {
+    use crate::approvals::{doubtful, item, person};
+    use app::domain::auth::Role;
+    let w = World::new().await;
+    let actor = Actor("user:tester".into());
+    let run = w.start(doubtful(), json!({})).await;
+    w.idle().await;
+    let waiting = item(&w, &run, "b").await;
+    // an undecided item is no test case yet
+    let e = golden::case_from_item(&w.db, &actor, waiting.id.as_str(), "b", T0)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("not decided yet"), "{}", e.message);
+    let input = app::ops::approvals::DecisionInput {
+        decision: "approve".into(),
+        comment: String::new(),
+        output: Some(json!({"total": 90})),
+        answers: Default::default(),
+    };
+    app::ops::approvals::decide(
+        &w.db,
+        &person("ann", Role::Admin),
+        waiting.id.as_str(),
+        input,
+        T0,
+    )
+    .await
+    .unwrap();
+    w.idle().await;
+    let saved = golden::case_from_item(&w.db, &actor, waiting.id.as_str(), "total fixed", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        saved.spec.decisions.get("b"),
+        Some(&CaseDecision::Edit {
+            output: json!({"total": 90})
+        })
+    );
+    assert_eq!(
+        saved.spec.assertions[0].jq,
+        ".steps[\"b\"].output == {\"total\":90}"
+    );
+    assert_eq!(
+        saved.source.as_deref(),
+        Some(format!("item:{}", waiting.id).as_str())
+    );
+    // the set replays it: the case decides as the person did, and passes
+    let wf = app::ops::runs::get(&w.db, run.as_str())
+        .await
+        .unwrap()
+        .run
+        .workflow_id;
+    let report = run_and_report(&w, &wf, 1).await;
+    assert_eq!(report.totals.passed, 1, "{report:#?}");
+    assert!(report.cases[0].asked);
+}

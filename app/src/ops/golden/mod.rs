@@ -76,6 +76,121 @@ pub async fn cases(db: &Db, workflow_id: &str) -> Result<Vec<TestCase>, AppError
     Ok(store::cases(&mut conn, workflow_id).await?)
 }
 
+/// What a run shows a case should hold, but for its name and output: its
+/// input, the route each Branch and classify step took, the answers of the
+/// steps that called out (for one a person checked, the answer they
+/// checked), and how people decided.
+async fn observed(db: &Db, run: &crate::domain::records::RunDetail) -> Result<CaseSpec, AppError> {
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    let def = crate::store::workflows::get_any(&mut conn, &run.run.workflow_id, run.run.version)
+        .await?
+        .definition;
+    let mut spec = CaseSpec {
+        input: run.run.input.clone(),
+        ..Default::default()
+    };
+    for s in run
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Succeeded)
+    {
+        let Some(node) = def.node(&s.node_id) else {
+            continue;
+        };
+        let port = s.port.clone().unwrap_or_default();
+        let llm = matches!(node.kind, NodeKind::Llm(_));
+        if matches!(node.kind, NodeKind::Branch { .. }) || (llm && port != crate::domain::PORT_OUT)
+        {
+            spec.expect_routes.insert(s.node_id.clone(), port.clone());
+        }
+        if llm || matches!(node.kind, NodeKind::Http { .. }) {
+            let answer = Recorded {
+                output: s.output.clone().unwrap_or(Value::Null),
+                confidence: s.confidence,
+                port: Some(port),
+            };
+            spec.recorded.insert(s.node_id.clone(), answer);
+        }
+    }
+    for item in crate::store::approvals::of_run(&mut conn, &run.run.id).await? {
+        if item.reason == "confidence" && spec.recorded.contains_key(&item.node_id) {
+            // what the step answered, before a person checked it
+            let answer = Recorded {
+                output: item.proposed.clone(),
+                confidence: item.context["step_confidence"].as_f64(),
+                port: item.context["port"].as_str().map(str::to_string),
+            };
+            spec.recorded.insert(item.node_id.clone(), answer);
+        }
+        if let Some(d) = decision_of(&item) {
+            spec.decisions.insert(item.node_id.clone(), d);
+        }
+    }
+    Ok(spec)
+}
+
+/// How a person decided an item, as a case decides it (None: undecided).
+fn decision_of(item: &crate::domain::approvals::ApprovalItem) -> Option<CaseDecision> {
+    match item.status {
+        ItemStatus::Approved => Some(match &item.final_output {
+            Some(o) if *o != item.proposed => CaseDecision::Edit { output: o.clone() },
+            _ => CaseDecision::Approve,
+        }),
+        ItemStatus::Rejected => Some(CaseDecision::Reject),
+        _ => None,
+    }
+}
+
+/// A case saved from a decided item: the run's input and recorded
+/// answers, the case decides as the person did, and what the person
+/// decided is what must hold (the step's output, or its rejection).
+pub async fn case_from_item(
+    db: &Db,
+    actor: &Actor,
+    item_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<TestCase, AppError> {
+    let (item, _) = crate::ops::approvals::get(db, item_id).await?;
+    let Some(decision) = decision_of(&item) else {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "the item is not decided yet: save it as a test case once someone has",
+        ));
+    };
+    let run = crate::ops::runs::get(db, item.run_id.as_str()).await?;
+    let mut spec = observed(db, &run).await?;
+    spec.name = name.to_string();
+    let step = serde_json::to_string(&item.node_id).map_err(|e| AppError::internal(&e))?;
+    let (what, jq) = match &decision {
+        CaseDecision::Reject => (
+            "rejected".to_string(),
+            format!(".steps[{step}].status == \"failed\" or .steps[{step}].port == \"rejected\""),
+        ),
+        CaseDecision::Approve | CaseDecision::Edit { .. } => {
+            let output = item.final_output.clone().unwrap_or(Value::Null);
+            (
+                "approved as decided".to_string(),
+                format!(".steps[{step}].output == {output}"),
+            )
+        }
+    };
+    spec.assertions.push(crate::domain::golden::Assertion {
+        name: format!("{}: {what}", item.node_name),
+        jq,
+    });
+    spec.decisions.insert(item.node_id.clone(), decision);
+    create_case(
+        db,
+        actor,
+        &item.workflow_id,
+        spec,
+        Some(format!("item:{item_id}")),
+        now,
+    )
+    .await
+}
+
 /// A case saved from a finished run: its input, its output as expected,
 /// the route each Branch and classify step took, the answers of the steps
 /// that called out (recorded), and how people decided (the case decides
@@ -94,61 +209,10 @@ pub async fn case_from_run(
             "the run has not ended yet: save it as a test case once it has",
         ));
     }
-    let def = {
-        let mut conn = db.acquire().await.map_err(StoreError::from)?;
-        crate::store::workflows::get_any(&mut conn, &run.run.workflow_id, run.run.version)
-            .await?
-            .definition
-    };
-    let mut spec = CaseSpec {
-        name: name.to_string(),
-        input: run.run.input.clone(),
-        expect_output: (run.run.status == RunStatus::Succeeded)
-            .then(|| run.run.output.clone().unwrap_or(Value::Null)),
-        ..Default::default()
-    };
-    for s in run
-        .steps
-        .iter()
-        .filter(|s| s.status == StepStatus::Succeeded)
-    {
-        let Some(node) = def.node(&s.node_id) else {
-            continue;
-        };
-        let port = s.port.clone().unwrap_or_default();
-        match &node.kind {
-            NodeKind::Branch { .. } => {
-                spec.expect_routes.insert(s.node_id.clone(), port);
-            }
-            NodeKind::Llm(_) | NodeKind::Http { .. } => {
-                if matches!(node.kind, NodeKind::Llm(_)) && port != crate::domain::PORT_OUT {
-                    spec.expect_routes.insert(s.node_id.clone(), port.clone());
-                }
-                spec.recorded.insert(
-                    s.node_id.clone(),
-                    Recorded {
-                        output: s.output.clone().unwrap_or(Value::Null),
-                        confidence: s.confidence,
-                        port: Some(port),
-                    },
-                );
-            }
-            _ => {}
-        }
-    }
-    let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    for item in crate::store::approvals::of_run(&mut conn, &run.run.id).await? {
-        let decision = match item.status {
-            ItemStatus::Approved => match &item.final_output {
-                Some(o) if *o != item.proposed => CaseDecision::Edit { output: o.clone() },
-                _ => CaseDecision::Approve,
-            },
-            ItemStatus::Rejected => CaseDecision::Reject,
-            _ => continue,
-        };
-        spec.decisions.insert(item.node_id.clone(), decision);
-    }
-    drop(conn);
+    let mut spec = observed(db, &run).await?;
+    spec.name = name.to_string();
+    spec.expect_output = (run.run.status == RunStatus::Succeeded)
+        .then(|| run.run.output.clone().unwrap_or(Value::Null));
     let workflow_id = run.run.workflow_id.clone();
     create_case(
         db,
