@@ -360,3 +360,45 @@ async fn a_decided_item_saved_as_a_case_expects_what_the_person_decided() {
     assert_eq!(report.totals.passed, 1, "{report:#?}");
     assert!(report.cases[0].asked);
 }
+
+#[tokio::test]
+async fn hostile_assertions_are_stopped_in_the_sandbox_and_fail_only_their_case() {
+    let w = World::new().await;
+    let actor = Actor("user:tester".into());
+    let wf = invoices(&w, &actor, 100).await;
+    let mut hostile = case("hostile", 50, "default", json!({"size": "small"}), None);
+    for (name, jq) in [
+        ("never ends", "def f: f; f"),
+        ("eats memory", "[range(100000000)] | length > 0"),
+        ("true", "true"),
+    ] {
+        hostile.assertions.push(Assertion {
+            name: name.into(),
+            jq: jq.into(),
+        });
+    }
+    golden::create_case(&w.db, &actor, &wf, hostile, None, T0)
+        .await
+        .unwrap();
+    let fine = case("fine", 50, "default", json!({"size": "small"}), None);
+    golden::create_case(&w.db, &actor, &wf, fine, None, T0)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let report = run_and_report(&w, &wf, 1).await;
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    let by_name = |n: &str| report.cases.iter().find(|c| c.name == n).unwrap();
+    assert!(by_name("fine").passed);
+    let h = by_name("hostile");
+    assert!(!h.passed);
+    let what: Vec<&str> = h.failures.iter().map(|f| f.what.as_str()).collect();
+    assert_eq!(what.len(), 2, "{what:?}");
+    assert!(
+        what[0].starts_with("assertion 'never ends' could not be evaluated"),
+        "{what:?}"
+    );
+    assert!(
+        what[1].starts_with("assertion 'eats memory' could not be evaluated"),
+        "{what:?}"
+    );
+}
