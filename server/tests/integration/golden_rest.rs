@@ -108,6 +108,13 @@ async fn cases_from_a_run_and_by_hand_run_as_a_suite_and_gate_publishing() {
         json!({"path": ".amount", "expected": 3, "actual": 2})
     );
 
+    // golden runs count as test runs: figures about real work leave them out
+    let runs = |test: bool| format!("/api/v1/runs?workflow_id={wf}&test={test}");
+    let (_, real) = st.api("GET", &runs(false), None).await;
+    assert_eq!(real["runs"].as_array().unwrap().len(), 1, "{real}");
+    let (_, tests) = st.api("GET", &runs(true), None).await;
+    assert_eq!(tests["runs"].as_array().unwrap().len(), 2, "{tests}");
+
     // every case must pass to publish: refused, naming the case
     let (s, gate) = st
         .api(

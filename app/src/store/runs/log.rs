@@ -139,12 +139,12 @@ macro_rules! bind_run_filter {
 
 /// The filter as SQL over `runs r` (?1..?7 bound by `bind_run_filter!`);
 /// a test run is one of a working copy's snapshot (a negative version,
-/// see `records::is_test_version`). Item runs are listed on their For
+/// see `records::is_test_version`) or a golden set's case. Item runs are listed on their For
 /// each's run, not here (a list of thousands would bury every other run).
 const RUN_FILTER: &str = "($1 IS NULL OR r.workflow_id = $1) AND ($2 IS NULL OR r.status = $2)
      AND ($3 IS NULL OR r.started_by = $3) AND ($4 IS NULL OR r.created_at >= $4)
      AND ($5 IS NULL OR r.created_at < $5) AND ($6 IS NULL OR instr(r.input, $6) > 0)
-     AND ($7 IS NULL OR (r.version < 0) = $7) AND r.item_index IS NULL";
+     AND ($7 IS NULL OR (r.version < 0 OR r.origin = 'golden') = $7) AND r.item_index IS NULL";
 
 /// One page of runs (newest first, keyset paged) and the counts per status.
 pub async fn search(
