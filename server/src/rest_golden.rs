@@ -41,6 +41,16 @@ pub struct GateBody {
     min_pass_pct: Option<f64>,
 }
 
+/// The caller, if they may write test cases.
+fn writer(who: &Who) -> ApiResult<Actor> {
+    Ok(Actor(
+        who.may(Permission::EditWorkflows, "write test cases")?
+            .actor,
+    ))
+}
+
+type Created = (StatusCode, Json<TestCase>);
+
 pub(crate) async fn list_cases(
     State(s): State<AppState>,
     who: Who,
@@ -58,10 +68,10 @@ pub(crate) async fn create_case(
     who: Who,
     Path(id): Path<String>,
     ApiJson(spec): ApiJson<CaseSpec>,
-) -> ApiResult<(StatusCode, Json<TestCase>)> {
-    let p = who.may(Permission::EditWorkflows, "write test cases")?;
+) -> ApiResult<Created> {
+    let actor = writer(&who)?;
     workflows::get(&s.db, &id, None).await?;
-    let c = golden::create_case(&s.db, &Actor(p.actor), &id, spec, None, ops::now_ms()).await?;
+    let c = golden::create_case(&s.db, &actor, &id, spec, None, ops::now_ms()).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -71,9 +81,9 @@ pub(crate) async fn update_case(
     Path(id): Path<String>,
     ApiJson(spec): ApiJson<CaseSpec>,
 ) -> ApiResult<Json<TestCase>> {
-    let p = who.may(Permission::EditWorkflows, "write test cases")?;
+    let actor = writer(&who)?;
     Ok(Json(
-        golden::update_case(&s.db, &Actor(p.actor), &id, spec, ops::now_ms()).await?,
+        golden::update_case(&s.db, &actor, &id, spec, ops::now_ms()).await?,
     ))
 }
 
@@ -82,8 +92,7 @@ pub(crate) async fn delete_case(
     who: Who,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let p = who.may(Permission::EditWorkflows, "write test cases")?;
-    golden::delete_case(&s.db, &Actor(p.actor), &id, ops::now_ms()).await?;
+    golden::delete_case(&s.db, &writer(&who)?, &id, ops::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -93,10 +102,8 @@ pub(crate) async fn case_from_run(
     who: Who,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FromRunBody>,
-) -> ApiResult<(StatusCode, Json<TestCase>)> {
-    let p = who.may(Permission::EditWorkflows, "write test cases")?;
-    let now = ops::now_ms();
-    let c = golden::case_from_run(&s.db, &Actor(p.actor), &id, &body.name, now).await?;
+) -> ApiResult<Created> {
+    let c = golden::case_from_run(&s.db, &writer(&who)?, &id, &body.name, ops::now_ms()).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -107,10 +114,8 @@ pub(crate) async fn case_from_item(
     who: Who,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FromRunBody>,
-) -> ApiResult<(StatusCode, Json<TestCase>)> {
-    let p = who.may(Permission::EditWorkflows, "write test cases")?;
-    let now = ops::now_ms();
-    let c = golden::case_from_item(&s.db, &Actor(p.actor), &id, &body.name, now).await?;
+) -> ApiResult<Created> {
+    let c = golden::case_from_item(&s.db, &writer(&who)?, &id, &body.name, ops::now_ms()).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 

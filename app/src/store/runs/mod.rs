@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+mod claim;
 mod compensation;
 mod family;
 mod items;
@@ -18,6 +19,7 @@ mod loops;
 mod provenance;
 mod queue;
 
+pub use claim::*;
 pub use compensation::*;
 pub use family::*;
 pub use items::*;
