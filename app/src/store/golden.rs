@@ -212,6 +212,22 @@ pub async fn latest_suite(
     .await?)
 }
 
+/// The newest suite of `version` whose every case is judged, if any.
+pub async fn latest_finished_suite(
+    conn: &mut Conn,
+    workflow_id: &str,
+    version: i64,
+) -> Result<Option<String>> {
+    Ok(query_scalar(
+        "SELECT id FROM test_suites WHERE workflow_id = $1 AND version = $2 AND finished_at IS NOT NULL
+         ORDER BY started_at DESC, id DESC LIMIT 1",
+    )
+    .bind(workflow_id)
+    .bind(version)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// The case a golden run plays (None for any other run).
 pub async fn case_of_run(conn: &mut Conn, run_id: &str) -> Result<Option<CaseSpec>> {
     let spec: Option<String> = query_scalar("SELECT spec FROM test_suite_cases WHERE run_id = $1")

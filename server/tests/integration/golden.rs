@@ -200,6 +200,14 @@ async fn a_golden_set_passes_on_its_version_a_broken_branch_fails_the_named_case
     publish(&w.db, &actor, &wf, 1, Gate::Check(Some(&w.engine)), T0)
         .await
         .unwrap();
+    // version 2's report now shows what publishing it would change
+    let compared = golden::report(&w.db, &w.engine, &bad.suite_id, T0)
+        .await
+        .unwrap()
+        .published
+        .expect("the published version's figures");
+    assert_eq!((compared.version, compared.totals.pass_pct), (1, 100.0));
+    assert_eq!(compared.suite_id, good.suite_id);
     // an admin publishes version 2 anyway: the audit says so, and why
     publish(&w.db, &actor, &wf, 2, Gate::Override(Some(&w.engine)), T0)
         .await

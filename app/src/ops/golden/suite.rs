@@ -81,6 +81,51 @@ pub struct SuiteReport {
     #[serde(flatten)]
     pub totals: Totals,
     pub cases: Vec<CaseResult>,
+    /// The published version's newest finished suite, when this one ran
+    /// another version: what publishing this one would change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Compared>,
+}
+
+/// Another suite's figures, beside this one's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Compared {
+    pub suite_id: String,
+    pub version: i64,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// The published version's newest suite that is judged to the end, if it
+/// is not `version`'s.
+async fn published_figures(
+    db: &Db,
+    workflow_id: &str,
+    version: i64,
+) -> Result<Option<Compared>, AppError> {
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    let published = crate::store::workflows::published(&mut conn, workflow_id).await?;
+    let Some(p) = published.filter(|p| *p != version) else {
+        return Ok(None);
+    };
+    let Some(suite_id) = store::latest_finished_suite(&mut conn, workflow_id, p).await? else {
+        return Ok(None);
+    };
+    let rows = store::suite_cases(&mut conn, &suite_id).await?;
+    let results: Option<Vec<CaseResult>> = rows
+        .iter()
+        .map(|r| {
+            r.result
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok())
+        })
+        .collect();
+    Ok(results.map(|r| Compared {
+        suite_id,
+        version: p,
+        totals: totals(&r),
+    }))
 }
 
 /// The suite's report, judging the cases whose runs ended since the last
@@ -144,6 +189,7 @@ pub async fn report(
         store::finish_suite(&mut tx, suite_id, now).await?;
         tx.commit().await.map_err(StoreError::from)?;
     }
+    let published = published_figures(db, &workflow_id, version).await?;
     Ok(SuiteReport {
         suite_id: suite_id.to_string(),
         workflow_id,
@@ -154,5 +200,6 @@ pub async fn report(
         pending,
         totals: totals(&results),
         cases: results,
+        published,
     })
 }
