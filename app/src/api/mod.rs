@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod audit;
+pub mod golden;
 pub mod models;
 pub mod reference;
 pub mod runs;

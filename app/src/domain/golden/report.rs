@@ -89,3 +89,44 @@ pub fn gate(cases: &[CaseResult], min_pass_pct: f64) -> Result<(), String> {
         failed.join(", ")
     ))
 }
+
+/// A suite started: its id and how many cases it runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SuiteStarted {
+    pub suite_id: String,
+    pub version: i64,
+    pub cases: usize,
+}
+
+/// How a suite did so far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SuiteReport {
+    pub suite_id: String,
+    pub workflow_id: String,
+    pub version: i64,
+    pub started_at: i64,
+    pub started_by: String,
+    /// Every case judged.
+    pub finished: bool,
+    /// Cases whose test run has not ended yet.
+    pub pending: usize,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub cases: Vec<CaseResult>,
+    /// The published version's newest finished suite, when this one ran
+    /// another version: what publishing this one would change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Compared>,
+}
+
+/// Another suite's figures, beside this one's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Compared {
+    pub suite_id: String,
+    pub version: i64,
+    #[serde(flatten)]
+    pub totals: Totals,
+}

@@ -11,13 +11,14 @@ use crate::domain::run::{ItemStatus, RunStatus, StepStatus};
 
 mod gate;
 mod suite;
+pub use crate::domain::golden::report::{Compared, SuiteReport, SuiteStarted};
 use crate::error::{AppError, ErrorCode};
 use crate::store::{Db, StoreError, audit, golden as store};
 pub use gate::{GateVerdict, gate_check, set_publish_gate};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::pin::Pin;
-pub use suite::{SuiteReport, SuiteStarted, report, run_suite};
+pub use suite::{report, run_suite};
 
 /// Each expression's value, or why it has none.
 pub type Evaluated<'a> = Pin<Box<dyn Future<Output = Vec<Result<Value, String>>> + Send + 'a>>;

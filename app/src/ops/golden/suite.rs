@@ -3,21 +3,11 @@
 use super::Evaluate;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::golden::judge::{CaseResult, judge, summary};
-use crate::domain::golden::report::{Totals, totals};
+use crate::domain::golden::report::{Compared, SuiteReport, SuiteStarted, totals};
 use crate::domain::run::RunStatus;
 use crate::error::AppError;
 use crate::store::{Db, StoreError, audit, golden as store};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-/// A suite started: its id and how many cases it runs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
-pub struct SuiteStarted {
-    pub suite_id: String,
-    pub version: i64,
-    pub cases: usize,
-}
 
 /// Runs `version` of the workflow against every case, each as a golden
 /// test run, in one transaction.
@@ -63,38 +53,6 @@ pub async fn run_suite(
         version,
         cases: all.len(),
     })
-}
-
-/// How a suite did so far.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
-pub struct SuiteReport {
-    pub suite_id: String,
-    pub workflow_id: String,
-    pub version: i64,
-    pub started_at: i64,
-    pub started_by: String,
-    /// Every case judged.
-    pub finished: bool,
-    /// Cases whose test run has not ended yet.
-    pub pending: usize,
-    #[serde(flatten)]
-    pub totals: Totals,
-    pub cases: Vec<CaseResult>,
-    /// The published version's newest finished suite, when this one ran
-    /// another version: what publishing this one would change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub published: Option<Compared>,
-}
-
-/// Another suite's figures, beside this one's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
-pub struct Compared {
-    pub suite_id: String,
-    pub version: i64,
-    #[serde(flatten)]
-    pub totals: Totals,
 }
 
 /// The published version's newest suite that is judged to the end, if it

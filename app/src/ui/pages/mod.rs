@@ -4,6 +4,7 @@ pub mod api_reference;
 pub mod approval_item;
 pub mod approvals;
 pub mod audit;
+pub mod golden;
 pub mod models;
 pub mod run_items;
 pub mod run_page;

@@ -104,6 +104,9 @@ fn RunHead(detail: RunDetail) -> impl IntoView {
             })}
         </div>
         <p class="muted small">"Run " <code data-testid="run-id">{r.id.to_string()}</code></p>
+        {(can(Permission::EditWorkflows) && !running).then(|| view! {
+            <super::golden::SaveAsCase run_id=r.id.to_string() />
+        })}
         {action_error(cancel.value())}
         {action_error(rerun.value())}
     }

@@ -1,0 +1,50 @@
+//! Server functions of the Golden set panel and the run page's "Save as
+//! test case" (the REST API has the same under `/api/v1`).
+
+#[cfg(feature = "ssr")]
+use crate::domain::auth::Permission;
+use crate::domain::golden::TestCase;
+use crate::domain::golden::report::{SuiteReport, SuiteStarted};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/rpc", endpoint = "list_test_cases")]
+pub async fn list_test_cases(workflow_id: String) -> Result<Vec<TestCase>, AppError> {
+    super::require(Permission::Read, "see test cases")?;
+    crate::ops::golden::cases(&super::db()?, &workflow_id).await
+}
+
+/// Runs the workflow's latest version against every case.
+#[server(prefix = "/rpc", endpoint = "run_golden_set")]
+pub async fn run_golden_set(workflow_id: String) -> Result<SuiteStarted, AppError> {
+    let who = super::require(Permission::EditWorkflows, "run the golden set")?;
+    let db = super::db()?;
+    let version = crate::ops::workflows::get(&db, &workflow_id, None)
+        .await?
+        .version;
+    let actor = crate::domain::audit::Actor(who.actor);
+    let now = crate::ops::now_ms();
+    let started = crate::ops::golden::run_suite(&db, &actor, &workflow_id, version, now).await?;
+    if let Some(w) = use_context::<crate::ops::Wakeup>() {
+        w.wake();
+    }
+    Ok(started)
+}
+
+#[server(prefix = "/rpc", endpoint = "golden_report")]
+pub async fn golden_report(suite_id: String) -> Result<SuiteReport, AppError> {
+    super::require(Permission::Read, "see golden-set reports")?;
+    let judge = use_context::<crate::ops::golden::Judge>()
+        .ok_or_else(|| AppError::internal(&"the evaluator is missing from the context"))?;
+    let now = crate::ops::now_ms();
+    crate::ops::golden::report(&super::db()?, &*judge.0, &suite_id, now).await
+}
+
+/// Saves an ended run as a test case of its workflow.
+#[server(prefix = "/rpc", endpoint = "save_test_case")]
+pub async fn save_test_case(run_id: String, name: String) -> Result<TestCase, AppError> {
+    let who = super::require(Permission::EditWorkflows, "write test cases")?;
+    let actor = crate::domain::audit::Actor(who.actor);
+    let now = crate::ops::now_ms();
+    crate::ops::golden::case_from_run(&super::db()?, &actor, &run_id, &name, now).await
+}

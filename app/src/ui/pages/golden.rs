@@ -1,0 +1,163 @@
+//! The Golden set panel of a workflow: its test cases, and running the
+//! latest version against them with the report (each case, what failed,
+//! where the output differs).
+
+use crate::api::golden::{golden_report, list_test_cases, run_golden_set};
+use crate::domain::golden::TestCase;
+use crate::domain::golden::judge::CaseResult;
+use crate::domain::golden::report::SuiteReport;
+use crate::ui::components::live::every;
+use crate::ui::components::{EmptyState, resource_list};
+use leptos::prelude::*;
+
+#[component]
+pub fn GoldenPanel(workflow_id: String, editable: bool) -> impl IntoView {
+    let wf = workflow_id.clone();
+    let cases = Resource::new(|| (), move |_| list_test_cases(wf.clone()));
+    let suite = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let finished = RwSignal::new(false);
+    let tick = every(1000);
+    let report = Resource::new(
+        move || (suite.get(), if finished.get() { 0 } else { tick.get() }),
+        |(suite, _)| async move {
+            match suite {
+                Some(id) => golden_report(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(Some(r))) = report.get() {
+            finished.set(r.finished);
+        }
+    });
+    let wf_run = workflow_id.clone();
+    let run = move |_| {
+        let wf = wf_run.clone();
+        error.set(None);
+        finished.set(false);
+        leptos::task::spawn_local(async move {
+            match run_golden_set(wf).await {
+                Ok(s) => suite.set(Some(s.suite_id)),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <section class="card golden" aria-label="Golden set">
+            <div class="section-head">
+                <h2>"Golden set"</h2>
+                {editable.then(|| view! {
+                    <div class="actions"><button on:click=run>"Run golden set"</button></div>
+                })}
+            </div>
+            <p class="muted">"Test cases: an input and what must hold. A run of the golden set answers calls out from the cases' recordings and decides for people as the cases say."</p>
+            {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {resource_list(cases,
+                || view! { <EmptyState title="No test cases"><p>"Save an ended run as a test case from its page, or add one through the API."</p></EmptyState> }.into_any(),
+                |all: Vec<TestCase>| view! {
+                    <ul class="test-cases">
+                        {all.into_iter().map(|c| view! {
+                            <li data-case=c.id.clone()>{c.spec.name.clone()}
+                                {c.source.map(|s| view! { <span class="muted">" · from "{s}</span> })}</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any())}
+            <Transition fallback=|| ()>
+                {move || report.get().and_then(|r| r.ok()).flatten().map(|r| view! { <Report r /> })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Report(r: SuiteReport) -> impl IntoView {
+    let summary = if r.finished {
+        format!(
+            "{} of {} cases passed on version {} ({:.0} %); a person would have been asked in {:.0} %",
+            r.totals.passed, r.totals.total, r.version, r.totals.pass_pct, r.totals.escalation_pct
+        )
+    } else {
+        format!(
+            "Running on version {}: {} case(s) left…",
+            r.version, r.pending
+        )
+    };
+    let published = r.published.map(|p| {
+        format!(
+            "The published version {} passed {:.0} %.",
+            p.version, p.totals.pass_pct
+        )
+    });
+    view! {
+        <div class="golden-report" data-testid="golden-report">
+            <p data-testid="golden-summary">{summary}</p>
+            {published.map(|p| view! { <p class="muted">{p}</p> })}
+            <table class="golden-cases">
+                <thead><tr><th>"Case"</th><th>"Result"</th><th>"What failed"</th></tr></thead>
+                <tbody>
+                    {r.cases.into_iter().map(|c| view! { <CaseRow c /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn CaseRow(c: CaseResult) -> impl IntoView {
+    let outcome = if c.passed { "passed" } else { "failed" };
+    view! {
+        <tr data-outcome=outcome>
+            <td><a href=format!("/runs/{}", c.run_id)>{c.name.clone()}</a></td>
+            <td>{outcome}</td>
+            <td>
+                {c.failures.into_iter().map(|f| view! {
+                    <div class="failure">
+                        <p>{f.what.clone()}</p>
+                        {(!f.diff.is_empty()).then(|| view! {
+                            <table class="diff">
+                                <thead><tr><th>"Where"</th><th>"Expected"</th><th>"Actual"</th></tr></thead>
+                                <tbody>
+                                    {f.diff.into_iter().map(|d| view! {
+                                        <tr>
+                                            <td><code>{d.path}</code></td>
+                                            <td><code>{d.expected.map_or("(none)".to_string(), |v| v.to_string())}</code></td>
+                                            <td><code>{d.actual.map_or("(none)".to_string(), |v| v.to_string())}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })}
+                    </div>
+                }).collect_view()}
+            </td>
+        </tr>
+    }
+}
+
+/// On an ended run's page: save it as a test case of its workflow.
+#[component]
+pub fn SaveAsCase(run_id: String) -> impl IntoView {
+    let save = ServerAction::<crate::api::golden::SaveTestCase>::new();
+    let name = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(crate::api::golden::SaveTestCase {
+            run_id: run_id.clone(),
+            name: name.get_untracked(),
+        });
+    };
+    view! {
+        <form class="save-case" aria-label="Save as test case" on:submit=submit>
+            <label>"Test case name"
+                <input type="text" prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+            <button type="submit">"Save as test case"</button>
+            {move || save.value().get().map(|r| match r {
+                Ok(c) => view! { <p class="ok" role="status">{format!("Saved as test case '{}'", c.spec.name)}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </form>
+    }
+}
