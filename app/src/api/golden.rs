@@ -48,3 +48,12 @@ pub async fn save_test_case(run_id: String, name: String) -> Result<TestCase, Ap
     let now = crate::ops::now_ms();
     crate::ops::golden::case_from_run(&super::db()?, &actor, &run_id, &name, now).await
 }
+
+/// Saves a decided item as a test case: what the person decided must hold.
+#[server(prefix = "/rpc", endpoint = "save_item_as_case")]
+pub async fn save_item_as_case(item_id: String, name: String) -> Result<TestCase, AppError> {
+    let who = super::require(Permission::EditWorkflows, "write test cases")?;
+    let actor = crate::domain::audit::Actor(who.actor);
+    let now = crate::ops::now_ms();
+    crate::ops::golden::case_from_item(&super::db()?, &actor, &item_id, &name, now).await
+}

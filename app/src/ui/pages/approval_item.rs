@@ -227,6 +227,11 @@ fn ItemDetail(v: ItemView, decide: ServerAction<DecideApproval>) -> impl IntoVie
                 <p data-testid="decided">{format!("{} by {} at {}", i.status, i.decided_by.clone().unwrap_or_default(), i.decided_at.map(format_time).unwrap_or_default())}
                     {i.comment.clone().filter(|c| !c.is_empty()).map(|c| format!(": {c}"))}</p>
             })}
+            {(matches!(i.status, ItemStatus::Approved | ItemStatus::Rejected)
+                && crate::ui::auth::can(crate::domain::auth::Permission::EditWorkflows))
+                .then(|| view! {
+                    <super::golden::SaveAsCase from=super::golden::Source::Item(i.id.to_string()) />
+                })}
             {after.clone().map(|a| view! { <Changes before=before.clone() after=a.clone() /> <h3>"Approved output"</h3> <ValueTable value=a label="Approved output" /> })}
             {(pending && cannot.is_some()).then(|| view! { <p class="muted" data-testid="cannot">{cannot.clone()}</p> })}
             {(pending && cannot.is_none()).then(move || view! {

@@ -136,25 +136,42 @@ fn CaseRow(c: CaseResult) -> impl IntoView {
     }
 }
 
-/// On an ended run's page: save it as a test case of its workflow.
+/// What a test case is saved from.
+#[derive(Clone)]
+pub enum Source {
+    /// An ended run.
+    Run(String),
+    /// A decided approval item.
+    Item(String),
+}
+
+/// On an ended run's page or a decided item's: save it as a test case of
+/// its workflow.
 #[component]
-pub fn SaveAsCase(run_id: String) -> impl IntoView {
-    let save = ServerAction::<crate::api::golden::SaveTestCase>::new();
+pub fn SaveAsCase(from: Source) -> impl IntoView {
+    let from_run = ServerAction::<crate::api::golden::SaveTestCase>::new();
+    let from_item = ServerAction::<crate::api::golden::SaveItemAsCase>::new();
     let name = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(crate::api::golden::SaveTestCase {
-            run_id: run_id.clone(),
-            name: name.get_untracked(),
-        });
+        let name = name.get_untracked();
+        match from.clone() {
+            Source::Run(run_id) => {
+                from_run.dispatch(crate::api::golden::SaveTestCase { run_id, name });
+            }
+            Source::Item(item_id) => {
+                from_item.dispatch(crate::api::golden::SaveItemAsCase { item_id, name });
+            }
+        }
     };
+    let answer = move || from_run.value().get().or_else(|| from_item.value().get());
     view! {
         <form class="save-case" aria-label="Save as test case" on:submit=submit>
             <label>"Test case name"
                 <input type="text" prop:value=move || name.get()
                     on:input=move |ev| name.set(event_target_value(&ev)) /></label>
             <button type="submit">"Save as test case"</button>
-            {move || save.value().get().map(|r| match r {
+            {move || answer().map(|r| match r {
                 Ok(c) => view! { <p class="ok" role="status">{format!("Saved as test case '{}'", c.spec.name)}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}

@@ -105,7 +105,7 @@ fn RunHead(detail: RunDetail) -> impl IntoView {
         </div>
         <p class="muted small">"Run " <code data-testid="run-id">{r.id.to_string()}</code></p>
         {(can(Permission::EditWorkflows) && !running).then(|| view! {
-            <super::golden::SaveAsCase run_id=r.id.to_string() />
+            <super::golden::SaveAsCase from=super::golden::Source::Run(r.id.to_string()) />
         })}
         {action_error(cancel.value())}
         {action_error(rerun.value())}
