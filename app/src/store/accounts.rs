@@ -115,10 +115,7 @@ pub async fn update_user(
     .bind(now)
     .execute(conn)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::store::found(done.rows_affected())
 }
 
 /// Admins that are not disabled (the last one cannot be demoted or disabled).
@@ -247,10 +244,7 @@ pub async fn revoke_token(conn: &mut crate::store::conn::Conn, id: &str, now: i6
     .bind(id)
     .execute(conn)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::store::found(done.rows_affected())
 }
 
 // ---- secrets
@@ -283,10 +277,7 @@ pub async fn delete_secret(conn: &mut crate::store::conn::Conn, name: &str) -> R
         .bind(name)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::store::found(done.rows_affected())
 }
 
 pub async fn list_secrets(conn: &mut crate::store::conn::Conn) -> Result<Vec<SecretInfo>> {

@@ -55,10 +55,7 @@ pub async fn update_case(conn: &mut Conn, id: &str, spec: &CaseSpec, now: i64) -
         .bind(id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::store::found(done.rows_affected())
 }
 
 pub async fn delete_case(conn: &mut Conn, id: &str) -> Result<()> {
@@ -66,10 +63,7 @@ pub async fn delete_case(conn: &mut Conn, id: &str) -> Result<()> {
         .bind(id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::store::found(done.rows_affected())
 }
 
 pub async fn get_case(conn: &mut Conn, id: &str) -> Result<Option<TestCase>> {
@@ -262,10 +256,7 @@ pub async fn set_publish_gate(
         .bind(workflow_id)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::store::found(done.rows_affected())
 }
 
 /// Notes, in a golden run, that a person would have been asked at `step`

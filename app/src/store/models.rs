@@ -28,10 +28,7 @@ pub async fn delete(conn: &mut crate::store::conn::Conn, name: &str) -> Result<(
         .bind(name)
         .execute(conn)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::store::found(done.rows_affected())
 }
 
 fn parse(config: &str) -> Result<ModelConnection> {

@@ -105,15 +105,7 @@ pub async fn update(
     .execute(conn)
     .await
     .map_err(|e| StoreError::from(e).unique_as(PATH_TAKEN))?;
-    found(done.rows_affected())
-}
-
-fn found(rows: u64) -> Result<()> {
-    if rows == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    crate::store::found(done.rows_affected())
 }
 
 /// A trigger of a live (not deleted) workflow.
@@ -178,7 +170,7 @@ pub async fn delete(conn: &mut crate::store::conn::Conn, id: &TriggerId) -> Resu
         .bind(id)
         .execute(conn)
         .await?;
-    found(done.rows_affected())
+    crate::store::found(done.rows_affected())
 }
 
 pub async fn set_paused(
@@ -199,7 +191,7 @@ pub async fn set_paused(
     .bind(id)
     .execute(conn)
     .await?;
-    found(done.rows_affected())
+    crate::store::found(done.rows_affected())
 }
 
 /// A new key; the current one stays accepted as the previous key (a key
@@ -222,7 +214,7 @@ pub async fn set_secret(
         .bind(id)
         .execute(conn)
         .await?;
-    found(done.rows_affected())
+    crate::store::found(done.rows_affected())
 }
 
 /// Stops accepting the previous key.
@@ -238,7 +230,7 @@ pub async fn retire_previous(
     .bind(id)
     .execute(conn)
     .await?;
-    found(done.rows_affected())
+    crate::store::found(done.rows_affected())
 }
 
 /// Where a schedule stands: its next nominal time not yet handled.
