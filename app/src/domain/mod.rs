@@ -3,6 +3,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod chaos;
 pub mod diff;
 pub mod example;
 pub mod example_triage;

@@ -119,6 +119,9 @@ pub struct RunRecord {
     /// An item run: where it is in its For each's list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<ItemPlace>,
+    /// A chaos run's faults; such a run is left out of monitoring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chaos: Option<crate::domain::chaos::ChaosPlan>,
 }
 
 /// Where an item run stands in its For each's list (its parent run and
@@ -152,6 +155,14 @@ pub fn idempotency_key(run_id: &str, node_id: &str, item: Option<&ItemPlace>, pa
 }
 
 impl RunRecord {
+    /// Whether the run counts in monitoring and metrics: not a test run of a
+    /// working copy, a golden set's case, nor a chaos run.
+    pub fn monitored(&self) -> bool {
+        !is_test_version(self.version)
+            && self.origin != crate::domain::run::RunOrigin::Golden
+            && self.chaos.is_none()
+    }
+
     /// The For each step whose body this run executes, if it is an item run.
     pub fn body(&self) -> Option<&str> {
         self.item.as_ref().and(self.parent_node_id.as_deref())

@@ -8,6 +8,7 @@ mod common;
 
 mod approvals;
 mod binary;
+mod chaos;
 mod crash;
 mod engine;
 mod example;

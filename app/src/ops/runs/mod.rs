@@ -2,7 +2,9 @@
 //! starting them is in `start.rs`.
 
 mod start;
-pub use start::{Runnable, Via, check_input, rerun, runnable, start, start_in, start_test};
+pub use start::{
+    Runnable, Via, check_input, rerun, runnable, start, start_chaos, start_in, start_test,
+};
 
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};

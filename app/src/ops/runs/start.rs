@@ -41,6 +41,7 @@ impl<'a> Via<'a> {
             trigger_id,
             parent,
             item: None,
+            chaos: None,
         };
         match self {
             Via::Browser => o(None, RunOrigin::Manual, None, None),
@@ -65,6 +66,7 @@ struct Origin<'a> {
     trigger_id: Option<&'a str>,
     parent: Option<(&'a str, &'a str)>,
     item: Option<&'a crate::domain::records::ItemPlace>,
+    chaos: Option<&'a crate::domain::chaos::ChaosPlan>,
 }
 
 /// A version that can run: loaded, and without problems.
@@ -110,13 +112,83 @@ pub async fn start(
     via: Via<'_>,
     now: i64,
 ) -> Result<RunId, AppError> {
+    start_run(db, actor, workflow_id, version, input, via, None, now).await
+}
+
+/// Starts a chaos run: as [`start`], with `chaos`'s faults injected into
+/// its steps. Refused for a run a trigger would start, and for a plan that
+/// names a step the version does not have or is out of range.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_chaos(
+    db: &Db,
+    actor: &Actor,
+    workflow_id: &str,
+    version: Option<i64>,
+    input: &Value,
+    via: Via<'_>,
+    chaos: &crate::domain::chaos::ChaosPlan,
+    now: i64,
+) -> Result<RunId, AppError> {
+    if !matches!(via, Via::Browser | Via::Api | Via::Golden) {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            "faults are injected only into runs started by hand, through the API or by a golden set, never into triggered runs",
+        ));
+    }
+    start_run(
+        db,
+        actor,
+        workflow_id,
+        version,
+        input,
+        via,
+        Some(chaos),
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_run(
+    db: &Db,
+    actor: &Actor,
+    workflow_id: &str,
+    version: Option<i64>,
+    input: &Value,
+    via: Via<'_>,
+    chaos: Option<&crate::domain::chaos::ChaosPlan>,
+    now: i64,
+) -> Result<RunId, AppError> {
     let r = runnable(db, workflow_id, version).await?;
     check_input(&r.def, input)?;
+    if let Some(plan) = chaos {
+        let problems = plan.problems(|s| r.def.node(s).is_some());
+        if !problems.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                format!("the chaos plan cannot run: {}", problems.join("; ")),
+            ));
+        }
+    }
     // a new run, seen by nobody before the commit: beside other runs
     let mut tx = db.write_run(None).await?;
-    let id = start_in(&mut tx, actor, &r, input, via, now).await?;
+    let parts = Origin {
+        chaos,
+        ..via.parts()
+    };
+    let id = insert(
+        &mut tx,
+        actor,
+        workflow_id,
+        r.version,
+        &r.def,
+        input,
+        parts,
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    tracing::info!(run_id = %id, workflow_id, version = r.version, "run started");
+    tracing::info!(run_id = %id, workflow_id, version = r.version, chaos = chaos.is_some(), "run started");
     Ok(id)
 }
 
@@ -183,6 +255,7 @@ pub async fn start_test(
             trigger_id: None,
             parent: None,
             item: None,
+            chaos: None,
         },
         now,
     )
@@ -210,6 +283,7 @@ async fn insert(
         trigger_id,
         parent,
         item,
+        chaos,
     } = from;
     let id = RunId::generate();
     // a run executes one scope: an item run its For each's body, any other
@@ -234,6 +308,7 @@ async fn insert(
             trigger_id,
             parent,
             item,
+            chaos,
         },
     )
     .await?;
@@ -263,6 +338,9 @@ async fn insert(
     }
     if crate::domain::records::is_test_version(version) {
         details["test"] = json!(true);
+    }
+    if let Some(c) = chaos {
+        details["chaos"] = json!(c.summary());
     }
     audit::append(
         &mut *tx,

@@ -12,8 +12,9 @@ pub struct Table {
 }
 
 /// Tables that are not copied: what lives only while a person waits (a
-/// listener for a webhook's test event) means nothing to another instance.
-pub const NOT_COPIED: &[&str] = &["trigger_listens"];
+/// listener for a webhook's test event) or a notice on its way to this
+/// instance's alert webhooks means nothing to another instance.
+pub const NOT_COPIED: &[&str] = &["trigger_listens", "alert_notices"];
 
 /// Every table, parents before children. `tables_cover_the_schema` checks
 /// this against both backends' migrations.
@@ -187,6 +188,7 @@ pub const TABLES: &[Table] = &[
             ("item_round", I64),
             ("item_path", Text),
             ("item_root", Text),
+            ("chaos", Text),
         ],
         order: &["created_at", "id"],
     },
@@ -343,6 +345,24 @@ pub const TABLES: &[Table] = &[
             ("asked", Text),
         ],
         order: &["suite_id", "case_id"],
+    },
+    Table {
+        name: "alert_rules",
+        columns: &[
+            ("id", Text),
+            ("workflow_id", Text),
+            ("metric", Text),
+            ("threshold", F64),
+            ("window_minutes", I64),
+            ("min_runs", I64),
+            ("webhook_url", Text),
+            ("created_at", I64),
+            ("created_by", Text),
+            ("firing_since", I64),
+            ("last_value", F64),
+            ("checked_at", I64),
+        ],
+        order: &["id"],
     },
     Table {
         name: "audit_events",

@@ -113,6 +113,7 @@ struct RunRow {
     item_round: Option<i64>,
     item_path: Option<String>,
     item_root: Option<String>,
+    chaos: Option<String>,
 }
 
 pub async fn get_run(conn: &mut crate::store::conn::Conn, id: &RunId) -> Result<RunRecord> {
@@ -219,6 +220,7 @@ fn run_record(r: RunRow) -> Result<RunRecord> {
             }
             _ => None,
         },
+        chaos: r.chaos.and_then(|c| serde_json::from_str(&c).ok()),
     })
 }
 

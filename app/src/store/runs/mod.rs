@@ -52,12 +52,14 @@ pub struct NewRun<'a> {
     pub parent: Option<(&'a str, &'a str)>,
     /// For an item run, its place in the For each's list.
     pub item: Option<&'a crate::domain::records::ItemPlace>,
+    /// A chaos run's faults.
+    pub chaos: Option<&'a crate::domain::chaos::ChaosPlan>,
 }
 
 pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> Result<()> {
     crate::store::conn::query(
-        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root, chaos)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -75,6 +77,7 @@ pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> 
     .bind(r.item.map(|i| i.round))
     .bind(r.item.map(|i| i.path.as_str()))
     .bind(r.item.map(|i| i.root.as_str()))
+    .bind(r.chaos.map(|c| serde_json::to_string(c).unwrap_or_default()))
     .execute(conn)
     .await?;
     Ok(())

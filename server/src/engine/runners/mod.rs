@@ -72,6 +72,23 @@ pub struct ChildStart {
 }
 
 impl Outcome {
+    /// A finished outcome reporting at most `confidence` (a chaos run's
+    /// low-confidence fault); any other unchanged.
+    pub fn with_confidence(self, low: f64) -> Self {
+        match self {
+            Outcome::Done {
+                output,
+                confidence,
+                port,
+            } => Outcome::Done {
+                output,
+                confidence: Some(confidence.map_or(low, |c| c.min(low))),
+                port,
+            },
+            other => other,
+        }
+    }
+
     pub fn out(output: Value) -> Self {
         Outcome::Done {
             output,
