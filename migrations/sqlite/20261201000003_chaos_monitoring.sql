@@ -3,6 +3,8 @@
 -- A chaos run's fault plan (JSON app::domain::chaos::ChaosPlan); NULL for
 -- every other run. Chaos runs are left out of monitoring and metrics.
 ALTER TABLE runs ADD COLUMN chaos TEXT;
+-- A golden set run with faults injected: it never gates publishing.
+ALTER TABLE test_suites ADD COLUMN chaos TEXT;
 
 -- The monitoring page reads a workflow's runs and items over a range.
 CREATE INDEX runs_monitoring ON runs (workflow_id, created_at, status, finished_at, confidence)

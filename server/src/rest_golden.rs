@@ -31,6 +31,10 @@ pub struct SuiteBody {
     /// The version to run (the latest if none).
     #[serde(default)]
     version: Option<i64>,
+    /// Inject these faults into every case's run (a chaos suite: it never
+    /// gates publishing).
+    #[serde(default)]
+    chaos: Option<app::domain::chaos::ChaosPlan>,
 }
 
 #[derive(Serialize, Deserialize, schemars::JsonSchema)]
@@ -130,7 +134,15 @@ pub(crate) async fn run_suite(
         Some(v) => v,
         None => workflows::get(&s.db, &id, None).await?.version,
     };
-    let started = golden::run_suite(&s.db, &Actor(p.actor), &id, version, ops::now_ms()).await?;
+    let started = golden::run_suite(
+        &s.db,
+        &Actor(p.actor),
+        &id,
+        version,
+        body.chaos.as_ref(),
+        ops::now_ms(),
+    )
+    .await?;
     s.engine.wake();
     Ok((StatusCode::ACCEPTED, Json(started)))
 }

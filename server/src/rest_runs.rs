@@ -30,6 +30,10 @@ pub struct StartBody {
     /// none is published, the latest).
     #[serde(default)]
     version: Option<i64>,
+    /// Inject these faults into the run's steps (a chaos run, left out of
+    /// monitoring). The same seed gives the same faults.
+    #[serde(default)]
+    chaos: Option<app::domain::chaos::ChaosPlan>,
 }
 
 pub async fn start_run(
@@ -43,16 +47,14 @@ pub async fn start_run(
         Some(v) => Some(v),
         None => ops::workflows::published(&s.db, &id).await?,
     };
-    let run_id = runs::start(
-        &s.db,
-        &Actor(p.actor.clone()),
-        &id,
-        version,
-        &body.input,
-        runs::Via::Api,
-        ops::now_ms(),
-    )
-    .await?;
+    let actor = &Actor(p.actor.clone());
+    let (via, now) = (runs::Via::Api, ops::now_ms());
+    let run_id = match &body.chaos {
+        Some(plan) => {
+            runs::start_chaos(&s.db, actor, &id, version, &body.input, via, plan, now).await?
+        }
+        None => runs::start(&s.db, actor, &id, version, &body.input, via, now).await?,
+    };
     s.engine.wake();
     Ok((
         StatusCode::ACCEPTED,

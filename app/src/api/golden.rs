@@ -24,7 +24,8 @@ pub async fn run_golden_set(workflow_id: String) -> Result<SuiteStarted, AppErro
         .version;
     let actor = crate::domain::audit::Actor(who.actor);
     let now = crate::ops::now_ms();
-    let started = crate::ops::golden::run_suite(&db, &actor, &workflow_id, version, now).await?;
+    let started =
+        crate::ops::golden::run_suite(&db, &actor, &workflow_id, version, None, now).await?;
     if let Some(w) = use_context::<crate::ops::Wakeup>() {
         w.wake();
     }

@@ -4,25 +4,37 @@ use crate::domain::records::{AttemptRecord, RunDetail, RunFilter, RunPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 
-/// Starts a run of the workflow's latest version; `input` is JSON text.
+/// Starts a run of the workflow's latest version; `input` is JSON text,
+/// and `chaos` (JSON text of a `ChaosPlan`), when given, makes it a chaos run.
 #[server(prefix = "/rpc", endpoint = "start_run")]
 pub async fn start_run(
     workflow_id: String,
     input: String,
+    #[server(default)] chaos: Option<String>,
 ) -> Result<crate::domain::ids::RunId, AppError> {
     let who = super::require(Permission::OperateRuns, "start runs")?;
     use crate::domain::audit::Actor;
     let input = parse_input(&input)?;
-    let id = crate::ops::runs::start(
-        &super::db()?,
-        &Actor(who.actor),
-        &workflow_id,
-        None,
-        &input,
+    let (db, actor, via, now) = (
+        super::db()?,
+        Actor(who.actor),
         crate::ops::runs::Via::Browser,
         crate::ops::now_ms(),
-    )
-    .await?;
+    );
+    let id = match chaos.filter(|c| !c.trim().is_empty()) {
+        Some(text) => {
+            let plan: crate::domain::chaos::ChaosPlan =
+                serde_json::from_str(&text).map_err(|e| {
+                    AppError::new(
+                        crate::error::ErrorCode::InvalidInput,
+                        format!("the chaos plan is not valid: {e}"),
+                    )
+                })?;
+            crate::ops::runs::start_chaos(&db, &actor, &workflow_id, None, &input, via, &plan, now)
+                .await?
+        }
+        None => crate::ops::runs::start(&db, &actor, &workflow_id, None, &input, via, now).await?,
+    };
     if let Some(w) = use_context::<crate::ops::Wakeup>() {
         w.wake();
     }

@@ -35,17 +35,17 @@ pub struct FaultRule {
     pub step: Option<String>,
     /// A transient failure (retried by the step's transient policy).
     #[serde(default)]
-    pub transient_pct: u8,
+    pub transient_pct: u32,
     /// A business error (not retried by default; takes the error edge).
     #[serde(default)]
-    pub business_pct: u8,
+    pub business_pct: u32,
     /// The attempt is lost as if its process died: its lease expires and
     /// recovery runs it again.
     #[serde(default)]
-    pub death_pct: u8,
+    pub death_pct: u32,
     /// The step succeeds but reports `low_confidence`.
     #[serde(default)]
-    pub low_confidence_pct: u8,
+    pub low_confidence_pct: u32,
     /// The confidence reported by a low-confidence fault (0.3 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low_confidence: Option<f64>,
@@ -114,7 +114,7 @@ impl ChaosPlan {
             return Injected::default();
         };
         let roll = |salt: &str| draw(self.seed, step, place, attempt, salt);
-        let hit = |pct: u8, salt: &str| pct > 0 && roll(salt) % 100 < u64::from(pct.min(100));
+        let hit = |pct: u32, salt: &str| pct > 0 && roll(salt) % 100 < u64::from(pct.min(100));
         let latency_ms = match rule.latency_ms.min(MAX_LATENCY_MS) {
             0 => 0,
             max => (roll("latency") % (u64::from(max) + 1)) as u32,
@@ -249,7 +249,7 @@ mod tests {
         }
     }
 
-    fn transient(pct: u8) -> FaultRule {
+    fn transient(pct: u32) -> FaultRule {
         FaultRule {
             transient_pct: pct,
             ..Default::default()

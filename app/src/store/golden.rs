@@ -92,17 +92,19 @@ pub async fn insert_suite(
     id: &str,
     workflow_id: &str,
     version: i64,
+    chaos: Option<&crate::domain::chaos::ChaosPlan>,
     started_at: i64,
     started_by: &str,
 ) -> Result<()> {
     query(
-        "INSERT INTO test_suites (id, workflow_id, version, started_at, started_by) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO test_suites (id, workflow_id, version, started_at, started_by, chaos) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(workflow_id)
     .bind(version)
     .bind(started_at)
     .bind(started_by)
+    .bind(chaos.map(|c| serde_json::to_string(c).unwrap_or_default()))
     .execute(conn)
     .await?;
     Ok(())
@@ -197,7 +199,7 @@ pub async fn latest_suite(
     version: i64,
 ) -> Result<Option<String>> {
     Ok(query_scalar(
-        "SELECT id FROM test_suites WHERE workflow_id = $1 AND version = $2
+        "SELECT id FROM test_suites WHERE workflow_id = $1 AND version = $2 AND chaos IS NULL
          ORDER BY started_at DESC, id DESC LIMIT 1",
     )
     .bind(workflow_id)
@@ -214,7 +216,7 @@ pub async fn latest_finished_suite(
 ) -> Result<Option<String>> {
     Ok(query_scalar(
         "SELECT id FROM test_suites WHERE workflow_id = $1 AND version = $2 AND finished_at IS NOT NULL
-         ORDER BY started_at DESC, id DESC LIMIT 1",
+         AND chaos IS NULL ORDER BY started_at DESC, id DESC LIMIT 1",
     )
     .bind(workflow_id)
     .bind(version)

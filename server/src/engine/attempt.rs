@@ -100,6 +100,21 @@ impl Engine {
             (true, None) => self.gated_outcome(&c.run_id, node).await?,
             _ => None,
         };
+        // a chaos run's fault for this attempt: latency first, then the
+        // fault instead of the step (or its confidence lowered after)
+        let chaos = match (&gated, compensation) {
+            (None, None) => super::chaos::decide(&run, node, &steps, &c),
+            _ => None,
+        };
+        if let Some(chaos) = chaos {
+            chaos.delay().await;
+            if chaos.dies() {
+                // no result: the lease is left to expire and recovery runs it again
+                tracing::warn!(run_id = %c.run_id, node_id = %c.node_id, "chaos: attempt abandoned as if its process died");
+                return Ok(());
+            }
+        }
+        let faulted = chaos.and_then(|f| f.instead());
         // a golden run's case answers for the steps that call out
         let replayed = match (run.origin, &gated, compensation) {
             (app::domain::run::RunOrigin::Golden, None, None) => {
@@ -110,47 +125,7 @@ impl Engine {
             }
             _ => None,
         };
-        let gated = gated.or(replayed);
-        // a chaos run's fault for this attempt: latency first, then the
-        // fault instead of the step (or its confidence lowered after)
-        let injected = match (&run.chaos, &gated, compensation) {
-            (Some(plan), None, None) if app::domain::chaos::injectable(&node.kind) => {
-                let pass = steps
-                    .iter()
-                    .find(|s| s.node_id == c.node_id)
-                    .map_or(0, |s| s.pass);
-                let place = match &run.item {
-                    Some(i) => format!("{}@{pass}", i.path),
-                    None => format!("@{pass}"),
-                };
-                Some((plan.seed, plan.inject(&c.node_id, &place, c.attempt)))
-            }
-            _ => None,
-        };
-        if let Some((_, i)) = injected
-            && i.latency_ms > 0
-        {
-            tokio::time::sleep(Duration::from_millis(i.latency_ms.into())).await;
-        }
-        let faulted = match injected {
-            Some((_, i)) if i.fault == Some(app::domain::chaos::Fault::Death) => {
-                // the attempt is lost as a dead process's would be: no
-                // result, the lease left to expire and recovery to run it
-                tracing::warn!(run_id = %c.run_id, node_id = %c.node_id, "chaos: attempt abandoned as if its process died");
-                return Ok(());
-            }
-            Some((seed, i)) => match i.fault {
-                Some(f @ app::domain::chaos::Fault::Transient) => {
-                    Some(Outcome::fail(ErrorClass::Transient, f.describe(seed)))
-                }
-                Some(f @ app::domain::chaos::Fault::Business) => {
-                    Some(Outcome::fail(ErrorClass::Business, f.describe(seed)))
-                }
-                _ => None,
-            },
-            None => None,
-        };
-        let gated = gated.or(faulted);
+        let gated = gated.or(faulted).or(replayed);
         // what an LLM step sent and received
         let mut call = None;
         let outcome = match (gated, &node.kind, compensation) {
@@ -214,11 +189,8 @@ impl Engine {
                 }
             }
         };
-        let outcome = match injected {
-            Some((_, i)) => match i.fault {
-                Some(app::domain::chaos::Fault::LowConfidence(low)) => outcome.with_confidence(low),
-                _ => outcome,
-            },
+        let outcome = match chaos {
+            Some(f) => f.after(outcome),
             None => outcome,
         };
         // a chaos run's steps are each claimed, so each can take a fault

@@ -6,6 +6,7 @@
 
 mod approval;
 mod attempt;
+mod chaos;
 mod clock;
 mod complete;
 mod foreach;

@@ -30,7 +30,7 @@ fn chain() -> app::domain::graph::WorkflowDef {
     def(nodes, edges)
 }
 
-fn transient(seed: u64, pct: u8) -> ChaosPlan {
+fn transient(seed: u64, pct: u32) -> ChaosPlan {
     ChaosPlan {
         seed,
         faults: vec![FaultRule {
@@ -276,4 +276,118 @@ async fn chaos_is_refused_on_triggered_runs_and_for_a_careless_plan() {
         e.contains("no step 'ghost'") && e.contains("transient_pct"),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn a_golden_set_run_with_faults_passes_through_retries_and_never_gates_publishing() {
+    use app::ops::golden::{self, GateVerdict};
+    let w = World::new().await;
+    let actor = Actor("user:tester".into());
+    let wf = workflow(&w, chain()).await;
+    for n in [0, 10, 20] {
+        let case = app::domain::golden::CaseSpec {
+            name: format!("from {n}"),
+            input: json!({"n": n}),
+            expect_output: Some(json!(n + 6)),
+            ..Default::default()
+        };
+        golden::create_case(&w.db, &actor, &wf, case, None, T0)
+            .await
+            .unwrap();
+    }
+    golden::set_publish_gate(&w.db, &actor, &wf, Some(100.0), T0)
+        .await
+        .unwrap();
+    let plan = transient(11, 30);
+    let started = golden::run_suite(&w.db, &actor, &wf, 1, Some(&plan), T0)
+        .await
+        .unwrap();
+    let mut report = None;
+    for _ in 0..100 {
+        w.idle().await;
+        let r = golden::report(&w.db, &w.engine, &started.suite_id, T0)
+            .await
+            .unwrap();
+        if r.finished {
+            report = Some(r);
+            break;
+        }
+        w.clock.advance(60_000);
+    }
+    let report = report.expect("the chaos suite ended");
+    assert_eq!(
+        (report.totals.total, report.totals.passed),
+        (3, 3),
+        "{report:#?}"
+    );
+    let mut retried = 0;
+    for c in &report.cases {
+        let run = w.run(&c.run_id).await;
+        assert_eq!(run.run.chaos, Some(plan.clone()));
+        retried += run.steps.iter().filter(|s| s.attempt > 1).count();
+    }
+    assert!(retried > 0, "30 % transient faults retried no step");
+    // a suite with faults says nothing about publishing
+    let verdict = golden::gate_check(&w.db, None, &wf, 1, T0).await.unwrap();
+    match verdict {
+        GateVerdict::Short(why) => assert!(why.contains("has not run"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn rest_starts_a_chaos_run_shows_its_plan_and_refuses_a_careless_one() {
+    use crate::webhooks::{Stack, three_steps};
+    let st = Stack::new().await;
+    let wf = st.workflow(three_steps(), true).await;
+    let runs = format!("/api/v1/workflows/{wf}/runs");
+    let plan = json!({"seed": 5, "faults": [{"step": "double", "business_pct": 100}]});
+    let (s, started) = st
+        .api(
+            "POST",
+            &runs,
+            Some(json!({"input": {"amount": 2}, "chaos": plan})),
+        )
+        .await;
+    assert_eq!(s, 202, "{started}");
+    let run = started["run_id"].as_str().unwrap();
+    let (_, done) = st
+        .api("GET", &format!("/api/v1/runs/{run}?wait_ms=10000"), None)
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["chaos"]["seed"], 5);
+    assert_eq!(done["chaos"]["faults"][0]["business_pct"], 100);
+    let error = done["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("chaos: injected business error (seed 5)"),
+        "{error}"
+    );
+    for (bad, says, status) in [
+        (
+            json!({"seed": 1, "faults": [{"transient_pct": 300}]}),
+            "transient_pct is a percentage (0 to 100), not 300",
+            422,
+        ),
+        (
+            json!({"seed": 1, "faults": [{"step": "nope", "death_pct": 5}]}),
+            "the workflow has no step 'nope'",
+            422,
+        ),
+        (
+            json!({"seed": 1, "faults": []}),
+            "at least one fault rule",
+            422,
+        ),
+        (json!({"seed": -1, "faults": []}), "seed", 400),
+    ] {
+        let (s, e) = st
+            .api(
+                "POST",
+                &runs,
+                Some(json!({"input": {"amount": 2}, "chaos": bad})),
+            )
+            .await;
+        assert_eq!(s, status, "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    }
 }

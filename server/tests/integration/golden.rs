@@ -72,7 +72,7 @@ async fn invoices(w: &World, actor: &Actor, limit: i64) -> String {
 
 async fn run_and_report(w: &World, wf: &str, version: i64) -> golden::SuiteReport {
     let actor = Actor("user:tester".into());
-    let started = golden::run_suite(&w.db, &actor, wf, version, T0)
+    let started = golden::run_suite(&w.db, &actor, wf, version, None, T0)
         .await
         .unwrap();
     w.idle().await;
@@ -271,7 +271,7 @@ async fn a_case_without_a_recording_or_a_decision_fails_saying_what_to_add() {
     }
     // with no cases at all, a suite is refused with what to do
     let other = invoices(&w, &actor, 1).await;
-    let e = golden::run_suite(&w.db, &actor, &other, 1, T0)
+    let e = golden::run_suite(&w.db, &actor, &other, 1, None, T0)
         .await
         .unwrap_err();
     assert!(e.message.contains("no test cases"), "{}", e.message);

@@ -16,9 +16,19 @@ pub async fn run_suite(
     actor: &Actor,
     workflow_id: &str,
     version: i64,
+    chaos: Option<&crate::domain::chaos::ChaosPlan>,
     now: i64,
 ) -> Result<SuiteStarted, AppError> {
     let runnable = crate::ops::runs::runnable(db, workflow_id, Some(version)).await?;
+    if let Some(plan) = chaos {
+        let problems = plan.problems(|s| runnable.def.node(s).is_some());
+        if !problems.is_empty() {
+            return Err(AppError::bad_request(format!(
+                "the chaos plan cannot run: {}",
+                problems.join("; ")
+            )));
+        }
+    }
     let all = super::cases(db, workflow_id).await?;
     if all.is_empty() {
         return Err(AppError::bad_request(
@@ -27,20 +37,32 @@ pub async fn run_suite(
     }
     let suite_id = format!("suite_{}", uuid::Uuid::now_v7().simple());
     let mut tx = db.write().await?;
-    store::insert_suite(&mut tx, &suite_id, workflow_id, version, now, &actor.0).await?;
+    store::insert_suite(
+        &mut tx,
+        &suite_id,
+        workflow_id,
+        version,
+        chaos,
+        now,
+        &actor.0,
+    )
+    .await?;
     for c in &all {
         let run_id = crate::ops::runs::start_in(
             &mut tx,
             actor,
             &runnable,
             &c.spec.input,
-            crate::ops::runs::Via::Golden,
+            crate::ops::runs::Via::Golden(chaos),
             now,
         )
         .await?;
         store::insert_suite_case(&mut tx, &suite_id, &c.id, run_id.as_str(), &c.spec).await?;
     }
-    let details = json!({"suite": suite_id, "version": version, "cases": all.len()});
+    let mut details = json!({"suite": suite_id, "version": version, "cases": all.len()});
+    if let Some(plan) = chaos {
+        details["chaos"] = json!(plan.summary());
+    }
     let entity = format!("workflow:{workflow_id}");
     audit::append(
         &mut tx,

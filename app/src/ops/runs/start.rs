@@ -28,8 +28,8 @@ pub enum Via<'a> {
     Child(&'a str, &'a str),
     /// An item of the For each step `.1` of run `.0`.
     Item(&'a str, &'a str, &'a crate::domain::records::ItemPlace),
-    /// A case of a golden set.
-    Golden,
+    /// A case of a golden set, with faults injected when a plan is given.
+    Golden(Option<&'a crate::domain::chaos::ChaosPlan>),
 }
 
 impl<'a> Via<'a> {
@@ -47,7 +47,10 @@ impl<'a> Via<'a> {
             Via::Browser => o(None, RunOrigin::Manual, None, None),
             Via::Api => o(None, RunOrigin::Api, None, None),
             Via::Rerun(of) => o(Some(of), RunOrigin::Rerun, None, None),
-            Via::Golden => o(None, RunOrigin::Golden, None, None),
+            Via::Golden(chaos) => Origin {
+                chaos,
+                ..o(None, RunOrigin::Golden, None, None)
+            },
             Via::Webhook(t) => o(None, RunOrigin::Webhook, Some(t), None),
             Via::Schedule(t) => o(None, RunOrigin::Schedule, Some(t), None),
             Via::Child(run, node) => o(None, RunOrigin::Parent, None, Some((run, node))),
@@ -129,7 +132,7 @@ pub async fn start_chaos(
     chaos: &crate::domain::chaos::ChaosPlan,
     now: i64,
 ) -> Result<RunId, AppError> {
-    if !matches!(via, Via::Browser | Via::Api | Via::Golden) {
+    if !matches!(via, Via::Browser | Via::Api | Via::Golden(_)) {
         return Err(AppError::new(
             ErrorCode::InvalidInput,
             "faults are injected only into runs started by hand, through the API or by a golden set, never into triggered runs",

@@ -160,6 +160,7 @@ pub const TABLES: &[Table] = &[
             ("started_at", I64),
             ("started_by", Text),
             ("finished_at", I64),
+            ("chaos", Text),
         ],
         order: &["id"],
     },

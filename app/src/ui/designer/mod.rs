@@ -6,6 +6,7 @@
 
 mod adding;
 mod canvas;
+mod chaos;
 mod cull;
 mod drag_layer;
 mod edge;

@@ -26,6 +26,16 @@ pub fn RunPanel(
     let start = ServerAction::<StartRun>::new();
     let test = ServerAction::<StartTestRun>::new();
     let input = RwSignal::new(String::new());
+    let chaos = RwSignal::new(None::<String>);
+    let fault_steps = Signal::derive(move || {
+        canvas.def.with(|d| {
+            d.nodes
+                .iter()
+                .filter(|n| crate::domain::chaos::injectable(&n.kind))
+                .map(|n| (n.id.clone(), n.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
     // a webhook's test event, offered as the input ("Use as sample input")
     let sample = use_context::<crate::ui::pages::triggers::SampleInput>();
     let from_sample = RwSignal::new(false);
@@ -65,6 +75,7 @@ pub fn RunPanel(
                 start.dispatch(StartRun {
                     workflow_id: wf.clone(),
                     input: input.get_untracked(),
+                    chaos: chaos.get_untracked(),
                 });
             }
             Ok(v) => refused.set(Some(format!(
@@ -97,6 +108,7 @@ pub fn RunPanel(
         start.dispatch(StartRun {
             workflow_id: wf_run.clone(),
             input: input.get_untracked(),
+            chaos: chaos.get_untracked(),
         });
     };
     let save_and_run = move |_| {
@@ -121,6 +133,7 @@ pub fn RunPanel(
                 <button class="link" on:click=move |_| open.set(false)>"Close"</button>
             </div>
             <SchemaForm schema out=input />
+            <super::chaos::ChaosFields steps=fault_steps out=chaos />
             <Show when=move || from_sample.get()>
                 <p class="muted small" data-testid="sample-input">"Input from the webhook's test event (change the form to replace it):"</p>
                 <pre class="json">{move || input.get()}</pre>
@@ -136,8 +149,8 @@ pub fn RunPanel(
                         <p class="muted">"The canvas has unsaved changes."</p>
                         <button class="primary" disabled=move || busy() || blocked() || canvas.read_only()
                             title="Save a new version, then run it" on:click=save_and_run>"Save and run"</button>
-                        <button disabled=move || busy() || blocked()
-                            title="Run what is on the canvas without saving it; the run is marked as a test"
+                        <button disabled=move || busy() || blocked() || chaos.with(Option::is_some)
+                            title="Run what is on the canvas without saving it; the run is marked as a test (faults are injected only into saved versions)"
                             on:click=test_run.clone()>"Test run (unsaved)"</button>
                     }>
                     <button class="primary" disabled=move || busy() || blocked()

@@ -182,6 +182,9 @@ fn RunDetailView(
             {test.then(|| view! {
                 <p class="badge test" data-testid="test-run">"Test run of an unsaved working copy (kept with the run)"</p>
             })}
+            {r.chaos.as_ref().map(|c| view! {
+                <p class="badge chaos" data-testid="chaos-run">{format!("Chaos run: faults injected ({}); left out of monitoring", c.summary())}</p>
+            })}
             <p>{format!("{} · started {} by {} {}", if test { "Unsaved copy".to_string() } else { format!("Version {}", r.version) }, format_time(r.created_at), r.started_by, r.origin.describe()).trim_end().to_string()}
                {r.finished_at.map(|t| format!(" · finished {} ({})", format_time(t), duration(Some(r.created_at), Some(t))))}
                {r.rerun_of.clone().map(|o| view! { " · re-run of " <a href=format!("/runs/{o}")><code>{o.to_string()}</code></a> })}

@@ -110,7 +110,8 @@ pub fn RunsPage() -> impl IntoView {
                                     <tr data-run=r.id.to_string()>
                                         <td><a href=format!("/runs/{}", r.id)><code>{r.id.to_string()}</code></a></td>
                                         <td><a href=format!("/workflows/{}", r.workflow_id)>{name}</a> {version_tag(r.version)}</td>
-                                        <td>{status_badge(r.status.to_string())}</td>
+                                        <td>{status_badge(r.status.to_string())}
+                                            {r.chaos.as_ref().map(|c| view! { <span class="badge chaos" title=c.summary()>"chaos"</span> })}</td>
                                         <td>{format_time(r.created_at)}</td>
                                         <td>{r.started_by.clone()}</td>
                                         <td data-testid="origin">{match &r.trigger_id {
