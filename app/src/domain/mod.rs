@@ -16,6 +16,7 @@ pub mod limits;
 pub mod lineage;
 pub mod llm;
 pub mod machine;
+pub mod monitoring;
 pub mod operations;
 pub mod outbound;
 pub mod outputs;
