@@ -203,6 +203,13 @@ pub struct ServeArgs {
     /// Evaluation processes (expressions and templates evaluated at once).
     #[arg(long, env = "STEPWISE_SANDBOX_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub sandbox_workers: u64,
+    /// How often alert rules are checked and undelivered notices retried (ms).
+    #[arg(long, env = "STEPWISE_ALERTS_EVERY_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(200..=3_600_000))]
+    pub alerts_every_ms: u64,
+    /// The address people reach this server at (for links in alert
+    /// notices); the listening address when not set.
+    #[arg(long, env = "STEPWISE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Serve the stand-in services under /demo (a ledger, a flaky service)
     /// that the example workflow calls; off unless asked for.
     #[arg(long, env = "STEPWISE_DEMO")]

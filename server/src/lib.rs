@@ -18,6 +18,7 @@ pub mod rest_audit;
 pub mod rest_golden;
 pub mod rest_metrics;
 pub mod rest_models;
+pub mod rest_monitoring;
 pub mod rest_runs;
 pub mod rest_triggers;
 pub mod routes;

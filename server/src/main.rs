@@ -153,7 +153,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         lease_ms: args.lease_ms,
         recovery_every: std::time::Duration::from_millis(args.recovery_ms.max(10)),
     };
-    let workers = engine.spawn(&config, stop_rx);
+    let mut workers = engine.spawn(&config, stop_rx.clone());
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    workers.push(engine.spawn_alerts(
+        std::time::Duration::from_millis(args.alerts_every_ms),
+        public_url.trim_end_matches('/').to_string(),
+        stop_rx,
+    ));
     tracing::info!(workers = args.workers, "engine started");
     let app = router(
         AppState {

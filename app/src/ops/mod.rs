@@ -9,6 +9,7 @@ pub mod golden;
 pub mod key_check;
 pub mod loops;
 pub mod models;
+pub mod monitoring;
 pub mod progress;
 pub mod runs;
 pub mod secrets;

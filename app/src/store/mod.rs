@@ -2,11 +2,13 @@
 //! `ops` can run several of them in one transaction.
 
 pub mod accounts;
+pub mod alert_notices;
 pub mod approvals;
 pub mod audit;
 pub mod conn;
 pub mod copy;
 pub mod models;
+pub mod monitoring;
 pub mod runs;
 pub mod test_listens;
 pub mod trigger_events;

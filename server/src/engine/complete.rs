@@ -182,8 +182,10 @@ impl Engine {
             Outcome::Park { until } | Outcome::Ask { until, .. } => {
                 if let Outcome::Ask { item, .. } = outcome {
                     if item.reason == "confidence" {
-                        // what the step produced, for the log
+                        // what the step produced and how sure it said it
+                        // was, for the log (and monitoring's drift)
                         attempt.output = Some(&item.proposed);
+                        attempt.confidence = reported.flatten();
                     }
                     app::store::approvals::insert(&mut *tx, item).await?;
                     told.inbox_changed = true;

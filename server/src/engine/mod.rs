@@ -4,6 +4,7 @@
 //! workers for delayed and retried steps. Nothing is kept only in memory:
 //! kill the process at any point and a restart carries on.
 
+mod alerts;
 mod approval;
 mod attempt;
 mod chaos;

@@ -8,6 +8,7 @@
 mod ops_core;
 mod ops_golden;
 mod ops_models;
+mod ops_monitoring;
 mod ops_more;
 pub mod table;
 

@@ -125,5 +125,6 @@ pub fn operations() -> Vec<Op> {
     all.extend(super::ops_more::approvals_audit_triggers());
     all.extend(super::ops_models::model_connections());
     all.extend(super::ops_golden::golden_sets());
+    all.extend(super::ops_monitoring::monitoring());
     all
 }

@@ -19,6 +19,7 @@ mod hostile;
 mod llm;
 mod loops;
 mod metrics;
+mod monitoring;
 mod postgres;
 mod promises;
 pub(crate) mod rest_api;

@@ -112,7 +112,10 @@ impl RuleSpec {
             ));
         }
         if !(1..=100_000).contains(&self.min_runs) {
-            out.push(format!("min_runs must be 1 to 100000, not {}", self.min_runs));
+            out.push(format!(
+                "min_runs must be 1 to 100000, not {}",
+                self.min_runs
+            ));
         }
         if let Some(url) = &self.webhook_url {
             let host = url
@@ -154,8 +157,15 @@ pub fn measure(spec: &RuleSpec, w: &Window, now: i64) -> Option<f64> {
             (runs >= min).then(|| rate(gates, runs)).flatten()
         }
         Metric::FailureRate => {
-            let ended: Vec<_> = w.runs.iter().filter(|r| r.status != RunStatus::Running).collect();
-            let failed = ended.iter().filter(|r| r.status == RunStatus::Failed).count() as u64;
+            let ended: Vec<_> = w
+                .runs
+                .iter()
+                .filter(|r| r.status != RunStatus::Running)
+                .collect();
+            let failed = ended
+                .iter()
+                .filter(|r| r.status == RunStatus::Failed)
+                .count() as u64;
             let n = ended.len() as u64;
             (n >= min).then(|| rate(failed, n)).flatten()
         }
@@ -196,7 +206,13 @@ pub fn decide(firing: bool, value: Option<f64>, threshold: f64) -> Change {
 }
 
 /// The notice a webhook gets, Slack-compatible: `{"text": …}`.
-pub fn notice(workflow: &str, spec: &RuleSpec, value: f64, change: Change, link: &str) -> serde_json::Value {
+pub fn notice(
+    workflow: &str,
+    spec: &RuleSpec,
+    value: f64,
+    change: Change,
+    link: &str,
+) -> serde_json::Value {
     let (mark, verb) = match change {
         Change::Started => (":rotating_light:", "Alert started"),
         _ => (":white_check_mark:", "Alert stopped"),

@@ -33,13 +33,13 @@ impl Granularity {
     }
 }
 
-/// A run (or, for a step, its step in a run): when it started, how it
-/// stands, when it ended and how sure it was.
+/// A run (or, for a step, its step in a run): when the run started, how
+/// it stands, how long it took once ended, and how sure it was.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunPoint {
     pub at: i64,
     pub status: RunStatus,
-    pub ended_at: Option<i64>,
+    pub ms: Option<i64>,
     pub confidence: Option<f64>,
 }
 
@@ -177,9 +177,9 @@ pub fn figures(
                 RunStatus::Running => b.running += 1,
             }
         }
-        if let Some(end) = r.ended_at.filter(|_| r.status != RunStatus::Running) {
-            durations[i].push((end - r.at).max(0));
-            all_durations.push((end - r.at).max(0));
+        if let Some(ms) = r.ms.filter(|_| r.status != RunStatus::Running) {
+            durations[i].push(ms.max(0));
+            all_durations.push(ms.max(0));
         }
     }
     let mut decisions = Decisions::default();

@@ -7,7 +7,7 @@ fn run(at: i64, status: RunStatus, ms: i64, c: Option<f64>) -> RunPoint {
     RunPoint {
         at,
         status,
-        ended_at: (status != RunStatus::Running).then_some(at + ms),
+        ms: (status != RunStatus::Running).then_some(ms),
         confidence: c,
     }
 }
@@ -21,7 +21,11 @@ fn runs_fall_in_hour_buckets_with_their_rates_and_percentiles() {
     let mut runs = Vec::new();
     // hour 0: 10 runs taking 1..10 s, 2 failed; hour 2: 1 running
     for i in 0..10 {
-        let status = if i < 2 { RunStatus::Failed } else { RunStatus::Succeeded };
+        let status = if i < 2 {
+            RunStatus::Failed
+        } else {
+            RunStatus::Succeeded
+        };
         runs.push(run(T + i * 1000, status, (i + 1) * 1000, Some(0.9)));
     }
     runs.push(run(T + 2 * HOUR_MS + 5, RunStatus::Running, 0, None));
@@ -34,7 +38,15 @@ fn runs_fall_in_hour_buckets_with_their_rates_and_percentiles() {
         item(T + 30, false, ItemOutcome::Rejected),
         item(T + 2 * HOUR_MS, false, ItemOutcome::Open),
     ];
-    let f = figures(T, T + 3 * HOUR_MS, Granularity::Hour, &runs, &items, &[], "none");
+    let f = figures(
+        T,
+        T + 3 * HOUR_MS,
+        Granularity::Hour,
+        &runs,
+        &items,
+        &[],
+        "none",
+    );
     assert_eq!(f.buckets.len(), 3);
     let b = &f.buckets[0];
     assert_eq!((b.runs, b.succeeded, b.failed), (10, 8, 2));
@@ -50,7 +62,12 @@ fn runs_fall_in_hour_buckets_with_their_rates_and_percentiles() {
     assert_eq!(f.total.runs, 11);
     assert_eq!(f.total.failure_pct, Some(20.0));
     assert_eq!(
-        (f.decisions.approved, f.decisions.edited, f.decisions.rejected, f.decisions.open),
+        (
+            f.decisions.approved,
+            f.decisions.edited,
+            f.decisions.rejected,
+            f.decisions.open
+        ),
         (1, 1, 1, 1)
     );
     let third = 100.0 / 3.0;
@@ -61,7 +78,15 @@ fn runs_fall_in_hour_buckets_with_their_rates_and_percentiles() {
 #[test]
 fn day_buckets_start_at_midnight_utc_and_are_capped() {
     assert_eq!(bucket_start(T + 5 * HOUR_MS, Granularity::Day), T);
-    let f = figures(T + HOUR_MS, T + 3 * DAY_MS, Granularity::Day, &[], &[], &[], "");
+    let f = figures(
+        T + HOUR_MS,
+        T + 3 * DAY_MS,
+        Granularity::Day,
+        &[],
+        &[],
+        &[],
+        "",
+    );
     assert_eq!(f.buckets.len(), 3);
     assert_eq!(f.buckets[0].start, T);
     let huge = figures(0, i64::MAX / 2, Granularity::Hour, &[], &[], &[], "");
@@ -72,9 +97,24 @@ fn day_buckets_start_at_midnight_utc_and_are_capped() {
 fn confidence_drift_against_the_baseline() {
     let sure: Vec<f64> = (0..100).map(|i| 0.9 + (i % 10) as f64 * 0.01).collect();
     let runs: Vec<RunPoint> = (0..100)
-        .map(|i| run(T + i, RunStatus::Succeeded, 1, Some(if i < 50 { 0.95 } else { 0.35 })))
+        .map(|i| {
+            run(
+                T + i,
+                RunStatus::Succeeded,
+                1,
+                Some(if i < 50 { 0.95 } else { 0.35 }),
+            )
+        })
         .collect();
-    let f = figures(T, T + HOUR_MS, Granularity::Hour, &runs, &[], &sure, "the previous hour");
+    let f = figures(
+        T,
+        T + HOUR_MS,
+        Granularity::Hour,
+        &runs,
+        &[],
+        &sure,
+        "the previous hour",
+    );
     let psi = f.confidence.psi.unwrap();
     assert!(psi > 0.25, "{psi}");
     assert_eq!(f.confidence.reading.as_deref(), Some("significant shift"));
@@ -102,11 +142,17 @@ fn spec(metric: Metric, threshold: f64) -> RuleSpec {
 fn each_metric_is_measured_over_its_window() {
     let runs: Vec<RunPoint> = (0..10)
         .map(|i| {
-            let st = if i < 3 { RunStatus::Failed } else { RunStatus::Succeeded };
+            let st = if i < 3 {
+                RunStatus::Failed
+            } else {
+                RunStatus::Succeeded
+            };
             run(T + i, st, 1, Some(0.5))
         })
         .collect();
-    let items: Vec<ItemPoint> = (0..4).map(|i| item(T + i, i != 0, ItemOutcome::Open)).collect();
+    let items: Vec<ItemPoint> = (0..4)
+        .map(|i| item(T + i, i != 0, ItemOutcome::Open))
+        .collect();
     let w = Window {
         runs,
         items,
@@ -114,13 +160,24 @@ fn each_metric_is_measured_over_its_window() {
         oldest_open_at: Some(T),
     };
     let now = T + 90 * 60_000;
-    assert_eq!(alerts::measure(&spec(Metric::EscalationRate, 10.0), &w, now), Some(30.0));
-    assert_eq!(alerts::measure(&spec(Metric::FailureRate, 10.0), &w, now), Some(30.0));
-    assert_eq!(alerts::measure(&spec(Metric::OldestWaiting, 10.0), &w, now), Some(90.0));
+    assert_eq!(
+        alerts::measure(&spec(Metric::EscalationRate, 10.0), &w, now),
+        Some(30.0)
+    );
+    assert_eq!(
+        alerts::measure(&spec(Metric::FailureRate, 10.0), &w, now),
+        Some(30.0)
+    );
+    assert_eq!(
+        alerts::measure(&spec(Metric::OldestWaiting, 10.0), &w, now),
+        Some(90.0)
+    );
     // drift needs 20 confidences on each side
     assert_eq!(alerts::measure(&spec(Metric::Drift, 0.25), &w, now), None);
     let many = Window {
-        runs: (0..25).map(|i| run(T + i, RunStatus::Succeeded, 1, Some(0.5))).collect(),
+        runs: (0..25)
+            .map(|i| run(T + i, RunStatus::Succeeded, 1, Some(0.5)))
+            .collect(),
         ..w.clone()
     };
     let drift = alerts::measure(&spec(Metric::Drift, 0.25), &many, now);
@@ -130,11 +187,17 @@ fn each_metric_is_measured_over_its_window() {
         runs: w.runs[..4].to_vec(),
         ..w.clone()
     };
-    assert_eq!(alerts::measure(&spec(Metric::EscalationRate, 10.0), &few, now), None);
+    assert_eq!(
+        alerts::measure(&spec(Metric::EscalationRate, 10.0), &few, now),
+        None
+    );
     assert_eq!(alerts::decide(true, None, 10.0), Change::Same);
     // nothing waiting: zero minutes
     let quiet = Window::default();
-    assert_eq!(alerts::measure(&spec(Metric::OldestWaiting, 10.0), &quiet, now), Some(0.0));
+    assert_eq!(
+        alerts::measure(&spec(Metric::OldestWaiting, 10.0), &quiet, now),
+        Some(0.0)
+    );
 }
 
 #[test]
@@ -143,7 +206,13 @@ fn a_rule_starts_above_its_threshold_and_stops_at_or_below_it() {
     assert_eq!(alerts::decide(false, Some(20.0), 20.0), Change::Same);
     assert_eq!(alerts::decide(true, Some(25.0), 20.0), Change::Same);
     assert_eq!(alerts::decide(true, Some(20.0), 20.0), Change::Stopped);
-    let n = alerts::notice("Invoices", &spec(Metric::EscalationRate, 20.0), 42.0, Change::Started, "http://x/w");
+    let n = alerts::notice(
+        "Invoices",
+        &spec(Metric::EscalationRate, 20.0),
+        42.0,
+        Change::Started,
+        "http://x/w",
+    );
     assert_eq!(
         n["text"],
         ":rotating_light: Alert started on Invoices: escalation rate (%) is 42.0 % (threshold 20.0 %, last 60 min). http://x/w"
