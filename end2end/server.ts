@@ -40,7 +40,9 @@ export async function startServer(
     bin,
     ['serve', '--listen', '127.0.0.1:0', '--database-url', dbUrl, '--site-root', path.join(root, 'target', 'site'),
      // the stand-in services on this server's own (loopback) address
-     '--demo', '--allow-hosts', '127.0.0.1'],
+     '--demo', '--allow-hosts', '127.0.0.1',
+     // alert rules checked every second, so a test sees one fire
+     '--alerts-every-ms', '1000'],
     { cwd: root, env: { ...process.env, STEPWISE_LOG: 'info,tower_http=warn', STEPWISE_LOG_FORMAT: 'text', ...on?.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const url = await new Promise<string>((resolve, reject) => {

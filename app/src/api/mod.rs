@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit;
 pub mod golden;
 pub mod models;
+pub mod monitoring;
 pub mod reference;
 pub mod runs;
 pub mod triggers;

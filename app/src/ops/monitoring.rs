@@ -4,26 +4,14 @@
 
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::monitoring::alerts::{self, AlertRule, Change, RuleSpec, Window};
-use crate::domain::monitoring::{self, DAY_MS, Figures, Granularity};
+pub use crate::domain::monitoring::{Baseline, Monitoring};
+use crate::domain::monitoring::{self, DAY_MS, Granularity};
 use crate::error::{AppError, ErrorCode};
 use crate::store::{Db, StoreError, alert_notices, audit, monitoring as store};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// The longest range one answer covers.
 pub const MAX_RANGE_MS: i64 = 366 * DAY_MS;
-
-/// What to compare the range's confidence with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Baseline {
-    /// The period of the same length just before the range.
-    #[default]
-    Previous,
-    /// The runs of the newest golden-set run (without faults).
-    Golden,
-}
 
 /// A request for figures.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,19 +22,6 @@ pub struct Query {
     /// One step's figures instead of the workflow's.
     pub step: Option<String>,
     pub baseline: Baseline,
-}
-
-/// The monitoring page's answer: the figures, the alert rules and how
-/// each stands, and notices that could not be delivered.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
-pub struct Monitoring {
-    pub workflow_id: String,
-    pub step: Option<String>,
-    pub figures: Figures,
-    pub rules: Vec<AlertRule>,
-    /// Undelivered notices: (rule, attempts, last error).
-    pub undelivered: Vec<(String, i64, Option<String>)>,
 }
 
 /// The workflow's figures for `q`.

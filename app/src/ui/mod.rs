@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::workflows::WorkflowsPage />
                         <Route path=path!("/workflows") view=pages::workflows::WorkflowsPage />
                         <Route path=path!("/workflows/:id") view=pages::workflow::WorkflowPage />
+                        <Route path=path!("/workflows/:id/monitoring") view=pages::monitoring::MonitoringPage />
                         <Route path=path!("/runs") view=pages::runs::RunsPage />
                         <Route path=path!("/runs/:id") view=pages::run_page::RunPage />
                         <Route path=path!("/approvals") view=pages::approvals::ApprovalsPage />

@@ -132,6 +132,31 @@ pub struct Figures {
     pub confidence: Confidence,
 }
 
+/// What to compare the range's confidence with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Baseline {
+    /// The period of the same length just before the range.
+    #[default]
+    Previous,
+    /// The runs of the newest golden-set run (without faults).
+    Golden,
+}
+
+/// The monitoring page's answer: the figures, the alert rules and how
+/// each stands, and notices that could not be delivered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Monitoring {
+    pub workflow_id: String,
+    pub step: Option<String>,
+    pub figures: Figures,
+    pub rules: Vec<alerts::AlertRule>,
+    /// Undelivered notices: (rule, attempts, last error).
+    pub undelivered: Vec<(String, i64, Option<String>)>,
+}
+
 /// Where the bucket holding `at` starts.
 pub fn bucket_start(at: i64, g: Granularity) -> i64 {
     at.div_euclid(g.ms()) * g.ms()

@@ -1,6 +1,7 @@
 //! Small pieces shared by the pages.
 
 use crate::error::AppError;
+pub mod charts;
 pub mod live;
 pub mod model_call;
 pub mod schema_form;

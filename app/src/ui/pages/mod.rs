@@ -1,11 +1,13 @@
 //! One module per page.
 
+pub mod alert_rules;
 pub mod api_reference;
 pub mod approval_item;
 pub mod approvals;
 pub mod audit;
 pub mod golden;
 pub mod models;
+pub mod monitoring;
 pub mod run_items;
 pub mod run_page;
 pub mod runs;

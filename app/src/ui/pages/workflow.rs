@@ -49,6 +49,7 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
                 {format!("last saved {} by {}", format_time(w.created_at), w.created_by)}
             </span>
         </div>
+        <super::alert_rules::WorkflowAlerts workflow_id=w.workflow_id.clone() />
         <Designer w=w.clone() editable=can(Permission::EditWorkflows) can_run=can(Permission::OperateRuns) />
         <super::triggers::TriggersPanel workflow_id=w.workflow_id.clone() editable=can(Permission::EditWorkflows) />
         <super::golden::GoldenPanel workflow_id=w.workflow_id.clone() editable=can(Permission::EditWorkflows) />
