@@ -77,7 +77,7 @@ pub(crate) async fn list_rules(
     who.may(Permission::Read, "see alert rules")?;
     app::ops::workflows::get(&s.db, &id, None).await?;
     let mut conn = s.db.acquire().await.map_err(app::store::StoreError::from)?;
-    let alert_rules = app::store::monitoring::rules(&mut conn, Some(&id))
+    let alert_rules = app::store::alert_rules::rules(&mut conn, Some(&id))
         .await
         .map_err(app::error::AppError::from)?;
     Ok(Json(RuleList { alert_rules }))

@@ -26,9 +26,17 @@ pub async fn monitoring_figures(
     let q = crate::ops::monitoring::Query {
         from: to - hours * HOUR_MS,
         to,
-        granularity: if hours > 48 { Granularity::Day } else { Granularity::Hour },
+        granularity: if hours > 48 {
+            Granularity::Day
+        } else {
+            Granularity::Hour
+        },
         step: (!step.is_empty()).then_some(step),
-        baseline: if baseline == "golden" { Baseline::Golden } else { Baseline::Previous },
+        baseline: if baseline == "golden" {
+            Baseline::Golden
+        } else {
+            Baseline::Previous
+        },
     };
     crate::ops::monitoring::figures(&super::db()?, &workflow_id, &q).await
 }
@@ -37,9 +45,15 @@ pub async fn monitoring_figures(
 #[server(prefix = "/rpc", endpoint = "firing_alerts")]
 pub async fn firing_alerts(workflow_id: String) -> Result<Vec<AlertRule>, AppError> {
     super::require(Permission::Read, "see alerts")?;
-    let mut conn = super::db()?.acquire().await.map_err(crate::store::StoreError::from)?;
-    let rules = crate::store::monitoring::rules(&mut conn, Some(&workflow_id)).await?;
-    Ok(rules.into_iter().filter(|r| r.firing_since.is_some()).collect())
+    let mut conn = super::db()?
+        .acquire()
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let rules = crate::store::alert_rules::rules(&mut conn, Some(&workflow_id)).await?;
+    Ok(rules
+        .into_iter()
+        .filter(|r| r.firing_since.is_some())
+        .collect())
 }
 
 /// Adds an alert rule; `spec` is JSON text of a `RuleSpec`.
@@ -49,7 +63,14 @@ pub async fn create_alert_rule(workflow_id: String, spec: String) -> Result<Aler
     let spec = serde_json::from_str(&spec)
         .map_err(|e| AppError::bad_request(format!("the alert rule is not valid: {e}")))?;
     let actor = crate::domain::audit::Actor(who.actor);
-    crate::ops::monitoring::create_rule(&super::db()?, &actor, &workflow_id, spec, crate::ops::now_ms()).await
+    crate::ops::monitoring::create_rule(
+        &super::db()?,
+        &actor,
+        &workflow_id,
+        spec,
+        crate::ops::now_ms(),
+    )
+    .await
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_alert_rule")]

@@ -4,10 +4,13 @@
 
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::monitoring::alerts::{self, AlertRule, Change, RuleSpec, Window};
-pub use crate::domain::monitoring::{Baseline, Monitoring};
 use crate::domain::monitoring::{self, DAY_MS, Granularity};
+pub use crate::domain::monitoring::{Baseline, Monitoring};
 use crate::error::{AppError, ErrorCode};
-use crate::store::{Db, StoreError, alert_notices, audit, monitoring as store};
+use crate::store::monitoring::Slice;
+use crate::store::{
+    Db, StoreError, alert_notices, alert_rules as rules, audit, monitoring as store,
+};
 use serde_json::json;
 
 /// The longest range one answer covers.
@@ -48,11 +51,23 @@ pub async fn figures(db: &Db, workflow_id: &str, q: &Query) -> Result<Monitoring
     }
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
     let step = q.step.as_deref();
-    let runs = points(&mut conn, workflow_id, step, q.from, q.to).await?;
-    let items = store::items(&mut conn, workflow_id, step, q.from, q.to).await?;
+    let slice = Slice {
+        from: q.from,
+        to: q.to,
+        origin: monitoring::bucket_start(q.from, q.granularity),
+        size: q.granularity.ms(),
+    };
+    let runs = points(&mut conn, workflow_id, step, slice).await?;
+    let items = store::items(&mut conn, workflow_id, step, slice).await?;
     let (baseline, label) = match q.baseline {
         Baseline::Previous => {
-            let before = points(&mut conn, workflow_id, step, q.from - span, q.from).await?;
+            let before = points(
+                &mut conn,
+                workflow_id,
+                step,
+                Slice::whole(q.from - span, q.from),
+            )
+            .await?;
             let c: Vec<f64> = before.iter().filter_map(|r| r.confidence).collect();
             (c, "the period before".to_string())
         }
@@ -70,7 +85,7 @@ pub async fn figures(db: &Db, workflow_id: &str, q: &Query) -> Result<Monitoring
         &baseline,
         &label,
     );
-    let rules = store::rules(&mut conn, Some(workflow_id)).await?;
+    let rules = rules::rules(&mut conn, Some(workflow_id)).await?;
     let undelivered = alert_notices::failing(&mut conn, workflow_id).await?;
     Ok(Monitoring {
         workflow_id: workflow_id.to_string(),
@@ -81,17 +96,16 @@ pub async fn figures(db: &Db, workflow_id: &str, q: &Query) -> Result<Monitoring
     })
 }
 
-/// The workflow's runs, or step `step` in them, started in [from, to).
+/// The workflow's runs, or step `step` in them, in `slice`.
 async fn points(
     conn: &mut crate::store::conn::Conn,
     workflow_id: &str,
     step: Option<&str>,
-    from: i64,
-    to: i64,
+    slice: Slice,
 ) -> crate::store::Result<Vec<monitoring::RunPoint>> {
     match step {
-        Some(s) => store::step_runs(conn, workflow_id, s, from, to).await,
-        None => store::runs(conn, workflow_id, from, to).await,
+        Some(s) => store::step_runs(conn, workflow_id, s, slice).await,
+        None => store::runs(conn, workflow_id, slice).await,
     }
 }
 
@@ -122,14 +136,14 @@ pub async fn create_rule(
         checked_at: None,
     };
     let mut tx = db.write().await?;
-    let count = store::rules(&mut tx, Some(workflow_id)).await?.len();
+    let count = rules::rules(&mut tx, Some(workflow_id)).await?.len();
     if count >= 50 {
         return Err(AppError::new(
             ErrorCode::Conflict,
             "a workflow has at most 50 alert rules; delete one first",
         ));
     }
-    store::insert_rule(&mut tx, &rule).await?;
+    rules::insert_rule(&mut tx, &rule).await?;
     let details = json!({"rule": rule.id, "workflow_id": workflow_id, "spec": rule.spec});
     audit::append(
         &mut tx,
@@ -149,10 +163,10 @@ pub async fn create_rule(
 /// Deletes an alert rule (audited).
 pub async fn delete_rule(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), AppError> {
     let mut tx = db.write().await?;
-    let rule = store::get_rule(&mut tx, id)
+    let rule = rules::get_rule(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no alert rule '{id}'")))?;
-    store::delete_rule(&mut tx, id).await?;
+    rules::delete_rule(&mut tx, id).await?;
     let details = json!({"rule": id, "workflow_id": rule.workflow_id});
     audit::append(
         &mut tx,
@@ -182,7 +196,7 @@ pub struct Checked {
 pub async fn check_alerts(db: &Db, now: i64, base_url: &str) -> Result<Checked, AppError> {
     let rules = {
         let mut conn = db.acquire().await.map_err(StoreError::from)?;
-        store::rules(&mut conn, None).await?
+        rules::rules(&mut conn, None).await?
     };
     let mut out = Checked::default();
     for rule in rules {
@@ -190,10 +204,12 @@ pub async fn check_alerts(db: &Db, now: i64, base_url: &str) -> Result<Checked, 
         let w = {
             let mut conn = db.acquire().await.map_err(StoreError::from)?;
             let wf = rule.workflow_id.as_str();
-            let previous = store::runs(&mut conn, wf, now - 2 * window, now - window).await?;
+            let previous =
+                store::runs(&mut conn, wf, Slice::whole(now - 2 * window, now - window)).await?;
             Window {
-                runs: store::runs(&mut conn, wf, now - window, now + 1).await?,
-                items: store::items(&mut conn, wf, None, now - window, now + 1).await?,
+                runs: store::runs(&mut conn, wf, Slice::whole(now - window, now + 1)).await?,
+                items: store::items(&mut conn, wf, None, Slice::whole(now - window, now + 1))
+                    .await?,
                 previous_confidences: previous.iter().filter_map(|r| r.confidence).collect(),
                 oldest_open_at: store::oldest_open(&mut conn, wf).await?,
             }
@@ -206,7 +222,7 @@ pub async fn check_alerts(db: &Db, now: i64, base_url: &str) -> Result<Checked, 
             Change::Same => rule.firing_since,
         };
         let mut tx = db.write().await?;
-        if !store::record_check(
+        if !rules::record_check(
             &mut tx,
             &rule.id,
             rule.firing_since,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alert_notices;
+pub mod alert_rules;
 pub mod approvals;
 pub mod audit;
 pub mod conn;

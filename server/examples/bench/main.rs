@@ -6,6 +6,7 @@
 //! Latencies are run creation to run end as the server recorded them.
 
 mod control;
+mod monitoring;
 mod reads;
 mod server;
 mod webhooks;
@@ -208,6 +209,9 @@ async fn main() {
         for line in reads::history(&bin).await {
             emit(line);
         }
+    }
+    if only.as_deref().is_none_or(|o| o == "monitoring-100k") {
+        emit(monitoring::monitoring_100k(&bin).await);
     }
     if only.as_deref().is_none_or(|o| o == "foreach-1000") {
         emit(control::foreach(&bin).await);

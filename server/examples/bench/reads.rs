@@ -132,7 +132,7 @@ pub async fn inbox(bin: &str) -> Vec<Value> {
 }
 
 /// Times `n` GETs of `url` (ms, sorted).
-async fn time_gets(http: &reqwest::Client, url: &str, n: usize) -> Vec<f64> {
+pub(crate) async fn time_gets(http: &reqwest::Client, url: &str, n: usize) -> Vec<f64> {
     let mut ms = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
@@ -145,7 +145,7 @@ async fn time_gets(http: &reqwest::Client, url: &str, n: usize) -> Vec<f64> {
     ms
 }
 
-fn timing_line(name: &str, ms: &[f64], extra: Value) -> Value {
+pub(crate) fn timing_line(name: &str, ms: &[f64], extra: Value) -> Value {
     let mut line = json!({
         "workload": name,
         "p50_ms": (percentile(ms, 0.5) * 10.0).round() / 10.0,

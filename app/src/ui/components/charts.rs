@@ -78,11 +78,19 @@ pub fn BarChart(
     #[prop(default = "")] unit: &'static str,
 ) -> impl IntoView {
     let n = labels.len().max(1);
-    let total = |i: usize| -> f64 { series.iter().filter_map(|s| s.values.get(i).copied().flatten()).sum() };
+    let total = |i: usize| -> f64 {
+        series
+            .iter()
+            .filter_map(|s| s.values.get(i).copied().flatten())
+            .sum()
+    };
     let max = if stacked {
         (0..n).map(total).fold(0.0, f64::max)
     } else {
-        series.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0.0, f64::max)
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten().copied())
+            .fold(0.0, f64::max)
     };
     let top = nice_max(max);
     let plot_h = H - BOTTOM - TOP;
@@ -92,16 +100,31 @@ pub fn BarChart(
     for i in 0..n {
         let mut base = 0.0;
         for (j, s) in series.iter().enumerate() {
-            let Some(v) = s.values.get(i).copied().flatten() else { continue };
+            let Some(v) = s.values.get(i).copied().flatten() else {
+                continue;
+            };
             let h = plot_h * v / top;
             let (x, w, y) = if stacked {
-                (LEFT + slot * i as f64 + slot * 0.15, slot * 0.7, TOP + plot_h - base - h)
+                (
+                    LEFT + slot * i as f64 + slot * 0.15,
+                    slot * 0.7,
+                    TOP + plot_h - base - h,
+                )
             } else {
                 let w = slot * 0.8 / k;
-                (LEFT + slot * i as f64 + slot * 0.1 + w * j as f64, w, TOP + plot_h - h)
+                (
+                    LEFT + slot * i as f64 + slot * 0.1 + w * j as f64,
+                    w,
+                    TOP + plot_h - h,
+                )
             };
             base += if stacked { h } else { 0.0 };
-            let tip = format!("{} · {}: {}{unit}", labels.get(i).cloned().unwrap_or_default(), s.name, trim(v));
+            let tip = format!(
+                "{} · {}: {}{unit}",
+                labels.get(i).cloned().unwrap_or_default(),
+                s.name,
+                trim(v)
+            );
             bars.push(view! { <rect class=s.class x=x y=y width=w height=h.max(0.0)><title>{tip}</title></rect> });
         }
     }
@@ -126,11 +149,19 @@ pub fn LineChart(
     #[prop(default = "")] unit: &'static str,
 ) -> impl IntoView {
     let n = labels.len().max(1);
-    let max = series.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0.0, f64::max);
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten().copied())
+        .fold(0.0, f64::max);
     let top = nice_max(max);
     let plot_h = H - BOTTOM - TOP;
     let slot = (W - LEFT) / n as f64;
-    let at = |i: usize, v: f64| (LEFT + slot * (i as f64 + 0.5), TOP + plot_h - plot_h * v / top);
+    let at = |i: usize, v: f64| {
+        (
+            LEFT + slot * (i as f64 + 0.5),
+            TOP + plot_h - plot_h * v / top,
+        )
+    };
     let lines = series
         .iter()
         .map(|s| {
@@ -181,7 +212,11 @@ fn tick(v: f64, top: f64) -> String {
 }
 
 fn trim(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 #[cfg(test)]

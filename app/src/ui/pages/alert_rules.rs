@@ -24,7 +24,10 @@ fn firing_line(r: &AlertRule) -> String {
 /// The rules that fire, as a banner (nothing while none does).
 #[component]
 pub fn AlertBanner(rules: Vec<AlertRule>) -> impl IntoView {
-    let firing: Vec<AlertRule> = rules.into_iter().filter(|r| r.firing_since.is_some()).collect();
+    let firing: Vec<AlertRule> = rules
+        .into_iter()
+        .filter(|r| r.firing_since.is_some())
+        .collect();
     (!firing.is_empty()).then(|| {
         view! {
             <div class="alert-banner" role="alert" data-testid="alert-banner">

@@ -7,9 +7,9 @@ use super::alert_rules::{AlertBanner, AlertRules};
 use crate::api::monitoring::monitoring_figures;
 use crate::api::workflows::get_workflow;
 use crate::domain::monitoring::{Figures, Granularity, Monitoring};
+use crate::ui::components::ErrorBox;
 use crate::ui::components::charts::{BarChart, LineChart, Series};
 use crate::ui::components::live::every;
-use crate::ui::components::ErrorBox;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -25,7 +25,16 @@ pub fn MonitoringPage() -> impl IntoView {
     let changed = RwSignal::new(0u32);
     let tick = every(15_000);
     let figures = Resource::new(
-        move || (id(), hours.get(), step.get(), baseline.get(), tick.get(), changed.get()),
+        move || {
+            (
+                id(),
+                hours.get(),
+                step.get(),
+                baseline.get(),
+                tick.get(),
+                changed.get(),
+            )
+        },
         |(id, h, s, b, _, _)| monitoring_figures(id, h, s, b),
     );
     let steps = move || {
@@ -96,7 +105,11 @@ fn ms(v: Option<i64>) -> String {
 }
 
 fn label(start: i64, g: Option<Granularity>) -> String {
-    let f = if g == Some(Granularity::Day) { "%m-%d" } else { "%H:00" };
+    let f = if g == Some(Granularity::Day) {
+        "%m-%d"
+    } else {
+        "%H:00"
+    };
     chrono::DateTime::from_timestamp_millis(start)
         .map(|t| t.format(f).to_string())
         .unwrap_or_default()
@@ -147,30 +160,81 @@ fn Charts(f: Figures) -> impl IntoView {
         f.buckets.iter().map(get).collect()
     };
     let runs = vec![
-        Series { name: "succeeded", class: "ok", values: col(|b| Some(b.succeeded as f64)) },
-        Series { name: "failed", class: "bad", values: col(|b| Some(b.failed as f64)) },
-        Series { name: "cancelled", class: "muted", values: col(|b| Some(b.cancelled as f64)) },
-        Series { name: "running", class: "info", values: col(|b| Some(b.running as f64)) },
+        Series {
+            name: "succeeded",
+            class: "ok",
+            values: col(|b| Some(b.succeeded as f64)),
+        },
+        Series {
+            name: "failed",
+            class: "bad",
+            values: col(|b| Some(b.failed as f64)),
+        },
+        Series {
+            name: "cancelled",
+            class: "muted",
+            values: col(|b| Some(b.cancelled as f64)),
+        },
+        Series {
+            name: "running",
+            class: "info",
+            values: col(|b| Some(b.running as f64)),
+        },
     ];
     let rates = vec![
-        Series { name: "failure rate", class: "bad", values: col(|b| b.failure_pct) },
-        Series { name: "escalation rate", class: "warn", values: col(|b| b.escalation_pct) },
+        Series {
+            name: "failure rate",
+            class: "bad",
+            values: col(|b| b.failure_pct),
+        },
+        Series {
+            name: "escalation rate",
+            class: "warn",
+            values: col(|b| b.escalation_pct),
+        },
     ];
     let secs = |v: Option<i64>| v.map(|v| v as f64 / 1000.0);
     let durations = vec![
-        Series { name: "p50", class: "info", values: f.buckets.iter().map(|b| secs(b.p50_ms)).collect() },
-        Series { name: "p95", class: "warn", values: f.buckets.iter().map(|b| secs(b.p95_ms)).collect() },
+        Series {
+            name: "p50",
+            class: "info",
+            values: f.buckets.iter().map(|b| secs(b.p50_ms)).collect(),
+        },
+        Series {
+            name: "p95",
+            class: "warn",
+            values: f.buckets.iter().map(|b| secs(b.p95_ms)).collect(),
+        },
     ];
     let bins: Vec<String> = (0..10).map(|i| format!("{:.1}", i as f64 / 10.0)).collect();
     let share = |h: &[u64]| -> Vec<Option<f64>> {
         let n: u64 = h.iter().sum();
-        h.iter().map(|c| Some(if n == 0 { 0.0 } else { *c as f64 * 100.0 / n as f64 })).collect()
+        h.iter()
+            .map(|c| {
+                Some(if n == 0 {
+                    0.0
+                } else {
+                    *c as f64 * 100.0 / n as f64
+                })
+            })
+            .collect()
     };
     let confidence = vec![
-        Series { name: "this range", class: "info", values: share(&f.confidence.current) },
-        Series { name: "baseline", class: "muted", values: share(&f.confidence.baseline) },
+        Series {
+            name: "this range",
+            class: "info",
+            values: share(&f.confidence.current),
+        },
+        Series {
+            name: "baseline",
+            class: "muted",
+            values: share(&f.confidence.baseline),
+        },
     ];
-    let base = format!("Confidence (share of runs per bin) against {}", f.confidence.baseline_label);
+    let base = format!(
+        "Confidence (share of runs per bin) against {}",
+        f.confidence.baseline_label
+    );
     view! {
         <section class="charts" aria-label="Charts">
             <BarChart title="Runs" labels=labels.clone() series=runs stacked=true />
