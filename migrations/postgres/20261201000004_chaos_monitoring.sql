@@ -6,8 +6,13 @@ ALTER TABLE runs ADD COLUMN chaos TEXT;
 -- A golden set run with faults injected: it never gates publishing.
 ALTER TABLE test_suites ADD COLUMN chaos TEXT;
 
+-- Where a confidence gate stopped the run: the cumulative confidence it
+-- had there (the lowest, if several), kept before any person decides, so
+-- monitoring sees the doubt and not the person's certainty.
+ALTER TABLE runs ADD COLUMN gate_confidence DOUBLE PRECISION;
+
 -- The monitoring page reads a workflow's runs and items over a range.
-CREATE INDEX runs_monitoring ON runs (workflow_id, created_at, status, finished_at, confidence)
+CREATE INDEX runs_monitoring ON runs (workflow_id, created_at, status, finished_at, confidence, gate_confidence)
     WHERE item_index IS NULL AND chaos IS NULL AND version > 0 AND origin <> 'golden';
 CREATE INDEX approval_items_workflow ON approval_items (workflow_id, created_at);
 

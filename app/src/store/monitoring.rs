@@ -11,12 +11,6 @@ use crate::store::conn::{Backend, Conn, query_as, query_scalar};
 const MONITORED: &str =
     "r.item_index IS NULL AND r.chaos IS NULL AND r.version > 0 AND r.origin <> 'golden'";
 
-/// A run's confidence where a confidence gate stopped it: what the step
-/// reported there (the lowest, if several), before any person decided.
-const GATED: &str = "(SELECT MIN(a.confidence) FROM approval_items i
-      JOIN step_attempts a ON a.run_id = i.run_id AND a.node_id = i.node_id AND a.outcome = 'parked'
-      WHERE i.run_id = r.id AND i.reason = 'confidence' AND i.superseded_at IS NULL)";
-
 fn status(s: &str) -> RunStatus {
     match s {
         "succeeded" => RunStatus::Succeeded,
@@ -63,10 +57,13 @@ fn packed(conn: &Conn, expr: &str) -> String {
     }
 }
 
-/// `status:ms:confidence` (empty where unknown) as SQL text.
+/// `status:ms:confidence` (empty where unknown) as SQL text, the
+/// confidence in ten-thousandths: writing out a real number costs SQLite
+/// more than the rest of the query.
 fn triple(status: &str, ms: &str, confidence: &str) -> String {
     format!(
-        "{status} || ':' || COALESCE(CAST({ms} AS TEXT), '') || ':' || COALESCE(CAST({confidence} AS TEXT), '')"
+        "{status} || ':' || COALESCE(CAST({ms} AS TEXT), '') || ':'
+         || COALESCE(CAST(CAST({confidence} * 10000 AS INTEGER) AS TEXT), '')"
     )
 }
 
@@ -83,19 +80,19 @@ fn unpack(at: i64, packed: &str, out: &mut Vec<RunPoint>) {
             at,
             status: status(s),
             ms: ms.parse().ok(),
-            confidence: c.parse().ok(),
+            confidence: c.parse::<i64>().ok().map(|c| c as f64 / 10_000.0),
         });
     }
 }
 
 /// The workflow's runs in `slice`, each with its confidence: where a gate
-/// stopped it, what the step reported there; else the cumulative
-/// confidence it ended with.
+/// stopped it, the cumulative confidence it had there; else the one it
+/// ended with.
 pub async fn runs(conn: &mut Conn, workflow_id: &str, slice: Slice) -> Result<Vec<RunPoint>> {
     let values = triple(
         "r.status",
         "r.finished_at - r.created_at",
-        &format!("COALESCE({GATED}, r.confidence)"),
+        "COALESCE(r.gate_confidence, r.confidence)",
     );
     let rows: Vec<(i64, String)> = query_as(format!(
         "SELECT (r.created_at - $4) / $5 AS b, {} FROM runs r

@@ -50,8 +50,8 @@ pub async fn monitoring_100k(bin: &str) -> Value {
         };
         let id = format!("run_mon_{i:06}");
         app::store::conn::query(
-            "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, finished_at, confidence, origin)
-             VALUES ($1, $2, 1, $3, '{}', 'bench', $4, $5, $6, 'api')",
+            "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, finished_at, confidence, origin, gate_confidence)
+             VALUES ($1, $2, 1, $3, '{}', 'bench', $4, $5, $6, 'api', $7)",
         )
         .bind(&id)
         .bind(&wf)
@@ -59,6 +59,7 @@ pub async fn monitoring_100k(bin: &str) -> Value {
         .bind(at)
         .bind((status != "running").then_some(at + 50 + i % 500))
         .bind(if gated && status != "running" { 1.0 } else { c })
+        .bind(gated.then_some(c))
         .execute(&mut tx)
         .await
         .unwrap();

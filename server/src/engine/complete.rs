@@ -186,6 +186,8 @@ impl Engine {
                         // was, for the log (and monitoring's drift)
                         attempt.output = Some(&item.proposed);
                         attempt.confidence = reported.flatten();
+                        let cum = cumulative(c.cum_in, reported.flatten());
+                        app::store::runs::note_gate(&mut *tx, c.run_id.as_str(), cum).await?;
                     }
                     app::store::approvals::insert(&mut *tx, item).await?;
                     told.inbox_changed = true;

@@ -190,6 +190,7 @@ pub const TABLES: &[Table] = &[
             ("item_path", Text),
             ("item_root", Text),
             ("chaos", Text),
+            ("gate_confidence", F64),
         ],
         order: &["created_at", "id"],
     },

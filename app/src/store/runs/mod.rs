@@ -56,6 +56,20 @@ pub struct NewRun<'a> {
     pub chaos: Option<&'a crate::domain::chaos::ChaosPlan>,
 }
 
+/// Keeps where a confidence gate stopped the run: the lowest cumulative
+/// confidence a gate saw (monitoring reads it; a person's decision later
+/// makes the run sure, and would hide the doubt).
+pub async fn note_gate(conn: &mut crate::store::conn::Conn, run_id: &str, cum: f64) -> Result<()> {
+    crate::store::conn::query(
+        "UPDATE runs SET gate_confidence = $2 WHERE id = $1 AND (gate_confidence IS NULL OR gate_confidence > $2)",
+    )
+    .bind(run_id)
+    .bind(cum)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> Result<()> {
     crate::store::conn::query(
         "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root, chaos)
