@@ -14,8 +14,12 @@ use app::store::runs::Claimed;
 const BY: &str = "the test case";
 
 /// The recorded answer of a step that calls out, or None when it runs for
-/// real (the case is live, or the step calls nothing).
+/// real (the case is live, or the step calls nothing). A Delay does not
+/// wait in a golden run: it ends at once, as if its time had passed.
 pub(super) fn replay(case: &CaseSpec, node: &Node) -> Option<Outcome> {
+    if let NodeKind::Delay { duration_ms } = node.kind {
+        return Some(Outcome::out(serde_json::json!({ "waited_ms": duration_ms })));
+    }
     if case.live || !matches!(node.kind, NodeKind::Http { .. } | NodeKind::Llm(_)) {
         return None;
     }
