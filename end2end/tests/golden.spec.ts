@@ -4,7 +4,7 @@ import { AppShell, apiAuth } from '../pages/app';
 // A golden set as a person uses it: save an ended run as a test case from
 // its page, run the set from the workflow's page, read why a case failed
 // and where the output differs, and be refused publishing under the gate.
-test('save a run as a test case, run the golden set, read a failing case and be refused publishing', async ({ page, request }) => {
+test('save a run as a test case, write and edit one by hand, run the golden set, read a failing case, be refused publishing under the gate, and publish anyway as an admin', async ({ page, request }) => {
   test.setTimeout(60_000);
   const headers = apiAuth();
   const created = await request.post('/api/v1/workflows', {
@@ -36,17 +36,26 @@ test('save a run as a test case, run the golden set, read a failing case and be 
   await save.getByRole('button', { name: 'Save as test case' }).click();
   await expect(save.getByRole('status')).toContainText("Saved as test case 'doubles 21'");
 
-  // a second case whose expectation is wrong
-  const wrong = await request.post(`/api/v1/workflows/${wf}/test-cases`, {
-    headers,
-    data: { name: 'wrong on purpose', input: { n: 1 }, expect_output: { n: 3 } },
-  });
-  expect(wrong.status(), await wrong.text()).toBe(201);
-
-  // the workflow's page runs the set and shows the report
+  // the workflow's page: a second case written by hand, whose expectation is wrong
   await page.goto(`/workflows/${wf}`);
   await new AppShell(page).waitHydrated();
   const panel = page.getByRole('region', { name: 'Golden set' });
+  await expect(panel.locator('ul.test-cases li')).toHaveCount(1);
+  await panel.getByRole('button', { name: 'Add a case' }).click();
+  const editor = panel.getByRole('form', { name: 'Test case' });
+  await editor.getByLabel('New test case (JSON)').fill('{"name": "wrong on purpose", "input": {"n": 1}, "expect_output": {"n": 4}}');
+  await editor.getByRole('button', { name: 'Save case' }).click();
+  await expect(panel.locator('ul.test-cases li')).toHaveCount(2);
+  // edited: a bad case is refused saying why, a good edit is kept
+  await panel.locator('ul.test-cases li', { hasText: 'wrong on purpose' }).getByRole('button', { name: 'Edit' }).click();
+  await editor.getByLabel('Test case (JSON)').fill('{"name": "wrong on purpose", "input": {"n": 1}, "expect_output": {"n": 3}, "oops": 1}');
+  await editor.getByRole('button', { name: 'Save case' }).click();
+  await expect(panel.getByRole('alert')).toContainText('unknown field `oops`');
+  await editor.getByLabel('Test case (JSON)').fill('{"name": "wrong on purpose", "input": {"n": 1}, "expect_output": {"n": 3}}');
+  await editor.getByRole('button', { name: 'Save case' }).click();
+  await expect(editor).toHaveCount(0);
+
+  // the set runs and shows the report
   await expect(panel.locator('ul.test-cases li')).toHaveCount(2);
   await expect(panel.locator('ul.test-cases')).toContainText(`doubles 21 · from run:${run}`);
   await panel.getByRole('button', { name: 'Run golden set' }).click();
@@ -61,12 +70,21 @@ test('save a run as a test case, run the golden set, read a failing case and be 
   await expect(panel.locator('tr[data-outcome="passed"]')).toContainText('doubles 21');
 
   // every case must pass to publish: the Publish button is refused, saying why
-  const gate = await request.put(`/api/v1/workflows/${wf}/publish-gate`, { headers, data: { min_pass_pct: 100 } });
-  expect(gate.status(), await gate.text()).toBe(200);
+  const gate = panel.getByRole('form', { name: 'Publish gate' });
+  await gate.getByLabel('Publishing requires this share of cases to pass (%)').fill('100');
+  await gate.getByRole('button', { name: 'Save gate' }).click();
+  await expect(gate.getByRole('status')).toHaveText('Publishing now needs 100% of the cases to pass.');
   await page.getByRole('button', { name: 'Publish version 1' }).click();
-  await expect(page.getByRole('alert')).toContainText("version 1 cannot be published");
-  await expect(page.getByRole('alert')).toContainText("'wrong on purpose'");
+  const refusal = page.getByRole('alert').filter({ hasText: 'cannot be published' });
+  await expect(refusal).toContainText("version 1 cannot be published");
+  await expect(refusal).toContainText("'wrong on purpose'");
   await expect(page.getByTestId('published')).not.toHaveText('Live: version 1');
+  // an admin may publish anyway, and the audit trail says so
+  await page.getByRole('button', { name: 'Publish anyway (admin)' }).click();
+  await expect(page.getByTestId('published')).toHaveText('Live: version 1');
+  const audit = await (await request.get(`/api/v1/audit?action=workflow.published`, { headers })).json();
+  const event = audit.events.find((e: { entity: string }) => e.entity === `workflow:${wf}`);
+  expect(JSON.stringify(event.details.golden_set)).toContain('overridden');
 });
 
 test('a decided item saved as a test case replays with the decision and passes', async ({ page, request }) => {

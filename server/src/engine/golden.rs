@@ -18,7 +18,9 @@ const BY: &str = "the test case";
 /// wait in a golden run: it ends at once, as if its time had passed.
 pub(super) fn replay(case: &CaseSpec, node: &Node) -> Option<Outcome> {
     if let NodeKind::Delay { duration_ms } = node.kind {
-        return Some(Outcome::out(serde_json::json!({ "waited_ms": duration_ms })));
+        return Some(Outcome::out(
+            serde_json::json!({ "waited_ms": duration_ms }),
+        ));
     }
     if case.live || !matches!(node.kind, NodeKind::Http { .. } | NodeKind::Llm(_)) {
         return None;

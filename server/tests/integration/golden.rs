@@ -447,5 +447,9 @@ async fn a_delay_does_not_wait_in_a_golden_run_and_one_decision_settles_a_two_pe
         .unwrap();
     // the clock never moves: the suite ends without waiting the day
     let report = run_and_report(&w, &wf, 1).await;
-    assert_eq!((report.totals.total, report.totals.passed), (1, 1), "{report:#?}");
+    assert_eq!(
+        (report.totals.total, report.totals.passed),
+        (1, 1),
+        "{report:#?}"
+    );
 }

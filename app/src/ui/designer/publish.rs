@@ -49,7 +49,15 @@ pub(super) fn PublishControl(
             && canvas.problems.with(Vec::is_empty)
             && published.get() != Some(version.get())
     };
-    let (id, id2) = (workflow_id.clone(), workflow_id);
+    let (id, id2, id3) = (workflow_id.clone(), workflow_id.clone(), workflow_id);
+    let admin = crate::ui::auth::can(crate::domain::auth::Permission::Administer);
+    let gate_refused = move || {
+        publish
+            .value()
+            .get()
+            .and_then(Result::err)
+            .is_some_and(|e| e.message.contains("an admin may publish it anyway"))
+    };
     let error = move || {
         publish
             .value()
@@ -65,8 +73,15 @@ pub(super) fn PublishControl(
         {editable.then(|| view! {
             <Show when=can_publish>
                 <button title="Make the saved version the one triggers and starts without a version run"
-                    on:click={let id = id.clone(); move |_| { publish.dispatch(PublishWorkflow { id: id.clone(), version: version.get_untracked() }); }}>
+                    on:click={let id = id.clone(); move |_| { publish.dispatch(PublishWorkflow { id: id.clone(), version: version.get_untracked(), override_gate: false }); }}>
                     {move || format!("Publish version {}", version.get())}
+                </button>
+            </Show>
+            // the golden set's gate refused it: an admin may publish anyway
+            <Show when=move || admin && can_publish() && gate_refused()>
+                <button class="danger" title="Publish although the golden set falls short; the audit trail records that you overrode the gate"
+                    on:click={let id = id3.clone(); move |_| { publish.dispatch(PublishWorkflow { id: id.clone(), version: version.get_untracked(), override_gate: true }); }}>
+                    "Publish anyway (admin)"
                 </button>
             </Show>
             <Show when=move || published.get().is_some()>

@@ -3,17 +3,19 @@
 //! where the output differs).
 
 use crate::api::golden::{golden_report, list_test_cases, run_golden_set};
-use crate::domain::golden::TestCase;
 use crate::domain::golden::judge::CaseResult;
 use crate::domain::golden::report::SuiteReport;
+use crate::ui::components::EmptyState;
 use crate::ui::components::live::every;
-use crate::ui::components::{EmptyState, resource_list};
 use leptos::prelude::*;
 
 #[component]
 pub fn GoldenPanel(workflow_id: String, editable: bool) -> impl IntoView {
     let wf = workflow_id.clone();
-    let cases = Resource::new(|| (), move |_| list_test_cases(wf.clone()));
+    let changed = RwSignal::new(0u32);
+    let cases = Resource::new(move || changed.get(), move |_| list_test_cases(wf.clone()));
+    let wf_list = workflow_id.clone();
+    let wf_gate = workflow_id.clone();
     let suite = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let finished = RwSignal::new(false);
@@ -54,16 +56,18 @@ pub fn GoldenPanel(workflow_id: String, editable: bool) -> impl IntoView {
             </div>
             <p class="muted">"Test cases: an input and what must hold. A run of the golden set answers calls out from the cases' recordings and decides for people as the cases say."</p>
             {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            {resource_list(cases,
-                || view! { <EmptyState title="No test cases"><p>"Save an ended run as a test case from its page, or add one through the API."</p></EmptyState> }.into_any(),
-                |all: Vec<TestCase>| view! {
-                    <ul class="test-cases">
-                        {all.into_iter().map(|c| view! {
-                            <li data-case=c.id.clone()>{c.spec.name.clone()}
-                                {c.source.map(|s| view! { <span class="muted">" · from "{s}</span> })}</li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any())}
+            <Transition fallback=|| ()>
+                {move || cases.get().map(|r| match r {
+                    Ok(all) => view! {
+                        {all.is_empty().then(|| view! {
+                            <EmptyState title="No test cases"><p>"Save an ended run as a test case from its page, or add one here."</p></EmptyState>
+                        })}
+                        <super::golden_cases::CaseList workflow_id=wf_list.clone() cases=all editable changed />
+                    }.into_any(),
+                    Err(e) => view! { <crate::ui::components::ErrorBox error=e /> }.into_any(),
+                })}
+            </Transition>
+            <super::golden_cases::GateForm workflow_id=wf_gate editable />
             <Transition fallback=|| ()>
                 {move || report.get().and_then(|r| r.ok()).flatten().map(|r| view! { <Report r /> })}
             </Transition>

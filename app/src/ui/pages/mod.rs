@@ -6,6 +6,7 @@ pub mod approval_item;
 pub mod approvals;
 pub mod audit;
 pub mod golden;
+pub mod golden_cases;
 pub mod models;
 pub mod monitoring;
 pub mod run_items;
