@@ -1,10 +1,10 @@
 //! Runs: reading them back, cancelling them and retrying their steps;
 //! starting them is in `start.rs`.
 
+mod rerun;
 mod start;
-pub use start::{
-    Runnable, Via, check_input, rerun, runnable, start, start_chaos, start_in, start_test,
-};
+pub use rerun::rerun;
+pub use start::{Runnable, Via, check_input, runnable, start, start_chaos, start_in, start_test};
 
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};

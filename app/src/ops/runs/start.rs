@@ -1,7 +1,6 @@
 //! Starting runs: in the browser, through the API, as a re-run, or as a
 //! test run of an unsaved working copy; each run keeps how it started.
 
-use super::{get_record, parse_run_id};
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::graph::{NodeKind, WorkflowDef};
 use crate::domain::ids::RunId;
@@ -374,36 +373,4 @@ pub fn check_input(def: &WorkflowDef, input: &Value) -> Result<(), AppError> {
         )),
         _ => Ok(()),
     }
-}
-
-/// Starts a new run with the same input, on the same or the latest version.
-pub async fn rerun(
-    db: &Db,
-    actor: &Actor,
-    run_id: &str,
-    latest: bool,
-    now: i64,
-) -> Result<RunId, AppError> {
-    let run_id = &parse_run_id(run_id)?;
-    let run = get_record(db, run_id).await?;
-    if let (Some(item), Some(parent)) = (&run.item, &run.parent_run_id) {
-        return Err(AppError::new(
-            crate::error::ErrorCode::Conflict,
-            format!(
-                "this run is item {} of a For each in run {parent}; re-run that run",
-                item.index
-            ),
-        ));
-    }
-    let version = if latest { None } else { Some(run.version) };
-    start(
-        db,
-        actor,
-        &run.workflow_id,
-        version,
-        &run.input,
-        Via::Rerun(run_id.as_str()),
-        now,
-    )
-    .await
 }
