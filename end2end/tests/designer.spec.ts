@@ -34,7 +34,7 @@ test('drag a node on the canvas, save, and find it there after reload', async ({
   expect(await within(end)).toEqual(shown);
   await expect(page.getByTestId('unsaved')).toBeVisible();
 
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByTestId('designer-version')).toHaveText('version 2');
   await expect(page.getByTestId('unsaved')).toBeHidden();
   await page.reload();

@@ -39,11 +39,13 @@ test('the escalation rate rises after a burst of doubtful runs and the alert ban
     });
     expect(created.status(), await created.text()).toBe(201);
     const wf = (await created.json()).workflow_id;
+    const started: string[] = [];
     const runs = async (c: number, n: number) => {
       for (let i = 0; i < n; i++) {
         const r = await request.post(`/api/v1/workflows/${wf}/runs`, { headers, data: { input: { c } } });
         expect(r.status(), await r.text()).toBe(202);
         const id = (await r.json()).run_id;
+        started.push(id);
         await expect.poll(async () => {
           const d = await (await request.get(`/api/v1/runs/${id}`, { headers })).json();
           return d.status === 'succeeded' || d.steps.some((s: { status: string }) => s.status === 'waiting');
@@ -95,6 +97,10 @@ test('the escalation rate rises after a burst of doubtful runs and the alert ban
     await expect(page.getByTestId('alert-banner')).toContainText('escalation rate (%) is 50.0 %');
     await page.getByTestId('alert-banner').getByRole('link', { name: 'See monitoring' }).click();
     await expect(page).toHaveURL(new RegExp(`/workflows/${wf}/monitoring$`));
+    // nobody's inbox keeps the burst: its runs are cancelled
+    for (const id of started) {
+      await request.post(`/api/v1/runs/${id}/cancel`, { headers });
+    }
   } finally {
     hook.close();
   }

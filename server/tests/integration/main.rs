@@ -15,6 +15,7 @@ mod example;
 mod foreach;
 mod golden;
 mod golden_rest;
+mod golden_triage;
 mod golden_waits;
 mod hostile;
 mod llm;
