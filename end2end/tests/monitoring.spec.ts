@@ -21,6 +21,7 @@ test('the escalation rate rises after a burst of doubtful runs and the alert ban
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
   const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/slack`;
+  const started: string[] = [];
   try {
     const created = await request.post('/api/v1/workflows', {
       headers,
@@ -39,7 +40,6 @@ test('the escalation rate rises after a burst of doubtful runs and the alert ban
     });
     expect(created.status(), await created.text()).toBe(201);
     const wf = (await created.json()).workflow_id;
-    const started: string[] = [];
     const runs = async (c: number, n: number) => {
       for (let i = 0; i < n; i++) {
         const r = await request.post(`/api/v1/workflows/${wf}/runs`, { headers, data: { input: { c } } });
@@ -81,6 +81,11 @@ test('the escalation rate rises after a burst of doubtful runs and the alert ban
     expect(told).toBeGreaterThan(20);
     expect(notices[0].text).toContain(`/workflows/${wf}/monitoring`);
 
+    // the rule is checked every second: once it has seen all 12 runs, the page shows it
+    await expect.poll(async () => {
+      const r = await (await request.get(`/api/v1/workflows/${wf}/alert-rules`, { headers })).json();
+      return r.alert_rules[0].last_value;
+    }, { timeout: 10_000 }).toBe(50);
     await page.reload();
     await new AppShell(page).waitHydrated();
     await expect(page.getByTestId('runs-total')).toHaveText('12');
@@ -97,11 +102,11 @@ test('the escalation rate rises after a burst of doubtful runs and the alert ban
     await expect(page.getByTestId('alert-banner')).toContainText('escalation rate (%) is 50.0 %');
     await page.getByTestId('alert-banner').getByRole('link', { name: 'See monitoring' }).click();
     await expect(page).toHaveURL(new RegExp(`/workflows/${wf}/monitoring$`));
-    // nobody's inbox keeps the burst: its runs are cancelled
+  } finally {
+    hook.close();
+    // nobody's inbox keeps the burst, whatever happened: its runs are cancelled
     for (const id of started) {
       await request.post(`/api/v1/runs/${id}/cancel`, { headers });
     }
-  } finally {
-    hook.close();
   }
 });
