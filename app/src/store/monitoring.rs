@@ -67,6 +67,15 @@ fn triple(status: &str, ms: &str, confidence: &str) -> String {
     )
 }
 
+/// Unpacks every bucket's points.
+fn unpack_all(slice: Slice, rows: Vec<(i64, String)>) -> Vec<RunPoint> {
+    let mut out = Vec::new();
+    for (b, p) in rows {
+        unpack(slice.at(b), &p, &mut out);
+    }
+    out
+}
+
 /// Unpacks one bucket's `status:ms:confidence` triples.
 fn unpack(at: i64, packed: &str, out: &mut Vec<RunPoint>) {
     for t in packed.split(' ').filter(|t| !t.is_empty()) {
@@ -107,11 +116,7 @@ pub async fn runs(conn: &mut Conn, workflow_id: &str, slice: Slice) -> Result<Ve
     .bind(slice.size.max(1))
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::new();
-    for (b, p) in rows {
-        unpack(slice.at(b), &p, &mut out);
-    }
-    Ok(out)
+    Ok(unpack_all(slice, rows))
 }
 
 /// Step `node_id` in the workflow's runs in `slice`, where it ran (skipped
@@ -146,11 +151,7 @@ pub async fn step_runs(
     .bind(slice.size.max(1))
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::new();
-    for (b, p) in rows {
-        unpack(slice.at(b), &p, &mut out);
-    }
-    Ok(out)
+    Ok(unpack_all(slice, rows))
 }
 
 /// The workflow's items (of `node_id` only, when given) opened in `slice`,

@@ -5,6 +5,7 @@
 //! broken fails the 3 billing cases by name and cannot be published; an
 //! admin's override is audited.
 
+use super::golden::run_and_report;
 use crate::common::world::{T0, World};
 use app::domain::audit::Actor;
 use app::domain::golden::{CaseDecision, CaseSpec, Recorded};
@@ -81,19 +82,6 @@ fn case(i: usize, label: &str) -> CaseSpec {
     c
 }
 
-async fn suite(w: &World, wf: &str, version: i64) -> golden::SuiteReport {
-    let actor = Actor("user:tester".into());
-    let started = golden::run_suite(&w.db, &actor, wf, version, None, T0)
-        .await
-        .unwrap();
-    w.idle().await;
-    let r = golden::report(&w.db, &w.engine, &started.suite_id, T0)
-        .await
-        .unwrap();
-    assert!(r.finished, "{r:#?}");
-    r
-}
-
 #[tokio::test]
 async fn twenty_cases_pass_on_the_triage_example_and_a_broken_billing_route_fails_three_named_cases_and_cannot_be_published()
  {
@@ -117,7 +105,7 @@ async fn twenty_cases_pass_on_the_triage_example_and_a_broken_billing_route_fail
     golden::set_publish_gate(&w.db, &actor, &wf, Some(100.0), T0)
         .await
         .unwrap();
-    let good = suite(&w, &wf, 1).await;
+    let good = run_and_report(&w, &wf, 1).await;
     assert_eq!(
         (good.totals.total, good.totals.passed),
         (20, 20),
@@ -148,7 +136,7 @@ async fn twenty_cases_pass_on_the_triage_example_and_a_broken_billing_route_fail
     let v2 = app::ops::workflows::save_version(&w.db, &actor, &wf, &broken, false, T0)
         .await
         .unwrap();
-    let bad = suite(&w, &wf, v2.version).await;
+    let bad = run_and_report(&w, &wf, v2.version).await;
     let failed: Vec<&str> = bad
         .cases
         .iter()

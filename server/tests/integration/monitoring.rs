@@ -133,13 +133,7 @@ async fn figures_count_outcomes_escalations_and_decisions_and_leave_out_test_gol
     .await
     .unwrap();
     w.idle().await;
-    let q = Query {
-        from: T0 - HOUR_MS,
-        to: T0 + HOUR_MS,
-        granularity: Granularity::Hour,
-        step: None,
-        baseline: Baseline::Previous,
-    };
+    let q = around_t0();
     let m = monitoring::figures(&w.db, &wf, &q).await.unwrap();
     let t = &m.figures.total;
     assert_eq!(t.runs, 11, "{t:?}");
@@ -189,6 +183,17 @@ async fn figures_count_outcomes_escalations_and_decisions_and_leave_out_test_gol
     };
     let e = monitoring::figures(&w.db, &wf, &ghost).await.unwrap_err();
     assert!(e.message.contains("no step 'ghost'"), "{}", e.message);
+}
+
+/// The two hours around T0, by hour, for the whole workflow.
+fn around_t0() -> Query {
+    Query {
+        from: T0 - HOUR_MS,
+        to: T0 + HOUR_MS,
+        granularity: Granularity::Hour,
+        step: None,
+        baseline: Baseline::Previous,
+    }
 }
 
 /// A local Slack-style webhook: records each body, answers `status`.
@@ -264,13 +269,7 @@ async fn an_escalation_alert_starts_and_stops_audited_and_told_to_the_webhook_re
         1,
         "one try, answered 500"
     );
-    let q = Query {
-        from: T0 - HOUR_MS,
-        to: T0 + HOUR_MS,
-        granularity: Granularity::Hour,
-        step: None,
-        baseline: Baseline::Previous,
-    };
+    let q = around_t0();
     let m = monitoring::figures(&w.db, &wf, &q).await.unwrap();
     assert_eq!(m.rules[0].firing_since, Some(T0));
     assert_eq!(m.undelivered.len(), 1);
@@ -364,13 +363,7 @@ async fn a_careless_alert_rule_is_refused_and_a_webhook_inside_the_network_is_no
     w.clock.advance(5 * 60_000);
     let c = w.engine.check_alerts("http://x").await.unwrap();
     assert_eq!(c.started.len(), 1);
-    let q = Query {
-        from: T0 - HOUR_MS,
-        to: T0 + HOUR_MS,
-        granularity: Granularity::Hour,
-        step: None,
-        baseline: Baseline::Previous,
-    };
+    let q = around_t0();
     let m = monitoring::figures(&w.db, &wf, &q).await.unwrap();
     let why = m.undelivered[0].2.clone().unwrap_or_default();
     assert!(why.contains("10.0.0.1"), "{why}");
