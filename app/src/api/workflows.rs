@@ -103,6 +103,27 @@ pub async fn save_workflow(id: String, definition: String) -> Result<WorkflowVer
         .await
 }
 
+/// Whether a Code step's `source` compiles: `None`, or the error with
+/// its line. Editors only (it runs the engine's compiler in the sandbox).
+#[server(prefix = "/rpc", endpoint = "check_code")]
+pub async fn check_code(source: String) -> Result<Option<String>, AppError> {
+    super::require(Permission::EditWorkflows, "check code")?;
+    if source.len() > crate::domain::validate::MAX_CODE_BYTES {
+        return Ok(Some(format!(
+            "the code is {} KB; the limit is {} KB",
+            source.len() / 1024,
+            crate::domain::validate::MAX_CODE_BYTES / 1024
+        )));
+    }
+    let tester = use_context::<crate::ops::step_test::Tester>().ok_or_else(|| {
+        super::failed(AppError::new(
+            crate::error::ErrorCode::Internal,
+            "code cannot be checked on this server",
+        ))
+    })?;
+    Ok(tester.0.check_code(&source).await.err())
+}
+
 /// Tests step `node_id` of the working copy `definition` (JSON text) over
 /// `context` (JSON text, `{input, steps}`), without starting a run; a step
 /// that changes something elsewhere only with `confirmed`. Editors only.

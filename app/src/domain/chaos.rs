@@ -62,6 +62,7 @@ pub fn injectable(kind: &crate::domain::graph::NodeKind) -> bool {
         kind,
         NodeKind::Http { .. }
             | NodeKind::Transform { .. }
+            | NodeKind::Code { .. }
             | NodeKind::Branch { .. }
             | NodeKind::Llm(_)
     )

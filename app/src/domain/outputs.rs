@@ -17,6 +17,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "the expression's result (a numeric `confidence` field in 0–1 reports the step's confidence)",
     ),
     (
+        "code",
+        "what main(ctx) returns (or what its promise resolves to); a numeric `confidence` field in 0–1 reports the step's confidence",
+    ),
+    (
         "branch",
         "{taken}: the label of the condition that held, or \"default\"",
     ),

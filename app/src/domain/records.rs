@@ -223,6 +223,9 @@ pub struct AttemptRecord {
     /// An LLM step's attempt: what it sent and received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_call: Option<crate::domain::llm::ModelCall>,
+    /// A Code step's console lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub console: Vec<String>,
 }
 
 /// What a run's LLM steps used, summed over their attempts.

@@ -21,6 +21,9 @@ pub struct StepTestResult {
     /// confidence with its method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<crate::domain::llm::ModelCall>,
+    /// A Code step: what it wrote to its console.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub console: Vec<String>,
 }
 
 /// Whether the step changes something outside Stepwise when it runs: an

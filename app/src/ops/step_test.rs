@@ -20,6 +20,13 @@ pub trait StepTester: Send + Sync {
         node: &'a crate::domain::Node,
         context: &'a Value,
     ) -> Pin<Box<dyn Future<Output = StepTestResult> + Send + 'a>>;
+
+    /// Whether a Code step's JavaScript compiles (in the engine that runs
+    /// it); the error names its line.
+    fn check_code<'a>(
+        &'a self,
+        source: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
 /// The tester, shared through the request context.

@@ -128,6 +128,8 @@ impl Engine {
         let gated = gated.or(faulted).or(replayed);
         // what an LLM step sent and received
         let mut call = None;
+        // what a Code step wrote to its console
+        let mut console = vec![];
         let outcome = match (gated, &node.kind, compensation) {
             (Some(outcome), _, _) => outcome,
             (None, app::domain::NodeKind::Approval(cfg), None) => {
@@ -175,6 +177,11 @@ impl Engine {
                             call = made;
                             o
                         }
+                        (app::domain::NodeKind::Code { source }, None) => {
+                            let (o, lines) = runners::code::run(&self.sandbox, source, &ctx).await;
+                            console = lines;
+                            o
+                        }
                         _ => runners::run(&attempt, compensation.is_some()).await,
                     }
                 };
@@ -201,7 +208,11 @@ impl Engine {
                     .await
             }
         };
-        let ran = runners::Ran { outcome, call };
+        let ran = runners::Ran {
+            outcome,
+            call,
+            console,
+        };
         self.finish(&c, &run, &def, started, Some(&ctx), ran, plan)
             .await
     }

@@ -44,7 +44,11 @@ impl Engine {
         ran: impl Into<Ran>,
         plan: Plan,
     ) -> Result<()> {
-        let Ran { outcome, call } = ran.into();
+        let Ran {
+            outcome,
+            call,
+            console,
+        } = ran.into();
         let now = self.clock.now().max(started);
         // a run that reaches no other run (no parent; its workflow starts
         // none) is written beside other runs (see store::db)
@@ -72,6 +76,7 @@ impl Engine {
                 input,
                 &outcome,
                 call.as_ref(),
+                &console,
                 &mut states,
                 &mut told,
             )
@@ -111,6 +116,7 @@ impl Engine {
         input: Option<&Value>,
         outcome: &Outcome,
         call: Option<&app::domain::llm::ModelCall>,
+        console: &[String],
         states: &mut Option<progress::States>,
         told: &mut Told,
     ) -> Result<progress::Advanced> {
@@ -124,6 +130,7 @@ impl Engine {
         let mut attempt = NewAttempt {
             lineage: lineage.as_ref(),
             model_call: call,
+            console,
             claimed: c,
             worker: &self.worker,
             started_at: started,

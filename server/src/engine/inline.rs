@@ -94,6 +94,7 @@ impl Engine {
                     Some(context),
                     &outcome,
                     None,
+                    &[],
                     &mut states,
                     told,
                 )

@@ -24,6 +24,7 @@ impl app::ops::step_test::StepTester for Engine {
                 _ => None,
             };
             let mut call = None;
+            let mut console = vec![];
             let outcome = match self.secrets_for(request).await {
                 Err(o) => o,
                 Ok(secrets) => {
@@ -59,6 +60,12 @@ impl app::ops::step_test::StepTester for Engine {
                             app::domain::NodeKind::Llm(cfg) => {
                                 let (o, made) = self.llm_attempt(&attempt, None, node, cfg).await;
                                 call = made;
+                                o
+                            }
+                            app::domain::NodeKind::Code { source } => {
+                                let (o, lines) =
+                                    runners::code::run(&self.sandbox, source, context).await;
+                                console = lines;
                                 o
                             }
                             _ => runners::run(&attempt, false).await,
@@ -109,7 +116,36 @@ impl app::ops::step_test::StepTester for Engine {
                 }
             };
             result.call = call;
+            result.console = console;
             result
+        })
+    }
+
+    fn check_code<'a>(
+        &'a self,
+        source: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let job = crate::sandbox::Job::JsCheck {
+                code: source.to_string(),
+            };
+            let null = Value::Null;
+            match self
+                .sandbox
+                .run(&crate::sandbox::Request::over(&null, vec![job]))
+                .await
+            {
+                Ok(mut r) => match r.pop() {
+                    Some(Ok(Value::String(e))) => Err(e),
+                    Some(Ok(_)) => Ok(()),
+                    Some(Err(e)) => Err(e),
+                    None => Err("the sandbox gave no result".into()),
+                },
+                Err(
+                    crate::sandbox::SandboxError::Limit(m)
+                    | crate::sandbox::SandboxError::Unavailable(m),
+                ) => Err(m),
+            }
         })
     }
 }

@@ -25,6 +25,12 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
     };
     let memory = arg("--memory-mb", 256).saturating_mul(1024 * 1024);
     let max_output = arg("--max-output-bytes", 4 * 1024 * 1024) as usize;
+    // Code steps: QuickJS stops a script itself before the parent's
+    // timeout or the address-space cap would end the whole child
+    let js = super::js::JsLimits {
+        time: std::time::Duration::from_millis(arg("--js-time-ms", 800)),
+        memory_bytes: arg("--js-memory-mb", 128).saturating_mul(1024 * 1024) as usize,
+    };
     let worker = std::thread::Builder::new()
         .name("sandbox".into())
         .stack_size(STACK_BYTES)
@@ -35,7 +41,7 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
             // (an arena created after the cap would eat into it).
             drop(std::hint::black_box(vec![0u8; 4096]));
             limit_resources(memory);
-            serve(max_output)
+            serve(max_output, js)
         })
         .expect("the sandbox thread starts");
     match worker.join() {
@@ -44,7 +50,7 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
     }
 }
 
-fn serve(max_output: usize) {
+fn serve(max_output: usize, js: super::js::JsLimits) {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().lines() {
@@ -54,7 +60,7 @@ fn serve(max_output: usize) {
                 results: req
                     .jobs
                     .iter()
-                    .map(|job| capped(evaluate(job, &req.ctxs), max_output))
+                    .map(|job| capped(evaluate(job, &req.ctxs, js), max_output))
                     .collect(),
             },
             Err(e) => Response {

@@ -12,6 +12,7 @@
 //! headers and body), so a step costs one round trip.
 
 pub mod child;
+pub mod js;
 mod pool;
 
 pub use pool::{Sandbox, SandboxConfig, SandboxError};
@@ -28,6 +29,11 @@ pub enum Job {
     Jq { code: String, ctx: usize },
     /// A template rendered to a string.
     Template { src: String, ctx: usize },
+    /// A Code step's JavaScript: `main(ctx)`'s value and console lines
+    /// (see [`js::run`]).
+    Js { code: String, ctx: usize },
+    /// Whether JavaScript compiles (nothing runs): `null`, or the error.
+    JsCheck { code: String },
 }
 
 impl Job {
@@ -48,6 +54,8 @@ impl Job {
         match self {
             Job::Jq { code, .. } => Job::Jq { code, ctx },
             Job::Template { src, .. } => Job::Template { src, ctx },
+            Job::Js { code, .. } => Job::Js { code, ctx },
+            other => other,
         }
     }
 }
@@ -80,7 +88,7 @@ pub struct Response {
 }
 
 /// Runs one job here, in this process: only the child calls this.
-pub fn evaluate(job: &Job, ctxs: &[Cow<'_, Value>]) -> JobResult {
+pub fn evaluate(job: &Job, ctxs: &[Cow<'_, Value>], js: js::JsLimits) -> JobResult {
     let null = Value::Null;
     let ctx = |i: &usize| ctxs.get(*i).map(|c| c.as_ref()).unwrap_or(&null);
     match job {
@@ -88,5 +96,10 @@ pub fn evaluate(job: &Job, ctxs: &[Cow<'_, Value>]) -> JobResult {
         Job::Template { src, ctx: i } => {
             app::domain::expr::render_template(src, ctx(i)).map(Value::String)
         }
+        Job::Js { code, ctx: i } => Ok(js::run(code, ctx(i), js)),
+        Job::JsCheck { code } => Ok(match js::check(code) {
+            Ok(()) => Value::Null,
+            Err(e) => Value::String(e),
+        }),
     }
 }

@@ -118,6 +118,12 @@ impl Sandbox {
         }
     }
 
+    /// How long a Code step's script may run: most of the request's time
+    /// limit, so QuickJS stops it with a message before the child is killed.
+    pub fn js_time_ms(&self) -> u64 {
+        (self.config.timeout.as_millis() as u64 * 8 / 10).max(5)
+    }
+
     fn max_line(&self) -> usize {
         self.config
             .max_output_bytes
@@ -132,6 +138,10 @@ impl Sandbox {
             .arg(self.config.memory_mb.to_string())
             .arg("--max-output-bytes")
             .arg(self.config.max_output_bytes.to_string())
+            .arg("--js-time-ms")
+            .arg(self.js_time_ms().to_string())
+            .arg("--js-memory-mb")
+            .arg((self.config.memory_mb / 2).max(8).to_string())
             .env_clear()
             .current_dir("/")
             .stdin(Stdio::piped())

@@ -9,6 +9,7 @@ mod common;
 mod approvals;
 mod binary;
 mod chaos;
+mod code_steps;
 mod crash;
 mod engine;
 mod example;

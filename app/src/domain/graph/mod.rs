@@ -133,6 +133,12 @@ pub enum NodeKind {
     },
     /// Computes its output with a jq expression over the run context.
     Transform { expression: String },
+    /// Computes its output with JavaScript: `function main(ctx)` over the
+    /// run context, in a sandbox with time and memory limits and nothing
+    /// but the language (no files, network or modules). Its return value
+    /// is the output (a numeric `confidence` in it is reported); console
+    /// lines go to the step log.
+    Code { source: String },
     /// Takes the edge of the first condition that holds, else `default`.
     Branch { conditions: Vec<BranchCondition> },
     /// Waits for every incoming path that was not skipped.
@@ -173,6 +179,7 @@ impl NodeKind {
             NodeKind::Start { .. } => "start",
             NodeKind::Http { .. } => "http",
             NodeKind::Transform { .. } => "transform",
+            NodeKind::Code { .. } => "code",
             NodeKind::Branch { .. } => "branch",
             NodeKind::Join {} => "join",
             NodeKind::Approval(_) => "approval",
@@ -207,6 +214,7 @@ impl NodeKind {
             self,
             NodeKind::Http { .. }
                 | NodeKind::Transform { .. }
+                | NodeKind::Code { .. }
                 | NodeKind::Branch { .. }
                 | NodeKind::SubWorkflow { .. }
                 | NodeKind::ForEach(_)

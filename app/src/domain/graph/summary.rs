@@ -9,6 +9,10 @@ impl Node {
             NodeKind::Start { .. } => "run input".into(),
             NodeKind::Http { request, .. } => format!("{} {}", request.method, request.url),
             NodeKind::Transform { expression } => expression.clone(),
+            NodeKind::Code { source } => match source.lines().count() {
+                1 => "JavaScript, 1 line".into(),
+                n => format!("JavaScript, {n} lines"),
+            },
             NodeKind::Branch { conditions } => conditions
                 .iter()
                 .map(|c| c.expression.as_str())

@@ -11,6 +11,31 @@ fn check_expression(p: &mut Problems, n: &Node, what: &str, code: &str) {
     }
 }
 
+/// Longest Code step source, in bytes.
+pub const MAX_CODE_BYTES: usize = 256 * 1024;
+
+/// What can be told of JavaScript without an engine (the engine's own
+/// syntax check runs in the designer and when the step runs).
+fn check_code(p: &mut Problems, n: &Node, source: &str) {
+    if source.len() > MAX_CODE_BYTES {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            format!(
+                "the code is {} KB; the limit is {} KB",
+                source.len() / 1024,
+                MAX_CODE_BYTES / 1024
+            ),
+        );
+    } else if !source.contains("main") {
+        p.node(
+            ProblemKind::MissingConfig,
+            n,
+            "the code needs a function main(ctx) that returns the output".into(),
+        );
+    }
+}
+
 fn check_template(p: &mut Problems, n: &Node, what: &str, src: &str) {
     if let Err(e) = expr::check_template(src) {
         p.node(ProblemKind::InvalidTemplate, n, format!("{what}: {e}"));
@@ -72,6 +97,7 @@ pub(super) fn check_node_config(p: &mut Problems, n: &Node) {
         NodeKind::Start { .. } | NodeKind::Join {} => {}
         NodeKind::Http { request, .. } => check_request(p, n, "", request),
         NodeKind::Transform { expression } => check_expression(p, n, "expression", expression),
+        NodeKind::Code { source } => check_code(p, n, source),
         NodeKind::Branch { conditions } => {
             let mut labels = BTreeSet::new();
             for (i, c) in conditions.iter().enumerate() {

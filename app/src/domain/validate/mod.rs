@@ -12,6 +12,7 @@ mod refs;
 mod walk;
 
 use super::graph::*;
+pub use config::MAX_CODE_BYTES;
 use config::{check_node_config, check_settings};
 pub use problem::{Problem, ProblemKind};
 use problem::{Problems, label};

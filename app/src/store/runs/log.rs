@@ -22,6 +22,8 @@ pub struct NewAttempt<'a> {
     pub lineage: Option<&'a crate::domain::lineage::Lineage>,
     /// What an LLM step sent and received.
     pub model_call: Option<&'a crate::domain::llm::ModelCall>,
+    /// A Code step's console lines.
+    pub console: &'a [String],
 }
 
 /// Largest step input kept in the step log, in bytes of JSON: the input is
@@ -63,10 +65,10 @@ pub async fn insert_attempt(conn: &mut crate::store::conn::Conn, a: &NewAttempt<
     crate::store::conn::query(
         "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, input, output,
                                     outcome, error_class, error, confidence, pass,
-                                    lineage, model_call, tokens_in, tokens_out, cost)
+                                    lineage, model_call, tokens_in, tokens_out, cost, console)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                  COALESCE((SELECT pass FROM steps WHERE run_id = $1 AND node_id = $2), 0),
-                 $13, $14, $15, $16, $17)",
+                 $13, $14, $15, $16, $17, $18)",
     )
     .bind(&a.claimed.run_id)
     .bind(&a.claimed.node_id)
@@ -85,6 +87,7 @@ pub async fn insert_attempt(conn: &mut crate::store::conn::Conn, a: &NewAttempt<
     .bind(a.model_call.map(|c| c.tokens_in as i64))
     .bind(a.model_call.map(|c| c.tokens_out as i64))
     .bind(a.model_call.and_then(|c| c.cost))
+    .bind((!a.console.is_empty()).then(|| Value::from(a.console).to_string()))
     .execute(conn)
     .await?;
     Ok(())
@@ -341,6 +344,7 @@ struct AttemptRow {
     pass: i64,
     lineage: Option<String>,
     model_call: Option<String>,
+    console: Option<String>,
 }
 
 pub async fn get_attempts(
@@ -349,7 +353,7 @@ pub async fn get_attempts(
 ) -> Result<Vec<AttemptRecord>> {
     let rows: Vec<AttemptRow> = crate::store::conn::query_as(
         "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass,
-                lineage, model_call
+                lineage, model_call, console
          FROM step_attempts WHERE run_id = $1 ORDER BY started_at, node_id, attempt",
     )
     .bind(run_id)
@@ -372,6 +376,10 @@ pub async fn get_attempts(
             pass: r.pass,
             lineage: r.lineage.and_then(|l| serde_json::from_str(&l).ok()),
             model_call: r.model_call.and_then(|c| serde_json::from_str(&c).ok()),
+            console: r
+                .console
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .unwrap_or_default(),
         })
         .collect())
 }

@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 pub mod charts;
+pub mod console;
 pub mod live;
 pub mod model_call;
 pub mod schema_form;

@@ -2,9 +2,10 @@
 
 use crate::domain::graph::*;
 
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 13] = [
     "start",
     "transform",
+    "code",
     "branch",
     "join",
     "http",
@@ -23,6 +24,7 @@ pub fn icon(kind: &str) -> &'static str {
     match kind {
         "start" => "▶",
         "transform" => "ƒ",
+        "code" => "{}",
         "branch" => "◇",
         "join" => "⋈",
         "http" => "⇄",
@@ -42,6 +44,7 @@ pub fn describe(kind: &str) -> &'static str {
     match kind {
         "start" => "where a run begins; checks the input",
         "transform" => "compute values with a jq expression",
+        "code" => "compute values with JavaScript (a script, function main)",
         "branch" => "take the first path whose condition holds",
         "join" => "wait for every incoming path",
         "http" => "call an HTTP endpoint",
@@ -72,12 +75,18 @@ pub fn search(query: &str) -> Vec<&'static str> {
     hits.into_iter().map(|(_, k)| k).collect()
 }
 
+/// A new Code step's source: what to write, and that it runs.
+pub const NEW_CODE: &str = "// ctx is {input, steps}; what main returns is the step's output.\n// console.log goes to the step log.\nfunction main(ctx) {\n  return { value: ctx.input };\n}\n";
+
 /// A node of `kind` with a fresh id, placed at `(x, y)`.
 pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
     let node_kind = match kind {
         "start" => NodeKind::Start { input_schema: None },
         "transform" => NodeKind::Transform {
             expression: ".input".into(),
+        },
+        "code" => NodeKind::Code {
+            source: NEW_CODE.into(),
         },
         "branch" => NodeKind::Branch {
             conditions: vec![BranchCondition {

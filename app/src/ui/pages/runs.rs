@@ -247,6 +247,7 @@ pub(super) fn StepPanel(
                                         }
                                         {a.lineage.as_ref().map(|l| view! { <p class="muted small" data-testid="lineage-hashes">{lineage_line(l)}</p> })}
                                         {a.model_call.clone().map(|call| view! { <ModelCallView call /> })}
+                                        {crate::ui::components::console::console_lines(a.console.clone())}
                                         {json_block("Input", &a.input)}
                                         {json_block("Output", &a.output)}
                                     </li>

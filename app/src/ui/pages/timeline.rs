@@ -197,6 +197,7 @@ mod tests {
             pass: 0,
             lineage: None,
             model_call: None,
+            console: vec![],
         }
     }
 

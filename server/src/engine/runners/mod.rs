@@ -2,6 +2,7 @@
 //! says how the attempt ended; it never touches the database. Whatever a
 //! workflow computes is evaluated in the sandbox.
 
+pub mod code;
 mod delay;
 mod http;
 pub mod llm;
@@ -51,6 +52,8 @@ pub enum Outcome {
 pub struct Ran {
     pub outcome: Outcome,
     pub call: Option<app::domain::llm::ModelCall>,
+    /// A Code step's console lines, for the step log.
+    pub console: Vec<String>,
 }
 
 impl From<Outcome> for Ran {
@@ -58,6 +61,7 @@ impl From<Outcome> for Ran {
         Ran {
             outcome,
             call: None,
+            console: vec![],
         }
     }
 }
@@ -220,6 +224,7 @@ pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
         NodeKind::Approval(_)
         | NodeKind::SubWorkflow { .. }
         | NodeKind::ForEach(_)
+        | NodeKind::Code { .. }
         | NodeKind::Llm(_) => Outcome::fail(
             ErrorClass::Business,
             format!(

@@ -45,6 +45,33 @@ pub(super) fn code_field(
     }
 }
 
+/// A Code step's JavaScript, checked by the engine that runs it (on the
+/// server) as you type: a syntax error is shown with its line.
+fn js_field(
+    value: impl Fn() -> String + Copy + Send + Sync + 'static,
+    set: impl Fn(String) + 'static,
+) -> impl IntoView {
+    let checked = Resource::new(value, |source| async move {
+        if source.trim().is_empty() {
+            return Ok(None);
+        }
+        crate::api::workflows::check_code(source).await
+    });
+    view! {
+        <label>"Code (JavaScript: function main(ctx) returns the output)"
+            <textarea rows=12 spellcheck="false" prop:value=value data-code="js"
+                on:input=move |ev| set(event_target_value(&ev))></textarea>
+        </label>
+        <Transition fallback=|| ()>
+            {move || checked.get().map(|r| match r {
+                Ok(None) => ().into_any(),
+                Ok(Some(e)) => check_note(Err(e)).into_any(),
+                Err(e) => view! { <p class="muted small">{format!("The code could not be checked: {}", e.message)}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
 /// A JSON document (a JSON Schema): stored only when it parses; until
 /// then the text stays in the field with a message.
 pub(super) fn json_field(
@@ -162,6 +189,14 @@ pub(super) fn kind_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) ->
             }),
             expr::check,
             move |v| edit_kind(canvas, &id, |k| *k = NodeKind::Transform { expression: v }),
+        )
+        .into_any(),
+        NodeKind::Code { .. } => js_field(
+            read(node, |n| match &n.kind {
+                NodeKind::Code { source } => source.clone(),
+                _ => String::new(),
+            }),
+            move |v| edit_kind(canvas, &id, |k| *k = NodeKind::Code { source: v }),
         )
         .into_any(),
         NodeKind::End { .. } => code_field(

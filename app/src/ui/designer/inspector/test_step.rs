@@ -130,6 +130,7 @@ pub fn TestStepPanel(canvas: Canvas, id: String) -> impl IntoView {
                         {confidence}
                         {r.output.map(|o| view! { <ValueTable value=o label="Test output" /> })}
                         {r.call.map(|call| view! { <ModelCallView call /> })}
+                        {crate::ui::components::console::console_lines(r.console)}
                     </div>
                 }
             })}
