@@ -36,12 +36,20 @@ pub struct StartBody {
     chaos: Option<app::domain::chaos::ChaosPlan>,
 }
 
+/// Starts a run. With an `Idempotency-Key` header, a repeat of the request
+/// (same workflow, same key, same input) answers 200 with the first run and
+/// `Idempotent-Replayed: true` instead of starting another.
 pub async fn start_run(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<StartBody>,
-) -> ApiResult<(StatusCode, Json<StartedRun>)> {
+) -> ApiResult<(
+    StatusCode,
+    [(&'static str, &'static str); 1],
+    Json<StartedRun>,
+)> {
     let p = who.may(Permission::OperateRuns, "start runs")?;
     let version = match body.version {
         Some(v) => Some(v),
@@ -49,15 +57,46 @@ pub async fn start_run(
     };
     let actor = &Actor(p.actor.clone());
     let (via, now) = (runs::Via::Api, ops::now_ms());
-    let run_id = match &body.chaos {
-        Some(plan) => {
-            runs::start_chaos(&s.db, actor, &id, version, &body.input, via, plan, now).await?
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            app::error::AppError::bad_request(
+                "the Idempotency-Key header must be visible ASCII characters",
+            )
+        })?),
+    };
+    let (run_id, replayed) = match (key, &body.chaos) {
+        (Some(key), chaos) => {
+            let started = runs::start_once(
+                &s.db,
+                actor,
+                &id,
+                version,
+                &body.input,
+                chaos.as_ref(),
+                key,
+                now,
+            )
+            .await?;
+            (started.run_id, started.replayed)
         }
-        None => runs::start(&s.db, actor, &id, version, &body.input, via, now).await?,
+        (None, Some(plan)) => (
+            runs::start_chaos(&s.db, actor, &id, version, &body.input, via, plan, now).await?,
+            false,
+        ),
+        (None, None) => (
+            runs::start(&s.db, actor, &id, version, &body.input, via, now).await?,
+            false,
+        ),
     };
     s.engine.wake();
+    let (status, replay) = match replayed {
+        true => (StatusCode::OK, "true"),
+        false => (StatusCode::ACCEPTED, "false"),
+    };
     Ok((
-        StatusCode::ACCEPTED,
+        status,
+        [("idempotent-replayed", replay)],
         Json(StartedRun {
             run_id: run_id.to_string(),
         }),

@@ -206,6 +206,9 @@ fn operation(
     if let Some(q) = op.query {
         params.extend(query_params(q(in_gen).to_value(), in_gen));
     }
+    params.extend(op.headers.iter().map(|(name, what)| {
+        json!({"name": name, "in": "header", "required": false, "description": what, "schema": {"type": "string"}})
+    }));
     if !params.is_empty() {
         o["parameters"] = Value::Array(params);
     }

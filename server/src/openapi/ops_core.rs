@@ -131,10 +131,18 @@ pub fn workflows_and_runs() -> Vec<Op> {
         )
         .needs(Some("operate_runs"))
         .body(s::<StartBody>)
-        .answers(vec![json(202, "started", s::<StartedRun>)])
+        .headers(&[(
+            "Idempotency-Key",
+            "up to 255 visible ASCII characters; a repeat of the request with the same key returns the first run (200, Idempotent-Replayed: true) instead of starting another",
+        )])
+        .answers(vec![
+            json(202, "started", s::<StartedRun>),
+            json(200, "a repeat of an Idempotency-Key: the run it started", s::<StartedRun>),
+        ])
         .errors(&[
-            (400, "malformed JSON or the wrong shape"),
+            (400, "malformed JSON or the wrong shape, or a bad Idempotency-Key"),
             NOT_FOUND,
+            (409, "the Idempotency-Key already started a run with another input"),
             (
                 422,
                 "the version has problems, or the input does not match the Start schema",

@@ -64,6 +64,8 @@ pub struct Op {
     pub answers: Vec<Answer>,
     /// Error statuses besides 401/403 (and why).
     pub errors: &'static [(u16, &'static str)],
+    /// Request headers it reads (name, what for).
+    pub headers: &'static [(&'static str, &'static str)],
     pub route: fn() -> MethodRouter<AppState>,
 }
 
@@ -86,6 +88,7 @@ impl Op {
             body_optional: false,
             answers: Vec::new(),
             errors: &[],
+            headers: &[],
             route,
         }
     }
@@ -108,6 +111,10 @@ impl Op {
     }
     pub(super) fn answers(mut self, a: Vec<Answer>) -> Op {
         self.answers = a;
+        self
+    }
+    pub(super) fn headers(mut self, h: &'static [(&'static str, &'static str)]) -> Op {
+        self.headers = h;
         self
     }
     pub(super) fn errors(mut self, e: &'static [(u16, &'static str)]) -> Op {

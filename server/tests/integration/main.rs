@@ -19,6 +19,7 @@ mod golden_rest;
 mod golden_triage;
 mod golden_waits;
 mod hostile;
+mod idempotency;
 mod llm;
 mod loops;
 mod metrics;

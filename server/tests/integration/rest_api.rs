@@ -691,7 +691,7 @@ async fn cross_site_changes_and_unknown_tokens_are_refused() {
     );
 }
 
-fn small_def() -> Value {
+pub(crate) fn small_def() -> Value {
     json!({
         "nodes": [
             {"id": "start", "name": "Start", "type": "start"},

@@ -4,7 +4,10 @@
 mod rerun;
 mod start;
 pub use rerun::rerun;
-pub use start::{Runnable, Via, check_input, runnable, start, start_chaos, start_in, start_test};
+pub use start::{
+    MAX_IDEMPOTENCY_KEY, Runnable, Started, Via, check_input, runnable, start, start_chaos,
+    start_in, start_once, start_test,
+};
 
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};

@@ -41,6 +41,7 @@ impl<'a> Via<'a> {
             parent,
             item: None,
             chaos: None,
+            idempotency_key: None,
         };
         match self {
             Via::Browser => o(None, RunOrigin::Manual, None, None),
@@ -69,6 +70,7 @@ struct Origin<'a> {
     parent: Option<(&'a str, &'a str)>,
     item: Option<&'a crate::domain::records::ItemPlace>,
     chaos: Option<&'a crate::domain::chaos::ChaosPlan>,
+    idempotency_key: Option<&'a str>,
 }
 
 /// A version that can run: loaded, and without problems.
@@ -114,7 +116,91 @@ pub async fn start(
     via: Via<'_>,
     now: i64,
 ) -> Result<RunId, AppError> {
-    start_run(db, actor, workflow_id, version, input, via, None, now).await
+    start_run(db, actor, workflow_id, version, input, via, None, None, now).await
+}
+
+/// The run an API start with an `Idempotency-Key` gave: a new one, or the
+/// one a former request with the same key started (`replayed`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Started {
+    pub run_id: RunId,
+    pub replayed: bool,
+}
+
+/// Longest `Idempotency-Key`, in characters.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// An API start (or chaos start) with an `Idempotency-Key`: the first
+/// request with `key` for this workflow starts the run; a repeat returns
+/// that run and starts nothing; a repeat with another input is refused,
+/// since the key then names two different requests. Keys are kept as long
+/// as their run is (retention forgets them with it).
+#[allow(clippy::too_many_arguments)]
+pub async fn start_once(
+    db: &Db,
+    actor: &Actor,
+    workflow_id: &str,
+    version: Option<i64>,
+    input: &Value,
+    chaos: Option<&crate::domain::chaos::ChaosPlan>,
+    key: &str,
+    now: i64,
+) -> Result<Started, AppError> {
+    if key.is_empty()
+        || key.chars().count() > MAX_IDEMPOTENCY_KEY
+        || !key.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+    {
+        return Err(AppError::bad_request(format!(
+            "the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters (a UUID is a good choice)"
+        )));
+    }
+    let earlier = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.acquire().await?;
+            runs::run_by_key(&mut conn, workflow_id, key).await
+        }
+    };
+    let replay = |(run_id, first): (RunId, Value)| {
+        if &first != input {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "this Idempotency-Key already started run {run_id} with another input; use a new key for a new request"
+                ),
+            ));
+        }
+        Ok(Started {
+            run_id,
+            replayed: true,
+        })
+    };
+    if let Some(found) = earlier(db).await? {
+        return replay(found);
+    }
+    match start_run(
+        db,
+        actor,
+        workflow_id,
+        version,
+        input,
+        Via::Api,
+        chaos,
+        Some(key),
+        now,
+    )
+    .await
+    {
+        Ok(run_id) => Ok(Started {
+            run_id,
+            replayed: false,
+        }),
+        // two requests with the key at once: the other one's run stands
+        Err(e) => match earlier(db).await? {
+            Some(found) => replay(found),
+            None => Err(e),
+        },
+    }
 }
 
 /// Starts a chaos run: as [`start`], with `chaos`'s faults injected into
@@ -145,6 +231,7 @@ pub async fn start_chaos(
         input,
         via,
         Some(chaos),
+        None,
         now,
     )
     .await
@@ -159,6 +246,7 @@ async fn start_run(
     input: &Value,
     via: Via<'_>,
     chaos: Option<&crate::domain::chaos::ChaosPlan>,
+    idempotency_key: Option<&str>,
     now: i64,
 ) -> Result<RunId, AppError> {
     let r = runnable(db, workflow_id, version).await?;
@@ -176,6 +264,7 @@ async fn start_run(
     let mut tx = db.write_run(None).await?;
     let parts = Origin {
         chaos,
+        idempotency_key,
         ..via.parts()
     };
     let id = insert(
@@ -258,6 +347,7 @@ pub async fn start_test(
             parent: None,
             item: None,
             chaos: None,
+            idempotency_key: None,
         },
         now,
     )
@@ -286,6 +376,7 @@ async fn insert(
         parent,
         item,
         chaos,
+        idempotency_key,
     } = from;
     let id = RunId::generate();
     // a run executes one scope: an item run its For each's body, any other
@@ -311,6 +402,7 @@ async fn insert(
             parent,
             item,
             chaos,
+            idempotency_key,
         },
     )
     .await?;

@@ -54,6 +54,24 @@ pub struct NewRun<'a> {
     pub item: Option<&'a crate::domain::records::ItemPlace>,
     /// A chaos run's faults.
     pub chaos: Option<&'a crate::domain::chaos::ChaosPlan>,
+    /// The API request's `Idempotency-Key`.
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// The run `key` started for the workflow, with its input.
+pub async fn run_by_key(
+    conn: &mut crate::store::conn::Conn,
+    workflow_id: &str,
+    key: &str,
+) -> Result<Option<(RunId, Value)>> {
+    let row: Option<(RunId, String)> = crate::store::conn::query_as(
+        "SELECT id, input FROM runs WHERE workflow_id = $1 AND idempotency_key = $2",
+    )
+    .bind(workflow_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(id, input)| (id, serde_json::from_str(&input).unwrap_or(Value::Null))))
 }
 
 /// Keeps where a confidence gate stopped the run: the lowest cumulative
@@ -72,8 +90,8 @@ pub async fn note_gate(conn: &mut crate::store::conn::Conn, run_id: &str, cum: f
 
 pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> Result<()> {
     crate::store::conn::query(
-        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root, chaos)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root, chaos, idempotency_key)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -92,6 +110,7 @@ pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> 
     .bind(r.item.map(|i| i.path.as_str()))
     .bind(r.item.map(|i| i.root.as_str()))
     .bind(r.chaos.map(|c| serde_json::to_string(c).unwrap_or_default()))
+    .bind(r.idempotency_key)
     .execute(conn)
     .await?;
     Ok(())
