@@ -162,6 +162,11 @@ pub struct ServeArgs {
     /// shorter. Past it the attempt fails as timed out.
     #[arg(long, env = "STEPWISE_STEP_TIMEOUT_MS", default_value_t = 300_000, value_parser = clap::value_parser!(i64).range(100..=86_400_000))]
     pub step_timeout_ms: i64,
+    /// On SIGTERM or Ctrl+C: how long running steps and requests in flight
+    /// get to finish (ms) before the steps still running are released to
+    /// run again and the process exits.
+    #[arg(long, env = "STEPWISE_SHUTDOWN_GRACE_MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub shutdown_grace_ms: u64,
     /// How often to look for steps whose worker died and runs past their
     /// timeout (ms).
     #[arg(long, env = "STEPWISE_RECOVERY_MS", default_value_t = 2_000)]

@@ -180,21 +180,62 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         args.max_body_bytes,
     );
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown({
-            let changes = engine.changes();
-            async move {
-                shutdown_signal().await;
-                changes.close_streams();
-            }
-        })
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    // Workers finish the step in hand; anything cut short is recovered on
-    // the next start because its lease simply runs out.
+    let (signalled_tx, mut signalled) = tokio::sync::watch::channel(false);
+    let mut http = tokio::spawn({
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = signalled.wait_for(|s| *s).await;
+            })
+            .into_future()
+    });
+    // Until a signal (or the listener failing).
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        ended = &mut http => {
+            return match ended {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!("server error: {e}")),
+                Err(e) => Err(format!("server error: {e}")),
+            };
+        }
+    }
+    // Stop accepting, stop claiming, end the pages' live-update streams;
+    // then give the steps in hand and the requests in flight the grace
+    // period together.
+    let grace = std::time::Duration::from_millis(args.shutdown_grace_ms);
+    let deadline = tokio::time::Instant::now() + grace;
+    let _ = signalled_tx.send(true);
     let _ = stop_tx.send(true);
-    for w in workers {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), w).await;
+    engine.changes().close_streams();
+    let mut cut = 0;
+    for mut w in workers {
+        if tokio::time::timeout_at(deadline, &mut w).await.is_err() {
+            w.abort();
+            let _ = w.await;
+            cut += 1;
+        }
+    }
+    // what did not finish goes back to the queue now, not when its lease
+    // runs out
+    match engine.release_held().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            steps = n,
+            "released steps that did not finish within the grace period"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "could not release the steps in hand; their leases will run out")
+        }
+    }
+    if cut > 0 {
+        tracing::warn!(
+            tasks = cut,
+            "stopped engine tasks that did not finish within the grace period"
+        );
+    }
+    if tokio::time::timeout_at(deadline, &mut http).await.is_err() {
+        tracing::warn!("requests still in flight at the end of the grace period were cut off");
+        http.abort();
     }
     db.close().await;
     tracing::info!("stopped");
@@ -220,5 +261,7 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    tracing::info!(
+        "shutting down: no new steps are claimed; finishing the steps and requests in hand"
+    );
 }

@@ -45,6 +45,20 @@ impl Engine {
     /// deadline, each step and each run in a transaction of its own: one
     /// that cannot be recovered (logged) never holds up the others, nor the
     /// server's start.
+    /// The process is stopping: the steps its workers still hold after
+    /// their grace period go back to the queue now, instead of when their
+    /// leases run out. Returns how many.
+    pub async fn release_held(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.db.write().await?;
+        let released = runs::release_held(&mut tx, &self.worker, now).await?;
+        tx.commit().await?;
+        for (run_id, node_id) in &released {
+            tracing::warn!(%run_id, node_id, "released a step that had not finished at shutdown");
+        }
+        Ok(released.len())
+    }
+
     pub async fn recover(&self) -> Result<usize> {
         let now = self.clock.now();
         let (expired, overdue) = {

@@ -30,6 +30,7 @@ pub(crate) mod rest_api;
 mod sandbox;
 mod schedules;
 mod secrets;
+mod shutdown;
 mod sim;
 mod subworkflows;
 mod test_runs;

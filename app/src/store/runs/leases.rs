@@ -41,6 +41,53 @@ static GIVE_UP: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+static RELEASE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE steps SET {}, lease_owner = NULL, lease_until = NULL, not_before = $2
+         WHERE lease_owner = $1 AND {}
+         RETURNING run_id, node_id, attempt, COALESCE(started_at, 0) AS started_at",
+        StepEvent::LeaseExpired.set("status"),
+        StepEvent::LeaseExpired.guard("status")
+    )
+});
+
+/// Why a released attempt did not finish, in its step log.
+pub const RELEASED: &str = "the server was stopping and the step had not finished within the shutdown grace period; released to run again";
+
+/// Returns every step `worker` still holds to the queue at once (the
+/// process is stopping and gave them their grace period), each logged as
+/// an attempt that did not finish. Unlike a lease that ran out this is no
+/// crash: it does not count towards giving the step up. The steps run
+/// again, here after a restart or at once in another process.
+pub async fn release_held(
+    conn: &mut crate::store::conn::Conn,
+    worker: &str,
+    now: i64,
+) -> Result<Vec<(RunId, String)>> {
+    let held: Vec<(RunId, String, i64, i64)> = crate::store::conn::query_as(RELEASE.as_str())
+        .bind(worker)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+    for (run_id, node_id, attempt, started_at) in &held {
+        crate::store::conn::query(
+            "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
+             VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(run_id)
+        .bind(node_id)
+        .bind(attempt)
+        .bind(worker)
+        .bind(started_at)
+        .bind(now)
+        .bind(RELEASED)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(held.into_iter().map(|(r, n, _, _)| (r, n)).collect())
+}
+
 /// A step whose lease ran out: its worker died (or hangs).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Expired {
