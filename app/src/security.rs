@@ -60,6 +60,7 @@ pub fn token_hash(token: &str) -> String {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -70,9 +71,31 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn new(key: [u8; 32]) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"stepwise secret key fingerprint\0");
+        h.update(key);
         Sealer {
             cipher: XChaCha20Poly1305::new(&key.into()),
+            fingerprint: hex::encode(&h.finalize()[..8]),
         }
+    }
+
+    /// 16 hex digits that name the key without revealing it (a hash), so a
+    /// backup can say which key it needs and a restore which one it got.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The key from the environment or an existing `file`; unlike
+    /// [`Sealer::load`] it never makes a new key up.
+    pub fn load_existing(env_key: Option<&str>, file: &Path) -> Result<Self, String> {
+        if env_key.is_none_or(|k| k.trim().is_empty()) && !file.exists() {
+            return Err(format!(
+                "there is no secret key file at {} (and STEPWISE_SECRET_KEY is not set): give the key the instance runs with (--secret-key-file or STEPWISE_SECRET_KEY)",
+                file.display()
+            ));
+        }
+        Sealer::load(env_key, file)
     }
 
     /// The key from `STEPWISE_SECRET_KEY` (64 hex digits) when given, else

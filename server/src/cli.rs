@@ -24,7 +24,7 @@ pub async fn open_db(url: &str, durability: Durability, refused: &str) -> Result
     db.migrate().await.map_err(|e| {
         format!(
             "the database {} could not be migrated, so {refused}: {e}. \
-             Restore a backup or point --database-url at a new database.",
+             Restore a backup (stepwise restore) or point --database-url at a new database.",
             app::store::db::redacted(url)
         )
     })?;

@@ -38,6 +38,41 @@ pub enum Command {
     /// connections, triggers and the audit trail (which still verifies).
     /// Stop the servers first; the new instance needs the same secret key.
     Copy(CopyArgs),
+    /// A consistent copy of a running SQLite instance into a new file
+    /// (SQLite's VACUUM INTO), with the secret key's fingerprint; its audit
+    /// trail is verified. For PostgreSQL use pg_dump (see the README).
+    Backup(BackupArgs),
+    /// Replace a stopped SQLite instance's database with a backup, after
+    /// checking the backup (integrity, audit trail) and that the secret
+    /// key is the one the backup was made with.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new backup file (it must not exist yet).
+    #[arg(long)]
+    pub to: std::path::PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// As for `serve`.
+    #[arg(long, env = "STEPWISE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file `stepwise backup` wrote.
+    #[arg(long)]
+    pub from: std::path::PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// As for `serve`: the key kept with the backup.
+    #[arg(long, env = "STEPWISE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<std::path::PathBuf>,
+    /// Replace an existing database (stop every server using it first).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

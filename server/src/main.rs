@@ -42,6 +42,8 @@ async fn run() -> ExitCode {
         Some(Command::Token(c)) => server::cli::token(c).await,
         Some(Command::Secret(c)) => server::cli::secret(c).await,
         Some(Command::Copy(c)) => server::cli::copy(c).await,
+        Some(Command::Backup(c)) => server::backup::backup(c).await,
+        Some(Command::Restore(c)) => server::backup::restore(c).await,
         Some(Command::Audit(c)) => match server::cli::audit(c).await {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

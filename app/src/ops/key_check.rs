@@ -8,8 +8,16 @@
 use crate::security::Sealer;
 use crate::store::Db;
 
-const META_KEY: &str = "secret_key_check";
+pub const META_KEY: &str = "secret_key_check";
 const CANARY: &str = "stepwise: the instance's secret key";
+
+/// Whether `sealer` opens `kept`, the database's key check.
+pub fn opens(sealer: &Sealer, kept: &str) -> bool {
+    hex::decode(kept.trim())
+        .ok()
+        .and_then(|sealed| sealer.open(&sealed).ok())
+        .is_some_and(|text| text == CANARY)
+}
 
 /// Records the key check if the database has none yet, then checks `sealer`
 /// against it. The error says what to fix.
@@ -34,11 +42,7 @@ pub async fn check(db: &Db, sealer: &Sealer) -> Result<(), String> {
         .await
         .map_err(store_err)?
         .unwrap_or_default();
-    let opens = hex::decode(kept.trim())
-        .ok()
-        .and_then(|sealed| sealer.open(&sealed).ok())
-        .is_some_and(|text| text == CANARY);
-    if opens {
+    if opens(sealer, &kept) {
         Ok(())
     } else {
         Err(

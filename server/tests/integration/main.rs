@@ -7,6 +7,7 @@
 mod common;
 
 mod approvals;
+mod backup;
 mod binary;
 mod chaos;
 mod code_steps;
