@@ -8,5 +8,5 @@ ALTER TABLE runs ADD COLUMN idempotency_key TEXT;
 CREATE UNIQUE INDEX runs_idempotency ON runs (workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 -- finished runs older than this many days are deleted (NULL: the instance default)
-ALTER TABLE workflows ADD COLUMN retention_days INTEGER;
+ALTER TABLE workflows ADD COLUMN retention_days BIGINT;
 CREATE INDEX runs_finished ON runs (finished_at) WHERE finished_at IS NOT NULL AND parent_run_id IS NULL;

@@ -202,6 +202,13 @@ pub struct ServeArgs {
     /// run again and the process exits.
     #[arg(long, env = "STEPWISE_SHUTDOWN_GRACE_MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_grace_ms: u64,
+    /// Days finished runs are kept when their workflow sets no retention
+    /// of its own (0: kept for ever). The audit trail is always kept.
+    #[arg(long, env = "STEPWISE_RETENTION_DAYS", default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..=36_500))]
+    pub retention_days: i64,
+    /// How often finished runs past their retention are deleted (ms).
+    #[arg(long, env = "STEPWISE_RETENTION_EVERY_MS", default_value_t = 600_000, value_parser = clap::value_parser!(u64).range(200..=86_400_000))]
+    pub retention_every_ms: u64,
     /// How often to look for steps whose worker died and runs past their
     /// timeout (ms).
     #[arg(long, env = "STEPWISE_RECOVERY_MS", default_value_t = 2_000)]

@@ -17,6 +17,7 @@ pub mod rest;
 pub mod rest_approvals;
 pub mod rest_audit;
 pub mod rest_golden;
+pub mod rest_lifecycle;
 pub mod rest_metrics;
 pub mod rest_models;
 pub mod rest_monitoring;

@@ -163,6 +163,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     workers.push(engine.spawn_alerts(
         std::time::Duration::from_millis(args.alerts_every_ms),
         public_url.trim_end_matches('/').to_string(),
+        stop_rx.clone(),
+    ));
+    workers.push(engine.spawn_retention(
+        std::time::Duration::from_millis(args.retention_every_ms),
+        server::engine::retention::RetentionConfig {
+            default_days: args.retention_days,
+            ..Default::default()
+        },
         stop_rx,
     ));
     tracing::info!(workers = args.workers, "engine started");

@@ -31,6 +31,7 @@ pub mod action {
     pub const WORKFLOW_DELETED: &str = "workflow.deleted";
     pub const WORKFLOW_PUBLISHED: &str = "workflow.published";
     pub const WORKFLOW_UNPUBLISHED: &str = "workflow.unpublished";
+    pub const WORKFLOW_RETENTION: &str = "workflow.retention_set";
     pub const TRIGGER_CREATED: &str = "trigger.created";
     pub const TRIGGER_UPDATED: &str = "trigger.updated";
     pub const TRIGGER_DELETED: &str = "trigger.deleted";

@@ -299,6 +299,44 @@ pub async fn unpublish(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(),
     Ok(())
 }
 
+/// Longest retention a workflow may set, in days (100 years).
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
+
+/// Sets how many days the workflow's finished runs are kept (None: the
+/// instance default). Audited; the runs go on the next retention sweep.
+pub async fn set_retention(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+    days: Option<i64>,
+    now: i64,
+) -> Result<(), AppError> {
+    if let Some(d) = days
+        && !(1..=MAX_RETENTION_DAYS).contains(&d)
+    {
+        return Err(AppError::bad_request(format!(
+            "days must be 1 to {MAX_RETENTION_DAYS}, or null for the instance default"
+        )));
+    }
+    let mut tx = db.write().await?;
+    crate::store::retention::set_days(&mut tx, id, days)
+        .await
+        .map_err(not_found(id))?;
+    audit::append(
+        &mut tx,
+        &event(
+            actor,
+            action::WORKFLOW_RETENTION,
+            id,
+            now,
+            json!({"days": days}),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
 /// The published version of a workflow, if one is.
 pub async fn published(db: &Db, id: &str) -> Result<Option<i64>, AppError> {
     let mut conn = db.acquire().await.map_err(StoreError::from)?;

@@ -10,6 +10,7 @@ pub mod conn;
 pub mod copy;
 pub mod models;
 pub mod monitoring;
+pub mod retention;
 pub mod runs;
 pub mod test_listens;
 pub mod trigger_events;

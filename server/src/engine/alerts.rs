@@ -78,20 +78,14 @@ impl Engine {
         self: &Arc<Self>,
         every: Duration,
         base_url: String,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         let engine = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if *shutdown.borrow() {
-                    return;
-                }
+        super::workers::periodic(every, shutdown, move |_| {
+            let (engine, base_url) = (engine.clone(), base_url.clone());
+            async move {
                 if let Err(e) = engine.check_alerts(&base_url).await {
                     tracing::error!(error = %e, "checking the alert rules failed");
-                }
-                tokio::select! {
-                    _ = shutdown.changed() => return,
-                    _ = tokio::time::sleep(every) => {}
                 }
             }
         })

@@ -17,6 +17,7 @@ mod inline;
 mod llm;
 mod observe;
 mod recovery;
+pub mod retention;
 pub mod runners;
 mod schedules;
 mod stretch;

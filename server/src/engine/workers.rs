@@ -128,19 +128,11 @@ impl Engine {
             engine.scheduler_loop(shutdown_rx).await
         }));
         let engine = self.clone();
-        let every = config.recovery_every;
-        let mut shutdown_rx = shutdown.clone();
-        handles.push(tokio::spawn(async move {
-            loop {
-                if *shutdown_rx.borrow() {
-                    return;
-                }
+        handles.push(periodic(config.recovery_every, shutdown, move |_| {
+            let engine = engine.clone();
+            async move {
                 if let Err(e) = engine.recover().await {
                     tracing::error!(error = %e, "recovery failed");
-                }
-                tokio::select! {
-                    _ = shutdown_rx.changed() => return,
-                    _ = tokio::time::sleep(every) => {}
                 }
             }
         }));
@@ -172,4 +164,29 @@ impl Engine {
             }
         }
     }
+}
+
+/// Runs `pass` now and then every `every` until `shutdown` (each pass is
+/// given the shutdown signal, to stop early between pieces of work).
+pub(super) fn periodic<F, Fut>(
+    every: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut pass: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut(tokio::sync::watch::Receiver<bool>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            pass(shutdown.clone()).await;
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    })
 }

@@ -4,7 +4,7 @@ use super::table::{NOT_FOUND, Op, empty, json, s};
 use crate::rest_monitoring::{MonitoringQuery, RuleList};
 use app::domain::monitoring::alerts::{AlertRule, RuleSpec};
 use app::ops::monitoring::Monitoring;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 pub fn monitoring() -> Vec<Op> {
     let g = "monitoring";
@@ -57,5 +57,16 @@ pub fn monitoring() -> Vec<Op> {
         .needs(Some("edit_workflows"))
         .answers(vec![empty(204, "removed")])
         .errors(&[NOT_FOUND]),
+        Op::new(
+            "put",
+            "/api/v1/workflows/{id}/retention",
+            "workflows",
+            "How many days the workflow's finished runs are kept (null: the instance default); older ones are deleted in small batches, the audit trail never",
+            || put(crate::rest_lifecycle::set_retention),
+        )
+        .needs(Some("administer"))
+        .body(s::<crate::rest_lifecycle::RetentionBody>)
+        .answers(vec![json(200, "the retention", s::<crate::rest_lifecycle::RetentionBody>)])
+        .errors(&[NOT_FOUND, (400, "days out of range")]),
     ]
 }

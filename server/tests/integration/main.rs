@@ -6,7 +6,7 @@
 
 mod common;
 
-mod approvals;
+pub(crate) mod approvals;
 mod backup;
 mod binary;
 mod chaos;
@@ -14,7 +14,7 @@ mod code_steps;
 mod crash;
 mod engine;
 mod example;
-mod foreach;
+pub(crate) mod foreach;
 mod golden;
 mod golden_rest;
 mod golden_triage;
@@ -28,6 +28,7 @@ mod monitoring;
 mod postgres;
 mod promises;
 pub(crate) mod rest_api;
+mod retention;
 mod sandbox;
 mod schedules;
 mod secrets;

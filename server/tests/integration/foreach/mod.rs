@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 /// Start -> each (over `items`, body `body` with edges `body_edges`) -> end,
 /// the run's output the For each's.
-pub(super) fn looped(
+pub(crate) fn looped(
     cfg: ForEachConfig,
     body: Vec<Node>,
     body_edges: Vec<(&str, &str, &str)>,
@@ -43,7 +43,7 @@ pub(super) fn looped(
 }
 
 /// A body: its Start, one Transform `expr`, its End giving the Transform's output.
-pub(super) fn doubling(expr: &str) -> (Vec<Node>, Vec<(&'static str, &'static str, &'static str)>) {
+pub(crate) fn doubling(expr: &str) -> (Vec<Node>, Vec<(&'static str, &'static str, &'static str)>) {
     (
         vec![
             Node::new("item", "Item", NodeKind::Start { input_schema: None }),
@@ -66,7 +66,7 @@ pub(super) fn doubling(expr: &str) -> (Vec<Node>, Vec<(&'static str, &'static st
     )
 }
 
-pub(super) fn over(items: &str, concurrency: u32) -> ForEachConfig {
+pub(crate) fn over(items: &str, concurrency: u32) -> ForEachConfig {
     ForEachConfig {
         concurrency,
         ..ForEachConfig::over(items)
