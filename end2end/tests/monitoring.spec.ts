@@ -67,6 +67,13 @@ test('the escalation rate rises after a burst of doubtful runs and the alert ban
     await form.getByLabel('Over the last (minutes)').fill('60');
     await form.getByLabel('With at least (runs)').fill('5');
     await form.getByLabel('Webhook URL (optional)').fill(hookUrl);
+    // the figures are redrawn (another baseline, and back) while the rule
+    // is half written: what was typed stays
+    await page.getByLabel('Baseline').selectOption('golden');
+    await expect(page.getByTestId('drift')).toHaveText('not enough runs');
+    await page.getByLabel('Baseline').selectOption('previous');
+    await expect(form.getByLabel('Webhook URL (optional)')).toHaveValue(hookUrl);
+    await expect(form.getByLabel('Fire above')).toHaveValue('20');
     await form.getByRole('button', { name: 'Add rule' }).click();
     const rules = page.getByRole('region', { name: 'Alert rules' });
     await expect(rules.locator('tbody tr')).toContainText('escalation rate (%)');

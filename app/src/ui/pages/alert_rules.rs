@@ -59,6 +59,37 @@ pub fn WorkflowAlerts(workflow_id: String) -> impl IntoView {
     }
 }
 
+/// A new alert rule as it is being written. Provided by the monitoring
+/// page, above the part that refreshes, so redraws keep it.
+#[derive(Clone, Copy)]
+pub struct RuleDraft {
+    metric: RwSignal<String>,
+    threshold: RwSignal<String>,
+    window: RwSignal<String>,
+    min_runs: RwSignal<String>,
+    url: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+}
+
+impl RuleDraft {
+    pub fn new() -> Self {
+        RuleDraft {
+            metric: RwSignal::new("escalation_rate".to_string()),
+            threshold: RwSignal::new("20".to_string()),
+            window: RwSignal::new("60".to_string()),
+            min_runs: RwSignal::new("5".to_string()),
+            url: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for RuleDraft {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The rules with their state, a form to add one, and notices that could
 /// not be delivered.
 #[component]
@@ -131,12 +162,16 @@ pub fn AlertRules(
 
 #[component]
 fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
-    let metric = RwSignal::new("escalation_rate".to_string());
-    let threshold = RwSignal::new("20".to_string());
-    let window = RwSignal::new("60".to_string());
-    let min_runs = RwSignal::new("5".to_string());
-    let url = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    // the page keeps what is being typed: the figures around the form are
+    // redrawn as runs come in, and must not take the half-written rule
+    let RuleDraft {
+        metric,
+        threshold,
+        window,
+        min_runs,
+        url,
+        error,
+    } = use_context::<RuleDraft>().unwrap_or_else(RuleDraft::new);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -156,7 +191,10 @@ fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
         let text = serde_json::to_string(&spec).unwrap_or_default();
         leptos::task::spawn_local(async move {
             match create_alert_rule(wf, text).await {
-                Ok(_) => changed.update(|n| *n += 1),
+                Ok(_) => {
+                    url.set(String::new());
+                    changed.update(|n| *n += 1)
+                }
                 Err(e) => error.set(Some(e.message)),
             }
         });
@@ -173,7 +211,7 @@ fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
             <label class="field"><span>"Watch"</span>
                 <select on:change=move |ev| metric.set(event_target_value(&ev))>
                     {[Metric::EscalationRate, Metric::FailureRate, Metric::Drift, Metric::OldestWaiting].into_iter().map(|m| view! {
-                        <option value=m.as_str()>{m.describe()}</option>
+                        <option value=m.as_str() selected=move || metric.get() == m.as_str()>{m.describe()}</option>
                     }).collect_view()}
                 </select></label>
             {field("Fire above", threshold, "number")}

@@ -37,6 +37,7 @@ pub fn MonitoringPage() -> impl IntoView {
         },
         |(id, h, s, b, _, _)| monitoring_figures(id, h, s, b),
     );
+    provide_context(super::alert_rules::RuleDraft::new());
     let steps = move || {
         workflow
             .get()
