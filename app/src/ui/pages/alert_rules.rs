@@ -171,7 +171,7 @@ fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
         min_runs,
         url,
         error,
-    } = use_context::<RuleDraft>().unwrap_or_else(RuleDraft::new);
+    } = use_context::<RuleDraft>().unwrap_or_default();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
