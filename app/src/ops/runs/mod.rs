@@ -1,13 +1,12 @@
 //! Runs: reading them back, cancelling them and retrying their steps;
 //! starting them is in `start.rs`.
 
+mod idempotent;
 mod rerun;
 mod start;
+pub use idempotent::{MAX_IDEMPOTENCY_KEY, Started, start_once};
 pub use rerun::rerun;
-pub use start::{
-    MAX_IDEMPOTENCY_KEY, Runnable, Started, Via, check_input, runnable, start, start_chaos,
-    start_in, start_once, start_test,
-};
+pub use start::{Runnable, Via, check_input, runnable, start, start_chaos, start_in, start_test};
 
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};
