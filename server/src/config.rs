@@ -253,8 +253,15 @@ pub struct ServeArgs {
     /// How often alert rules are checked and undelivered notices retried (ms).
     #[arg(long, env = "STEPWISE_ALERTS_EVERY_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(200..=3_600_000))]
     pub alerts_every_ms: u64,
-    /// The address people reach this server at (for links in alert
-    /// notices); the listening address when not set.
+    /// How often approval items are checked for people to tell and
+    /// notifications are sent or retried (ms).
+    #[arg(long, env = "STEPWISE_NOTIFY_EVERY_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub notify_every_ms: u64,
+    /// The hour of the day (UTC) daily digests are sent.
+    #[arg(long, env = "STEPWISE_DIGEST_HOUR", default_value_t = 8, value_parser = clap::value_parser!(u32).range(0..=23))]
+    pub digest_hour: u32,
+    /// The address people reach this server at (for links in
+    /// notifications and alert notices); the listening address when not set.
     #[arg(long, env = "STEPWISE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Serve the stand-in services under /demo (a ledger, a flaky service)

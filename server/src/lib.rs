@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo_model;
 pub mod engine;
 pub mod hooks;
+pub mod mailer;
 pub mod metrics;
 pub mod openapi;
 pub mod outbound;

@@ -165,6 +165,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         public_url.trim_end_matches('/').to_string(),
         stop_rx.clone(),
     ));
+    workers.push(engine.spawn_notifier(
+        std::time::Duration::from_millis(args.notify_every_ms),
+        server::engine::notify::NotifyConfig {
+            base_url: public_url.trim_end_matches('/').to_string(),
+            digest_hour: args.digest_hour,
+        },
+        stop_rx.clone(),
+    ));
     workers.push(engine.spawn_retention(
         std::time::Duration::from_millis(args.retention_every_ms),
         server::engine::retention::RetentionConfig {

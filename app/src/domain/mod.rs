@@ -17,6 +17,7 @@ pub mod lineage;
 pub mod llm;
 pub mod machine;
 pub mod monitoring;
+pub mod notify;
 pub mod operations;
 pub mod outbound;
 pub mod outputs;

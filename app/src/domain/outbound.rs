@@ -8,6 +8,28 @@
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Whether `url` can be a webhook's address: `http(s)://` with a host, at
+/// most 2000 characters, no spaces or control characters. (Where it may
+/// point is the policy's call when it is sent.) The error says what it
+/// must be.
+pub fn check_webhook_url(url: &str) -> Result<(), String> {
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .and_then(|rest| rest.split(['/', '?', '#']).next());
+    let ok = url.len() <= 2000
+        && host.is_some_and(|h| !h.is_empty())
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an http(s) address of at most 2000 characters, not '{}'",
+            url.chars().take(80).collect::<String>()
+        ))
+    }
+}
+
 /// Why `ip` is refused unless allowed, or `None` for a public address.
 pub fn refused_kind(ip: IpAddr) -> Option<&'static str> {
     match ip {

@@ -10,6 +10,7 @@ pub mod key_check;
 pub mod loops;
 pub mod models;
 pub mod monitoring;
+pub mod notify;
 pub mod progress;
 pub mod runs;
 pub mod secrets;

@@ -8,9 +8,7 @@ use crate::domain::monitoring::{self, DAY_MS, Granularity};
 pub use crate::domain::monitoring::{Baseline, Monitoring};
 use crate::error::{AppError, ErrorCode};
 use crate::store::monitoring::Slice;
-use crate::store::{
-    Db, StoreError, alert_notices, alert_rules as rules, audit, monitoring as store,
-};
+use crate::store::{Db, StoreError, alert_rules as rules, audit, monitoring as store, outbox};
 use serde_json::json;
 
 /// The longest range one answer covers.
@@ -86,7 +84,7 @@ pub async fn figures(db: &Db, workflow_id: &str, q: &Query) -> Result<Monitoring
         &label,
     );
     let rules = rules::rules(&mut conn, Some(workflow_id)).await?;
-    let undelivered = alert_notices::failing(&mut conn, workflow_id).await?;
+    let undelivered = outbox::failing_alerts(&mut conn, workflow_id).await?;
     Ok(Monitoring {
         workflow_id: workflow_id.to_string(),
         step: q.step.clone(),
@@ -262,9 +260,17 @@ pub async fn check_alerts(db: &Db, now: i64, base_url: &str) -> Result<Checked, 
             if let Some(url) = &rule.spec.webhook_url {
                 let link = format!("{base_url}/workflows/{}/monitoring", rule.workflow_id);
                 let body = alerts::notice(&name, &rule.spec, v, change, &link);
-                let id = format!("notice_{}", uuid::Uuid::now_v7().simple());
-                alert_notices::insert(&mut tx, &id, &rule.id, &rule.workflow_id, url, &body, now)
-                    .await?;
+                let body = body.to_string();
+                let message = outbox::NewMessage {
+                    channel: "webhook",
+                    destination: url,
+                    body: &body,
+                    reason: "alert",
+                    workflow_id: Some(&rule.workflow_id),
+                    rule_id: Some(&rule.id),
+                    ..Default::default()
+                };
+                outbox::insert(&mut tx, &message, now).await?;
             }
             match change {
                 Change::Started => out.started.push(rule.id.clone()),

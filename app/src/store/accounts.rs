@@ -18,6 +18,12 @@ pub struct UserRow {
     pub disabled_at: Option<i64>,
     pub created_at: i64,
     pub created_by: String,
+    /// Where notifications go (none: nowhere).
+    pub email: Option<String>,
+    /// `each`, `digest` or `off` (`domain::notify::NotifyPref`).
+    pub notify: String,
+    /// When the last daily digest went.
+    pub digest_at: Option<i64>,
 }
 
 impl UserRow {
@@ -27,7 +33,8 @@ impl UserRow {
 }
 
 const USER_COLUMNS: &str =
-    "id, username, display_name, password_hash, role, disabled_at, created_at, created_by";
+    "id, username, display_name, password_hash, role, disabled_at, created_at, created_by,
+     email, notify, digest_at";
 
 pub async fn count_users(conn: &mut crate::store::conn::Conn) -> Result<i64> {
     Ok(
@@ -116,6 +123,55 @@ pub async fn update_user(
     .execute(conn)
     .await?;
     crate::store::found(done.rows_affected())
+}
+
+/// Sets where a user's notifications go and how often; NotFound when
+/// there is no such user.
+pub async fn set_contact(
+    conn: &mut crate::store::conn::Conn,
+    id: &str,
+    email: Option<&str>,
+    notify: crate::domain::notify::NotifyPref,
+    now: i64,
+) -> Result<()> {
+    let done = crate::store::conn::query(
+        "UPDATE users SET email = $2, notify = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(notify.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    crate::store::found(done.rows_affected())
+}
+
+/// The active users with an address who want email (each item or a digest).
+pub async fn reachable_users(conn: &mut crate::store::conn::Conn) -> Result<Vec<UserRow>> {
+    Ok(crate::store::conn::query_as(format!(
+        "SELECT {USER_COLUMNS} FROM users
+         WHERE disabled_at IS NULL AND email IS NOT NULL AND notify != 'off' ORDER BY id"
+    ))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Records that a user's digest went (if nobody sent it meanwhile).
+pub async fn mark_digest(
+    conn: &mut crate::store::conn::Conn,
+    id: &str,
+    was: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let done = crate::store::conn::query(
+        "UPDATE users SET digest_at = $3 WHERE id = $1 AND digest_at IS NOT DISTINCT FROM $2",
+    )
+    .bind(id)
+    .bind(was)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Admins that are not disabled (the last one cannot be demoted or disabled).

@@ -2,7 +2,6 @@
 //! `ops` can run several of them in one transaction.
 
 pub mod accounts;
-pub mod alert_notices;
 pub mod alert_rules;
 pub mod approvals;
 pub mod audit;
@@ -10,6 +9,7 @@ pub mod conn;
 pub mod copy;
 pub mod models;
 pub mod monitoring;
+pub mod outbox;
 pub mod retention;
 pub mod runs;
 pub mod test_listens;
@@ -88,6 +88,14 @@ pub async fn set_meta(conn: &mut crate::store::conn::Conn, key: &str, value: &st
     crate::store::conn::query("INSERT INTO instance_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_meta(conn: &mut crate::store::conn::Conn, key: &str) -> Result<()> {
+    crate::store::conn::query("DELETE FROM instance_meta WHERE key = $1")
+        .bind(key)
         .execute(conn)
         .await?;
     Ok(())

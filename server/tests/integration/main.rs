@@ -25,6 +25,7 @@ mod llm;
 mod loops;
 mod metrics;
 mod monitoring;
+mod notifications;
 mod postgres;
 mod promises;
 pub(crate) mod rest_api;

@@ -2,6 +2,7 @@
 //! runs and decisions (test, golden and chaos runs left out), and alert
 //! rules that start and stop, audited and told to a local webhook.
 
+use crate::common::receiver::hook;
 use crate::common::world::*;
 use app::domain::audit::Actor;
 use app::domain::monitoring::alerts::{Metric, RuleSpec};
@@ -9,8 +10,7 @@ use app::domain::monitoring::{Granularity, HOUR_MS};
 use app::ops::monitoring::{self, Baseline, Query};
 use app::ops::runs::{self, Via};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 
 /// Start → Classify (reports `.input.c` as its confidence; a string fails
 /// it) → End, escalating below 0.7.
@@ -193,39 +193,6 @@ fn around_t0() -> Query {
         granularity: Granularity::Hour,
         step: None,
         baseline: Baseline::Previous,
-    }
-}
-
-/// A local Slack-style webhook: records each body, answers `status`.
-struct Hook {
-    url: String,
-    bodies: Arc<Mutex<Vec<Value>>>,
-    status: Arc<AtomicU16>,
-}
-
-async fn hook() -> Hook {
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let status = Arc::new(AtomicU16::new(200));
-    let (b, st) = (bodies.clone(), status.clone());
-    let app = axum::Router::new().route(
-        "/slack",
-        axum::routing::post(move |body: String| {
-            let (b, st) = (b.clone(), st.clone());
-            async move {
-                b.lock()
-                    .unwrap()
-                    .push(serde_json::from_str(&body).unwrap_or(Value::Null));
-                axum::http::StatusCode::from_u16(st.load(Ordering::SeqCst)).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Hook {
-        url: format!("http://{addr}/slack"),
-        bodies,
-        status,
     }
 }
 

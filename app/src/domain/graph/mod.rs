@@ -47,6 +47,10 @@ pub struct Settings {
     /// given: the roles in `DEFAULT_GATE_ROLES`).
     #[serde(default, skip_serializing_if = "Approvers::is_empty")]
     pub gate_reviewers: Approvers,
+    /// A Slack-compatible incoming webhook told when this workflow's
+    /// approval items open, are escalated or near their deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_webhook: Option<String>,
 }
 
 /// Who decides confidence-gate items when the workflow does not say.

@@ -117,20 +117,10 @@ impl RuleSpec {
                 self.min_runs
             ));
         }
-        if let Some(url) = &self.webhook_url {
-            let host = url
-                .strip_prefix("https://")
-                .or_else(|| url.strip_prefix("http://"))
-                .and_then(|rest| rest.split(['/', '?', '#']).next());
-            let ok = url.len() <= 2000
-                && host.is_some_and(|h| !h.is_empty())
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !ok {
-                out.push(format!(
-                    "webhook_url must be an http(s) address of at most 2000 characters, not '{}'",
-                    url.chars().take(80).collect::<String>()
-                ));
-            }
+        if let Some(url) = &self.webhook_url
+            && let Err(e) = crate::domain::outbound::check_webhook_url(url)
+        {
+            out.push(format!("webhook_url {e}"));
         }
         out
     }

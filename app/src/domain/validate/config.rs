@@ -310,6 +310,14 @@ pub(super) fn check_settings(p: &mut Problems, def: &WorkflowDef) {
             "a run timeout of 0 ms can never be met".into(),
         );
     }
+    if let Some(url) = &def.settings.notify_webhook
+        && let Err(e) = crate::domain::outbound::check_webhook_url(url)
+    {
+        p.workflow(
+            ProblemKind::InvalidSetting,
+            format!("the notification webhook {e}"),
+        );
+    }
     for message in deciding_roles(&def.settings.gate_reviewers.roles) {
         p.workflow(
             ProblemKind::InvalidSetting,

@@ -1,7 +1,9 @@
 //! Approval items: creating and reading them, and the lists people see.
 //! Their lifecycle (decisions, closing, escalation) is in `lifecycle`.
 
+mod announce;
 mod lifecycle;
+pub use announce::*;
 pub use lifecycle::*;
 
 use super::{Result, StoreError};

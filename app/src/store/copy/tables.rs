@@ -12,9 +12,9 @@ pub struct Table {
 }
 
 /// Tables that are not copied: what lives only while a person waits (a
-/// listener for a webhook's test event) or a notice on its way to this
-/// instance's alert webhooks means nothing to another instance.
-pub const NOT_COPIED: &[&str] = &["trigger_listens", "alert_notices"];
+/// listener for a webhook's test event) or a message on its way to this
+/// instance's people and webhooks means nothing to another instance.
+pub const NOT_COPIED: &[&str] = &["trigger_listens", "notifications"];
 
 /// Every table, parents before children. `tables_cover_the_schema` checks
 /// this against both backends' migrations.
@@ -68,6 +68,9 @@ pub const TABLES: &[Table] = &[
             ("created_at", I64),
             ("created_by", Text),
             ("updated_at", I64),
+            ("email", Text),
+            ("notify", Text),
+            ("digest_at", I64),
         ],
         order: &["id"],
     },
@@ -307,6 +310,7 @@ pub const TABLES: &[Table] = &[
             ("comment", Text),
             ("superseded_at", I64),
             ("current_output", Text),
+            ("notified", I64),
         ],
         order: &["id"],
     },

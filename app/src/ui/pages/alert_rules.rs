@@ -59,42 +59,10 @@ pub fn WorkflowAlerts(workflow_id: String) -> impl IntoView {
     }
 }
 
-/// A new alert rule as it is being written. Provided by the monitoring
-/// page, above the part that refreshes, so redraws keep it.
-#[derive(Clone, Copy)]
-pub struct RuleDraft {
-    metric: RwSignal<String>,
-    threshold: RwSignal<String>,
-    window: RwSignal<String>,
-    min_runs: RwSignal<String>,
-    url: RwSignal<String>,
-    error: RwSignal<Option<String>>,
-}
-
-impl RuleDraft {
-    pub fn new() -> Self {
-        RuleDraft {
-            metric: RwSignal::new("escalation_rate".to_string()),
-            threshold: RwSignal::new("20".to_string()),
-            window: RwSignal::new("60".to_string()),
-            min_runs: RwSignal::new("5".to_string()),
-            url: RwSignal::new(String::new()),
-            error: RwSignal::new(None),
-        }
-    }
-}
-
-impl Default for RuleDraft {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The rules with their state, a form to add one, and notices that could
-/// not be delivered.
+/// The rules with their state and notices that could not be delivered
+/// (redrawn with the figures; the form to add one is not, see `NewRule`).
 #[component]
 pub fn AlertRules(
-    workflow_id: String,
     rules: Vec<AlertRule>,
     undelivered: Vec<(String, i64, Option<String>)>,
     changed: RwSignal<u32>,
@@ -155,23 +123,22 @@ pub fn AlertRules(
                 </div>
             })}
             {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            {editable.then(|| view! { <NewRule workflow_id changed /> })}
         </section>
     }
 }
 
+/// The form to add a rule. The page places it outside the part redrawn as
+/// figures refresh, so a half-written rule is never rebuilt under the
+/// person typing it.
 #[component]
-fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
-    // the page keeps what is being typed: the figures around the form are
-    // redrawn as runs come in, and must not take the half-written rule
-    let RuleDraft {
-        metric,
-        threshold,
-        window,
-        min_runs,
-        url,
-        error,
-    } = use_context::<RuleDraft>().unwrap_or_default();
+pub fn NewRule(workflow_id: Signal<String>, changed: RwSignal<u32>) -> impl IntoView {
+    let editable = can(Permission::EditWorkflows);
+    let metric = RwSignal::new("escalation_rate".to_string());
+    let threshold = RwSignal::new("20".to_string());
+    let window = RwSignal::new("60".to_string());
+    let min_runs = RwSignal::new("5".to_string());
+    let url = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -187,7 +154,7 @@ fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
             error.set(Some(problems.join("; ")));
             return;
         }
-        let wf = workflow_id.clone();
+        let wf = workflow_id.get_untracked();
         let text = serde_json::to_string(&spec).unwrap_or_default();
         leptos::task::spawn_local(async move {
             match create_alert_rule(wf, text).await {
@@ -205,7 +172,8 @@ fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
                 <input type=kind step="any" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev)) /></label>
         }
     };
-    view! {
+    editable.then(|| view! {
+        <section class="card" aria-label="Add an alert rule">
         <form class="new-rule" aria-label="New alert rule" on:submit=add>
             <h3>"Add a rule"</h3>
             <label class="field"><span>"Watch"</span>
@@ -221,5 +189,6 @@ fn NewRule(workflow_id: String, changed: RwSignal<u32>) -> impl IntoView {
             <button class="primary" type="submit">"Add rule"</button>
             {move || error.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
         </form>
-    }
+        </section>
+    })
 }

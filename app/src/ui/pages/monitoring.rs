@@ -3,7 +3,7 @@
 //! baseline with its drift, and the alert rules (with a banner while one
 //! fires). The figures refresh every 15 seconds.
 
-use super::alert_rules::{AlertBanner, AlertRules};
+use super::alert_rules::{AlertBanner, AlertRules, NewRule};
 use crate::api::monitoring::monitoring_figures;
 use crate::api::workflows::get_workflow;
 use crate::domain::monitoring::{Figures, Granularity, Monitoring};
@@ -37,7 +37,6 @@ pub fn MonitoringPage() -> impl IntoView {
         },
         |(id, h, s, b, _, _)| monitoring_figures(id, h, s, b),
     );
-    provide_context(super::alert_rules::RuleDraft::new());
     let steps = move || {
         workflow
             .get()
@@ -89,6 +88,7 @@ pub fn MonitoringPage() -> impl IntoView {
                 Err(e) => view! { <ErrorBox error=e /> }.into_any(),
             })}
         </Transition>
+        <NewRule workflow_id=Signal::derive(id) changed />
     }
 }
 
@@ -119,7 +119,6 @@ fn label(start: i64, g: Option<Granularity>) -> String {
 #[component]
 fn Dashboard(m: Monitoring, changed: RwSignal<u32>) -> impl IntoView {
     let Monitoring {
-        workflow_id,
         figures: f,
         rules,
         undelivered,
@@ -149,7 +148,7 @@ fn Dashboard(m: Monitoring, changed: RwSignal<u32>) -> impl IntoView {
                 <tbody><tr><td>{d.approved}</td><td>{d.edited}</td><td>{d.rejected}</td><td>{d.open}</td></tr></tbody>
             </table>
         </section>
-        <AlertRules workflow_id rules undelivered changed />
+        <AlertRules rules undelivered changed />
     }
 }
 

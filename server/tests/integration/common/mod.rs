@@ -5,6 +5,7 @@
 pub mod model_server;
 pub mod openapi;
 pub mod receiver;
+pub mod smtp;
 pub mod world;
 
 /// The URL of a fresh database for one test: a SQLite file `name` in

@@ -92,3 +92,38 @@ impl Receiver {
         self.keys.lock().unwrap().clone()
     }
 }
+
+/// A local Slack-style webhook: records each body, answers `status`.
+pub struct Hook {
+    /// `http://127.0.0.1:<port>/slack`
+    pub url: String,
+    pub bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+    pub status: Arc<std::sync::atomic::AtomicU16>,
+}
+
+pub async fn hook() -> Hook {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let status = Arc::new(AtomicU16::new(200));
+    let (b, st) = (bodies.clone(), status.clone());
+    let app = axum::Router::new().route(
+        "/slack",
+        axum::routing::post(move |body: String| {
+            let (b, st) = (b.clone(), st.clone());
+            async move {
+                b.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
+                StatusCode::from_u16(st.load(Ordering::SeqCst)).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Hook {
+        url: format!("http://{addr}/slack"),
+        bodies,
+        status,
+    }
+}

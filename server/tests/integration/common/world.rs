@@ -32,6 +32,14 @@ impl World {
         }
     }
 
+    /// The same world whose engine opens secrets with `sealer`.
+    pub fn with_sealer(self, sealer: app::security::Sealer) -> World {
+        World {
+            engine: self.engine.with_sealer(sealer),
+            ..self
+        }
+    }
+
     pub async fn start(&self, def: WorkflowDef, input: Value) -> app::domain::ids::RunId {
         self.start_as(&Actor::anonymous(), def, input).await
     }

@@ -158,6 +158,12 @@ fn WorkflowPanel(canvas: Canvas) -> impl IntoView {
                         on:change=move |ev| { let v = list(&event_target_value(&ev)); edit(Box::new(move |s| s.gate_reviewers.users = v)); } />
                 </label>
                 <p class="hint muted">"With neither, the roles approver and admin check."</p>
+                <label>"Notify a webhook of approvals (Slack-compatible URL, optional)"
+                    <input type="url" placeholder="https://hooks.slack.com/services/…"
+                        prop:value=move || settings.with(|s| s.notify_webhook.clone().unwrap_or_default())
+                        on:change=move |ev| { let v = Some(event_target_value(&ev).trim().to_string()).filter(|u| !u.is_empty()); edit(Box::new(move |s| s.notify_webhook = v)); } />
+                </label>
+                <p class="hint muted">"Told when an approval item opens, is escalated or nears its deadline; the people who may decide it are emailed as they chose under Settings."</p>
                 <label>"Run timeout (ms, empty = none)"
                     <input type="number" min="1"
                         prop:value=move || settings.with(|s| s.run_timeout_ms.map(|t| t.to_string()).unwrap_or_default())
