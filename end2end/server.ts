@@ -42,7 +42,9 @@ export async function startServer(
      // the stand-in services on this server's own (loopback) address
      '--demo', '--allow-hosts', '127.0.0.1',
      // alert rules checked every second, so a test sees one fire
-     '--alerts-every-ms', '1000'],
+     '--alerts-every-ms', '1000',
+     // people told of approval items within a fraction of a second
+     '--notify-every-ms', '300'],
     { cwd: root, env: { ...process.env, STEPWISE_LOG: 'info,tower_http=warn', STEPWISE_LOG_FORMAT: 'text', ...on?.env }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const url = await new Promise<string>((resolve, reject) => {

@@ -27,6 +27,10 @@ pub struct UserView {
     pub role: Role,
     pub disabled: bool,
     pub created_at: i64,
+    /// Where notifications go (none: nowhere).
+    pub email: Option<String>,
+    /// `each`, `digest` or `off`.
+    pub notify: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -104,6 +108,8 @@ pub async fn list_users() -> Result<Vec<UserView>, AppError> {
                 display_name: u.display_name,
                 disabled: u.disabled_at.is_some(),
                 created_at: u.created_at,
+                email: u.email,
+                notify: u.notify,
             })
         })
         .collect()

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod golden;
 pub mod models;
 pub mod monitoring;
+pub mod notify;
 pub mod reference;
 pub mod runs;
 pub mod triggers;

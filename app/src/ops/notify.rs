@@ -145,6 +145,33 @@ pub async fn set_contact(
     Ok(())
 }
 
+/// Queues a test message to `to` through the saved mail server; the
+/// outbox shows whether it was delivered.
+pub async fn queue_test_email(db: &Db, actor: &str, to: &str, now: i64) -> Result<(), AppError> {
+    let to = to.trim();
+    check_email(to).map_err(AppError::bad_request)?;
+    if smtp_settings(db).await?.is_none() {
+        return Err(AppError::bad_request(
+            "save a mail server first: there is nothing to send the test through",
+        ));
+    }
+    let text = format!(
+        "This is a test message from Stepwise, sent by {actor}.\n\nIf you can read it, approval notifications and Email steps can reach people through this mail server.\n"
+    );
+    let mut tx = db.write().await?;
+    let m = outbox::NewMessage {
+        channel: "email",
+        destination: to,
+        subject: "Stepwise test message",
+        body: &text,
+        reason: "test",
+        ..Default::default()
+    };
+    outbox::insert(&mut tx, &m, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
 /// The newest notifications (or only those not delivered), for admins.
 pub async fn outbox(db: &Db, undelivered_only: bool) -> Result<Vec<OutboxEntry>, AppError> {
     let mut conn = db.acquire().await.map_err(StoreError::from)?;

@@ -9,6 +9,7 @@ pub mod golden;
 pub mod golden_cases;
 pub mod models;
 pub mod monitoring;
+pub mod notifications;
 pub mod run_items;
 pub mod run_page;
 pub mod runs;

@@ -27,6 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Users />
         <Tokens />
         <Secrets />
+        <super::notifications::Notifications />
         <super::models::ModelConnections />
     }
 }
@@ -35,8 +36,15 @@ pub fn SettingsPage() -> impl IntoView {
 fn Users() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
+    let contact = ServerAction::<crate::api::notify::SetContact>::new();
     let users = Resource::new(
-        move || (create.version().get(), update.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                contact.version().get(),
+            )
+        },
         |_| list_users(),
     );
     view! {
@@ -51,14 +59,16 @@ fn Users() -> impl IntoView {
             </ActionForm>
             {action_error(create.value())}
             {action_error(update.value())}
+            {action_error(contact.value())}
             {resource_list(users, || view! { <EmptyState title="No users"><p>"Add one above."</p></EmptyState> }.into_any(),
                 move |list| view! {
                     <table class="table users">
-                        <thead><tr><th>"User"</th><th>"Role"</th><th>"Status"</th><th>"Since"</th><th></th></tr></thead>
+                        <thead><tr><th>"User"</th><th>"Role"</th><th>"Email and notifications"</th><th>"Status"</th><th>"Since"</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|u| {
                                 let (id_r, id_d) = (u.id.clone(), u.id.clone());
                                 let disabled = u.disabled;
+                                let contact_row = contact_cell(&u, contact);
                                 view! {
                                     <tr data-user=u.username.clone()>
                                         <td>{u.display_name.clone()} <code class="muted">{u.username.clone()}</code></td>
@@ -68,6 +78,7 @@ fn Users() -> impl IntoView {
                                                 {role_options(u.role.as_str())}
                                             </select>
                                         </td>
+                                        <td>{contact_row}</td>
                                         <td>{if disabled { "disabled" } else { "active" }}</td>
                                         <td>{format_time(u.created_at)}</td>
                                         <td><button class="link" on:click=move |_| { update.dispatch(UpdateUser { id: id_d.clone(), role: None, disabled: Some(!disabled) }); }>
@@ -79,6 +90,39 @@ fn Users() -> impl IntoView {
                     </table>
                 }.into_any())}
         </section>
+    }
+}
+
+/// A person's address and how often they hear, saved as either changes.
+fn contact_cell(
+    u: &UserView,
+    action: ServerAction<crate::api::notify::SetContact>,
+) -> impl IntoView + use<> {
+    use crate::domain::notify::NotifyPref;
+    let id = u.id.clone();
+    let email = RwSignal::new(u.email.clone().unwrap_or_default());
+    let pref = RwSignal::new(u.notify.clone());
+    let save = move || {
+        action.dispatch(crate::api::notify::SetContact {
+            id: id.clone(),
+            email: email.get_untracked(),
+            notify: pref.get_untracked(),
+        });
+    };
+    let save2 = save.clone();
+    let name = u.username.clone();
+    view! {
+        <span class="contact">
+            <input type="email" placeholder="name@example.com" aria-label=format!("Email of {name}")
+                prop:value=move || email.get()
+                on:change=move |ev| { email.set(event_target_value(&ev)); save(); } />
+            <select aria-label=format!("Notifications of {name}")
+                on:change=move |ev| { pref.set(event_target_value(&ev)); save2(); }>
+                {NotifyPref::ALL.into_iter().map(|p| view! {
+                    <option value=p.as_str() selected=move || pref.get() == p.as_str()>{p.describe()}</option>
+                }).collect_view()}
+            </select>
+        </span>
     }
 }
 
