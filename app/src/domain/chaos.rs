@@ -65,6 +65,7 @@ pub fn injectable(kind: &crate::domain::graph::NodeKind) -> bool {
             | NodeKind::Code { .. }
             | NodeKind::Branch { .. }
             | NodeKind::Llm(_)
+            | NodeKind::Email(_)
     )
 }
 

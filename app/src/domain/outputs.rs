@@ -13,6 +13,10 @@ pub const OUTPUTS: &[(&str, &str)] = &[
         "{status, body}: the response's status code and its body (parsed JSON, else the text)",
     ),
     (
+        "email",
+        "{message_id, to, cc, subject, attachments: [{filename, bytes}]}: what was sent (a golden run sends nothing: {sent: false, reason})",
+    ),
+    (
         "transform",
         "the expression's result (a numeric `confidence` field in 0–1 reports the step's confidence)",
     ),

@@ -182,6 +182,9 @@ impl Engine {
                             console = lines;
                             o
                         }
+                        (app::domain::NodeKind::Email(cfg), None) => {
+                            runners::email::run(&attempt, cfg, self.mail_server().await).await
+                        }
                         _ => runners::run(&attempt, compensation.is_some()).await,
                     }
                 };

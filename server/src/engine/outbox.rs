@@ -5,9 +5,9 @@
 //! a run's way: messages are queued after the run's commit.
 
 use super::Engine;
+use super::runners::email::MailServer;
 use crate::mailer::{self, Mail, SendError};
 use app::domain::monitoring::alerts::{MAX_NOTICE_ATTEMPTS, retry_after_ms};
-use app::domain::notify::SmtpSettings;
 use app::store::outbox::{self, Outgoing};
 use std::time::Duration;
 
@@ -25,13 +25,11 @@ impl Engine {
         if due.is_empty() {
             return Ok(0);
         }
-        let smtp = app::ops::notify::smtp_settings(&self.db)
-            .await
-            .map_err(|e| app::store::StoreError::Corrupt(e.message))?;
+        let server = self.mail_server().await;
         let mut delivered = 0;
         for m in due {
             let sent = match m.channel.as_str() {
-                "email" => self.send_email(smtp.as_ref(), &m).await,
+                "email" => self.send_email(&server, &m).await,
                 _ => self
                     .send_webhook(&m.destination, &m.body)
                     .await
@@ -58,21 +56,37 @@ impl Engine {
         Ok(delivered)
     }
 
-    async fn send_email(&self, smtp: Option<&SmtpSettings>, m: &Outgoing) -> Result<(), SendError> {
-        let Some(s) = smtp else {
-            return Err(SendError {
-                message: "no mail server is set (Settings → Notifications)".into(),
-                permanent: false,
-            });
+    /// The instance's mail server with its password opened, if one is set.
+    pub(super) async fn mail_server(&self) -> MailServer {
+        let Some(s) = app::ops::notify::smtp_settings(&self.db)
+            .await
+            .map_err(|e| e.message)?
+        else {
+            return Ok(None);
         };
         let password = match &self.sealer {
-            Some(sealer) => app::ops::notify::smtp_password(&self.db, sealer, s).await,
-            None => Ok(None),
-        }
-        .map_err(|e| SendError {
-            message: e,
-            permanent: false,
-        })?;
+            Some(sealer) => app::ops::notify::smtp_password(&self.db, sealer, &s).await?,
+            None => None,
+        };
+        Ok(Some((s, password)))
+    }
+
+    async fn send_email(&self, server: &MailServer, m: &Outgoing) -> Result<(), SendError> {
+        let (s, password) = match server {
+            Ok(Some(x)) => x,
+            Ok(None) => {
+                return Err(SendError {
+                    message: "no mail server is set (Settings → Notifications)".into(),
+                    permanent: false,
+                });
+            }
+            Err(e) => {
+                return Err(SendError {
+                    message: e.clone(),
+                    permanent: false,
+                });
+            }
+        };
         let mail = Mail {
             to: vec![m.destination.clone()],
             subject: m.subject.clone(),
@@ -80,7 +94,7 @@ impl Engine {
             message_id: Some(format!("<{}@stepwise>", m.id)),
             ..Default::default()
         };
-        mailer::send(s, password, mailer::build(&s.from, &mail)?).await
+        mailer::send(s, password.clone(), mailer::build(&s.from, &mail)?).await
     }
 
     /// Posts `body` (JSON text) to `url` under the outbound policy.

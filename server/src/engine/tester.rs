@@ -68,6 +68,9 @@ impl app::ops::step_test::StepTester for Engine {
                                 console = lines;
                                 o
                             }
+                            app::domain::NodeKind::Email(cfg) => {
+                                runners::email::run(&attempt, cfg, self.mail_server().await).await
+                            }
                             _ => runners::run(&attempt, false).await,
                         }
                     };

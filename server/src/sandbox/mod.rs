@@ -29,6 +29,8 @@ pub enum Job {
     Jq { code: String, ctx: usize },
     /// A template rendered to a string.
     Template { src: String, ctx: usize },
+    /// An HTML template: values from the context are HTML-escaped.
+    Html { src: String, ctx: usize },
     /// A Code step's JavaScript: `main(ctx)`'s value and console lines
     /// (see [`js::run`]).
     Js { code: String, ctx: usize },
@@ -54,6 +56,7 @@ impl Job {
         match self {
             Job::Jq { code, .. } => Job::Jq { code, ctx },
             Job::Template { src, .. } => Job::Template { src, ctx },
+            Job::Html { src, .. } => Job::Html { src, ctx },
             Job::Js { code, .. } => Job::Js { code, ctx },
             other => other,
         }
@@ -95,6 +98,9 @@ pub fn evaluate(job: &Job, ctxs: &[Cow<'_, Value>], js: js::JsLimits) -> JobResu
         Job::Jq { code, ctx: i } => app::domain::expr::eval(code, ctx(i)),
         Job::Template { src, ctx: i } => {
             app::domain::expr::render_template(src, ctx(i)).map(Value::String)
+        }
+        Job::Html { src, ctx: i } => {
+            app::domain::expr::render_html_template(src, ctx(i)).map(Value::String)
         }
         Job::Js { code, ctx: i } => Ok(js::run(code, ctx(i), js)),
         Job::JsCheck { code } => Ok(match js::check(code) {

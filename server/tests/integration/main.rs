@@ -12,6 +12,7 @@ mod binary;
 mod chaos;
 mod code_steps;
 mod crash;
+mod email_steps;
 mod engine;
 mod example;
 pub(crate) mod foreach;

@@ -274,8 +274,21 @@ pub const TEMPLATE_FUEL: u64 = 2_000_000;
 /// [`TEMPLATE_FUEL`]; the engine also renders in a sandbox process that
 /// bounds time and memory.
 pub fn render_template(src: &str, ctx: &Value) -> Result<String, String> {
+    render(src, ctx, false)
+}
+
+/// Renders an HTML template: every value printed from `ctx` is
+/// HTML-escaped (`| safe` marks a value as HTML already).
+pub fn render_html_template(src: &str, ctx: &Value) -> Result<String, String> {
+    render(src, ctx, true)
+}
+
+fn render(src: &str, ctx: &Value, html: bool) -> Result<String, String> {
     scan::check_template_bounds(src)?;
     let mut env = minijinja::Environment::new();
+    if html {
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    }
     env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     env.set_fuel(Some(TEMPLATE_FUEL));
     let tmpl = env

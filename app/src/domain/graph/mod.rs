@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 mod approval;
+mod email;
 mod foreach;
 mod llm;
 mod loops;
@@ -15,6 +16,7 @@ mod retry;
 mod scope;
 mod summary;
 pub use approval::*;
+pub use email::*;
 pub use foreach::*;
 pub use llm::*;
 pub use retry::*;
@@ -175,6 +177,10 @@ pub enum NodeKind {
     /// Asks a language model, through a model connection, to classify,
     /// extract or generate; its confidence is measured, not claimed.
     Llm(LlmConfig),
+    /// Sends an email through the instance's mail server; its Message-ID
+    /// comes from the step's idempotency key, so a repeated send can be
+    /// recognised.
+    Email(EmailConfig),
 }
 
 impl NodeKind {
@@ -193,6 +199,7 @@ impl NodeKind {
             NodeKind::SubWorkflow { .. } => "sub_workflow",
             NodeKind::ForEach(_) => "for_each",
             NodeKind::Llm(_) => "llm",
+            NodeKind::Email(_) => "email",
         }
     }
 
@@ -223,6 +230,7 @@ impl NodeKind {
                 | NodeKind::SubWorkflow { .. }
                 | NodeKind::ForEach(_)
                 | NodeKind::Llm(_)
+                | NodeKind::Email(_)
         )
     }
 }

@@ -53,6 +53,7 @@ impl Node {
                 ),
                 mode => format!("{}: {}", cfg.connection, mode.as_str()),
             },
+            NodeKind::Email(e) => format!("to {}: {}", e.to, e.subject),
         }
     }
 }

@@ -231,6 +231,7 @@ pub(super) fn check_node_config(p: &mut Problems, n: &Node) {
         }
         NodeKind::ForEach(f) => check_for_each(p, n, f),
         NodeKind::Llm(cfg) => super::llm::check_llm(p, n, cfg),
+        NodeKind::Email(e) => super::email::check_email_step(p, n, e),
         NodeKind::Fail { message } => {
             if message.trim().is_empty() {
                 p.node(

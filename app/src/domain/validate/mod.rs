@@ -3,6 +3,7 @@
 //! says what to do about it.
 
 mod config;
+pub mod email;
 mod frames;
 mod llm;
 mod loops;

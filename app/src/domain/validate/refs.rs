@@ -42,6 +42,22 @@ fn sources(n: &Node) -> Vec<(String, &str, bool)> {
             out.push(("system prompt".into(), &cfg.system, true));
             out.push(("prompt".into(), &cfg.prompt, true));
         }
+        NodeKind::Email(e) => {
+            for (what, t) in [
+                ("to", &e.to),
+                ("cc", &e.cc),
+                ("subject", &e.subject),
+                ("text", &e.text),
+            ] {
+                out.push((what.into(), t, true));
+            }
+            if let Some(h) = &e.html {
+                out.push(("HTML".into(), h, true));
+            }
+            if let Some(a) = &e.attachments {
+                out.push(("attachments".into(), a, false));
+            }
+        }
         _ => {}
     }
     if let Some(r) = &n.compensation {

@@ -2,13 +2,14 @@
 
 use crate::domain::graph::*;
 
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 14] = [
     "start",
     "transform",
     "code",
     "branch",
     "join",
     "http",
+    "email",
     "llm",
     "approval",
     "delay",
@@ -28,6 +29,7 @@ pub fn icon(kind: &str) -> &'static str {
         "branch" => "◇",
         "join" => "⋈",
         "http" => "⇄",
+        "email" => "✉",
         "llm" => "✦",
         "approval" => "✓",
         "delay" => "◷",
@@ -48,6 +50,7 @@ pub fn describe(kind: &str) -> &'static str {
         "branch" => "take the first path whose condition holds",
         "join" => "wait for every incoming path",
         "http" => "call an HTTP endpoint",
+        "email" => "send an email (mail, message, notify someone) with attachments",
         "llm" => {
             "ask a language model (AI) to classify, extract or write, with a measured confidence"
         }
@@ -104,6 +107,12 @@ pub fn new_node(def: &WorkflowDef, kind: &str, x: f64, y: f64) -> Option<Node> {
             },
             response_schema: None,
         },
+        "email" => NodeKind::Email(EmailConfig {
+            to: "{{ input.email }}".into(),
+            subject: "About {{ input.name }}".into(),
+            text: "Hello,\n\n".into(),
+            ..Default::default()
+        }),
         "llm" => NodeKind::Llm(LlmConfig {
             labels: vec![
                 LlmLabel {

@@ -4,6 +4,7 @@
 
 pub mod code;
 mod delay;
+pub mod email;
 mod http;
 pub mod llm;
 pub mod pure;
@@ -225,6 +226,7 @@ pub async fn run(a: &Attempt<'_>, compensate: bool) -> Outcome {
         | NodeKind::SubWorkflow { .. }
         | NodeKind::ForEach(_)
         | NodeKind::Code { .. }
+        | NodeKind::Email(_)
         | NodeKind::Llm(_) => Outcome::fail(
             ErrorClass::Business,
             format!(

@@ -17,6 +17,9 @@ pub enum Mode {
     FailFirst(usize),
     /// `550` for every message: a refusal that will not change.
     Reject,
+    /// Keeps the first N messages' data but answers `451` after it (the
+    /// sender cannot know it arrived), then accepts.
+    FailAfterData(usize),
 }
 
 /// One accepted message.
@@ -189,13 +192,20 @@ async fn session(
                     }
                     data.push_str(line.strip_prefix('.').unwrap_or(&line));
                 }
-                received.lock().unwrap().push(Received {
-                    from: from.clone(),
-                    to: std::mem::take(&mut to),
-                    data,
-                    auth: auth.clone(),
-                });
-                b"250 2.0.0 queued\r\n"
+                let n = {
+                    let mut r = received.lock().unwrap();
+                    r.push(Received {
+                        from: from.clone(),
+                        to: std::mem::take(&mut to),
+                        data,
+                        auth: auth.clone(),
+                    });
+                    r.len()
+                };
+                match mode {
+                    Mode::FailAfterData(k) if n <= k => b"451 4.3.0 local problem, try again\r\n",
+                    _ => b"250 2.0.0 queued\r\n",
+                }
             }
             "QUIT" => {
                 write.write_all(b"221 bye\r\n").await?;

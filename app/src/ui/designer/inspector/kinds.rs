@@ -261,6 +261,7 @@ pub(super) fn kind_fields(canvas: Canvas, id: &str, node: Memo<Option<Node>>) ->
         NodeKind::SubWorkflow { .. } => super::control::sub_workflow_fields(canvas, &id, node),
         NodeKind::ForEach(_) => super::control::for_each_fields(canvas, &id, node),
         NodeKind::Llm(_) => super::llm::llm_fields(canvas, &id, node),
+        NodeKind::Email(_) => super::email::email_fields(canvas, &id, node),
     }
 }
 

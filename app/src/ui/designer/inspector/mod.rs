@@ -8,6 +8,7 @@ mod approval;
 mod common;
 mod control;
 mod data;
+mod email;
 mod kinds;
 mod llm;
 mod suggest;
