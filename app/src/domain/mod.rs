@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod outputs;
 pub mod records;
 pub mod redact;
+pub mod resolved;
 pub mod run;
 pub mod step_test;
 pub mod transitions;

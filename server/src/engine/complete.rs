@@ -120,10 +120,16 @@ impl Engine {
         states: &mut Option<progress::States>,
         told: &mut Told,
     ) -> Result<progress::Advanced> {
-        // where an output came from: its input, and the model if one answered
-        let lineage = match (outcome, input) {
-            (Outcome::Done { .. }, Some(input)) => {
-                Some(app::domain::lineage::Lineage::of_answer(input, call))
+        // what the step resolved from the context, not the whole context again
+        let resolved = match (input, def.node(&c.node_id)) {
+            (Some(i), Some(node)) => Some(app::domain::resolved::resolved(node, i)),
+            _ => input.map(std::borrow::Cow::Borrowed),
+        };
+        let logged = resolved.as_deref();
+        // where an output came from: what it read, and the model if one answered
+        let lineage = match (outcome, logged) {
+            (Outcome::Done { .. }, Some(read)) => {
+                Some(app::domain::lineage::Lineage::of_answer(read, call))
             }
             _ => None,
         };
@@ -135,7 +141,7 @@ impl Engine {
             worker: &self.worker,
             started_at: started,
             finished_at: now,
-            input,
+            input: logged,
             output: None,
             outcome: "succeeded",
             error_class: None,

@@ -36,6 +36,7 @@ mod schedules;
 mod secrets;
 mod shutdown;
 mod sim;
+mod step_log;
 mod subworkflows;
 mod test_runs;
 mod webhooks;

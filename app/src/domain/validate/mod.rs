@@ -9,7 +9,7 @@ mod llm;
 mod loops;
 mod problem;
 mod ranges;
-mod refs;
+pub mod refs;
 mod walk;
 
 use super::graph::*;

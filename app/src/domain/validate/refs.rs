@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 /// The expressions (false) and templates (true) a node holds, by what they
 /// are for.
-fn sources(n: &Node) -> Vec<(String, &str, bool)> {
+pub(crate) fn sources(n: &Node) -> Vec<(String, &str, bool)> {
     let mut out: Vec<(String, &str, bool)> = Vec::new();
     match &n.kind {
         NodeKind::Transform { expression } => out.push(("expression".into(), expression, false)),
@@ -80,7 +80,15 @@ fn ident_char(c: u8) -> bool {
 /// start of a path in jq (`template`: `steps.<id>` inside `{{ }}` and
 /// `{% %}`), outside string literals.
 pub fn step_refs(code: &str, template: bool) -> BTreeSet<String> {
+    step_reads(code, template).0
+}
+
+/// [`step_refs`], and whether `code` also reads `steps` in a way that
+/// names no step (`.steps | keys`, `.steps[.input.which]`, `steps[x]`):
+/// then any step may be read.
+pub fn step_reads(code: &str, template: bool) -> (BTreeSet<String>, bool) {
     let mut found = BTreeSet::new();
+    let mut dynamic = false;
     if template {
         let mut rest = code;
         while let Some(open) = rest.find(['{']) {
@@ -95,19 +103,20 @@ pub fn step_refs(code: &str, template: bool) -> BTreeSet<String> {
             };
             let inner = &after[1..];
             let end = inner.find(close).unwrap_or(inner.len());
-            scan(&inner[..end], false, &mut found);
+            dynamic |= scan(&inner[..end], false, &mut found);
             rest = &inner[end..];
         }
     } else {
-        scan(code, true, &mut found);
+        dynamic = scan(code, true, &mut found);
     }
-    found
+    (found, dynamic)
 }
 
 /// Finds `steps` accesses in `code`; `dotted`: jq, where the path starts
-/// with `.steps`.
-fn scan(code: &str, dotted: bool, found: &mut BTreeSet<String>) {
+/// with `.steps`. True when one of them names no step.
+fn scan(code: &str, dotted: bool, found: &mut BTreeSet<String>) -> bool {
     let b = code.as_bytes();
+    let mut dynamic = false;
     let mut i = 0;
     while i < b.len() {
         match b[i] {
@@ -164,11 +173,15 @@ fn scan(code: &str, dotted: bool, found: &mut BTreeSet<String>) {
             }
             _ => None,
         };
-        if let Some(id) = id {
-            found.insert(id);
+        match id {
+            Some(id) => {
+                found.insert(id);
+            }
+            None => dynamic = true,
         }
         i = j;
     }
+    dynamic
 }
 
 /// Every step a node's expressions and templates name exists.
