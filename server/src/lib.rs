@@ -27,6 +27,7 @@ pub mod rest_triggers;
 pub mod routes;
 pub mod sandbox;
 pub mod sessions;
+pub mod streaming;
 pub mod telemetry;
 
 pub use routes::{AppState, router};

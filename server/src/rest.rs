@@ -180,15 +180,37 @@ async fn not_found() -> ApiError {
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct WorkflowList {
     workflows: Vec<WorkflowSummary>,
+    /// The `offset` of the next page, when this one is full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_offset: Option<i64>,
+}
+
+/// `limit` (1 to 500) entries from `offset` (0 when not given).
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+impl PageQuery {
+    pub(crate) fn paging(&self, default: i64) -> Result<app::domain::records::Paging, AppError> {
+        app::domain::records::Paging::of(self.limit, self.offset, default)
+            .map_err(AppError::bad_request)
+    }
 }
 
 pub(crate) async fn list_workflows(
     State(s): State<AppState>,
     who: Who,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<WorkflowList>> {
     who.may(Permission::Read, "see workflows")?;
+    let page = q.paging(100)?;
+    let workflows = workflows::list(&s.db, page).await?;
     Ok(Json(WorkflowList {
-        workflows: workflows::list(&s.db).await?,
+        next_offset: page.next(workflows.len()),
+        workflows,
     }))
 }
 
@@ -236,9 +258,10 @@ pub(crate) async fn list_versions(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Vec<app::domain::records::VersionInfo>>> {
     who.may(Permission::Read, "see workflows")?;
-    Ok(Json(workflows::versions(&s.db, &id).await?))
+    Ok(Json(workflows::versions(&s.db, &id, q.paging(100)?).await?))
 }
 
 pub(crate) async fn get_version(

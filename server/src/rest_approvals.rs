@@ -73,7 +73,12 @@ pub async fn export(
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     who.may(Permission::Read, "see approvals")?;
-    let body = approvals::export(&s.db, &q.workflow_id, q.node_id.as_deref()).await?;
+    // a page at a time as it is read, oldest decision first
+    let (db, wf, node) = (s.db.clone(), q.workflow_id.clone(), q.node_id.clone());
+    let body = crate::streaming::paged_body(None, move |after| {
+        let (db, wf, node) = (db.clone(), wf.clone(), node.clone());
+        async move { approvals::export_page(&db, &wf, node.as_deref(), after, 500).await }
+    });
     let file = format!(
         "attachment; filename=\"decisions-{}.jsonl\"",
         q.workflow_id

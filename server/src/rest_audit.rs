@@ -68,33 +68,50 @@ pub async fn list(
         before_seq: None,
     }
     .cleaned();
-    let mut conn = s.db.acquire().await.map_err(StoreError::from)?;
     let format = q.format.as_deref().unwrap_or("json");
     if format == "json" {
+        let mut conn = s.db.acquire().await.map_err(StoreError::from)?;
         let events = app::store::audit::search(&mut conn, &filter, 200).await?;
         return Ok(axum::Json(AuditList { events }).into_response());
     }
-    if format != "csv" && format != "jsonl" {
-        return Err(AppError::bad_request("format is json, csv or jsonl").into());
-    }
-    let mut out = String::new();
-    if format == "csv" {
-        out.push_str("seq,at,actor,action,entity,run_id,details\n");
-    }
-    loop {
-        let page = app::store::audit::search(&mut conn, &filter, 1000).await?;
-        let Some(last) = page.last() else { break };
-        filter.before_seq = Some(last.seq);
-        for e in &page {
-            if format == "csv" {
-                out.push_str(&csv_line(e));
-            } else {
-                out.push_str(&serde_json::to_string(e).unwrap_or_default());
+    let csv = match format {
+        "csv" => true,
+        "jsonl" => false,
+        _ => return Err(AppError::bad_request("format is json, csv or jsonl").into()),
+    };
+    // everything matching, newest first, a page at a time as it is read
+    filter.before_seq = None;
+    let db = s.db.clone();
+    let body = crate::streaming::paged_body((filter, true), move |(mut filter, first)| {
+        let db = db.clone();
+        async move {
+            let mut out = String::new();
+            if first && csv {
+                out.push_str("seq,at,actor,action,entity,run_id,details\n");
             }
-            out.push('\n');
+            let page = {
+                let mut conn = db.acquire().await.map_err(StoreError::from)?;
+                app::store::audit::search(&mut conn, &filter, EXPORT_PAGE).await?
+            };
+            for e in &page {
+                if csv {
+                    out.push_str(&csv_line(e));
+                } else {
+                    out.push_str(&serde_json::to_string(e).unwrap_or_default());
+                }
+                out.push('\n');
+            }
+            let next = match page.last() {
+                Some(last) if page.len() as i64 == EXPORT_PAGE => {
+                    filter.before_seq = Some(last.seq);
+                    Some((filter, false))
+                }
+                _ => None,
+            };
+            Ok((out, next))
         }
-    }
-    let (mime, ext) = if format == "csv" {
+    });
+    let (mime, ext) = if csv {
         ("text/csv; charset=utf-8", "csv")
     } else {
         ("application/x-ndjson", "jsonl")
@@ -107,10 +124,13 @@ pub async fn list(
                 format!("attachment; filename=\"audit.{ext}\""),
             ),
         ],
-        out,
+        body,
     )
         .into_response())
 }
+
+/// Events read per page of an export.
+const EXPORT_PAGE: i64 = 1000;
 
 #[cfg(test)]
 mod tests {

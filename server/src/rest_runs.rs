@@ -137,9 +137,10 @@ pub async fn get_attempts(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<crate::rest::PageQuery>,
 ) -> ApiResult<Json<Vec<AttemptRecord>>> {
     who.may(Permission::Read, "see runs")?;
-    Ok(Json(runs::attempts(&s.db, &id).await?))
+    Ok(Json(runs::attempts(&s.db, &id, q.paging(200)?).await?))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -105,11 +105,11 @@ pub async fn list_runs(#[server(default)] filter: RunFilter) -> Result<RunPage, 
     Ok(crate::store::runs::search(&mut conn, &filter.cleaned(), 50).await?)
 }
 
-/// Every attempt of every step of a run (the step log).
+/// The attempts of a run's steps (the step log), the first 500.
 #[server(prefix = "/rpc", endpoint = "get_attempts")]
 pub async fn get_attempts(id: String) -> Result<Vec<AttemptRecord>, AppError> {
     super::require(Permission::Read, "see runs")?;
-    crate::ops::runs::attempts(&super::db()?, &id)
+    crate::ops::runs::attempts(&super::db()?, &id, crate::domain::records::Paging::FIRST)
         .await
         .map_err(super::failed)
 }

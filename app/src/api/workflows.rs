@@ -7,13 +7,13 @@ use leptos::prelude::*;
 #[server(prefix = "/rpc", endpoint = "list_workflows")]
 pub async fn list_workflows() -> Result<Vec<WorkflowSummary>, AppError> {
     super::require(Permission::Read, "see workflows")?;
-    crate::ops::workflows::list(&super::db()?).await
+    crate::ops::workflows::list(&super::db()?, crate::domain::records::Paging::FIRST).await
 }
 
 #[server(prefix = "/rpc", endpoint = "list_versions")]
 pub async fn list_versions(id: String) -> Result<Vec<VersionInfo>, AppError> {
     super::require(Permission::Read, "see workflows")?;
-    crate::ops::workflows::versions(&super::db()?, &id).await
+    crate::ops::workflows::versions(&super::db()?, &id, crate::domain::records::Paging::FIRST).await
 }
 
 #[server(prefix = "/rpc", endpoint = "get_workflow")]

@@ -290,12 +290,28 @@ pub async fn get(db: &Db, id: &str) -> Result<(ApprovalItem, Vec<Decision>), App
     Ok((item, decisions))
 }
 
-/// Decided items as labelled examples, one JSON object per line: what the
-/// person saw (input, proposed output, confidences) and what they decided.
-pub async fn export(db: &Db, workflow_id: &str, node_id: Option<&str>) -> Result<String, AppError> {
-    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+/// Where an export of decisions goes on: after this item (its decision
+/// time and id).
+pub type ExportCursor = Option<(i64, crate::domain::ids::ItemId)>;
+
+/// One page of the decisions export after `after`, and the cursor of the
+/// next page (None: that was the last). Decided items as labelled
+/// examples, one JSON object per line: what the person saw (input,
+/// proposed output, confidences) and what they decided.
+pub async fn export_page(
+    db: &Db,
+    workflow_id: &str,
+    node_id: Option<&str>,
+    after: ExportCursor,
+    limit: i64,
+) -> Result<(String, Option<ExportCursor>), AppError> {
+    let page = {
+        let mut conn = db.acquire().await.map_err(StoreError::from)?;
+        let after = after.as_ref().map(|(at, id)| (*at, id));
+        items::decided(&mut conn, workflow_id, node_id, after, limit).await?
+    };
     let mut out = String::new();
-    for i in items::decided(&mut conn, workflow_id, node_id).await? {
+    for i in &page {
         let line = json!({
             "item_id": i.id,
             "run_id": i.run_id,
@@ -318,5 +334,11 @@ pub async fn export(db: &Db, workflow_id: &str, node_id: Option<&str>) -> Result
         out.push_str(&line.to_string());
         out.push('\n');
     }
-    Ok(out)
+    let next = match page.last() {
+        Some(last) if page.len() as i64 == limit => {
+            Some(Some((last.decided_at.unwrap_or_default(), last.id.clone())))
+        }
+        _ => None,
+    };
+    Ok((out, next))
 }

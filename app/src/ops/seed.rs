@@ -17,7 +17,7 @@ pub async fn seed_example(db: &Db, base: &str, now: i64) -> Result<bool, AppErro
     if db.meta(SEEDED).await?.is_some() {
         return Ok(false);
     }
-    let existing = workflows::list(db).await?;
+    let existing = workflows::list(db, crate::domain::records::Paging::FIRST).await?;
     if existing.is_empty() {
         let created = workflows::create(
             db,
@@ -67,7 +67,7 @@ pub async fn seed_triage(db: &Db, base: &str, demo: bool, now: i64) -> Result<bo
     if db.meta(TRIAGE_SEEDED).await?.is_some() || db.meta(SEEDED).await?.is_none() {
         return Ok(false);
     }
-    let added = !workflows::list(db)
+    let added = !workflows::list(db, crate::domain::records::Paging::FIRST)
         .await?
         .iter()
         .any(|w| w.name == TRIAGE_NAME);
@@ -105,7 +105,9 @@ mod tests {
     async fn seeds_once_and_never_brings_a_deleted_example_back() {
         let (db, _dir) = test_db().await;
         assert!(seed_example(&db, "http://127.0.0.1:8123", 1).await.unwrap());
-        let list = workflows::list(&db).await.unwrap();
+        let list = workflows::list(&db, crate::domain::records::Paging::FIRST)
+            .await
+            .unwrap();
         assert_eq!(list.len(), 1);
         let seeded = workflows::get(&db, &list[0].id, None).await.unwrap();
         assert_eq!(
@@ -129,7 +131,12 @@ mod tests {
             .await
             .unwrap();
         assert!(!seed_example(&db, "http://127.0.0.1:3000", 3).await.unwrap());
-        assert!(workflows::list(&db).await.unwrap().is_empty());
+        assert!(
+            workflows::list(&db, crate::domain::records::Paging::FIRST)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[tokio::test]
@@ -147,7 +154,9 @@ mod tests {
                 .await
                 .unwrap()
         );
-        let list = workflows::list(&db).await.unwrap();
+        let list = workflows::list(&db, crate::domain::records::Paging::FIRST)
+            .await
+            .unwrap();
         let triage = list
             .iter()
             .find(|w| w.name == "Support ticket triage")
@@ -174,6 +183,12 @@ mod tests {
             .await
             .unwrap();
         assert!(!seed_example(&db, "http://127.0.0.1:3000", 2).await.unwrap());
-        assert_eq!(workflows::list(&db).await.unwrap().len(), 1);
+        assert_eq!(
+            workflows::list(&db, crate::domain::records::Paging::FIRST)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Creating, saving, renaming and deleting workflows.
 
 use crate::domain::audit::{Actor, NewAuditEvent, action};
+use crate::domain::records::Paging;
 use crate::domain::records::{VersionInfo, WorkflowSummary, WorkflowVersion};
 use crate::domain::{WorkflowDef, validate};
 use crate::error::{AppError, ErrorCode};
@@ -148,14 +149,16 @@ pub async fn delete(db: &Db, actor: &Actor, id: &str, now: i64) -> Result<(), Ap
     Ok(())
 }
 
-pub async fn list(db: &Db) -> Result<Vec<WorkflowSummary>, AppError> {
+/// A page of the live workflows, most recently changed first.
+pub async fn list(db: &Db, page: Paging) -> Result<Vec<WorkflowSummary>, AppError> {
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    Ok(workflows::list(&mut conn).await?)
+    Ok(workflows::list(&mut conn, page).await?)
 }
 
-pub async fn versions(db: &Db, id: &str) -> Result<Vec<VersionInfo>, AppError> {
+/// A page of a workflow's versions, newest first.
+pub async fn versions(db: &Db, id: &str, page: Paging) -> Result<Vec<VersionInfo>, AppError> {
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    workflows::versions(&mut conn, id)
+    workflows::versions(&mut conn, id, page)
         .await
         .map_err(not_found(id))
 }

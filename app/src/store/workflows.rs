@@ -164,13 +164,19 @@ struct SummaryRow {
 }
 
 /// Live workflows, most recently updated first.
-pub async fn list(conn: &mut crate::store::conn::Conn) -> Result<Vec<WorkflowSummary>> {
+/// A page of the live workflows, most recently changed first.
+pub async fn list(
+    conn: &mut crate::store::conn::Conn,
+    page: crate::domain::records::Paging,
+) -> Result<Vec<WorkflowSummary>> {
     let rows: Vec<SummaryRow> = crate::store::conn::query_as(
         "SELECT w.id, w.name, w.latest_version, w.created_at, w.updated_at, w.updated_by, v.problems,
                 w.published_version
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.latest_version
-         WHERE w.deleted_at IS NULL ORDER BY w.updated_at DESC, w.name",
+         WHERE w.deleted_at IS NULL ORDER BY w.updated_at DESC, w.name, w.id LIMIT $1 OFFSET $2",
     )
+    .bind(page.limit)
+    .bind(page.offset)
     .fetch_all(conn)
     .await?;
     Ok(rows
@@ -201,17 +207,34 @@ struct VersionRow {
 }
 
 /// Every version of a live workflow, newest first.
-pub async fn versions(conn: &mut crate::store::conn::Conn, id: &str) -> Result<Vec<VersionInfo>> {
+/// A page of a live workflow's versions, newest first; NotFound when there
+/// is no such workflow.
+pub async fn versions(
+    conn: &mut crate::store::conn::Conn,
+    id: &str,
+    page: crate::domain::records::Paging,
+) -> Result<Vec<VersionInfo>> {
     let rows: Vec<VersionInfo> = crate::store::conn::query_as(
         "SELECT v.version, v.created_at, v.created_by, v.problems
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
-         WHERE w.id = $1 AND w.deleted_at IS NULL AND v.version > 0 ORDER BY v.version DESC",
+         WHERE w.id = $1 AND w.deleted_at IS NULL AND v.version > 0 ORDER BY v.version DESC
+         LIMIT $2 OFFSET $3",
     )
     .bind(id)
-    .fetch_all(conn)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {
-        return Err(StoreError::NotFound);
+        let live: Option<i64> = crate::store::conn::query_scalar(
+            "SELECT 1 FROM workflows WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+        if live.is_none() {
+            return Err(StoreError::NotFound);
+        }
     }
     Ok(rows)
 }

@@ -19,7 +19,9 @@ async fn insert_get_and_list_round_trip() {
     );
     assert_eq!(v.created_by, "alice");
 
-    let list = list(&mut conn).await.unwrap();
+    let list = list(&mut conn, crate::domain::records::Paging::FIRST)
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].updated_at, 1_000);
     assert_eq!(list[0].problems, 0);
@@ -57,7 +59,9 @@ async fn every_save_is_a_new_immutable_version() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
-    let summary = &list(&mut conn).await.unwrap()[0];
+    let summary = &list(&mut conn, crate::domain::records::Paging::FIRST)
+        .await
+        .unwrap()[0];
     assert_eq!(
         (summary.latest_version, summary.updated_by.as_str()),
         (2, "b")
@@ -112,7 +116,7 @@ async fn names_are_unique_among_live_workflows_only() {
         rename(&mut conn, "wf_3", "Same", "a", 7).await.unwrap(),
         "Other"
     );
-    let names: Vec<String> = list(&mut conn)
+    let names: Vec<String> = list(&mut conn, crate::domain::records::Paging::FIRST)
         .await
         .unwrap()
         .into_iter()

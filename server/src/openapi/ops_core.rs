@@ -10,10 +10,16 @@ pub fn workflows_and_runs() -> Vec<Op> {
     let w = "workflows";
     let r = "runs";
     vec![
-        Op::new("get", "/api/v1/workflows", w, "List the workflows", || {
-            get(crate::rest::list_workflows)
-        })
-        .answers(vec![json(200, "the live workflows", s::<WorkflowList>)]),
+        Op::new(
+            "get",
+            "/api/v1/workflows",
+            w,
+            "A page of the workflows (100 unless limit says; next_offset when there are more)",
+            || get(crate::rest::list_workflows),
+        )
+        .query(s::<crate::rest::PageQuery>)
+        .answers(vec![json(200, "the live workflows", s::<WorkflowList>)])
+        .errors(&[(400, "a query parameter is wrong")]),
         Op::new(
             "post",
             "/api/v1/workflows",
@@ -75,11 +81,12 @@ pub fn workflows_and_runs() -> Vec<Op> {
             "get",
             "/api/v1/workflows/{id}/versions",
             w,
-            "Every version, newest first",
+            "A page of the versions, newest first (100 unless limit says)",
             || get(crate::rest::list_versions),
         )
+        .query(s::<crate::rest::PageQuery>)
         .answers(vec![json(200, "the versions", s::<Vec<VersionInfo>>)])
-        .errors(&[NOT_FOUND]),
+        .errors(&[(400, "a query parameter is wrong"), NOT_FOUND]),
         Op::new(
             "get",
             "/api/v1/workflows/{id}/versions/{version}",
@@ -172,11 +179,12 @@ pub fn workflows_and_runs() -> Vec<Op> {
             "get",
             "/api/v1/runs/{id}/attempts",
             r,
-            "The step log: every attempt",
+            "A page of the step log, oldest attempt first (200 unless limit says)",
             || get(crate::rest_runs::get_attempts),
         )
+        .query(s::<crate::rest::PageQuery>)
         .answers(vec![json(200, "the attempts", s::<Vec<AttemptRecord>>)])
-        .errors(&[NOT_FOUND]),
+        .errors(&[(400, "a query parameter is wrong"), NOT_FOUND]),
         Op::new(
             "get",
             "/api/v1/runs/{id}/steps/{node_id}/items",

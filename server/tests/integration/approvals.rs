@@ -132,9 +132,11 @@ async fn an_approval_waits_without_a_worker_and_the_edited_output_goes_on() {
     assert_eq!(s.confidence, Some(1.0), "a person checked it");
 
     // the decision is kept as a labelled example
-    let jsonl = app::ops::approvals::export(&w.db, &i.workflow_id, Some("ok"))
-        .await
-        .unwrap();
+    let (jsonl, next) =
+        app::ops::approvals::export_page(&w.db, &i.workflow_id, Some("ok"), None, 500)
+            .await
+            .unwrap();
+    assert_eq!(next, None, "one page");
     let lines: Vec<Value> = jsonl
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

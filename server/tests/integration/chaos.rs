@@ -87,10 +87,13 @@ async fn drive(w: &World, id: &str) -> app::domain::records::RunDetail {
 /// Per step, each attempt's error (None for the one that succeeded).
 async fn faults(w: &World, id: &str) -> Vec<(String, i64, Option<String>)> {
     let mut conn = w.db.acquire().await.unwrap();
-    let attempts =
-        app::store::runs::get_attempts(&mut conn, &app::domain::ids::RunId::from_stored(id))
-            .await
-            .unwrap();
+    let attempts = app::store::runs::get_attempts(
+        &mut conn,
+        &app::domain::ids::RunId::from_stored(id),
+        app::domain::records::Paging::FIRST,
+    )
+    .await
+    .unwrap();
     let mut out: Vec<_> = attempts
         .into_iter()
         .map(|a| (a.node_id, a.attempt, a.error))

@@ -18,9 +18,13 @@ fn code(id: &str, source: &str) -> Node {
 
 async fn attempts(w: &World, run: &str) -> Vec<app::domain::records::AttemptRecord> {
     let mut conn = w.db.acquire().await.unwrap();
-    app::store::runs::get_attempts(&mut conn, &app::domain::ids::RunId::from_stored(run))
-        .await
-        .unwrap()
+    app::store::runs::get_attempts(
+        &mut conn,
+        &app::domain::ids::RunId::from_stored(run),
+        app::domain::records::Paging::FIRST,
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

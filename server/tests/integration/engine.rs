@@ -58,7 +58,9 @@ async fn a_linear_run_succeeds_with_its_output_and_confidence() {
             .iter()
             .all(|s| s.attempt == 1 && s.status == StepStatus::Succeeded)
     );
-    let attempts = runs::attempts(&w.db, &id).await.unwrap();
+    let attempts = runs::attempts(&w.db, &id, app::domain::records::Paging::FIRST)
+        .await
+        .unwrap();
     assert_eq!(attempts.len(), 4);
     assert_eq!(
         attempts[1].input.as_ref().unwrap()["input"]["x"],
@@ -138,9 +140,10 @@ async fn steps_run_on_the_spot_are_logged_like_claimed_ones() {
     assert_eq!(detail.run.status, RunStatus::Succeeded);
     assert_eq!(detail.run.output, Some(json!({"n": 3})));
     let mut conn = w.db.acquire().await.unwrap();
-    let attempts = app::store::runs::get_attempts(&mut conn, &run)
-        .await
-        .unwrap();
+    let attempts =
+        app::store::runs::get_attempts(&mut conn, &run, app::domain::records::Paging::FIRST)
+            .await
+            .unwrap();
     let mut logged: Vec<(&str, i64)> = attempts
         .iter()
         .map(|a| (a.node_id.as_str(), a.attempt))
@@ -323,7 +326,9 @@ async fn an_expired_lease_is_recovered_as_a_new_attempt_and_the_late_result_is_d
     let r = w.run(&id).await;
     assert_eq!(r.run.status, RunStatus::Succeeded);
     assert_eq!(w.step(&id, "start").await.attempt, 2);
-    let attempts = runs::attempts(&w.db, &id).await.unwrap();
+    let attempts = runs::attempts(&w.db, &id, app::domain::records::Paging::FIRST)
+        .await
+        .unwrap();
     assert!(
         attempts
             .iter()

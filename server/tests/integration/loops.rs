@@ -84,7 +84,9 @@ async fn a_rejection_goes_back_to_the_draft_which_reads_the_comment_then_approva
     let done = w.succeeded(&run).await;
     assert_eq!(done.output, Some(json!({"sent": "draft 1"})));
     // the step log numbers each pass's attempts
-    let log = app::ops::runs::attempts(&w.db, run.as_str()).await.unwrap();
+    let log = app::ops::runs::attempts(&w.db, run.as_str(), app::domain::records::Paging::FIRST)
+        .await
+        .unwrap();
     let passes: Vec<i64> = log
         .iter()
         .filter(|a| a.node_id == "draft")
@@ -170,7 +172,9 @@ async fn an_inner_loop_gets_its_full_bound_in_each_pass_of_the_outer_loop() {
     // the inner step ran twice in each of the outer loop's two passes
     assert_eq!(done.output, Some(json!({"inner": 3})));
     assert_eq!(w.step(&run, "l2").await.pass, 3);
-    let log = app::ops::runs::attempts(&w.db, run.as_str()).await.unwrap();
+    let log = app::ops::runs::attempts(&w.db, run.as_str(), app::domain::records::Paging::FIRST)
+        .await
+        .unwrap();
     let inner: Vec<i64> = log
         .iter()
         .filter(|a| a.node_id == "l2")

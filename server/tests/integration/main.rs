@@ -15,6 +15,7 @@ mod crash;
 mod email_steps;
 mod engine;
 mod example;
+mod exports;
 pub(crate) mod foreach;
 mod golden;
 mod golden_rest;

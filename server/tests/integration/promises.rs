@@ -527,7 +527,9 @@ async fn a_step_whose_worker_keeps_dying_fails_after_three_lost_attempts() {
     );
     let r = w.run(&run).await.run;
     assert_eq!(r.status, RunStatus::Failed);
-    let attempts = app::ops::runs::attempts(&w.db, &run).await.unwrap();
+    let attempts = app::ops::runs::attempts(&w.db, &run, app::domain::records::Paging::FIRST)
+        .await
+        .unwrap();
     let lost = attempts
         .iter()
         .filter(|a| a.node_id == "deadly" && a.outcome == "lost")

@@ -40,6 +40,10 @@ impl Api {
         }
     }
 
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     pub(crate) async fn send(
         &self,
         mut req: Request<Body>,

@@ -29,7 +29,9 @@ async fn each_attempt_keeps_the_steps_it_read_and_a_dynamic_read_keeps_them_all(
     let run = w.start(d, json!({"x": 20})).await;
     let r = w.succeeded(&run).await;
     assert_eq!(r.output, Some(json!(42)));
-    let attempts = runs::attempts(&w.db, &run).await.unwrap();
+    let attempts = runs::attempts(&w.db, &run, app::domain::records::Paging::FIRST)
+        .await
+        .unwrap();
     let input = |id: &str| {
         attempts
             .iter()
@@ -94,7 +96,7 @@ async fn a_long_chain_logs_in_proportion_to_its_steps_not_steps_times_context() 
         .collect();
     let run = w.start(def(nodes, edges), json!({})).await;
     assert_eq!(w.succeeded(&run).await.output, Some(json!(39)));
-    let logged: usize = runs::attempts(&w.db, &run)
+    let logged: usize = runs::attempts(&w.db, &run, app::domain::records::Paging::FIRST)
         .await
         .unwrap()
         .iter()

@@ -39,9 +39,10 @@ async fn a_test_run_runs_the_unsaved_copy_and_leaves_the_saved_versions_alone() 
     assert!(app::domain::records::is_test_version(r.version));
     assert_eq!(r.origin, app::domain::run::RunOrigin::Test);
     // the versions are as saved; the snapshot is kept with the run
-    let versions = app::ops::workflows::versions(&w.db, &wf.workflow_id)
-        .await
-        .unwrap();
+    let versions =
+        app::ops::workflows::versions(&w.db, &wf.workflow_id, app::domain::records::Paging::FIRST)
+            .await
+            .unwrap();
     assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [1]);
     let latest = app::ops::workflows::get(&w.db, &wf.workflow_id, None)
         .await

@@ -130,13 +130,18 @@ pub async fn latest(db: &Db, workflow_id: &str) -> Result<Option<RunDetail>, App
     }
 }
 
-pub async fn attempts(db: &Db, run_id: &str) -> Result<Vec<AttemptRecord>, AppError> {
+/// A page of a run's step log.
+pub async fn attempts(
+    db: &Db,
+    run_id: &str,
+    page: crate::domain::records::Paging,
+) -> Result<Vec<AttemptRecord>, AppError> {
     let run_id = &parse_run_id(run_id)?;
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
     runs::get_run(&mut conn, run_id)
         .await
         .map_err(run_not_found(run_id))?;
-    Ok(runs::get_attempts(&mut conn, run_id).await?)
+    Ok(runs::get_attempts(&mut conn, run_id, page).await?)
 }
 
 /// Cancels a running run: its open steps are cancelled; a step running

@@ -218,18 +218,25 @@ pub async fn decisions(
         .collect()
 }
 
-/// Decided items of a workflow (one node of it, if given), oldest first.
+/// Up to `limit` decided items of a workflow (one node of it, if given),
+/// oldest decision first, after the item `after` (its decision time and id).
 pub async fn decided(
     conn: &mut crate::store::conn::Conn,
     workflow_id: &str,
     node_id: Option<&str>,
+    after: Option<(i64, &ItemId)>,
+    limit: i64,
 ) -> Result<Vec<ApprovalItem>> {
     let rows: Vec<Row> = crate::store::conn::query_as(format!(
         "{SELECT} WHERE i.workflow_id = $1 AND ($2 IS NULL OR i.node_id = $2) AND i.status != 'pending'
-         ORDER BY i.decided_at"
+           AND ($3 IS NULL OR i.decided_at > $3 OR (i.decided_at = $3 AND i.id > $4))
+         ORDER BY i.decided_at, i.id LIMIT $5"
     ))
     .bind(workflow_id)
     .bind(node_id)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.into_iter().map(ApprovalItem::try_from).collect()

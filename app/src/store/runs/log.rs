@@ -347,16 +347,20 @@ struct AttemptRow {
     console: Option<String>,
 }
 
+/// A page of a run's step log, oldest attempt first.
 pub async fn get_attempts(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
+    page: crate::domain::records::Paging,
 ) -> Result<Vec<AttemptRecord>> {
     let rows: Vec<AttemptRow> = crate::store::conn::query_as(
         "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass,
                 lineage, model_call, console
-         FROM step_attempts WHERE run_id = $1 ORDER BY started_at, node_id, attempt",
+         FROM step_attempts WHERE run_id = $1 ORDER BY started_at, node_id, pass, attempt LIMIT $2 OFFSET $3",
     )
     .bind(run_id)
+    .bind(page.limit)
+    .bind(page.offset)
     .fetch_all(conn)
     .await?;
     Ok(rows

@@ -37,7 +37,10 @@ async fn a_server_echoing_the_key_gets_it_masked_everywhere_it_is_kept() {
         ),
         "{error}"
     );
-    let attempts = app::ops::runs::attempts(&w.db, run.as_ref()).await.unwrap();
+    let attempts =
+        app::ops::runs::attempts(&w.db, run.as_ref(), app::domain::records::Paging::FIRST)
+            .await
+            .unwrap();
     let kept = serde_json::to_string(&attempts).unwrap();
     assert!(kept.contains("[secret]") && !kept.contains(KEY), "{kept}");
     assert_eq!(server.seen().len(), 1);

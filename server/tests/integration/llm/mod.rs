@@ -290,7 +290,10 @@ async fn extract_retries_a_schema_violation_once_with_the_message_in_the_convers
         "{told}"
     );
     // one attempt, with both requests' tokens and the cost
-    let attempts = app::ops::runs::attempts(&w.db, run.as_ref()).await.unwrap();
+    let attempts =
+        app::ops::runs::attempts(&w.db, run.as_ref(), app::domain::records::Paging::FIRST)
+            .await
+            .unwrap();
     let a = attempts.iter().find(|a| a.node_id == "extract").unwrap();
     let call = a.model_call.as_ref().unwrap();
     assert_eq!(
