@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { AppShell, apiAuth, signIn } from '../pages/app';
+import { AppShell, apiAuth } from '../pages/app';
+import { PASSWORD } from '../server';
 import { startSmtp, header, text } from '../smtp';
 
 // Notifications as people meet them: an admin sets the mail server and an
@@ -74,9 +75,17 @@ test('an admin sets the mail server and an approver\'s address; the approver fol
     await expect(outbox.locator('tr', { hasText: 'Pay Globex' })).toContainText('delivered');
     await page.getByRole('region', { name: 'Notifications' }).screenshot({ path: 'test-results/notifications.png' });
 
-    // the approver follows the link, straight to the item, and decides it
-    const person = await signIn(browser, 'approver', baseURL!);
+    // the approver, signed out, follows the link: signs in and lands on the item
+    const context = await browser.newContext({ storageState: { cookies: [], origins: [] }, baseURL });
+    const person = await context.newPage();
     await person.goto(link);
+    await expect(person).toHaveURL(/\/login\?next=/);
+    await new AppShell(person).waitHydrated();
+    const form = person.getByRole('form', { name: 'Sign in' });
+    await form.getByLabel('Username').fill('approver');
+    await form.getByLabel('Password').fill(PASSWORD);
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await expect(person).toHaveURL(link);
     await new AppShell(person).waitHydrated();
     await expect(person.getByRole('heading', { level: 1 })).toHaveText('Pay Globex');
     await expect(person.locator('.instructions')).toContainText('Check the amount: 4200.');

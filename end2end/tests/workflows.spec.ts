@@ -125,3 +125,38 @@ test('publish a version: a start that names no version runs it while a newer ver
     ['workflow.unpublished', 'user:admin', 1],
   ]);
 });
+
+test('an admin sets how long a workflow keeps its finished runs; a careless number is refused', async ({ page, request }) => {
+  const created = await request.post('/api/v1/workflows', {
+    headers: apiAuth(),
+    data: {
+      name: `Kept ${Date.now()}`,
+      definition: {
+        nodes: [{ id: 'start', name: 'Start', type: 'start' }, { id: 'end', name: 'End', type: 'end' }],
+        edges: [{ from: 'start', to: 'end' }],
+      },
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const wf = (await created.json()).workflow_id;
+  const app = new WorkflowsPage(page);
+  await app.open(`/workflows/${wf}`);
+  const panel = page.getByRole('region', { name: 'Retention' });
+  await expect(panel.getByTestId('retention')).toContainText('kept as the instance says');
+  const days = panel.getByLabel('Keep finished runs (days; empty: the instance default)');
+  await days.fill('0');
+  // the browser's own check is bypassed the way a careless client would
+  await days.evaluate((el: HTMLInputElement) => el.removeAttribute('min'));
+  await panel.getByRole('button', { name: 'Save retention' }).click();
+  await expect(panel.getByRole('alert')).toContainText('days must be 1 to 36500');
+  await days.fill('30');
+  await panel.getByRole('button', { name: 'Save retention' }).click();
+  await expect(panel.getByTestId('retention')).toHaveText('Finished runs are deleted 30 days after they end; the audit trail is kept.');
+  await page.reload();
+  await app.waitHydrated();
+  await expect(page.getByRole('region', { name: 'Retention' }).getByTestId('retention')).toContainText('30 days');
+  // the change is audited
+  const audit = await request.get(`/api/v1/audit?entity=workflow%3A${wf}&action=workflow.retention_set`, { headers: apiAuth() });
+  const events = (await audit.json()).events;
+  expect(events[0].details).toEqual({ days: 30 });
+});

@@ -30,5 +30,7 @@ where
             }
         }
     });
-    Body::from_stream(stream)
+    // fused: a layer that polls again after the end (compression does)
+    // gets the end again instead of a panic
+    Body::from_stream(futures_util::StreamExt::fuse(stream))
 }

@@ -162,3 +162,37 @@ pub async fn test_step(
     .await
     .map_err(super::failed)
 }
+
+/// How many days the workflow's finished runs are kept (None: the
+/// instance default, `--retention-days`).
+#[server(prefix = "/rpc", endpoint = "get_retention")]
+pub async fn get_retention(id: String) -> Result<Option<i64>, AppError> {
+    super::require(Permission::Read, "see workflows")?;
+    crate::ops::workflows::retention(&super::db()?, &id)
+        .await
+        .map_err(super::failed)
+}
+
+/// Sets it (administrators): a number of days, or empty for the instance
+/// default.
+#[server(prefix = "/rpc", endpoint = "set_retention")]
+pub async fn set_retention(id: String, days: String) -> Result<(), AppError> {
+    let who = super::require(Permission::Administer, "set how long runs are kept")?;
+    let days = match days.trim() {
+        "" => None,
+        d => Some(d.parse::<i64>().map_err(|_| {
+            super::failed(AppError::bad_request(format!(
+                "days must be a whole number of days (1 to 36500), or empty for the instance default, not '{d}'"
+            )))
+        })?),
+    };
+    crate::ops::workflows::set_retention(
+        &super::db()?,
+        &crate::domain::audit::Actor(who.actor.clone()),
+        &id,
+        days,
+        crate::ops::now_ms(),
+    )
+    .await
+    .map_err(super::failed)
+}

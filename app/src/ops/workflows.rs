@@ -340,6 +340,15 @@ pub async fn set_retention(
     Ok(())
 }
 
+/// How many days the workflow's finished runs are kept (None: the
+/// instance default).
+pub async fn retention(db: &Db, id: &str) -> Result<Option<i64>, AppError> {
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    crate::store::retention::days_of(&mut conn, id)
+        .await
+        .map_err(not_found(id))
+}
+
 /// The published version of a workflow, if one is.
 pub async fn published(db: &Db, id: &str) -> Result<Option<i64>, AppError> {
     let mut conn = db.acquire().await.map_err(StoreError::from)?;

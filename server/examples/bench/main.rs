@@ -8,6 +8,7 @@
 mod control;
 mod monitoring;
 mod reads;
+mod retention;
 mod server;
 mod webhooks;
 
@@ -221,6 +222,11 @@ async fn main() {
     }
     if only.as_deref().is_none_or(|o| o == "webhook-sync-3") {
         emit(webhooks::webhook_sync(&bin).await);
+    }
+    if only.as_deref().is_none_or(|o| o == "retention-100k")
+        && let Some(line) = retention::retention_100k(&bin).await
+    {
+        emit(line);
     }
     if only
         .as_deref()

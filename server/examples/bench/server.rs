@@ -17,6 +17,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(bin: &str) -> Server {
+        Server::start_with(bin, &[])
+    }
+
+    /// [`Server::start`] with more `serve` flags.
+    pub fn start_with(bin: &str, flags: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = match pg_server() {
             Some(url) => fresh_pg_database(&url),
@@ -25,7 +30,7 @@ impl Server {
         let token = make_token(bin, &db, "admin");
         let (mut children, mut bases) = (Vec::new(), Vec::new());
         for _ in 0..processes() {
-            let (child, base) = spawn(bin, &db);
+            let (child, base) = spawn(bin, &db, flags);
             children.push(child);
             bases.push(base);
         }
@@ -41,7 +46,7 @@ impl Server {
 }
 
 /// Starts one `stepwise serve` on `db`; the process and its address.
-fn spawn(bin: &str, db: &str) -> (Child, String) {
+fn spawn(bin: &str, db: &str, flags: &[&str]) -> (Child, String) {
     let mut child = Command::new(bin)
         .args([
             "serve",
@@ -51,6 +56,7 @@ fn spawn(bin: &str, db: &str) -> (Child, String) {
             db,
             "--no-example",
         ])
+        .args(flags)
         .env("STEPWISE_LOG", "warn,stepwise=info")
         .env("STEPWISE_SECRET_KEY", BENCH_KEY)
         .stderr(Stdio::piped())

@@ -521,3 +521,52 @@ async fn careless_settings_and_addresses_are_refused_with_what_to_fix() {
         (Some("ann@example.com"), "digest")
     );
 }
+
+#[tokio::test]
+async fn the_retention_sweep_drops_notifications_sent_or_given_up_over_a_month_ago() {
+    use app::store::outbox::{self, NewMessage};
+    let w = world().await;
+    let message = |to: &'static str| NewMessage {
+        channel: "email",
+        destination: to,
+        subject: "s",
+        body: "b",
+        reason: "test",
+        ..Default::default()
+    };
+    let mut tx = w.db.write().await.unwrap();
+    let sent = outbox::insert(&mut tx, &message("a@example.com"), T0)
+        .await
+        .unwrap();
+    outbox::delivered(&mut tx, &sent, T0).await.unwrap();
+    let dropped = outbox::insert(&mut tx, &message("b@example.com"), T0)
+        .await
+        .unwrap();
+    outbox::failed(&mut tx, &dropped, "550 no", None, T0)
+        .await
+        .unwrap();
+    outbox::insert(&mut tx, &message("c@example.com"), T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let config = server::engine::retention::RetentionConfig::default();
+    let mut pruned = vec![];
+    for days in [29, 2] {
+        w.clock.advance(days * 86_400_000);
+        pruned.push(
+            w.engine
+                .sweep_retention(&config, None)
+                .await
+                .unwrap()
+                .notifications,
+        );
+    }
+    assert_eq!(
+        pruned,
+        [0, 2],
+        "kept 30 days, then the delivered and the given-up go"
+    );
+    let left = notify::outbox(&w.db, false).await.unwrap();
+    assert_eq!(left.len(), 1, "the one still being tried stays");
+    assert_eq!(left[0].destination, "c@example.com");
+}

@@ -44,6 +44,22 @@ impl Api {
         &self.db
     }
 
+    /// Sends `req` with the test's token and answers the body's bytes as
+    /// they came (compressed, if asked for).
+    pub(crate) async fn raw(
+        &self,
+        mut req: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {}", self.token).parse().unwrap(),
+        );
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, bytes)
+    }
+
     pub(crate) async fn send(
         &self,
         mut req: Request<Body>,

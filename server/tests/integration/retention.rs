@@ -75,9 +75,11 @@ async fn runs_past_retention_go_in_audited_batches_with_everything_under_them() 
     app::ops::workflows::set_retention(&w.db, &Actor::anonymous(), &wf, Some(30), w.clock.now_ms())
         .await
         .unwrap();
+    // batches of three (never judged slow, so never smaller)
     let config = RetentionConfig {
         default_days: 0,
         batch: 3,
+        target: std::time::Duration::from_secs(3600),
         pause: std::time::Duration::ZERO,
     };
     let swept = w.engine.sweep_retention(&config, None).await.unwrap();

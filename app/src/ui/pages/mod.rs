@@ -10,6 +10,7 @@ pub mod golden_cases;
 pub mod models;
 pub mod monitoring;
 pub mod notifications;
+pub mod retention;
 pub mod run_items;
 pub mod run_page;
 pub mod runs;

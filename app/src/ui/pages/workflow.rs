@@ -53,6 +53,7 @@ fn WorkflowDetail(w: WorkflowVersion) -> impl IntoView {
         <Designer w=w.clone() editable=can(Permission::EditWorkflows) can_run=can(Permission::OperateRuns) />
         <super::triggers::TriggersPanel workflow_id=w.workflow_id.clone() editable=can(Permission::EditWorkflows) />
         <super::golden::GoldenPanel workflow_id=w.workflow_id.clone() editable=can(Permission::EditWorkflows) />
+        <super::retention::RetentionPanel workflow_id=w.workflow_id.clone() />
         <LazyDetails summary=format!("Steps ({})", def.nodes.len())>
             <table class="table steps">
                 <thead><tr><th>"Step"</th><th>"Kind"</th><th>"Does"</th><th>"Then"</th></tr></thead>
