@@ -226,8 +226,9 @@ pub async fn versions(
     .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {
-        let live: Option<i64> = crate::store::conn::query_scalar(
-            "SELECT 1 FROM workflows WHERE id = $1 AND deleted_at IS NULL",
+        // (the id itself: `SELECT 1` is a 4-byte integer on PostgreSQL)
+        let live: Option<String> = crate::store::conn::query_scalar(
+            "SELECT id FROM workflows WHERE id = $1 AND deleted_at IS NULL",
         )
         .bind(id)
         .fetch_optional(conn)
