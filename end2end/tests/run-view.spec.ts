@@ -17,6 +17,7 @@ test('a retrying run is watched live, its attempts read; another is cancelled; b
   };
   const flaky = await create(`Flaky ${Date.now()}`, definition({
     id: 'step', name: 'Call the flaky service', type: 'http', method: 'POST', url: `${baseURL}/demo/flaky`,
+    body: '{{ steps.start.output | tojson }}',
     retry: { transient: { max_attempts: 3, initial_delay_ms: 1500, jitter: 0 } },
   }));
   const slow = await create(`Slow ${Date.now()}`, definition({ id: 'step', name: 'Wait', type: 'delay', duration_ms: 600000 }));
@@ -38,7 +39,7 @@ test('a retrying run is watched live, its attempts read; another is cancelled; b
   await expect(panel.locator('li[data-attempt="1"]')).toContainText('Attempt 1: failed');
   await expect(panel.locator('li[data-attempt="1"]')).toContainText('503');
   await expect(panel.locator('li[data-attempt="2"]')).toContainText('Attempt 2: succeeded');
-  await expect(panel.locator('li[data-attempt="2"]').getByTestId('lineage')).toHaveText('Its input holds the outputs of: start');
+  await expect(panel.locator('li[data-attempt="2"]').getByTestId('lineage')).toHaveText('It read the outputs of: start');
   await expect(panel.locator('li[data-attempt="2"]').getByRole('button', { name: 'Copy' }).first()).toBeVisible();
   // the timeline draws both attempts and the back-off between them
   const timeline = page.getByRole('region', { name: 'Timeline' });

@@ -242,8 +242,13 @@ pub(super) fn StepPanel(
                                             {a.confidence.map(|c| format!(" · confidence {c:.3}"))}</p>
                                         {a.error.clone().map(|e| view! { <p class="error-text">{format!("{} error: {e}", a.error_class.clone().unwrap_or_default())}</p> })}
                                         {
+                                            // the step log keeps the steps the step read
                                             let from = lineage(&a.input);
-                                            (!from.is_empty()).then(|| view! { <p class="muted" data-testid="lineage">{format!("Its input holds the outputs of: {}", from.join(", "))}</p> })
+                                            a.input.as_ref().map(|_| view! { <p class="muted" data-testid="lineage">{if from.is_empty() {
+                                                "It read the run input and no step's output".to_string()
+                                            } else {
+                                                format!("It read the outputs of: {}", from.join(", "))
+                                            }}</p> })
                                         }
                                         {a.lineage.as_ref().map(|l| view! { <p class="muted small" data-testid="lineage-hashes">{lineage_line(l)}</p> })}
                                         {a.model_call.clone().map(|call| view! { <ModelCallView call /> })}
