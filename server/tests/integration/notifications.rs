@@ -52,6 +52,18 @@ async fn person(w: &World, name: &str, role: Role, email: Option<&str>, pref: No
         .unwrap();
 }
 
+/// Ann: an approver who wants an email for each item.
+async fn ann(w: &World) {
+    person(
+        w,
+        "ann",
+        Role::Approver,
+        Some("ann@example.com"),
+        NotifyPref::Each,
+    )
+    .await;
+}
+
 fn settings(port: u16) -> SmtpSettings {
     SmtpSettings {
         host: "127.0.0.1".into(),
@@ -100,14 +112,7 @@ async fn the_people_who_may_decide_are_emailed_a_link_to_the_item_and_the_webhoo
     let w = world().await;
     let smtp = mail_server(&w, Mode::Accept).await;
     let slack = hook().await;
-    person(
-        &w,
-        "ann",
-        Role::Approver,
-        Some("ann@example.com"),
-        NotifyPref::Each,
-    )
-    .await;
+    ann(&w).await;
     person(
         &w,
         "ola",
@@ -196,14 +201,7 @@ async fn the_people_who_may_decide_are_emailed_a_link_to_the_item_and_the_webhoo
 async fn a_near_deadline_and_an_escalation_are_announced_once_each_to_the_right_people() {
     let w = world().await;
     let smtp = mail_server(&w, Mode::Accept).await;
-    person(
-        &w,
-        "ann",
-        Role::Approver,
-        Some("ann@example.com"),
-        NotifyPref::Each,
-    )
-    .await;
+    ann(&w).await;
     person(
         &w,
         "ada",
@@ -311,14 +309,7 @@ async fn the_daily_digest_lists_what_waits_once_a_day() {
 async fn a_failing_mail_server_is_retried_and_shown_to_admins_while_the_run_goes_on() {
     let w = world().await;
     let smtp = mail_server(&w, Mode::FailFirst(2)).await;
-    person(
-        &w,
-        "ann",
-        Role::Approver,
-        Some("ann@example.com"),
-        NotifyPref::Each,
-    )
-    .await;
+    ann(&w).await;
     let run = w
         .start(
             flow(approval("ok", &["approver"], 1)),
@@ -365,14 +356,7 @@ async fn a_failing_mail_server_is_retried_and_shown_to_admins_while_the_run_goes
 async fn a_refusal_the_server_will_repeat_is_given_up_at_once_and_kept_for_admins() {
     let w = world().await;
     let smtp = mail_server(&w, Mode::Reject).await;
-    person(
-        &w,
-        "ann",
-        Role::Approver,
-        Some("ann@example.com"),
-        NotifyPref::Each,
-    )
-    .await;
+    ann(&w).await;
     w.start(
         flow(approval("ok", &["approver"], 1)),
         json!({"amount": 1, "vendor": "V"}),
@@ -396,14 +380,7 @@ async fn a_refusal_the_server_will_repeat_is_given_up_at_once_and_kept_for_admin
 async fn without_a_mail_server_nobody_is_emailed_but_the_webhook_is_told() {
     let w = world().await;
     let slack = hook().await;
-    person(
-        &w,
-        "ann",
-        Role::Approver,
-        Some("ann@example.com"),
-        NotifyPref::Each,
-    )
-    .await;
+    ann(&w).await;
     let mut def = flow(approval("ok", &["approver"], 1));
     def.settings.notify_webhook = Some(slack.url.clone());
     w.start(def, json!({"amount": 1, "vendor": "V"})).await;
