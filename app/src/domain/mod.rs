@@ -21,6 +21,7 @@ pub mod notify;
 pub mod operations;
 pub mod outbound;
 pub mod outputs;
+pub mod paging;
 pub mod records;
 pub mod redact;
 pub mod resolved;
