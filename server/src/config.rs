@@ -197,6 +197,10 @@ pub struct ServeArgs {
     /// shorter. Past it the attempt fails as timed out.
     #[arg(long, env = "STEPWISE_STEP_TIMEOUT_MS", default_value_t = 300_000, value_parser = clap::value_parser!(i64).range(100..=86_400_000))]
     pub step_timeout_ms: i64,
+    /// Run every step on its own claim, with no pure stretch evaluated
+    /// ahead: the simple path the bench compares the fast one against.
+    #[arg(long, hide = true)]
+    pub simple_engine: bool,
     /// On SIGTERM or Ctrl+C: how long running steps and requests in flight
     /// get to finish (ms) before the steps still running are released to
     /// run again and the process exits.

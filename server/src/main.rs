@@ -128,6 +128,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let engine = Arc::new(
         Engine::new(db.clone(), Arc::new(SystemClock), args.lease_ms)
             .with_step_timeout(args.step_timeout_ms)
+            .with_simple_path(args.simple_engine)
             .with_sealer(sealer.clone())
             .with_sandbox(Arc::new(sandbox))
             .with_outbound(server::outbound::Outbound::new(

@@ -371,6 +371,17 @@ pub fn context<'a>(
     json!({"input": input, "steps": steps})
 }
 
+/// Puts a step's output in a run context, keeping what its loop's earlier
+/// passes produced (`iterations`).
+pub fn set_output(ctx: &mut Value, id: &str, output: &Value, confidence: Option<f64>) {
+    let entry = &mut ctx["steps"][id];
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    entry["output"] = output.clone();
+    entry["confidence"] = json!(confidence);
+}
+
 #[cfg(test)]
 #[path = "machine_tests.rs"]
 mod tests;

@@ -11,6 +11,8 @@ use crate::store::{Db, StoreError, audit};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+pub use super::tokens::token_principal;
+
 /// Failed sign-ins in a row before the username is locked for a while.
 pub const FREE_FAILURES: i64 = 5;
 const FIRST_LOCK_MS: i64 = 30_000;
@@ -212,6 +214,8 @@ pub async fn update_user(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    // a disabled person's tokens stop at once
+    super::tokens::forget_all();
     Ok(())
 }
 
@@ -332,31 +336,6 @@ pub async fn user_principal(db: &Db, user_id: &str) -> Result<Option<Principal>,
     }
 }
 
-/// The token's principal, or None for an unknown or revoked token, or one
-/// whose creator is disabled.
-pub async fn token_principal(
-    db: &Db,
-    token: &str,
-    now: i64,
-) -> Result<Option<Principal>, AppError> {
-    let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    let Some(t) = store::token_by_hash(&mut conn, &security::token_hash(token)).await? else {
-        return Ok(None);
-    };
-    let role = t.role.parse().map_err(StoreError::Corrupt)?;
-    let p = Principal::token(&t.id, &t.name, role, &t.created_by);
-    // a token acts for its creator: it stops when they are disabled
-    if let Some(person) = &p.person
-        && store::user_by_name(&mut conn, person)
-            .await?
-            .is_some_and(|u| u.disabled_at.is_some())
-    {
-        return Ok(None);
-    }
-    store::touch_token(&mut conn, &t.id, now).await?;
-    Ok(Some(p))
-}
-
 /// A new token: the row and the token itself, which is shown only now.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NewToken {
@@ -440,6 +419,7 @@ pub async fn revoke_token(db: &Db, actor: &str, id: &str, now: i64) -> Result<()
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    super::tokens::forget_all();
     Ok(())
 }
 

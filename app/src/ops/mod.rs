@@ -16,6 +16,7 @@ pub mod runs;
 pub mod secrets;
 pub mod seed;
 pub mod step_test;
+pub mod tokens;
 pub mod triggers;
 pub mod workflows;
 
@@ -73,10 +74,18 @@ impl Wakeup {
     }
 
     /// Wakes this process's workers only (a wake-up from another process).
+    ///
+    /// One worker is woken (or, when all are busy, the next to finish looks
+    /// again before sleeping); a worker that finds work wakes the next
+    /// ([`Wakeup::pass_on`]), so a burst of work spreads over the workers
+    /// while a single ready step costs one look, not one per worker.
     pub fn wake_here(&self) {
-        // Wake every idle worker, and remember the wake-up for one that is
-        // busy right now so it looks again before sleeping.
-        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
+    /// Called by a worker that found work: there may be more, so another
+    /// worker looks.
+    pub fn pass_on(&self) {
         self.notify.notify_one();
     }
 

@@ -1,13 +1,20 @@
 //! `make bench`: drives a release `stepwise` through its REST API on a fresh
 //! database per workload and prints one JSON line per workload:
-//! `{"workload", "runs", "steps", "seconds", "steps_per_s", "p50_ms", "p99_ms", "rss_mb", "backend"}`.
+//! `{"workload", "runs", "steps", "seconds", "steps_per_s", "ratio", "p50_ms", "p99_ms", "rss_mb", "backend"}`.
+//! The first lines are the references (`sqlite-commit`: one-row SQLite
+//! commits per second on this machine, at synchronous=NORMAL and FULL);
+//! `ratio` is a workload's steps per second over its reference.
 //! With `BENCH_PG_URL` set, each workload runs on a new database of that
 //! PostgreSQL server (`make bench-pg` starts a throwaway one).
-//! Latencies are run creation to run end as the server recorded them.
+//! Latencies are what a client sees: from sending the request that starts
+//! a run until the answer that it ended, in 0.1 ms; `server_p50_ms` is
+//! creation to end as the server recorded them (whole ms).
 
 mod control;
+mod equivalence;
 mod monitoring;
 mod reads;
+mod reference;
 mod retention;
 mod server;
 mod webhooks;
@@ -67,14 +74,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// `concurrency` clients, each starting a run of `wf` and waiting for it
 /// to end before the next (a closed loop), until `runs` have run. Returns
-/// the run ids and the seconds it took.
+/// the run ids with the ms each took as the client saw it, and the seconds
+/// it all took.
 async fn closed_loop(
     http: &reqwest::Client,
     bases: &[String],
     wf: &str,
     runs: usize,
     concurrency: usize,
-) -> (Vec<String>, f64) {
+) -> (Vec<(String, f64)>, f64) {
     let started = Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut clients = Vec::new();
@@ -88,6 +96,7 @@ async fn closed_loop(
                 if n >= runs {
                     return ids;
                 }
+                let sent = Instant::now();
                 let res: Value = call_json(
                     http.post(format!("{base}/api/v1/workflows/{wf}/runs"))
                         .json(&json!({"input": {"n": n}})),
@@ -98,7 +107,7 @@ async fn closed_loop(
                 let run: Value =
                     call_json(http.get(format!("{base}/api/v1/runs/{id}?wait_ms=60000"))).await;
                 assert_eq!(run["status"], "succeeded", "run {id}: {}", run["error"]);
-                ids.push(id);
+                ids.push((id, sent.elapsed().as_secs_f64() * 1000.0));
             }
         }));
     }
@@ -110,9 +119,9 @@ async fn closed_loop(
 }
 
 /// Each run's time from creation to end as the server recorded it, sorted.
-async fn latencies(http: &reqwest::Client, base: &str, ids: &[String]) -> Vec<f64> {
+async fn latencies(http: &reqwest::Client, base: &str, ids: &[(String, f64)]) -> Vec<f64> {
     let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
+    for (id, _) in ids {
         let run: Value = call_json(http.get(format!("{base}/api/v1/runs/{id}"))).await;
         out.push(
             (run["finished_at"].as_i64().unwrap() - run["created_at"].as_i64().unwrap()) as f64,
@@ -151,24 +160,53 @@ async fn create(
     wf
 }
 
-async fn workload(bin: &str, name: &str, def: Value, runs: usize, concurrency: usize) -> Value {
-    let server = Server::start(bin);
+/// A closed-loop workload: its name, graph, (runs, clients), the server's
+/// flags and the reference its ratio is to.
+type Workload = (&'static str, Value, (usize, usize), &'static [&'static str], f64);
+
+/// One closed-loop workload on a new server started with `flags`; its
+/// line, with `ratio` to `reference` (commits per second).
+async fn workload(
+    bin: &str,
+    name: &str,
+    def: Value,
+    (runs, concurrency): (usize, usize),
+    flags: &[&str],
+    reference: f64,
+) -> Value {
+    let server = Server::start_with(bin, flags);
     let http = server.client();
     let nodes = def["nodes"].as_array().unwrap().len();
     let wf = create(&http, &server.base, name, def, false).await;
     let (ids, seconds) = closed_loop(&http, &server.bases, &wf, runs, concurrency).await;
-    let latencies = latencies(&http, &server.base, &ids).await;
+    let recorded = latencies(&http, &server.base, &ids).await;
+    let mut seen: Vec<f64> = ids.iter().map(|(_, ms)| *ms).collect();
+    seen.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let steps = runs * nodes;
+    let per_s = steps as f64 / seconds;
     json!({
         "workload": name,
         "runs": runs,
+        "clients": concurrency,
         "steps": steps,
         "seconds": (seconds * 1000.0).round() / 1000.0,
-        "steps_per_s": (steps as f64 / seconds).round(),
-        "p50_ms": percentile(&latencies, 0.50),
-        "p99_ms": percentile(&latencies, 0.99),
+        "steps_per_s": per_s.round(),
+        "ratio": tenth_of_percent(per_s / reference),
+        "p50_ms": tenth(percentile(&seen, 0.50)),
+        "p99_ms": tenth(percentile(&seen, 0.99)),
+        "server_p50_ms": percentile(&recorded, 0.50),
         "rss_mb": server.rss_mb(),
     })
+}
+
+/// `x` rounded to 0.1.
+fn tenth(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// A ratio rounded to 0.001 (a tenth of a percent).
+fn tenth_of_percent(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 fn now_ms() -> i64 {
@@ -191,17 +229,31 @@ async fn main() {
         .nth(1)
         .unwrap_or_else(|| "target/release/stepwise".into());
     let only = std::env::args().nth(2);
-    let workloads: Vec<(&str, Value, usize, usize)> = vec![
-        ("linear-20", chain(20), 1000, 16),
-        ("fanout-10", fanout(10), 1000, 16),
-        ("latency-3", chain(1), 200, 1),
+    // the references first: every figure below is read against them
+    let normal = reference::sqlite_commits_per_s("NORMAL");
+    let full = reference::sqlite_commits_per_s("FULL");
+    emit(json!({"workload": "sqlite-commit", "synchronous": "normal", "per_s": normal.round()}));
+    emit(json!({"workload": "sqlite-commit", "synchronous": "full", "per_s": full.round()}));
+    let workloads: Vec<Workload> = vec![
+        ("linear-20", chain(20), (2000, 16), &[], normal),
+        ("fanout-10", fanout(10), (2000, 16), &[], normal),
+        ("latency-3", chain(1), (300, 1), &[], normal),
+        (
+            "linear-20-full",
+            chain(20),
+            (2000, 16),
+            &["--durability", "full"],
+            full,
+        ),
     ];
-    for (name, def, runs, concurrency) in workloads {
+    for (name, def, load, flags, reference) in workloads {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
-        let line = workload(&bin, name, def, runs, concurrency).await;
-        emit(line);
+        emit(workload(&bin, name, def, load, flags, reference).await);
+    }
+    if only.as_deref().is_none_or(|o| o == "hot-path-equivalence") {
+        emit(equivalence::compare(&bin).await);
     }
     if only
         .as_deref()

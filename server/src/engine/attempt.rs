@@ -206,6 +206,7 @@ impl Engine {
         // a chaos run's steps are each claimed, so each can take a fault
         let plan = match run.chaos {
             Some(_) => Plan::default(),
+            None if self.simple => Plan::default(),
             None => {
                 self.plan_stretch(&def, &run, &steps, &c, &outcome, started)
                     .await

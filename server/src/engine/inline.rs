@@ -103,7 +103,7 @@ impl Engine {
                 output, confidence, ..
             } = &outcome
             {
-                super::stretch::set_output(context, &c.node_id, output, *confidence);
+                app::domain::machine::set_output(context, &c.node_id, output, *confidence);
                 sig.add(&c.node_id);
             }
             if advanced.ended.is_some() {

@@ -97,6 +97,9 @@ pub struct Engine {
     changes: app::ops::Changes,
     /// Fault injection for tests: running this node panics.
     panic_on: Option<String>,
+    /// Every step on its own claim: no pure stretch evaluated ahead (the
+    /// path the bench's equivalence check compares against).
+    simple: bool,
     /// Workers started by `spawn`, and those whose loop is still running.
     workers_started: std::sync::atomic::AtomicUsize,
     workers_live: Arc<std::sync::atomic::AtomicUsize>,
@@ -144,6 +147,7 @@ impl Engine {
             sealer: None,
             changes: Default::default(),
             panic_on: None,
+            simple: false,
             workers_started: Default::default(),
             workers_live: Default::default(),
         }
@@ -162,6 +166,12 @@ impl Engine {
     /// Stops any step after `ms` (a node's own timeout may be shorter).
     pub fn with_step_timeout(mut self, ms: i64) -> Self {
         self.step_timeout_ms = ms.max(1);
+        self
+    }
+
+    /// With `simple`, every step runs on its own claim (see `simple`).
+    pub fn with_simple_path(mut self, simple: bool) -> Self {
+        self.simple = simple;
         self
     }
 

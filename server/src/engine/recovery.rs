@@ -29,6 +29,7 @@ impl Engine {
                 out = &mut work => return out,
                 _ = tokio::time::sleep(every) => {
                     let until = self.clock.now().saturating_add(self.lease_ms).min(cap);
+                    let _gate = self.db.write_gate().await;
                     let renewed = match self.db.acquire().await {
                         Ok(mut conn) => runs::renew_lease(&mut conn, c, &self.worker, until).await,
                         Err(e) => Err(e.into()),

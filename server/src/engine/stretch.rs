@@ -15,12 +15,16 @@
 
 use super::runners::{self, Outcome};
 use super::{Engine, MAX_INLINE_STEPS};
+use crate::sandbox::Link;
+use app::domain::graph::NodeKind;
 use app::domain::graph::WorkflowDef;
-use app::domain::machine::{Change, NodeState, RunOutcome, cumulative, gate, outcome, settle};
+use app::domain::machine::{
+    Change, NodeState, RunOutcome, cumulative, gate, outcome, set_output, settle,
+};
 use app::domain::records::StepRecord;
 use app::domain::run::StepStatus;
 use app::store::runs::{Claimed, compensated_node};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
@@ -51,17 +55,6 @@ impl Sig {
         }
         sig
     }
-}
-
-/// Puts a step's output in the context, keeping what its loop's earlier
-/// passes produced (`iterations`).
-pub(super) fn set_output(ctx: &mut Value, id: &str, output: &Value, confidence: Option<f64>) {
-    let entry = &mut ctx["steps"][id];
-    if !entry.is_object() {
-        *entry = json!({});
-    }
-    entry["output"] = output.clone();
-    entry["confidence"] = json!(confidence);
 }
 
 /// Results of pure steps evaluated ahead, by node id, with the context each
@@ -155,7 +148,7 @@ impl Engine {
         first: &Outcome,
         now: i64,
     ) -> Plan {
-        let mut plan = Plan::default();
+        let plan = Plan::default();
         let Outcome::Done {
             output, confidence, ..
         } = first
@@ -187,7 +180,7 @@ impl Engine {
         let fresh = activate(def, &mut states, &mut cum_ins, &c.node_id);
         // the transaction reads the run's due steps in row order, which is
         // the order `steps` lists unfinished ones in
-        let mut due: VecDeque<String> = steps
+        let due: VecDeque<String> = steps
             .iter()
             .filter(|s| s.node_id != c.node_id && compensated_node(&s.node_id).is_none())
             .filter(|s| {
@@ -198,35 +191,129 @@ impl Engine {
         if outcome(def, &states) != RunOutcome::Open {
             return plan;
         }
-        for _ in 0..MAX_INLINE_STEPS {
-            let Some(at) = due
+        let mut walk = Walk {
+            def,
+            states,
+            cum_ins,
+            due,
+            ctx,
+            plan,
+        };
+        let mut budget = MAX_INLINE_STEPS;
+        while budget > 0 {
+            // the steps the walk takes if each succeeds on its usual port,
+            // evaluated in one round trip; then walked for real
+            let ahead = walk.speculate(budget);
+            if ahead.is_empty() {
+                break;
+            }
+            let links: Vec<Link> = ahead
                 .iter()
-                .position(|id| def.node(id).is_some_and(|n| runners::is_pure(&n.kind)))
-            else {
+                .map(|id| Link {
+                    step: id.clone(),
+                    kind: def
+                        .node(id)
+                        .expect("speculated from the graph")
+                        .kind
+                        .clone(),
+                })
+                .collect();
+            let answered = match self.sandbox.run_chain(&walk.ctx, &links).await {
+                Ok(a) => a.into_iter().map(Some).collect(),
+                // one at a time instead, so each step meets its own
+                // bounds and is told which one it crossed
+                Err(_) => vec![None; links.len()],
+            };
+            for (link, results) in links.iter().zip(answered) {
+                budget -= 1;
+                if walk.next_pure().as_deref() != Some(link.step.as_str()) {
+                    return walk.plan;
+                }
+                let result = match results {
+                    Some(r) => runners::pure::outcome(&link.kind, &walk.ctx, r),
+                    None => runners::run_pure(&self.sandbox, &link.kind, &walk.ctx).await,
+                };
+                if !walk.take(&link.step, result) {
+                    return walk.plan;
+                }
+            }
+        }
+        walk.plan
+    }
+}
+
+/// A run's pure stretch being walked ahead: the step states and context
+/// as the steps walked so far leave them, and what is due next.
+struct Walk<'d> {
+    def: &'d WorkflowDef,
+    states: BTreeMap<String, NodeState>,
+    cum_ins: HashMap<String, f64>,
+    due: VecDeque<String>,
+    ctx: Value,
+    plan: Plan,
+}
+
+impl Walk<'_> {
+    fn pure_at(def: &WorkflowDef, due: &VecDeque<String>) -> Option<usize> {
+        due.iter()
+            .position(|id| def.node(id).is_some_and(|n| runners::is_pure(&n.kind)))
+    }
+
+    /// The pure step the walk takes next.
+    fn next_pure(&self) -> Option<String> {
+        Self::pure_at(self.def, &self.due).map(|at| self.due[at].clone())
+    }
+
+    /// The next `most` steps, supposing each succeeds on its usual port:
+    /// up to a Branch (its port depends on its result), a Fail or an End,
+    /// or the run's end.
+    fn speculate(&self, most: usize) -> Vec<String> {
+        let (mut states, mut due) = (self.states.clone(), self.due.clone());
+        let mut cum_ins = HashMap::new();
+        let mut ahead = vec![];
+        while ahead.len() < most {
+            let Some(at) = Self::pure_at(self.def, &due) else {
                 break;
             };
             let id = due.remove(at).expect("position is in the queue");
-            let node = def.node(&id).expect("found above");
-            let sig = Sig::of(&ctx);
-            let result = runners::run_pure(&self.sandbox, &node.kind, &ctx).await;
-            let cum_in = cum_ins.get(&id).copied().unwrap_or(1.0);
-            let stop = !matches!(result, Outcome::Done { .. }) || gated(def, &id, &result, cum_in);
-            if let Outcome::Done {
-                output, confidence, ..
-            } = &result
-            {
-                set_output(&mut ctx, &id, output, *confidence);
-            }
-            apply(&mut states, &id, &result, cum_in);
-            plan.steps.insert(id.clone(), (result, sig));
-            if stop {
+            ahead.push(id.clone());
+            let kind = &self.def.node(&id).expect("found above").kind;
+            if matches!(
+                kind,
+                NodeKind::Branch { .. } | NodeKind::Fail { .. } | NodeKind::End { .. }
+            ) {
                 break;
             }
-            due.extend(activate(def, &mut states, &mut cum_ins, &id));
-            if outcome(def, &states) != RunOutcome::Open {
+            apply(&mut states, &id, &Outcome::out(Value::Null), 1.0);
+            due.extend(activate(self.def, &mut states, &mut cum_ins, &id));
+            if outcome(self.def, &states) != RunOutcome::Open {
                 break;
             }
         }
-        plan
+        ahead
+    }
+
+    /// Takes step `id` (the next pure one) with `result`; whether the walk
+    /// goes on.
+    fn take(&mut self, id: &str, result: Outcome) -> bool {
+        let at = Self::pure_at(self.def, &self.due).expect("the caller checked");
+        self.due.remove(at);
+        let sig = Sig::of(&self.ctx);
+        let cum_in = self.cum_ins.get(id).copied().unwrap_or(1.0);
+        let stop = !matches!(result, Outcome::Done { .. }) || gated(self.def, id, &result, cum_in);
+        if let Outcome::Done {
+            output, confidence, ..
+        } = &result
+        {
+            set_output(&mut self.ctx, id, output, *confidence);
+        }
+        apply(&mut self.states, id, &result, cum_in);
+        self.plan.steps.insert(id.to_string(), (result, sig));
+        if stop {
+            return false;
+        }
+        let ready = activate(self.def, &mut self.states, &mut self.cum_ins, id);
+        self.due.extend(ready);
+        outcome(self.def, &self.states) == RunOutcome::Open
     }
 }

@@ -31,6 +31,8 @@ impl Engine {
         let Some(c) = self.claim_next(now).await? else {
             return Ok(false);
         };
+        // there may be more: another worker looks while this one runs it
+        self.wakeup.pass_on();
         crate::metrics::get()
             .queue_wait_seconds
             .observe(crate::metrics::secs(now - c.due_at));
@@ -48,6 +50,8 @@ impl Engine {
         // transaction of that run nor with any that holds the whole
         // database (see store::db).
         if self.db.backend() == app::store::conn::Backend::Sqlite {
+            // a write: in turn with this process's other writers
+            let _gate = self.db.write_gate().await;
             let mut conn = self.db.acquire().await?;
             return runs::claim(
                 &mut conn,

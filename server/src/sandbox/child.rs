@@ -56,15 +56,28 @@ fn serve(max_output: usize, js: super::js::JsLimits) {
     for line in stdin.lock().lines() {
         let Ok(line) = line else { return };
         let response = match serde_json::from_str::<Request<'static>>(&line) {
+            Ok(req) if !req.chain.is_empty() => {
+                let ctx = req.ctxs.into_iter().next().map(|c| c.into_owned());
+                let links =
+                    super::chain::evaluate_chain(&req.chain, ctx.unwrap_or_default(), js, |r| {
+                        capped(r, max_output)
+                    });
+                Response {
+                    results: vec![],
+                    links,
+                }
+            }
             Ok(req) => Response {
                 results: req
                     .jobs
                     .iter()
                     .map(|job| capped(evaluate(job, &req.ctxs, js), max_output))
                     .collect(),
+                links: vec![],
             },
             Err(e) => Response {
                 results: vec![Err(format!("the sandbox could not read the request: {e}"))],
+                links: vec![],
             },
         };
         let Ok(text) = serde_json::to_string(&response) else {

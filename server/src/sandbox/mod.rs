@@ -11,9 +11,12 @@
 //! contexts go in one line (a Branch's conditions, an Http step's URL,
 //! headers and body), so a step costs one round trip.
 
+mod chain;
 pub mod child;
 pub mod js;
 mod pool;
+
+pub use chain::Link;
 
 pub use pool::{Sandbox, SandboxConfig, SandboxError};
 
@@ -69,6 +72,10 @@ impl Job {
 pub struct Request<'a> {
     pub ctxs: Vec<Cow<'a, Value>>,
     pub jobs: Vec<Job>,
+    /// Pure steps evaluated one after another over `ctxs[0]`, each seeing
+    /// the outputs of those before it (see [`chain`]); with `jobs` empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<Link>,
 }
 
 impl<'a> Request<'a> {
@@ -77,6 +84,7 @@ impl<'a> Request<'a> {
         Request {
             ctxs: vec![Cow::Borrowed(ctx)],
             jobs,
+            chain: vec![],
         }
     }
 }
@@ -88,6 +96,10 @@ pub type JobResult = Result<Value, String>;
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Response {
     pub results: Vec<JobResult>,
+    /// A chain's results: each step's jobs' results, up to the first step
+    /// that did not succeed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Vec<JobResult>>,
 }
 
 /// Runs one job here, in this process: only the child calls this.

@@ -73,6 +73,40 @@ impl Sandbox {
         if req.jobs.is_empty() {
             return Ok(vec![]);
         }
+        let resp = self.ask(req).await?;
+        if resp.results.len() == req.jobs.len() {
+            Ok(resp.results)
+        } else {
+            Err(misread(resp))
+        }
+    }
+
+    /// Evaluates the pure steps of `chain` in turn over `ctx` (see
+    /// [`super::chain`]): each step's jobs' results, up to the first step
+    /// that did not succeed. The whole chain shares one time limit.
+    pub async fn run_chain(
+        &self,
+        ctx: &serde_json::Value,
+        chain: &[super::Link],
+    ) -> Result<Vec<Vec<JobResult>>, SandboxError> {
+        if chain.is_empty() {
+            return Ok(vec![]);
+        }
+        let req = Request {
+            ctxs: vec![std::borrow::Cow::Borrowed(ctx)],
+            jobs: vec![],
+            chain: chain.to_vec(),
+        };
+        let resp = self.ask(&req).await?;
+        if (1..=chain.len()).contains(&resp.links.len()) {
+            Ok(resp.links)
+        } else {
+            Err(misread(resp))
+        }
+    }
+
+    /// Sends `req` to an idle child (or a new one) and reads its answer.
+    async fn ask(&self, req: &Request<'_>) -> Result<Response, SandboxError> {
         let line = serde_json::to_string(req)
             .map_err(|e| SandboxError::Unavailable(format!("the request cannot be sent: {e}")))?;
         let _permit = self
@@ -87,17 +121,9 @@ impl Sandbox {
         };
         let limit = self.config.timeout;
         match tokio::time::timeout(limit, exchange(&mut proc, &line, self.max_line())).await {
-            Ok(Ok(resp)) if resp.results.len() == req.jobs.len() => {
-                self.idle.lock().expect("sandbox pool").push(proc);
-                Ok(resp.results)
-            }
             Ok(Ok(resp)) => {
-                // the child could not read the request: it said why
-                let why = resp.results.into_iter().find_map(Result::err);
                 self.idle.lock().expect("sandbox pool").push(proc);
-                Err(SandboxError::Unavailable(why.unwrap_or_else(|| {
-                    "the sandbox answered the wrong number of results".into()
-                })))
+                Ok(resp)
             }
             Ok(Err(Exchange::TooLong)) => {
                 let _ = proc.child.start_kill();
@@ -191,6 +217,15 @@ impl Sandbox {
             "the evaluation stopped the sandbox process unexpectedly".into()
         }
     }
+}
+
+/// An answer of the wrong shape: the child could not read the request
+/// (it said why) or answered something else.
+fn misread(resp: Response) -> SandboxError {
+    let why = resp.results.into_iter().find_map(Result::err);
+    SandboxError::Unavailable(
+        why.unwrap_or_else(|| "the sandbox answered the wrong number of results".into()),
+    )
 }
 
 enum Exchange {

@@ -534,6 +534,26 @@ async fn hostile_workflows_are_refused_or_fail_cleanly_and_the_server_keeps_answ
             &["there is no secret named NOPE"],
         ),
     ];
+    // after a good step, in one chain: the chain's time runs out, and each
+    // step is evaluated again on its own so the right one is told
+    let mut chained = flow(transform("def f: f; f"));
+    chained["nodes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "good", "name": "Good", "type": "transform", "expression": "{ok: 1}"}));
+    chained["edges"] = json!([
+        {"from": "start", "to": "good"}, {"from": "good", "to": "x"}, {"from": "x", "to": "end"}
+    ]);
+    let run = h.run(chained).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(step_error(&run).contains("ran longer than 1 s"), "{run}");
+    let good = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node_id"] == "good");
+    assert_eq!(good.unwrap()["status"], "succeeded", "{run}");
+
     for (case, def, expected) in failing {
         let run = h.run(def).await;
         assert_eq!(run["status"], "failed", "{case}: {run}");

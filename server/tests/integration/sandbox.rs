@@ -3,7 +3,7 @@
 
 use crate::common::sandbox_config;
 use serde_json::json;
-use server::sandbox::{Job, Request, Sandbox, SandboxConfig, SandboxError};
+use server::sandbox::{Job, Link, Request, Sandbox, SandboxConfig, SandboxError};
 use std::time::Duration;
 
 fn pool(timeout_ms: u64, memory_mb: u64) -> Sandbox {
@@ -78,10 +78,74 @@ async fn jobs_of_one_request_see_their_own_contexts() {
             Job::jq(".who | ascii_upcase").over(1),
             Job::jq("error(\"boom\")"),
         ],
+        chain: vec![],
     };
     let r = s.run(&req).await.unwrap();
     assert_eq!(r[0], Ok(json!("real")));
     assert_eq!(r[1], Ok(json!("shown")));
     assert_eq!(r[2], Ok(json!("SHOWN")));
     assert!(r[3].as_ref().unwrap_err().contains("boom"));
+}
+
+fn link(step: &str, node: serde_json::Value) -> Link {
+    Link {
+        step: step.into(),
+        kind: serde_json::from_value(node).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_chain_feeds_each_step_the_outputs_before_it_and_stops_at_a_failure() {
+    let s = pool(5_000, 256);
+    let ctx = json!({"input": {"n": 1}, "steps": {}});
+    let chain = vec![
+        link(
+            "a",
+            json!({"type": "transform", "expression": "{n: (.input.n + 1)}"}),
+        ),
+        link(
+            "b",
+            json!({"type": "transform", "expression": "{n: (.steps.a.output.n * 10)}"}),
+        ),
+        link(
+            "c",
+            json!({"type": "branch", "conditions": [{"label": "big", "expression": ".steps.b.output.n > 5"}]}),
+        ),
+        link(
+            "d",
+            json!({"type": "transform", "expression": "error(\"no\")"}),
+        ),
+        link(
+            "e",
+            json!({"type": "transform", "expression": "{never: true}"}),
+        ),
+    ];
+    let links = s.run_chain(&ctx, &chain).await.unwrap();
+    assert_eq!(links.len(), 4, "stopped at the failing step: {links:?}");
+    assert_eq!(links[0], vec![Ok(json!({"n": 2}))]);
+    assert_eq!(links[1], vec![Ok(json!({"n": 20}))]);
+    assert_eq!(links[2], vec![Ok(json!(true))]);
+    assert!(
+        links[3][0].as_ref().unwrap_err().contains("no"),
+        "{links:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_chain_shares_one_time_limit_and_the_child_is_replaced() {
+    let s = pool(500, 256);
+    let ctx = json!({"input": {}, "steps": {}});
+    let chain = vec![
+        link("a", json!({"type": "transform", "expression": "{ok: 1}"})),
+        link(
+            "b",
+            json!({"type": "transform", "expression": "def f: f; f"}),
+        ),
+    ];
+    let err = s.run_chain(&ctx, &chain).await.unwrap_err();
+    assert!(
+        matches!(err, SandboxError::Limit(ref m) if m.contains("ran longer than 500 ms")),
+        "{err:?}"
+    );
+    assert_eq!(jq(&s, "1 + 1").await, Ok(json!(2)), "a new child answers");
 }

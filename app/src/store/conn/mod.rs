@@ -32,7 +32,8 @@ pub enum Backend {
 /// A pooled connection or an open transaction, on either backend.
 pub enum Conn {
     Sqlite(PoolConnection<Sqlite>),
-    SqliteTx(Transaction<'static, Sqlite>),
+    /// With the process's write gate when it writes (see `Db::write`).
+    SqliteTx(Transaction<'static, Sqlite>, Option<super::db::WriteGate>),
     Pg(PoolConnection<Postgres>),
     PgTx(Transaction<'static, Postgres>),
 }
@@ -46,7 +47,7 @@ enum Side<'c> {
 impl Conn {
     pub fn backend(&self) -> Backend {
         match self {
-            Conn::Sqlite(_) | Conn::SqliteTx(_) => Backend::Sqlite,
+            Conn::Sqlite(_) | Conn::SqliteTx(..) => Backend::Sqlite,
             Conn::Pg(_) | Conn::PgTx(_) => Backend::Postgres,
         }
     }
@@ -54,7 +55,7 @@ impl Conn {
     fn side(&mut self) -> Side<'_> {
         match self {
             Conn::Sqlite(c) => Side::Sqlite(c),
-            Conn::SqliteTx(t) => Side::Sqlite(t),
+            Conn::SqliteTx(t, _) => Side::Sqlite(t),
             Conn::Pg(c) => Side::Pg(c),
             Conn::PgTx(t) => Side::Pg(t),
         }
@@ -63,7 +64,7 @@ impl Conn {
     /// Commits a transaction (a plain connection has nothing to commit).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Conn::SqliteTx(t) => t.commit().await,
+            Conn::SqliteTx(t, _gate) => t.commit().await,
             Conn::PgTx(t) => t.commit().await,
             Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
         }
@@ -72,7 +73,7 @@ impl Conn {
     /// Rolls a transaction back (dropping it does the same).
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
-            Conn::SqliteTx(t) => t.rollback().await,
+            Conn::SqliteTx(t, _gate) => t.rollback().await,
             Conn::PgTx(t) => t.rollback().await,
             Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
         }

@@ -99,6 +99,7 @@ pub(super) async fn render(a: &Attempt<'_>, r: &HttpRequest) -> Result<Rendered,
     let req = Request {
         ctxs: vec![Cow::Owned(with(real)), Cow::Owned(with(shown))],
         jobs,
+        chain: vec![],
     };
     let results = a.sandbox.run(&req).await.map_err(super::sandbox_failure)?;
     let mut results = results.into_iter();

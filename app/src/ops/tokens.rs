@@ -1,0 +1,116 @@
+//! Who an API token is, on every request: looked up once and then kept for
+//! a moment ([`FRESH`]), so a client's stream of requests costs no
+//! database reads. Revoking a token or changing a user forgets every kept
+//! answer in this process at once; another process sharing the database
+//! sees such a change within [`FRESH`].
+
+use crate::domain::auth::Principal;
+use crate::error::AppError;
+use crate::security;
+use crate::store::accounts as store;
+use crate::store::{Db, StoreError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a looked-up token is believed without asking again.
+pub const FRESH: Duration = Duration::from_secs(2);
+
+/// Tokens kept at most (a flood of distinct tokens only empties it).
+const MOST: usize = 10_000;
+
+/// How often a token's last use is written (the store keeps a minute too).
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+struct Kept {
+    principal: Principal,
+    token_id: String,
+    looked_up: Instant,
+    touched: i64,
+}
+
+/// Kept answers by token hash, and the generation they belong to.
+static KEPT: LazyLock<Mutex<HashMap<String, Kept>>> = LazyLock::new(Default::default);
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Forgets every kept answer (a token was revoked, a user changed).
+pub fn forget_all() {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+    KEPT.lock().expect("token cache").clear();
+}
+
+/// The principal a live token acts as, or None for an unknown or revoked
+/// token or one whose creator is disabled.
+pub async fn token_principal(
+    db: &Db,
+    token: &str,
+    now: i64,
+) -> Result<Option<Principal>, AppError> {
+    let hash = security::token_hash(token);
+    let touch = {
+        let mut kept = KEPT.lock().expect("token cache");
+        match kept.get_mut(&hash) {
+            Some(k) if k.looked_up.elapsed() < FRESH => {
+                let due = now - k.touched >= TOUCH_EVERY_MS;
+                if due {
+                    k.touched = now;
+                }
+                Some((k.principal.clone(), due.then(|| k.token_id.clone())))
+            }
+            _ => None,
+        }
+    };
+    if let Some((principal, touch)) = touch {
+        if let Some(id) = touch {
+            let _gate = db.write_gate().await;
+            let mut conn = db.acquire().await.map_err(StoreError::from)?;
+            store::touch_token(&mut conn, &id, now).await?;
+        }
+        return Ok(Some(principal));
+    }
+    let generation = GENERATION.load(Ordering::SeqCst);
+    let Some((principal, token_id)) = look_up(db, &hash, now).await? else {
+        return Ok(None);
+    };
+    let mut kept = KEPT.lock().expect("token cache");
+    // an answer read before a revocation is not kept past it
+    if GENERATION.load(Ordering::SeqCst) == generation {
+        if kept.len() >= MOST {
+            kept.clear();
+        }
+        kept.insert(
+            hash,
+            Kept {
+                principal: principal.clone(),
+                token_id,
+                looked_up: Instant::now(),
+                touched: now,
+            },
+        );
+    }
+    Ok(Some(principal))
+}
+
+/// Reads the token from the database and notes its use.
+async fn look_up(db: &Db, hash: &str, now: i64) -> Result<Option<(Principal, String)>, AppError> {
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    let Some(t) = store::token_by_hash(&mut conn, hash).await? else {
+        return Ok(None);
+    };
+    let role = t.role.parse().map_err(StoreError::Corrupt)?;
+    let p = Principal::token(&t.id, &t.name, role, &t.created_by);
+    // a token acts for its creator: it stops when they are disabled
+    if let Some(person) = &p.person
+        && store::user_by_name(&mut conn, person)
+            .await?
+            .is_some_and(|u| u.disabled_at.is_some())
+    {
+        return Ok(None);
+    }
+    drop(conn);
+    let _gate = db.write_gate().await;
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    store::touch_token(&mut conn, &t.id, now).await?;
+    Ok(Some((p, t.id)))
+}
