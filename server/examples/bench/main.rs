@@ -162,7 +162,13 @@ async fn create(
 
 /// A closed-loop workload: its name, graph, (runs, clients), the server's
 /// flags and the reference its ratio is to.
-type Workload = (&'static str, Value, (usize, usize), &'static [&'static str], f64);
+type Workload = (
+    &'static str,
+    Value,
+    (usize, usize),
+    &'static [&'static str],
+    f64,
+);
 
 /// One closed-loop workload on a new server started with `flags`; its
 /// line, with `ratio` to `reference` (commits per second).
@@ -178,7 +184,9 @@ async fn workload(
     let http = server.client();
     let nodes = def["nodes"].as_array().unwrap().len();
     let wf = create(&http, &server.base, name, def, false).await;
+    let cpu = server.cpu_s();
     let (ids, seconds) = closed_loop(&http, &server.bases, &wf, runs, concurrency).await;
+    let cpu = server.cpu_s() - cpu;
     let recorded = latencies(&http, &server.base, &ids).await;
     let mut seen: Vec<f64> = ids.iter().map(|(_, ms)| *ms).collect();
     seen.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -195,6 +203,8 @@ async fn workload(
         "p50_ms": tenth(percentile(&seen, 0.50)),
         "p99_ms": tenth(percentile(&seen, 0.99)),
         "server_p50_ms": percentile(&recorded, 0.50),
+        // the server's CPU per run, the sandbox's included
+        "server_cpu_ms_per_run": tenth(cpu * 1000.0 / runs as f64),
         "rss_mb": server.rss_mb(),
     })
 }
@@ -246,10 +256,15 @@ async fn main() {
             full,
         ),
     ];
-    for (name, def, load, flags, reference) in workloads {
+    // BENCH_RUNS=N: that many runs per closed-loop workload instead
+    let runs: Option<usize> = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    for (name, def, mut load, flags, reference) in workloads {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
+        load.0 = runs.unwrap_or(load.0);
         emit(workload(&bin, name, def, load, flags, reference).await);
     }
     if only.as_deref().is_none_or(|o| o == "hot-path-equivalence") {

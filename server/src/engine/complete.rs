@@ -25,6 +25,9 @@ pub(super) struct Told {
     /// For the metrics: each attempt recorded, and how the run ended.
     seen: Vec<super::observe::Seen>,
     ended: Option<app::domain::run::RunStatus>,
+    /// Step-log rows kept to be written together before the commit (a
+    /// pure stretch's), rather than one statement each.
+    pub(super) attempts: Option<Vec<store::AttemptRow>>,
 }
 
 impl Engine {
@@ -318,7 +321,10 @@ impl Engine {
             state.port = update.port.map(str::to_string);
             state.cum_confidence = update.cum_confidence;
         }
-        store::insert_attempt(&mut *tx, &attempt).await?;
+        match told.attempts.as_mut() {
+            Some(kept) => kept.push(store::AttemptRow::of(&attempt)),
+            None => store::insert_attempt(&mut *tx, &attempt).await?,
+        }
         let label = match (update.event, attempt.outcome) {
             (StepEvent::FailRetry, _) => "retrying",
             (_, "parked") => "parked",

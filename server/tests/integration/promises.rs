@@ -575,6 +575,31 @@ async fn a_token_stops_working_when_the_person_it_acts_for_is_disabled() {
 }
 
 #[tokio::test]
+async fn a_revoked_token_is_refused_at_once_though_its_lookup_was_kept() {
+    use app::ops::accounts::{create_token, revoke_token, token_principal};
+    let w = World::new().await;
+    let now = w.clock.now_ms();
+    let t = create_token(&w.db, "user:root", "ci", Role::Editor, now)
+        .await
+        .unwrap();
+    // looked up twice: the second answer is the kept one
+    for _ in 0..2 {
+        let p = token_principal(&w.db, &t.secret, now).await.unwrap();
+        assert_eq!(p.map(|p| p.role), Some(Role::Editor));
+    }
+    revoke_token(&w.db, "user:root", &t.token.id, now)
+        .await
+        .unwrap();
+    assert!(
+        token_principal(&w.db, &t.secret, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "a revoked token is refused on the next request"
+    );
+}
+
+#[tokio::test]
 async fn a_retry_gives_the_run_its_whole_timeout_again() {
     let w = World::new().await;
     let rx = Receiver::scripted(vec![422]).await;

@@ -1,97 +1,11 @@
 //! Reading runs back, and the per-attempt step log.
 
-use super::{Claimed, corrupt, json_col};
+use super::{corrupt, json_col};
 use crate::domain::ids::RunId;
 use crate::domain::records::{AttemptRecord, RunRecord, StepRecord};
 use crate::domain::run::{RunStatus, StepStatus};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
-
-pub struct NewAttempt<'a> {
-    pub claimed: &'a Claimed,
-    pub worker: &'a str,
-    pub started_at: i64,
-    pub finished_at: i64,
-    pub input: Option<&'a Value>,
-    pub output: Option<&'a Value>,
-    pub outcome: &'a str,
-    pub error_class: Option<&'a str>,
-    pub error: Option<&'a str>,
-    pub confidence: Option<f64>,
-    /// Where the output came from (an attempt that produced one).
-    pub lineage: Option<&'a crate::domain::lineage::Lineage>,
-    /// What an LLM step sent and received.
-    pub model_call: Option<&'a crate::domain::llm::ModelCall>,
-    /// A Code step's console lines.
-    pub console: &'a [String],
-}
-
-/// Largest step input kept in the step log, in bytes of JSON: the input is
-/// the whole run context, which grows with every step.
-pub const MAX_LOGGED_INPUT_BYTES: usize = 1024 * 1024;
-/// Longest error message kept, in characters.
-pub const MAX_ERROR_CHARS: usize = 8 * 1024;
-
-/// `input` as the step log keeps it: past the cap, a note saying so.
-fn logged_input(input: &Value) -> String {
-    let text = input.to_string();
-    if text.len() <= MAX_LOGGED_INPUT_BYTES {
-        return text;
-    }
-    serde_json::json!({
-        "omitted": format!(
-            "the step's input was {} KB; inputs over {} KB are not kept in the step log",
-            text.len() / 1024,
-            MAX_LOGGED_INPUT_BYTES / 1024
-        )
-    })
-    .to_string()
-}
-
-/// An error message cut to [`MAX_ERROR_CHARS`].
-pub fn capped_error(e: &str) -> std::borrow::Cow<'_, str> {
-    if e.chars().count() <= MAX_ERROR_CHARS {
-        e.into()
-    } else {
-        format!(
-            "{}… (cut)",
-            e.chars().take(MAX_ERROR_CHARS).collect::<String>()
-        )
-        .into()
-    }
-}
-
-pub async fn insert_attempt(conn: &mut crate::store::conn::Conn, a: &NewAttempt<'_>) -> Result<()> {
-    crate::store::conn::query(
-        "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, input, output,
-                                    outcome, error_class, error, confidence, pass,
-                                    lineage, model_call, tokens_in, tokens_out, cost, console)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                 COALESCE((SELECT pass FROM steps WHERE run_id = $1 AND node_id = $2), 0),
-                 $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(&a.claimed.run_id)
-    .bind(&a.claimed.node_id)
-    .bind(a.claimed.attempt)
-    .bind(a.worker)
-    .bind(a.started_at)
-    .bind(a.finished_at)
-    .bind(a.input.map(logged_input))
-    .bind(a.output.map(Value::to_string))
-    .bind(a.outcome)
-    .bind(a.error_class)
-    .bind(a.error.map(capped_error))
-    .bind(a.confidence)
-    .bind(a.lineage.and_then(|l| serde_json::to_string(l).ok()))
-    .bind(a.model_call.and_then(|c| serde_json::to_string(c).ok()))
-    .bind(a.model_call.map(|c| c.tokens_in as i64))
-    .bind(a.model_call.map(|c| c.tokens_out as i64))
-    .bind(a.model_call.and_then(|c| c.cost))
-    .bind((!a.console.is_empty()).then(|| Value::from(a.console).to_string()))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
 
 #[derive(sqlx::FromRow)]
 struct RunRow {

@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+mod attempts;
 mod claim;
 mod compensation;
 mod family;
@@ -19,6 +20,7 @@ mod loops;
 mod provenance;
 mod queue;
 
+pub use attempts::*;
 pub use claim::*;
 pub use compensation::*;
 pub use family::*;

@@ -133,7 +133,7 @@ pub async fn update_step(
     .bind(u.port)
     .bind(u.output.map(Value::to_string))
     .bind(u.error_class)
-    .bind(u.error.map(super::log::capped_error))
+    .bind(u.error.map(super::attempts::capped_error))
     .bind(u.confidence)
     .bind(u.cum_confidence)
     .bind(u.finished_at)

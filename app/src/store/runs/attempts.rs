@@ -1,0 +1,143 @@
+//! Writing the step log: one attempt's row, or several of one transaction
+//! in a statement.
+
+use super::Claimed;
+use crate::store::Result;
+use crate::store::conn::{Arg, Bind};
+use serde_json::Value;
+
+pub struct NewAttempt<'a> {
+    pub claimed: &'a Claimed,
+    pub worker: &'a str,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub input: Option<&'a Value>,
+    pub output: Option<&'a Value>,
+    pub outcome: &'a str,
+    pub error_class: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub confidence: Option<f64>,
+    /// Where the output came from (an attempt that produced one).
+    pub lineage: Option<&'a crate::domain::lineage::Lineage>,
+    /// What an LLM step sent and received.
+    pub model_call: Option<&'a crate::domain::llm::ModelCall>,
+    /// A Code step's console lines.
+    pub console: &'a [String],
+}
+
+/// Largest step input kept in the step log, in bytes of JSON: the input is
+/// the whole run context, which grows with every step.
+pub const MAX_LOGGED_INPUT_BYTES: usize = 1024 * 1024;
+/// Longest error message kept, in characters.
+pub const MAX_ERROR_CHARS: usize = 8 * 1024;
+
+/// `input` as the step log keeps it: past the cap, a note saying so.
+fn logged_input(input: &Value) -> String {
+    let text = input.to_string();
+    if text.len() <= MAX_LOGGED_INPUT_BYTES {
+        return text;
+    }
+    serde_json::json!({
+        "omitted": format!(
+            "the step's input was {} KB; inputs over {} KB are not kept in the step log",
+            text.len() / 1024,
+            MAX_LOGGED_INPUT_BYTES / 1024
+        )
+    })
+    .to_string()
+}
+
+/// An error message cut to [`MAX_ERROR_CHARS`].
+pub fn capped_error(e: &str) -> std::borrow::Cow<'_, str> {
+    if e.chars().count() <= MAX_ERROR_CHARS {
+        e.into()
+    } else {
+        format!(
+            "{}… (cut)",
+            e.chars().take(MAX_ERROR_CHARS).collect::<String>()
+        )
+        .into()
+    }
+}
+
+/// The columns of a step-log row, in the order [`AttemptRow`] holds them
+/// (`pass` comes from the step's row as it is when written).
+const COLUMNS: &str = "run_id, node_id, attempt, worker, started_at, finished_at, input, output,
+     outcome, error_class, error, confidence, lineage, model_call, tokens_in, tokens_out, cost,
+     console, pass";
+
+/// Values bound per row (every column but `pass`).
+const BOUND: usize = 18;
+
+/// Rows written by one statement at most (well under either backend's
+/// limit on parameters).
+const ROWS_PER_STATEMENT: usize = 50;
+
+/// One step-log row, its values owned: written at once, or kept to be
+/// written with others of the same transaction ([`insert_attempts`]).
+#[derive(Clone, Debug)]
+pub struct AttemptRow(Vec<Arg<'static>>);
+
+impl AttemptRow {
+    pub fn of(a: &NewAttempt<'_>) -> AttemptRow {
+        AttemptRow(vec![
+            a.claimed.run_id.to_string().arg(),
+            a.claimed.node_id.clone().arg(),
+            a.claimed.attempt.arg(),
+            a.worker.to_string().arg(),
+            a.started_at.arg(),
+            a.finished_at.arg(),
+            a.input.map(logged_input).arg(),
+            a.output.map(Value::to_string).arg(),
+            a.outcome.to_string().arg(),
+            a.error_class.map(str::to_string).arg(),
+            a.error.map(|e| capped_error(e).into_owned()).arg(),
+            a.confidence.arg(),
+            a.lineage.and_then(|l| serde_json::to_string(l).ok()).arg(),
+            a.model_call
+                .and_then(|c| serde_json::to_string(c).ok())
+                .arg(),
+            a.model_call.map(|c| c.tokens_in as i64).arg(),
+            a.model_call.map(|c| c.tokens_out as i64).arg(),
+            a.model_call.and_then(|c| c.cost).arg(),
+            (!a.console.is_empty())
+                .then(|| Value::from(a.console).to_string())
+                .arg(),
+        ])
+    }
+}
+
+pub async fn insert_attempt(conn: &mut crate::store::conn::Conn, a: &NewAttempt<'_>) -> Result<()> {
+    insert_attempts(conn, &[AttemptRow::of(a)]).await
+}
+
+/// Writes `rows` to the step log, up to [`ROWS_PER_STATEMENT`] per
+/// statement.
+pub async fn insert_attempts(
+    conn: &mut crate::store::conn::Conn,
+    rows: &[AttemptRow],
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = format!("INSERT INTO step_attempts ({COLUMNS}) VALUES ");
+        for i in 0..chunk.len() {
+            let p: Vec<String> = (1..=BOUND).map(|k| format!("${}", i * BOUND + k)).collect();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "({}, COALESCE((SELECT pass FROM steps WHERE run_id = {} AND node_id = {}), 0))",
+                p.join(", "),
+                p[0],
+                p[1]
+            ));
+        }
+        let mut q = crate::store::conn::query(sql);
+        for row in chunk {
+            for v in &row.0 {
+                q = q.bind(v.clone());
+            }
+        }
+        q.execute(conn).await?;
+    }
+    Ok(())
+}
