@@ -93,7 +93,12 @@ impl Engine {
         if run.monitored() {
             super::observe::count(&run.workflow_id, &told.seen, told.ended);
         }
-        self.wake();
+        // a run that succeeded with nobody waiting on it left nothing due
+        let finished = told.ended == Some(app::domain::run::RunStatus::Succeeded)
+            && run.parent_run_id.is_none();
+        if !finished {
+            self.wake();
+        }
         if told.inbox_changed {
             self.changes.notify("approvals");
         }
