@@ -21,7 +21,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench bench-pg bench-ui clean-data sim
+.PHONY: setup build build-release run test test-rust test-e2e lint fmt bench profile bench-pg bench-ui clean-data sim
 
 setup:
 	@scripts/setup.sh
@@ -70,6 +70,13 @@ lint:
 bench:
 	cargo build --release --locked -p server --bin stepwise --example bench
 	./target/release/examples/bench ./target/release/stepwise
+
+## Where linear-20's time goes: perf (Debian's linux-perf) over the
+## profiling build (release code with line tables), by thread and library.
+profile:
+	cargo build --profile profiling --locked -p server --bin stepwise --example bench
+	perf record -F 999 -o target/perf.data -- ./target/profiling/examples/bench ./target/profiling/stepwise linear-20
+	perf report -i target/perf.data --sort comm,dso --stdio | grep -v '^#' | head -20
 
 ## The same workloads on a throwaway PostgreSQL cluster (scripts/pg.sh).
 ## One process, then three sharing the database (linear-20 and fanout-10).

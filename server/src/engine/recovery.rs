@@ -23,22 +23,27 @@ impl Engine {
         let cap = started
             .saturating_add(self.step_timeout_ms)
             .saturating_add(self.lease_ms);
-        let mut work = std::pin::pin!(work);
-        loop {
-            tokio::select! {
-                out = &mut work => return out,
-                _ = tokio::time::sleep(every) => {
-                    let until = self.clock.now().saturating_add(self.lease_ms).min(cap);
-                    let _gate = self.db.write_gate().await;
-                    let renewed = match self.db.acquire().await {
-                        Ok(mut conn) => runs::renew_lease(&mut conn, c, &self.worker, until).await,
-                        Err(e) => Err(e.into()),
-                    };
-                    if let Err(e) = renewed {
-                        tracing::warn!(error = %e, "could not renew the lease of a running step");
-                    }
+        let work = std::pin::pin!(work);
+        // Beside the work, not in turn with it: the work may hold the
+        // write gate (its completion's transaction) when a renewal comes
+        // due, and must go on being polled while the renewal waits its turn.
+        let heartbeat = async {
+            loop {
+                tokio::time::sleep(every).await;
+                let until = self.clock.now().saturating_add(self.lease_ms).min(cap);
+                let _gate = self.db.write_gate().await;
+                let renewed = match self.db.acquire().await {
+                    Ok(mut conn) => runs::renew_lease(&mut conn, c, &self.worker, until).await,
+                    Err(e) => Err(e.into()),
+                };
+                if let Err(e) = renewed {
+                    tracing::warn!(error = %e, "could not renew the lease of a running step");
                 }
             }
+        };
+        tokio::select! {
+            out = work => out,
+            _ = heartbeat => unreachable!("the heartbeat never ends"),
         }
     }
 
@@ -146,5 +151,51 @@ impl Engine {
         tx.commit().await?;
         self.run_ended.notify_waiters();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: the renewal ran in turn with the work, so a renewal due
+    /// while the work held the write gate (its completion committing)
+    /// waited for a gate that could never be released.
+    #[tokio::test]
+    async fn a_renewal_due_while_the_work_holds_the_write_gate_waits_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = app::store::Db::connect(&url, app::store::Durability::Normal)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        // a renewal every 100 ms
+        let engine = Engine::new(
+            db.clone(),
+            std::sync::Arc::new(super::super::SystemClock),
+            300,
+        );
+        let c = runs::Claimed {
+            run_id: app::domain::ids::RunId::generate(),
+            node_id: "x".into(),
+            attempt: 1,
+            parked: false,
+            cum_in: 1.0,
+            input_override: None,
+            due_at: 0,
+            unwritten: false,
+        };
+        let work = async {
+            let tx = db.write().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(350)).await;
+            tx.commit().await.unwrap();
+            42
+        };
+        let done = tokio::time::timeout(
+            Duration::from_secs(5),
+            engine.with_heartbeat(&c, engine.clock.now(), work),
+        )
+        .await;
+        assert_eq!(done, Ok(42), "the work finished while renewals waited");
     }
 }
