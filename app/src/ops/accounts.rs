@@ -6,12 +6,11 @@ use crate::domain::audit::NewAuditEvent;
 use crate::domain::auth::{Principal, Role, check_password, check_username};
 use crate::error::{AppError, ErrorCode};
 use crate::security;
-use crate::store::accounts::{self as store, TokenRow, UserRow};
+use crate::store::accounts::{self as store, UserRow};
 use crate::store::{Db, StoreError, audit};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub use super::tokens::token_principal;
+pub use super::tokens::{NewToken, create_token, list_tokens, revoke_token, token_principal};
 
 /// Failed sign-ins in a row before the username is locked for a while.
 pub const FREE_FAILURES: i64 = 5;
@@ -334,93 +333,6 @@ pub async fn user_principal(db: &Db, user_id: &str) -> Result<Option<Principal>,
         Some(u) if u.disabled_at.is_none() => Ok(Some(principal_of(&u)?)),
         _ => Ok(None),
     }
-}
-
-/// A new token: the row and the token itself, which is shown only now.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct NewToken {
-    pub token: TokenRow,
-    pub secret: String,
-}
-
-pub async fn create_token(
-    db: &Db,
-    actor: &str,
-    name: &str,
-    role: Role,
-    now: i64,
-) -> Result<NewToken, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(AppError::bad_request(
-            "give the token a name (at most 100 characters) that says where it is used",
-        ));
-    }
-    let id = format!("tok_{}", uuid::Uuid::now_v7().simple());
-    let secret = security::new_token();
-    let mut tx = db.write().await?;
-    store::insert_token(
-        &mut tx,
-        &id,
-        name,
-        &security::token_hash(&secret),
-        role,
-        actor,
-        now,
-    )
-    .await?;
-    let details = json!({"name": name, "role": role});
-    audit::append(
-        &mut tx,
-        &event(
-            actor,
-            action::TOKEN_CREATED,
-            format!("token:{id}"),
-            now,
-            details,
-        ),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    let token = TokenRow {
-        id,
-        name: name.to_string(),
-        role: role.as_str().into(),
-        created_at: now,
-        created_by: actor.into(),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    Ok(NewToken { token, secret })
-}
-
-pub async fn list_tokens(db: &Db) -> Result<Vec<TokenRow>, AppError> {
-    let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    Ok(store::list_tokens(&mut conn).await?)
-}
-
-pub async fn revoke_token(db: &Db, actor: &str, id: &str, now: i64) -> Result<(), AppError> {
-    let mut tx = db.write().await?;
-    store::revoke_token(&mut tx, id, now)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::not_found(format!("no live token with id '{id}'")),
-            e => e.into(),
-        })?;
-    audit::append(
-        &mut tx,
-        &event(
-            actor,
-            action::TOKEN_REVOKED,
-            format!("token:{id}"),
-            now,
-            json!({}),
-        ),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    super::tokens::forget_all();
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,14 +1,18 @@
-//! Who an API token is, on every request: looked up once and then kept for
+//! API tokens: made, listed and revoked (each audited in the same
+//! transaction), and who a token is on every request: looked up once and then kept for
 //! a moment ([`FRESH`]), so a client's stream of requests costs no
 //! database reads. Revoking a token or changing a user forgets every kept
 //! answer in this process at once; another process sharing the database
 //! sees such a change within [`FRESH`].
 
-use crate::domain::auth::Principal;
+use super::accounts::{action, event};
+use crate::domain::auth::{Principal, Role};
 use crate::error::AppError;
 use crate::security;
-use crate::store::accounts as store;
-use crate::store::{Db, StoreError};
+use crate::store::accounts::{self as store, TokenRow};
+use crate::store::{Db, StoreError, audit};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
@@ -113,4 +117,91 @@ async fn look_up(db: &Db, hash: &str, now: i64) -> Result<Option<(Principal, Str
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
     store::touch_token(&mut conn, &t.id, now).await?;
     Ok(Some((p, t.id)))
+}
+
+/// A new token: the row and the token itself, which is shown only now.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewToken {
+    pub token: TokenRow,
+    pub secret: String,
+}
+
+pub async fn create_token(
+    db: &Db,
+    actor: &str,
+    name: &str,
+    role: Role,
+    now: i64,
+) -> Result<NewToken, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "give the token a name (at most 100 characters) that says where it is used",
+        ));
+    }
+    let id = format!("tok_{}", uuid::Uuid::now_v7().simple());
+    let secret = security::new_token();
+    let mut tx = db.write().await?;
+    store::insert_token(
+        &mut tx,
+        &id,
+        name,
+        &security::token_hash(&secret),
+        role,
+        actor,
+        now,
+    )
+    .await?;
+    let details = json!({"name": name, "role": role});
+    audit::append(
+        &mut tx,
+        &event(
+            actor,
+            action::TOKEN_CREATED,
+            format!("token:{id}"),
+            now,
+            details,
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let token = TokenRow {
+        id,
+        name: name.to_string(),
+        role: role.as_str().into(),
+        created_at: now,
+        created_by: actor.into(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    Ok(NewToken { token, secret })
+}
+
+pub async fn list_tokens(db: &Db) -> Result<Vec<TokenRow>, AppError> {
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    Ok(store::list_tokens(&mut conn).await?)
+}
+
+pub async fn revoke_token(db: &Db, actor: &str, id: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.write().await?;
+    store::revoke_token(&mut tx, id, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found(format!("no live token with id '{id}'")),
+            e => e.into(),
+        })?;
+    audit::append(
+        &mut tx,
+        &event(
+            actor,
+            action::TOKEN_REVOKED,
+            format!("token:{id}"),
+            now,
+            json!({}),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    forget_all();
+    Ok(())
 }
