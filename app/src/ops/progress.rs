@@ -39,7 +39,7 @@ pub async fn advance(
 ) -> Result<Option<RunStatus>> {
     let mut states = runs::node_states(conn, run_id).await?;
     Ok(
-        advance_from(conn, def, run_id, &mut states, finished, actor, now)
+        advance_from(conn, def, run_id, &mut states, finished, actor, now, None)
             .await?
             .ended,
     )
@@ -47,7 +47,10 @@ pub async fn advance(
 
 /// `advance` from states the caller already holds (and keeps current: the
 /// changes made here are applied to them), which saves reading every step
-/// of the run again after each step of a long pure stretch.
+/// of the run again after each step of a long pure stretch. With `writes`,
+/// the successors' changes are kept there (and written before the run's
+/// end is read and recorded).
+#[allow(clippy::too_many_arguments)]
 pub async fn advance_from(
     conn: &mut crate::store::conn::Conn,
     def: &WorkflowDef,
@@ -56,6 +59,7 @@ pub async fn advance_from(
     finished: &[&str],
     actor: &str,
     now: i64,
+    mut writes: Option<&mut runs::StepWrites>,
 ) -> Result<Advanced> {
     let mut ready = vec![];
     // a step that went back to its loop's entry starts the next pass
@@ -85,12 +89,24 @@ pub async fn advance_from(
             Change::Skip { node } => (node, StepEvent::Skip, 1.0),
         };
         let status = event.target();
-        let activated = runs::resolve_pending(conn, run_id, &node, event, cum_in, now).await?;
+        let kept = writes
+            .as_deref_mut()
+            .and_then(|w| w.resolve(&node, event, cum_in, now));
+        let activated = match kept {
+            Some(activated) => activated,
+            None => runs::resolve_pending(conn, run_id, &node, event, cum_in, now).await?,
+        };
         // Keep the in-memory view in step with what was just written.
         if let Some(s) = states.get_mut(&node) {
             s.status = status;
         }
         ready.extend(activated);
+    }
+    // what ends the run is read from the steps, and ending changes them
+    if let Some(w) = writes
+        && outcome(def, states) != RunOutcome::Open
+    {
+        w.flush(conn).await?;
     }
     let end = match outcome(def, states) {
         RunOutcome::Open => {

@@ -260,11 +260,17 @@ async fn main() {
     let runs: Option<usize> = std::env::var("BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok());
+    // BENCH_CLIENTS=N: that many concurrent clients instead (to see
+    // whether a figure is bound by latency or by throughput)
+    let clients: Option<usize> = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|n| n.parse().ok());
     for (name, def, mut load, flags, reference) in workloads {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
         load.0 = runs.unwrap_or(load.0);
+        load.1 = clients.unwrap_or(load.1).max(1);
         emit(workload(&bin, name, def, load, flags, reference).await);
     }
     if only.as_deref().is_none_or(|o| o == "hot-path-equivalence") {

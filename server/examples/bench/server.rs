@@ -57,7 +57,9 @@ fn spawn(bin: &str, db: &str, flags: &[&str]) -> (Child, String) {
             "--no-example",
         ])
         .args(flags)
-        .env("STEPWISE_LOG", "warn,stepwise=info")
+        // BENCH_SERVER_LOG=warn,sqlx::query=debug: the server's log (here,
+        // every statement) goes to the bench's standard error
+        .env("STEPWISE_LOG", server_log())
         .env("STEPWISE_SECRET_KEY", BENCH_KEY)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -70,7 +72,14 @@ fn spawn(bin: &str, db: &str, flags: &[&str]) -> (Child, String) {
             break a.trim().to_string();
         }
     };
-    std::thread::spawn(move || for _ in lines {});
+    let echo = std::env::var_os("BENCH_SERVER_LOG").is_some();
+    std::thread::spawn(move || {
+        for line in lines.map_while(|l| l.ok()) {
+            if echo {
+                eprintln!("{line}");
+            }
+        }
+    });
     (child, base)
 }
 
@@ -143,6 +152,10 @@ fn cpu_of(pid: u32) -> Option<(u32, f64)> {
     // SAFETY: sysconf reads a constant of the system.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     Some((num(1)? as u32, (num(11)? + num(12)?) / hz))
+}
+
+fn server_log() -> String {
+    std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn,stepwise=info".into())
 }
 
 const BENCH_KEY: &str = "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b";

@@ -28,6 +28,9 @@ pub(super) struct Told {
     /// Step-log rows kept to be written together before the commit (a
     /// pure stretch's), rather than one statement each.
     pub(super) attempts: Option<Vec<store::AttemptRow>>,
+    /// The run's steps, with the changes to the ones made ready in this
+    /// transaction kept to be written together (a pure stretch's).
+    pub(super) steps: Option<store::StepWrites>,
 }
 
 impl Engine {
@@ -45,7 +48,7 @@ impl Engine {
         started: i64,
         input: Option<&Value>,
         ran: impl Into<Ran>,
-        plan: Plan,
+        mut plan: Plan,
     ) -> Result<()> {
         let Ran {
             outcome,
@@ -69,6 +72,14 @@ impl Engine {
         let mut states = None;
         // what this transaction did that others wait for, told after commit
         let mut told = Told::default();
+        // a stretch to record (in a workflow without loops, whose steps go
+        // round): its steps' changes are kept and written together
+        if !plan.is_empty() && def.back_edges().is_empty() {
+            let (writes, held) = store::StepWrites::read(&mut tx, &c.run_id).await?;
+            plan.check_base(writes.as_read());
+            states = Some(held);
+            told.steps = Some(writes);
+        }
         let advanced = self
             .record(
                 &mut tx,
@@ -85,8 +96,12 @@ impl Engine {
             )
             .await?;
         if store::compensated_node(&c.node_id).is_none() && advanced.ended.is_none() {
-            self.run_pure_successors(&mut tx, &c.run_id, def, now, states, plan, &mut told)
+            let fresh = advanced.ready;
+            self.run_pure_successors(&mut tx, &c.run_id, def, now, states, plan, fresh, &mut told)
                 .await?;
+        }
+        if let Some(w) = told.steps.as_mut() {
+            w.flush(&mut tx).await?;
         }
         tx.commit().await?;
         // test, golden and chaos runs are left out of the figures
@@ -157,6 +172,12 @@ impl Engine {
             confidence: None,
         };
         let mut finished_final = false;
+        // what is read below (a gate, a failure's pass) is read written
+        let keeps = matches!(outcome, Outcome::Done { .. })
+            && !super::stretch::gated(def, &c.node_id, outcome, c.cum_in);
+        if let (Some(w), false) = (told.steps.as_mut(), keeps) {
+            w.flush(&mut *tx).await?;
+        }
         let mut gated = self
             .confidence_gate(&mut *tx, c, def, input, outcome, now)
             .await?;
@@ -316,7 +337,18 @@ impl Engine {
         if c.unwritten {
             update.claim = Some((c.attempt, started));
         }
-        store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
+        let kept = match told.steps.as_mut() {
+            Some(w) => w.update(&c.node_id, &update)?,
+            None => false,
+        };
+        if !kept {
+            if let Some(w) = told.steps.as_mut() {
+                // its finish comes after those kept
+                w.flush(&mut *tx).await?;
+                w.note(&c.node_id, update.status());
+            }
+            store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
+        }
         if let Some(s) = states.as_mut() {
             // its loop pass stays as it was
             let state = s
@@ -354,8 +386,17 @@ impl Engine {
             None => states.insert(store::node_states(&mut *tx, &c.run_id).await?),
         };
         let step = [c.node_id.as_str()];
-        let advanced =
-            progress::advance_from(&mut *tx, def, &c.run_id, held, &step, "engine", now).await?;
+        let advanced = progress::advance_from(
+            &mut *tx,
+            def,
+            &c.run_id,
+            held,
+            &step,
+            "engine",
+            now,
+            told.steps.as_mut(),
+        )
+        .await?;
         if advanced.ended.is_some() {
             told.run_ended = true;
             told.ended = advanced.ended;

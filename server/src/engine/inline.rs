@@ -33,6 +33,7 @@ impl Engine {
         now: i64,
         states: Option<progress::States>,
         plan: Plan,
+        fresh: Vec<store::Activated>,
         told: &mut Told,
     ) -> Result<()> {
         if plan.is_empty() {
@@ -42,7 +43,7 @@ impl Engine {
             told.attempts = Some(vec![]);
         }
         let recorded = self
-            .record_stretch(tx, run_id, def, now, states, plan, told)
+            .record_stretch(tx, run_id, def, now, states, plan, fresh, told)
             .await;
         if let Some(rows) = told.attempts.take() {
             store::insert_attempts(tx, &rows).await?;
@@ -59,17 +60,29 @@ impl Engine {
         now: i64,
         mut states: Option<progress::States>,
         mut plan: Plan,
+        fresh: Vec<store::Activated>,
         told: &mut Told,
     ) -> Result<()> {
         let mut ctx: Option<Value> = None;
         let mut sig = Sig::default();
-        // (step, how it was made ready in this transaction, if it was)
+        // (step, how it was made ready in this transaction, if it was), in
+        // the order the steps were inserted
         let mut due: std::collections::VecDeque<(String, Option<store::Activated>)> =
-            store::due_in_run(tx, run_id, now)
-                .await?
-                .into_iter()
-                .map(|id| (id, None))
-                .collect();
+            match told.steps.as_ref() {
+                // the steps as read, and those made ready since (kept)
+                Some(w) => {
+                    let mut due: Vec<_> = w.due(now).into_iter().map(|id| (id, None)).collect();
+                    due.extend(fresh.into_iter().map(|a| (a.node.clone(), Some(a))));
+                    due.sort_by_key(|(id, _)| w.position(id));
+                    due.into()
+                }
+                // written: the ones made ready are in the table
+                None => store::due_in_run(tx, run_id, now)
+                    .await?
+                    .into_iter()
+                    .map(|id| (id, None))
+                    .collect(),
+            };
         // Bounded, so one long run cannot hold the write lock for long; the
         // rest stays ready in the queue.
         for _ in 0..MAX_INLINE_STEPS {
@@ -82,9 +95,17 @@ impl Engine {
             let (id, fresh) = due.remove(at).expect("position is in the queue");
             let node = def.node(&id).expect("found above");
             if ctx.is_none() {
-                let run = store::get_run(tx, run_id).await?;
-                let steps = store::get_steps(tx, run_id).await?;
-                let loaded = run_context(&run, &steps);
+                let loaded = match plan.take_base() {
+                    Some(base) => base,
+                    None => {
+                        if let Some(w) = told.steps.as_mut() {
+                            w.flush(&mut *tx).await?;
+                        }
+                        let run = store::get_run(tx, run_id).await?;
+                        let steps = store::get_steps(tx, run_id).await?;
+                        run_context(&run, &steps)
+                    }
+                };
                 sig = Sig::of(&loaded);
                 ctx = Some(loaded);
             }
@@ -106,7 +127,12 @@ impl Engine {
                 )
                 .await?
                 {
-                    Some(c) => c,
+                    Some(c) => {
+                        if let Some(w) = told.steps.as_mut() {
+                            w.note(&c.node_id, app::domain::run::StepStatus::Running);
+                        }
+                        c
+                    }
                     // no longer ready (its state changed in this transaction)
                     None => continue,
                 },

@@ -62,11 +62,43 @@ impl Sig {
 #[derive(Default)]
 pub(super) struct Plan {
     steps: HashMap<String, (Outcome, Sig)>,
+    /// The context the stretch started from, and each step's status and
+    /// attempt as read for it: while the steps are as read, the context is
+    /// too (an output is written once per attempt), and the transaction
+    /// need not read and build it again.
+    base: Option<(Value, Vec<StepAsRead>)>,
 }
+
+/// A step's id, status and attempt as read.
+type StepAsRead = (String, StepStatus, i64);
 
 impl Plan {
     pub(super) fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// Keeps the starting context only if the steps are still `read` as
+    /// they were.
+    pub(super) fn check_base<'a>(
+        &mut self,
+        read: impl Iterator<Item = (&'a str, StepStatus, i64)>,
+    ) {
+        let Some((_, then)) = self.base.as_mut() else {
+            return;
+        };
+        let mut now: Vec<(&str, StepStatus, i64)> = read.collect();
+        let mut then: Vec<(&str, StepStatus, i64)> =
+            then.iter().map(|(n, s, a)| (n.as_str(), *s, *a)).collect();
+        now.sort_by(|a, b| a.0.cmp(b.0));
+        then.sort_by(|a, b| a.0.cmp(b.0));
+        if now != then {
+            self.base = None;
+        }
+    }
+
+    /// The starting context, if [`Plan::check_base`] kept it.
+    pub(super) fn take_base(&mut self) -> Option<Value> {
+        self.base.take().map(|(ctx, _)| ctx)
     }
 
     /// The result for `node`, if it was evaluated over a context like `sig`.
@@ -79,7 +111,7 @@ impl Plan {
 }
 
 /// Whether a result would stop at a confidence gate.
-fn gated(def: &WorkflowDef, node: &str, o: &Outcome, cum_in: f64) -> bool {
+pub(super) fn gated(def: &WorkflowDef, node: &str, o: &Outcome, cum_in: f64) -> bool {
     let (Outcome::Done { confidence, .. }, Some(n)) = (o, def.node(node)) else {
         return false;
     };
@@ -191,6 +223,14 @@ impl Engine {
         if outcome(def, &states) != RunOutcome::Open {
             return plan;
         }
+        let read = steps
+            .iter()
+            .map(|s| (s.node_id.clone(), s.status, s.attempt))
+            .collect();
+        let plan = Plan {
+            base: Some((ctx.clone(), read)),
+            ..plan
+        };
         let mut walk = Walk {
             def,
             states,

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 mod bind;
-pub use bind::{Arg, Bind};
+pub use bind::{Arg, Bind, Placeholders};
 
 /// Which database a connection talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

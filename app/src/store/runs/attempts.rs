@@ -3,7 +3,7 @@
 
 use super::Claimed;
 use crate::store::Result;
-use crate::store::conn::{Arg, Bind};
+use crate::store::conn::{Arg, Bind, Placeholders};
 use serde_json::Value;
 
 pub struct NewAttempt<'a> {
@@ -118,17 +118,19 @@ pub async fn insert_attempts(
     rows: &[AttemptRow],
 ) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut p = Placeholders::for_backend(conn.backend());
         let mut sql = format!("INSERT INTO step_attempts ({COLUMNS}) VALUES ");
         for i in 0..chunk.len() {
-            let p: Vec<String> = (1..=BOUND).map(|k| format!("${}", i * BOUND + k)).collect();
+            let row: Vec<String> = (0..BOUND).map(|_| p.take()).collect();
             if i > 0 {
                 sql.push_str(", ");
             }
+            // the step's run and node are bound again for its pass
             sql.push_str(&format!(
                 "({}, COALESCE((SELECT pass FROM steps WHERE run_id = {} AND node_id = {}), 0))",
-                p.join(", "),
-                p[0],
-                p[1]
+                row.join(", "),
+                p.take(),
+                p.take()
             ));
         }
         let mut q = crate::store::conn::query(sql);
@@ -136,6 +138,7 @@ pub async fn insert_attempts(
             for v in &row.0 {
                 q = q.bind(v.clone());
             }
+            q = q.bind(row.0[0].clone()).bind(row.0[1].clone());
         }
         q.execute(conn).await?;
     }

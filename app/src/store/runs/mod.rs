@@ -19,6 +19,7 @@ mod log;
 mod loops;
 mod provenance;
 mod queue;
+mod writes;
 
 pub use attempts::*;
 pub use claim::*;
@@ -30,6 +31,7 @@ pub use log::*;
 pub use loops::*;
 pub use provenance::*;
 pub use queue::*;
+pub use writes::*;
 
 fn json_col(v: Option<String>) -> Option<Value> {
     v.map(|s| serde_json::from_str(&s).unwrap_or(Value::String(s)))

@@ -23,6 +23,15 @@ mod support;
 
 use due::due_fires;
 
+/// What one pass of the scheduler did.
+struct Pass {
+    /// Runs it started.
+    started: usize,
+    /// Whether a fire may be waiting for a run to end: one was queued
+    /// before, or a schedule fired (and may have queued one).
+    may_wait: bool,
+}
+
 impl Engine {
     /// Tells the scheduler a schedule changed (added, resumed, edited).
     pub fn schedules_changed(&self) {
@@ -50,9 +59,15 @@ impl Engine {
             }
             let changed = self.schedules_changed.notified();
             let ended = self.run_ended.notified();
-            if let Err(e) = self.fire_schedules().await {
-                tracing::error!(error = %e, "the scheduler could not look for due schedules");
-            }
+            // a run's end matters only to a fire waiting for it: one
+            // queued, or one this pass may have queued
+            let waiting = match self.fire_pass().await {
+                Ok(pass) => pass.may_wait,
+                Err(e) => {
+                    tracing::error!(error = %e, "the scheduler could not look for due schedules");
+                    true
+                }
+            };
             let wait = match self.next_schedule().await {
                 Ok(Some(t)) => (t - self.clock.now()).clamp(200, 1000) as u64,
                 _ => 1000,
@@ -60,7 +75,7 @@ impl Engine {
             tokio::select! {
                 _ = shutdown.changed() => return,
                 _ = changed => {}
-                _ = ended => {}
+                _ = ended, if waiting => {}
                 _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
             }
         }
@@ -70,6 +85,10 @@ impl Engine {
     /// run to end. Returns how many runs it started. A schedule that fails
     /// is logged and left for the next pass; it never blocks the others.
     pub async fn fire_schedules(&self) -> Result<usize> {
+        Ok(self.fire_pass().await?.started)
+    }
+
+    async fn fire_pass(&self) -> Result<Pass> {
         let now = self.clock.now();
         let (due, queued) = {
             let mut conn = self.db.acquire().await?;
@@ -79,6 +98,7 @@ impl Engine {
             )
         };
         let mut started = 0;
+        let (had_due, had_queued) = (!due.is_empty(), !queued.is_empty());
         for (t, next) in due {
             match self.fire(&t, next, now).await {
                 Ok(n) => started += n,
@@ -98,7 +118,10 @@ impl Engine {
         if started > 0 {
             self.wake();
         }
-        Ok(started)
+        Ok(Pass {
+            started,
+            may_wait: had_due || had_queued,
+        })
     }
 
     /// When the scheduler next has something to do (ms since the epoch).

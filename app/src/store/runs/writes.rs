@@ -1,0 +1,351 @@
+//! A pure stretch's step writes, kept and written together.
+//!
+//! A completion that carries a run through its pure stretch used to write
+//! each step twice: once when a finished step made it ready, once when its
+//! result was recorded, a statement each. [`StepWrites`] holds the run's
+//! steps as read at the start of that transaction and keeps the changes to
+//! the steps it made ready in memory; [`StepWrites::flush`] writes each such
+//! step's final row, many in one statement, each guarded by the status it
+//! had when read (a row that moved meanwhile makes the flush fail, and the
+//! transaction with it). Whoever reads steps in the transaction flushes
+//! first; a write to a step this does not hold is made at once.
+
+use super::{Activated, StepUpdate, corrupt};
+use crate::domain::ids::RunId;
+use crate::domain::machine::NodeState;
+use crate::domain::run::StepStatus;
+use crate::domain::transitions::{StepEvent, step_transition};
+use crate::store::conn::{Arg, Bind, Placeholders};
+use crate::store::{Result, StoreError};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// One step of the run as read, and what this transaction changed of it.
+struct Step {
+    node: String,
+    status: StepStatus,
+    attempt: i64,
+    not_before: i64,
+    given_input: bool,
+    change: Option<Change>,
+}
+
+/// A step made ready (or skipped) here, and its result if recorded here.
+struct Change {
+    /// The status it had when read: the flush's guard.
+    from: StepStatus,
+    cum_in: f64,
+    not_before: i64,
+    finished_at: Option<i64>,
+    done: Option<Done>,
+}
+
+/// A result recorded for a step made ready here (`update_step`'s fields).
+struct Done {
+    parked: bool,
+    port: Option<String>,
+    output: Option<String>,
+    error_class: Option<String>,
+    error: Option<String>,
+    confidence: Option<f64>,
+    cum_confidence: Option<f64>,
+    claim: Option<(i64, i64)>,
+    /// Its place among the results finished here (the run's finish order).
+    seq: Option<i64>,
+}
+
+/// The steps of one run in a write transaction, with the changes not
+/// written yet.
+pub struct StepWrites {
+    run_id: RunId,
+    steps: Vec<Step>,
+    at: HashMap<String, usize>,
+    /// Results finished here and not written yet.
+    finished: i64,
+}
+
+/// Rows written by one flush statement at most.
+const ROWS_PER_STATEMENT: usize = 50;
+/// Values bound per row.
+const BOUND: usize = 17;
+
+impl StepWrites {
+    /// Reads the run's steps (in the order they were inserted) and the
+    /// machine's view of them.
+    pub async fn read(
+        conn: &mut crate::store::conn::Conn,
+        run_id: &RunId,
+    ) -> Result<(StepWrites, BTreeMap<String, NodeState>)> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            node_id: String,
+            status: String,
+            attempt: i64,
+            not_before: i64,
+            given_input: bool,
+            port: Option<String>,
+            cum_confidence: Option<f64>,
+            pass: i64,
+            lap: i64,
+        }
+        let rows: Vec<Row> = crate::store::conn::query_as(
+            "SELECT node_id, status, attempt, not_before, input_override IS NOT NULL AS given_input,
+                    port, cum_confidence, pass, lap
+             FROM steps WHERE run_id = $1 ORDER BY rowid",
+        )
+        .bind(run_id)
+        .fetch_all(conn)
+        .await?;
+        let mut states = BTreeMap::new();
+        let mut writes = StepWrites {
+            run_id: run_id.clone(),
+            steps: Vec::with_capacity(rows.len()),
+            at: HashMap::with_capacity(rows.len()),
+            finished: 0,
+        };
+        for r in rows {
+            let status =
+                StepStatus::parse(&r.status).ok_or_else(|| corrupt("step status", &r.status))?;
+            let state = NodeState {
+                status,
+                port: r.port,
+                cum_confidence: r.cum_confidence,
+                pass: r.pass.max(0) as u32,
+                lap: r.lap.max(0) as u32,
+            };
+            states.insert(r.node_id.clone(), state);
+            writes.at.insert(r.node_id.clone(), writes.steps.len());
+            writes.steps.push(Step {
+                node: r.node_id,
+                status,
+                attempt: r.attempt,
+                not_before: r.not_before,
+                given_input: r.given_input,
+                change: None,
+            });
+        }
+        Ok((writes, states))
+    }
+
+    /// Each step as read, with its status and attempt then.
+    pub fn as_read(&self) -> impl Iterator<Item = (&str, StepStatus, i64)> {
+        self.steps.iter().map(|s| match &s.change {
+            Some(c) => (s.node.as_str(), c.from, s.attempt),
+            None => (s.node.as_str(), s.status, s.attempt),
+        })
+    }
+
+    /// Ready steps that were due at `now` when read and that nobody gave an
+    /// input by hand, in the order they were inserted (`due_in_run`).
+    pub fn due(&self, now: i64) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter(|s| s.change.is_none() && s.status == StepStatus::Ready)
+            .filter(|s| s.not_before <= now && !s.given_input)
+            .filter(|s| super::compensated_node(&s.node).is_none())
+            .map(|s| s.node.clone())
+            .collect()
+    }
+
+    /// Where `node` comes in the order the steps were inserted.
+    pub fn position(&self, node: &str) -> usize {
+        self.at.get(node).copied().unwrap_or(usize::MAX)
+    }
+
+    /// `resolve_pending` kept here: None when the step's status does not
+    /// allow it (as the statement's guard would change no row). `None` as
+    /// the outer value: this does not hold the step, write it at once.
+    pub fn resolve(
+        &mut self,
+        node: &str,
+        event: StepEvent,
+        cum_in: f64,
+        now: i64,
+    ) -> Option<Option<Activated>> {
+        let step = &mut self.steps[*self.at.get(node)?];
+        // a step already changed here is resolved again only by a loop,
+        // which a transaction that keeps its writes never goes round
+        if step.change.is_some() {
+            return None;
+        }
+        let Some(target) = step_transition(step.status, event) else {
+            return Some(None);
+        };
+        step.change = Some(Change {
+            from: step.status,
+            cum_in,
+            not_before: now,
+            finished_at: (target == StepStatus::Skipped).then_some(now),
+            done: None,
+        });
+        step.status = target;
+        Some(
+            (event == StepEvent::Activate && !step.given_input).then(|| Activated {
+                node: node.to_string(),
+                cum_in,
+                attempt: step.attempt + 1,
+            }),
+        )
+    }
+
+    /// `update_step` kept here, for a step made ready here; false when this
+    /// does not hold it (write it at once, after [`StepWrites::flush`]).
+    pub fn update(&mut self, node: &str, u: &StepUpdate<'_>) -> Result<bool> {
+        let Some(&i) = self.at.get(node) else {
+            return Ok(false);
+        };
+        let step = &mut self.steps[i];
+        let Some(change) = step.change.as_mut().filter(|c| c.done.is_none()) else {
+            return Ok(false);
+        };
+        let allowed = match u.claim {
+            Some(_) => step_transition(step.status, StepEvent::Claim)
+                .and_then(|running| step_transition(running, u.event)),
+            None => step_transition(step.status, u.event),
+        };
+        if allowed.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "step '{node}' of run '{}' cannot move by {:?} from where it is",
+                self.run_id, u.event
+            )));
+        }
+        step.status = u.status();
+        change.not_before = u.not_before;
+        change.finished_at = u.finished_at;
+        let seq = u.finished_at.map(|_| {
+            self.finished += 1;
+            self.finished
+        });
+        change.done = Some(Done {
+            parked: u.parked,
+            port: u.port.map(str::to_string),
+            output: u.output.map(Value::to_string),
+            error_class: u.error_class.map(str::to_string),
+            error: u
+                .error
+                .map(|e| super::attempts::capped_error(e).into_owned()),
+            confidence: u.confidence,
+            cum_confidence: u.cum_confidence,
+            claim: u.claim,
+            seq,
+        });
+        if let Some((attempt, _)) = u.claim {
+            step.attempt = attempt;
+        }
+        Ok(true)
+    }
+
+    /// A step written at once now has `status`.
+    pub fn note(&mut self, node: &str, status: StepStatus) {
+        if let Some(&i) = self.at.get(node) {
+            self.steps[i].status = status;
+        }
+    }
+
+    /// Writes every change kept, each step's final row once.
+    pub async fn flush(&mut self, conn: &mut crate::store::conn::Conn) -> Result<()> {
+        let changed: Vec<usize> = (0..self.steps.len())
+            .filter(|&i| self.steps[i].change.is_some())
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        // the results finished here come after every one written before
+        let base: i64 = match self.finished {
+            0 => 0,
+            _ => {
+                crate::store::conn::query_scalar(
+                    "SELECT COALESCE(MAX(finish_seq), 0) FROM steps WHERE run_id = $1",
+                )
+                .bind(&self.run_id)
+                .fetch_one(&mut *conn)
+                .await?
+            }
+        };
+        for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+            let args: Vec<Vec<Arg<'static>>> = chunk.iter().map(|&i| self.row(i, base)).collect();
+            let sql = flush_sql(chunk.len(), Placeholders::for_backend(conn.backend()));
+            let mut q = crate::store::conn::query(sql);
+            for v in args.into_iter().flatten() {
+                q = q.bind(v);
+            }
+            q = q.bind(&self.run_id);
+            let done = q.execute(&mut *conn).await?;
+            if done.rows_affected() != chunk.len() as u64 {
+                return Err(StoreError::Conflict(format!(
+                    "steps of run '{}' moved while their changes were kept",
+                    self.run_id
+                )));
+            }
+        }
+        for i in changed {
+            self.steps[i].change = None;
+        }
+        self.finished = 0;
+        Ok(())
+    }
+
+    /// The values of step `i`'s final row, in [`flush_sql`]'s order.
+    fn row(&self, i: usize, base: i64) -> Vec<Arg<'static>> {
+        let s = &self.steps[i];
+        let c = s.change.as_ref().expect("only changed steps are written");
+        let d = c.done.as_ref();
+        vec![
+            s.node.clone().arg(),
+            c.from.as_str().to_string().arg(),
+            s.status.as_str().to_string().arg(),
+            c.cum_in.arg(),
+            c.not_before.arg(),
+            c.finished_at.arg(),
+            d.is_some().arg(),
+            d.is_some_and(|d| d.parked).arg(),
+            d.and_then(|d| d.port.clone()).arg(),
+            d.and_then(|d| d.output.clone()).arg(),
+            d.and_then(|d| d.error_class.clone()).arg(),
+            d.and_then(|d| d.error.clone()).arg(),
+            d.and_then(|d| d.confidence).arg(),
+            d.and_then(|d| d.cum_confidence).arg(),
+            d.and_then(|d| d.claim).map(|(a, _)| a).arg(),
+            d.and_then(|d| d.claim).map(|(_, s)| s).arg(),
+            d.and_then(|d| d.seq).map(|k| base + k).arg(),
+        ]
+    }
+}
+
+/// One statement writing `rows` rows ([`BOUND`] values per row, then the
+/// run): the columns `resolve_pending` writes, and where a result was
+/// recorded (`column7`), the ones `update_step` writes.
+fn flush_sql(rows: usize, mut p: Placeholders) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|_| {
+            let row: Vec<String> = (0..BOUND).map(|_| p.take()).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    let kept =
+        |col: &str, v: &str| format!("{col} = CASE WHEN v.column7 THEN {v} ELSE steps.{col} END");
+    format!(
+        "UPDATE steps SET status = v.column3, cum_in = v.column4, not_before = v.column5,
+                finished_at = v.column6, {}, {}, {}, {}, {}, {}, {}, {}, {},
+                attempt = COALESCE(v.column15, steps.attempt),
+                started_at = COALESCE(v.column16, steps.started_at), {}
+         FROM (VALUES {}) AS v
+         WHERE steps.run_id = {} AND steps.node_id = v.column1 AND steps.status = v.column2",
+        kept("parked", "v.column8"),
+        kept("port", "v.column9"),
+        kept("output", "v.column10"),
+        kept("error_class", "v.column11"),
+        kept("error", "v.column12"),
+        kept("confidence", "v.column13"),
+        kept("cum_confidence", "v.column14"),
+        kept("lease_owner", "NULL"),
+        kept("lease_until", "NULL"),
+        kept("finish_seq", "v.column17"),
+        values.join(", "),
+        p.take()
+    )
+}
+
+#[cfg(test)]
+#[path = "writes_tests.rs"]
+mod tests;
