@@ -104,6 +104,9 @@ pub struct Metrics {
     pub waiting_items: Family<Reason, Gauge>,
     pub http_requests: Family<Request, Counter>,
     pub http_seconds: Histograms<Route>,
+    pub db_writes: Counter,
+    pub db_write_waited: Counter<f64, AtomicU64>,
+    pub db_write_held: Counter<f64, AtomicU64>,
 }
 
 impl Metrics {
@@ -124,6 +127,9 @@ impl Metrics {
             waiting_items: Family::default(),
             http_requests: Family::default(),
             http_seconds: Family::new_with_constructor(seconds),
+            db_writes: Counter::default(),
+            db_write_waited: Counter::default(),
+            db_write_held: Counter::default(),
         };
         let mut r = m.registry;
         r.register(
@@ -195,6 +201,21 @@ impl Metrics {
             "http_request_duration_seconds",
             "Time to answer HTTP requests, by method and route template",
             m.http_seconds.clone(),
+        );
+        r.register(
+            "db_writes",
+            "SQLite: write transactions and single writes this process made, each taking its turn at the write gate",
+            m.db_writes.clone(),
+        );
+        r.register(
+            "db_write_wait_seconds",
+            "SQLite: time writers of this process waited for their turn at the write gate",
+            m.db_write_waited.clone(),
+        );
+        r.register(
+            "db_write_held_seconds",
+            "SQLite: time the write gate was held (near the elapsed time: the writes are what bounds the throughput)",
+            m.db_write_held.clone(),
         );
         Metrics { registry: r, ..m }
     }

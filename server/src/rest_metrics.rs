@@ -45,6 +45,14 @@ async fn refresh(db: &app::store::Db) -> Result<(), app::store::StoreError> {
     let items = app::store::gauges::waiting_items(&mut conn).await?;
     let m = metrics::get();
     m.ready_steps.set(due);
+    // the gate's totals so far, as counters
+    let turns = app::store::db::gate_turns();
+    m.db_writes
+        .inc_by(turns.writes.saturating_sub(m.db_writes.get()));
+    m.db_write_waited
+        .inc_by((turns.waited_s - m.db_write_waited.get()).max(0.0));
+    m.db_write_held
+        .inc_by((turns.held_s - m.db_write_held.get()).max(0.0));
     m.oldest_ready_seconds
         .set(oldest.map_or(0.0, |t| metrics::secs(now - t)));
     for reason in ["approval", "confidence"] {

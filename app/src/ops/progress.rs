@@ -211,11 +211,16 @@ async fn end_run_as(
     now: i64,
     tell_parent: bool,
 ) -> Result<bool> {
-    if !runs::finish_run(conn, run_id, end, now).await? {
+    let Some(ended) = runs::finish_run(conn, run_id, end, now).await? else {
         return Ok(false);
+    };
+    if ended.open_steps {
+        runs::cancel_open_steps(conn, run_id, now).await?;
     }
-    runs::cancel_open_steps(conn, run_id, now).await?;
-    let closed = crate::store::approvals::cancel_open(conn, run_id, now).await?;
+    let closed = match ended.open_items {
+        true => crate::store::approvals::cancel_open(conn, run_id, now).await?,
+        false => 0,
+    };
     if closed > 0 {
         let details = json!({"items": closed, "reason": format!("the run {}", end.status)});
         audit::append(
@@ -236,7 +241,7 @@ async fn end_run_as(
     .await?;
     // a parent's step waits for this run: a Sub-workflow step looks now;
     // a For each starts its next item or, with its list done, looks now
-    if tell_parent && let Some((parent, node, round)) = runs::parent_of(conn, run_id).await? {
+    if let (true, Some((parent, node, round))) = (tell_parent, ended.parent) {
         match round {
             Some(round) => {
                 Box::pin(crate::ops::foreach::fill(conn, &parent, &node, round, now)).await?
@@ -245,7 +250,11 @@ async fn end_run_as(
         }
     }
     // children end with their parent
-    for child in runs::running_children(conn, run_id).await? {
+    let children = match ended.running_children {
+        true => runs::running_children(conn, run_id).await?,
+        false => vec![],
+    };
+    for child in children {
         let why = RunEnd::failed(
             RunStatus::Cancelled,
             format!("its parent run {run_id} ended ({})", end.status),

@@ -29,6 +29,7 @@ use sqlx::SqlitePool;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The advisory lock key every write transaction on PostgreSQL holds
@@ -81,8 +82,59 @@ pub struct Db {
     gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
+/// How this process's writers took turns at the SQLite write gates: how
+/// many took one, and how long they waited for it and held it (the gate is
+/// the one serial part of a SQLite server; held all the time, it bounds
+/// the throughput). For the whole process (a server has one database).
+struct Turns {
+    writes: AtomicU64,
+    waited_ns: AtomicU64,
+    held_ns: AtomicU64,
+}
+
+static TURNS: Turns = Turns {
+    writes: AtomicU64::new(0),
+    waited_ns: AtomicU64::new(0),
+    held_ns: AtomicU64::new(0),
+};
+
+/// How this process's writers have taken turns at the gate so far (all
+/// zero on PostgreSQL, which has no gate).
+pub fn gate_turns() -> TurnsTaken {
+    let secs = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
+    TurnsTaken {
+        writes: TURNS.writes.load(Ordering::Relaxed),
+        waited_s: secs(&TURNS.waited_ns),
+        held_s: secs(&TURNS.held_ns),
+    }
+}
+
+/// [`Turns`] as read: writes, seconds waited, seconds held.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TurnsTaken {
+    pub writes: u64,
+    pub waited_s: f64,
+    pub held_s: f64,
+}
+
 /// Held while this process writes to SQLite (see [`Db::write`]).
-pub type WriteGate = tokio::sync::OwnedMutexGuard<()>;
+pub struct WriteGate {
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+    since: std::time::Instant,
+}
+
+impl std::fmt::Debug for WriteGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteGate")
+    }
+}
+
+impl Drop for WriteGate {
+    fn drop(&mut self) {
+        let held = self.since.elapsed().as_nanos() as u64;
+        TURNS.held_ns.fetch_add(held, Ordering::Relaxed);
+    }
+}
 
 /// Whether `url` names a PostgreSQL database.
 pub fn is_postgres(url: &str) -> bool {
@@ -175,7 +227,7 @@ impl Db {
     pub async fn write(&self) -> Result<Conn> {
         match &self.pool {
             Pool::Sqlite(p) => {
-                let gate = self.gate.clone().lock_owned().await;
+                let gate = self.take_gate().await;
                 let tx = p.begin_with("BEGIN IMMEDIATE").await?;
                 Ok(Conn::SqliteTx(tx, Some(gate)))
             }
@@ -232,8 +284,21 @@ impl Db {
     /// SQLite, the writers' gate (see [`Db::write`]), held until dropped.
     pub async fn write_gate(&self) -> Option<WriteGate> {
         match self.pool {
-            Pool::Sqlite(_) => Some(self.gate.clone().lock_owned().await),
+            Pool::Sqlite(_) => Some(self.take_gate().await),
             Pool::Postgres(_) => None,
+        }
+    }
+
+    async fn take_gate(&self) -> WriteGate {
+        let asked = std::time::Instant::now();
+        let guard = self.gate.clone().lock_owned().await;
+        let since = std::time::Instant::now();
+        TURNS.writes.fetch_add(1, Ordering::Relaxed);
+        let waited = since.duration_since(asked).as_nanos() as u64;
+        TURNS.waited_ns.fetch_add(waited, Ordering::Relaxed);
+        WriteGate {
+            _guard: guard,
+            since,
         }
     }
 

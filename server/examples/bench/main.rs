@@ -185,8 +185,15 @@ async fn workload(
     let nodes = def["nodes"].as_array().unwrap().len();
     let wf = create(&http, &server.base, name, def, false).await;
     let cpu = server.cpu_s();
+    let gate = gate_turns(&http, &server.base).await;
     let (ids, seconds) = closed_loop(&http, &server.bases, &wf, runs, concurrency).await;
     let cpu = server.cpu_s() - cpu;
+    let gate: Vec<f64> = gate_turns(&http, &server.base)
+        .await
+        .iter()
+        .zip(gate)
+        .map(|(after, before)| after - before)
+        .collect();
     let recorded = latencies(&http, &server.base, &ids).await;
     let mut seen: Vec<f64> = ids.iter().map(|(_, ms)| *ms).collect();
     seen.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -206,7 +213,35 @@ async fn workload(
         // the server's CPU per run, the sandbox's included
         "server_cpu_ms_per_run": tenth(cpu * 1000.0 / runs as f64),
         "rss_mb": server.rss_mb(),
+        // SQLite: the write gate's turns per run, and the share of the
+        // time it was held (near 1: the writes bound the throughput)
+        "gate_writes_per_run": tenth(gate[0] / runs as f64),
+        "gate_held_ms_per_run": tenth_of_percent(gate[2] * 1000.0 / runs as f64),
+        "gate_busy": tenth_of_percent(gate[2] / seconds),
     })
+}
+
+/// The server's write-gate counters from `/metrics`: writes, seconds
+/// waited, seconds held.
+async fn gate_turns(http: &reqwest::Client, base: &str) -> [f64; 3] {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("request sent")
+        .text()
+        .await
+        .expect("the metrics");
+    let read = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    [
+        read("stepwise_db_writes_total "),
+        read("stepwise_db_write_wait_seconds_total "),
+        read("stepwise_db_write_held_seconds_total "),
+    ]
 }
 
 /// `x` rounded to 0.1.

@@ -345,9 +345,11 @@ impl Engine {
             if let Some(w) = told.steps.as_mut() {
                 // its finish comes after those kept
                 w.flush(&mut *tx).await?;
-                w.note(&c.node_id, update.status());
             }
-            store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
+            let seq = store::update_step(&mut *tx, &c.run_id, &c.node_id, &update).await?;
+            if let Some(w) = told.steps.as_mut() {
+                w.note(&c.node_id, update.status(), seq);
+            }
         }
         if let Some(s) = states.as_mut() {
             // its loop pass stays as it was

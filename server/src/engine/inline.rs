@@ -129,7 +129,7 @@ impl Engine {
                 {
                     Some(c) => {
                         if let Some(w) = told.steps.as_mut() {
-                            w.note(&c.node_id, app::domain::run::StepStatus::Running);
+                            w.note(&c.node_id, app::domain::run::StepStatus::Running, None);
                         }
                         c
                     }

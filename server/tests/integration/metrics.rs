@@ -163,6 +163,12 @@ async fn metrics_need_a_token_and_count_runs_steps_gates_queue_inbox_and_request
         0.0
     );
     assert_eq!(value(&after, "stepwise_ready_steps", &[]), 0.0);
+    // SQLite: the writers' turns at the gate, counted as they were taken
+    if st.db.backend() == app::store::conn::Backend::Sqlite {
+        assert!(moved("stepwise_db_writes", &[]) >= 4.0, "{after:?}");
+        assert!(moved("stepwise_db_write_held_seconds", &[]) > 0.0);
+        assert!(total(&after, "stepwise_db_write_wait_seconds") >= 0.0);
+    }
     // requests by route template, never by raw path
     assert!(
         moved(

@@ -105,25 +105,27 @@ impl StepUpdate<'_> {
 /// (or, for a claim taken inside this transaction and never written, from
 /// where a claim starts). A step that is elsewhere is an error: the caller
 /// checked the lease in this transaction, so it means a bug, and the
-/// transaction must not commit.
+/// transaction must not commit. Returns its place in the run's finish
+/// order (None while it has not finished).
 pub async fn update_step(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     node_id: &str,
     u: &StepUpdate<'_>,
-) -> Result<()> {
+) -> Result<Option<i64>> {
     let guard = match u.claim {
         Some(_) => StepEvent::Claim.guard("status"),
         None => u.event.guard("status"),
     };
-    let done = crate::store::conn::query(format!(
+    let done: Option<(Option<i64>,)> = crate::store::conn::query_as(format!(
         "UPDATE steps SET status = $3, not_before = $4, parked = $5, port = $6, output = $7,
                 error_class = $8, error = $9, confidence = $10, cum_confidence = $11,
                 finished_at = $12, lease_owner = NULL, lease_until = NULL,
                 attempt = COALESCE($13, attempt), started_at = COALESCE($14, started_at),
                 finish_seq = CASE WHEN $12 IS NULL THEN NULL
                     ELSE (SELECT COALESCE(MAX(finish_seq), 0) + 1 FROM steps WHERE run_id = $1) END
-         WHERE run_id = $1 AND node_id = $2 AND {guard}"
+         WHERE run_id = $1 AND node_id = $2 AND {guard}
+         RETURNING finish_seq"
     ))
     .bind(run_id)
     .bind(node_id)
@@ -139,15 +141,15 @@ pub async fn update_step(
     .bind(u.finished_at)
     .bind(u.claim.map(|(attempt, _)| attempt))
     .bind(u.claim.map(|(_, started)| started))
-    .execute(conn)
+    .fetch_optional(conn)
     .await?;
-    if done.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!(
+    match done {
+        Some((seq,)) => Ok(seq),
+        None => Err(StoreError::Conflict(format!(
             "step '{node_id}' of run '{run_id}' cannot move by {:?} from where it is",
             u.event
-        )));
+        ))),
     }
-    Ok(())
 }
 
 static RESOLVE: LazyLock<String> = LazyLock::new(|| {

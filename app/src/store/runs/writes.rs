@@ -62,6 +62,9 @@ pub struct StepWrites {
     at: HashMap<String, usize>,
     /// Results finished here and not written yet.
     finished: i64,
+    /// The run's last place in its finish order, when known (a result
+    /// written here): the next come after it without reading it.
+    last_seq: Option<i64>,
 }
 
 /// Rows written by one flush statement at most.
@@ -102,6 +105,7 @@ impl StepWrites {
             steps: Vec::with_capacity(rows.len()),
             at: HashMap::with_capacity(rows.len()),
             finished: 0,
+            last_seq: None,
         };
         for r in rows {
             let status =
@@ -235,10 +239,14 @@ impl StepWrites {
         Ok(true)
     }
 
-    /// A step written at once now has `status`.
-    pub fn note(&mut self, node: &str, status: StepStatus) {
+    /// A step written at once now has `status`, and `seq` as its place in
+    /// the finish order (`update_step`'s answer).
+    pub fn note(&mut self, node: &str, status: StepStatus, seq: Option<i64>) {
         if let Some(&i) = self.at.get(node) {
             self.steps[i].status = status;
+        }
+        if seq.is_some() {
+            self.last_seq = self.last_seq.max(seq);
         }
     }
 
@@ -280,6 +288,9 @@ impl StepWrites {
         }
         for i in changed {
             self.steps[i].change = None;
+        }
+        if self.finished > 0 {
+            self.last_seq = Some(base + self.finished);
         }
         self.finished = 0;
         Ok(())

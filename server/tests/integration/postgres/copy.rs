@@ -139,7 +139,17 @@ async fn an_instance_copied_from_sqlite_to_postgresql_shows_the_same_and_goes_on
         Some(json!({"decision": "approve", "comment": "fine"})),
     )
     .await;
-    settle(&old, &admin, &runs[0]).await;
+    // its step is still waiting until the engine wakes it: wait for the
+    // run's end, not for a waiting step (the view below raced its end)
+    let ended = call(
+        &old,
+        &admin,
+        "GET",
+        &format!("/api/v1/runs/{}?wait_ms=20000", runs[0]),
+        None,
+    )
+    .await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
     let before = view(&old, &admin, &approver, &runs).await;
     old.signal("-TERM");
     old.wait();
