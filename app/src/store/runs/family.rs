@@ -8,25 +8,6 @@ use crate::store::Result;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The parent run and step of run `id`, if a Sub-workflow or For each step
-/// started it, and for an item run the For each attempt it belongs to.
-pub async fn parent_of(
-    conn: &mut crate::store::conn::Conn,
-    id: &RunId,
-) -> Result<Option<(RunId, String, Option<i64>)>> {
-    let row: Option<(Option<String>, Option<String>, Option<i64>)> = crate::store::conn::query_as(
-        "SELECT parent_run_id, parent_node_id, CASE WHEN item_index IS NULL THEN NULL ELSE item_round END
-         FROM runs WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(match row {
-        Some((Some(r), Some(n), round)) => Some((RunId::from_stored(r), n, round)),
-        _ => None,
-    })
-}
-
 /// Runs started by `id`'s Sub-workflow steps that are still going.
 pub async fn running_children(
     conn: &mut crate::store::conn::Conn,
