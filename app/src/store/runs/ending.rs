@@ -1,0 +1,79 @@
+//! Ending a run: the statement that records how it ended also reads what
+//! is still around it, so that ending a run with nothing around it costs
+//! no more.
+
+use super::RunEnd;
+use crate::domain::ids::RunId;
+use crate::domain::transitions::{Machine, StepEvent, run_end_event};
+use crate::store::{Result, StoreError};
+use serde_json::Value;
+
+/// What is still around a run as it ends, read by the statement that ends
+/// it (so that ending a run with nothing around it costs no more).
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// The parent step waiting for it: (parent run, node, For each round
+    /// when it is an item).
+    pub parent: Option<(RunId, String, Option<i64>)>,
+    /// It has steps with work ahead (to cancel).
+    pub open_steps: bool,
+    /// It has undecided approval items (to close).
+    pub open_items: bool,
+    /// Runs it started are still going (to end with it).
+    pub running_children: bool,
+}
+
+/// Records how a running run ended, and what is still around it; None if
+/// it had ended already.
+pub async fn finish_run(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+    end: &RunEnd,
+    now: i64,
+) -> Result<Option<Ended>> {
+    let Some(event) = run_end_event(end.status) else {
+        return Err(StoreError::Conflict("a run cannot end as running".into()));
+    };
+    let sql = format!(
+        "UPDATE runs SET {}, output = $2, error = $3, confidence = COALESCE($4, confidence),
+                finished_at = $5
+         WHERE id = $1 AND {}
+         RETURNING parent_run_id, parent_node_id,
+            CASE WHEN item_index IS NULL THEN NULL ELSE item_round END,
+            EXISTS (SELECT 1 FROM steps s WHERE s.run_id = runs.id AND {}),
+            EXISTS (SELECT 1 FROM approval_items a WHERE a.run_id = runs.id
+                    AND a.superseded_at IS NULL AND {}),
+            EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = runs.id AND c.status = 'running')",
+        event.set("status"),
+        event.guard("status"),
+        StepEvent::Cancel.guard("s.status"),
+        crate::domain::transitions::ItemEvent::Cancel.guard("a.status"),
+    );
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        bool,
+        bool,
+        bool,
+    );
+    let row: Option<Row> = crate::store::conn::query_as(sql)
+        .bind(run_id)
+        .bind(end.output.as_ref().map(Value::to_string))
+        .bind(end.error.as_deref())
+        .bind(end.confidence)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?;
+    Ok(
+        row.map(|(parent, node, round, steps, items, children)| Ended {
+            parent: match (parent, node) {
+                (Some(p), Some(n)) => Some((RunId::from_stored(p), n, round)),
+                _ => None,
+            },
+            open_steps: steps,
+            open_items: items,
+            running_children: children,
+        }),
+    )
+}
