@@ -103,17 +103,17 @@ pub async fn advance_from(
         ready.extend(activated);
     }
     // what ends the run is read from the steps, and ending changes them
-    if let Some(w) = writes
-        && outcome(def, states) != RunOutcome::Open
-    {
-        w.flush(conn).await?;
-    }
     let end = match outcome(def, states) {
         RunOutcome::Open => {
             return Ok(Advanced { ended: None, ready });
         }
+        // what ends the run is read from the steps (or from what was just
+        // written of them), and ending changes them
         RunOutcome::Succeeded { ends } => {
-            let (output, confidence) = end_output(conn, run_id, &ends).await?;
+            if let Some(w) = writes.as_deref_mut() {
+                w.flush(conn).await?;
+            }
+            let (output, confidence) = end_output(conn, run_id, &ends, writes.as_deref()).await?;
             RunEnd {
                 status: RunStatus::Succeeded,
                 output: Some(output),
@@ -122,6 +122,9 @@ pub async fn advance_from(
             }
         }
         RunOutcome::Failed { node, reason } => {
+            if let Some(w) = writes.as_deref_mut() {
+                w.flush(conn).await?;
+            }
             let reason = match &node {
                 Some(n) => failure_reason(conn, run_id, n).await?.unwrap_or(reason),
                 None => reason,
@@ -282,11 +285,15 @@ async fn end_output(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     ends: &[String],
+    written: Option<&runs::StepWrites>,
 ) -> Result<(Value, Option<f64>)> {
     let mut outputs = serde_json::Map::new();
     let mut confidence: Option<f64> = None;
     for end in ends {
-        let step = runs::step_result(conn, run_id, end).await?;
+        let step = match written.and_then(|w| w.result(end)) {
+            Some(step) => step,
+            None => runs::step_result(conn, run_id, end).await?,
+        };
         outputs.insert(end.clone(), step.output.unwrap_or(Value::Null));
         if let Some(c) = step.cum_confidence {
             confidence = Some(confidence.map_or(c, |x| x.min(c)));

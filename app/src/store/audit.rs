@@ -3,16 +3,17 @@
 use super::Result;
 use crate::domain::audit::{AuditEvent, NewAuditEvent};
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 
-/// Appends an event inside the caller's transaction (which must hold the
-/// write lock, see `Db::write`, so the chain cannot fork).
-static AUDIT_LOCK_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+static AUDIT_LOCK_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT pg_advisory_xact_lock({})",
         crate::store::db::AUDIT_LOCK
     )
 });
 
+/// Appends an event inside the caller's transaction (which must hold the
+/// write lock, see `Db::write`, so the chain cannot fork).
 pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> Result<i64> {
     if conn.backend() == crate::store::conn::Backend::Postgres {
         // transactions of different runs write side by side: appends
@@ -20,6 +21,24 @@ pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> 
         crate::store::conn::query(AUDIT_LOCK_SQL.as_str())
             .execute(&mut *conn)
             .await?;
+    }
+    let details = ev.details.to_string();
+    // SQLite: the head this process's writers last committed, checked by
+    // the insert itself (still the last, with that hash)
+    if let Some((last, prev)) = conn.gate().and_then(|g| g.audit_head()) {
+        let seq = last + 1;
+        let hash = chain_hash(&prev, ev, &details);
+        let q = crate::store::conn::query(&APPEND_AFTER);
+        let done = bind_event(q, seq, ev, &details, &prev, &hash)
+            .bind(last)
+            .execute(&mut *conn)
+            .await?;
+        if done.rows_affected() == 1 {
+            if let Some(g) = conn.gate() {
+                g.set_audit_head((seq, hash));
+            }
+            return Ok(seq);
+        }
     }
     // the number follows the last one written, not a sequence: a
     // transaction that appends and then rolls back leaves no gap (on
@@ -30,24 +49,56 @@ pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> 
     .fetch_optional(&mut *conn)
     .await?;
     let (seq, prev) = last.map_or((1, String::new()), |(seq, hash)| (seq + 1, hash));
-    let details = ev.details.to_string();
     let hash = chain_hash(&prev, ev, &details);
-    crate::store::conn::query(
-        "INSERT INTO audit_events (seq, at, actor, action, entity, run_id, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    bind_event(
+        crate::store::conn::query(&APPEND),
+        seq,
+        ev,
+        &details,
+        &prev,
+        &hash,
     )
-    .bind(seq)
-    .bind(ev.at)
-    .bind(&ev.actor)
-    .bind(&ev.action)
-    .bind(&ev.entity)
-    .bind(&ev.run_id)
-    .bind(&details)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if let Some(g) = conn.gate() {
+        g.set_audit_head((seq, hash));
+    }
     Ok(seq)
+}
+
+const INSERT: &str =
+    "INSERT INTO audit_events (seq, at, actor, action, entity, run_id, details, prev_hash, hash)";
+
+static APPEND: LazyLock<String> =
+    LazyLock::new(|| format!("{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"));
+
+/// Appends after event $10 while it is the last, with hash $8.
+static APPEND_AFTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{INSERT} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+         WHERE EXISTS (SELECT 1 FROM audit_events WHERE seq = $10 AND hash = $8)
+           AND NOT EXISTS (SELECT 1 FROM audit_events WHERE seq > $10)"
+    )
+});
+
+/// Binds an event's columns, in [`INSERT`]'s order.
+fn bind_event<'q>(
+    q: crate::store::conn::Query<'q>,
+    seq: i64,
+    ev: &'q NewAuditEvent,
+    details: &'q str,
+    prev: &'q str,
+    hash: &'q str,
+) -> crate::store::conn::Query<'q> {
+    q.bind(seq)
+        .bind(ev.at)
+        .bind(&ev.actor)
+        .bind(&ev.action)
+        .bind(&ev.entity)
+        .bind(&ev.run_id)
+        .bind(details)
+        .bind(prev)
+        .bind(hash)
 }
 
 /// hash = SHA-256(prev_hash | at | actor | action | entity | run_id | details),
@@ -240,3 +291,7 @@ pub async fn verify(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;

@@ -78,8 +78,18 @@ pub struct Db {
     /// step's lease renewal waits behind them until the lease runs out).
     writer: Option<PgPool>,
     /// SQLite: held by this process's one writer at a time (see
-    /// [`Db::write`]).
-    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// [`Db::write`]), with what its holders know of the database.
+    gate: std::sync::Arc<tokio::sync::Mutex<Known>>,
+}
+
+/// What the SQLite writers of this process know of the database as their
+/// last committed transaction left it, so the next need not read it back.
+/// Only a hint: whoever uses it checks it in the statement that relies on
+/// it (another process may have written since).
+#[derive(Debug, Default)]
+pub struct Known {
+    /// The audit trail's last event: its number and hash.
+    audit_head: Option<(i64, String)>,
 }
 
 /// How this process's writers took turns at the SQLite write gates: how
@@ -119,8 +129,29 @@ pub struct TurnsTaken {
 
 /// Held while this process writes to SQLite (see [`Db::write`]).
 pub struct WriteGate {
-    _guard: tokio::sync::OwnedMutexGuard<()>,
+    guard: tokio::sync::OwnedMutexGuard<Known>,
     since: std::time::Instant,
+    /// `Known` was changed by a transaction that has not committed (it
+    /// is forgotten unless it does).
+    dirty: bool,
+}
+
+impl WriteGate {
+    /// The audit trail's last event as known (None: read it).
+    pub fn audit_head(&self) -> Option<(i64, String)> {
+        self.guard.audit_head.clone()
+    }
+
+    /// This transaction appended `head` to the audit trail.
+    pub fn set_audit_head(&mut self, head: (i64, String)) {
+        self.guard.audit_head = Some(head);
+        self.dirty = true;
+    }
+
+    /// The transaction committed: what it noted stands.
+    pub fn committed(&mut self) {
+        self.dirty = false;
+    }
 }
 
 impl std::fmt::Debug for WriteGate {
@@ -131,6 +162,10 @@ impl std::fmt::Debug for WriteGate {
 
 impl Drop for WriteGate {
     fn drop(&mut self) {
+        if self.dirty {
+            // rolled back, or dropped before its commit
+            *self.guard = Known::default();
+        }
         let held = self.since.elapsed().as_nanos() as u64;
         TURNS.held_ns.fetch_add(held, Ordering::Relaxed);
     }
@@ -297,8 +332,9 @@ impl Db {
         let waited = since.duration_since(asked).as_nanos() as u64;
         TURNS.waited_ns.fetch_add(waited, Ordering::Relaxed);
         WriteGate {
-            _guard: guard,
+            guard,
             since,
+            dirty: false,
         }
     }
 

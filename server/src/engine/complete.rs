@@ -63,22 +63,28 @@ impl Engine {
         } else {
             self.db.write().await?
         };
-        if !store::holds_lease(&mut tx, c, &self.worker).await? {
-            // Cancelled, or the lease ran out and another attempt took over:
-            // this result must not count.
-            tracing::warn!("result discarded: the step is no longer leased to this worker");
-            return Ok(());
-        }
         let mut states = None;
         // what this transaction did that others wait for, told after commit
         let mut told = Told::default();
         // a stretch to record (in a workflow without loops, whose steps go
-        // round): its steps' changes are kept and written together
-        if !plan.is_empty() && def.back_edges().is_empty() {
+        // round): its steps' changes and log rows are kept and written
+        // together, and the steps' read answers whether this holds the lease
+        let leased = if !plan.is_empty() && def.back_edges().is_empty() {
             let (writes, held) = store::StepWrites::read(&mut tx, &c.run_id).await?;
             plan.check_base(writes.as_read());
+            let leased = writes.leased(&c.node_id, c.attempt, &self.worker);
             states = Some(held);
             told.steps = Some(writes);
+            told.attempts = Some(vec![]);
+            leased
+        } else {
+            store::holds_lease(&mut tx, c, &self.worker).await?
+        };
+        if !leased {
+            // Cancelled, or the lease ran out and another attempt took over:
+            // this result must not count.
+            tracing::warn!("result discarded: the step is no longer leased to this worker");
+            return Ok(());
         }
         let advanced = self
             .record(
@@ -102,6 +108,9 @@ impl Engine {
         }
         if let Some(w) = told.steps.as_mut() {
             w.flush(&mut tx).await?;
+        }
+        if let Some(rows) = told.attempts.take() {
+            store::insert_attempts(&mut tx, &rows).await?;
         }
         tx.commit().await?;
         // test, golden and chaos runs are left out of the figures
@@ -338,7 +347,14 @@ impl Engine {
             update.claim = Some((c.attempt, started));
         }
         let kept = match told.steps.as_mut() {
-            Some(w) => w.update(&c.node_id, &update)?,
+            Some(w) => {
+                // the claimed step's result joins the stretch's writes
+                // when nothing reads it back before they are written
+                if keeps && store::compensated_node(&c.node_id).is_none() {
+                    w.adopt(&c.node_id);
+                }
+                w.update(&c.node_id, &update)?
+            }
             None => false,
         };
         if !kept {

@@ -20,39 +20,12 @@ impl Engine {
     /// so a step costs its claim, its update, its log line and its
     /// successors' updates, not a re-read of the whole run.
     ///
-    /// Their step-log rows are written together at the end, in one
-    /// statement per 50 (nothing in the stretch reads the step log back),
-    /// except in a workflow with loops, where a row takes its loop pass
-    /// from the step as it is when written.
+    /// Their step-log rows are kept in `told` and written together by the
+    /// caller, in one statement per 50 (nothing in the stretch reads the
+    /// step log back), except in a workflow with loops, where a row takes
+    /// its loop pass from the step as it is when written.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn run_pure_successors(
-        &self,
-        tx: &mut app::store::conn::Conn,
-        run_id: &app::domain::ids::RunId,
-        def: &WorkflowDef,
-        now: i64,
-        states: Option<progress::States>,
-        plan: Plan,
-        fresh: Vec<store::Activated>,
-        told: &mut Told,
-    ) -> Result<()> {
-        if plan.is_empty() {
-            return Ok(());
-        }
-        if def.back_edges().is_empty() {
-            told.attempts = Some(vec![]);
-        }
-        let recorded = self
-            .record_stretch(tx, run_id, def, now, states, plan, fresh, told)
-            .await;
-        if let Some(rows) = told.attempts.take() {
-            store::insert_attempts(tx, &rows).await?;
-        }
-        recorded
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn record_stretch(
         &self,
         tx: &mut app::store::conn::Conn,
         run_id: &app::domain::ids::RunId,
@@ -63,6 +36,9 @@ impl Engine {
         fresh: Vec<store::Activated>,
         told: &mut Told,
     ) -> Result<()> {
+        if plan.is_empty() {
+            return Ok(());
+        }
         let mut ctx: Option<Value> = None;
         let mut sig = Sig::default();
         // (step, how it was made ready in this transaction, if it was), in

@@ -61,10 +61,24 @@ impl Conn {
         }
     }
 
+    /// The process's SQLite write gate, when this transaction holds it.
+    pub fn gate(&mut self) -> Option<&mut super::db::WriteGate> {
+        match self {
+            Conn::SqliteTx(_, gate) => gate.as_mut(),
+            _ => None,
+        }
+    }
+
     /// Commits a transaction (a plain connection has nothing to commit).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Conn::SqliteTx(t, _gate) => t.commit().await,
+            Conn::SqliteTx(t, mut gate) => {
+                t.commit().await?;
+                if let Some(g) = gate.as_mut() {
+                    g.committed();
+                }
+                Ok(())
+            }
             Conn::PgTx(t) => t.commit().await,
             Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
         }

@@ -27,7 +27,21 @@ struct Step {
     attempt: i64,
     not_before: i64,
     given_input: bool,
+    cum_in: f64,
+    /// Who holds its lease, while it runs.
+    lease_owner: Option<String>,
     change: Option<Change>,
+    /// The result written by a flush of this transaction, for reads that
+    /// would otherwise read it back ([`StepWrites::result`]).
+    written: Option<Written>,
+}
+
+/// A result a flush wrote, as `step_result` would read it.
+struct Written {
+    output: Option<String>,
+    cum_confidence: Option<f64>,
+    error_class: Option<String>,
+    error: Option<String>,
 }
 
 /// A step made ready (or skipped) here, and its result if recorded here.
@@ -62,9 +76,9 @@ pub struct StepWrites {
     at: HashMap<String, usize>,
     /// Results finished here and not written yet.
     finished: i64,
-    /// The run's last place in its finish order, when known (a result
-    /// written here): the next come after it without reading it.
-    last_seq: Option<i64>,
+    /// The run's last place in its finish order (as read, then as written
+    /// here): the next come after it without reading it.
+    last_seq: i64,
 }
 
 /// Rows written by one flush statement at most.
@@ -90,10 +104,13 @@ impl StepWrites {
             cum_confidence: Option<f64>,
             pass: i64,
             lap: i64,
+            cum_in: f64,
+            lease_owner: Option<String>,
+            finish_seq: Option<i64>,
         }
         let rows: Vec<Row> = crate::store::conn::query_as(
             "SELECT node_id, status, attempt, not_before, input_override IS NOT NULL AS given_input,
-                    port, cum_confidence, pass, lap
+                    port, cum_confidence, pass, lap, cum_in, lease_owner, finish_seq
              FROM steps WHERE run_id = $1 ORDER BY rowid",
         )
         .bind(run_id)
@@ -105,7 +122,7 @@ impl StepWrites {
             steps: Vec::with_capacity(rows.len()),
             at: HashMap::with_capacity(rows.len()),
             finished: 0,
-            last_seq: None,
+            last_seq: rows.iter().filter_map(|r| r.finish_seq).max().unwrap_or(0),
         };
         for r in rows {
             let status =
@@ -125,7 +142,10 @@ impl StepWrites {
                 attempt: r.attempt,
                 not_before: r.not_before,
                 given_input: r.given_input,
+                cum_in: r.cum_in,
+                lease_owner: r.lease_owner,
                 change: None,
+                written: None,
             });
         }
         Ok((writes, states))
@@ -149,6 +169,51 @@ impl StepWrites {
             .filter(|s| super::compensated_node(&s.node).is_none())
             .map(|s| s.node.clone())
             .collect()
+    }
+
+    /// Whether `node` was, as read, running as `attempt` under `worker`'s
+    /// lease (`holds_lease`, answered by the read that was made anyway).
+    pub fn leased(&self, node: &str, attempt: i64, worker: &str) -> bool {
+        self.at.get(node).is_some_and(|&i| {
+            let s = &self.steps[i];
+            s.change.is_none()
+                && s.status == StepStatus::Running
+                && s.attempt == attempt
+                && s.lease_owner.as_deref() == Some(worker)
+        })
+    }
+
+    /// Keeps the next result of `node`, running as read, to be written by
+    /// the flush (with the steps made ready here) rather than at once.
+    /// False when it is not running as read.
+    pub fn adopt(&mut self, node: &str) -> bool {
+        let Some(&i) = self.at.get(node) else {
+            return false;
+        };
+        let step = &mut self.steps[i];
+        if step.change.is_some() || step.status != StepStatus::Running {
+            return false;
+        }
+        step.change = Some(Change {
+            from: StepStatus::Running,
+            cum_in: step.cum_in,
+            not_before: step.not_before,
+            finished_at: None,
+            done: None,
+        });
+        true
+    }
+
+    /// What `node` produced, when a flush of this transaction wrote it
+    /// (and nothing wrote the step since): `step_result` without the read.
+    pub fn result(&self, node: &str) -> Option<super::StepResult> {
+        let w = self.steps[*self.at.get(node)?].written.as_ref()?;
+        Some(super::StepResult {
+            output: super::json_col(w.output.clone()),
+            cum_confidence: w.cum_confidence,
+            error_class: w.error_class.clone(),
+            error: w.error.clone(),
+        })
     }
 
     /// Where `node` comes in the order the steps were inserted.
@@ -244,8 +309,9 @@ impl StepWrites {
     pub fn note(&mut self, node: &str, status: StepStatus, seq: Option<i64>) {
         if let Some(&i) = self.at.get(node) {
             self.steps[i].status = status;
+            self.steps[i].written = None;
         }
-        if seq.is_some() {
+        if let Some(seq) = seq {
             self.last_seq = self.last_seq.max(seq);
         }
     }
@@ -259,17 +325,7 @@ impl StepWrites {
             return Ok(());
         }
         // the results finished here come after every one written before
-        let base: i64 = match self.finished {
-            0 => 0,
-            _ => {
-                crate::store::conn::query_scalar(
-                    "SELECT COALESCE(MAX(finish_seq), 0) FROM steps WHERE run_id = $1",
-                )
-                .bind(&self.run_id)
-                .fetch_one(&mut *conn)
-                .await?
-            }
-        };
+        let base = self.last_seq;
         for chunk in changed.chunks(ROWS_PER_STATEMENT) {
             let args: Vec<Vec<Arg<'static>>> = chunk.iter().map(|&i| self.row(i, base)).collect();
             let sql = flush_sql(chunk.len(), Placeholders::for_backend(conn.backend()));
@@ -287,11 +343,16 @@ impl StepWrites {
             }
         }
         for i in changed {
-            self.steps[i].change = None;
+            let step = &mut self.steps[i];
+            step.cum_in = step.change.as_ref().map_or(step.cum_in, |c| c.cum_in);
+            step.written = step.change.take().and_then(|c| c.done).map(|d| Written {
+                output: d.output,
+                cum_confidence: d.cum_confidence,
+                error_class: d.error_class,
+                error: d.error,
+            });
         }
-        if self.finished > 0 {
-            self.last_seq = Some(base + self.finished);
-        }
+        self.last_seq = base + self.finished;
         self.finished = 0;
         Ok(())
     }

@@ -108,3 +108,107 @@ async fn a_kept_step_that_moved_meanwhile_fails_the_flush_and_a_move_its_status_
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 }
+
+/// Every column a result writes to a step.
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct Written {
+    status: String,
+    not_before: i64,
+    parked: bool,
+    port: Option<String>,
+    output: Option<String>,
+    confidence: Option<f64>,
+    cum_confidence: Option<f64>,
+    finished_at: Option<i64>,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    attempt: i64,
+    started_at: Option<i64>,
+    finish_seq: Option<i64>,
+    cum_in: f64,
+}
+
+async fn written(conn: &mut crate::store::conn::Conn, run: &RunId) -> Written {
+    crate::store::conn::query_as(
+        "SELECT status, not_before, parked, port, output, confidence, cum_confidence,
+                finished_at, lease_owner, lease_until, attempt, started_at, finish_seq, cum_in
+         FROM steps WHERE run_id = $1 AND node_id = 'start'",
+    )
+    .bind(run)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_running_steps_result_kept_here_is_written_by_the_flush_as_update_step_writes_it() {
+    let (db, _dir, kept_run) = started().await;
+    let actor = Actor("t".into());
+    let direct_run =
+        crate::ops::runs::start(&db, &actor, "wf_1", None, &json!({}), Via::Api, 1_000)
+            .await
+            .unwrap();
+    let mut tx = db.write().await.unwrap();
+    for _ in 0..2 {
+        let c = super::super::claim(&mut tx, "w1", 1_500, 9_000)
+            .await
+            .unwrap();
+        assert_eq!(c.map(|c| c.attempt), Some(1));
+    }
+    let output = json!({"ok": true});
+    let update = StepUpdate {
+        port: Some("out"),
+        output: Some(&output),
+        confidence: Some(0.8),
+        cum_confidence: Some(0.8),
+        ..StepUpdate::new(StepEvent::Succeed, 2_000)
+    };
+
+    let (mut w, _) = StepWrites::read(&mut tx, &kept_run).await.unwrap();
+    // the read answers whether the lease is still this worker's
+    assert!(w.leased("start", 1, "w1"));
+    assert!(!w.leased("start", 1, "w2") && !w.leased("start", 2, "w1"));
+    assert!(
+        !w.leased("end", 0, "w1"),
+        "a pending step is leased to nobody"
+    );
+    assert!(!w.adopt("end"), "only a running step is adopted");
+    assert!(w.adopt("start"));
+    assert!(w.update("start", &update).unwrap());
+    assert!(w.result("start").is_none(), "not written yet");
+    w.flush(&mut tx).await.unwrap();
+    let result = w.result("start").expect("written by the flush");
+    assert_eq!(result.output, Some(output.clone()));
+    assert_eq!(result.cum_confidence, Some(0.8));
+
+    let seq = super::super::update_step(&mut tx, &direct_run, "start", &update)
+        .await
+        .unwrap();
+    assert_eq!(seq, Some(1));
+    assert_eq!(
+        written(&mut tx, &kept_run).await,
+        written(&mut tx, &direct_run).await
+    );
+
+    // the finish order goes on from the one read, without reading it again
+    let (mut w, _) = StepWrites::read(&mut tx, &kept_run).await.unwrap();
+    w.resolve("end", StepEvent::Activate, 0.8, 2_000).unwrap();
+    let done = StepUpdate {
+        claim: Some((1, 2_000)),
+        ..StepUpdate::new(StepEvent::Succeed, 2_100)
+    };
+    assert!(w.update("end", &done).unwrap());
+    w.flush(&mut tx).await.unwrap();
+    let seq: Option<i64> = crate::store::conn::query_scalar(
+        "SELECT finish_seq FROM steps WHERE run_id = $1 AND node_id = 'end'",
+    )
+    .bind(&kept_run)
+    .fetch_one(&mut tx)
+    .await
+    .unwrap();
+    assert_eq!(seq, Some(2));
+    // a step written directly afterwards is read back, not answered
+    w.note("end", StepStatus::Succeeded, Some(3));
+    assert!(w.result("end").is_none());
+    tx.commit().await.unwrap();
+}

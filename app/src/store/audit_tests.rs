@@ -1,0 +1,101 @@
+use super::*;
+use crate::store::test_db;
+
+fn ev(n: i64) -> NewAuditEvent {
+    NewAuditEvent {
+        at: n,
+        actor: "alice".into(),
+        action: "workflow.created".into(),
+        entity: format!("workflow:wf_{n}"),
+        run_id: None,
+        details: serde_json::json!({"n": n}),
+    }
+}
+
+async fn appended(db: &crate::store::Db, n: i64, commit: bool) -> i64 {
+    let mut tx = db.write().await.unwrap();
+    let seq = append(&mut tx, &ev(n)).await.unwrap();
+    match commit {
+        true => tx.commit().await.unwrap(),
+        false => tx.rollback().await.unwrap(),
+    }
+    seq
+}
+
+async fn intact(db: &crate::store::Db) -> i64 {
+    let mut conn = db.acquire().await.unwrap();
+    let report = verify(&mut conn, None).await.unwrap();
+    assert_eq!(report.broken_at, None, "{:?}", report.reason);
+    report.events
+}
+
+#[tokio::test]
+async fn audit_events_chain_and_cannot_be_changed() {
+    let (db, _dir) = test_db().await;
+    let mut conn = db.acquire().await.unwrap();
+    let s1 = append(&mut conn, &ev(1)).await.unwrap();
+    let s2 = append(&mut conn, &ev(2)).await.unwrap();
+    assert_eq!(s2, s1 + 1);
+    let (prev2, hash1): (String, String) = (
+        crate::store::conn::query_scalar("SELECT prev_hash FROM audit_events WHERE seq = $1")
+            .bind(s2)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        crate::store::conn::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+            .bind(s1)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(prev2, hash1, "each event links to the one before");
+    assert_eq!(hash1, chain_hash("", &ev(1), r#"{"n":1}"#));
+    for sql in [
+        "UPDATE audit_events SET actor = 'mallory'",
+        "DELETE FROM audit_events",
+    ] {
+        let err = crate::store::conn::query(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    let listed = list(&mut conn, Some("workflow:wf_2"), 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].details["n"], 2);
+}
+
+#[tokio::test]
+async fn the_chain_head_the_writers_remember_survives_rollbacks_drops_and_other_writers() {
+    let (db, dir) = test_db().await;
+    assert_eq!(appended(&db, 1, true).await, 1);
+    assert_eq!(
+        appended(&db, 2, true).await,
+        2,
+        "after the head it remembers"
+    );
+    // a rolled-back or dropped append is forgotten with its transaction
+    assert_eq!(appended(&db, 3, false).await, 3);
+    assert_eq!(appended(&db, 4, true).await, 3);
+    {
+        let mut tx = db.write().await.unwrap();
+        assert_eq!(append(&mut tx, &ev(5)).await.unwrap(), 4);
+        drop(tx);
+    }
+    assert_eq!(appended(&db, 6, true).await, 4);
+    // another writer (on SQLite, another process on the same file)
+    // appends behind this one's back: the remembered head no longer holds
+    let url = match db.backend() {
+        crate::store::conn::Backend::Sqlite => {
+            format!("sqlite://{}", dir.path().join("test.db").display())
+        }
+        crate::store::conn::Backend::Postgres => return assert_eq!(intact(&db).await, 4),
+    };
+    let other = crate::store::Db::connect(&url, crate::store::Durability::Normal)
+        .await
+        .unwrap();
+    assert_eq!(appended(&other, 7, true).await, 5);
+    assert_eq!(appended(&db, 8, true).await, 6, "read again, not guessed");
+    assert_eq!(appended(&other, 9, true).await, 7);
+    assert_eq!(intact(&db).await, 7);
+}
