@@ -122,7 +122,7 @@ pub async fn advance_from(
             }
         }
         RunOutcome::Failed { node, reason } => {
-            if let Some(w) = writes.as_deref_mut() {
+            if let Some(w) = writes {
                 w.flush(conn).await?;
             }
             let reason = match &node {

@@ -24,12 +24,12 @@
 //! per run.
 
 use super::conn::{Backend, Conn};
+pub use super::gate::{Known, TurnsTaken, WriteGate, gate_turns};
 use super::{Durability, Result};
 use sqlx::SqlitePool;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The advisory lock key every write transaction on PostgreSQL holds
@@ -82,95 +82,6 @@ pub struct Db {
     gate: std::sync::Arc<tokio::sync::Mutex<Known>>,
 }
 
-/// What the SQLite writers of this process know of the database as their
-/// last committed transaction left it, so the next need not read it back.
-/// Only a hint: whoever uses it checks it in the statement that relies on
-/// it (another process may have written since).
-#[derive(Debug, Default)]
-pub struct Known {
-    /// The audit trail's last event: its number and hash.
-    audit_head: Option<(i64, String)>,
-}
-
-/// How this process's writers took turns at the SQLite write gates: how
-/// many took one, and how long they waited for it and held it (the gate is
-/// the one serial part of a SQLite server; held all the time, it bounds
-/// the throughput). For the whole process (a server has one database).
-struct Turns {
-    writes: AtomicU64,
-    waited_ns: AtomicU64,
-    held_ns: AtomicU64,
-}
-
-static TURNS: Turns = Turns {
-    writes: AtomicU64::new(0),
-    waited_ns: AtomicU64::new(0),
-    held_ns: AtomicU64::new(0),
-};
-
-/// How this process's writers have taken turns at the gate so far (all
-/// zero on PostgreSQL, which has no gate).
-pub fn gate_turns() -> TurnsTaken {
-    let secs = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e9;
-    TurnsTaken {
-        writes: TURNS.writes.load(Ordering::Relaxed),
-        waited_s: secs(&TURNS.waited_ns),
-        held_s: secs(&TURNS.held_ns),
-    }
-}
-
-/// [`Turns`] as read: writes, seconds waited, seconds held.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct TurnsTaken {
-    pub writes: u64,
-    pub waited_s: f64,
-    pub held_s: f64,
-}
-
-/// Held while this process writes to SQLite (see [`Db::write`]).
-pub struct WriteGate {
-    guard: tokio::sync::OwnedMutexGuard<Known>,
-    since: std::time::Instant,
-    /// `Known` was changed by a transaction that has not committed (it
-    /// is forgotten unless it does).
-    dirty: bool,
-}
-
-impl WriteGate {
-    /// The audit trail's last event as known (None: read it).
-    pub fn audit_head(&self) -> Option<(i64, String)> {
-        self.guard.audit_head.clone()
-    }
-
-    /// This transaction appended `head` to the audit trail.
-    pub fn set_audit_head(&mut self, head: (i64, String)) {
-        self.guard.audit_head = Some(head);
-        self.dirty = true;
-    }
-
-    /// The transaction committed: what it noted stands.
-    pub fn committed(&mut self) {
-        self.dirty = false;
-    }
-}
-
-impl std::fmt::Debug for WriteGate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriteGate")
-    }
-}
-
-impl Drop for WriteGate {
-    fn drop(&mut self) {
-        if self.dirty {
-            // rolled back, or dropped before its commit
-            *self.guard = Known::default();
-        }
-        let held = self.since.elapsed().as_nanos() as u64;
-        TURNS.held_ns.fetch_add(held, Ordering::Relaxed);
-    }
-}
-
 /// Whether `url` names a PostgreSQL database.
 pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -211,8 +122,12 @@ impl Db {
             })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // sqlx pings a connection before lending it (and again when it
+        // comes back): a round trip to its thread, as dear as a statement,
+        // that finds nothing on a file the process itself holds open
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(opts)
             .await?;
         Ok(Db {
@@ -325,17 +240,7 @@ impl Db {
     }
 
     async fn take_gate(&self) -> WriteGate {
-        let asked = std::time::Instant::now();
-        let guard = self.gate.clone().lock_owned().await;
-        let since = std::time::Instant::now();
-        TURNS.writes.fetch_add(1, Ordering::Relaxed);
-        let waited = since.duration_since(asked).as_nanos() as u64;
-        TURNS.waited_ns.fetch_add(waited, Ordering::Relaxed);
-        WriteGate {
-            guard,
-            since,
-            dirty: false,
-        }
+        WriteGate::take(&self.gate).await
     }
 
     /// A connection from the pool, for reads (each statement on its own).

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 pub mod conn;
 pub mod copy;
+mod gate;
 pub mod models;
 pub mod monitoring;
 pub mod outbox;

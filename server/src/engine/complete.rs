@@ -5,6 +5,7 @@
 
 use super::runners::{Outcome, Ran};
 use super::stretch::Plan;
+use super::told::Told;
 use super::{Engine, Result};
 use app::domain::graph::WorkflowDef;
 use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
@@ -13,25 +14,6 @@ use app::domain::transitions::StepEvent;
 use app::ops::progress;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
 use serde_json::{Value, json};
-
-/// What one completion transaction changed that others wait on. Kept per
-/// transaction: a flag shared by all workers could be taken by another
-/// worker's commit before this one's, which then told nobody (a long poll
-/// for the run's end waited out its full time).
-#[derive(Default)]
-pub(super) struct Told {
-    inbox_changed: bool,
-    run_ended: bool,
-    /// For the metrics: each attempt recorded, and how the run ended.
-    seen: Vec<super::observe::Seen>,
-    ended: Option<app::domain::run::RunStatus>,
-    /// Step-log rows kept to be written together before the commit (a
-    /// pure stretch's), rather than one statement each.
-    pub(super) attempts: Option<Vec<store::AttemptRow>>,
-    /// The run's steps, with the changes to the ones made ready in this
-    /// transaction kept to be written together (a pure stretch's).
-    pub(super) steps: Option<store::StepWrites>,
-}
 
 impl Engine {
     /// Stores the attempt and everything it decides, in one transaction.
@@ -113,23 +95,7 @@ impl Engine {
             store::insert_attempts(&mut tx, &rows).await?;
         }
         tx.commit().await?;
-        // test, golden and chaos runs are left out of the figures
-        if run.monitored() {
-            super::observe::count(&run.workflow_id, &told.seen, told.ended);
-        }
-        // a run that succeeded with nobody waiting on it left nothing due
-        let finished = told.ended == Some(app::domain::run::RunStatus::Succeeded)
-            && run.parent_run_id.is_none();
-        if !finished {
-            self.wake();
-        }
-        if told.inbox_changed {
-            self.changes.notify("approvals");
-        }
-        self.changes.notify(format!("run:{}", c.run_id));
-        if told.run_ended {
-            self.run_ended.notify_waiters();
-        }
+        self.tell(run, &c.run_id, told);
         Ok(())
     }
 

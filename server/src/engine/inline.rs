@@ -2,9 +2,9 @@
 //! steps evaluated ahead (`stretch`) whose context is still the one they
 //! were evaluated over.
 
-use super::complete::Told;
 use super::runners::{self, Outcome};
 use super::stretch::{Plan, Sig};
+use super::told::Told;
 use super::{Engine, MAX_INLINE_STEPS, Result, run_context};
 use app::domain::graph::WorkflowDef;
 use app::ops::progress;

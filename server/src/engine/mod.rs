@@ -25,6 +25,7 @@ mod schedules;
 mod stretch;
 mod subworkflow;
 mod tester;
+mod told;
 mod waits;
 mod workers;
 

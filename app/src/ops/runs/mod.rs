@@ -10,7 +10,7 @@ pub use start::{Runnable, Via, check_input, runnable, start, start_chaos, start_
 
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};
-use crate::domain::graph::WorkflowDef;
+use crate::domain::graph::{NodeKind, WorkflowDef};
 use crate::domain::ids::RunId;
 use crate::domain::operations;
 use crate::domain::records::{AttemptRecord, RunDetail};
@@ -50,9 +50,25 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         .map_err(run_not_found(run_id))?;
     let steps = runs::get_steps(&mut conn, run_id).await?;
     let waits = runs::waits(&mut conn, run_id).await?;
-    let children = runs::children(&mut conn, run_id).await?;
-    let iterations = runs::iterations(&mut conn, run_id).await?;
-    let usage = runs::model_usage(&mut conn, run_id).await?;
+    let version = workflows::get_any(&mut conn, &run.workflow_id, run.version).await;
+    // what its version has no step for cannot have happened (a version
+    // never changes); without the version, everything is read
+    let may = |has: fn(&NodeKind) -> bool| match &version {
+        Ok(w) => w.definition.nodes.iter().any(|n| has(&n.kind)),
+        Err(_) => true,
+    };
+    let children = match may(|k| matches!(k, NodeKind::SubWorkflow { .. })) {
+        true => runs::children(&mut conn, run_id).await?,
+        false => Default::default(),
+    };
+    let iterations = match may(|k| matches!(k, NodeKind::ForEach(_))) {
+        true => runs::iterations(&mut conn, run_id).await?,
+        false => Default::default(),
+    };
+    let usage = match may(|k| matches!(k, NodeKind::Llm(_))) {
+        true => runs::model_usage(&mut conn, run_id).await?,
+        false => None,
+    };
     // an item run goes by the number of the run it iterates for
     let number = match &run.item {
         Some(i) => {
@@ -65,18 +81,17 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         }
         None => runs::number(&mut conn, &run).await?,
     };
-    let (workflow_name, step_names) =
-        match workflows::get_any(&mut conn, &run.workflow_id, run.version).await {
-            Ok(w) => (
-                w.name,
-                w.definition
-                    .nodes
-                    .iter()
-                    .map(|n| (n.id.clone(), n.name.clone()))
-                    .collect(),
-            ),
-            Err(_) => (String::new(), Default::default()),
-        };
+    let (workflow_name, step_names) = match version {
+        Ok(w) => (
+            w.name,
+            w.definition
+                .nodes
+                .iter()
+                .map(|n| (n.id.clone(), n.name.clone()))
+                .collect(),
+        ),
+        Err(_) => (String::new(), Default::default()),
+    };
     Ok(RunDetail {
         children,
         iterations,
