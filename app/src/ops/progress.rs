@@ -102,7 +102,6 @@ pub async fn advance_from(
         }
         ready.extend(activated);
     }
-    // what ends the run is read from the steps, and ending changes them
     let end = match outcome(def, states) {
         RunOutcome::Open => {
             return Ok(Advanced { ended: None, ready });

@@ -25,21 +25,50 @@ pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> 
     let details = ev.details.to_string();
     // SQLite: the head this process's writers last committed, checked by
     // the insert itself (still the last, with that hash)
-    if let Some((last, prev)) = conn.gate().and_then(|g| g.audit_head()) {
-        let seq = last + 1;
-        let hash = chain_hash(&prev, ev, &details);
-        let q = crate::store::conn::query(&APPEND_AFTER);
-        let done = bind_event(q, seq, ev, &details, &prev, &hash)
-            .bind(last)
-            .execute(&mut *conn)
-            .await?;
-        if done.rows_affected() == 1 {
-            if let Some(g) = conn.gate() {
-                g.set_audit_head((seq, hash));
-            }
-            return Ok(seq);
-        }
+    let known = conn.gate().and_then(|g| g.audit_head());
+    let appended = match known {
+        Some(head) => append_after(conn, ev, &details, head).await?,
+        None => None,
+    };
+    let (seq, hash) = match appended {
+        Some(done) => done,
+        None => append_read(conn, ev, &details).await?,
+    };
+    if let Some(g) = conn.gate() {
+        g.set_audit_head((seq, hash));
     }
+    Ok(seq)
+}
+
+/// Appends after `head` (number, hash) if it is still the last event:
+/// the new event's number and hash, or None when it no longer is.
+async fn append_after(
+    conn: &mut crate::store::conn::Conn,
+    ev: &NewAuditEvent,
+    details: &str,
+    (last, prev): (i64, String),
+) -> Result<Option<(i64, String)>> {
+    let (seq, hash) = (last + 1, chain_hash(&prev, ev, details));
+    let done = bind_event(
+        crate::store::conn::query(&APPEND_AFTER),
+        seq,
+        ev,
+        details,
+        &prev,
+        &hash,
+    )
+    .bind(last)
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some((seq, hash)))
+}
+
+/// Appends after the last event as read: the new event's number and hash.
+async fn append_read(
+    conn: &mut crate::store::conn::Conn,
+    ev: &NewAuditEvent,
+    details: &str,
+) -> Result<(i64, String)> {
     // the number follows the last one written, not a sequence: a
     // transaction that appends and then rolls back leaves no gap (on
     // PostgreSQL a sequence's numbers are never given back)
@@ -49,21 +78,18 @@ pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> 
     .fetch_optional(&mut *conn)
     .await?;
     let (seq, prev) = last.map_or((1, String::new()), |(seq, hash)| (seq + 1, hash));
-    let hash = chain_hash(&prev, ev, &details);
+    let hash = chain_hash(&prev, ev, details);
     bind_event(
         crate::store::conn::query(&APPEND),
         seq,
         ev,
-        &details,
+        details,
         &prev,
         &hash,
     )
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    if let Some(g) = conn.gate() {
-        g.set_audit_head((seq, hash));
-    }
-    Ok(seq)
+    Ok((seq, hash))
 }
 
 const INSERT: &str =
