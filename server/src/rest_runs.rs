@@ -6,7 +6,6 @@ use crate::routes::AppState;
 use app::domain::audit::Actor;
 use app::domain::auth::Permission;
 use app::domain::records::{AttemptRecord, RunDetail};
-use app::domain::run::RunStatus;
 use app::ops::{self, runs};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -51,10 +50,13 @@ pub async fn start_run(
     Json<StartedRun>,
 )> {
     let p = who.may(Permission::OperateRuns, "start runs")?;
-    let version = match body.version {
-        Some(v) => Some(v),
-        None => ops::workflows::published(&s.db, &id).await?,
-    };
+    // without a version, the published one (or the latest), in the same
+    // read as the version itself
+    let version = body
+        .version
+        .map_or(app::store::workflows::Pick::Published, |v| {
+            app::store::workflows::Pick::Version(v)
+        });
     let actor = &Actor(p.actor.clone());
     let (via, now) = (runs::Via::Api, ops::now_ms());
     let key = match headers.get("idempotency-key") {
@@ -121,11 +123,7 @@ pub async fn get_run(
     if q.wait_ms > 0 {
         let limit = Duration::from_millis(q.wait_ms.min(60_000));
         let run_id = runs::parse_run_id(&id)?;
-        match s
-            .engine
-            .wait_for_run(&run_id, limit, |b| b.status != RunStatus::Running)
-            .await
-        {
+        match s.engine.wait_for_end(run_id.as_str(), limit).await {
             Ok(_) | Err(app::store::StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }

@@ -18,7 +18,10 @@ pub mod seed;
 pub mod step_test;
 pub mod tokens;
 pub mod triggers;
+mod watch;
 pub mod workflows;
+
+pub use watch::Watch;
 
 /// Milliseconds since the Unix epoch: the one place ops read the clock.
 pub fn now_ms() -> i64 {
@@ -108,6 +111,7 @@ pub const CLOSING: &str = "\u{0}closing";
 #[derive(Clone, Debug)]
 pub struct Changes {
     tx: tokio::sync::broadcast::Sender<std::sync::Arc<str>>,
+    watched: watch::Watched,
     relay: Relay,
 }
 
@@ -115,6 +119,7 @@ impl Default for Changes {
     fn default() -> Self {
         Changes {
             tx: tokio::sync::broadcast::channel(1024).0,
+            watched: Default::default(),
             relay: Relay::default(),
         }
     }
@@ -129,8 +134,22 @@ impl Changes {
 
     /// Tells this process's pages only (a change made by another process).
     pub fn notify_here(&self, topic: std::sync::Arc<str>) {
+        self.watched.tell(&topic);
         // nobody listening is fine
         let _ = self.tx.send(topic);
+    }
+
+    /// Tells the waiters of `topic` in this process only, never the pages'
+    /// streams nor other processes: a hint that saves a waiter a look
+    /// (the engine's `ended:<id>`), which a waiter elsewhere does without.
+    pub fn hint_here(&self, topic: &str) {
+        self.watched.tell(topic);
+    }
+
+    /// Waits on `topic` alone: woken by its notices, here or (through the
+    /// relay) from another process, and by no other change.
+    pub fn watch(&self, topic: impl Into<std::sync::Arc<str>>) -> Watch {
+        self.watched.watch(topic.into())
     }
 
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<str>> {

@@ -163,16 +163,22 @@ pub async fn versions(db: &Db, id: &str, page: Paging) -> Result<Vec<VersionInfo
         .map_err(not_found(id))
 }
 
-pub async fn get(db: &Db, id: &str, version: Option<i64>) -> Result<WorkflowVersion, AppError> {
+pub async fn get(
+    db: &Db,
+    id: &str,
+    version: impl Into<workflows::Pick>,
+) -> Result<WorkflowVersion, AppError> {
+    let version = version.into();
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    let mut w = workflows::get(&mut conn, id, version)
-        .await
-        .map_err(|e| match (e, version) {
-            (StoreError::NotFound, Some(v)) => {
-                AppError::not_found(format!("workflow '{id}' has no version {v}"))
-            }
-            (e, _) => not_found(id)(e),
-        })?;
+    let mut w =
+        workflows::get(&mut conn, id, version)
+            .await
+            .map_err(|e| match (e, version.number()) {
+                (StoreError::NotFound, Some(v)) => {
+                    AppError::not_found(format!("workflow '{id}' has no version {v}"))
+                }
+                (e, _) => not_found(id)(e),
+            })?;
     w.problems = problems_of(&w);
     Ok(w)
 }

@@ -2,6 +2,7 @@
 
 use super::Result;
 use crate::domain::audit::{AuditEvent, NewAuditEvent};
+use crate::store::conn::{Batch, Results};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
@@ -12,20 +13,46 @@ static AUDIT_LOCK_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// On PostgreSQL: waits for the audit chain's lock, held by this
+/// transaction until it ends (taking it again is free).
+pub(crate) async fn lock_chain(conn: &mut crate::store::conn::Conn) -> Result<()> {
+    lock_query().execute(conn).await?;
+    Ok(())
+}
+
+/// The statement [`lock_chain`] sends (PostgreSQL only).
+pub(crate) fn lock_query() -> crate::store::conn::Query<'static> {
+    crate::store::conn::query(AUDIT_LOCK_SQL.as_str())
+}
+
 /// Appends an event inside the caller's transaction (which must hold the
 /// write lock, see `Db::write`, so the chain cannot fork).
 pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> Result<i64> {
     if conn.backend() == crate::store::conn::Backend::Postgres {
         // transactions of different runs write side by side: appends
         // take turns, each reading the hash its predecessor committed
-        crate::store::conn::query(AUDIT_LOCK_SQL.as_str())
-            .execute(&mut *conn)
-            .await?;
+        lock_chain(conn).await?;
     }
     let details = ev.details.to_string();
     // SQLite: the head this process's writers last committed, checked by
     // the insert itself (still the last, with that hash)
     let known = conn.gate().and_then(|g| g.audit_head());
+    // kept to be written with the transaction's last writes
+    if let (Some(g), Some((last, prev))) = (conn.gate(), &known) {
+        if let Some(pending) = g.pending() {
+            let seq = last + 1;
+            let hash = chain_hash(prev, ev, &details);
+            pending.push(Pending {
+                seq,
+                prev: prev.clone(),
+                hash: hash.clone(),
+                ev: ev.clone(),
+                details,
+            });
+            g.set_audit_head((seq, hash));
+            return Ok(seq);
+        }
+    }
     let appended = match known {
         Some(head) => append_after(conn, ev, &details, head).await?,
         None => None,
@@ -33,6 +60,134 @@ pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> 
     let (seq, hash) = match appended {
         Some(done) => done,
         None => append_read(conn, ev, &details).await?,
+    };
+    if let Some(g) = conn.gate() {
+        g.set_audit_head((seq, hash));
+    }
+    Ok(seq)
+}
+
+/// An event appended while its transaction keeps them
+/// (`WriteGate::defer_audit`), numbered and chained after the head as
+/// known, not yet written.
+#[derive(Debug)]
+pub struct Pending {
+    seq: i64,
+    prev: String,
+    hash: String,
+    ev: NewAuditEvent,
+    details: String,
+}
+
+/// Queues the transaction's kept events in `b`, each inserted after the
+/// one before it; [`settle_pending`] checks them once the batch ran.
+pub fn queue_pending(
+    conn: &mut crate::store::conn::Conn,
+    b: &mut Batch<'static>,
+) -> Vec<(usize, Pending)> {
+    let kept = conn.gate().map(|g| g.take_pending()).unwrap_or_default();
+    kept.into_iter()
+        .map(|p| {
+            let q = crate::store::conn::query(&APPEND_AFTER)
+                .bind(p.seq)
+                .bind(p.ev.at)
+                .bind(p.ev.actor.clone())
+                .bind(p.ev.action.clone())
+                .bind(p.ev.entity.clone())
+                .bind(p.ev.run_id.clone())
+                .bind(p.details.clone())
+                .bind(p.prev.clone())
+                .bind(p.hash.clone())
+                .bind(p.seq - 1);
+            (b.push(q), p)
+        })
+        .collect()
+}
+
+/// After the batch: kept events the chain did not take as queued (another
+/// process appended since the head was known) are appended now, in
+/// order, after the head as read.
+pub async fn settle_pending(
+    conn: &mut crate::store::conn::Conn,
+    done: &Results,
+    queued: Vec<(usize, Pending)>,
+) -> Result<()> {
+    let mut moved = false;
+    for (at, p) in queued {
+        moved = moved || done.affected(at)? != 1;
+        if moved {
+            let head = append_read(conn, &p.ev, &p.details).await?;
+            if let Some(g) = conn.gate() {
+                g.set_audit_head(head);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the transaction's kept events (at its commit, when nothing sent
+/// them with other writes).
+pub async fn write_pending(conn: &mut crate::store::conn::Conn) -> Result<()> {
+    let mut b = Batch::new();
+    let queued = queue_pending(conn, &mut b);
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let done = b.run(conn).await?;
+    settle_pending(conn, &done, queued).await
+}
+
+/// An append sent in a [`Batch`] with its transaction's other writes: the
+/// insert after the head this writer knows (SQLite), which
+/// [`settle`] checks once the batch ran.
+pub struct Queued {
+    at: usize,
+    seq: i64,
+    hash: String,
+}
+
+/// Queues `ev` in `b` when this transaction knows the chain's head; None
+/// when it does not (PostgreSQL; SQLite after a rollback), and then
+/// [`settle`] appends it as [`append`] does.
+pub fn queue<'q>(
+    conn: &mut crate::store::conn::Conn,
+    b: &mut Batch<'q>,
+    ev: &'q NewAuditEvent,
+) -> Option<Queued> {
+    let (last, prev) = conn.gate().and_then(|g| g.audit_head())?;
+    let details = ev.details.to_string();
+    let (seq, hash) = (last + 1, chain_hash(&prev, ev, &details));
+    let q = bind_event(
+        crate::store::conn::query(&APPEND_AFTER),
+        seq,
+        ev,
+        details,
+        prev,
+        hash.clone(),
+    )
+    .bind(last);
+    Some(Queued {
+        at: b.push(q),
+        seq,
+        hash,
+    })
+}
+
+/// After the batch ran: `ev`'s number in the chain. Appended now, after
+/// the head as read, when nothing was queued or the queued insert found
+/// the head moved (another process wrote).
+pub async fn settle(
+    conn: &mut crate::store::conn::Conn,
+    done: &Results,
+    queued: Option<Queued>,
+    ev: &NewAuditEvent,
+) -> Result<i64> {
+    let Some(q) = queued else {
+        return append(conn, ev).await;
+    };
+    let (seq, hash) = match done.affected(q.at)? {
+        1 => (q.seq, q.hash),
+        _ => append_read(conn, ev, &ev.details.to_string()).await?,
     };
     if let Some(g) = conn.gate() {
         g.set_audit_head((seq, hash));
@@ -112,9 +267,9 @@ fn bind_event<'q>(
     q: crate::store::conn::Query<'q>,
     seq: i64,
     ev: &'q NewAuditEvent,
-    details: &'q str,
-    prev: &'q str,
-    hash: &'q str,
+    details: impl crate::store::conn::Bind<'q>,
+    prev: impl crate::store::conn::Bind<'q>,
+    hash: impl crate::store::conn::Bind<'q>,
 ) -> crate::store::conn::Query<'q> {
     q.bind(seq)
         .bind(ev.at)

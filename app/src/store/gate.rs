@@ -57,6 +57,10 @@ pub struct WriteGate {
     /// `Known` was changed by a transaction that has not committed (it
     /// is forgotten unless it does).
     dirty: bool,
+    /// Audit events appended but not yet written: sent together with the
+    /// transaction's last writes (`audit::queue_pending`), or at its
+    /// commit. None while appends are written at once.
+    pending: Option<Vec<super::audit::Pending>>,
 }
 
 impl WriteGate {
@@ -69,6 +73,26 @@ impl WriteGate {
     pub fn set_audit_head(&mut self, head: (i64, String)) {
         self.guard.audit_head = Some(head);
         self.dirty = true;
+    }
+
+    /// From now on this transaction's audit events are kept and written
+    /// together at its end, while the chain's head is known.
+    pub fn defer_audit(&mut self) {
+        self.pending.get_or_insert_with(Vec::new);
+    }
+
+    /// Where appends go: the kept events, when they are kept.
+    pub(super) fn pending(&mut self) -> Option<&mut Vec<super::audit::Pending>> {
+        self.pending.as_mut()
+    }
+
+    /// The events kept so far, to write now (appends are kept from here
+    /// on still, if they were).
+    pub(super) fn take_pending(&mut self) -> Vec<super::audit::Pending> {
+        self.pending
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The transaction committed: what it noted stands.
@@ -107,6 +131,7 @@ impl WriteGate {
             guard,
             since,
             dirty: false,
+            pending: None,
         }
     }
 }

@@ -240,13 +240,39 @@ pub async fn versions(
     Ok(rows)
 }
 
-/// One version (the latest when `version` is None) of a live workflow.
+/// Which version of a workflow to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    Latest,
+    /// The published version, or the latest when none is.
+    Published,
+    Version(i64),
+}
+
+/// `None` the latest, `Some(v)` version `v`.
+impl From<Option<i64>> for Pick {
+    fn from(v: Option<i64>) -> Pick {
+        v.map_or(Pick::Latest, Pick::Version)
+    }
+}
+
+impl Pick {
+    /// The version asked for by number, if one was.
+    pub fn number(self) -> Option<i64> {
+        match self {
+            Pick::Version(v) => Some(v),
+            Pick::Latest | Pick::Published => None,
+        }
+    }
+}
+
+/// One version of a live workflow (the latest when `version` is None).
 pub async fn get(
     conn: &mut crate::store::conn::Conn,
     id: &str,
-    version: Option<i64>,
+    version: impl Into<Pick>,
 ) -> Result<WorkflowVersion> {
-    get_inner(conn, id, version, false).await
+    get_inner(conn, id, version.into(), false).await
 }
 
 /// A version of a workflow even if it was deleted since: runs pinned to it
@@ -256,7 +282,7 @@ pub async fn get_any(
     id: &str,
     version: i64,
 ) -> Result<WorkflowVersion> {
-    get_inner(conn, id, Some(version), true).await
+    get_inner(conn, id, Pick::Version(version), true).await
 }
 
 /// The definition of a version (even of a deleted workflow), read once per
@@ -289,18 +315,20 @@ pub async fn definition(
 async fn get_inner(
     conn: &mut crate::store::conn::Conn,
     id: &str,
-    version: Option<i64>,
+    pick: Pick,
     include_deleted: bool,
 ) -> Result<WorkflowVersion> {
     let row: Option<VersionRow> = crate::store::conn::query_as(
         "SELECT v.workflow_id, w.name, v.version, w.latest_version, w.published_version, v.definition,
                 v.created_at, v.created_by
          FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id
-         WHERE w.id = $1 AND ($3 OR w.deleted_at IS NULL) AND v.version = COALESCE($2, w.latest_version)",
+         WHERE w.id = $1 AND ($3 OR w.deleted_at IS NULL)
+           AND v.version = COALESCE($2, CASE WHEN $4 THEN w.published_version END, w.latest_version)",
     )
     .bind(id)
-    .bind(version)
+    .bind(pick.number())
     .bind(include_deleted)
+    .bind(pick == Pick::Published)
     .fetch_optional(conn)
     .await?;
     let r = row.ok_or(StoreError::NotFound)?;

@@ -54,9 +54,7 @@ impl Engine {
         }
         let (run, steps) = {
             let mut conn = self.db.acquire().await?;
-            let run = runs::get_run(&mut conn, &c.run_id).await?;
-            let steps = runs::get_steps(&mut conn, &c.run_id).await?;
-            (run, steps)
+            runs::with_steps(&mut conn, &c.run_id).await?
         };
         let def = self.definition(&run).await?;
         let compensation = runs::compensated_node(&c.node_id);

@@ -45,6 +45,10 @@ impl Engine {
         } else {
             self.db.write().await?
         };
+        // its audit events go with its last writes
+        if let Some(g) = tx.gate() {
+            g.defer_audit();
+        }
         let mut states = None;
         // what this transaction did that others wait for, told after commit
         let mut told = Told::default();
@@ -88,12 +92,23 @@ impl Engine {
             self.run_pure_successors(&mut tx, &c.run_id, def, now, states, plan, fresh, &mut told)
                 .await?;
         }
-        if let Some(w) = told.steps.as_mut() {
-            w.flush(&mut tx).await?;
-        }
+        // the kept step changes and step-log rows in one batch
+        let mut b = app::store::conn::Batch::new();
+        let flush = told
+            .steps
+            .as_ref()
+            .map(|w| w.queue_flush(tx.backend(), &mut b));
         if let Some(rows) = told.attempts.take() {
-            store::insert_attempts(&mut tx, &rows).await?;
+            for q in store::attempts_queries(tx.backend(), &rows) {
+                b.push(q);
+            }
         }
+        let audit = app::store::audit::queue_pending(&mut tx, &mut b);
+        let done = b.run(&mut tx).await?;
+        if let (Some(w), Some(f)) = (told.steps.as_mut(), flush) {
+            w.flushed(&done, f)?;
+        }
+        app::store::audit::settle_pending(&mut tx, &done, audit).await?;
         tx.commit().await?;
         self.tell(run, &c.run_id, told);
         Ok(())

@@ -31,6 +31,7 @@ mod workers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use subworkflow::MAX_DEPTH as SUB_WORKFLOW_MAX_DEPTH;
+pub use waits::ended_topic;
 
 use crate::outbound::Outbound;
 use crate::sandbox::{Sandbox, SandboxConfig};

@@ -43,6 +43,11 @@ impl Engine {
         if told.inbox_changed {
             self.changes.notify("approvals");
         }
+        if told.ended.is_some() {
+            // before `run:<id>`: a long poll for the end needs no look
+            self.changes
+                .hint_here(&super::waits::ended_topic(run_id.as_str()));
+        }
         self.changes.notify(format!("run:{run_id}"));
         if told.run_ended {
             self.run_ended.notify_waiters();

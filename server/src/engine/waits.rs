@@ -9,6 +9,21 @@ use std::time::Duration;
 /// A look at least this often, for a change told some other way.
 const FALLBACK: Duration = Duration::from_secs(1);
 
+/// The engine's hint, told in this process only and before `run:<id>`,
+/// that it ended run `run_id` (see [`Engine::wait_for_end`]).
+pub fn ended_topic(run_id: &str) -> String {
+    format!("ended:{run_id}")
+}
+
+/// How a wait ended.
+enum Waited {
+    /// A look found the state waited for.
+    Seen(Brief),
+    /// The engine told that it ended the run.
+    Ended,
+    TimedOut,
+}
+
 impl Engine {
     /// Run `run_id` once `done` holds for it, or None when `limit` passed
     /// first. Woken by the notices for this run (`run:<id>`: the engine's
@@ -20,36 +35,67 @@ impl Engine {
         limit: Duration,
         done: impl Fn(&Brief) -> bool,
     ) -> Result<Option<Brief>> {
-        use tokio::sync::broadcast::error::RecvError;
+        Ok(match self.wait_on(run_id, limit, done, false).await? {
+            Waited::Seen(b) => Some(b),
+            Waited::Ended | Waited::TimedOut => None,
+        })
+    }
+
+    /// Whether run `run_id` ended (is no longer running) within `limit`.
+    /// As [`Engine::wait_for_run`], but when this process's engine ends
+    /// the run its notice answers without another look.
+    pub async fn wait_for_end(&self, run_id: &str, limit: Duration) -> Result<bool> {
+        let running = |b: &Brief| b.status == app::domain::run::RunStatus::Running;
+        Ok(
+            match self.wait_on(run_id, limit, |b| !running(b), true).await? {
+                Waited::Seen(_) | Waited::Ended => true,
+                Waited::TimedOut => false,
+            },
+        )
+    }
+
+    async fn wait_on(
+        &self,
+        run_id: &str,
+        limit: Duration,
+        done: impl Fn(&Brief) -> bool,
+        ended_will_do: bool,
+    ) -> Result<Waited> {
         let deadline = tokio::time::Instant::now() + limit;
-        let topic = format!("run:{run_id}");
-        // subscribed before the first look, so a notice in between is kept
-        let mut changes = self.changes.subscribe();
+        let changed = self.changes.watch(format!("run:{run_id}"));
+        let ended = ended_will_do.then(|| self.changes.watch(ended_topic(run_id)));
         loop {
+            // enabled before the look, so a notice in between is kept
+            let woken = changed.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let mut end = ended.as_ref().map(|e| Box::pin(e.notified()));
+            if let Some(e) = end.as_mut() {
+                e.as_mut().enable();
+            }
             let b = {
                 let mut conn = self.db.acquire().await?;
                 brief(&mut conn, run_id).await?
             };
             if done(&b) {
-                return Ok(Some(b));
+                return Ok(Waited::Seen(b));
             }
             if tokio::time::Instant::now() >= deadline {
-                return Ok(None);
+                return Ok(Waited::TimedOut);
             }
             let next_look = (tokio::time::Instant::now() + FALLBACK).min(deadline);
-            loop {
-                tokio::select! {
-                    msg = changes.recv() => match msg {
-                        Ok(t) if *t == *topic => break,
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(_)) => break,
-                        Err(RecvError::Closed) => {
-                            tokio::time::sleep_until(next_look).await;
-                            break;
-                        }
-                    },
-                    _ = tokio::time::sleep_until(next_look) => break,
+            let told_end = async {
+                match end {
+                    Some(e) => e.await,
+                    None => std::future::pending().await,
                 }
+            };
+            tokio::select! {
+                // told together: the end first, which needs no look
+                biased;
+                _ = told_end => return Ok(Waited::Ended),
+                _ = woken => {}
+                _ = tokio::time::sleep_until(next_look) => {}
             }
         }
     }

@@ -24,26 +24,54 @@ impl Drop for LiveWorker {
     }
 }
 
+/// What a worker's look for work found.
+enum Look {
+    /// A step, which it ran.
+    Ran,
+    /// Nothing due; when the next step is due, if the look learnt it.
+    Nothing(Option<Option<i64>>),
+}
+
 impl Engine {
     /// Claims and runs one due step. Returns whether there was one.
     pub async fn tick(&self) -> Result<bool> {
+        Ok(matches!(self.look().await?, Look::Ran))
+    }
+
+    /// Claims and runs one due step, and tells what it found.
+    async fn look(&self) -> Result<Look> {
         let now = self.clock.now();
-        let Some(c) = self.claim_next(now).await? else {
-            return Ok(false);
+        let (claimed, next_due) = self.claim_due(now).await?;
+        let Some(c) = claimed else {
+            return Ok(Look::Nothing(next_due));
         };
-        // there may be more: another worker looks while this one runs it
-        self.wakeup.pass_on();
+        // more is due (or may be): another worker looks while this one
+        // runs it
+        let more = match next_due {
+            Some(Some(due)) => due <= now,
+            Some(None) => false,
+            None => true,
+        };
+        if more {
+            self.wakeup.pass_on();
+        }
         crate::metrics::get()
             .queue_wait_seconds
             .observe(crate::metrics::secs(now - c.due_at));
         self.run_claimed(c, now).await?;
-        Ok(true)
+        Ok(Look::Ran)
     }
 
     /// Claims one due step for this engine's worker, without running it
     /// (`tick` is this and `run_claimed`; the simulation test holds claims
     /// in flight across other operations, as a slow or dying worker would).
     pub async fn claim_next(&self, now: i64) -> Result<Option<runs::Claimed>> {
+        Ok(self.claim_due(now).await?.0)
+    }
+
+    /// [`Engine::claim_next`], and when the next step is due if that was
+    /// learnt with it (SQLite: `Some(None)` when nothing is).
+    async fn claim_due(&self, now: i64) -> Result<(Option<runs::Claimed>, Option<Option<i64>>)> {
         // On SQLite the claim's one statement is atomic with respect to
         // every write transaction; on PostgreSQL it takes the write lock
         // shared and its run's lock, so it never interleaves with another
@@ -53,13 +81,14 @@ impl Engine {
             // a write: in turn with this process's other writers
             let _gate = self.db.write_gate().await;
             let mut conn = self.db.acquire().await?;
-            return runs::claim(
+            let (claimed, next_due) = runs::claim_and_next_due(
                 &mut conn,
                 &self.worker,
                 now,
                 app::domain::limits::after_signed(now, self.lease_ms),
             )
-            .await;
+            .await?;
+            return Ok((claimed, Some(next_due)));
         }
         let mut tx = self.db.write_run(None).await?;
         let claimed = runs::claim(
@@ -70,7 +99,7 @@ impl Engine {
         )
         .await?;
         tx.commit().await?;
-        Ok(claimed)
+        Ok((claimed, None))
     }
 
     /// Runs a step this engine claimed at `started`, renewing its lease
@@ -150,14 +179,18 @@ impl Engine {
                 return;
             }
             let notified = self.wakeup.notified();
-            match self.tick().await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "worker failed to take a step"),
-            }
+            let next_due = match self.look().await {
+                Ok(Look::Ran) => continue,
+                Ok(Look::Nothing(Some(known))) => Ok(known),
+                Ok(Look::Nothing(None)) => self.next_due().await,
+                Err(e) => {
+                    tracing::error!(error = %e, "worker failed to take a step");
+                    self.next_due().await
+                }
+            };
             // Sleep until woken, until the next due step, or at most a
             // second (polling only as a fallback).
-            let wait = match self.next_due().await {
+            let wait = match next_due {
                 Ok(Some(t)) => (t - self.clock.now()).clamp(0, 1000) as u64,
                 _ => 1000,
             };

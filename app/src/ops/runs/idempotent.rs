@@ -29,7 +29,7 @@ pub async fn start_once(
     db: &Db,
     actor: &Actor,
     workflow_id: &str,
-    version: Option<i64>,
+    version: crate::store::workflows::Pick,
     input: &Value,
     chaos: Option<&crate::domain::chaos::ChaosPlan>,
     key: &str,

@@ -45,17 +45,20 @@ async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::Run
 pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
     let run_id = &parse_run_id(run_id)?;
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    let run = runs::get_run(&mut conn, run_id)
+    let (head, steps, waits) = runs::view(&mut conn, run_id)
         .await
         .map_err(run_not_found(run_id))?;
-    let steps = runs::get_steps(&mut conn, run_id).await?;
-    let waits = runs::waits(&mut conn, run_id).await?;
-    let version = workflows::get_any(&mut conn, &run.workflow_id, run.version).await;
+    let runs::RunHead {
+        run,
+        number,
+        workflow_name,
+        definition,
+    } = head;
     // what its version has no step for cannot have happened (a version
     // never changes); without the version, everything is read
-    let may = |has: fn(&NodeKind) -> bool| match &version {
-        Ok(w) => w.definition.nodes.iter().any(|n| has(&n.kind)),
-        Err(_) => true,
+    let may = |has: fn(&NodeKind) -> bool| match &definition {
+        Some(d) => d.nodes.iter().any(|n| has(&n.kind)),
+        None => true,
     };
     let children = match may(|k| matches!(k, NodeKind::SubWorkflow { .. })) {
         true => runs::children(&mut conn, run_id).await?,
@@ -70,34 +73,23 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         false => None,
     };
     // an item run goes by the number of the run it iterates for
-    let number = match &run.item {
-        Some(i) => {
-            let root = runs::get_run(
-                &mut conn,
-                &crate::domain::ids::RunId::from_stored(i.root.clone()),
-            )
-            .await?;
-            runs::number(&mut conn, &root).await?
+    let number = match (&run.item, number) {
+        (_, Some(n)) => n,
+        (Some(i), None) => {
+            let root = crate::domain::ids::RunId::from_stored(i.root.clone());
+            runs::head(&mut conn, &root).await?.number.unwrap_or(0)
         }
-        None => runs::number(&mut conn, &run).await?,
+        (None, None) => 0,
     };
-    let (workflow_name, step_names) = match version {
-        Ok(w) => (
-            w.name,
-            w.definition
-                .nodes
-                .iter()
-                .map(|n| (n.id.clone(), n.name.clone()))
-                .collect(),
-        ),
-        Err(_) => (String::new(), Default::default()),
-    };
+    let step_names = definition
+        .map(|d| d.nodes.into_iter().map(|n| (n.id, n.name)).collect())
+        .unwrap_or_default();
     Ok(RunDetail {
         children,
         iterations,
         run,
         steps,
-        workflow_name,
+        workflow_name: workflow_name.unwrap_or_default(),
         number,
         step_names,
         waits,

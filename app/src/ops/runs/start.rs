@@ -86,7 +86,7 @@ pub struct Runnable {
 pub async fn runnable(
     db: &Db,
     workflow_id: &str,
-    version: Option<i64>,
+    version: impl Into<workflows::Pick>,
 ) -> Result<Runnable, AppError> {
     let wf = crate::ops::workflows::get(db, workflow_id, version).await?;
     let problems = validate(&wf.definition);
@@ -111,12 +111,23 @@ pub async fn start(
     db: &Db,
     actor: &Actor,
     workflow_id: &str,
-    version: Option<i64>,
+    version: impl Into<workflows::Pick>,
     input: &Value,
     via: Via<'_>,
     now: i64,
 ) -> Result<RunId, AppError> {
-    start_run(db, actor, workflow_id, version, input, via, None, None, now).await
+    start_run(
+        db,
+        actor,
+        workflow_id,
+        version.into(),
+        input,
+        via,
+        None,
+        None,
+        now,
+    )
+    .await
 }
 
 /// Starts a chaos run: as [`start`], with `chaos`'s faults injected into
@@ -127,7 +138,7 @@ pub async fn start_chaos(
     db: &Db,
     actor: &Actor,
     workflow_id: &str,
-    version: Option<i64>,
+    version: impl Into<workflows::Pick>,
     input: &Value,
     via: Via<'_>,
     chaos: &crate::domain::chaos::ChaosPlan,
@@ -143,7 +154,7 @@ pub async fn start_chaos(
         db,
         actor,
         workflow_id,
-        version,
+        version.into(),
         input,
         via,
         Some(chaos),
@@ -158,7 +169,7 @@ pub(super) async fn start_run(
     db: &Db,
     actor: &Actor,
     workflow_id: &str,
-    version: Option<i64>,
+    version: workflows::Pick,
     input: &Value,
     via: Via<'_>,
     chaos: Option<&crate::domain::chaos::ChaosPlan>,
@@ -302,26 +313,22 @@ async fn insert(
         .settings
         .run_timeout_ms
         .map(|ms| crate::domain::limits::after(now, ms));
-    runs::insert_run(
-        &mut *tx,
-        &runs::NewRun {
-            id: &id,
-            workflow_id,
-            version,
-            input,
-            started_by: &actor.0,
-            now,
-            deadline_at,
-            rerun_of,
-            origin,
-            trigger_id,
-            parent,
-            item,
-            chaos,
-            idempotency_key,
-        },
-    )
-    .await?;
+    let run = runs::NewRun {
+        id: &id,
+        workflow_id,
+        version,
+        input,
+        started_by: &actor.0,
+        now,
+        deadline_at,
+        rerun_of,
+        origin,
+        trigger_id,
+        parent,
+        item,
+        chaos,
+        idempotency_key,
+    };
     let steps: Vec<(&str, StepStatus)> = def
         .nodes
         .iter()
@@ -334,7 +341,6 @@ async fn insert(
             (node.id.as_str(), status)
         })
         .collect();
-    runs::insert_steps(&mut *tx, &id, &steps, now).await?;
     let mut details = json!({"workflow_id": workflow_id, "version": version, "rerun_of": rerun_of});
     if let Some(t) = trigger_id {
         details["trigger_id"] = json!(t);
@@ -352,11 +358,21 @@ async fn insert(
     if let Some(c) = chaos {
         details["chaos"] = json!(c.summary());
     }
-    audit::append(
-        &mut *tx,
-        &NewAuditEvent::run(now, &actor.0, "run.started", &id, details),
-    )
-    .await?;
+    let event = NewAuditEvent::run(now, &actor.0, "run.started", &id, details);
+    // the run, its steps and (when this writer knows the chain's head) its
+    // audit event in one batch
+    let mut b = crate::store::conn::Batch::new();
+    if tx.backend() == crate::store::conn::Backend::Postgres {
+        // before the run's number is read (see runs::insert_run_query)
+        b.push(audit::lock_query());
+    }
+    b.push(runs::insert_run_query(&run));
+    for q in runs::insert_steps_queries(&id, &steps, now) {
+        b.push(q);
+    }
+    let queued = audit::queue(tx, &mut b, &event);
+    let done = b.run(tx).await?;
+    audit::settle(tx, &done, queued, &event).await?;
     Ok(id)
 }
 

@@ -70,7 +70,14 @@ impl Conn {
     }
 
     /// Commits a transaction (a plain connection has nothing to commit).
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        // audit events kept to go with the last writes and not sent yet
+        if let Err(e) = super::audit::write_pending(&mut self).await {
+            return Err(match e {
+                super::StoreError::Db(e) => e,
+                other => sqlx::Error::Protocol(other.to_string()),
+            });
+        }
         match self {
             Conn::SqliteTx(t, mut gate) => {
                 t.commit().await?;
@@ -221,8 +228,10 @@ macro_rules! with_args {
     }};
 }
 
-// after the macro it uses
+// after the macro they use
+mod batch;
 mod values;
+pub use batch::{Batch, Results};
 pub use values::Kind;
 
 impl<'a> Query<'a> {

@@ -196,6 +196,7 @@ pub const TABLES: &[Table] = &[
             ("chaos", Text),
             ("gate_confidence", F64),
             ("idempotency_key", Text),
+            ("number", I64),
         ],
         order: &["created_at", "id"],
     },

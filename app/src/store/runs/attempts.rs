@@ -117,30 +117,42 @@ pub async fn insert_attempts(
     conn: &mut crate::store::conn::Conn,
     rows: &[AttemptRow],
 ) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut p = Placeholders::for_backend(conn.backend());
-        let mut sql = format!("INSERT INTO step_attempts ({COLUMNS}) VALUES ");
-        for i in 0..chunk.len() {
-            let row: Vec<String> = (0..BOUND).map(|_| p.take()).collect();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            // the step's run and node are bound again for its pass
-            sql.push_str(&format!(
-                "({}, COALESCE((SELECT pass FROM steps WHERE run_id = {} AND node_id = {}), 0))",
-                row.join(", "),
-                p.take(),
-                p.take()
-            ));
-        }
-        let mut q = crate::store::conn::query(sql);
-        for row in chunk {
-            for v in &row.0 {
-                q = q.bind(v.clone());
-            }
-            q = q.bind(row.0[0].clone()).bind(row.0[1].clone());
-        }
-        q.execute(conn).await?;
+    for q in attempts_queries(conn.backend(), rows) {
+        q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The statements [`insert_attempts`] sends, to send in a batch.
+pub fn attempts_queries(
+    backend: crate::store::conn::Backend,
+    rows: &[AttemptRow],
+) -> Vec<crate::store::conn::Query<'static>> {
+    rows.chunks(ROWS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut p = Placeholders::for_backend(backend);
+            let mut sql = format!("INSERT INTO step_attempts ({COLUMNS}) VALUES ");
+            for i in 0..chunk.len() {
+                let row: Vec<String> = (0..BOUND).map(|_| p.take()).collect();
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                // the step's run and node are bound again for its pass
+                sql.push_str(&format!(
+                    "({}, COALESCE((SELECT pass FROM steps WHERE run_id = {} AND node_id = {}), 0))",
+                    row.join(", "),
+                    p.take(),
+                    p.take()
+                ));
+            }
+            let mut q = crate::store::conn::query(sql);
+            for row in chunk {
+                for v in &row.0 {
+                    q = q.bind(v.clone());
+                }
+                q = q.bind(row.0[0].clone()).bind(row.0[1].clone());
+            }
+            q
+        })
+        .collect()
 }

@@ -95,6 +95,31 @@ static TRY_RUN_LOCK: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// On SQLite: [`claim`], and when the next step (after the one claimed)
+/// is due, in one batch: a worker that claimed one learns whether there
+/// is more for another worker, and one that found none how long to sleep,
+/// without another look.
+pub async fn claim_and_next_due(
+    conn: &mut crate::store::conn::Conn,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<(Option<Claimed>, Option<i64>)> {
+    let mut b = crate::store::conn::Batch::new();
+    let claimed = b.push(
+        crate::store::conn::query(&CLAIM_DUE)
+            .bind(worker)
+            .bind(now)
+            .bind(lease_until),
+    );
+    let next = b.push(crate::store::conn::query(super::queue::NEXT_DUE));
+    let done = b.run(conn).await?;
+    Ok((
+        done.row(claimed)?,
+        done.scalar::<Option<i64>>(next)?.flatten(),
+    ))
+}
+
 /// Takes one due step (ready, or parked with its wake-up time passed) and
 /// leases it to `worker` until `lease_until`, as a new attempt; two workers
 /// never take the same step. On SQLite one statement (atomic there). On

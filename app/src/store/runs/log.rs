@@ -8,7 +8,7 @@ use crate::store::{Result, StoreError};
 use serde_json::Value;
 
 #[derive(sqlx::FromRow)]
-struct RunRow {
+pub(super) struct RunRow {
     id: RunId,
     workflow_id: String,
     version: i64,
@@ -31,6 +31,8 @@ struct RunRow {
     item_path: Option<String>,
     item_root: Option<String>,
     chaos: Option<String>,
+    /// Its number in its workflow (None for an item run).
+    pub(super) number: Option<i64>,
 }
 
 pub async fn get_run(conn: &mut crate::store::conn::Conn, id: &RunId) -> Result<RunRecord> {
@@ -106,7 +108,7 @@ pub async fn search(
     Ok(crate::domain::records::RunPage { runs, counts, next })
 }
 
-fn run_record(r: RunRow) -> Result<RunRecord> {
+pub(super) fn run_record(r: RunRow) -> Result<RunRecord> {
     Ok(RunRecord {
         status: RunStatus::parse(&r.status).ok_or_else(|| corrupt("run status", &r.status))?,
         input: serde_json::from_str(&r.input).unwrap_or(Value::Null),
@@ -142,7 +144,7 @@ fn run_record(r: RunRow) -> Result<RunRecord> {
 }
 
 #[derive(sqlx::FromRow)]
-struct StepRow {
+pub(super) struct StepRow {
     node_id: String,
     status: String,
     attempt: i64,
@@ -158,20 +160,19 @@ struct StepRow {
     pass: i64,
 }
 
-/// The steps of a run in the order they finished (open ones last).
 /// Per step of `run_id`, how many of its attempts ended waiting for a
 /// person (the step then parked; its wake-up is counted as an attempt).
+pub(super) const WAITS_SQL: &str = "SELECT node_id, COUNT(*) FROM step_attempts
+     WHERE run_id = $1 AND outcome = 'parked' GROUP BY node_id";
+
 pub async fn waits(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
 ) -> Result<std::collections::BTreeMap<String, i64>> {
-    let rows: Vec<(String, i64)> = crate::store::conn::query_as(
-        "SELECT node_id, COUNT(*) FROM step_attempts
-         WHERE run_id = $1 AND outcome = 'parked' GROUP BY node_id",
-    )
-    .bind(run_id)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<(String, i64)> = crate::store::conn::query_as(WAITS_SQL)
+        .bind(run_id)
+        .fetch_all(conn)
+        .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -188,31 +189,29 @@ pub async fn latest_of(
     .await?)
 }
 
-/// This run's number among its workflow's runs, oldest first (from 1).
-pub async fn number(conn: &mut crate::store::conn::Conn, run: &RunRecord) -> Result<i64> {
-    Ok(crate::store::conn::query_scalar(
-        "SELECT COUNT(*) FROM runs WHERE workflow_id = $1 AND item_index IS NULL
-           AND (created_at < $2 OR (created_at = $2 AND id <= $3))",
-    )
-    .bind(&run.workflow_id)
-    .bind(run.created_at)
-    .bind(&run.id)
-    .fetch_one(conn)
-    .await?)
-}
+/// The steps of a run in the order they finished (open ones last).
+pub(super) const STEPS_SQL: &str =
+    "SELECT node_id, status, attempt, not_before, port, output, error_class, error, confidence,
+            cum_confidence, started_at, finished_at, pass
+     FROM steps WHERE run_id = $1 ORDER BY finish_seq IS NULL, finish_seq, rowid";
 
 pub async fn get_steps(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
 ) -> Result<Vec<StepRecord>> {
-    let rows: Vec<StepRow> = crate::store::conn::query_as(
-        "SELECT node_id, status, attempt, not_before, port, output, error_class, error, confidence,
-                cum_confidence, started_at, finished_at, pass
-         FROM steps WHERE run_id = $1 ORDER BY finish_seq IS NULL, finish_seq, rowid",
-    )
-    .bind(run_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows: Vec<StepRow> = crate::store::conn::query_as(STEPS_SQL)
+        .bind(run_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    step_records(conn, run_id, rows).await
+}
+
+/// The steps from their rows ([`STEPS_SQL`]), with their earlier passes.
+pub(super) async fn step_records(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+    rows: Vec<StepRow>,
+) -> Result<Vec<StepRecord>> {
     // earlier passes, read only when a loop went round
     let mut passes = if rows.iter().any(|r| r.pass > 0) {
         super::passes(conn, run_id).await?

@@ -20,6 +20,7 @@ mod log;
 mod loops;
 mod provenance;
 mod queue;
+mod read;
 mod writes;
 
 pub use attempts::*;
@@ -33,6 +34,7 @@ pub use log::*;
 pub use loops::*;
 pub use provenance::*;
 pub use queue::*;
+pub use read::{RunHead, head, view, with_steps};
 pub use writes::*;
 
 fn json_col(v: Option<String>) -> Option<Value> {
@@ -94,10 +96,20 @@ pub async fn note_gate(conn: &mut crate::store::conn::Conn, run_id: &str, cum: f
     Ok(())
 }
 
-pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> Result<()> {
+/// The insert of run `r`, numbered after its workflow's last run. On
+/// PostgreSQL the transaction must hold the audit chain's lock first
+/// (`audit::lock_chain`): every transaction that inserts a run appends to
+/// the trail too, so that lock orders the workflow's starts while the next
+/// number is read, without a lock of its own (which could wait crosswise
+/// with it).
+pub fn insert_run_query<'a>(r: &'a NewRun<'a>) -> crate::store::conn::Query<'a> {
+    // an item run has no number of its own (it goes by its root run's)
     crate::store::conn::query(
-        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root, chaos, idempotency_key)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        "INSERT INTO runs (id, workflow_id, version, status, input, started_by, created_at, deadline_at, rerun_of, origin, trigger_id, parent_run_id, parent_node_id, item_index, item_round, item_path, item_root, chaos, idempotency_key, number)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 CASE WHEN $13 IS NULL THEN COALESCE(
+                   (SELECT number FROM runs WHERE workflow_id = $2 AND number IS NOT NULL
+                    ORDER BY number DESC LIMIT 1), 0) + 1 END)",
     )
     .bind(r.id)
     .bind(r.workflow_id)
@@ -117,9 +129,6 @@ pub async fn insert_run(conn: &mut crate::store::conn::Conn, r: &NewRun<'_>) -> 
     .bind(r.item.map(|i| i.root.as_str()))
     .bind(r.chaos.map(|c| serde_json::to_string(c).unwrap_or_default()))
     .bind(r.idempotency_key)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 pub async fn insert_step(
@@ -141,17 +150,16 @@ pub async fn insert_step(
     Ok(())
 }
 
-/// Inserts the steps of a new run, many rows per statement (a statement is
-/// a round trip to SQLite's thread; one per step was most of starting a
-/// run).
-pub async fn insert_steps(
-    conn: &mut crate::store::conn::Conn,
-    run_id: &RunId,
-    steps: &[(&str, StepStatus)],
+/// The inserts of the steps of a new run, many rows per statement (a
+/// statement is a round trip to SQLite's thread; one per step was most of
+/// starting a run).
+pub fn insert_steps_queries<'a>(
+    run_id: &'a RunId,
+    steps: &'a [(&'a str, StepStatus)],
     not_before: i64,
-) -> Result<()> {
+) -> impl Iterator<Item = crate::store::conn::Query<'a>> {
     // 4 parameters a row, well below SQLite's limit of 32,766 a statement
-    for chunk in steps.chunks(1_000) {
+    steps.chunks(1_000).map(move |chunk| {
         let sql = format!(
             "INSERT INTO steps (run_id, node_id, status, not_before) VALUES {}",
             crate::store::conn::values(chunk.len(), 4)
@@ -164,9 +172,8 @@ pub async fn insert_steps(
                 .bind(status.as_str())
                 .bind(not_before);
         }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+        q
+    })
 }
 
 /// How a run ended.

@@ -222,12 +222,13 @@ pub async fn cancel_open_steps(
 
 /// When the next parked or delayed step is due (for the timer).
 pub async fn next_due(conn: &mut crate::store::conn::Conn) -> Result<Option<i64>> {
-    Ok(crate::store::conn::query_scalar(
-        "SELECT MIN(not_before) FROM steps WHERE status IN ('ready', 'waiting')",
-    )
-    .fetch_one(conn)
-    .await?)
+    Ok(crate::store::conn::query_scalar(NEXT_DUE)
+        .fetch_one(conn)
+        .await?)
 }
+
+pub(super) const NEXT_DUE: &str =
+    "SELECT MIN(not_before) FROM steps WHERE status IN ('ready', 'waiting')";
 
 /// Ready steps of one run that are due, excluding compensations and steps
 /// given a context by hand.

@@ -15,7 +15,7 @@ use crate::domain::ids::RunId;
 use crate::domain::machine::NodeState;
 use crate::domain::run::StepStatus;
 use crate::domain::transitions::{StepEvent, step_transition};
-use crate::store::conn::{Arg, Placeholders};
+use crate::store::conn::{Arg, Backend, Batch, Placeholders, Results};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -318,31 +318,49 @@ impl StepWrites {
 
     /// Writes every change kept, each step's final row once.
     pub async fn flush(&mut self, conn: &mut crate::store::conn::Conn) -> Result<()> {
+        let mut b = Batch::new();
+        let f = self.queue_flush(conn.backend(), &mut b);
+        let done = b.run(conn).await?;
+        self.flushed(&done, f)
+    }
+
+    /// The flush's statements, queued in `b` (to go with the transaction's
+    /// other writes); [`StepWrites::flushed`] checks them once it ran.
+    pub fn queue_flush(&self, backend: Backend, b: &mut Batch<'static>) -> Flush {
         let changed: Vec<usize> = (0..self.steps.len())
             .filter(|&i| self.steps[i].change.is_some())
             .collect();
-        if changed.is_empty() {
-            return Ok(());
-        }
         // the results finished here come after every one written before
         let base = self.last_seq;
+        let mut at = Vec::new();
         for chunk in changed.chunks(ROWS_PER_STATEMENT) {
             let args: Vec<Vec<Arg<'static>>> = chunk.iter().map(|&i| self.row(i, base)).collect();
-            let sql = flush_sql(chunk.len(), Placeholders::for_backend(conn.backend()));
+            let sql = flush_sql(chunk.len(), Placeholders::for_backend(backend));
             let mut q = crate::store::conn::query(sql);
             for v in args.into_iter().flatten() {
                 q = q.bind(v);
             }
-            q = q.bind(&self.run_id);
-            let done = q.execute(&mut *conn).await?;
-            if done.rows_affected() != chunk.len() as u64 {
+            q = q.bind(self.run_id.as_str().to_string());
+            at.push((b.push(q), chunk.len() as u64));
+        }
+        Flush { changed, at }
+    }
+
+    /// Checks a queued flush wrote every row it was to, and takes what it
+    /// wrote as written.
+    pub fn flushed(&mut self, done: &Results, f: Flush) -> Result<()> {
+        for (i, rows) in f.at {
+            if done.affected(i)? != rows {
                 return Err(StoreError::Conflict(format!(
                     "steps of run '{}' moved while their changes were kept",
                     self.run_id
                 )));
             }
         }
-        for i in changed {
+        if f.changed.is_empty() {
+            return Ok(());
+        }
+        for i in f.changed {
             let step = &mut self.steps[i];
             step.cum_in = step.change.as_ref().map_or(step.cum_in, |c| c.cum_in);
             step.written = step.change.take().and_then(|c| c.done).map(|d| Written {
@@ -352,10 +370,17 @@ impl StepWrites {
                 error: d.error,
             });
         }
-        self.last_seq = base + self.finished;
+        self.last_seq += self.finished;
         self.finished = 0;
         Ok(())
     }
+}
+
+/// A flush queued in a batch ([`StepWrites::queue_flush`]).
+pub struct Flush {
+    changed: Vec<usize>,
+    /// Each statement's place in the batch, and the rows it must write.
+    at: Vec<(usize, u64)>,
 }
 
 #[path = "writes_sql.rs"]

@@ -1,0 +1,91 @@
+//! A run read as its view and the engine need it, each in one batch (one
+//! hand-off to SQLite's thread instead of one a statement).
+
+use super::log::{STEPS_SQL, StepRow, WAITS_SQL, run_record, step_records};
+use crate::domain::ids::RunId;
+use crate::domain::records::{RunRecord, StepRecord};
+use crate::store::conn::{Batch, Conn, query};
+use crate::store::{Result, StoreError};
+use std::collections::BTreeMap;
+
+/// What a run's view shows above its steps.
+pub struct RunHead {
+    pub run: RunRecord,
+    /// Its number in its workflow (#1 its first run); None for an item
+    /// run, which goes by its root run's number.
+    pub number: Option<i64>,
+    /// Its workflow's name (None if the workflow is gone).
+    pub workflow_name: Option<String>,
+    /// Its version's definition (None if it is gone or cannot be read).
+    pub definition: Option<crate::domain::graph::WorkflowDef>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    #[sqlx(flatten)]
+    run: super::log::RunRow,
+    workflow_name: Option<String>,
+    definition: Option<String>,
+}
+
+const HEAD_SQL: &str = "SELECT r.*, w.name AS workflow_name, v.definition AS definition
+     FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id
+     LEFT JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.version
+     WHERE r.id = $1";
+
+fn head_of(id: &RunId, r: HeadRow) -> Result<RunHead> {
+    let definition = r.definition.and_then(|d| match serde_json::from_str(&d) {
+        Ok(def) => Some(def),
+        Err(e) => {
+            tracing::warn!(run_id = %id, error = %e, "the run's version cannot be read");
+            None
+        }
+    });
+    Ok(RunHead {
+        number: r.run.number,
+        run: run_record(r.run)?,
+        workflow_name: r.workflow_name,
+        definition,
+    })
+}
+
+/// The run's head alone (an item run's root, for its number).
+pub async fn head(conn: &mut Conn, id: &RunId) -> Result<RunHead> {
+    let r: HeadRow = crate::store::conn::query_as(HEAD_SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    head_of(id, r)
+}
+
+/// What a run's view reads of it: its head, its steps, and how often each
+/// step was parked.
+pub async fn view(
+    conn: &mut Conn,
+    id: &RunId,
+) -> Result<(RunHead, Vec<StepRecord>, BTreeMap<String, i64>)> {
+    let mut b = Batch::new();
+    let head = b.push(query(HEAD_SQL).bind(id));
+    let steps = b.push(query(STEPS_SQL).bind(id));
+    let waits = b.push(query(WAITS_SQL).bind(id));
+    let got = b.run(conn).await?;
+    let head = got.row::<HeadRow>(head)?.ok_or(StoreError::NotFound)?;
+    let steps = step_records(conn, id, got.rows::<StepRow>(steps)?).await?;
+    let waits = got.rows::<(String, i64)>(waits)?.into_iter().collect();
+    Ok((head_of(id, head)?, steps, waits))
+}
+
+/// What a worker reads of a run to run one of its steps: the run and its
+/// steps.
+pub async fn with_steps(conn: &mut Conn, id: &RunId) -> Result<(RunRecord, Vec<StepRecord>)> {
+    let mut b = Batch::new();
+    let run = b.push(query("SELECT * FROM runs WHERE id = $1").bind(id));
+    let steps = b.push(query(STEPS_SQL).bind(id));
+    let got = b.run(conn).await?;
+    let run = got
+        .row::<super::log::RunRow>(run)?
+        .ok_or(StoreError::NotFound)?;
+    let steps = step_records(conn, id, got.rows::<StepRow>(steps)?).await?;
+    Ok((run_record(run)?, steps))
+}
