@@ -38,20 +38,20 @@ pub async fn append(conn: &mut crate::store::conn::Conn, ev: &NewAuditEvent) -> 
     // the insert itself (still the last, with that hash)
     let known = conn.gate().and_then(|g| g.audit_head());
     // kept to be written with the transaction's last writes
-    if let (Some(g), Some((last, prev))) = (conn.gate(), &known) {
-        if let Some(pending) = g.pending() {
-            let seq = last + 1;
-            let hash = chain_hash(prev, ev, &details);
-            pending.push(Pending {
-                seq,
-                prev: prev.clone(),
-                hash: hash.clone(),
-                ev: ev.clone(),
-                details,
-            });
-            g.set_audit_head((seq, hash));
-            return Ok(seq);
-        }
+    if let (Some(g), Some((last, prev))) = (conn.gate(), &known)
+        && let Some(pending) = g.pending()
+    {
+        let seq = last + 1;
+        let hash = chain_hash(prev, ev, &details);
+        pending.push(Pending {
+            seq,
+            prev: prev.clone(),
+            hash: hash.clone(),
+            ev: ev.clone(),
+            details,
+        });
+        g.set_audit_head((seq, hash));
+        return Ok(seq);
     }
     let appended = match known {
         Some(head) => append_after(conn, ev, &details, head).await?,
@@ -154,7 +154,13 @@ pub fn queue<'q>(
     b: &mut Batch<'q>,
     ev: &'q NewAuditEvent,
 ) -> Option<Queued> {
-    let (last, prev) = conn.gate().and_then(|g| g.audit_head())?;
+    let g = conn.gate()?;
+    if g.pending().is_some() {
+        // the transaction keeps its events: [`settle`] keeps this one too,
+        // after them (queued here, it would go in before them)
+        return None;
+    }
+    let (last, prev) = g.audit_head()?;
     let details = ev.details.to_string();
     let (seq, hash) = (last + 1, chain_hash(&prev, ev, &details));
     let q = bind_event(

@@ -99,3 +99,36 @@ async fn the_chain_head_the_writers_remember_survives_rollbacks_drops_and_other_
     assert_eq!(appended(&other, 9, true).await, 7);
     assert_eq!(intact(&db).await, 7);
 }
+
+/// A run started inside a completion (a Sub-workflow's child, a For each's
+/// item) queues its `run.started` in its own batch while the completion
+/// keeps its events for its last batch: it must still come after them.
+#[tokio::test]
+async fn an_event_queued_in_a_batch_follows_the_events_its_transaction_keeps() {
+    let (db, _dir) = test_db().await;
+    // the chain's head is known from here on
+    appended(&db, 1, true).await;
+    let mut tx = db.write().await.unwrap();
+    if let Some(g) = tx.gate() {
+        g.defer_audit();
+    }
+    append(&mut tx, &ev(2)).await.unwrap();
+    let third = ev(3);
+    let mut b = crate::store::conn::Batch::new();
+    let queued = queue(&mut tx, &mut b, &third);
+    let done = b.run(&mut tx).await.unwrap();
+    settle(&mut tx, &done, queued, &third).await.unwrap();
+    tx.commit().await.unwrap();
+    let order: Vec<i64> = crate::store::conn::query_scalar(
+        "SELECT at FROM audit_events WHERE actor = 'alice' ORDER BY seq",
+    )
+    .fetch_all(&mut db.acquire().await.unwrap())
+    .await
+    .unwrap();
+    assert_eq!(
+        order,
+        vec![1, 2, 3],
+        "the events in the order they were appended"
+    );
+    assert_eq!(intact(&db).await, 3);
+}
