@@ -5,8 +5,9 @@ use crate::rest_api::{Api, small_def};
 use serde_json::json;
 use std::time::Duration;
 
-async fn started(api: &Api) -> String {
-    let (_, created) = api.create("Waited on", small_def()).await;
+/// A run of a new workflow `name`, which nothing runs.
+async fn started(api: &Api, name: &str) -> String {
+    let (_, created) = api.create(name, small_def()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (_, body) = api
         .json(
@@ -21,7 +22,7 @@ async fn started(api: &Api) -> String {
 #[tokio::test]
 async fn the_engine_tells_that_it_ended_a_run() {
     let api = Api::new().await;
-    let run_id = started(&api).await;
+    let run_id = started(&api, "Ended").await;
     let changes = api.engine.changes();
     let ended = changes.watch(server::engine::ended_topic(&run_id));
     let told = ended.notified();
@@ -36,7 +37,7 @@ async fn the_engine_tells_that_it_ended_a_run() {
 #[tokio::test]
 async fn a_wait_for_the_end_takes_the_engines_word_without_looking_again() {
     let api = Api::new().await;
-    let run_id = started(&api).await;
+    let run_id = started(&api, "Waited on").await;
     let waiter = {
         let (engine, run_id) = (api.engine.clone(), run_id.clone());
         tokio::spawn(async move {
@@ -66,7 +67,10 @@ async fn a_wait_for_the_end_takes_the_engines_word_without_looking_again() {
 #[tokio::test]
 async fn another_runs_notice_does_not_answer_a_wait_for_the_end() {
     let api = Api::new().await;
-    let (waited, other) = (started(&api).await, started(&api).await);
+    let (waited, other) = (
+        started(&api, "Waited on").await,
+        started(&api, "Another").await,
+    );
     let waiter = {
         let (engine, run_id) = (api.engine.clone(), waited.clone());
         tokio::spawn(async move {
