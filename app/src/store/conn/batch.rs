@@ -344,8 +344,9 @@ mod tests {
         b.push(query("SELECT $1").bind(1i64));
         b.push(query("SELECT * FROM no_such_table"));
         assert!(b.run(&mut conn).await.is_err());
-        // the connection still works
-        let one: i64 = crate::store::conn::query_scalar("SELECT 1")
+        // the connection still works (a bare 1 is a 4-byte integer on
+        // PostgreSQL)
+        let one: i64 = crate::store::conn::query_scalar("SELECT CAST(1 AS BIGINT)")
             .fetch_one(&mut conn)
             .await
             .unwrap();
