@@ -1,4 +1,4 @@
-import { test, expect, type APIRequestContext } from '@playwright/test';
+import { test, expect, type APIRequestContext } from '../fixtures';
 import { AppShell, apiAuth, signIn } from '../pages/app';
 
 /** A workflow whose run stops at an approval for role approver, with a form. */

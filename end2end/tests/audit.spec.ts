@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { AppShell, WorkflowsPage } from '../pages/app';
 
 test('the audit page filters, verifies the chain and exports', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { AppShell, apiAuth } from '../pages/app';
 
 // A chaos run from the run form: inject a business error into one step and

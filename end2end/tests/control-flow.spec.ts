@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { WorkflowsPage, apiAuth, signIn } from '../pages/app';
 import { Designer, dragBy } from '../pages/designer';
 

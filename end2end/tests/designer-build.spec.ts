@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { WorkflowsPage, apiAuth } from '../pages/app';
 import { Designer } from '../pages/designer';
 

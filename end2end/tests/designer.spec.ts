@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { WorkflowsPage } from '../pages/app';
 import { dragBy } from '../pages/designer';
 

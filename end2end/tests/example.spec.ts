@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { apiAuth, signIn } from '../pages/app';
 
 // The seeded example, on this test server's own (random) port: an approver on

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { AppShell, apiAuth } from '../pages/app';
 
 // A golden set as a person uses it: save an ended run as a test case from

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { AppShell, apiAuth } from '../pages/app';
 import { PASSWORD } from '../server';
 import { startSmtp, header, text } from '../smtp';

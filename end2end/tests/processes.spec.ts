@@ -1,4 +1,4 @@
-import { test, expect, type APIRequestContext } from '@playwright/test';
+import { test, expect, type APIRequestContext } from '../fixtures';
 import { request as newRequest } from '@playwright/test';
 import { AppShell, signIn, signedPost } from '../pages/app';
 import { PASSWORD, startPostgres, startServer, stepwise, type Running } from '../server';

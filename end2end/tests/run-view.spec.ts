@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { AppShell, apiAuth } from '../pages/app';
 
 test('a retrying run is watched live, its attempts read; another is cancelled; both are in the audit trail', async ({ page, request, baseURL }) => {

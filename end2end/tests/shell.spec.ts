@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import { AppShell, WorkflowsPage } from '../pages/app';
 
 test('the app hydrates: the New workflow button is handled by wasm', async ({ page }) => {

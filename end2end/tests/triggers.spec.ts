@@ -1,4 +1,4 @@
-import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Page } from '../fixtures';
 import { WorkflowsPage, apiAuth, signedPost } from '../pages/app';
 import { Designer } from '../pages/designer';
 

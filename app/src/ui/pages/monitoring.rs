@@ -61,7 +61,7 @@ pub fn MonitoringPage() -> impl IntoView {
     view! {
         <Title text="Monitoring" />
         <p class="crumbs"><a href="/workflows">"Workflows"</a> " / "
-            <a href=move || format!("/workflows/{}", id())>{name}</a> " / "</p>
+            <a href=move || format!("/workflows/{}", id())><Transition fallback=|| ()>{name}</Transition></a> " / "</p>
         <div class="page-head"><h1>"Monitoring"</h1>
             <span class="muted">"Test, golden-set and chaos runs are left out."</span></div>
         <div class="toolbar monitoring-controls">
@@ -74,7 +74,9 @@ pub fn MonitoringPage() -> impl IntoView {
             <label>"Show "
                 <select aria-label="Step" on:change=move |ev| step.set(event_target_value(&ev))>
                     <option value="">"The whole workflow"</option>
-                    {move || steps().into_iter().map(|(id, n)| view! { <option value=id>{format!("Step: {n}")}</option> }).collect_view()}
+                    <Transition fallback=|| ()>
+                        {move || steps().into_iter().map(|(id, n)| view! { <option value=id>{format!("Step: {n}")}</option> }).collect_view()}
+                    </Transition>
                 </select></label>
             <label>"Confidence against "
                 <select aria-label="Baseline" on:change=move |ev| baseline.set(event_target_value(&ev))>

@@ -184,15 +184,19 @@ fn insert_at_caret(el: &leptos::web_sys::HtmlElement, text: &str) {
 #[component]
 pub fn DataPanel(canvas: Canvas, id: String) -> impl IntoView {
     let workflow = canvas.workflow_id.get_untracked();
-    let latest = Resource::new(
-        move || workflow.clone(),
-        |w| async move {
+    // Only ever drawn in the browser (a step is selected), and closed at any
+    // moment (the step deleted, another selected): a local resource read
+    // with `try_get`, so a fetch that ends after the panel is gone finds
+    // nothing to draw instead of reading a disposed signal.
+    let latest = LocalResource::new(move || {
+        let w = workflow.clone();
+        async move {
             match w {
                 Some(w) => crate::api::runs::latest_run(w).await.ok().flatten(),
                 None => None,
             }
-        },
-    );
+        }
+    });
     let pick = move |path: String| {
         #[cfg(feature = "hydrate")]
         {
@@ -252,9 +256,10 @@ pub fn DataPanel(canvas: Canvas, id: String) -> impl IntoView {
         <super::suggest::Suggestions paths />
         <details class="data-panel" open>
             <summary>"Data this step can read"</summary>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    let run = latest.get().flatten();
+            {move || {
+                    let Some(run) = latest.try_get().flatten() else {
+                        return view! { <p class="muted">"Loading…"</p> }.into_any();
+                    };
                     let source = match &run {
                         Some(r) => format!("From the newest run ({}).", if crate::domain::records::is_test_version(r.run.version) { "a test run".to_string() } else { format!("run {}", r.number) }),
                         None => "No run yet: the fields the input schema and the steps promise. Click one to put it where you are typing.".to_string(),
@@ -280,9 +285,8 @@ pub fn DataPanel(canvas: Canvas, id: String) -> impl IntoView {
                                 }).collect_view()}</ul>
                             </div>
                         }).collect_view()}
-                    }
+                    }.into_any()
                 }}
-            </Transition>
         </details>
     }
 }
