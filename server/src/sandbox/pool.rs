@@ -169,6 +169,10 @@ impl Sandbox {
             .arg("--js-memory-mb")
             .arg((self.config.memory_mb / 2).max(8).to_string())
             .env_clear()
+            // no address space reserved ahead (mimalloc's 1 GiB arena):
+            // the child's RLIMIT_AS counts what is mapped when it starts,
+            // and a reserved arena would be room beyond the limit
+            .env("MIMALLOC_ARENA_RESERVE", "0")
             .current_dir("/")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -39,6 +39,15 @@ async fn each_bound_stops_only_its_evaluation_and_names_itself() {
         Ok(json!(3)),
         "a new child serves the next request"
     );
+    // a few times the cap, far less than the 1 GiB the allocator would
+    // reserve ahead if the child let it (room the address-space limit
+    // would not count): still stopped by the cap
+    assert_eq!(
+        jq(&s, "\"x\" * 300000000 | length").await,
+        Err(SandboxError::Limit(
+            "the evaluation needed more than 64 MB of memory and was stopped".into()
+        ))
+    );
     // memory enough for a million nested arrays; the stack is not
     let s = pool(30_000, 1024);
     assert_eq!(
