@@ -6,32 +6,7 @@ use server::{AppState, router};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// mimalloc instead of glibc's malloc: the engine's hot path allocates
-/// and frees many small objects on several threads (rows, JSON values,
-/// requests), and glibc's malloc was a sixth of the server's CPU there
-/// (`make profile`). The sandbox child gets it too, without its up-front
-/// arena (see `sandbox::pool`), so its address-space limit still bounds
-/// what a step can use.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// `mi_option_arena_eager_commit` in mimalloc 3.3's `mimalloc.h` (the Rust
-/// binding names only some options; both crates are pinned). Left at its
-/// default, mimalloc commits its whole arena up front on Linux and RSS after
-/// `make bench` was about 80 MB instead of 60.
-const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
-
-/// Sets mimalloc's options before mimalloc starts: it reserves its first
-/// arena while the process starts, before `main`. A constructor with a
-/// priority runs before those without (mimalloc's own is one).
-#[used]
-#[unsafe(link_section = ".init_array.00200")]
-static MIMALLOC_OPTIONS: extern "C" fn() = mimalloc_options;
-
-extern "C" fn mimalloc_options() {
-    // SAFETY: sets one integer option, before any thread exists.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
-}
+mod alloc;
 
 fn main() -> ExitCode {
     // A sandbox child evaluates workflow logic for the server that started
