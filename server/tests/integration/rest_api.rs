@@ -1198,6 +1198,38 @@ async fn the_runs_list_pages_by_keyset_filters_and_counts() {
     assert!(none["runs"].as_array().unwrap().is_empty());
     let (_, other) = api.get("/api/v1/runs?workflow_id=nope").await;
     assert_eq!(other["counts"], json!([]));
+    // every filter at once (each bound in its place), then paged by keyset
+    let all = format!(
+        "/api/v1/runs?workflow_id={wf}&status=succeeded&from=0&to=99999999999999&q=1&test=false&limit=2"
+    );
+    let (status, first) = api.get(&all).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["counts"], json!([["succeeded", 5]]));
+    let n = first["next"].as_array().expect("a next page").clone();
+    let (status, second) = api
+        .get(&format!(
+            "{all}&before_at={}&before_id={}",
+            n[0],
+            n[1].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let page_ids = |p: &Value| -> Vec<String> {
+        p["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[0]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(page_ids(&first), [ids[4].clone(), ids[3].clone()]);
+    assert_eq!(page_ids(&second), [ids[2].clone(), ids[1].clone()]);
+    let (_, later) = api
+        .get(&format!(
+            "/api/v1/runs?workflow_id={wf}&from=99999999999999"
+        ))
+        .await;
+    assert_eq!(later["counts"], json!([]));
     // none of them is a test run of a working copy
     let (_, real) = api.get("/api/v1/runs?test=false").await;
     assert_eq!(real["counts"], json!([["succeeded", 5]]));

@@ -4,6 +4,7 @@ use super::{corrupt, json_col};
 use crate::domain::ids::RunId;
 use crate::domain::records::{AttemptRecord, RunRecord, StepRecord};
 use crate::domain::run::{RunStatus, StepStatus};
+use crate::store::conn::Arg;
 use crate::store::{Result, StoreError};
 use serde_json::Value;
 
@@ -44,27 +45,50 @@ pub async fn get_run(conn: &mut crate::store::conn::Conn, id: &RunId) -> Result<
     run_record(r)
 }
 
-/// Binds `RunFilter` fields to ?1..?7 of `RUN_FILTER`.
-macro_rules! bind_run_filter {
-    ($q:expr, $f:expr) => {
-        $q.bind(&$f.workflow_id)
-            .bind(&$f.status)
-            .bind(&$f.started_by)
-            .bind($f.from)
-            .bind($f.to)
-            .bind(&$f.q)
-            .bind($f.test)
+/// The filter as SQL over `runs r` with only the conditions it sets, and
+/// their arguments (`$1`, `$2`, … in order). Written as `$1 IS NULL OR …`
+/// for every field, it kept the planner from any index: the count per
+/// status read every run (`runs-page-100k`). A test run is one of a
+/// working copy's snapshot (a negative version, see
+/// `records::is_test_version`) or a golden set's case. Item runs are
+/// listed on their For each's run, not here (a list of thousands would
+/// bury every other run).
+fn run_filter(f: &crate::domain::records::RunFilter) -> (String, Vec<Arg<'_>>) {
+    let mut sql = String::from("r.item_index IS NULL");
+    let mut args: Vec<Arg<'_>> = Vec::new();
+    let mut and = |condition: &str, arg: Arg<'static>, args: &mut Vec<Arg<'_>>| {
+        args.push(arg);
+        sql.push_str(" AND ");
+        sql.push_str(&condition.replace('?', &format!("${}", args.len())));
     };
+    let text = |s: &Option<String>| s.clone().map(|s| Arg::Text(Some(s.into())));
+    if let Some(a) = text(&f.workflow_id) {
+        and("r.workflow_id = ?", a, &mut args);
+    }
+    if let Some(a) = text(&f.status) {
+        and("r.status = ?", a, &mut args);
+    }
+    if let Some(a) = text(&f.started_by) {
+        and("r.started_by = ?", a, &mut args);
+    }
+    if let Some(t) = f.from {
+        and("r.created_at >= ?", Arg::I64(Some(t)), &mut args);
+    }
+    if let Some(t) = f.to {
+        and("r.created_at < ?", Arg::I64(Some(t)), &mut args);
+    }
+    if let Some(a) = text(&f.q) {
+        and("instr(r.input, ?) > 0", a, &mut args);
+    }
+    if let Some(t) = f.test {
+        and(
+            "(r.version < 0 OR r.origin = 'golden') = ?",
+            Arg::Bool(Some(t)),
+            &mut args,
+        );
+    }
+    (sql, args)
 }
-
-/// The filter as SQL over `runs r` (?1..?7 bound by `bind_run_filter!`);
-/// a test run is one of a working copy's snapshot (a negative version,
-/// see `records::is_test_version`) or a golden set's case. Item runs are listed on their For
-/// each's run, not here (a list of thousands would bury every other run).
-const RUN_FILTER: &str = "($1 IS NULL OR r.workflow_id = $1) AND ($2 IS NULL OR r.status = $2)
-     AND ($3 IS NULL OR r.started_by = $3) AND ($4 IS NULL OR r.created_at >= $4)
-     AND ($5 IS NULL OR r.created_at < $5) AND ($6 IS NULL OR instr(r.input, $6) > 0)
-     AND ($7 IS NULL OR (r.version < 0 OR r.origin = 'golden') = $7) AND r.item_index IS NULL";
 
 /// One page of runs (newest first, keyset paged) and the counts per status.
 pub async fn search(
@@ -78,25 +102,31 @@ pub async fn search(
         run: RunRow,
         workflow_name: String,
     }
-    let (before_at, before_id) = f.before.clone().unzip();
-    let rows: Vec<Named> = bind_run_filter!(
-        crate::store::conn::query_as(format!(
+    let (filter, args) = run_filter(f);
+    let n = args.len();
+    let after = match &f.before {
+        Some(_) => format!(" AND (r.created_at, r.id) < (${}, ${})", n + 1, n + 2),
+        None => String::new(),
+    };
+    let mut page = crate::store::conn::query_as::<Named>(format!(
         "SELECT r.*, w.name AS workflow_name FROM runs r JOIN workflows w ON w.id = r.workflow_id
-         WHERE {RUN_FILTER} AND ($8 IS NULL OR (r.created_at, r.id) < ($8, $9))
-         ORDER BY r.created_at DESC, r.id DESC LIMIT $10"
-    )),
-        f
-    )
-    .bind(before_at)
-    .bind(before_id)
-    .bind(limit + 1)
-    .fetch_all(&mut *conn)
-    .await?;
-    let counts: Vec<(String, i64)> = bind_run_filter!(crate::store::conn::query_as(format!(
-        "SELECT r.status, COUNT(*) FROM runs r WHERE {RUN_FILTER} GROUP BY r.status ORDER BY r.status"
-    )), f)
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE {filter}{after} ORDER BY r.created_at DESC, r.id DESC LIMIT ${}",
+        n + 1 + if f.before.is_some() { 2 } else { 0 }
+    ));
+    for a in args.iter().cloned() {
+        page = page.bind(a);
+    }
+    if let Some((at, id)) = &f.before {
+        page = page.bind(*at).bind(id.as_str());
+    }
+    let rows = page.bind(limit + 1).fetch_all(&mut *conn).await?;
+    let mut count = crate::store::conn::query_as::<(String, i64)>(format!(
+        "SELECT r.status, COUNT(*) FROM runs r WHERE {filter} GROUP BY r.status ORDER BY r.status"
+    ));
+    for a in args {
+        count = count.bind(a);
+    }
+    let counts = count.fetch_all(&mut *conn).await?;
     let more = rows.len() as i64 > limit;
     let mut runs = Vec::with_capacity(rows.len());
     for n in rows.into_iter().take(limit as usize) {
