@@ -154,8 +154,16 @@ fn cpu_of(pid: u32) -> Option<(u32, f64)> {
     Some((num(1)? as u32, (num(11)? + num(12)?) / hz))
 }
 
+/// The server's log filter. The bench learns the server's address from its
+/// "listening on" line (target `stepwise`, level info), so a filter given in
+/// `BENCH_SERVER_LOG` that says nothing of `stepwise` gets `stepwise=info`
+/// added: without it the bench waited forever.
 fn server_log() -> String {
-    std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn,stepwise=info".into())
+    match std::env::var("BENCH_SERVER_LOG") {
+        Ok(f) if f.contains("stepwise") => f,
+        Ok(f) => format!("{f},stepwise=info"),
+        Err(_) => "warn,stepwise=info".into(),
+    }
 }
 
 const BENCH_KEY: &str = "6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b";
