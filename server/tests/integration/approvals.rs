@@ -911,6 +911,24 @@ async fn the_inbox_filters_counts_and_pages_on_the_server() {
     };
     assert_eq!(overdue(T0 + 59_000).await.unwrap().total, 0);
     assert_eq!(overdue(T0 + 61_000).await.unwrap().total, 2);
+    // every filter at once, with the approver's own conditions after them:
+    // each condition's arguments keep their place
+    let all = ask(
+        by(ApprovalFilter {
+            step: Some("named".into()),
+            workflow: Some(wf.items[0].workflow_name.clone()),
+            reason: Some("approval".into()),
+            overdue: true,
+            ..Default::default()
+        }),
+        T0 + 61_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (all.total, all.items.len(), all.items[0].id.clone()),
+        (1, 1, step.items[0].id.clone())
+    );
     // text that would mean something to SQL is only text
     let odd = ask(
         by(ApprovalFilter {

@@ -230,8 +230,10 @@ macro_rules! with_args {
 
 // after the macro they use
 mod batch;
+mod filter;
 mod values;
 pub use batch::{Batch, Results};
+pub use filter::Where;
 pub use values::Kind;
 
 impl<'a> Query<'a> {

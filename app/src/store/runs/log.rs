@@ -4,7 +4,7 @@ use super::{corrupt, json_col};
 use crate::domain::ids::RunId;
 use crate::domain::records::{AttemptRecord, RunRecord, StepRecord};
 use crate::domain::run::{RunStatus, StepStatus};
-use crate::store::conn::Arg;
+use crate::store::conn::Where;
 use crate::store::{Result, StoreError};
 use serde_json::Value;
 
@@ -53,41 +53,30 @@ pub async fn get_run(conn: &mut crate::store::conn::Conn, id: &RunId) -> Result<
 /// `records::is_test_version`) or a golden set's case. Item runs are
 /// listed on their For each's run, not here (a list of thousands would
 /// bury every other run).
-fn run_filter(f: &crate::domain::records::RunFilter) -> (String, Vec<Arg<'_>>) {
-    let mut sql = String::from("r.item_index IS NULL");
-    let mut args: Vec<Arg<'_>> = Vec::new();
-    let mut and = |condition: &str, arg: Arg<'static>, args: &mut Vec<Arg<'_>>| {
-        args.push(arg);
-        sql.push_str(" AND ");
-        sql.push_str(&condition.replace('?', &format!("${}", args.len())));
-    };
-    let text = |s: &Option<String>| s.clone().map(|s| Arg::Text(Some(s.into())));
-    if let Some(a) = text(&f.workflow_id) {
-        and("r.workflow_id = ?", a, &mut args);
+fn run_filter(f: &crate::domain::records::RunFilter) -> Where<'_> {
+    let mut w = Where::new("r.item_index IS NULL");
+    if let Some(a) = &f.workflow_id {
+        w.and("r.workflow_id = ?1", a);
     }
-    if let Some(a) = text(&f.status) {
-        and("r.status = ?", a, &mut args);
+    if let Some(a) = &f.status {
+        w.and("r.status = ?1", a);
     }
-    if let Some(a) = text(&f.started_by) {
-        and("r.started_by = ?", a, &mut args);
+    if let Some(a) = &f.started_by {
+        w.and("r.started_by = ?1", a);
     }
     if let Some(t) = f.from {
-        and("r.created_at >= ?", Arg::I64(Some(t)), &mut args);
+        w.and("r.created_at >= ?1", t);
     }
     if let Some(t) = f.to {
-        and("r.created_at < ?", Arg::I64(Some(t)), &mut args);
+        w.and("r.created_at < ?1", t);
     }
-    if let Some(a) = text(&f.q) {
-        and("instr(r.input, ?) > 0", a, &mut args);
+    if let Some(a) = &f.q {
+        w.and("instr(r.input, ?1) > 0", a);
     }
     if let Some(t) = f.test {
-        and(
-            "(r.version < 0 OR r.origin = 'golden') = ?",
-            Arg::Bool(Some(t)),
-            &mut args,
-        );
+        w.and("(r.version < 0 OR r.origin = 'golden') = ?1", t);
     }
-    (sql, args)
+    w
 }
 
 /// One page of runs (newest first, keyset paged) and the counts per status.
@@ -102,18 +91,19 @@ pub async fn search(
         run: RunRow,
         workflow_name: String,
     }
-    let (filter, args) = run_filter(f);
-    let n = args.len();
+    let filter = run_filter(f);
+    let n = filter.next();
     let after = match &f.before {
-        Some(_) => format!(" AND (r.created_at, r.id) < (${}, ${})", n + 1, n + 2),
+        Some(_) => format!(" AND (r.created_at, r.id) < (${n}, ${})", n + 1),
         None => String::new(),
     };
     let mut page = crate::store::conn::query_as::<Named>(format!(
         "SELECT r.*, w.name AS workflow_name FROM runs r JOIN workflows w ON w.id = r.workflow_id
-         WHERE {filter}{after} ORDER BY r.created_at DESC, r.id DESC LIMIT ${}",
-        n + 1 + if f.before.is_some() { 2 } else { 0 }
+         WHERE {}{after} ORDER BY r.created_at DESC, r.id DESC LIMIT ${}",
+        filter.sql(),
+        n + if f.before.is_some() { 2 } else { 0 }
     ));
-    for a in args.iter().cloned() {
+    for a in filter.args() {
         page = page.bind(a);
     }
     if let Some((at, id)) = &f.before {
@@ -121,9 +111,10 @@ pub async fn search(
     }
     let rows = page.bind(limit + 1).fetch_all(&mut *conn).await?;
     let mut count = crate::store::conn::query_as::<(String, i64)>(format!(
-        "SELECT r.status, COUNT(*) FROM runs r WHERE {filter} GROUP BY r.status ORDER BY r.status"
+        "SELECT r.status, COUNT(*) FROM runs r WHERE {} GROUP BY r.status ORDER BY r.status",
+        filter.sql()
     ));
-    for a in args {
+    for a in filter.args() {
         count = count.bind(a);
     }
     let counts = count.fetch_all(&mut *conn).await?;
