@@ -7,10 +7,10 @@ pub use announce::*;
 pub use lifecycle::*;
 
 use super::{Result, StoreError};
-use crate::store::conn::{Bind, Where};
 use crate::domain::approvals::{ApprovalFilter, ApprovalItem, ApprovalPage, Decision};
 use crate::domain::ids::{ItemId, RunId};
 use crate::domain::run::ItemStatus;
+use crate::store::conn::{Bind, Where};
 use serde_json::Value;
 
 /// What the engine writes when a step starts waiting for people.
@@ -341,7 +341,11 @@ pub async fn search(
         for a in filter.args() {
             page = page.bind(a);
         }
-        let rows = page.bind(f.limit).bind(f.offset).fetch_all(&mut *conn).await?;
+        let rows = page
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(&mut *conn)
+            .await?;
         rows.into_iter()
             .map(ApprovalItem::try_from)
             .collect::<Result<_>>()?
