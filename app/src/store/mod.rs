@@ -11,6 +11,7 @@ mod gate;
 pub mod models;
 pub mod monitoring;
 pub mod outbox;
+pub mod remembered;
 pub mod retention;
 pub mod runs;
 pub mod test_listens;

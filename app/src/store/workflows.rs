@@ -285,30 +285,27 @@ pub async fn get_any(
     get_inner(conn, id, Pick::Version(version), true).await
 }
 
+/// How many versions' definitions a process remembers (the ones used most
+/// recently; each is read again when next needed after it was forgotten).
+pub const REMEMBERED_VERSIONS: usize = 256;
+
 /// The definition of a version (even of a deleted workflow), read once per
-/// process: versions never change, and starting each item of a long For
+/// process while it is used: versions never change, and starting each item of a long For
 /// each list needs its body again.
 pub async fn definition(
     conn: &mut crate::store::conn::Conn,
     id: &str,
     version: i64,
 ) -> Result<std::sync::Arc<WorkflowDef>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, LazyLock, Mutex};
-    const REMEMBERED: usize = 256;
-    type Known = HashMap<(String, i64), Arc<WorkflowDef>>;
-    static KNOWN: LazyLock<Mutex<Known>> = LazyLock::new(Default::default);
+    use std::sync::{Arc, LazyLock};
+    type Known = crate::store::remembered::Remembered<(String, i64), Arc<WorkflowDef>>;
+    static KNOWN: LazyLock<Known> = LazyLock::new(|| Known::new(REMEMBERED_VERSIONS));
     let key = (id.to_string(), version);
-    if let Some(d) = KNOWN.lock().ok().and_then(|m| m.get(&key).cloned()) {
+    if let Some(d) = KNOWN.get(&key) {
         return Ok(d);
     }
     let def = Arc::new(get_any(conn, id, version).await?.definition);
-    if let Ok(mut m) = KNOWN.lock() {
-        if m.len() >= REMEMBERED {
-            m.clear();
-        }
-        m.insert(key, def.clone());
-    }
+    KNOWN.put(key, def.clone());
     Ok(def)
 }
 

@@ -41,8 +41,7 @@ use app::domain::run::StepStatus;
 use app::ops::Wakeup;
 use app::store::{Db, StoreError, workflows};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest a step may run unless the server is told otherwise.
@@ -90,7 +89,9 @@ pub struct Engine {
     run_ended: Arc<tokio::sync::Notify>,
     /// Wakes the scheduler when a schedule was added or changed.
     schedules_changed: tokio::sync::Notify,
-    defs: Mutex<HashMap<DefKey, Arc<WorkflowDef>>>,
+    /// The graphs runs execute, by version and For each body: bounded, so
+    /// a server that meets many versions keeps the ones in use.
+    defs: app::store::remembered::Remembered<DefKey, Arc<WorkflowDef>>,
     /// Source of jitter for retry delays, in [0, 1).
     jitter: Box<dyn Fn() -> f64 + Send + Sync>,
     /// Opens the secrets Http steps may use; without it they have none.
@@ -144,7 +145,9 @@ impl Engine {
             wakeup: Wakeup::default(),
             run_ended: Arc::default(),
             schedules_changed: Default::default(),
-            defs: Mutex::new(HashMap::new()),
+            defs: app::store::remembered::Remembered::new(
+                app::store::workflows::REMEMBERED_VERSIONS,
+            ),
             jitter: Box::new(fastrand::f64),
             sealer: None,
             changes: Default::default(),
@@ -207,23 +210,24 @@ impl Engine {
         self.wakeup.clone()
     }
 
+    /// How many graphs this engine remembers (at most
+    /// `workflows::REMEMBERED_VERSIONS`).
+    pub fn definitions_remembered(&self) -> usize {
+        self.defs.len()
+    }
+
     /// The graph `run` executes: its version's own steps, or for an item
     /// run the body of its For each (cached: versions never change).
     async fn definition(&self, run: &app::domain::records::RunRecord) -> Result<Arc<WorkflowDef>> {
         let body = run.body().map(str::to_string);
         let key = (run.workflow_id.clone(), run.version, body);
-        if let Some(d) = self.defs.lock().expect("defs lock").get(&key) {
-            return Ok(d.clone());
+        if let Some(d) = self.defs.get(&key) {
+            return Ok(d);
         }
         let mut conn = self.db.acquire().await?;
-        let whole = workflows::get_any(&mut conn, &run.workflow_id, run.version)
-            .await?
-            .definition;
+        let whole = workflows::definition(&mut conn, &run.workflow_id, run.version).await?;
         let def = Arc::new(whole.scope(key.2.as_deref()));
-        self.defs
-            .lock()
-            .expect("defs lock")
-            .insert(key, def.clone());
+        self.defs.put(key, def.clone());
         Ok(def)
     }
 }

@@ -14,6 +14,7 @@ mod code_steps;
 mod crash;
 mod email_steps;
 mod engine;
+mod engine_memory;
 mod example;
 mod exports;
 pub(crate) mod foreach;
