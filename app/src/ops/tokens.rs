@@ -67,8 +67,7 @@ pub async fn token_principal(
     };
     if let Some((principal, touch)) = touch {
         if let Some(id) = touch {
-            let _gate = db.write_gate().await;
-            let mut conn = db.acquire().await.map_err(StoreError::from)?;
+            let mut conn = db.write_each().await?;
             store::touch_token(&mut conn, &id, now).await?;
         }
         return Ok(Some(principal));
@@ -113,8 +112,7 @@ async fn look_up(db: &Db, hash: &str, now: i64) -> Result<Option<(Principal, Str
         return Ok(None);
     }
     drop(conn);
-    let _gate = db.write_gate().await;
-    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    let mut conn = db.write_each().await?;
     store::touch_token(&mut conn, &t.id, now).await?;
     Ok(Some((p, t.id)))
 }

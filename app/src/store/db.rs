@@ -78,7 +78,8 @@ pub struct Db {
     /// step's lease renewal waits behind them until the lease runs out).
     writer: Option<PgPool>,
     /// SQLite: held by this process's one writer at a time (see
-    /// [`Db::write`]), with what its holders know of the database.
+    /// [`Db::write`]), with what its holders know of the database and the
+    /// connection they write on.
     gate: std::sync::Arc<tokio::sync::Mutex<Known>>,
 }
 
@@ -183,9 +184,8 @@ impl Db {
     pub async fn write(&self) -> Result<Conn> {
         match &self.pool {
             Pool::Sqlite(p) => {
-                let gate = self.take_gate().await;
-                let tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(Conn::SqliteTx(tx, Some(gate)))
+                // BEGIN IMMEDIATE goes with the first statement
+                Ok(Conn::SqliteWrite(self.writer_gate(p).await?))
             }
             Pool::Postgres(p) => {
                 // one round trip: BEGIN and the lock together
@@ -225,7 +225,7 @@ impl Db {
     pub async fn snapshot(&self) -> Result<Conn> {
         match &self.pool {
             // in WAL mode a read transaction keeps the snapshot of its first read
-            Pool::Sqlite(p) => Ok(Conn::SqliteTx(p.begin().await?, None)),
+            Pool::Sqlite(p) => Ok(Conn::SqliteTx(p.begin().await?)),
             Pool::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -236,13 +236,29 @@ impl Db {
         }
     }
 
-    /// For a single statement that writes outside a transaction: on
-    /// SQLite, the writers' gate (see [`Db::write`]), held until dropped.
-    pub async fn write_gate(&self) -> Option<WriteGate> {
-        match self.pool {
-            Pool::Sqlite(_) => Some(self.take_gate().await),
-            Pool::Postgres(_) => None,
+    /// For writes of one statement each, atomic alone (a claim, a lease
+    /// renewal), outside a transaction: on SQLite the writer connection,
+    /// with the writers' gate held until dropped (see [`Db::write`]); on
+    /// PostgreSQL a pooled connection.
+    pub async fn write_each(&self) -> Result<Conn> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut gate = self.writer_gate(p).await?;
+                gate.each_alone();
+                Ok(Conn::SqliteWrite(gate))
+            }
+            Pool::Postgres(p) => Ok(Conn::Pg(p.acquire().await?)),
         }
+    }
+
+    /// The writers' gate with the writer connection (taken from the pool
+    /// the first time).
+    async fn writer_gate(&self, pool: &SqlitePool) -> Result<WriteGate> {
+        let mut gate = self.take_gate().await;
+        if !gate.has_writer() {
+            gate.set_writer(pool.acquire().await?);
+        }
+        Ok(gate)
     }
 
     async fn take_gate(&self) -> WriteGate {
@@ -261,6 +277,10 @@ impl Db {
     pub async fn close(&self) {
         if let Some(w) = &self.writer {
             w.close().await;
+        }
+        if let Pool::Sqlite(_) = &self.pool {
+            // the writer connection kept with the gate, once its holder is done
+            self.take_gate().await.release_writer();
         }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,

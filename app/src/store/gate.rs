@@ -1,18 +1,42 @@
 //! SQLite's write gate: this process's writers take turns at it, in order,
 //! so only its holder asks SQLite for the write lock (see `Db::write`);
-//! how they took turns (for the metrics); and what its holders know of the
-//! database as the last committed transaction left it.
+//! how they took turns (for the metrics); what its holders know of the
+//! database as the last committed transaction left it; and the one
+//! connection write transactions run on.
+//!
+//! That connection stays with the gate rather than going back to the pool
+//! between transactions: taking one from the pool and giving it back cost
+//! a round trip to its thread each (sqlx pings a connection it is given
+//! back), its pages were read again whenever another connection had
+//! written, and its transaction's `BEGIN` was a round trip of its own. A
+//! write transaction now sends `BEGIN IMMEDIATE` with its first statement
+//! (see [`WriteGate::opening`]) and nothing at all when it writes nothing.
 
+use sqlx::SqliteConnection;
+use sqlx::pool::PoolConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What the SQLite writers of this process know of the database as their
 /// last committed transaction left it, so the next need not read it back.
 /// Only a hint: whoever uses it checks it in the statement that relies on
 /// it (another process may have written since).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Known {
     /// The audit trail's last event: its number and hash.
     audit_head: Option<(i64, String)>,
+    /// The connection the gate's holders write on: taken from the pool by
+    /// the first write and kept with the gate (given back only when the
+    /// database is closed; closed instead if a `ROLLBACK` on it fails).
+    writer: Option<PoolConnection<sqlx::Sqlite>>,
+}
+
+impl std::fmt::Debug for Known {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Known")
+            .field("audit_head", &self.audit_head)
+            .field("writer", &self.writer.is_some())
+            .finish()
+    }
 }
 
 /// How this process's writers took turns at the SQLite write gates: how
@@ -50,10 +74,25 @@ pub struct TurnsTaken {
     pub held_s: f64,
 }
 
+/// Where a gate holder's transaction on the writer connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tx {
+    /// Nothing sent yet: the first statement goes with `BEGIN IMMEDIATE`.
+    Unopened,
+    /// `BEGIN IMMEDIATE` went and neither `COMMIT` nor `ROLLBACK` has
+    /// ended that transaction yet.
+    Open,
+    /// No transaction: each statement commits alone.
+    EachAlone,
+}
+
 /// Held while this process writes to SQLite (see [`Db::write`]).
 pub struct WriteGate {
-    guard: tokio::sync::OwnedMutexGuard<Known>,
+    /// Always Some until dropped (a rollback still owed takes it along).
+    guard: Option<tokio::sync::OwnedMutexGuard<Known>>,
     since: std::time::Instant,
+    /// Where the holder's transaction on the writer connection stands.
+    tx: Tx,
     /// `Known` was changed by a transaction that has not committed (it
     /// is forgotten unless it does).
     dirty: bool,
@@ -66,12 +105,12 @@ pub struct WriteGate {
 impl WriteGate {
     /// The audit trail's last event as known (None: read it).
     pub fn audit_head(&self) -> Option<(i64, String)> {
-        self.guard.audit_head.clone()
+        self.known().audit_head.clone()
     }
 
     /// This transaction appended `head` to the audit trail.
     pub fn set_audit_head(&mut self, head: (i64, String)) {
-        self.guard.audit_head = Some(head);
+        self.known_mut().audit_head = Some(head);
         self.dirty = true;
     }
 
@@ -101,6 +140,106 @@ impl WriteGate {
     }
 }
 
+impl WriteGate {
+    fn known(&self) -> &Known {
+        self.guard.as_ref().expect("the gate is held until dropped")
+    }
+
+    fn known_mut(&mut self) -> &mut Known {
+        self.guard.as_mut().expect("the gate is held until dropped")
+    }
+
+    /// Whether the gate keeps a writer connection.
+    pub(super) fn has_writer(&self) -> bool {
+        self.known().writer.is_some()
+    }
+
+    /// Writes on `conn` from now on.
+    pub(super) fn set_writer(&mut self, conn: PoolConnection<sqlx::Sqlite>) {
+        self.known_mut().writer = Some(conn);
+    }
+
+    /// Gives the writer connection back to the pool (so that closing the
+    /// pool, which waits for every connection, can end). Between
+    /// transactions it has nothing open.
+    pub(super) fn release_writer(&mut self) {
+        debug_assert!(self.tx != Tx::Open, "released with a transaction open");
+        self.known_mut().writer = None;
+    }
+
+    /// Takes the writer connection away: closed, not given back to the
+    /// pool (whatever it had open is rolled back).
+    fn close_writer(&mut self) {
+        self.tx = Tx::Unopened;
+        if let Some(c) = self.known_mut().writer.take() {
+            drop(c.detach());
+        }
+    }
+
+    /// The writer connection (opened by `Db::write` before it lends the gate).
+    pub(super) fn writer(&mut self) -> &mut SqliteConnection {
+        self.known_mut()
+            .writer
+            .as_deref_mut()
+            .expect("Db::write takes the writer connection before it lends the gate")
+    }
+
+    /// What to send before the transaction's first statement: `BEGIN
+    /// IMMEDIATE` the first time (the transaction is open from then on),
+    /// then nothing.
+    pub(super) fn opening(&mut self) -> Option<&'static str> {
+        self.opens().then(|| {
+            self.tx = Tx::Open;
+            "BEGIN IMMEDIATE"
+        })
+    }
+
+    /// Whether the next statement opens the transaction.
+    pub(super) fn opens(&self) -> bool {
+        self.tx == Tx::Unopened
+    }
+
+    /// From now on each statement is a transaction of its own (for writes
+    /// of one statement, atomic alone: see `Db::write_each`).
+    pub(super) fn each_alone(&mut self) {
+        debug_assert!(self.tx == Tx::Unopened, "a transaction is open");
+        self.tx = Tx::EachAlone;
+    }
+
+    /// Ends the open transaction with `COMMIT` or `ROLLBACK` (nothing to
+    /// end when nothing was sent). When a `ROLLBACK` fails, the connection
+    /// is closed, which rolls back whatever it had open.
+    pub(super) async fn end(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        if self.tx != Tx::Open {
+            return Ok(());
+        }
+        match sqlx::query(sql).execute(self.writer()).await {
+            Ok(_) => {
+                self.tx = Tx::Unopened;
+                Ok(())
+            }
+            // a failed COMMIT leaves the transaction open: dropped, it is
+            // rolled back
+            Err(e) if sql == "COMMIT" => Err(e),
+            Err(e) => {
+                self.close_writer();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Rolls back what a dropped write transaction left open, then lets the
+/// next writer have the gate (and the connection).
+async fn roll_back(mut known: tokio::sync::OwnedMutexGuard<Known>) {
+    if let Some(mut c) = known.writer.take()
+        && let Err(e) = sqlx::query("ROLLBACK").execute(&mut *c).await
+    {
+        tracing::warn!(error = %e, "rolling back a dropped write transaction failed; its connection is closed");
+        drop(c.detach());
+    }
+}
+
 impl std::fmt::Debug for WriteGate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("WriteGate")
@@ -109,12 +248,29 @@ impl std::fmt::Debug for WriteGate {
 
 impl Drop for WriteGate {
     fn drop(&mut self) {
+        let Some(mut known) = self.guard.take() else {
+            return;
+        };
         if self.dirty {
             // rolled back, or dropped before its commit
-            *self.guard = Known::default();
+            known.audit_head = None;
         }
         let held = self.since.elapsed().as_nanos() as u64;
         TURNS.held_ns.fetch_add(held, Ordering::Relaxed);
+        if self.tx == Tx::Open {
+            // dropped with its transaction open (an error, a cancelled
+            // request): the next writer gets the gate once it is rolled
+            // back; without a runtime to do that on, closing the
+            // connection rolls it back
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn(roll_back(known))),
+                Err(_) => {
+                    if let Some(c) = known.writer.take() {
+                        drop(c.detach());
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -128,10 +284,15 @@ impl WriteGate {
         let waited = since.duration_since(asked).as_nanos() as u64;
         TURNS.waited_ns.fetch_add(waited, Ordering::Relaxed);
         WriteGate {
-            guard,
+            guard: Some(guard),
             since,
+            tx: Tx::Unopened,
             dirty: false,
             pending: None,
         }
     }
 }
+
+#[cfg(test)]
+#[path = "gate_tests.rs"]
+mod tests;

@@ -31,10 +31,9 @@ impl Engine {
             loop {
                 tokio::time::sleep(every).await;
                 let until = self.clock.now().saturating_add(self.lease_ms).min(cap);
-                let _gate = self.db.write_gate().await;
-                let renewed = match self.db.acquire().await {
+                let renewed = match self.db.write_each().await {
                     Ok(mut conn) => runs::renew_lease(&mut conn, c, &self.worker, until).await,
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(e),
                 };
                 if let Err(e) = renewed {
                     tracing::warn!(error = %e, "could not renew the lease of a running step");

@@ -79,8 +79,7 @@ impl Engine {
         // database (see store::db).
         if self.db.backend() == app::store::conn::Backend::Sqlite {
             // a write: in turn with this process's other writers
-            let _gate = self.db.write_gate().await;
-            let mut conn = self.db.acquire().await?;
+            let mut conn = self.db.write_each().await?;
             let (claimed, next_due) = runs::claim_and_next_due(
                 &mut conn,
                 &self.worker,

@@ -49,6 +49,11 @@ impl<'a> Batch<'a> {
         self.parts.len() - 1
     }
 
+    /// A batch of one statement.
+    pub fn of(q: Query<'a>) -> Batch<'a> {
+        Batch { parts: vec![q] }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.parts.is_empty()
     }
@@ -56,7 +61,17 @@ impl<'a> Batch<'a> {
     /// Runs the statements in order; the first that fails fails the batch
     /// (inside a transaction, the caller rolls it back; outside one, the
     /// statements before it stay done, as they would one by one).
-    pub async fn run(self, conn: &mut Conn) -> Result<Results, sqlx::Error> {
+    ///
+    /// The first statements of a SQLite write transaction go with its
+    /// `BEGIN IMMEDIATE` (see `store::gate`), whose own result is dropped.
+    pub async fn run(mut self, conn: &mut Conn) -> Result<Results, sqlx::Error> {
+        let opening = match self.parts.is_empty() {
+            true => None,
+            false => conn.opening(),
+        };
+        if let Some(begin) = opening {
+            self.parts.insert(0, super::query(begin));
+        }
         let want = self.parts.len();
         let mut parts = Vec::with_capacity(want);
         match conn.side() {
@@ -79,6 +94,9 @@ impl<'a> Batch<'a> {
                         "a batch of {want} statements returned {} results",
                         parts.len()
                     )));
+                }
+                if opening.is_some() {
+                    parts.remove(0);
                 }
             }
             Side::Sqlite(_) => {}
@@ -128,6 +146,14 @@ impl Results {
             Rows::Sqlite(r) => r.first().map(|r| r.try_get(0)).transpose()?,
             Rows::Pg(r) => r.first().map(|r| r.try_get(0)).transpose()?,
         })
+    }
+
+    /// The first column of each of statement `i`'s rows.
+    pub fn scalars<T: AnyValue>(&self, i: usize) -> Result<Vec<T>, sqlx::Error> {
+        match &self.part(i)?.rows {
+            Rows::Sqlite(r) => r.iter().map(|r| r.try_get(0)).collect(),
+            Rows::Pg(r) => r.iter().map(|r| r.try_get(0)).collect(),
+        }
     }
 
     /// The rows statement `i` changed (a write's count).

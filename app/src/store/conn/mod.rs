@@ -32,8 +32,11 @@ pub enum Backend {
 /// A pooled connection or an open transaction, on either backend.
 pub enum Conn {
     Sqlite(PoolConnection<Sqlite>),
-    /// With the process's write gate when it writes (see `Db::write`).
-    SqliteTx(Transaction<'static, Sqlite>, Option<super::db::WriteGate>),
+    /// A read transaction (a snapshot).
+    SqliteTx(Transaction<'static, Sqlite>),
+    /// A write transaction: the process's write gate and, with it, the
+    /// writer connection (see `Db::write` and `store::gate`).
+    SqliteWrite(super::db::WriteGate),
     Pg(PoolConnection<Postgres>),
     PgTx(Transaction<'static, Postgres>),
 }
@@ -47,7 +50,7 @@ enum Side<'c> {
 impl Conn {
     pub fn backend(&self) -> Backend {
         match self {
-            Conn::Sqlite(_) | Conn::SqliteTx(..) => Backend::Sqlite,
+            Conn::Sqlite(_) | Conn::SqliteTx(_) | Conn::SqliteWrite(_) => Backend::Sqlite,
             Conn::Pg(_) | Conn::PgTx(_) => Backend::Postgres,
         }
     }
@@ -55,7 +58,8 @@ impl Conn {
     fn side(&mut self) -> Side<'_> {
         match self {
             Conn::Sqlite(c) => Side::Sqlite(c),
-            Conn::SqliteTx(t, _) => Side::Sqlite(t),
+            Conn::SqliteTx(t) => Side::Sqlite(t),
+            Conn::SqliteWrite(g) => Side::Sqlite(g.writer()),
             Conn::Pg(c) => Side::Pg(c),
             Conn::PgTx(t) => Side::Pg(t),
         }
@@ -64,9 +68,36 @@ impl Conn {
     /// The process's SQLite write gate, when this transaction holds it.
     pub fn gate(&mut self) -> Option<&mut super::db::WriteGate> {
         match self {
-            Conn::SqliteTx(_, gate) => gate.as_mut(),
+            Conn::SqliteWrite(gate) => Some(gate),
             _ => None,
         }
+    }
+
+    /// Whether the next statement sent opens a SQLite write transaction
+    /// (and so goes with its `BEGIN`).
+    fn opens(&self) -> bool {
+        matches!(self, Conn::SqliteWrite(g) if g.opens())
+    }
+
+    /// What to send before the statements about to go: the `BEGIN` of a
+    /// SQLite write transaction that has sent nothing yet.
+    fn opening(&mut self) -> Option<&'static str> {
+        match self {
+            Conn::SqliteWrite(g) => g.opening(),
+            _ => None,
+        }
+    }
+
+    /// Sends the `BEGIN` of a SQLite write transaction that has sent
+    /// nothing yet, on its own (for statements that do not go through a
+    /// batch).
+    async fn open(&mut self) -> Result<(), sqlx::Error> {
+        if let Some(begin) = self.opening()
+            && let Side::Sqlite(c) = self.side()
+        {
+            sqlx::query(begin).execute(c).await?;
+        }
+        Ok(())
     }
 
     /// Commits a transaction (a plain connection has nothing to commit).
@@ -79,11 +110,10 @@ impl Conn {
             });
         }
         match self {
-            Conn::SqliteTx(t, mut gate) => {
-                t.commit().await?;
-                if let Some(g) = gate.as_mut() {
-                    g.committed();
-                }
+            Conn::SqliteTx(t) => t.commit().await,
+            Conn::SqliteWrite(mut g) => {
+                g.end("COMMIT").await?;
+                g.committed();
                 Ok(())
             }
             Conn::PgTx(t) => t.commit().await,
@@ -94,7 +124,8 @@ impl Conn {
     /// Rolls a transaction back (dropping it does the same).
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
-            Conn::SqliteTx(t, _gate) => t.rollback().await,
+            Conn::SqliteTx(t) => t.rollback().await,
+            Conn::SqliteWrite(mut g) => g.end("ROLLBACK").await,
             Conn::PgTx(t) => t.rollback().await,
             Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
         }
@@ -243,6 +274,11 @@ impl<'a> Query<'a> {
     }
 
     pub async fn execute(self, conn: &mut Conn) -> Result<Done, sqlx::Error> {
+        if conn.opens() {
+            // with the transaction's BEGIN (see `Batch::run`)
+            let rows = Batch::of(self).run(conn).await?.affected(0)?;
+            return Ok(Done { rows });
+        }
         let rows = match conn.side() {
             Side::Sqlite(c) => with_args!(sqlx::query(&self.sql), self.args)
                 .execute(c)
@@ -270,9 +306,11 @@ macro_rules! fetch_on {
 }
 
 /// A typed statement: `bind` and the three ways to fetch, for rows
-/// decoded as `T` ([`QueryAs`]) or single values ([`QueryScalar`]).
+/// decoded as `T` ([`QueryAs`]) or single values ([`QueryScalar`]);
+/// `$all` and `$first` read them from a batch's [`Results`] when the
+/// statement goes with its transaction's `BEGIN`.
 macro_rules! typed_query {
-    ($name:ident, $bound:path, $make:path) => {
+    ($name:ident, $bound:path, $make:path, $all:ident, $first:ident) => {
         pub struct $name<'a, T> {
             q: Query<'a>,
             _t: PhantomData<T>,
@@ -285,10 +323,16 @@ macro_rules! typed_query {
             }
 
             pub async fn fetch_all(self, conn: &mut Conn) -> Result<Vec<T>, sqlx::Error> {
+                if conn.opens() {
+                    return Batch::of(self.q).run(conn).await?.$all(0);
+                }
                 fetch_on!(self.q, conn, $make, fetch_all)
             }
 
             pub async fn fetch_optional(self, conn: &mut Conn) -> Result<Option<T>, sqlx::Error> {
+                if conn.opens() {
+                    return Batch::of(self.q).run(conn).await?.$first(0);
+                }
                 fetch_on!(self.q, conn, $make, fetch_optional)
             }
 
@@ -301,8 +345,8 @@ macro_rules! typed_query {
     };
 }
 
-typed_query!(QueryAs, AnyRow, sqlx::query_as);
-typed_query!(QueryScalar, AnyValue, sqlx::query_scalar);
+typed_query!(QueryAs, AnyRow, sqlx::query_as, rows, row);
+typed_query!(QueryScalar, AnyValue, sqlx::query_scalar, scalars, scalar);
 
 #[cfg(test)]
 mod tests {

@@ -51,6 +51,7 @@ impl<'a> Query<'a> {
     ) -> Result<Vec<Vec<Arg<'static>>>, sqlx::Error> {
         let Query { sql, args } = self;
         let mut out = Vec::new();
+        conn.open().await?;
         match conn.side() {
             Side::Sqlite(c) => {
                 for row in with_args!(sqlx::query(&sql), args).fetch_all(c).await? {

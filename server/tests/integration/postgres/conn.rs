@@ -137,10 +137,7 @@ async fn exercise(mut c: Conn, begin: impl AsyncFn() -> Conn) {
 async fn one_body_of_statements_does_the_same_on_sqlite_and_postgresql() {
     let (c, pool, _dir) = sqlite().await;
     assert_eq!(c.backend(), Backend::Sqlite);
-    exercise(c, async || {
-        Conn::SqliteTx(pool.begin().await.unwrap(), None)
-    })
-    .await;
+    exercise(c, async || Conn::SqliteTx(pool.begin().await.unwrap())).await;
     let (c, pool) = postgres().await;
     assert_eq!(c.backend(), Backend::Postgres);
     exercise(c, async || Conn::PgTx(pool.begin().await.unwrap())).await;
