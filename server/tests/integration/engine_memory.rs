@@ -53,6 +53,6 @@ async fn the_engine_remembers_a_bounded_number_of_versions_and_still_runs_forgot
     )
     .await
     .unwrap_or_else(|e| panic!("cannot start the first workflow again: {e:?}"));
-    let r = w.succeeded(&again.to_string()).await;
+    let r = w.succeeded(again.as_ref()).await;
     assert_eq!(r.output, Some(json!(0)));
 }
