@@ -26,8 +26,11 @@ impl Drop for LiveWorker {
 
 /// What a worker's look for work found.
 enum Look {
-    /// A step, which it ran.
-    Ran,
+    /// A step, which it ran. With when the next step is due when nothing
+    /// else was due as it claimed this one (the worker then waits; work
+    /// that appeared meanwhile, its own completion's included, woke it),
+    /// or None: look again at once.
+    Ran(Option<Option<i64>>),
     /// Nothing due; when the next step is due, if the look learnt it.
     Nothing(Option<Option<i64>>),
 }
@@ -35,7 +38,7 @@ enum Look {
 impl Engine {
     /// Claims and runs one due step. Returns whether there was one.
     pub async fn tick(&self) -> Result<bool> {
-        Ok(matches!(self.look().await?, Look::Ran))
+        Ok(matches!(self.look().await?, Look::Ran(_)))
     }
 
     /// Claims and runs one due step, and tells what it found.
@@ -59,7 +62,9 @@ impl Engine {
             .queue_wait_seconds
             .observe(crate::metrics::secs(now - c.due_at));
         self.run_claimed(c, now).await?;
-        Ok(Look::Ran)
+        // nothing else was due: a look now would find only what appeared
+        // since, and whatever made it appear woke a worker
+        Ok(Look::Ran(next_due.filter(|_| !more)))
     }
 
     /// Claims one due step for this engine's worker, without running it
@@ -179,8 +184,8 @@ impl Engine {
             }
             let notified = self.wakeup.notified();
             let next_due = match self.look().await {
-                Ok(Look::Ran) => continue,
-                Ok(Look::Nothing(Some(known))) => Ok(known),
+                Ok(Look::Ran(None)) => continue,
+                Ok(Look::Ran(Some(known)) | Look::Nothing(Some(known))) => Ok(known),
                 Ok(Look::Nothing(None)) => self.next_due().await,
                 Err(e) => {
                     tracing::error!(error = %e, "worker failed to take a step");
