@@ -230,13 +230,17 @@ impl WriteGate {
 }
 
 /// Rolls back what a dropped write transaction left open, then lets the
-/// next writer have the gate (and the connection).
+/// next writer have the gate and the connection (closed instead when the
+/// `ROLLBACK` fails, which rolls back whatever it had open).
 async fn roll_back(mut known: tokio::sync::OwnedMutexGuard<Known>) {
-    if let Some(mut c) = known.writer.take()
-        && let Err(e) = sqlx::query("ROLLBACK").execute(&mut *c).await
-    {
+    let Some(c) = known.writer.as_deref_mut() else {
+        return;
+    };
+    if let Err(e) = sqlx::query("ROLLBACK").execute(c).await {
         tracing::warn!(error = %e, "rolling back a dropped write transaction failed; its connection is closed");
-        drop(c.detach());
+        if let Some(c) = known.writer.take() {
+            drop(c.detach());
+        }
     }
 }
 

@@ -134,3 +134,35 @@ async fn closing_the_database_ends_after_writes() {
         .await
         .expect("close waits for no connection forever");
 }
+
+#[tokio::test]
+async fn sqlite_writes_keep_one_connection_across_transactions_a_dropped_ones_included() {
+    let (db, _dir) = test_db().await;
+    if db.backend() != crate::store::conn::Backend::Sqlite {
+        return; // PostgreSQL's writes take pooled connections
+    }
+    // a temporary table exists on the connection that made it only
+    let mut tx = db.write().await.unwrap();
+    query("CREATE TEMP TABLE writer_mark (x INTEGER)")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.write().await.unwrap();
+    put(&mut tx, "dropped").await;
+    drop(tx);
+    let mut claim = db.write_each().await.unwrap();
+    query("INSERT INTO writer_mark (x) VALUES (1)")
+        .execute(&mut claim)
+        .await
+        .expect("a one-statement write runs on the writer connection");
+    drop(claim);
+    let mut tx = db.write().await.unwrap();
+    let marks = crate::store::conn::query_scalar::<i64>("SELECT COUNT(*) FROM writer_mark")
+        .fetch_one(&mut tx)
+        .await
+        .expect("the connection is the one that made the table");
+    assert_eq!(marks, 1);
+    tx.commit().await.unwrap();
+    assert!(!has(&db, "dropped").await);
+}
