@@ -14,6 +14,15 @@ async fn put(conn: &mut crate::store::conn::Conn, key: &str) {
         .unwrap();
 }
 
+/// `key`'s value as `conn` sees it (its own transaction's writes included).
+async fn value_in(conn: &mut crate::store::conn::Conn, key: &str) -> Option<String> {
+    crate::store::conn::query_scalar("SELECT value FROM instance_meta WHERE key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+        .unwrap()
+}
+
 async fn has(db: &Db, key: &str) -> bool {
     db.meta(key).await.unwrap().is_some()
 }
@@ -28,12 +37,7 @@ async fn a_dropped_write_transaction_leaves_nothing_and_the_writer_waiting_behin
         let db = db.clone();
         async move {
             let mut tx = db.write().await.unwrap();
-            let saw = crate::store::conn::query_scalar::<String>(
-                "SELECT value FROM instance_meta WHERE key = 'dropped'",
-            )
-            .fetch_optional(&mut tx)
-            .await
-            .unwrap();
+            let saw = value_in(&mut tx, "dropped").await;
             put(&mut tx, "next").await;
             tx.commit().await.unwrap();
             saw
@@ -100,12 +104,7 @@ async fn a_write_transaction_that_writes_nothing_commits_or_rolls_back() {
 async fn the_first_statement_of_a_write_transaction_may_read_and_its_writes_stay_atomic() {
     let (db, _dir) = test_db().await;
     let mut tx = db.write().await.unwrap();
-    let none = crate::store::conn::query_scalar::<String>(
-        "SELECT value FROM instance_meta WHERE key = 'a'",
-    )
-    .fetch_optional(&mut tx)
-    .await
-    .unwrap();
+    let none = value_in(&mut tx, "a").await;
     assert_eq!(none, None);
     put(&mut tx, "a").await;
     put(&mut tx, "b").await;
