@@ -108,10 +108,8 @@ pub async fn advance_from(
         }
         // what ends the run is read from the steps (or from what was just
         // written of them), and ending changes them
+        // (the changes kept are written with the run's end, below)
         RunOutcome::Succeeded { ends } => {
-            if let Some(w) = writes.as_deref_mut() {
-                w.flush(conn).await?;
-            }
             let (output, confidence) = end_output(conn, run_id, &ends, writes.as_deref()).await?;
             RunEnd {
                 status: RunStatus::Succeeded,
@@ -121,7 +119,7 @@ pub async fn advance_from(
             }
         }
         RunOutcome::Failed { node, reason } => {
-            if let Some(w) = writes {
+            if let Some(w) = writes.as_deref_mut() {
                 w.flush(conn).await?;
             }
             let reason = match &node {
@@ -132,7 +130,7 @@ pub async fn advance_from(
         }
     };
     let status = end.status;
-    if !end_run(conn, run_id, &end, actor, now).await? {
+    if !end_run_as(conn, run_id, &end, actor, now, true, writes).await? {
         return Ok(Advanced { ended: None, ready });
     }
     if status == RunStatus::Failed {
@@ -190,7 +188,7 @@ pub async fn end_run(
     actor: &str,
     now: i64,
 ) -> Result<bool> {
-    end_run_as(conn, run_id, end, actor, now, true).await
+    end_run_as(conn, run_id, end, actor, now, true, None).await
 }
 
 /// `end_run` for a run whose parent already knows: a child cancelled
@@ -202,9 +200,10 @@ pub async fn end_run_quietly(
     actor: &str,
     now: i64,
 ) -> Result<bool> {
-    end_run_as(conn, run_id, end, actor, now, false).await
+    end_run_as(conn, run_id, end, actor, now, false, None).await
 }
 
+/// `end_run`, writing first the step changes `writes` keeps.
 async fn end_run_as(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
@@ -212,8 +211,9 @@ async fn end_run_as(
     actor: &str,
     now: i64,
     tell_parent: bool,
+    writes: Option<&mut runs::StepWrites>,
 ) -> Result<bool> {
-    let Some(ended) = runs::finish_run(conn, run_id, end, now).await? else {
+    let Some(ended) = runs::finish_run(conn, run_id, end, now, writes).await? else {
         return Ok(false);
     };
     if ended.open_steps {

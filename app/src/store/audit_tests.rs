@@ -132,3 +132,73 @@ async fn an_event_queued_in_a_batch_follows_the_events_its_transaction_keeps() {
     );
     assert_eq!(intact(&db).await, 3);
 }
+
+/// A completion's kept events go in its last batch, which ends with its
+/// `COMMIT`. When another process appended since the head was known, the
+/// first kept insert changes nothing: its guard stops the batch before
+/// the `COMMIT`, and the events are appended after the head as read.
+#[tokio::test]
+async fn kept_events_whose_head_moved_stop_the_committing_batch_and_follow_the_new_head() {
+    use crate::store::conn::{Batch, Finish, query};
+    let (db, dir) = test_db().await;
+    appended(&db, 1, true).await;
+    let url = match db.backend() {
+        crate::store::conn::Backend::Sqlite => {
+            format!("sqlite://{}", dir.path().join("test.db").display())
+        }
+        // no kept events there (no write gate)
+        crate::store::conn::Backend::Postgres => return,
+    };
+    let other = crate::store::Db::connect(&url, crate::store::Durability::Normal)
+        .await
+        .unwrap();
+    for (moved, first) in [(false, 2), (true, 10)] {
+        let mut tx = db.write().await.unwrap();
+        if let Some(g) = tx.gate() {
+            g.defer_audit();
+        }
+        append(&mut tx, &ev(first)).await.unwrap();
+        append(&mut tx, &ev(first + 1)).await.unwrap();
+        if moved {
+            // nothing sent yet, so no lock held: the other process writes
+            appended(&other, first + 2, true).await;
+        }
+        let mut b = Batch::new();
+        let key = format!("write-{moved}");
+        b.push(query("INSERT INTO instance_meta (key, value) VALUES ($1, 'v')").bind(key.clone()));
+        let kept = queue_pending(&mut tx, &mut b);
+        let first_kept = kept[0].0;
+        match (b.commit(tx).await.unwrap(), moved) {
+            (Finish::Committed(done), false) => assert_eq!(done.stopped(), None),
+            (Finish::Open(mut tx, done), true) => {
+                assert_eq!(done.stopped(), Some(first_kept));
+                settle_pending(&mut tx, &done, kept).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+            (_, moved) => panic!("the batch committed: {}, the head moved: {moved}", !moved),
+        }
+        assert!(db.meta(&key).await.unwrap().is_some());
+    }
+    let order: Vec<i64> = crate::store::conn::query_scalar(
+        "SELECT at FROM audit_events WHERE actor = 'alice' ORDER BY seq",
+    )
+    .fetch_all(&mut db.acquire().await.unwrap())
+    .await
+    .unwrap();
+    assert_eq!(order, vec![1, 2, 3, 12, 10, 11]);
+    assert_eq!(intact(&db).await, 6);
+    // an event queued in a batch that commits (a run's start) is the head
+    // the next writer knows, without reading it
+    let mut tx = db.write().await.unwrap();
+    let started = ev(20);
+    let mut b = Batch::new();
+    let queued = queue(&mut tx, &mut b, &started);
+    assert!(queued.is_some(), "the head was known");
+    assert!(matches!(b.commit(tx).await.unwrap(), Finish::Committed(_)));
+    let mut tx = db.write().await.unwrap();
+    let head = tx.gate().and_then(|g| g.audit_head()).map(|(seq, _)| seq);
+    assert_eq!(head, Some(7));
+    append(&mut tx, &ev(21)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(intact(&db).await, 8);
+}

@@ -138,6 +138,19 @@ impl WriteGate {
     pub fn committed(&mut self) {
         self.dirty = false;
     }
+
+    /// Whether a batch may end the transaction with its own `COMMIT`:
+    /// one is open (or opens with the batch), and no audit event kept
+    /// for the commit is still to be written.
+    pub(super) fn can_commit_in_batch(&self) -> bool {
+        self.tx != Tx::EachAlone && self.pending.as_ref().is_none_or(Vec::is_empty)
+    }
+
+    /// A batch's own `COMMIT` ended the transaction.
+    pub(super) fn committed_in_batch(&mut self) {
+        self.tx = Tx::Unopened;
+        self.committed();
+    }
 }
 
 impl WriteGate {

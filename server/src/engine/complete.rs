@@ -12,6 +12,7 @@ use app::domain::machine::{AfterFailure, NodeState, after_failure, cumulative};
 use app::domain::records::RunRecord;
 use app::domain::transitions::StepEvent;
 use app::ops::progress;
+use app::store::conn::Finish;
 use app::store::runs::{self as store, Claimed, NewAttempt, StepUpdate};
 use serde_json::{Value, json};
 
@@ -104,12 +105,19 @@ impl Engine {
             }
         }
         let audit = app::store::audit::queue_pending(&mut tx, &mut b);
-        let done = b.run(&mut tx).await?;
+        // with its COMMIT, unless a guard (a step or the chain's head
+        // moved) stopped it: then the transaction is still open
+        let (done, open) = match b.commit(tx).await? {
+            Finish::Committed(done) => (done, None),
+            Finish::Open(tx, done) => (done, Some(tx)),
+        };
         if let (Some(w), Some(f)) = (told.steps.as_mut(), flush) {
             w.flushed(&done, f)?;
         }
-        app::store::audit::settle_pending(&mut tx, &done, audit).await?;
-        tx.commit().await?;
+        if let Some(mut tx) = open {
+            app::store::audit::settle_pending(&mut tx, &done, audit).await?;
+            tx.commit().await?;
+        }
         self.tell(run, &c.run_id, told);
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! starting them is in `start.rs`.
 
 mod idempotent;
+mod insert;
 mod rerun;
 mod start;
 pub use idempotent::{MAX_IDEMPOTENCY_KEY, Started, start_once};

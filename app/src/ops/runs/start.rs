@@ -1,14 +1,15 @@
 //! Starting runs: in the browser, through the API, as a re-run, or as a
 //! test run of an unsaved working copy; each run keeps how it started.
 
-use crate::domain::audit::{Actor, NewAuditEvent};
+use super::insert::{RunRows, insert};
+use crate::domain::audit::Actor;
 use crate::domain::graph::{NodeKind, WorkflowDef};
 use crate::domain::ids::RunId;
-use crate::domain::run::{RunOrigin, StepStatus};
+use crate::domain::run::RunOrigin;
 use crate::domain::validate;
 use crate::error::{AppError, ErrorCode};
-use crate::store::{Db, StoreError, audit, runs, workflows};
-use serde_json::{Value, json};
+use crate::store::{Db, StoreError, audit, workflows};
+use serde_json::Value;
 
 /// How a run is being started (kept with it as its origin).
 #[derive(Clone, Copy, Debug)]
@@ -63,14 +64,14 @@ impl<'a> Via<'a> {
 }
 
 /// Where a run came from, as stored with it.
-struct Origin<'a> {
-    rerun_of: Option<&'a str>,
-    origin: RunOrigin,
-    trigger_id: Option<&'a str>,
-    parent: Option<(&'a str, &'a str)>,
-    item: Option<&'a crate::domain::records::ItemPlace>,
-    chaos: Option<&'a crate::domain::chaos::ChaosPlan>,
-    idempotency_key: Option<&'a str>,
+pub(super) struct Origin<'a> {
+    pub rerun_of: Option<&'a str>,
+    pub origin: RunOrigin,
+    pub trigger_id: Option<&'a str>,
+    pub parent: Option<(&'a str, &'a str)>,
+    pub item: Option<&'a crate::domain::records::ItemPlace>,
+    pub chaos: Option<&'a crate::domain::chaos::ChaosPlan>,
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// A version that can run: loaded, and without problems.
@@ -187,25 +188,26 @@ pub(super) async fn start_run(
             ));
         }
     }
-    // a new run, seen by nobody before the commit: beside other runs
-    let mut tx = db.write_run(None).await?;
     let parts = Origin {
         chaos,
         idempotency_key,
         ..via.parts()
     };
-    let id = insert(
-        &mut tx,
-        actor,
-        workflow_id,
-        r.version,
-        &r.def,
-        input,
-        parts,
-        now,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    // its rows are made before the write gate is taken
+    let mut rows = RunRows::new(actor, workflow_id, r.version, &r.def, input, parts, now);
+    // a new run, seen by nobody before the commit: beside other runs
+    let mut tx = db.write_run(None).await?;
+    let mut b = crate::store::conn::Batch::new();
+    let queued = rows.queue(&mut tx, &mut b);
+    // with its COMMIT, unless the audit chain's head moved
+    match b.commit(tx).await.map_err(StoreError::from)? {
+        crate::store::conn::Finish::Committed(_) => {}
+        crate::store::conn::Finish::Open(mut tx, done) => {
+            audit::settle(&mut tx, &done, queued, &rows.event).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+        }
+    }
+    let id = rows.id;
     tracing::info!(run_id = %id, workflow_id, version = r.version, chaos = chaos.is_some(), "run started");
     Ok(id)
 }
@@ -222,8 +224,7 @@ pub async fn start_in(
     via: Via<'_>,
     now: i64,
 ) -> crate::store::Result<RunId> {
-    insert(
-        tx,
+    let rows = RunRows::new(
         actor,
         &r.workflow_id,
         r.version,
@@ -231,8 +232,8 @@ pub async fn start_in(
         input,
         via.parts(),
         now,
-    )
-    .await
+    );
+    insert(tx, rows).await
 }
 
 /// Starts a test run of `def`, a working copy that was not saved: the
@@ -260,8 +261,7 @@ pub async fn start_test(
             StoreError::NotFound => AppError::not_found(format!("no workflow '{workflow_id}'")),
             other => other.into(),
         })?;
-    let id = insert(
-        &mut tx,
+    let rows = RunRows::new(
         actor,
         workflow_id,
         version,
@@ -277,102 +277,10 @@ pub async fn start_test(
             idempotency_key: None,
         },
         now,
-    )
-    .await?;
+    );
+    let id = insert(&mut tx, rows).await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(run_id = %id, workflow_id, version, "test run started");
-    Ok(id)
-}
-
-/// The run, its steps (Start ready) and its audit event, in `tx`.
-#[allow(clippy::too_many_arguments)]
-async fn insert(
-    tx: &mut crate::store::conn::Conn,
-    actor: &Actor,
-    workflow_id: &str,
-    version: i64,
-    def: &WorkflowDef,
-    input: &Value,
-    from: Origin<'_>,
-    now: i64,
-) -> crate::store::Result<RunId> {
-    let Origin {
-        rerun_of,
-        origin,
-        trigger_id,
-        parent,
-        item,
-        chaos,
-        idempotency_key,
-    } = from;
-    let id = RunId::generate();
-    // a run executes one scope: an item run its For each's body, any other
-    // run the workflow's own steps
-    let def = &def.scope(item.and(parent.map(|p| p.1)));
-    let deadline_at = def
-        .settings
-        .run_timeout_ms
-        .map(|ms| crate::domain::limits::after(now, ms));
-    let run = runs::NewRun {
-        id: &id,
-        workflow_id,
-        version,
-        input,
-        started_by: &actor.0,
-        now,
-        deadline_at,
-        rerun_of,
-        origin,
-        trigger_id,
-        parent,
-        item,
-        chaos,
-        idempotency_key,
-    };
-    let steps: Vec<(&str, StepStatus)> = def
-        .nodes
-        .iter()
-        .map(|node| {
-            let status = if matches!(node.kind, NodeKind::Start { .. }) {
-                StepStatus::Ready
-            } else {
-                StepStatus::Pending
-            };
-            (node.id.as_str(), status)
-        })
-        .collect();
-    let mut details = json!({"workflow_id": workflow_id, "version": version, "rerun_of": rerun_of});
-    if let Some(t) = trigger_id {
-        details["trigger_id"] = json!(t);
-    }
-    if let Some((run, node)) = parent {
-        details["parent_run_id"] = json!(run);
-        details["parent_node_id"] = json!(node);
-    }
-    if let Some(i) = item {
-        details["item"] = json!(i.path);
-    }
-    if crate::domain::records::is_test_version(version) {
-        details["test"] = json!(true);
-    }
-    if let Some(c) = chaos {
-        details["chaos"] = json!(c.summary());
-    }
-    let event = NewAuditEvent::run(now, &actor.0, "run.started", &id, details);
-    // the run, its steps and (when this writer knows the chain's head) its
-    // audit event in one batch
-    let mut b = crate::store::conn::Batch::new();
-    if tx.backend() == crate::store::conn::Backend::Postgres {
-        // before the run's number is read (see runs::insert_run_query)
-        b.push(audit::lock_query());
-    }
-    b.push(runs::insert_run_query(&run));
-    for q in runs::insert_steps_queries(&id, &steps, now) {
-        b.push(q);
-    }
-    let queued = audit::queue(tx, &mut b, &event);
-    let done = b.run(tx).await?;
-    audit::settle(tx, &done, queued, &event).await?;
     Ok(id)
 }
 

@@ -39,14 +39,15 @@ pub fn queue_pending(
                 .bind(p.prev.clone())
                 .bind(p.hash.clone())
                 .bind(p.seq - 1);
-            (b.push(q), p)
+            (b.push_guarded(q, 1), p)
         })
         .collect()
 }
 
 /// After the batch: kept events the chain did not take as queued (another
-/// process appended since the head was known) are appended now, in
-/// order, after the head as read.
+/// process appended since the head was known; the first such insert's
+/// guard stopped the batch, so those after it did not run) are appended
+/// now, in order, after the head as read.
 pub async fn settle_pending(
     conn: &mut crate::store::conn::Conn,
     done: &Results,
@@ -54,7 +55,7 @@ pub async fn settle_pending(
 ) -> Result<()> {
     let mut moved = false;
     for (at, p) in queued {
-        moved = moved || done.affected(at)? != 1;
+        moved = moved || done.affected(at).ok() != Some(1);
         if moved {
             let head = append_read(conn, &p.ev, &p.details).await?;
             if let Some(g) = conn.gate() {
@@ -112,8 +113,11 @@ pub fn queue<'q>(
         hash.clone(),
     )
     .bind(last);
+    // the head once this commits (forgotten if it does not; set again by
+    // [`settle`] if the insert finds the head moved)
+    g.set_audit_head((seq, hash.clone()));
     Some(Queued {
-        at: b.push(q),
+        at: b.push_guarded(q, 1),
         seq,
         hash,
     })
@@ -131,8 +135,8 @@ pub async fn settle(
     let Some(q) = queued else {
         return append(conn, ev).await;
     };
-    let (seq, hash) = match done.affected(q.at)? {
-        1 => (q.seq, q.hash),
+    let (seq, hash) = match done.affected(q.at).ok() {
+        Some(1) => (q.seq, q.hash),
         _ => append_read(conn, ev, &ev.details.to_string()).await?,
     };
     if let Some(g) = conn.gate() {

@@ -8,6 +8,13 @@
 //! Each statement is written as on its own, with `$N` (or, on SQLite,
 //! `?`) placeholders counted from its own first argument; the batch
 //! renumbers them.
+//!
+//! A statement can be guarded: it must change exactly so many rows, or
+//! the batch stops after it (nothing after it runs, and a transaction
+//! stays open for the caller to decide). That lets a batch end with its
+//! transaction's `COMMIT` ([`Batch::commit`]) and still never commit a
+//! write whose guard failed: on SQLite the check is a statement of the
+//! batch itself, which fails when `changes()` differs.
 
 use super::{AnyRow, AnyValue, Arg, Conn, Query, Side};
 use futures_util::TryStreamExt;
@@ -15,16 +22,24 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Either, Row};
 
+#[path = "batch_sql.rs"]
+mod sql;
+
 /// Statements to send together ([`Batch::run`]).
 #[derive(Default)]
 pub struct Batch<'a> {
     parts: Vec<Query<'a>>,
+    /// For each statement, the rows it must change (None: unguarded).
+    guards: Vec<Option<u64>>,
 }
 
 /// What each statement of a batch returned, by the index
 /// [`Batch::push`] gave it.
 pub struct Results {
     parts: Vec<Part>,
+    /// The guarded statement that changed other than its rows: the
+    /// batch stopped after it.
+    stopped: Option<usize>,
 }
 
 struct Part {
@@ -38,6 +53,25 @@ enum Rows {
     Pg(Vec<PgRow>),
 }
 
+/// What [`Batch::commit`] left.
+pub enum Finish {
+    /// Every statement ran and the transaction committed.
+    Committed(Results),
+    /// A guard stopped the batch: the transaction is open, with what ran
+    /// before the stop, for the caller to mend and commit (or drop).
+    Open(Conn, Results),
+}
+
+/// What SQLite is sent, statement by statement, around a batch's own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Sent {
+    Begin,
+    Part,
+    /// The check after guarded statement `i`.
+    Guard(usize),
+    Commit,
+}
+
 impl<'a> Batch<'a> {
     pub fn new() -> Batch<'a> {
         Batch::default()
@@ -46,12 +80,23 @@ impl<'a> Batch<'a> {
     /// Adds a statement; its results are at the index returned.
     pub fn push(&mut self, q: Query<'a>) -> usize {
         self.parts.push(q);
+        self.guards.push(None);
         self.parts.len() - 1
+    }
+
+    /// Adds a statement that must change exactly `rows` rows, or the
+    /// batch stops after it ([`Results::stopped`]).
+    pub fn push_guarded(&mut self, q: Query<'a>, rows: u64) -> usize {
+        let i = self.push(q);
+        self.guards[i] = Some(rows);
+        i
     }
 
     /// A batch of one statement.
     pub fn of(q: Query<'a>) -> Batch<'a> {
-        Batch { parts: vec![q] }
+        let mut b = Batch::new();
+        b.push(q);
+        b
     }
 
     pub fn is_empty(&self) -> bool {
@@ -60,48 +105,101 @@ impl<'a> Batch<'a> {
 
     /// Runs the statements in order; the first that fails fails the batch
     /// (inside a transaction, the caller rolls it back; outside one, the
-    /// statements before it stay done, as they would one by one).
+    /// statements before it stay done, as they would one by one). A
+    /// guard that fails stops it ([`Results::stopped`]).
     ///
     /// The first statements of a SQLite write transaction go with its
     /// `BEGIN IMMEDIATE` (see `store::gate`), whose own result is dropped.
-    pub async fn run(mut self, conn: &mut Conn) -> Result<Results, sqlx::Error> {
+    pub async fn run(self, conn: &mut Conn) -> Result<Results, sqlx::Error> {
+        self.send(conn, false).await
+    }
+
+    /// Runs the statements, then commits `tx` unless a guard stopped
+    /// them. On the SQLite writer the `COMMIT` goes in the same message
+    /// (after every guard's check, so a failed guard commits nothing).
+    pub async fn commit(self, mut tx: Conn) -> Result<Finish, sqlx::Error> {
+        let folded = !self.is_empty() && tx.gate().is_some_and(|g| g.can_commit_in_batch());
+        let done = self.send(&mut tx, folded).await?;
+        if done.stopped.is_some() {
+            return Ok(Finish::Open(tx, done));
+        }
+        match (folded, tx.gate()) {
+            (true, Some(g)) => g.committed_in_batch(),
+            _ => tx.commit().await?,
+        }
+        Ok(Finish::Committed(done))
+    }
+
+    async fn send(mut self, conn: &mut Conn, commit: bool) -> Result<Results, sqlx::Error> {
         let opening = match self.parts.is_empty() {
             true => None,
             false => conn.opening(),
         };
-        if let Some(begin) = opening {
-            self.parts.insert(0, super::query(begin));
-        }
-        let want = self.parts.len();
-        let mut parts = Vec::with_capacity(want);
+        let mut parts = Vec::with_capacity(self.parts.len());
+        let mut stopped = None;
         match conn.side() {
-            Side::Sqlite(c) if want > 0 => {
-                let (sql, args) = joined(self.parts)?;
+            Side::Sqlite(c) if !self.parts.is_empty() => {
+                let mut sent = Vec::with_capacity(self.parts.len() + 2);
+                let mut queries = Vec::with_capacity(self.parts.len() + 2);
+                if let Some(begin) = opening {
+                    sent.push(Sent::Begin);
+                    queries.push(super::query(begin));
+                }
+                for (i, (q, guard)) in self.parts.drain(..).zip(&self.guards).enumerate() {
+                    sent.push(Sent::Part);
+                    queries.push(q);
+                    if let Some(rows) = guard {
+                        sent.push(Sent::Guard(i));
+                        queries.push(super::query(sql::guard(*rows)));
+                    }
+                }
+                if commit {
+                    sent.push(Sent::Commit);
+                    queries.push(super::query("COMMIT"));
+                }
+                let (text, args) = sql::joined(queries)?;
                 #[allow(deprecated)] // several statements in one: SQLite's alone
-                let mut stream = with_args!(sqlx::query(&sql), args).fetch_many(c);
+                let mut stream = with_args!(sqlx::query(&text), args).fetch_many(c);
+                let mut got = Vec::with_capacity(sent.len());
                 let mut rows = Vec::new();
-                while let Some(step) = stream.try_next().await? {
-                    match step {
-                        Either::Left(done) => parts.push(Part {
+                loop {
+                    match stream.try_next().await {
+                        Ok(Some(Either::Left(done))) => got.push(Part {
                             rows: Rows::Sqlite(std::mem::take(&mut rows)),
                             affected: done.rows_affected(),
                         }),
-                        Either::Right(row) => rows.push(row),
+                        Ok(Some(Either::Right(row))) => rows.push(row),
+                        Ok(None) => break,
+                        // the check after a guarded statement failed: the
+                        // batch stops there, its transaction still open
+                        Err(e) => match sent.get(got.len()) {
+                            Some(Sent::Guard(i)) => {
+                                stopped = Some(*i);
+                                break;
+                            }
+                            _ => return Err(e),
+                        },
                     }
                 }
-                if parts.len() != want {
+                if stopped.is_none() && got.len() != sent.len() {
                     return Err(sqlx::Error::Protocol(format!(
-                        "a batch of {want} statements returned {} results",
-                        parts.len()
+                        "a batch of {} statements returned {} results",
+                        sent.len(),
+                        got.len()
                     )));
                 }
-                if opening.is_some() {
-                    parts.remove(0);
-                }
+                parts.extend(
+                    got.into_iter()
+                        .zip(sent)
+                        .filter(|(_, s)| *s == Sent::Part)
+                        .map(|(p, _)| p),
+                );
             }
             Side::Sqlite(_) => {}
             Side::Pg(c) => {
-                for Query { sql, args } in self.parts {
+                for (i, (Query { sql, args }, guard)) in
+                    self.parts.into_iter().zip(self.guards).enumerate()
+                {
                     let mut rows = Vec::new();
                     let mut affected = 0;
                     #[allow(deprecated)] // one statement: rows and the count changed
@@ -116,14 +214,24 @@ impl<'a> Batch<'a> {
                         rows: Rows::Pg(rows),
                         affected,
                     });
+                    if guard.is_some_and(|g| g != affected) {
+                        stopped = Some(i);
+                        break;
+                    }
                 }
             }
         }
-        Ok(Results { parts })
+        Ok(Results { parts, stopped })
     }
 }
 
 impl Results {
+    /// The guarded statement whose guard failed, when one did: the batch
+    /// stopped after it, and nothing after it ran.
+    pub fn stopped(&self) -> Option<usize> {
+        self.stopped
+    }
+
     /// Statement `i`'s rows, decoded as `T`.
     pub fn rows<T: AnyRow>(&self, i: usize) -> Result<Vec<T>, sqlx::Error> {
         match &self.part(i)?.rows {
@@ -168,156 +276,10 @@ impl Results {
     }
 }
 
-/// How a statement numbers its parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Style {
-    /// None at all.
-    None,
-    /// `?`: bound in the order they appear.
-    InOrder,
-    /// `$N` or `?N`: the N-th argument.
-    Numbered,
-}
-
-/// The statements as one SQLite text and its arguments. SQLite binds a
-/// `$N` to the N-th argument of the whole text and a `?` to the next in
-/// order across its statements (sqlx counts them), so the arguments of
-/// the `?` statements come first, in order, and each `$N` statement's
-/// numbers are moved past them and past the statements before it.
-fn joined(parts: Vec<Query<'_>>) -> Result<(String, Vec<Arg<'_>>), sqlx::Error> {
-    let styles: Vec<Style> = parts
-        .iter()
-        .map(|q| style(&q.sql))
-        .collect::<Result<_, _>>()?;
-    let in_order: usize = parts
-        .iter()
-        .zip(&styles)
-        .filter(|(_, s)| **s == Style::InOrder)
-        .map(|(q, _)| q.args.len())
-        .sum();
-    let mut sql = String::new();
-    let (mut first, mut later) = (Vec::new(), Vec::new());
-    for (q, s) in parts.into_iter().zip(styles) {
-        if !sql.is_empty() {
-            sql.push_str(";\n");
-        }
-        let text = q.sql.trim_end().trim_end_matches(';');
-        match s {
-            Style::Numbered => {
-                sql.push_str(&renumbered(text, in_order + later.len()));
-                later.extend(q.args);
-            }
-            Style::InOrder | Style::None => {
-                sql.push_str(text);
-                first.extend(q.args);
-            }
-        }
-    }
-    first.extend(later);
-    Ok((sql, first))
-}
-
-/// Calls `f` with each placeholder outside quotes and `--` comments: its
-/// byte range and its number (None for a bare `?`).
-fn placeholders(sql: &str, mut f: impl FnMut(std::ops::Range<usize>, Option<usize>)) {
-    let b = sql.as_bytes();
-    let mut quote = None;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == b'\'' || c == b'"' => quote = Some(c),
-            None if c == b'-' && b.get(i + 1) == Some(&b'-') => {
-                // a comment, to the end of its line
-                i += b[i..].iter().take_while(|&&d| d != b'\n').count();
-                continue;
-            }
-            None if c == b'$' || c == b'?' => {
-                let digits = b[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
-                let n = sql[i + 1..i + 1 + digits].parse().ok();
-                if n.is_some() || c == b'?' {
-                    f(i..i + 1 + digits, n);
-                }
-                i += digits;
-            }
-            None => {}
-        }
-        i += 1;
-    }
-}
-
-fn style(sql: &str) -> Result<Style, sqlx::Error> {
-    let (mut bare, mut numbered) = (false, false);
-    placeholders(sql, |_, n| match n {
-        Some(_) => numbered = true,
-        None => bare = true,
-    });
-    match (bare, numbered) {
-        (true, true) => Err(sqlx::Error::Protocol(
-            "a batched statement mixes `?` and `$N` placeholders".into(),
-        )),
-        (true, false) => Ok(Style::InOrder),
-        (false, true) => Ok(Style::Numbered),
-        (false, false) => Ok(Style::None),
-    }
-}
-
-/// `sql` with each `$N`/`?N` outside quotes made `$(N + by)`.
-fn renumbered(sql: &str, by: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut last = 0;
-    placeholders(sql, |at, n| {
-        if let Some(n) = n {
-            out.push_str(&sql[last..at.start]);
-            out.push_str(&format!("${}", n + by));
-            last = at.end;
-        }
-    });
-    out.push_str(&sql[last..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::conn::{query, query_as};
-
-    #[test]
-    fn numbered_placeholders_move_past_the_arguments_before_them() {
-        assert_eq!(
-            renumbered("SELECT $1, '$1', \"$2\", ?3 WHERE x = $10", 4),
-            "SELECT $5, '$1', \"$2\", $7 WHERE x = $14"
-        );
-        assert_eq!(
-            renumbered("SELECT $1 -- the run's $1\n, $2", 1),
-            "SELECT $2 -- the run's $1\n, $3"
-        );
-        assert_eq!(style("SELECT '?' , $1").unwrap(), Style::Numbered);
-        assert_eq!(style("SELECT ?, ?").unwrap(), Style::InOrder);
-        assert_eq!(style("SELECT json_extract(x, '$.a')").unwrap(), Style::None);
-        assert!(style("SELECT ?, $1").is_err());
-    }
-
-    #[test]
-    fn in_order_arguments_come_first_and_numbered_ones_follow() {
-        let parts = vec![
-            query("SELECT $1, $2").bind(1i64).bind(2i64),
-            query("SELECT ?, ?").bind(3i64).bind(4i64),
-            query("SELECT $2, $1;").bind(5i64).bind(6i64),
-        ];
-        let (sql, args) = joined(parts).unwrap();
-        assert_eq!(sql, "SELECT $3, $4;\nSELECT ?, ?;\nSELECT $6, $5");
-        let ints: Vec<i64> = args
-            .into_iter()
-            .map(|a| match a {
-                Arg::I64(Some(v)) => v,
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(ints, vec![3, 4, 1, 2, 5, 6]);
-    }
 
     #[tokio::test]
     async fn a_batch_returns_each_statements_rows_and_counts_apart() {
@@ -379,3 +341,7 @@ mod tests {
         assert_eq!(one, 1);
     }
 }
+
+#[cfg(test)]
+#[path = "batch_guard_tests.rs"]
+mod guard_tests;

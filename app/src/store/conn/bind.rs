@@ -13,6 +13,19 @@ pub enum Arg<'a> {
     Bytes(Option<Vec<u8>>),
 }
 
+impl Arg<'_> {
+    /// The same argument, owning its text.
+    pub fn owned(self) -> Arg<'static> {
+        match self {
+            Arg::I64(v) => Arg::I64(v),
+            Arg::F64(v) => Arg::F64(v),
+            Arg::Bool(v) => Arg::Bool(v),
+            Arg::Text(v) => Arg::Text(v.map(|t| Cow::Owned(t.into_owned()))),
+            Arg::Bytes(v) => Arg::Bytes(v),
+        }
+    }
+}
+
 /// What can be bound to a placeholder.
 pub trait Bind<'a> {
     fn arg(self) -> Arg<'a>;

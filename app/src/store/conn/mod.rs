@@ -221,6 +221,17 @@ pub struct Query<'a> {
     args: Vec<Arg<'a>>,
 }
 
+impl Query<'_> {
+    /// The same statement, owning its text and arguments (to be built
+    /// ahead, before what it borrowed goes).
+    pub fn owned(self) -> Query<'static> {
+        Query {
+            sql: Cow::Owned(self.sql.into_owned()),
+            args: self.args.into_iter().map(Arg::owned).collect(),
+        }
+    }
+}
+
 pub fn query<'a>(sql: impl Sql<'a>) -> Query<'a> {
     Query {
         sql: sql.sql(),
@@ -263,7 +274,7 @@ macro_rules! with_args {
 mod batch;
 mod filter;
 mod values;
-pub use batch::{Batch, Results};
+pub use batch::{Batch, Finish, Results};
 pub use filter::Where;
 pub use values::Kind;
 

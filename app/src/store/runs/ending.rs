@@ -24,12 +24,14 @@ pub struct Ended {
 }
 
 /// Records how a running run ended, and what is still around it; None if
-/// it had ended already.
+/// it had ended already. The step changes `writes` keeps are written
+/// first, in the same batch (the statement reads the steps).
 pub async fn finish_run(
     conn: &mut crate::store::conn::Conn,
     run_id: &RunId,
     end: &RunEnd,
     now: i64,
+    writes: Option<&mut super::StepWrites>,
 ) -> Result<Option<Ended>> {
     let Some(event) = run_end_event(end.status) else {
         return Err(StoreError::Conflict("a run cannot end as running".into()));
@@ -57,14 +59,23 @@ pub async fn finish_run(
         bool,
         bool,
     );
-    let row: Option<Row> = crate::store::conn::query_as(sql)
-        .bind(run_id)
-        .bind(end.output.as_ref().map(Value::to_string))
-        .bind(end.error.as_deref())
-        .bind(end.confidence)
-        .bind(now)
-        .fetch_optional(conn)
-        .await?;
+    let mut b = crate::store::conn::Batch::new();
+    let flush = writes
+        .as_ref()
+        .map(|w| w.queue_flush(conn.backend(), &mut b));
+    let at = b.push(
+        crate::store::conn::query(sql)
+            .bind(run_id.as_str().to_string())
+            .bind(end.output.as_ref().map(Value::to_string))
+            .bind(end.error.clone())
+            .bind(end.confidence)
+            .bind(now),
+    );
+    let done = b.run(conn).await?;
+    if let (Some(w), Some(f)) = (writes, flush) {
+        w.flushed(&done, f)?;
+    }
+    let row: Option<Row> = done.row(at)?;
     Ok(
         row.map(|(parent, node, round, steps, items, children)| Ended {
             parent: match (parent, node) {

@@ -204,15 +204,24 @@ impl StepWrites {
         true
     }
 
-    /// What `node` produced, when a flush of this transaction wrote it
-    /// (and nothing wrote the step since): `step_result` without the read.
+    /// What `node` produced, when this transaction recorded it (kept for
+    /// the next flush, or written by one, and nothing wrote the step
+    /// since): `step_result` without the read.
     pub fn result(&self, node: &str) -> Option<super::StepResult> {
-        let w = self.steps[*self.at.get(node)?].written.as_ref()?;
+        let step = &self.steps[*self.at.get(node)?];
+        let (output, cum_confidence, error_class, error) = match (&step.change, &step.written) {
+            (Some(c), _) => {
+                let d = c.done.as_ref()?;
+                (&d.output, d.cum_confidence, &d.error_class, &d.error)
+            }
+            (None, Some(w)) => (&w.output, w.cum_confidence, &w.error_class, &w.error),
+            (None, None) => return None,
+        };
         Some(super::StepResult {
-            output: super::json_col(w.output.clone()),
-            cum_confidence: w.cum_confidence,
-            error_class: w.error_class.clone(),
-            error: w.error.clone(),
+            output: super::json_col(output.clone()),
+            cum_confidence,
+            error_class: error_class.clone(),
+            error: error.clone(),
         })
     }
 
@@ -341,7 +350,7 @@ impl StepWrites {
                 q = q.bind(v);
             }
             q = q.bind(self.run_id.as_str().to_string());
-            at.push((b.push(q), chunk.len() as u64));
+            at.push((b.push_guarded(q, chunk.len() as u64), chunk.len() as u64));
         }
         Flush { changed, at }
     }
@@ -350,7 +359,8 @@ impl StepWrites {
     /// wrote as written.
     pub fn flushed(&mut self, done: &Results, f: Flush) -> Result<()> {
         for (i, rows) in f.at {
-            if done.affected(i)? != rows {
+            // a statement its guard stopped the batch before did not run
+            if done.affected(i).ok() != Some(rows) {
                 return Err(StoreError::Conflict(format!(
                     "steps of run '{}' moved while their changes were kept",
                     self.run_id

@@ -66,8 +66,19 @@ async fn a_step_made_ready_and_finished_here_is_written_once_at_the_flush_as_bot
     // a step this did not make ready is written by the caller at once
     assert!(!w.update("start", &update).unwrap());
     assert_eq!(row(&mut tx, "end").await.0, "pending", "kept, not written");
+    // its result is known before the flush writes it (a run's end reads
+    // it, and the flush goes with the run's end)
+    let kept = w.result("end").expect("the result kept here");
+    assert_eq!(kept.output, Some(output.clone()));
+    assert_eq!(kept.cum_confidence, Some(0.81));
+    assert!(w.result("start").is_none(), "not recorded here");
 
     w.flush(&mut tx).await.unwrap();
+    let written = w.result("end").expect("the result written here");
+    assert_eq!(
+        (written.output, written.cum_confidence),
+        (kept.output, kept.cum_confidence)
+    );
     let (status, cum_in, attempt, started_at, out, seq) = row(&mut tx, "end").await;
     assert_eq!((status.as_str(), cum_in, attempt), ("succeeded", 0.9, 1));
     assert_eq!((started_at, seq), (Some(2_000), Some(1)));
@@ -175,7 +186,8 @@ async fn a_running_steps_result_kept_here_is_written_by_the_flush_as_update_step
     assert!(!w.adopt("end"), "only a running step is adopted");
     assert!(w.adopt("start"));
     assert!(w.update("start", &update).unwrap());
-    assert!(w.result("start").is_none(), "not written yet");
+    let kept = w.result("start").expect("known before the flush writes it");
+    assert_eq!(kept.output, Some(output.clone()));
     w.flush(&mut tx).await.unwrap();
     let result = w.result("start").expect("written by the flush");
     assert_eq!(result.output, Some(output.clone()));

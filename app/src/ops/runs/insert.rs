@@ -1,0 +1,116 @@
+//! A new run's rows: the run, its steps (Start ready) and its audit event,
+//! made before the write gate is taken and sent in one batch.
+
+use super::start::Origin;
+use crate::domain::audit::{Actor, NewAuditEvent};
+use crate::domain::graph::{NodeKind, WorkflowDef};
+use crate::domain::ids::RunId;
+use crate::domain::run::StepStatus;
+use crate::store::conn::{Batch, Conn, Query};
+use crate::store::{audit, runs};
+use serde_json::{Value, json};
+
+/// A run about to be inserted: its statements, built ahead, and its
+/// audit event.
+pub(super) struct RunRows {
+    pub id: RunId,
+    pub event: NewAuditEvent,
+    /// The run's insert and its steps' (the scope's: see [`RunRows::new`]).
+    inserts: Vec<Query<'static>>,
+}
+
+impl RunRows {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        actor: &Actor,
+        workflow_id: &str,
+        version: i64,
+        def: &WorkflowDef,
+        input: &Value,
+        from: Origin<'_>,
+        now: i64,
+    ) -> RunRows {
+        let id = RunId::generate();
+        // a run executes one scope: an item run its For each's body, any
+        // other run the workflow's own steps
+        let def = &def.scope(from.item.and(from.parent.map(|p| p.1)));
+        let deadline_at = def
+            .settings
+            .run_timeout_ms
+            .map(|ms| crate::domain::limits::after(now, ms));
+        let run = runs::NewRun {
+            id: &id,
+            workflow_id,
+            version,
+            input,
+            started_by: &actor.0,
+            now,
+            deadline_at,
+            rerun_of: from.rerun_of,
+            origin: from.origin,
+            trigger_id: from.trigger_id,
+            parent: from.parent,
+            item: from.item,
+            chaos: from.chaos,
+            idempotency_key: from.idempotency_key,
+        };
+        let steps: Vec<(&str, StepStatus)> = def
+            .nodes
+            .iter()
+            .map(|node| {
+                let status = if matches!(node.kind, NodeKind::Start { .. }) {
+                    StepStatus::Ready
+                } else {
+                    StepStatus::Pending
+                };
+                (node.id.as_str(), status)
+            })
+            .collect();
+        let mut inserts = vec![runs::insert_run_query(&run).owned()];
+        inserts.extend(runs::insert_steps_queries(&id, &steps, now).map(Query::owned));
+        let mut details =
+            json!({"workflow_id": workflow_id, "version": version, "rerun_of": from.rerun_of});
+        if let Some(t) = from.trigger_id {
+            details["trigger_id"] = json!(t);
+        }
+        if let Some((run, node)) = from.parent {
+            details["parent_run_id"] = json!(run);
+            details["parent_node_id"] = json!(node);
+        }
+        if let Some(i) = from.item {
+            details["item"] = json!(i.path);
+        }
+        if crate::domain::records::is_test_version(version) {
+            details["test"] = json!(true);
+        }
+        if let Some(c) = from.chaos {
+            details["chaos"] = json!(c.summary());
+        }
+        let event = NewAuditEvent::run(now, &actor.0, "run.started", &id, details);
+        RunRows { id, event, inserts }
+    }
+
+    /// Queues the run, its steps and (when this writer knows the chain's
+    /// head) its audit event in `b`; `audit::settle` appends the event
+    /// once the batch ran. Queued once: the inserts go with the first.
+    pub fn queue<'b>(&'b mut self, tx: &mut Conn, b: &mut Batch<'b>) -> Option<audit::Queued> {
+        if tx.backend() == crate::store::conn::Backend::Postgres {
+            // before the run's number is read (see runs::insert_run_query)
+            b.push(audit::lock_query());
+        }
+        for q in std::mem::take(&mut self.inserts) {
+            b.push(q);
+        }
+        audit::queue(tx, b, &self.event)
+    }
+}
+
+/// The run, its steps (Start ready) and its audit event, in `tx` (which
+/// the caller commits).
+pub(super) async fn insert(tx: &mut Conn, mut rows: RunRows) -> crate::store::Result<RunId> {
+    let mut b = Batch::new();
+    let queued = rows.queue(tx, &mut b);
+    let done = b.run(tx).await?;
+    audit::settle(tx, &done, queued, &rows.event).await?;
+    Ok(rows.id)
+}
