@@ -81,6 +81,9 @@ pub struct Db {
     /// [`Db::write`]), with what its holders know of the database and the
     /// connection they write on.
     gate: std::sync::Arc<tokio::sync::Mutex<Known>>,
+    /// SQLite: checkpoints are run beside the writers (`Db::checkpoint`),
+    /// not by the writer connection as its commits fill the WAL.
+    pub(super) apart: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -112,6 +115,7 @@ impl Db {
                 pool: Pool::Postgres(pool),
                 writer: Some(writer),
                 gate: Default::default(),
+                apart: Default::default(),
             });
         }
         let opts = SqliteConnectOptions::from_str(url)?
@@ -141,6 +145,7 @@ impl Db {
             pool: Pool::Sqlite(pool),
             writer: None,
             gate: Default::default(),
+            apart: Default::default(),
         })
     }
 
@@ -253,10 +258,17 @@ impl Db {
 
     /// The writers' gate with the writer connection (taken from the pool
     /// the first time).
-    async fn writer_gate(&self, pool: &SqlitePool) -> Result<WriteGate> {
+    pub(super) async fn writer_gate(&self, pool: &SqlitePool) -> Result<WriteGate> {
         let mut gate = self.take_gate().await;
         if !gate.has_writer() {
             gate.set_writer(pool.acquire().await?);
+        }
+        if self.apart.load(std::sync::atomic::Ordering::Relaxed) && !gate.writer_apart() {
+            // its commits no longer checkpoint (see `store::checkpoint`)
+            sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                .execute(gate.writer())
+                .await?;
+            gate.set_writer_apart();
         }
         Ok(gate)
     }

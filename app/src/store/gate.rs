@@ -28,6 +28,9 @@ pub struct Known {
     /// the first write and kept with the gate (given back only when the
     /// database is closed; closed instead if a `ROLLBACK` on it fails).
     writer: Option<PoolConnection<sqlx::Sqlite>>,
+    /// The writer connection's commits do not checkpoint the WAL (see
+    /// `store::checkpoint`).
+    writer_apart: bool,
 }
 
 impl std::fmt::Debug for Known {
@@ -170,6 +173,17 @@ impl WriteGate {
     /// Writes on `conn` from now on.
     pub(super) fn set_writer(&mut self, conn: PoolConnection<sqlx::Sqlite>) {
         self.known_mut().writer = Some(conn);
+        self.known_mut().writer_apart = false;
+    }
+
+    /// Whether the writer connection's commits leave checkpoints to others.
+    pub(super) fn writer_apart(&self) -> bool {
+        self.known().writer_apart
+    }
+
+    /// The writer connection's commits leave checkpoints to others now.
+    pub(super) fn set_writer_apart(&mut self) {
+        self.known_mut().writer_apart = true;
     }
 
     /// Gives the writer connection back to the pool (so that closing the
@@ -178,6 +192,7 @@ impl WriteGate {
     pub(super) fn release_writer(&mut self) {
         debug_assert!(self.tx != Tx::Open, "released with a transaction open");
         self.known_mut().writer = None;
+        self.known_mut().writer_apart = false;
     }
 
     /// Takes the writer connection away: closed, not given back to the

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alert_rules;
 pub mod approvals;
 pub mod audit;
+mod checkpoint;
 pub mod conn;
 pub mod copy;
 mod gate;

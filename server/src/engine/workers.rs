@@ -164,6 +164,24 @@ impl Engine {
         handles.push(tokio::spawn(async move {
             engine.scheduler_loop(shutdown_rx).await
         }));
+        if self.db.backend() == app::store::conn::Backend::Sqlite {
+            // the WAL copied into the database file beside the writers
+            // (see store::checkpoint), while anything is written
+            let engine = self.clone();
+            let mut seen = 0;
+            handles.push(periodic(CHECKPOINT_EVERY, shutdown.clone(), move |_| {
+                let (engine, writes) = (engine.clone(), app::store::db::gate_turns().writes);
+                let due = std::mem::replace(&mut seen, writes) != writes || writes == 0;
+                async move {
+                    if !due {
+                        return;
+                    }
+                    if let Err(e) = engine.db.checkpoint().await {
+                        tracing::warn!(error = %e, "checkpointing the WAL failed; tried again later");
+                    }
+                }
+            }));
+        }
         let engine = self.clone();
         handles.push(periodic(config.recovery_every, shutdown, move |_| {
             let engine = engine.clone();
@@ -209,6 +227,10 @@ impl Engine {
 
 /// Runs `pass` now and then every `every` until `shutdown` (each pass is
 /// given the shutdown signal, to stop early between pieces of work).
+/// How often the server copies SQLite's WAL into the database file while
+/// anything is written (see `store::checkpoint`).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
 pub(super) fn periodic<F, Fut>(
     every: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
