@@ -114,3 +114,40 @@ pub(super) async fn insert(tx: &mut Conn, mut rows: RunRows) -> crate::store::Re
     audit::settle(tx, &done, queued, &rows.event).await?;
     Ok(rows.id)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::audit::Actor;
+    use crate::domain::graph::WorkflowDef;
+    use crate::ops::runs::Via;
+    use serde_json::json;
+
+    /// On SQLite the event goes in the start's one batch, with its
+    /// `COMMIT`; on PostgreSQL it is appended after the batch (a slip made
+    /// the second lose it once the batch committed).
+    #[tokio::test]
+    async fn a_started_run_has_its_run_started_event_on_either_backend() {
+        let (db, _dir) = crate::store::test_db().await;
+        let mut conn = db.acquire().await.unwrap();
+        crate::store::workflows::insert(&mut conn, "wf_1", "W", &WorkflowDef::minimal(), 0, "a", 1)
+            .await
+            .unwrap();
+        let actor = Actor("t".into());
+        let mut started = vec![];
+        for at in [1_000, 2_000] {
+            let run = crate::ops::runs::start(&db, &actor, "wf_1", None, &json!({}), Via::Api, at)
+                .await
+                .unwrap();
+            started.push(run.to_string());
+        }
+        let logged: Vec<String> = crate::store::conn::query_scalar(
+            "SELECT run_id FROM audit_events WHERE action = 'run.started' ORDER BY seq",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(logged, started);
+        let report = crate::store::audit::verify(&mut conn, None).await.unwrap();
+        assert_eq!(report.broken_at, None);
+    }
+}

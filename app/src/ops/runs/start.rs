@@ -8,6 +8,7 @@ use crate::domain::ids::RunId;
 use crate::domain::run::RunOrigin;
 use crate::domain::validate;
 use crate::error::{AppError, ErrorCode};
+use crate::store::conn::Finish;
 use crate::store::{Db, StoreError, audit, workflows};
 use serde_json::Value;
 
@@ -199,13 +200,18 @@ pub(super) async fn start_run(
     let mut tx = db.write_run(None).await?;
     let mut b = crate::store::conn::Batch::new();
     let queued = rows.queue(&mut tx, &mut b);
-    // with its COMMIT, unless the audit chain's head moved
-    match b.commit(tx).await.map_err(StoreError::from)? {
-        crate::store::conn::Finish::Committed(_) => {}
-        crate::store::conn::Finish::Open(mut tx, done) => {
-            audit::settle(&mut tx, &done, queued, &rows.event).await?;
-            tx.commit().await.map_err(StoreError::from)?;
-        }
+    // with its COMMIT when its audit event went in it (unless the chain's
+    // head moved); on PostgreSQL the event is appended after the batch
+    let ran = match queued.is_some() {
+        true => b.commit(tx).await,
+        false => match b.run(&mut tx).await {
+            Ok(done) => Ok(Finish::Open(tx, done)),
+            Err(e) => Err(e),
+        },
+    };
+    if let Finish::Open(mut tx, done) = ran.map_err(StoreError::from)? {
+        audit::settle(&mut tx, &done, queued, &rows.event).await?;
+        tx.commit().await.map_err(StoreError::from)?;
     }
     let id = rows.id;
     tracing::info!(run_id = %id, workflow_id, version = r.version, chaos = chaos.is_some(), "run started");
