@@ -86,12 +86,16 @@ pub async fn start_run(
             runs::start_chaos(&s.db, actor, &id, version, &body.input, via, plan, now).await?,
             false,
         ),
-        (None, None) => (
-            runs::start(&s.db, actor, &id, version, &body.input, via, now).await?,
-            false,
-        ),
+        (None, None) => {
+            // carried through its opening pure steps before the answer
+            let rows = runs::prepare(&s.db, actor, &id, version, &body.input, via, now).await?;
+            (s.engine.start(rows).await?, false)
+        }
     };
-    s.engine.wake();
+    // the engine knows what a run it started left due
+    if key.is_some() || body.chaos.is_some() {
+        s.engine.wake();
+    }
     let (status, replay) = match replayed {
         true => (StatusCode::OK, "true"),
         false => (StatusCode::ACCEPTED, "false"),

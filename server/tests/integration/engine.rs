@@ -307,7 +307,7 @@ async fn an_expired_lease_is_recovered_as_a_new_attempt_and_the_late_result_is_d
         vec![start(), transform("t", "{ok: true}"), end("end", None)],
         vec![("start", "out", "t"), ("t", "out", "end")],
     );
-    let id = w.start(d, json!({})).await;
+    let id = w.start_queued(d, json!({})).await;
     // A worker that dies right after claiming the Start step.
     let mut conn = w.db.acquire().await.unwrap();
     let lost = app::store::runs::claim(&mut conn, "dead-worker", T0, T0 + 30_000)

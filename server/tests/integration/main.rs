@@ -18,6 +18,7 @@ mod engine_memory;
 mod example;
 mod exports;
 pub(crate) mod foreach;
+mod fresh_start;
 mod golden;
 mod golden_rest;
 mod golden_triage;

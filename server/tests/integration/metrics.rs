@@ -78,11 +78,14 @@ async fn metrics_need_a_token_and_count_runs_steps_gates_queue_inbox_and_request
     let def = json!({
         "nodes": [
             {"id": "start", "name": "Start", "type": "start"},
+            // taken by a worker: the queue's wait is measured
+            {"id": "hold", "name": "Hold", "type": "code",
+             "source": "function main(ctx) { return ctx.input; }"},
             {"id": "judge", "name": "Judge", "type": "transform",
              "expression": "{verdict: \"ok\", confidence: .input.sure}"},
             {"id": "end", "name": "End", "type": "end", "output": ".steps.judge.output"}
         ],
-        "edges": [{"from": "start", "to": "judge"}, {"from": "judge", "to": "end"}],
+        "edges": [{"from": "start", "to": "hold"}, {"from": "hold", "to": "judge"}, {"from": "judge", "to": "end"}],
         "settings": {"confidence_threshold": 0.9}
     });
     let wf = st.workflow(def, true).await;

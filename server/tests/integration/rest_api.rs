@@ -726,6 +726,24 @@ pub(crate) fn small_def() -> Value {
     })
 }
 
+/// [`small_def`] with a Code step after its Start: a run of it is left to
+/// the workers when it starts (what follows its Start is not pure, so the
+/// start does not carry it), so it is running until the engine runs.
+pub(crate) fn queued_def() -> Value {
+    let mut d = small_def();
+    d["nodes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "hold", "name": "Hold", "type": "code",
+                    "source": "function main(ctx) { return ctx.input; }"}));
+    d["edges"][0] = json!({"from": "start", "to": "hold"});
+    d["edges"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"from": "hold", "to": "calc"}));
+    d
+}
+
 #[tokio::test]
 async fn start_a_run_and_read_it_back() {
     let api = Api::new().await;
@@ -858,7 +876,7 @@ async fn runs_of_unknown_or_broken_things_are_refused_clearly() {
 #[tokio::test]
 async fn get_run_can_wait_for_the_end() {
     let api = Api::new().await;
-    let (_, created) = api.create("Waited", small_def()).await;
+    let (_, created) = api.create("Waited", queued_def()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (_, body) = api
         .json(
@@ -886,7 +904,7 @@ async fn get_run_can_wait_for_the_end() {
 #[tokio::test]
 async fn a_wait_for_the_end_answers_soon_after_a_cancel_through_the_api() {
     let api = std::sync::Arc::new(Api::new().await);
-    let (_, created) = api.create("Cancelled while watched", small_def()).await;
+    let (_, created) = api.create("Cancelled while watched", queued_def()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (_, body) = api
         .json(

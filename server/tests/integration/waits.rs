@@ -1,13 +1,13 @@
 //! Long polls on one run: woken by that run's notices, and answered by the
 //! engine's own word that it ended the run without another look.
 
-use crate::rest_api::{Api, small_def};
+use crate::rest_api::{Api, queued_def};
 use serde_json::json;
 use std::time::Duration;
 
 /// A run of a new workflow `name`, which nothing runs.
 async fn started(api: &Api, name: &str) -> String {
-    let (_, created) = api.create(name, small_def()).await;
+    let (_, created) = api.create(name, queued_def()).await;
     let id = created["workflow_id"].as_str().unwrap();
     let (_, body) = api
         .json(

@@ -5,23 +5,28 @@ use super::start::Origin;
 use crate::domain::audit::{Actor, NewAuditEvent};
 use crate::domain::graph::{NodeKind, WorkflowDef};
 use crate::domain::ids::RunId;
-use crate::domain::run::StepStatus;
+use crate::domain::records::{RunRecord, StepRecord};
+use crate::domain::run::{RunStatus, StepStatus};
 use crate::store::conn::{Batch, Conn, Query};
 use crate::store::{audit, runs};
 use serde_json::{Value, json};
 
 /// A run about to be inserted: its statements, built ahead, and its
 /// audit event.
-pub(super) struct RunRows {
+pub struct RunRows {
     pub id: RunId,
     pub event: NewAuditEvent,
     /// The run's insert and its steps' (the scope's: see [`RunRows::new`]).
     inserts: Vec<Query<'static>>,
+    /// The run as it will read once inserted.
+    pub record: RunRecord,
+    /// Its steps as they will read once inserted, in the order inserted.
+    pub steps: Vec<StepRecord>,
 }
 
 impl RunRows {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(super) fn new(
         actor: &Actor,
         workflow_id: &str,
         version: i64,
@@ -87,7 +92,38 @@ impl RunRows {
             details["chaos"] = json!(c.summary());
         }
         let event = NewAuditEvent::run(now, &actor.0, "run.started", &id, details);
-        RunRows { id, event, inserts }
+        let steps = steps
+            .iter()
+            .map(|(node, status)| as_inserted(node, *status, now))
+            .collect();
+        let record = RunRecord {
+            id: id.clone(),
+            workflow_id: workflow_id.to_string(),
+            version,
+            status: RunStatus::Running,
+            input: input.clone(),
+            output: None,
+            error: None,
+            confidence: None,
+            started_by: actor.0.clone(),
+            created_at: now,
+            finished_at: None,
+            deadline_at,
+            rerun_of: from.rerun_of.map(RunId::from_stored),
+            origin: from.origin,
+            trigger_id: from.trigger_id.map(str::to_string),
+            parent_run_id: from.parent.map(|p| p.0.to_string()),
+            parent_node_id: from.parent.map(|p| p.1.to_string()),
+            item: from.item.cloned(),
+            chaos: from.chaos.cloned(),
+        };
+        RunRows {
+            id,
+            event,
+            inserts,
+            record,
+            steps,
+        }
     }
 
     /// Queues the run, its steps and (when this writer knows the chain's
@@ -105,9 +141,30 @@ impl RunRows {
     }
 }
 
+/// A step as a new run's insert leaves it: `status`, due from
+/// `not_before`, never attempted.
+fn as_inserted(node_id: &str, status: StepStatus, not_before: i64) -> StepRecord {
+    StepRecord {
+        node_id: node_id.to_string(),
+        status,
+        attempt: 0,
+        not_before,
+        port: None,
+        output: None,
+        error_class: None,
+        error: None,
+        confidence: None,
+        cum_confidence: None,
+        started_at: None,
+        finished_at: None,
+        pass: 0,
+        iterations: vec![],
+    }
+}
+
 /// The run, its steps (Start ready) and its audit event, in `tx` (which
 /// the caller commits).
-pub(super) async fn insert(tx: &mut Conn, mut rows: RunRows) -> crate::store::Result<RunId> {
+pub async fn insert(tx: &mut Conn, mut rows: RunRows) -> crate::store::Result<RunId> {
     let mut b = Batch::new();
     let queued = rows.queue(tx, &mut b);
     let done = b.run(tx).await?;

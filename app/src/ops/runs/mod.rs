@@ -6,8 +6,12 @@ mod insert;
 mod rerun;
 mod start;
 pub use idempotent::{MAX_IDEMPOTENCY_KEY, Started, start_once};
+pub use insert::{RunRows, insert};
 pub use rerun::rerun;
-pub use start::{Runnable, Via, check_input, runnable, start, start_chaos, start_in, start_test};
+pub use start::{
+    Runnable, Via, check_input, insert_prepared, prepare, runnable, start, start_chaos, start_in,
+    start_test,
+};
 
 use super::progress;
 use crate::domain::audit::{Actor, NewAuditEvent};

@@ -178,6 +178,60 @@ pub(super) async fn start_run(
     idempotency_key: Option<&str>,
     now: i64,
 ) -> Result<RunId, AppError> {
+    let p = prepare_run(
+        db,
+        actor,
+        workflow_id,
+        version,
+        input,
+        via,
+        chaos,
+        idempotency_key,
+        now,
+    )
+    .await?;
+    insert_prepared(db, p).await
+}
+
+/// Checks and builds a run of the workflow's latest version (or
+/// `version`) with `input`, as [`start`] would start it, without storing
+/// it: [`insert_prepared`] stores it, or the engine carries it through its
+/// opening pure steps in the transaction that stores it.
+pub async fn prepare(
+    db: &Db,
+    actor: &Actor,
+    workflow_id: &str,
+    version: impl Into<workflows::Pick>,
+    input: &Value,
+    via: Via<'_>,
+    now: i64,
+) -> Result<RunRows, AppError> {
+    prepare_run(
+        db,
+        actor,
+        workflow_id,
+        version.into(),
+        input,
+        via,
+        None,
+        None,
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn prepare_run(
+    db: &Db,
+    actor: &Actor,
+    workflow_id: &str,
+    version: workflows::Pick,
+    input: &Value,
+    via: Via<'_>,
+    chaos: Option<&crate::domain::chaos::ChaosPlan>,
+    idempotency_key: Option<&str>,
+    now: i64,
+) -> Result<RunRows, AppError> {
     let r = runnable(db, workflow_id, version).await?;
     check_input(&r.def, input)?;
     if let Some(plan) = chaos {
@@ -195,7 +249,20 @@ pub(super) async fn start_run(
         ..via.parts()
     };
     // its rows are made before the write gate is taken
-    let mut rows = RunRows::new(actor, workflow_id, r.version, &r.def, input, parts, now);
+    Ok(RunRows::new(
+        actor,
+        workflow_id,
+        r.version,
+        &r.def,
+        input,
+        parts,
+        now,
+    ))
+}
+
+/// Stores a prepared run: the run, its steps (Start ready) and its audit
+/// event, in one transaction. The caller wakes the engine.
+pub async fn insert_prepared(db: &Db, mut rows: RunRows) -> Result<RunId, AppError> {
     // a new run, seen by nobody before the commit: beside other runs
     let mut tx = db.write_run(None).await?;
     let mut b = crate::store::conn::Batch::new();
@@ -213,9 +280,9 @@ pub(super) async fn start_run(
         audit::settle(&mut tx, &done, queued, &rows.event).await?;
         tx.commit().await.map_err(StoreError::from)?;
     }
-    let id = rows.id;
-    tracing::info!(run_id = %id, workflow_id, version = r.version, chaos = chaos.is_some(), "run started");
-    Ok(id)
+    let r = &rows.record;
+    tracing::info!(run_id = %rows.id, workflow_id = r.workflow_id, version = r.version, chaos = r.chaos.is_some(), "run started");
+    Ok(rows.id)
 }
 
 /// Starts a run of `r` inside `tx` (which the caller commits), for callers

@@ -252,6 +252,7 @@ pub const TABLES: &[Table] = &[
             ("tokens_out", I64),
             ("cost", F64),
             ("console", Text),
+            ("seq", I64),
         ],
         order: &["run_id", "node_id", "attempt"],
     },

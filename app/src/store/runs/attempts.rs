@@ -64,10 +64,10 @@ pub fn capped_error(e: &str) -> std::borrow::Cow<'_, str> {
 /// (`pass` comes from the step's row as it is when written).
 const COLUMNS: &str = "run_id, node_id, attempt, worker, started_at, finished_at, input, output,
      outcome, error_class, error, confidence, lineage, model_call, tokens_in, tokens_out, cost,
-     console, pass";
+     console, seq, pass";
 
 /// Values bound per row (every column but `pass`).
-const BOUND: usize = 18;
+const BOUND: usize = 19;
 
 /// Rows written by one statement at most (well under either backend's
 /// limit on parameters).
@@ -103,8 +103,29 @@ impl AttemptRow {
             (!a.console.is_empty())
                 .then(|| Value::from(a.console).to_string())
                 .arg(),
+            log_seq().arg(),
         ])
     }
+}
+
+/// Where a step-log row goes among those started in the same millisecond:
+/// the microseconds since the epoch when it was made, or one past the last
+/// value this process gave, whichever is larger. So the rows one
+/// transaction writes (a run's pure stretch, all started "now") keep the
+/// order they were recorded in, and rows of later transactions (here or in
+/// another process whose clock agrees) come after them.
+pub fn log_seq() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    let next = |last: i64| last.saturating_add(1).max(now);
+    let last = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| Some(next(l)))
+        .expect("the closure always gives a value");
+    next(last)
 }
 
 pub async fn insert_attempt(conn: &mut crate::store::conn::Conn, a: &NewAttempt<'_>) -> Result<()> {
@@ -155,4 +176,20 @@ pub fn attempts_queries(
             q
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_order_values_only_grow_even_within_one_microsecond() {
+        let given: Vec<i64> = (0..10_000).map(|_| super::log_seq()).collect();
+        assert!(given.windows(2).all(|w| w[0] < w[1]));
+        let now_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64;
+        // a clock's microseconds, not a count from zero: a later process
+        // (after a restart) goes on after this one
+        assert!(given[0] > now_us - 60_000_000, "{}", given[0]);
+    }
 }

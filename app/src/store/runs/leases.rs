@@ -71,8 +71,8 @@ pub async fn release_held(
         .await?;
     for (run_id, node_id, attempt, started_at) in &held {
         crate::store::conn::query(
-            "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
-             VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7)
+            "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error, seq)
+             VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7, $8)
              ON CONFLICT DO NOTHING",
         )
         .bind(run_id)
@@ -82,6 +82,7 @@ pub async fn release_held(
         .bind(started_at)
         .bind(now)
         .bind(RELEASED)
+        .bind(super::attempts::log_seq())
         .execute(&mut *conn)
         .await?;
     }
@@ -146,8 +147,8 @@ pub async fn recover_one(
         return Ok(None);
     }
     crate::store::conn::query(
-        "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error)
-         VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7)
+        "INSERT INTO step_attempts (run_id, node_id, attempt, worker, started_at, finished_at, outcome, error_class, error, seq)
+         VALUES ($1, $2, $3, $4, $5, $6, 'lost', 'transient', $7, $8)
          ON CONFLICT DO NOTHING",
     )
     .bind(&e.run_id)
@@ -157,6 +158,7 @@ pub async fn recover_one(
     .bind(e.started_at)
     .bind(now)
     .bind(&error)
+    .bind(super::attempts::log_seq())
     .execute(&mut *conn)
     .await?;
     Ok(Some(Lost {

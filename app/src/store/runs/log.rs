@@ -290,7 +290,7 @@ pub async fn get_attempts(
     let rows: Vec<AttemptRow> = crate::store::conn::query_as(
         "SELECT node_id, attempt, worker, started_at, finished_at, input, output, outcome, error_class, error, confidence, pass,
                 lineage, model_call, console
-         FROM step_attempts WHERE run_id = $1 ORDER BY started_at, node_id, pass, attempt LIMIT $2 OFFSET $3",
+         FROM step_attempts WHERE run_id = $1 ORDER BY started_at, seq, node_id, pass, attempt LIMIT $2 OFFSET $3",
     )
     .bind(run_id)
     .bind(page.limit)

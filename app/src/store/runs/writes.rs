@@ -10,15 +10,14 @@
 //! transaction with it). Whoever reads steps in the transaction flushes
 //! first; a write to a step this does not hold is made at once.
 
-use super::{Activated, StepUpdate, corrupt};
+use super::{Activated, StepUpdate};
 use crate::domain::ids::RunId;
-use crate::domain::machine::NodeState;
 use crate::domain::run::StepStatus;
 use crate::domain::transitions::{StepEvent, step_transition};
 use crate::store::conn::{Arg, Backend, Batch, Placeholders, Results};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// One step of the run as read, and what this transaction changed of it.
 struct Step {
@@ -87,70 +86,6 @@ const ROWS_PER_STATEMENT: usize = 50;
 const BOUND: usize = 17;
 
 impl StepWrites {
-    /// Reads the run's steps (in the order they were inserted) and the
-    /// machine's view of them.
-    pub async fn read(
-        conn: &mut crate::store::conn::Conn,
-        run_id: &RunId,
-    ) -> Result<(StepWrites, BTreeMap<String, NodeState>)> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            node_id: String,
-            status: String,
-            attempt: i64,
-            not_before: i64,
-            given_input: bool,
-            port: Option<String>,
-            cum_confidence: Option<f64>,
-            pass: i64,
-            lap: i64,
-            cum_in: f64,
-            lease_owner: Option<String>,
-            finish_seq: Option<i64>,
-        }
-        let rows: Vec<Row> = crate::store::conn::query_as(
-            "SELECT node_id, status, attempt, not_before, input_override IS NOT NULL AS given_input,
-                    port, cum_confidence, pass, lap, cum_in, lease_owner, finish_seq
-             FROM steps WHERE run_id = $1 ORDER BY rowid",
-        )
-        .bind(run_id)
-        .fetch_all(conn)
-        .await?;
-        let mut states = BTreeMap::new();
-        let mut writes = StepWrites {
-            run_id: run_id.clone(),
-            steps: Vec::with_capacity(rows.len()),
-            at: HashMap::with_capacity(rows.len()),
-            finished: 0,
-            last_seq: rows.iter().filter_map(|r| r.finish_seq).max().unwrap_or(0),
-        };
-        for r in rows {
-            let status =
-                StepStatus::parse(&r.status).ok_or_else(|| corrupt("step status", &r.status))?;
-            let state = NodeState {
-                status,
-                port: r.port,
-                cum_confidence: r.cum_confidence,
-                pass: r.pass.max(0) as u32,
-                lap: r.lap.max(0) as u32,
-            };
-            states.insert(r.node_id.clone(), state);
-            writes.at.insert(r.node_id.clone(), writes.steps.len());
-            writes.steps.push(Step {
-                node: r.node_id,
-                status,
-                attempt: r.attempt,
-                not_before: r.not_before,
-                given_input: r.given_input,
-                cum_in: r.cum_in,
-                lease_owner: r.lease_owner,
-                change: None,
-                written: None,
-            });
-        }
-        Ok((writes, states))
-    }
-
     /// Each step as read, with its status and attempt then.
     pub fn as_read(&self) -> impl Iterator<Item = (&str, StepStatus, i64)> {
         self.steps.iter().map(|s| match &s.change {
@@ -393,6 +328,8 @@ pub struct Flush {
     at: Vec<(usize, u64)>,
 }
 
+#[path = "writes_read.rs"]
+mod read;
 #[path = "writes_sql.rs"]
 mod sql;
 use sql::flush_sql;

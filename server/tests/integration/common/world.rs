@@ -32,6 +32,15 @@ impl World {
         }
     }
 
+    /// The same world whose engine claims every step on its own (the
+    /// simple path, as `--simple-engine`).
+    pub fn on_the_simple_path(self) -> World {
+        World {
+            engine: self.engine.with_simple_path(true),
+            ..self
+        }
+    }
+
     /// The same world whose engine opens secrets with `sealer`.
     pub fn with_sealer(self, sealer: app::security::Sealer) -> World {
         World {
@@ -44,13 +53,28 @@ impl World {
         self.start_as(&Actor::anonymous(), def, input).await
     }
 
-    /// Starts a run of a new workflow `def` as `actor`.
+    /// Starts a run of a new workflow `def` as `actor`, as the REST API
+    /// starts one: carried through its opening pure steps when it has them
+    /// (`Engine::start`).
     pub async fn start_as(
         &self,
         actor: &Actor,
         def: WorkflowDef,
         input: Value,
     ) -> app::domain::ids::RunId {
+        let rows = self.prepare(actor, def, input).await;
+        self.engine.start(rows).await.unwrap()
+    }
+
+    /// Starts a run of a new workflow `def` as the browser, a webhook or a
+    /// schedule starts one: inserted with its Start ready, for a worker.
+    pub async fn start_queued(&self, def: WorkflowDef, input: Value) -> app::domain::ids::RunId {
+        let rows = self.prepare(&Actor::anonymous(), def, input).await;
+        runs::insert_prepared(&self.db, rows).await.unwrap()
+    }
+
+    /// A run of a new workflow `def`, checked and built, not yet stored.
+    async fn prepare(&self, actor: &Actor, def: WorkflowDef, input: Value) -> runs::RunRows {
         let wf = app::ops::workflows::create(
             &self.db,
             &Actor::anonymous(),
@@ -61,7 +85,7 @@ impl World {
         )
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-        runs::start(
+        runs::prepare(
             &self.db,
             actor,
             &wf.workflow_id,

@@ -1,0 +1,141 @@
+//! A transaction's view of a run's steps: read from the table, or known
+//! without a read because the transaction inserted them.
+
+use super::{Change, Step, StepWrites};
+use crate::domain::ids::RunId;
+use crate::domain::machine::NodeState;
+use crate::domain::records::StepRecord;
+use crate::domain::run::StepStatus;
+use crate::store::Result;
+use crate::store::runs::{Activated, corrupt};
+use std::collections::{BTreeMap, HashMap};
+
+impl StepWrites {
+    /// Reads the run's steps (in the order they were inserted) and the
+    /// machine's view of them.
+    pub async fn read(
+        conn: &mut crate::store::conn::Conn,
+        run_id: &RunId,
+    ) -> Result<(StepWrites, BTreeMap<String, NodeState>)> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            node_id: String,
+            status: String,
+            attempt: i64,
+            not_before: i64,
+            given_input: bool,
+            port: Option<String>,
+            cum_confidence: Option<f64>,
+            pass: i64,
+            lap: i64,
+            cum_in: f64,
+            lease_owner: Option<String>,
+            finish_seq: Option<i64>,
+        }
+        let rows: Vec<Row> = crate::store::conn::query_as(
+            "SELECT node_id, status, attempt, not_before, input_override IS NOT NULL AS given_input,
+                    port, cum_confidence, pass, lap, cum_in, lease_owner, finish_seq
+             FROM steps WHERE run_id = $1 ORDER BY rowid",
+        )
+        .bind(run_id)
+        .fetch_all(conn)
+        .await?;
+        let mut states = BTreeMap::new();
+        let mut writes = StepWrites {
+            run_id: run_id.clone(),
+            steps: Vec::with_capacity(rows.len()),
+            at: HashMap::with_capacity(rows.len()),
+            finished: 0,
+            last_seq: rows.iter().filter_map(|r| r.finish_seq).max().unwrap_or(0),
+        };
+        for r in rows {
+            let status =
+                StepStatus::parse(&r.status).ok_or_else(|| corrupt("step status", &r.status))?;
+            let state = NodeState {
+                status,
+                port: r.port,
+                cum_confidence: r.cum_confidence,
+                pass: r.pass.max(0) as u32,
+                lap: r.lap.max(0) as u32,
+            };
+            states.insert(r.node_id.clone(), state);
+            writes.at.insert(r.node_id.clone(), writes.steps.len());
+            writes.steps.push(Step {
+                node: r.node_id,
+                status,
+                attempt: r.attempt,
+                not_before: r.not_before,
+                given_input: r.given_input,
+                cum_in: r.cum_in,
+                lease_owner: r.lease_owner,
+                change: None,
+                written: None,
+            });
+        }
+        Ok((writes, states))
+    }
+
+    /// The steps of a run this transaction inserts, as `steps` lists them
+    /// (in the order inserted, as a new run's insert leaves them: `cum_in`
+    /// 1, no lease, no input given by hand): what [`StepWrites::read`]
+    /// would read back, without the read.
+    pub fn inserted(
+        run_id: &RunId,
+        steps: &[StepRecord],
+    ) -> (StepWrites, BTreeMap<String, NodeState>) {
+        let mut states = BTreeMap::new();
+        let mut writes = StepWrites {
+            run_id: run_id.clone(),
+            steps: Vec::with_capacity(steps.len()),
+            at: HashMap::with_capacity(steps.len()),
+            finished: 0,
+            last_seq: 0,
+        };
+        for s in steps {
+            let state = NodeState {
+                status: s.status,
+                port: s.port.clone(),
+                cum_confidence: s.cum_confidence,
+                pass: s.pass.max(0) as u32,
+                lap: 0,
+            };
+            states.insert(s.node_id.clone(), state);
+            writes.at.insert(s.node_id.clone(), writes.steps.len());
+            writes.steps.push(Step {
+                node: s.node_id.clone(),
+                status: s.status,
+                attempt: s.attempt,
+                not_before: s.not_before,
+                given_input: false,
+                cum_in: 1.0,
+                lease_owner: None,
+                change: None,
+                written: None,
+            });
+        }
+        (writes, states)
+    }
+
+    /// Takes `node`, ready as read, to run in this transaction (a new
+    /// run's Start): its claim and result are kept for the flush, which is
+    /// guarded by its being ready still. None when it was not ready as
+    /// read, or was given an input by hand.
+    pub fn take_ready(&mut self, node: &str) -> Option<Activated> {
+        let step = &mut self.steps[*self.at.get(node)?];
+        if step.change.is_some() || step.status != StepStatus::Ready || step.given_input {
+            return None;
+        }
+        step.change = Some(Change {
+            from: StepStatus::Ready,
+            cum_in: step.cum_in,
+            not_before: step.not_before,
+            finished_at: None,
+            done: None,
+        });
+        Some(Activated {
+            node: node.to_string(),
+            cum_in: step.cum_in,
+            attempt: step.attempt + 1,
+        })
+    }
+}
