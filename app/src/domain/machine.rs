@@ -39,6 +39,18 @@ impl NodeState {
             lap: 0,
         }
     }
+
+    /// A step's state as its record shows it, but for its loop's lap (0):
+    /// a loop going round is decided where the steps' rows are read.
+    pub fn of_record(s: &super::records::StepRecord) -> Self {
+        NodeState {
+            status: s.status,
+            port: s.port.clone(),
+            cum_confidence: s.cum_confidence,
+            pass: s.pass.max(0) as u32,
+            lap: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -103,6 +103,9 @@ pub struct WriteGate {
     /// transaction's last writes (`audit::queue_pending`), or at its
     /// commit. None while appends are written at once.
     pending: Option<Vec<super::audit::Pending>>,
+    /// Statements to go with `BEGIN IMMEDIATE`, ahead of the first ones
+    /// sent ([`WriteGate::send_first`]).
+    first: Vec<super::conn::Query<'static>>,
 }
 
 impl WriteGate {
@@ -213,13 +216,39 @@ impl WriteGate {
     }
 
     /// What to send before the transaction's first statement: `BEGIN
-    /// IMMEDIATE` the first time (the transaction is open from then on),
-    /// then nothing.
-    pub(super) fn opening(&mut self) -> Option<&'static str> {
+    /// IMMEDIATE` and the statements kept to go first, the first time
+    /// (the transaction is open from then on), then nothing.
+    pub(super) fn opening(&mut self) -> Option<(&'static str, Vec<super::conn::Query<'static>>)> {
         self.opens().then(|| {
             self.tx = Tx::Open;
-            "BEGIN IMMEDIATE"
+            ("BEGIN IMMEDIATE", std::mem::take(&mut self.first))
         })
+    }
+
+    /// Keeps `queries` to go first in this transaction, which has sent
+    /// nothing yet: they travel with its `BEGIN`, in the message of the
+    /// first statements sent (or at its commit), so writes the caller
+    /// knows before anything is read cost no message of their own. A
+    /// failing one fails the statements it went with.
+    pub fn send_first(&mut self, queries: Vec<super::conn::Query<'static>>) {
+        debug_assert!(self.opens(), "the transaction already sent statements");
+        self.first.extend(queries);
+    }
+
+    /// Whether this transaction has sent no statement yet.
+    pub fn has_sent_nothing(&self) -> bool {
+        self.opens()
+    }
+
+    /// Whether this transaction keeps its audit events for its end
+    /// ([`WriteGate::defer_audit`]).
+    pub fn keeps_audit(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The statements kept to go first, when nothing was sent since.
+    pub(super) fn take_first(&mut self) -> Vec<super::conn::Query<'static>> {
+        std::mem::take(&mut self.first)
     }
 
     /// Whether the next statement opens the transaction.
@@ -321,6 +350,7 @@ impl WriteGate {
             tx: Tx::Unopened,
             dirty: false,
             pending: None,
+            first: Vec::new(),
         }
     }
 }

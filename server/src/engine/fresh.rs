@@ -113,7 +113,8 @@ impl Engine {
         if let Some(g) = tx.gate() {
             g.defer_audit();
         }
-        app::ops::runs::insert(&mut tx, rows).await?;
+        // its rows go with the transaction's first message (on SQLite)
+        app::ops::runs::insert_first(&mut tx, rows).await?;
         let (mut writes, held) = StepWrites::inserted(&run.id, &steps);
         let Opening {
             claimed,

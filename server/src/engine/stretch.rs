@@ -192,18 +192,9 @@ impl Engine {
         }
         let mut states: BTreeMap<String, NodeState> = steps
             .iter()
-            .map(|s| {
-                let state = NodeState {
-                    status: s.status,
-                    port: s.port.clone(),
-                    cum_confidence: s.cum_confidence,
-                    pass: s.pass.max(0) as u32,
-                    // a loop going round is decided in the transaction,
-                    // never ahead: the stretch stops there
-                    lap: 0,
-                };
-                (s.node_id.clone(), state)
-            })
+            // a loop going round is decided in the transaction, never
+            // ahead: the stretch stops there
+            .map(|s| (s.node_id.clone(), NodeState::of_record(s)))
             .collect();
         apply(&mut states, &c.node_id, first, c.cum_in);
         let mut ctx = super::run_context(run, steps);

@@ -172,6 +172,22 @@ pub async fn insert(tx: &mut Conn, mut rows: RunRows) -> crate::store::Result<Ru
     Ok(rows.id)
 }
 
+/// As [`insert`], where `tx` is a SQLite write transaction that has sent
+/// nothing yet and keeps its audit events for its end
+/// (`WriteGate::defer_audit`): the inserts go with its `BEGIN`, in the
+/// message of its first statements (`WriteGate::send_first`), and the
+/// event is kept with its others. Elsewhere, as [`insert`].
+pub async fn insert_first(tx: &mut Conn, mut rows: RunRows) -> crate::store::Result<RunId> {
+    match tx.gate() {
+        Some(g) if g.keeps_audit() && g.has_sent_nothing() => {
+            g.send_first(std::mem::take(&mut rows.inserts));
+            audit::append(tx, &rows.event).await?;
+            Ok(rows.id)
+        }
+        _ => insert(tx, rows).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::domain::audit::Actor;

@@ -6,7 +6,7 @@ mod insert;
 mod rerun;
 mod start;
 pub use idempotent::{MAX_IDEMPOTENCY_KEY, Started, start_once};
-pub use insert::{RunRows, insert};
+pub use insert::{RunRows, insert, insert_first};
 pub use rerun::rerun;
 pub use start::{
     Runnable, Via, check_input, insert_prepared, prepare, runnable, start, start_chaos, start_in,

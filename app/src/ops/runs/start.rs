@@ -118,18 +118,8 @@ pub async fn start(
     via: Via<'_>,
     now: i64,
 ) -> Result<RunId, AppError> {
-    start_run(
-        db,
-        actor,
-        workflow_id,
-        version.into(),
-        input,
-        via,
-        None,
-        None,
-        now,
-    )
-    .await
+    let rows = prepare(db, actor, workflow_id, version, input, via, now).await?;
+    insert_prepared(db, rows).await
 }
 
 /// Starts a chaos run: as [`start`], with `chaos`'s faults injected into

@@ -66,6 +66,8 @@ pub enum Finish {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Sent {
     Begin,
+    /// A statement kept to go with the `BEGIN` (`WriteGate::send_first`).
+    First,
     Part,
     /// The check after guarded statement `i`.
     Guard(usize),
@@ -141,9 +143,13 @@ impl<'a> Batch<'a> {
             Side::Sqlite(c) if !self.parts.is_empty() => {
                 let mut sent = Vec::with_capacity(self.parts.len() + 2);
                 let mut queries = Vec::with_capacity(self.parts.len() + 2);
-                if let Some(begin) = opening {
+                if let Some((begin, first)) = opening {
                     sent.push(Sent::Begin);
                     queries.push(super::query(begin));
+                    for q in first {
+                        sent.push(Sent::First);
+                        queries.push(q);
+                    }
                 }
                 for (i, (q, guard)) in self.parts.drain(..).zip(&self.guards).enumerate() {
                     sent.push(Sent::Part);
@@ -345,3 +351,7 @@ mod tests {
 #[cfg(test)]
 #[path = "batch_guard_tests.rs"]
 mod guard_tests;
+
+#[cfg(test)]
+#[path = "batch_first_tests.rs"]
+mod first_tests;

@@ -80,8 +80,9 @@ impl Conn {
     }
 
     /// What to send before the statements about to go: the `BEGIN` of a
-    /// SQLite write transaction that has sent nothing yet.
-    fn opening(&mut self) -> Option<&'static str> {
+    /// SQLite write transaction that has sent nothing yet, and the
+    /// statements kept to go first (`WriteGate::send_first`).
+    fn opening(&mut self) -> Option<(&'static str, Vec<Query<'static>>)> {
         match self {
             Conn::SqliteWrite(g) => g.opening(),
             _ => None,
@@ -89,15 +90,37 @@ impl Conn {
     }
 
     /// Sends the `BEGIN` of a SQLite write transaction that has sent
-    /// nothing yet, on its own (for statements that do not go through a
-    /// batch).
+    /// nothing yet, with the statements kept to go first (for statements
+    /// that do not go through a batch).
     async fn open(&mut self) -> Result<(), sqlx::Error> {
-        if let Some(begin) = self.opening()
+        if self.send_first().await? {
+            return Ok(());
+        }
+        if let Some((begin, _)) = self.opening()
             && let Side::Sqlite(c) = self.side()
         {
             sqlx::query(begin).execute(c).await?;
         }
         Ok(())
+    }
+
+    /// Sends the statements a SQLite write transaction that has sent
+    /// nothing yet keeps to go first (`WriteGate::send_first`), with its
+    /// `BEGIN`; whether there were any.
+    async fn send_first(&mut self) -> Result<bool, sqlx::Error> {
+        let first = match self {
+            Conn::SqliteWrite(g) if g.opens() => g.take_first(),
+            _ => return Ok(false),
+        };
+        if first.is_empty() {
+            return Ok(false);
+        }
+        let mut b = Batch::new();
+        for q in first {
+            b.push(q);
+        }
+        b.run(self).await?;
+        Ok(true)
     }
 
     /// Commits a transaction (a plain connection has nothing to commit).
@@ -109,6 +132,8 @@ impl Conn {
                 other => sqlx::Error::Protocol(other.to_string()),
             });
         }
+        // statements kept to go first, when nothing was sent with them
+        self.send_first().await?;
         match self {
             Conn::SqliteTx(t) => t.commit().await,
             Conn::SqliteWrite(mut g) => {

@@ -92,14 +92,7 @@ impl StepWrites {
             last_seq: 0,
         };
         for s in steps {
-            let state = NodeState {
-                status: s.status,
-                port: s.port.clone(),
-                cum_confidence: s.cum_confidence,
-                pass: s.pass.max(0) as u32,
-                lap: 0,
-            };
-            states.insert(s.node_id.clone(), state);
+            states.insert(s.node_id.clone(), NodeState::of_record(s));
             writes.at.insert(s.node_id.clone(), writes.steps.len());
             writes.steps.push(Step {
                 node: s.node_id.clone(),
