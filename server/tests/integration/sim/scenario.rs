@@ -354,7 +354,7 @@ impl Sim {
         let wf = self.workflows[self.rng.usize(..self.workflows.len())].clone();
         let by = people::STARTERS[self.rng.usize(..people::STARTERS.len())];
         let x = self.rng.u8(..10);
-        let id = app::ops::runs::start(
+        let rows = app::ops::runs::prepare(
             &self.db,
             &Actor(by.into()),
             &wf,
@@ -365,7 +365,18 @@ impl Sim {
         )
         .await
         .map_err(err)?;
-        self.note(format!("start {id} by {by} with x={x}"));
+        // half as the REST API starts a run (carried through its opening
+        // pure steps in the transaction that inserts it), half as the
+        // browser does (inserted, for a worker)
+        let carried = self.rng.bool();
+        let id = match carried {
+            true => self.engine.start(rows).await.map_err(err)?,
+            false => app::ops::runs::insert_prepared(&self.db, rows)
+                .await
+                .map_err(err)?,
+        };
+        let how = if carried { "carried" } else { "queued" };
+        self.note(format!("start {id} by {by} with x={x}, {how}"));
         Ok(())
     }
 
