@@ -1,7 +1,7 @@
 //! API starts with an `Idempotency-Key`: a client that retries after a
 //! lost answer gets the run its first request started, never two.
 
-use super::start::{Via, start_run};
+use super::start::{Via, insert_prepared, prepare_run};
 use crate::domain::audit::Actor;
 use crate::domain::ids::RunId;
 use crate::error::{AppError, ErrorCode};
@@ -67,7 +67,7 @@ pub async fn start_once(
     if let Some(found) = earlier(db).await? {
         return replay(found);
     }
-    match start_run(
+    let prepared = prepare_run(
         db,
         actor,
         workflow_id,
@@ -78,8 +78,12 @@ pub async fn start_once(
         Some(key),
         now,
     )
-    .await
-    {
+    .await;
+    let started = match prepared {
+        Ok(rows) => insert_prepared(db, rows).await,
+        Err(e) => Err(e),
+    };
+    match started {
         Ok(run_id) => Ok(Started {
             run_id,
             replayed: false,

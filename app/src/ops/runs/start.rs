@@ -142,7 +142,7 @@ pub async fn start_chaos(
             "faults are injected only into runs started by hand, through the API or by a golden set, never into triggered runs",
         ));
     }
-    start_run(
+    let rows = prepare_run(
         db,
         actor,
         workflow_id,
@@ -153,34 +153,8 @@ pub async fn start_chaos(
         None,
         now,
     )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn start_run(
-    db: &Db,
-    actor: &Actor,
-    workflow_id: &str,
-    version: workflows::Pick,
-    input: &Value,
-    via: Via<'_>,
-    chaos: Option<&crate::domain::chaos::ChaosPlan>,
-    idempotency_key: Option<&str>,
-    now: i64,
-) -> Result<RunId, AppError> {
-    let p = prepare_run(
-        db,
-        actor,
-        workflow_id,
-        version,
-        input,
-        via,
-        chaos,
-        idempotency_key,
-        now,
-    )
     .await?;
-    insert_prepared(db, p).await
+    insert_prepared(db, rows).await
 }
 
 /// Checks and builds a run of the workflow's latest version (or
@@ -211,7 +185,7 @@ pub async fn prepare(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn prepare_run(
+pub(super) async fn prepare_run(
     db: &Db,
     actor: &Actor,
     workflow_id: &str,
