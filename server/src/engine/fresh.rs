@@ -28,6 +28,7 @@ use std::time::Duration;
 /// A new run's Start, evaluated with the stretch it opens, before the run
 /// is inserted.
 struct Opening {
+    def: std::sync::Arc<app::domain::graph::WorkflowDef>,
     claimed: Claimed,
     context: Value,
     outcome: Outcome,
@@ -95,6 +96,7 @@ impl Engine {
             return Ok(None);
         }
         Ok(Some(Opening {
+            def,
             claimed,
             context,
             outcome,
@@ -106,7 +108,6 @@ impl Engine {
     async fn carry(&self, rows: RunRows, o: Opening, now: i64) -> Result<()> {
         let run = rows.record.clone();
         let steps: Vec<StepRecord> = rows.steps.clone();
-        let def = self.definition(&run).await?;
         // a new run, seen by nobody before the commit: beside other runs
         let mut tx = self.db.write_run(None).await?;
         // its audit events go with its last writes, `run.started` first
@@ -117,6 +118,7 @@ impl Engine {
         app::ops::runs::insert_first(&mut tx, rows).await?;
         let (mut writes, held) = StepWrites::inserted(&run.id, &steps);
         let Opening {
+            def,
             claimed,
             context,
             outcome,
