@@ -94,34 +94,39 @@ pub fn settle(
     states: &BTreeMap<String, NodeState>,
     finished: &[&str],
 ) -> Vec<Change> {
-    let mut states = states.clone();
-    let mut incoming: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
-    let mut outgoing: HashMap<&str, Vec<&str>> = HashMap::new();
     // an edge back to a loop's entry starts a new pass (`repeat`); it
     // never holds the entry back nor skips it
     let back = def.back_edges();
-    for (_, e) in def
-        .edges
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !back.contains(i))
-    {
-        incoming.entry(&e.to).or_default().push((&e.from, &e.port));
-        outgoing.entry(&e.from).or_default().push(&e.to);
-    }
-    let mut queue: VecDeque<&str> = finished
-        .iter()
-        .flat_map(|f| outgoing.get(f).cloned().unwrap_or_default())
-        .collect();
+    let edges = || live_edges(def, &back);
+    let outgoing = |from: &str| -> Vec<&str> {
+        edges()
+            .filter(|e| e.from == from)
+            .map(|e| e.to.as_str())
+            .collect()
+    };
+    // what this call decided so far, over `states` (read, never copied:
+    // this runs for every step that finishes)
+    let mut decided: HashMap<&str, StepStatus> = HashMap::new();
+    let mut queue: VecDeque<&str> = finished.iter().flat_map(|f| outgoing(f)).collect();
     let mut changes = Vec::new();
     while let Some(node) = queue.pop_front() {
-        if states.get(node).map(|s| s.status) != Some(StepStatus::Pending) {
+        let status = decided
+            .get(node)
+            .copied()
+            .or_else(|| states.get(node).map(|s| s.status));
+        if status != Some(StepStatus::Pending) {
             continue;
         }
         let mut taken: Option<f64> = None;
         let mut open = false;
-        for (from, port) in incoming.get(node).map(Vec::as_slice).unwrap_or(&[]) {
-            match edge_state(states.get(*from), port) {
+        for e in edges().filter(|e| e.to == node) {
+            let state = match decided.get(e.from.as_str()) {
+                // made ready by this call: not finished yet
+                Some(StepStatus::Ready) => EdgeState::Open,
+                Some(_) => EdgeState::Dead,
+                None => edge_state(states.get(&e.from), &e.port),
+            };
+            match state {
                 EdgeState::Open => open = true,
                 // Where paths meet, the weakest path bounds what follows.
                 EdgeState::Taken(c) => taken = Some(taken.map_or(c, |t: f64| t.min(c))),
@@ -131,27 +136,36 @@ pub fn settle(
         if open {
             continue;
         }
-        let entry = states
-            .entry(node.to_string())
-            .or_insert_with(|| NodeState::new(StepStatus::Pending));
         match taken {
             Some(cum_in) => {
-                entry.status = StepStatus::Ready;
+                decided.insert(node, StepStatus::Ready);
                 changes.push(Change::Activate {
                     node: node.to_string(),
                     cum_in,
                 });
             }
             None => {
-                entry.status = StepStatus::Skipped;
+                decided.insert(node, StepStatus::Skipped);
                 changes.push(Change::Skip {
                     node: node.to_string(),
                 });
-                queue.extend(outgoing.get(node).cloned().unwrap_or_default());
+                queue.extend(outgoing(node));
             }
         }
     }
     changes
+}
+
+/// The edges that are not back to a loop's entry.
+fn live_edges<'d>(
+    def: &'d WorkflowDef,
+    back: &'d std::collections::BTreeSet<usize>,
+) -> impl Iterator<Item = &'d super::graph::Edge> + 'd {
+    def.edges
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !back.contains(i))
+        .map(|(_, e)| e)
 }
 
 /// What taking an edge back to a loop's entry does.

@@ -37,7 +37,7 @@ pub async fn fill(
     let runnable = Runnable {
         workflow_id: run.workflow_id.clone(),
         version: run.version,
-        def: (*whole).clone(),
+        def: whole,
     };
     loop {
         let tally = runs::tally(conn, run_id, node, round).await?;

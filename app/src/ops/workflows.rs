@@ -179,25 +179,29 @@ pub async fn get(
                 }
                 (e, _) => not_found(id)(e),
             })?;
-    w.problems = problems_of(&w);
+    w.problems = problems_of(&w.workflow_id, w.version, &w.definition);
     Ok(w)
 }
 
 /// A saved version never changes, so its problems are worked out once per
 /// process (a 1,000-step graph takes hundreds of milliseconds the first
 /// time) and remembered for the most recently opened versions.
-fn problems_of(w: &WorkflowVersion) -> Vec<crate::domain::Problem> {
+pub(crate) fn problems_of(
+    workflow_id: &str,
+    version: i64,
+    def: &crate::domain::graph::WorkflowDef,
+) -> Vec<crate::domain::Problem> {
     use std::collections::HashMap;
     use std::sync::{LazyLock, Mutex};
     const REMEMBERED: usize = 256;
     type Key = (String, i64);
     static KNOWN: LazyLock<Mutex<HashMap<Key, Vec<crate::domain::Problem>>>> =
         LazyLock::new(Default::default);
-    let key = (w.workflow_id.clone(), w.version);
+    let key = (workflow_id.to_string(), version);
     if let Some(p) = KNOWN.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return p;
     }
-    let problems = validate(&w.definition);
+    let problems = validate(def);
     if let Ok(mut m) = KNOWN.lock() {
         if m.len() >= REMEMBERED {
             m.clear();

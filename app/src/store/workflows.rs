@@ -285,6 +285,22 @@ pub async fn get_any(
     get_inner(conn, id, Pick::Version(version), true).await
 }
 
+/// The number of the version `pick` names in the live workflow `id`
+/// (NotFound if the workflow is gone; an explicit version is not checked
+/// here, but where its definition is read).
+pub async fn version_of(conn: &mut crate::store::conn::Conn, id: &str, pick: Pick) -> Result<i64> {
+    let row: Option<(Option<i64>,)> = crate::store::conn::query_as(
+        "SELECT COALESCE($2, CASE WHEN $3 THEN w.published_version END, w.latest_version)
+         FROM workflows w WHERE w.id = $1 AND w.deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(pick.number())
+    .bind(pick == Pick::Published)
+    .fetch_optional(conn)
+    .await?;
+    row.and_then(|(v,)| v).ok_or(StoreError::NotFound)
+}
+
 /// How many versions' definitions a process remembers (the ones used most
 /// recently; each is read again when next needed after it was forgotten).
 pub const REMEMBERED_VERSIONS: usize = 256;

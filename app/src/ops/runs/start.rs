@@ -80,30 +80,49 @@ pub(super) struct Origin<'a> {
 pub struct Runnable {
     pub workflow_id: String,
     pub version: i64,
-    pub def: WorkflowDef,
+    pub def: std::sync::Arc<WorkflowDef>,
 }
 
 /// Loads the workflow's latest version (or `version`) and refuses it, with
-/// its problems, unless it can run.
+/// its problems, unless it can run. Only which version that is gets read
+/// each time: a version never changes, so its graph and its problems are
+/// the ones this process remembers (see `workflows::definition`).
 pub async fn runnable(
     db: &Db,
     workflow_id: &str,
     version: impl Into<workflows::Pick>,
 ) -> Result<Runnable, AppError> {
-    let wf = crate::ops::workflows::get(db, workflow_id, version).await?;
-    let problems = validate(&wf.definition);
+    let pick = version.into();
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    let read = match workflows::version_of(&mut conn, workflow_id, pick).await {
+        Ok(v) => workflows::definition(&mut conn, workflow_id, v)
+            .await
+            .map(|def| (v, def)),
+        Err(e) => Err(e),
+    };
+    let (version, def) = read.map_err(|e| match (e, pick.number()) {
+        (StoreError::NotFound, Some(v)) => {
+            AppError::not_found(format!("workflow '{workflow_id}' has no version {v}"))
+        }
+        (StoreError::NotFound, None) => {
+            AppError::not_found(format!("no workflow with id '{workflow_id}'"))
+        }
+        (e, _) => e.into(),
+    })?;
+    drop(conn);
+    let problems = crate::ops::workflows::problems_of(workflow_id, version, &def);
     if !problems.is_empty() {
         let mut e = AppError::invalid_workflow(problems);
         e.message = format!(
-            "version {} of this workflow cannot run: {}",
-            wf.version, e.message
+            "version {version} of this workflow cannot run: {}",
+            e.message
         );
         return Err(e);
     }
     Ok(Runnable {
         workflow_id: workflow_id.to_string(),
-        version: wf.version,
-        def: wf.definition,
+        version,
+        def,
     })
 }
 
