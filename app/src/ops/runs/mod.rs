@@ -87,7 +87,12 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         (None, None) => 0,
     };
     let step_names = definition
-        .map(|d| d.nodes.into_iter().map(|n| (n.id, n.name)).collect())
+        .map(|d| {
+            d.nodes
+                .iter()
+                .map(|n| (n.id.clone(), n.name.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(RunDetail {
         children,

@@ -16,8 +16,9 @@ pub struct RunHead {
     pub number: Option<i64>,
     /// Its workflow's name (None if the workflow is gone).
     pub workflow_name: Option<String>,
-    /// Its version's definition (None if it is gone or cannot be read).
-    pub definition: Option<crate::domain::graph::WorkflowDef>,
+    /// Its version's definition (None if it is gone or cannot be read):
+    /// the one this process remembers (see `workflows::definition`).
+    pub definition: Option<std::sync::Arc<crate::domain::graph::WorkflowDef>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -25,25 +26,32 @@ struct HeadRow {
     #[sqlx(flatten)]
     run: super::log::RunRow,
     workflow_name: Option<String>,
-    definition: Option<String>,
+    has_version: bool,
 }
 
-const HEAD_SQL: &str = "SELECT r.*, w.name AS workflow_name, v.definition AS definition
+const HEAD_SQL: &str = "SELECT r.*, w.name AS workflow_name, v.version IS NOT NULL AS has_version
      FROM runs r LEFT JOIN workflows w ON w.id = r.workflow_id
      LEFT JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.version
      WHERE r.id = $1";
 
-fn head_of(id: &RunId, r: HeadRow) -> Result<RunHead> {
-    let definition = r.definition.and_then(|d| match serde_json::from_str(&d) {
-        Ok(def) => Some(def),
-        Err(e) => {
-            tracing::warn!(run_id = %id, error = %e, "the run's version cannot be read");
-            None
+async fn head_of(conn: &mut Conn, id: &RunId, r: HeadRow) -> Result<RunHead> {
+    let number = r.run.number;
+    let run = run_record(r.run)?;
+    let definition = match r.has_version {
+        true => {
+            match crate::store::workflows::definition(conn, &run.workflow_id, run.version).await {
+                Ok(def) => Some(def),
+                Err(e) => {
+                    tracing::warn!(run_id = %id, error = %e, "the run's version cannot be read");
+                    None
+                }
+            }
         }
-    });
+        false => None,
+    };
     Ok(RunHead {
-        number: r.run.number,
-        run: run_record(r.run)?,
+        number,
+        run,
         workflow_name: r.workflow_name,
         definition,
     })
@@ -56,7 +64,7 @@ pub async fn head(conn: &mut Conn, id: &RunId) -> Result<RunHead> {
         .fetch_optional(conn)
         .await?
         .ok_or(StoreError::NotFound)?;
-    head_of(id, r)
+    head_of(conn, id, r).await
 }
 
 /// What a run's view reads of it: its head, its steps, and how often each
@@ -73,7 +81,7 @@ pub async fn view(
     let head = got.row::<HeadRow>(head)?.ok_or(StoreError::NotFound)?;
     let steps = step_records(conn, id, got.rows::<StepRow>(steps)?).await?;
     let waits = got.rows::<(String, i64)>(waits)?.into_iter().collect();
-    Ok((head_of(id, head)?, steps, waits))
+    Ok((head_of(conn, id, head).await?, steps, waits))
 }
 
 /// What a worker reads of a run to run one of its steps: the run and its
