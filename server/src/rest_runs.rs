@@ -35,20 +35,29 @@ pub struct StartBody {
     chaos: Option<app::domain::chaos::ChaosPlan>,
 }
 
+#[derive(Deserialize, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartQuery {
+    /// Answer with the run (as `GET /api/v1/runs/{id}` shows it) once it
+    /// ended, or when this many ms (at most 60,000) have passed: a
+    /// synchronous start, one request instead of a start and a wait.
+    #[serde(default)]
+    wait_ms: u64,
+}
+
 /// Starts a run. With an `Idempotency-Key` header, a repeat of the request
 /// (same workflow, same key, same input) answers 200 with the first run and
-/// `Idempotent-Replayed: true` instead of starting another.
+/// `Idempotent-Replayed: true` instead of starting another. With
+/// `wait_ms`, the answer is the run itself once it ended (200).
 pub async fn start_run(
     State(s): State<AppState>,
     who: Who,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<StartQuery>,
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<StartBody>,
-) -> ApiResult<(
-    StatusCode,
-    [(&'static str, &'static str); 1],
-    Json<StartedRun>,
-)> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let p = who.may(Permission::OperateRuns, "start runs")?;
     // without a version, the published one (or the latest), in the same
     // read as the version itself
@@ -67,6 +76,7 @@ pub async fn start_run(
             )
         })?),
     };
+    let mut ended = None;
     let (run_id, replayed) = match (key, &body.chaos) {
         (Some(key), chaos) => {
             let started = runs::start_once(
@@ -89,7 +99,9 @@ pub async fn start_run(
         (None, None) => {
             // carried through its opening pure steps before the answer
             let rows = runs::prepare(&s.db, actor, &id, version, &body.input, via, now).await?;
-            (s.engine.start(rows).await?, false)
+            let (run_id, end) = s.engine.start_told(rows).await?;
+            ended = end;
+            (run_id, false)
         }
     };
     // the engine knows what a run it started left due
@@ -100,13 +112,28 @@ pub async fn start_run(
         true => (StatusCode::OK, "true"),
         false => (StatusCode::ACCEPTED, "false"),
     };
-    Ok((
-        status,
-        [("idempotent-replayed", replay)],
-        Json(StartedRun {
+    let header = [("idempotent-replayed", replay)];
+    if q.wait_ms == 0 {
+        let started = Json(StartedRun {
             run_id: run_id.to_string(),
-        }),
-    ))
+        });
+        return Ok((status, header, started).into_response());
+    }
+    // a run the start ended needs no look before it is read
+    if ended.is_none() {
+        wait_to_end(&s, run_id.as_str(), q.wait_ms).await?;
+    }
+    let run = runs::get(&s.db, run_id.as_str()).await?;
+    Ok((StatusCode::OK, header, Json(run)).into_response())
+}
+
+/// Waits up to `wait_ms` (at most 60,000) for run `run_id` to end.
+async fn wait_to_end(s: &AppState, run_id: &str, wait_ms: u64) -> ApiResult<()> {
+    let limit = Duration::from_millis(wait_ms.min(60_000));
+    match s.engine.wait_for_end(run_id, limit).await {
+        Ok(_) | Err(app::store::StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]
@@ -125,12 +152,8 @@ pub async fn get_run(
 ) -> ApiResult<Json<RunDetail>> {
     who.may(Permission::Read, "see runs")?;
     if q.wait_ms > 0 {
-        let limit = Duration::from_millis(q.wait_ms.min(60_000));
         let run_id = runs::parse_run_id(&id)?;
-        match s.engine.wait_for_end(run_id.as_str(), limit).await {
-            Ok(_) | Err(app::store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
+        wait_to_end(&s, run_id.as_str(), q.wait_ms).await?;
     }
     Ok(Json(runs::get(&s.db, &id).await?))
 }

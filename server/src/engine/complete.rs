@@ -70,12 +70,13 @@ impl Engine {
         let at = (started, now);
         self.complete(tx, c, run, def, at, input, ran, plan, states, told)
             .await
+            .map(|_| ())
     }
 
     /// The rest of a completion, in `tx`, once the attempt of `c` is known
     /// to be this transaction's to record (`at`: when it started, and now):
     /// records it and the pure stretch it opens, writes what was kept and
-    /// commits, then tells those waiting.
+    /// commits, then tells those waiting. How the run ended, if it did.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn complete(
         &self,
@@ -89,7 +90,7 @@ impl Engine {
         plan: Plan,
         mut states: Option<progress::States>,
         mut told: Told,
-    ) -> Result<()> {
+    ) -> Result<Option<app::domain::run::RunStatus>> {
         let Ran {
             outcome,
             call,
@@ -140,7 +141,8 @@ impl Engine {
             app::store::audit::settle_pending(&mut tx, &done, audit).await?;
             tx.commit().await?;
         }
+        let ended = told.ended;
         self.tell(run, &c.run_id, told);
-        Ok(())
+        Ok(ended)
     }
 }

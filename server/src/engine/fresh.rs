@@ -18,7 +18,7 @@ use super::told::Told;
 use super::{Engine, Result, run_context};
 use app::domain::ids::RunId;
 use app::domain::records::StepRecord;
-use app::domain::run::StepStatus;
+use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs::RunRows;
 use app::store::StoreError;
 use app::store::runs::{Activated, Claimed, StepWrites};
@@ -41,16 +41,25 @@ impl Engine {
     /// recorded, in one transaction; otherwise it is inserted as
     /// `ops::runs::insert_prepared` does and left to the workers.
     pub async fn start(&self, rows: RunRows) -> std::result::Result<RunId, app::error::AppError> {
+        self.start_told(rows).await.map(|(id, _)| id)
+    }
+
+    /// As [`Engine::start`], and how the run ended if its opening ended
+    /// it (a synchronous start answers then without looking).
+    pub async fn start_told(
+        &self,
+        rows: RunRows,
+    ) -> std::result::Result<(RunId, Option<RunStatus>), app::error::AppError> {
         let now = self.clock.now().max(rows.record.created_at);
         let Some(opening) = self.opening(&rows, now).await? else {
             let id = app::ops::runs::insert_prepared(&self.db, rows).await?;
             self.wake();
-            return Ok(id);
+            return Ok((id, None));
         };
         let id = rows.id.clone();
-        self.carry(rows, opening, now).await?;
+        let ended = self.carry(rows, opening, now).await?;
         tracing::info!(run_id = %id, "run started and carried through its pure opening");
-        Ok(id)
+        Ok((id, ended))
     }
 
     /// The run's Start and the pure stretch it opens, evaluated ahead;
@@ -105,7 +114,7 @@ impl Engine {
     }
 
     /// Inserts the run and records its opening in the same transaction.
-    async fn carry(&self, rows: RunRows, o: Opening, now: i64) -> Result<()> {
+    async fn carry(&self, rows: RunRows, o: Opening, now: i64) -> Result<Option<RunStatus>> {
         let run = rows.record.clone();
         let steps: Vec<StepRecord> = rows.steps.clone();
         // a new run, seen by nobody before the commit: beside other runs

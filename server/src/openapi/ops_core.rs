@@ -2,7 +2,9 @@
 
 use super::table::{NOT_FOUND, Op, empty, json, s};
 use crate::rest::{CreateBody, PublishBody, SaveBody, WorkflowList};
-use crate::rest_runs::{GetRunQuery, RerunBody, RetryBody, RunsQuery, StartBody, StartedRun};
+use crate::rest_runs::{
+    GetRunQuery, RerunBody, RetryBody, RunsQuery, StartBody, StartQuery, StartedRun,
+};
 use app::domain::records::{AttemptRecord, RunDetail, RunPage, VersionInfo, WorkflowVersion};
 use axum::routing::{delete, get, post, put};
 
@@ -137,6 +139,7 @@ pub fn workflows_and_runs() -> Vec<Op> {
             || post(crate::rest_runs::start_run),
         )
         .needs(Some("operate_runs"))
+        .query(s::<StartQuery>)
         .body(s::<StartBody>)
         .headers(&[(
             "Idempotency-Key",
@@ -145,6 +148,7 @@ pub fn workflows_and_runs() -> Vec<Op> {
         .answers(vec![
             json(202, "started", s::<StartedRun>),
             json(200, "a repeat of an Idempotency-Key: the run it started", s::<StartedRun>),
+            json(200, "with wait_ms: the run, once it ended (or when wait_ms passed)", s::<RunDetail>),
         ])
         .errors(&[
             (400, "malformed JSON or the wrong shape, or a bad Idempotency-Key"),

@@ -42,6 +42,7 @@ mod shutdown;
 mod sim;
 mod step_log;
 mod subworkflows;
+mod sync_start;
 mod test_runs;
 mod waits;
 mod webhooks;
