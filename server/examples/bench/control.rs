@@ -88,7 +88,14 @@ pub async fn subworkflow(bin: &str) -> Value {
     });
     let wf = create(&http, &server.base, "parent", parent, false).await;
     let runs = 100;
-    let (ids, seconds) = closed_loop(&http, &server.bases, &wf, runs, 4).await;
+    let (ids, seconds) = closed_loop(
+        &http,
+        &server.bases,
+        &wf,
+        (runs, 4),
+        super::Ask::StartThenWait,
+    )
+    .await;
     let l = latencies(&http, &server.base, &ids).await;
     json!({
         "workload": "subworkflow-100",

@@ -50,7 +50,14 @@ async fn record(bin: &str, name: &str, def: Value, flags: &[&str]) -> Record {
     let server = Server::start_with(bin, flags);
     let http = server.client();
     let wf = create(&http, &server.base, name, def, false).await;
-    closed_loop(&http, &server.bases, &wf, RUNS, 16).await;
+    closed_loop(
+        &http,
+        &server.bases,
+        &wf,
+        (RUNS, 16),
+        super::Ask::StartThenWait,
+    )
+    .await;
     let db = server.open_db().await;
     let mut conn = db.acquire().await.expect("a connection");
     let runs: Vec<(String, String, String, Option<String>)> =

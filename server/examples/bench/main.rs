@@ -72,6 +72,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
+/// How a client starts a run and learns that it ended.
+#[derive(Clone, Copy, PartialEq)]
+enum Ask {
+    /// A start (202), then `GET /runs/{id}?wait_ms`: two requests.
+    StartThenWait,
+    /// A synchronous start (`POST …/runs?wait_ms`): one request.
+    Sync,
+}
+
 /// `concurrency` clients, each starting a run of `wf` and waiting for it
 /// to end before the next (a closed loop), until `runs` have run. Returns
 /// the run ids with the ms each took as the client saw it, and the seconds
@@ -80,8 +89,8 @@ async fn closed_loop(
     http: &reqwest::Client,
     bases: &[String],
     wf: &str,
-    runs: usize,
-    concurrency: usize,
+    (runs, concurrency): (usize, usize),
+    ask: Ask,
 ) -> (Vec<(String, f64)>, f64) {
     let started = Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -97,15 +106,24 @@ async fn closed_loop(
                     return ids;
                 }
                 let sent = Instant::now();
+                let query = match ask {
+                    Ask::Sync => "?wait_ms=60000",
+                    Ask::StartThenWait => "",
+                };
                 let res: Value = call_json(
-                    http.post(format!("{base}/api/v1/workflows/{wf}/runs"))
+                    http.post(format!("{base}/api/v1/workflows/{wf}/runs{query}"))
                         .json(&json!({"input": {"n": n}})),
                 )
                 .await;
-                let id = res["run_id"].as_str().expect("run started").to_string();
-                // the server answers when the run has ended
-                let run: Value =
-                    call_json(http.get(format!("{base}/api/v1/runs/{id}?wait_ms=60000"))).await;
+                let (id, run) = match ask {
+                    Ask::Sync => (res["id"].as_str().expect("run ended").to_string(), res),
+                    Ask::StartThenWait => {
+                        let id = res["run_id"].as_str().expect("run started").to_string();
+                        // the server answers when the run has ended
+                        let url = format!("{base}/api/v1/runs/{id}?wait_ms=60000");
+                        (id, call_json(http.get(url)).await)
+                    }
+                };
                 assert_eq!(run["status"], "succeeded", "run {id}: {}", run["error"]);
                 ids.push((id, sent.elapsed().as_secs_f64() * 1000.0));
             }
@@ -161,13 +179,14 @@ async fn create(
 }
 
 /// A closed-loop workload: its name, graph, (runs, clients), the server's
-/// flags and the reference its ratio is to.
+/// flags, the reference its ratio is to, and how its clients ask.
 type Workload = (
     &'static str,
     Value,
     (usize, usize),
     &'static [&'static str],
     f64,
+    Ask,
 );
 
 /// One closed-loop workload on a new server started with `flags`; its
@@ -177,8 +196,7 @@ async fn workload(
     name: &str,
     def: Value,
     (runs, concurrency): (usize, usize),
-    flags: &[&str],
-    reference: f64,
+    (flags, reference, ask): (&[&str], f64, Ask),
 ) -> Value {
     let server = Server::start_with(bin, flags);
     let http = server.client();
@@ -186,7 +204,8 @@ async fn workload(
     let wf = create(&http, &server.base, name, def, false).await;
     let cpu = server.cpu_s();
     let gate = gate_turns(&http, &server.base).await;
-    let (ids, seconds) = closed_loop(&http, &server.bases, &wf, runs, concurrency).await;
+    let load = (runs, concurrency);
+    let (ids, seconds) = closed_loop(&http, &server.bases, &wf, load, ask).await;
     let cpu = server.cpu_s() - cpu;
     let gate: Vec<f64> = gate_turns(&http, &server.base)
         .await
@@ -279,16 +298,34 @@ async fn main() {
     let full = reference::sqlite_commits_per_s("FULL");
     emit(json!({"workload": "sqlite-commit", "synchronous": "normal", "per_s": normal.round()}));
     emit(json!({"workload": "sqlite-commit", "synchronous": "full", "per_s": full.round()}));
+    use Ask::{StartThenWait, Sync};
     let workloads: Vec<Workload> = vec![
-        ("linear-20", chain(20), (2000, 16), &[], normal),
-        ("fanout-10", fanout(10), (2000, 16), &[], normal),
-        ("latency-3", chain(1), (300, 1), &[], normal),
+        (
+            "linear-20",
+            chain(20),
+            (2000, 16),
+            &[],
+            normal,
+            StartThenWait,
+        ),
+        (
+            "fanout-10",
+            fanout(10),
+            (2000, 16),
+            &[],
+            normal,
+            StartThenWait,
+        ),
+        ("latency-3", chain(1), (300, 1), &[], normal, StartThenWait),
+        // the same, asked in one request (a synchronous start)
+        ("latency-3-sync", chain(1), (300, 1), &[], normal, Sync),
         (
             "linear-20-full",
             chain(20),
             (2000, 16),
             &["--durability", "full"],
             full,
+            StartThenWait,
         ),
     ];
     // BENCH_RUNS=N: that many runs per closed-loop workload instead
@@ -300,13 +337,13 @@ async fn main() {
     let clients: Option<usize> = std::env::var("BENCH_CLIENTS")
         .ok()
         .and_then(|n| n.parse().ok());
-    for (name, def, mut load, flags, reference) in workloads {
+    for (name, def, mut load, flags, reference, ask) in workloads {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
         load.0 = runs.unwrap_or(load.0);
         load.1 = clients.unwrap_or(load.1).max(1);
-        emit(workload(&bin, name, def, load, flags, reference).await);
+        emit(workload(&bin, name, def, load, (flags, reference, ask)).await);
     }
     if only.as_deref().is_none_or(|o| o == "hot-path-equivalence") {
         emit(equivalence::compare(&bin).await);

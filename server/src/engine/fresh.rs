@@ -125,7 +125,10 @@ impl Engine {
         }
         // its rows go with the transaction's first message (on SQLite)
         app::ops::runs::insert_first(&mut tx, rows).await?;
-        let (mut writes, held) = StepWrites::inserted(&run.id, &steps);
+        // no parent, no runs it starts (see `opening`): ended here, the run
+        // has nothing around it to read
+        let alone = run.parent_run_id.is_none() && !o.def.starts_runs();
+        let (mut writes, held) = StepWrites::inserted(&run.id, &steps, alone);
         let Opening {
             def,
             claimed,

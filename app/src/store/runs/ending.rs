@@ -31,26 +31,17 @@ pub async fn finish_run(
     run_id: &RunId,
     end: &RunEnd,
     now: i64,
-    writes: Option<&mut super::StepWrites>,
+    mut writes: Option<&mut super::StepWrites>,
 ) -> Result<Option<Ended>> {
-    let Some(event) = run_end_event(end.status) else {
-        return Err(StoreError::Conflict("a run cannot end as running".into()));
-    };
-    let sql = format!(
-        "UPDATE runs SET {}, output = $2, error = $3, confidence = COALESCE($4, confidence),
-                finished_at = $5
-         WHERE id = $1 AND {}
-         RETURNING parent_run_id, parent_node_id,
-            CASE WHEN item_index IS NULL THEN NULL ELSE item_round END,
-            EXISTS (SELECT 1 FROM steps s WHERE s.run_id = runs.id AND {}),
-            EXISTS (SELECT 1 FROM approval_items a WHERE a.run_id = runs.id
-                    AND a.superseded_at IS NULL AND {}),
-            EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = runs.id AND c.status = 'running')",
-        event.set("status"),
-        event.guard("status"),
-        StepEvent::Cancel.guard("s.status"),
-        crate::domain::transitions::ItemEvent::Cancel.guard("a.status"),
-    );
+    // a run this transaction inserted, with no step left open: nothing
+    // can be around it, and its ending goes with the kept step changes
+    // (no round trip to read what is around it)
+    if let Some(w) = writes.as_deref_mut().filter(|w| w.ends_alone())
+        && run_end_event(end.status).is_some()
+    {
+        w.end_with(end, now);
+        return Ok(Some(Ended::default()));
+    }
     type Row = (
         Option<String>,
         Option<String>,
@@ -63,14 +54,7 @@ pub async fn finish_run(
     let flush = writes
         .as_ref()
         .map(|w| w.queue_flush(conn.backend(), &mut b));
-    let at = b.push(
-        crate::store::conn::query(sql)
-            .bind(run_id.as_str().to_string())
-            .bind(end.output.as_ref().map(Value::to_string))
-            .bind(end.error.clone())
-            .bind(end.confidence)
-            .bind(now),
-    );
+    let at = b.push(end_query(run_id, end, now, true)?);
     let done = b.run(conn).await?;
     if let (Some(w), Some(f)) = (writes, flush) {
         w.flushed(&done, f)?;
@@ -87,4 +71,44 @@ pub async fn finish_run(
             running_children: children,
         }),
     )
+}
+
+/// The statement that records how a running run ended; with `around`,
+/// it also reads what is still around it (see [`Ended`]).
+pub(super) fn end_query(
+    run_id: &RunId,
+    end: &RunEnd,
+    now: i64,
+    around: bool,
+) -> Result<crate::store::conn::Query<'static>> {
+    let Some(event) = run_end_event(end.status) else {
+        return Err(StoreError::Conflict("a run cannot end as running".into()));
+    };
+    let returning = match around {
+        true => format!(
+            "RETURNING parent_run_id, parent_node_id,
+            CASE WHEN item_index IS NULL THEN NULL ELSE item_round END,
+            EXISTS (SELECT 1 FROM steps s WHERE s.run_id = runs.id AND {}),
+            EXISTS (SELECT 1 FROM approval_items a WHERE a.run_id = runs.id
+                    AND a.superseded_at IS NULL AND {}),
+            EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = runs.id AND c.status = 'running')",
+            StepEvent::Cancel.guard("s.status"),
+            crate::domain::transitions::ItemEvent::Cancel.guard("a.status"),
+        ),
+        false => String::new(),
+    };
+    let sql = format!(
+        "UPDATE runs SET {}, output = $2, error = $3, confidence = COALESCE($4, confidence),
+                finished_at = $5
+         WHERE id = $1 AND {}
+         {returning}",
+        event.set("status"),
+        event.guard("status"),
+    );
+    Ok(crate::store::conn::query(sql)
+        .bind(run_id.as_str().to_string())
+        .bind(end.output.as_ref().map(Value::to_string))
+        .bind(end.error.clone())
+        .bind(end.confidence)
+        .bind(now))
 }

@@ -177,6 +177,7 @@ pub fn insert_steps_queries<'a>(
 }
 
 /// How a run ended.
+#[derive(Clone)]
 pub struct RunEnd {
     pub status: RunStatus,
     pub output: Option<Value>,

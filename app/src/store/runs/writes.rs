@@ -78,6 +78,12 @@ pub struct StepWrites {
     /// The run's last place in its finish order (as read, then as written
     /// here): the next come after it without reading it.
     last_seq: i64,
+    /// A run this transaction inserts, with no parent and no way to start
+    /// runs ([`StepWrites::inserted`]): nothing outside its steps can be
+    /// around it when it ends here.
+    alone: bool,
+    /// Its ending, kept to go with the flush ([`StepWrites::end_with`]).
+    ending: Option<(super::RunEnd, i64)>,
 }
 
 /// Rows written by one flush statement at most.
@@ -277,6 +283,11 @@ impl StepWrites {
         // the results finished here come after every one written before
         let base = self.last_seq;
         let mut at = Vec::new();
+        // the run's ending after its steps' final rows, guarded as they are
+        let ending = self
+            .ending
+            .as_ref()
+            .and_then(|(end, now)| super::ending::end_query(&self.run_id, end, *now, false).ok());
         for chunk in changed.chunks(ROWS_PER_STATEMENT) {
             let args: Vec<Vec<Arg<'static>>> = chunk.iter().map(|&i| self.row(i, base)).collect();
             let sql = flush_sql(chunk.len(), Placeholders::for_backend(backend));
@@ -287,7 +298,14 @@ impl StepWrites {
             q = q.bind(self.run_id.as_str().to_string());
             at.push((b.push_guarded(q, chunk.len() as u64), chunk.len() as u64));
         }
-        Flush { changed, at }
+        let ended = ending.map(|q| {
+            at.push((b.push_guarded(q, 1), 1));
+        });
+        Flush {
+            changed,
+            at,
+            ended: ended.is_some(),
+        }
     }
 
     /// Checks a queued flush wrote every row it was to, and takes what it
@@ -301,6 +319,9 @@ impl StepWrites {
                     self.run_id
                 )));
             }
+        }
+        if f.ended {
+            self.ending = None;
         }
         if f.changed.is_empty() {
             return Ok(());
@@ -326,6 +347,8 @@ pub struct Flush {
     changed: Vec<usize>,
     /// Each statement's place in the batch, and the rows it must write.
     at: Vec<(usize, u64)>,
+    /// It wrote the run's ending.
+    ended: bool,
 }
 
 #[path = "writes_read.rs"]

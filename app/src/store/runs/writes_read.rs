@@ -47,6 +47,8 @@ impl StepWrites {
             at: HashMap::with_capacity(rows.len()),
             finished: 0,
             last_seq: rows.iter().filter_map(|r| r.finish_seq).max().unwrap_or(0),
+            alone: false,
+            ending: None,
         };
         for r in rows {
             let status =
@@ -79,9 +81,11 @@ impl StepWrites {
     /// (in the order inserted, as a new run's insert leaves them: `cum_in`
     /// 1, no lease, no input given by hand): what [`StepWrites::read`]
     /// would read back, without the read.
+    /// `alone`: the run has no parent and its workflow starts no runs.
     pub fn inserted(
         run_id: &RunId,
         steps: &[StepRecord],
+        alone: bool,
     ) -> (StepWrites, BTreeMap<String, NodeState>) {
         let mut states = BTreeMap::new();
         let mut writes = StepWrites {
@@ -90,6 +94,8 @@ impl StepWrites {
             at: HashMap::with_capacity(steps.len()),
             finished: 0,
             last_seq: 0,
+            alone,
+            ending: None,
         };
         for s in steps {
             states.insert(s.node_id.clone(), NodeState::of_record(s));
@@ -130,5 +136,20 @@ impl StepWrites {
             cum_in: step.cum_in,
             attempt: step.attempt + 1,
         })
+    }
+
+    /// Whether the run can end with its ending kept for the flush: a run
+    /// this transaction inserted ([`StepWrites::inserted`], `alone`) whose
+    /// steps have all finished has nothing around it to read (no step to
+    /// cancel, no approval item: a step that asks a person is still open,
+    /// no parent, no child runs).
+    pub fn ends_alone(&self) -> bool {
+        self.alone && self.ending.is_none() && self.steps.iter().all(|s| s.status.is_final())
+    }
+
+    /// Keeps the run's ending to be written by the next flush, after the
+    /// steps' final rows and guarded as they are.
+    pub fn end_with(&mut self, end: &crate::store::runs::RunEnd, now: i64) {
+        self.ending = Some((end.clone(), now));
     }
 }

@@ -224,3 +224,64 @@ async fn a_running_steps_result_kept_here_is_written_by_the_flush_as_update_step
     assert!(w.result("end").is_none());
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_new_runs_ending_is_kept_for_the_flush_only_when_nothing_can_be_around_it() {
+    let (db, _dir, run) = started().await;
+    let mut tx = db.write().await.unwrap();
+    let (_, steps) = crate::store::runs::with_steps(&mut tx, &run).await.unwrap();
+    let finish = |w: &mut StepWrites| {
+        w.note("start", StepStatus::Succeeded, None);
+        w.note("end", StepStatus::Succeeded, None);
+    };
+    // read back rather than inserted here: what is around it is read
+    let (mut read, _) = StepWrites::read(&mut tx, &run).await.unwrap();
+    finish(&mut read);
+    assert!(!read.ends_alone());
+    // inserted here, but a parent or child runs are possible
+    let (mut other, _) = StepWrites::inserted(&run, &steps, false);
+    finish(&mut other);
+    assert!(!other.ends_alone());
+
+    let (mut w, _) = StepWrites::inserted(&run, &steps, true);
+    assert!(!w.ends_alone(), "its steps are open");
+    w.note("start", StepStatus::Succeeded, None);
+    assert!(!w.ends_alone(), "its End is still pending");
+    w.note("end", StepStatus::Succeeded, None);
+    assert!(w.ends_alone());
+    let end = crate::store::runs::RunEnd {
+        status: crate::domain::run::RunStatus::Succeeded,
+        output: Some(json!({"total": 3})),
+        error: None,
+        confidence: Some(0.5),
+    };
+    w.end_with(&end, 5_000);
+    assert!(!w.ends_alone(), "a run ends once");
+    let mut b = Batch::new();
+    let f = w.queue_flush(tx.backend(), &mut b);
+    let done = b.run(&mut tx).await.unwrap();
+    w.flushed(&done, f).unwrap();
+    let ended: (String, Option<String>, Option<f64>, Option<i64>) = crate::store::conn::query_as(
+        "SELECT status, output, confidence, finished_at FROM runs WHERE id = $1",
+    )
+    .bind(&run)
+    .fetch_one(&mut tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        ended,
+        (
+            "succeeded".to_string(),
+            Some(r#"{"total":3}"#.to_string()),
+            Some(0.5),
+            Some(5_000)
+        )
+    );
+    // an ending whose run is no longer running fails the flush (its guard)
+    w.end_with(&end, 6_000);
+    let mut b = Batch::new();
+    let f = w.queue_flush(tx.backend(), &mut b);
+    if let Ok(done) = b.run(&mut tx).await {
+        assert!(w.flushed(&done, f).is_err());
+    }
+}
