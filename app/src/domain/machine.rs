@@ -279,10 +279,17 @@ pub enum RunOutcome {
 
 /// Whether the run is over, and how.
 pub fn outcome(def: &WorkflowDef, states: &BTreeMap<String, NodeState>) -> RunOutcome {
-    for n in &def.nodes {
+    // asked after every step: an open run without an unhandled failure
+    // (the usual answer) is told without looking up each node
+    let unhandled = |s: &NodeState| s.status == StepStatus::Failed && s.port.is_none();
+    let failed = states.values().any(unhandled);
+    if !failed && states.values().any(|s| s.status.is_open()) {
+        return RunOutcome::Open;
+    }
+    // the first in the graph's order, as the run's failure names it
+    for n in def.nodes.iter().filter(|_| failed) {
         if let Some(s) = states.get(&n.id)
-            && s.status == StepStatus::Failed
-            && s.port.is_none()
+            && unhandled(s)
         {
             return RunOutcome::Failed {
                 node: Some(n.id.clone()),
