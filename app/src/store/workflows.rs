@@ -240,32 +240,6 @@ pub async fn versions(
     Ok(rows)
 }
 
-/// Which version of a workflow to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pick {
-    Latest,
-    /// The published version, or the latest when none is.
-    Published,
-    Version(i64),
-}
-
-/// `None` the latest, `Some(v)` version `v`.
-impl From<Option<i64>> for Pick {
-    fn from(v: Option<i64>) -> Pick {
-        v.map_or(Pick::Latest, Pick::Version)
-    }
-}
-
-impl Pick {
-    /// The version asked for by number, if one was.
-    pub fn number(self) -> Option<i64> {
-        match self {
-            Pick::Version(v) => Some(v),
-            Pick::Latest | Pick::Published => None,
-        }
-    }
-}
-
 /// One version of a live workflow (the latest when `version` is None).
 pub async fn get(
     conn: &mut crate::store::conn::Conn,
@@ -283,22 +257,6 @@ pub async fn get_any(
     version: i64,
 ) -> Result<WorkflowVersion> {
     get_inner(conn, id, Pick::Version(version), true).await
-}
-
-/// The number of the version `pick` names in the live workflow `id`
-/// (NotFound if the workflow is gone; an explicit version is not checked
-/// here, but where its definition is read).
-pub async fn version_of(conn: &mut crate::store::conn::Conn, id: &str, pick: Pick) -> Result<i64> {
-    let row: Option<(Option<i64>,)> = crate::store::conn::query_as(
-        "SELECT COALESCE($2, CASE WHEN $3 THEN w.published_version END, w.latest_version)
-         FROM workflows w WHERE w.id = $1 AND w.deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(pick.number())
-    .bind(pick == Pick::Published)
-    .fetch_optional(conn)
-    .await?;
-    row.and_then(|(v,)| v).ok_or(StoreError::NotFound)
 }
 
 /// How many versions' definitions a process remembers (the ones used most
@@ -402,3 +360,7 @@ pub async fn published(conn: &mut crate::store::conn::Conn, id: &str) -> Result<
 #[cfg(test)]
 #[path = "workflows_tests.rs"]
 mod tests;
+
+#[path = "workflows_pick.rs"]
+mod pick;
+pub use pick::{Pick, version_of};

@@ -1,0 +1,45 @@
+//! Which version of a workflow a caller means, and its number.
+
+use super::super::{Result, StoreError};
+
+/// Which version of a workflow to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    Latest,
+    /// The published version, or the latest when none is.
+    Published,
+    Version(i64),
+}
+
+/// `None` the latest, `Some(v)` version `v`.
+impl From<Option<i64>> for Pick {
+    fn from(v: Option<i64>) -> Pick {
+        v.map_or(Pick::Latest, Pick::Version)
+    }
+}
+
+impl Pick {
+    /// The version asked for by number, if one was.
+    pub fn number(self) -> Option<i64> {
+        match self {
+            Pick::Version(v) => Some(v),
+            Pick::Latest | Pick::Published => None,
+        }
+    }
+}
+
+/// The number of the version `pick` names in the live workflow `id`
+/// (NotFound if the workflow is gone; an explicit version is not checked
+/// here, but where its definition is read).
+pub async fn version_of(conn: &mut crate::store::conn::Conn, id: &str, pick: Pick) -> Result<i64> {
+    let row: Option<(Option<i64>,)> = crate::store::conn::query_as(
+        "SELECT COALESCE($2, CASE WHEN $3 THEN w.published_version END, w.latest_version)
+         FROM workflows w WHERE w.id = $1 AND w.deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(pick.number())
+    .bind(pick == Pick::Published)
+    .fetch_optional(conn)
+    .await?;
+    row.and_then(|(v,)| v).ok_or(StoreError::NotFound)
+}
