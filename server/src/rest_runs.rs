@@ -6,6 +6,7 @@ use crate::routes::AppState;
 use app::domain::audit::Actor;
 use app::domain::auth::Permission;
 use app::domain::records::{AttemptRecord, RunDetail};
+use app::domain::run::RunStatus;
 use app::ops::{self, runs};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -151,10 +152,13 @@ pub async fn get_run(
     ApiQuery(q): ApiQuery<GetRunQuery>,
 ) -> ApiResult<Json<RunDetail>> {
     who.may(Permission::Read, "see runs")?;
-    if q.wait_ms > 0 {
-        let run_id = runs::parse_run_id(&id)?;
-        wait_to_end(&s, run_id.as_str(), q.wait_ms).await?;
+    // the first look is the read itself: a run that has ended (as one a
+    // REST start carried through has) is answered without a wait's look
+    let run = runs::get(&s.db, &id).await?;
+    if q.wait_ms == 0 || run.run.status != RunStatus::Running {
+        return Ok(Json(run));
     }
+    wait_to_end(&s, run.run.id.as_str(), q.wait_ms).await?;
     Ok(Json(runs::get(&s.db, &id).await?))
 }
 

@@ -84,6 +84,8 @@ pub struct Db {
     /// SQLite: checkpoints are run beside the writers (`Db::checkpoint`),
     /// not by the writer connection as its commits fill the WAL.
     pub(super) apart: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// SQLite: the connections reads are lent (see `store::readers`).
+    readers: Option<std::sync::Arc<super::readers::Readers>>,
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -116,6 +118,7 @@ impl Db {
                 writer: Some(writer),
                 gate: Default::default(),
                 apart: Default::default(),
+                readers: None,
             });
         }
         let opts = SqliteConnectOptions::from_str(url)?
@@ -136,16 +139,20 @@ impl Db {
         // sqlx pings a connection before lending it (and again when it
         // comes back): a round trip to its thread, as dear as a statement,
         // that finds nothing on a file the process itself holds open
+        // (and again when it comes back: reads take theirs from `readers`;
+        // the pool keeps the writer's, snapshots', checkpoints' and the
+        // sessions store's)
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(4)
             .test_before_acquire(false)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         Ok(Db {
             pool: Pool::Sqlite(pool),
             writer: None,
             gate: Default::default(),
             apart: Default::default(),
+            readers: Some(std::sync::Arc::new(super::readers::Readers::new(opts))),
         })
     }
 
@@ -280,9 +287,17 @@ impl Db {
     /// A connection from the pool, for reads (each statement on its own).
     pub async fn acquire(&self) -> std::result::Result<Conn, sqlx::Error> {
         match &self.pool {
-            Pool::Sqlite(p) => Ok(Conn::Sqlite(p.acquire().await?)),
+            Pool::Sqlite(p) => match &self.readers {
+                Some(r) => Ok(Conn::SqliteRead(r.acquire().await?)),
+                None => Ok(Conn::Sqlite(p.acquire().await?)),
+            },
             Pool::Postgres(p) => Ok(Conn::Pg(p.acquire().await?)),
         }
+    }
+
+    /// SQLite: how many read connections are idle (for tests).
+    pub fn idle_readers(&self) -> usize {
+        self.readers.as_ref().map_or(0, |r| r.idle())
     }
 
     /// Closes every connection (waiting for those in use to come back).
@@ -293,6 +308,9 @@ impl Db {
         if let Pool::Sqlite(_) = &self.pool {
             // the writer connection kept with the gate, once its holder is done
             self.take_gate().await.release_writer();
+        }
+        if let Some(r) = &self.readers {
+            r.close().await;
         }
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,

@@ -9,6 +9,7 @@ mod checkpoint;
 pub mod conn;
 pub mod copy;
 mod gate;
+pub mod readers;
 pub mod models;
 pub mod monitoring;
 pub mod outbox;

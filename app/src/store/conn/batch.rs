@@ -113,7 +113,8 @@ impl<'a> Batch<'a> {
     /// The first statements of a SQLite write transaction go with its
     /// `BEGIN IMMEDIATE` (see `store::gate`), whose own result is dropped.
     pub async fn run(self, conn: &mut Conn) -> Result<Results, sqlx::Error> {
-        self.send(conn, false).await
+        let done = self.send(conn, false).await;
+        conn.noted(done)
     }
 
     /// Runs the statements, then commits `tx` unless a guard stopped

@@ -32,6 +32,8 @@ pub enum Backend {
 /// A pooled connection or an open transaction, on either backend.
 pub enum Conn {
     Sqlite(PoolConnection<Sqlite>),
+    /// A read connection lent without sqlx's pool (see `store::readers`).
+    SqliteRead(super::readers::Reader),
     /// A read transaction (a snapshot).
     SqliteTx(Transaction<'static, Sqlite>),
     /// A write transaction: the process's write gate and, with it, the
@@ -50,7 +52,9 @@ enum Side<'c> {
 impl Conn {
     pub fn backend(&self) -> Backend {
         match self {
-            Conn::Sqlite(_) | Conn::SqliteTx(_) | Conn::SqliteWrite(_) => Backend::Sqlite,
+            Conn::Sqlite(_) | Conn::SqliteRead(_) | Conn::SqliteTx(_) | Conn::SqliteWrite(_) => {
+                Backend::Sqlite
+            }
             Conn::Pg(_) | Conn::PgTx(_) => Backend::Postgres,
         }
     }
@@ -58,6 +62,7 @@ impl Conn {
     fn side(&mut self) -> Side<'_> {
         match self {
             Conn::Sqlite(c) => Side::Sqlite(c),
+            Conn::SqliteRead(c) => Side::Sqlite(c),
             Conn::SqliteTx(t) => Side::Sqlite(t),
             Conn::SqliteWrite(g) => Side::Sqlite(g.writer()),
             Conn::Pg(c) => Side::Pg(c),
@@ -71,6 +76,20 @@ impl Conn {
             Conn::SqliteWrite(gate) => Some(gate),
             _ => None,
         }
+    }
+
+    /// `r`, noting on a lent read connection that a command failed in a
+    /// way that may have broken it (it is closed when given back).
+    fn noted<T>(&mut self, r: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if let (Err(e), Conn::SqliteRead(c)) = (&r, &mut *self)
+            && matches!(
+                e,
+                sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed | sqlx::Error::Protocol(_)
+            )
+        {
+            c.set_broken();
+        }
+        r
     }
 
     /// Whether the next statement sent opens a SQLite write transaction
@@ -142,7 +161,7 @@ impl Conn {
                 Ok(())
             }
             Conn::PgTx(t) => t.commit().await,
-            Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
+            Conn::Sqlite(_) | Conn::SqliteRead(_) | Conn::Pg(_) => Ok(()),
         }
     }
 
@@ -152,7 +171,7 @@ impl Conn {
             Conn::SqliteTx(t) => t.rollback().await,
             Conn::SqliteWrite(mut g) => g.end("ROLLBACK").await,
             Conn::PgTx(t) => t.rollback().await,
-            Conn::Sqlite(_) | Conn::Pg(_) => Ok(()),
+            Conn::Sqlite(_) | Conn::SqliteRead(_) | Conn::Pg(_) => Ok(()),
         }
     }
 }
@@ -315,16 +334,17 @@ impl<'a> Query<'a> {
             let rows = Batch::of(self).run(conn).await?.affected(0)?;
             return Ok(Done { rows });
         }
-        let rows = match conn.side() {
+        let done = match conn.side() {
             Side::Sqlite(c) => with_args!(sqlx::query(&self.sql), self.args)
                 .execute(c)
-                .await?
-                .rows_affected(),
+                .await
+                .map(|d| d.rows_affected()),
             Side::Pg(c) => with_args!(sqlx::query(&self.sql), self.args)
                 .execute(c)
-                .await?
-                .rows_affected(),
+                .await
+                .map(|d| d.rows_affected()),
         };
+        let rows = conn.noted(done)?;
         Ok(Done { rows })
     }
 }
@@ -334,10 +354,11 @@ impl<'a> Query<'a> {
 macro_rules! fetch_on {
     ($q:expr, $conn:expr, $make:path, $fetch:ident) => {{
         let Query { sql, args } = $q;
-        match $conn.side() {
+        let got = match $conn.side() {
             Side::Sqlite(c) => with_args!($make(&sql), args).$fetch(c).await,
             Side::Pg(c) => with_args!($make(&sql), args).$fetch(c).await,
-        }
+        };
+        $conn.noted(got)
     }};
 }
 

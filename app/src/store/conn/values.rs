@@ -54,7 +54,8 @@ impl<'a> Query<'a> {
         conn.open().await?;
         match conn.side() {
             Side::Sqlite(c) => {
-                for row in with_args!(sqlx::query(&sql), args).fetch_all(c).await? {
+                let rows = with_args!(sqlx::query(&sql), args).fetch_all(c).await;
+                for row in conn.noted(rows)? {
                     out.push(read_row!(row, kinds));
                 }
             }
