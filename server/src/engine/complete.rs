@@ -10,7 +10,8 @@ use super::{Engine, Result};
 use app::domain::graph::WorkflowDef;
 use app::domain::records::RunRecord;
 use app::ops::progress;
-use app::store::conn::Finish;
+use app::domain::ids::RunId;
+use app::store::conn::{Batch, Finish};
 use app::store::runs::{self as store, Claimed};
 use serde_json::Value;
 
@@ -84,13 +85,39 @@ impl Engine {
         c: &Claimed,
         run: &RunRecord,
         def: &WorkflowDef,
+        at: (i64, i64),
+        input: Option<&Value>,
+        ran: Ran,
+        plan: Plan,
+        states: Option<progress::States>,
+        told: Told,
+    ) -> Result<Option<app::domain::run::RunStatus>> {
+        let mut b = Batch::new();
+        let queued = self
+            .record_queued(&mut tx, &mut b, (c, run), def, at, input, ran, plan, states, told)
+            .await?;
+        let mut ended = self.commit_queued(tx, b, vec![queued]).await?;
+        Ok(ended.pop().flatten())
+    }
+
+    /// A completion's records in `tx`, with what it keeps for the end of
+    /// the transaction (its steps' final rows, its step-log rows) queued
+    /// in `b`: several runs' completions can share one commit
+    /// ([`Engine::commit_queued`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn record_queued<'a>(
+        &self,
+        tx: &mut app::store::conn::Conn,
+        b: &mut Batch<'static>,
+        (c, run): (&'a Claimed, &'a RunRecord),
+        def: &WorkflowDef,
         (started, now): (i64, i64),
         input: Option<&Value>,
         ran: Ran,
         plan: Plan,
         mut states: Option<progress::States>,
         mut told: Told,
-    ) -> Result<Option<app::domain::run::RunStatus>> {
+    ) -> Result<Queued<'a>> {
         let Ran {
             outcome,
             call,
@@ -98,7 +125,7 @@ impl Engine {
         } = ran;
         let advanced = self
             .record(
-                &mut tx,
+                tx,
                 c,
                 def,
                 started,
@@ -113,20 +140,33 @@ impl Engine {
             .await?;
         if store::compensated_node(&c.node_id).is_none() && advanced.ended.is_none() {
             let fresh = advanced.ready;
-            self.run_pure_successors(&mut tx, &c.run_id, def, now, states, plan, fresh, &mut told)
+            self.run_pure_successors(tx, &c.run_id, def, now, states, plan, fresh, &mut told)
                 .await?;
         }
-        // the kept step changes and step-log rows in one batch
-        let mut b = app::store::conn::Batch::new();
-        let flush = told
-            .steps
-            .as_ref()
-            .map(|w| w.queue_flush(tx.backend(), &mut b));
+        // the kept step changes and step-log rows go in the one batch
+        let flush = told.steps.as_ref().map(|w| w.queue_flush(tx.backend(), b));
         if let Some(rows) = told.attempts.take() {
             for q in store::attempts_queries(tx.backend(), &rows) {
                 b.push(q);
             }
         }
+        Ok(Queued {
+            run,
+            run_id: &c.run_id,
+            told,
+            flush,
+        })
+    }
+
+    /// Writes `b` (with the audit events kept) and commits `tx`, then
+    /// tells those waiting what each completion queued in it changed. How
+    /// each run ended, if it did, in the order given.
+    pub(super) async fn commit_queued(
+        &self,
+        mut tx: app::store::conn::Conn,
+        mut b: Batch<'static>,
+        mut queued: Vec<Queued<'_>>,
+    ) -> Result<Vec<Option<app::domain::run::RunStatus>>> {
         let audit = app::store::audit::queue_pending(&mut tx, &mut b);
         // with its COMMIT, unless a guard (a step or the chain's head
         // moved) stopped it: then the transaction is still open
@@ -134,15 +174,31 @@ impl Engine {
             Finish::Committed(done) => (done, None),
             Finish::Open(tx, done) => (done, Some(tx)),
         };
-        if let (Some(w), Some(f)) = (told.steps.as_mut(), flush) {
-            w.flushed(&done, f)?;
+        for q in &mut queued {
+            if let (Some(w), Some(f)) = (q.told.steps.as_mut(), q.flush.take()) {
+                w.flushed(&done, f)?;
+            }
         }
         if let Some(mut tx) = open {
             app::store::audit::settle_pending(&mut tx, &done, audit).await?;
             tx.commit().await?;
         }
-        let ended = told.ended;
-        self.tell(run, &c.run_id, told);
-        Ok(ended)
+        Ok(queued
+            .into_iter()
+            .map(|q| {
+                let ended = q.told.ended;
+                self.tell(q.run, q.run_id, q.told);
+                ended
+            })
+            .collect())
     }
+}
+
+/// A completion recorded in a transaction that has not committed yet.
+pub(super) struct Queued<'a> {
+    run: &'a RunRecord,
+    run_id: &'a RunId,
+    told: Told,
+    /// Its steps' final rows, queued in the batch.
+    flush: Option<store::Flush>,
 }

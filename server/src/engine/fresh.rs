@@ -12,54 +12,87 @@
 //! when the start answers; the first step that calls out (or waits, or
 //! asks a person) is left ready for a worker, as after any completion.
 
+use super::complete::Queued;
 use super::runners::{self, Outcome};
 use super::stretch::Plan;
 use super::told::Told;
 use super::{Engine, Result, run_context};
 use app::domain::ids::RunId;
-use app::domain::records::StepRecord;
+use app::domain::records::RunRecord;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs::RunRows;
 use app::store::StoreError;
+use app::store::conn::{Batch, Conn};
 use app::store::runs::{Activated, Claimed, StepWrites};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A new run's Start, evaluated with the stretch it opens, before the run
 /// is inserted.
+#[derive(Clone)]
 struct Opening {
-    def: std::sync::Arc<app::domain::graph::WorkflowDef>,
+    def: Arc<app::domain::graph::WorkflowDef>,
     claimed: Claimed,
     context: Value,
     outcome: Outcome,
     plan: Plan,
 }
 
+/// A new run to insert with its opening recorded (`now`: when).
+#[derive(Clone)]
+pub(super) struct Fresh {
+    rows: RunRows,
+    opening: Opening,
+    now: i64,
+}
+
 impl Engine {
-    /// Starts the run `rows` describes (see `ops::runs::prepare`). When its
-    /// Start opens a pure stretch, the run is inserted with the stretch
-    /// recorded, in one transaction; otherwise it is inserted as
-    /// `ops::runs::insert_prepared` does and left to the workers.
+    /// Starts the run `rows` describes (see `ops::runs::prepare`), in a
+    /// transaction of its own. When its Start opens a pure stretch, the
+    /// run is inserted with the stretch recorded; otherwise it is inserted
+    /// as `ops::runs::insert_prepared` does and left to the workers.
     pub async fn start(&self, rows: RunRows) -> std::result::Result<RunId, app::error::AppError> {
-        self.start_told(rows).await.map(|(id, _)| id)
+        let id = rows.id.clone();
+        match self.fresh(rows).await? {
+            Ok(fresh) => self.carry(fresh).await.map(|_| id).map_err(Into::into),
+            Err(rows) => self.queue_start(rows).await,
+        }
     }
 
-    /// As [`Engine::start`], and how the run ended if its opening ended
-    /// it (a synchronous start answers then without looking).
+    /// As [`Engine::start`], with the run's transaction shared with other
+    /// starts that come meanwhile (see `group`); and how the run ended if
+    /// its opening ended it (a synchronous start answers then without
+    /// looking).
     pub async fn start_told(
-        &self,
+        self: &Arc<Self>,
         rows: RunRows,
     ) -> std::result::Result<(RunId, Option<RunStatus>), app::error::AppError> {
-        let now = self.clock.now().max(rows.record.created_at);
-        let Some(opening) = self.opening(&rows, now).await? else {
-            let id = app::ops::runs::insert_prepared(&self.db, rows).await?;
-            self.wake();
-            return Ok((id, None));
-        };
         let id = rows.id.clone();
-        let ended = self.carry(rows, opening, now).await?;
+        let fresh = match self.fresh(rows).await? {
+            Ok(fresh) => fresh,
+            Err(rows) => return self.queue_start(rows).await.map(|id| (id, None)),
+        };
+        let ended = self.carry_grouped(fresh).await?;
         tracing::info!(run_id = %id, "run started and carried through its pure opening");
         Ok((id, ended))
+    }
+
+    /// The run `rows` describes with its opening evaluated, or `rows`
+    /// back when it is left to the workers (see [`Engine::opening`]).
+    async fn fresh(&self, rows: RunRows) -> Result<std::result::Result<Fresh, RunRows>> {
+        let now = self.clock.now().max(rows.record.created_at);
+        Ok(match self.opening(&rows, now).await? {
+            Some(opening) => Ok(Fresh { rows, opening, now }),
+            None => Err(rows),
+        })
+    }
+
+    /// Inserts the run with its Start ready, for a worker.
+    async fn queue_start(&self, rows: RunRows) -> std::result::Result<RunId, app::error::AppError> {
+        let id = app::ops::runs::insert_prepared(&self.db, rows).await?;
+        self.wake();
+        Ok(id)
     }
 
     /// The run's Start and the pure stretch it opens, evaluated ahead;
@@ -113,29 +146,67 @@ impl Engine {
         }))
     }
 
-    /// Inserts the run and records its opening in the same transaction.
-    async fn carry(&self, rows: RunRows, o: Opening, now: i64) -> Result<Option<RunStatus>> {
-        let run = rows.record.clone();
-        let steps: Vec<StepRecord> = rows.steps.clone();
+    /// Inserts the run and records its opening, in a transaction of its
+    /// own.
+    pub(super) async fn carry(&self, fresh: Fresh) -> Result<Option<RunStatus>> {
         // a new run, seen by nobody before the commit: beside other runs
-        let mut tx = self.db.write_run(None).await?;
-        // its audit events go with its last writes, `run.started` first
+        let tx = self.db.write_run(None).await?;
+        let mut ended = self.carry_in(tx, vec![fresh]).await?;
+        Ok(ended.pop().flatten())
+    }
+
+    /// Inserts the runs of `group` and records their openings in `tx`,
+    /// committed together; how each ended, in order.
+    pub(super) async fn carry_in(
+        &self,
+        mut tx: Conn,
+        group: Vec<Fresh>,
+    ) -> Result<Vec<Option<RunStatus>>> {
+        // their audit events go with the last writes, each `run.started` first
         if let Some(g) = tx.gate() {
             g.defer_audit();
         }
+        let heads: Vec<(RunRecord, Claimed)> = group
+            .iter()
+            .map(|f| (f.rows.record.clone(), f.opening.claimed.clone()))
+            .collect();
+        let mut b = Batch::new();
+        let mut queued = Vec::with_capacity(group.len());
+        for (fresh, (run, claimed)) in group.into_iter().zip(&heads) {
+            queued.push(self.carry_one(&mut tx, &mut b, fresh, run, claimed).await?);
+        }
+        self.commit_queued(tx, b, queued).await
+    }
+
+    /// One new run's insert and opening, in `tx` (its kept writes queued
+    /// in `b`).
+    async fn carry_one<'a>(
+        &self,
+        tx: &mut Conn,
+        b: &mut Batch<'static>,
+        fresh: Fresh,
+        run: &'a RunRecord,
+        claimed: &'a Claimed,
+    ) -> Result<Queued<'a>> {
+        let Fresh {
+            mut rows,
+            opening,
+            now,
+        } = fresh;
+        let steps = std::mem::take(&mut rows.steps);
         // its rows go with the transaction's first message (on SQLite)
-        app::ops::runs::insert_first(&mut tx, rows).await?;
-        // no parent, no runs it starts (see `opening`): ended here, the run
-        // has nothing around it to read
-        let alone = run.parent_run_id.is_none() && !o.def.starts_runs();
-        let (mut writes, held) = StepWrites::inserted(&run.id, &steps, alone);
+        app::ops::runs::insert_first(tx, rows).await?;
         let Opening {
             def,
-            claimed,
             context,
             outcome,
             mut plan,
-        } = o;
+            ..
+        } = opening;
+        // no parent, no runs it starts (see `opening`): ended here, the run
+        // has nothing around it to read
+        let alone = run.parent_run_id.is_none() && !def.starts_runs();
+        let (mut writes, held) = StepWrites::inserted(&run.id, &steps, alone);
         let taken = writes.take_ready(&claimed.node_id).map(|a| a.attempt);
         if taken != Some(claimed.attempt) {
             return Err(StoreError::Conflict(format!(
@@ -150,12 +221,13 @@ impl Engine {
             ..Told::default()
         };
         let ran = runners::Ran::from(outcome);
-        self.complete(
+        let at = (now, now);
+        self.record_queued(
             tx,
-            &claimed,
-            &run,
+            b,
+            (claimed, run),
             &def,
-            (now, now),
+            at,
             Some(&context),
             ran,
             plan,

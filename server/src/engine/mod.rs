@@ -14,6 +14,7 @@ mod foreach;
 mod fresh;
 mod gate;
 mod golden;
+mod group;
 mod inline;
 mod llm;
 pub mod notify;
@@ -108,6 +109,8 @@ pub struct Engine {
     /// Workers started by `spawn`, and those whose loop is still running.
     workers_started: std::sync::atomic::AtomicUsize,
     workers_live: Arc<std::sync::atomic::AtomicUsize>,
+    /// REST starts waiting to share a transaction (see `group`).
+    starts: group::Starts,
 }
 
 impl Engine {
@@ -157,6 +160,7 @@ impl Engine {
             simple: false,
             workers_started: Default::default(),
             workers_live: Default::default(),
+            starts: Default::default(),
         }
     }
 

@@ -59,7 +59,7 @@ impl Sig {
 
 /// Results of pure steps evaluated ahead, by node id, with the context each
 /// was evaluated over.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Plan {
     steps: HashMap<String, (Outcome, Sig)>,
     /// The context the stretch started from, and each step's status and

@@ -10,7 +10,7 @@ use app::domain::run::{RunStatus, StepStatus};
 use serde_json::{Value, json};
 
 /// Start -> a -> b -> End, all pure.
-fn pure_flow() -> WorkflowDef {
+pub(crate) fn pure_flow() -> WorkflowDef {
     def(
         vec![
             start(),
@@ -28,7 +28,7 @@ fn pure_flow() -> WorkflowDef {
 
 /// What a run left, without ids, times or the worker: its status and
 /// output, each step's final row, its step log and its audit actions.
-async fn left_behind(w: &World, run: &app::domain::ids::RunId) -> Value {
+pub(crate) async fn left_behind(w: &World, run: &app::domain::ids::RunId) -> Value {
     let detail = w.run(run).await;
     let mut steps: Vec<Value> = detail
         .steps

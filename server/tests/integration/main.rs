@@ -23,6 +23,7 @@ mod golden;
 mod golden_rest;
 mod golden_triage;
 mod golden_waits;
+mod group_start;
 mod hostile;
 mod idempotency;
 mod llm;

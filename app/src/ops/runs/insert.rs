@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 /// A run about to be inserted: its statements, built ahead, and its
 /// audit event.
+#[derive(Clone)]
 pub struct RunRows {
     pub id: RunId,
     pub event: NewAuditEvent,

@@ -260,6 +260,7 @@ pub fn values(rows: usize, cols: usize) -> String {
 }
 
 /// A statement and its arguments.
+#[derive(Clone)]
 pub struct Query<'a> {
     sql: Cow<'a, str>,
     args: Vec<Arg<'a>>,

@@ -74,7 +74,7 @@ impl World {
     }
 
     /// A run of a new workflow `def`, checked and built, not yet stored.
-    async fn prepare(&self, actor: &Actor, def: WorkflowDef, input: Value) -> runs::RunRows {
+    pub async fn prepare(&self, actor: &Actor, def: WorkflowDef, input: Value) -> runs::RunRows {
         let wf = app::ops::workflows::create(
             &self.db,
             &Actor::anonymous(),

@@ -1,0 +1,167 @@
+//! Group commit of new runs' starts.
+//!
+//! A REST start carries its run through the opening pure steps in one
+//! transaction (`fresh`). On SQLite the writers take turns at one gate, and
+//! each turn costs its `BEGIN`, its message to SQLite's thread, its
+//! `COMMIT` with the WAL pages it wrote, and the hand-offs between threads
+//! around them, whatever it writes. So starts that come while another
+//! start holds the gate wait in a queue here; the first of them leads: it
+//! takes the gate, and everything queued by then goes in its transaction,
+//! up to [`MOST`] runs (as a journal's writer drains the records that came
+//! while it was writing). Each start still answers only once its run has
+//! committed.
+//!
+//! The opening of each run was evaluated before it queued (in the
+//! sandbox, outside the gate), so a group's transaction evaluates nothing
+//! user-supplied. When a group's transaction fails, each of its runs is
+//! written again on its own, so a run that cannot be written (its id was
+//! taken meanwhile, say) fails alone and the others stand. The leader runs as a
+//! task of its own: a request that goes away does not take the others'
+//! transaction with it.
+
+use super::fresh::Fresh;
+use super::{Engine, Result};
+use app::domain::run::RunStatus;
+use app::store::StoreError;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::oneshot;
+
+/// The most runs one transaction carries.
+pub(super) const MOST: usize = 32;
+
+/// Starts waiting for a transaction, and whether one of them leads.
+#[derive(Default)]
+pub(super) struct Starts {
+    queue: Mutex<Queue>,
+    /// Groups written together so far, and the runs they carried.
+    groups: AtomicU64,
+    carried: AtomicU64,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Waiting>,
+    /// A leader is writing groups (and takes the waiting ones next).
+    leading: bool,
+}
+
+struct Waiting {
+    fresh: Fresh,
+    answer: oneshot::Sender<Result<Option<RunStatus>>>,
+}
+
+impl Starts {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // nothing panics while holding it; if something did, the queue is
+        // still whole
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Engine {
+    /// How many REST starts wait for a transaction now.
+    pub fn starts_waiting(&self) -> usize {
+        self.starts.lock().waiting.len()
+    }
+
+    /// How many transactions have carried REST starts so far, and how many
+    /// runs they carried.
+    pub fn start_groups(&self) -> (u64, u64) {
+        let s = &self.starts;
+        (
+            s.groups.load(Ordering::Relaxed),
+            s.carried.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Carries `fresh` in the next group's transaction (see the module
+    /// docs); how the run ended, if its opening ended it.
+    pub(super) async fn carry_grouped(self: &Arc<Self>, fresh: Fresh) -> Result<Option<RunStatus>> {
+        let (answer, answered) = oneshot::channel();
+        let lead = {
+            let mut q = self.starts.lock();
+            q.waiting.push_back(Waiting { fresh, answer });
+            !std::mem::replace(&mut q.leading, true)
+        };
+        if lead {
+            tokio::spawn(self.clone().lead_starts());
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(StoreError::Conflict(
+                "the server stopped before the run was written; nothing was started".into(),
+            ))
+        })
+    }
+
+    /// Writes groups of the waiting starts until none is waiting.
+    async fn lead_starts(self: Arc<Self>) {
+        let _step_down = StepDown(&self.starts);
+        loop {
+            // the gate first: starts that come while it is waited for
+            // join this group
+            let tx = self.db.write_run(None).await;
+            let group: Vec<Waiting> = {
+                let mut q = self.starts.lock();
+                let n = q.waiting.len().min(MOST);
+                q.waiting.drain(..n).collect()
+            };
+            self.write_group(tx, group).await;
+            let mut q = self.starts.lock();
+            if q.waiting.is_empty() {
+                q.leading = false;
+                return;
+            }
+        }
+    }
+
+    /// Writes `group` in `tx` and answers each start; when that fails,
+    /// writes each on its own.
+    async fn write_group(&self, tx: Result<app::store::conn::Conn>, group: Vec<Waiting>) {
+        let (fresh, answers): (Vec<Fresh>, Vec<_>) =
+            group.into_iter().map(|w| (w.fresh, w.answer)).unzip();
+        // a group of one is on its own already
+        let spare = (fresh.len() > 1).then(|| fresh.clone());
+        let together = match tx {
+            Ok(tx) => self.carry_in(tx, fresh).await,
+            Err(e) => Err(e),
+        };
+        match (together, spare) {
+            (Ok(ended), _) => {
+                self.starts.groups.fetch_add(1, Ordering::Relaxed);
+                let n = ended.len() as u64;
+                self.starts.carried.fetch_add(n, Ordering::Relaxed);
+                for (answer, ended) in answers.into_iter().zip(ended) {
+                    // a start whose request went away: its run stands
+                    let _ = answer.send(Ok(ended));
+                }
+            }
+            (Err(e), None) => {
+                if let Some(answer) = answers.into_iter().next() {
+                    let _ = answer.send(Err(e));
+                }
+            }
+            (Err(e), Some(spare)) => {
+                tracing::warn!(error = %e, runs = spare.len(), "a group of starts failed; each is written on its own");
+                for (fresh, answer) in spare.into_iter().zip(answers) {
+                    let _ = answer.send(self.carry(fresh).await);
+                }
+            }
+        }
+    }
+}
+
+/// Lets another start lead if the leader's task ends by a panic (the
+/// starts it had not taken are answered with an error, by being dropped).
+struct StepDown<'a>(&'a Starts);
+
+impl Drop for StepDown<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut q = self.0.lock();
+            q.leading = false;
+            q.waiting.clear();
+        }
+    }
+}
