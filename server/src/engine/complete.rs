@@ -8,9 +8,9 @@ use super::stretch::Plan;
 use super::told::Told;
 use super::{Engine, Result};
 use app::domain::graph::WorkflowDef;
+use app::domain::ids::RunId;
 use app::domain::records::RunRecord;
 use app::ops::progress;
-use app::domain::ids::RunId;
 use app::store::conn::{Batch, Finish};
 use app::store::runs::{self as store, Claimed};
 use serde_json::Value;
@@ -94,7 +94,18 @@ impl Engine {
     ) -> Result<Option<app::domain::run::RunStatus>> {
         let mut b = Batch::new();
         let queued = self
-            .record_queued(&mut tx, &mut b, (c, run), def, at, input, ran, plan, states, told)
+            .record_queued(
+                &mut tx,
+                &mut b,
+                (c, run),
+                def,
+                at,
+                input,
+                ran,
+                plan,
+                states,
+                told,
+            )
             .await?;
         let mut ended = self.commit_queued(tx, b, vec![queued]).await?;
         Ok(ended.pop().flatten())

@@ -56,7 +56,10 @@ async fn starts_that_wait_for_the_gate_share_one_transaction_and_each_run_is_lef
     let engine = shared(&w);
     let mut rows = Vec::new();
     for _ in 0..10 {
-        rows.push(w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": 4})).await);
+        rows.push(
+            w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": 4}))
+                .await,
+        );
     }
     let gate = w.db.write().await.unwrap();
     let started = queue(&engine, rows).await;
@@ -67,7 +70,11 @@ async fn starts_that_wait_for_the_gate_share_one_transaction_and_each_run_is_lef
         assert_eq!(ended, Some(RunStatus::Succeeded));
         ids.push(id);
     }
-    assert_eq!(engine.start_groups(), (1, 10), "one transaction carried all ten");
+    assert_eq!(
+        engine.start_groups(),
+        (1, 10),
+        "one transaction carried all ten"
+    );
     for id in &ids {
         assert_eq!(left_behind(&w, id).await, expected, "run {id}");
     }
@@ -80,9 +87,14 @@ async fn a_run_that_cannot_be_written_fails_alone_and_the_rest_of_its_group_stan
     let engine = shared(&w);
     let mut rows = Vec::new();
     for n in 0..4 {
-        rows.push(w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": n})).await);
+        rows.push(
+            w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": n}))
+                .await,
+        );
     }
-    let doomed = w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": 9})).await;
+    let doomed = w
+        .prepare(&Actor::anonymous(), pure_flow(), json!({"n": 9}))
+        .await;
     let (doomed_id, twin) = (doomed.id.clone(), doomed.clone());
     rows.insert(2, doomed);
     let mut gate = w.db.write().await.unwrap();
@@ -107,10 +119,20 @@ async fn a_run_that_cannot_be_written_fails_alone_and_the_rest_of_its_group_stan
         assert_eq!(left["output"], json!({"n": (n as i64 + 1) * 10}), "{left}");
     }
     // the id is the other run's, as it inserted it: nothing carried
-    let twin = app::ops::runs::get(&w.db, doomed_id.as_str()).await.unwrap();
+    let twin = app::ops::runs::get(&w.db, doomed_id.as_str())
+        .await
+        .unwrap();
     assert_eq!(twin.run.status, RunStatus::Running);
-    assert!(twin.steps.iter().all(|s| s.attempt == 0), "{:?}", twin.steps);
-    assert_eq!(engine.start_groups(), (0, 0), "the group was written run by run");
+    assert!(
+        twin.steps.iter().all(|s| s.attempt == 0),
+        "{:?}",
+        twin.steps
+    );
+    assert_eq!(
+        engine.start_groups(),
+        (0, 0),
+        "the group was written run by run"
+    );
     chain_is_whole(&w).await;
 }
 
@@ -120,7 +142,10 @@ async fn a_start_whose_request_went_away_takes_no_other_run_with_it() {
     let engine = shared(&w);
     let mut rows = Vec::new();
     for n in 0..3 {
-        rows.push(w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": n})).await);
+        rows.push(
+            w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": n}))
+                .await,
+        );
     }
     let gone_id = rows[0].id.clone();
     let gate = w.db.write().await.unwrap();
