@@ -122,8 +122,17 @@ async fn hostile_scripts_are_stopped_by_their_limits_and_reach_nothing_outside()
         let run = w.start(d, json!({})).await;
         w.idle().await;
         let r = w.run(&run).await.run;
-        assert_eq!(r.status, app::domain::run::RunStatus::Failed, "{src}");
         let step = w.step(&run, "bad").await;
+        // the step's state in the message: a run left waiting for a retry
+        // says which error the sandbox gave (it failed so once, under load)
+        assert_eq!(
+            r.status,
+            app::domain::run::RunStatus::Failed,
+            "{src}: the step is {:?} with {:?} after {} attempt(s)",
+            step.status,
+            step.error,
+            step.attempt
+        );
         assert_eq!(step.error.as_deref(), Some(said), "{src}");
     }
     // and the sandbox still serves the next script
