@@ -13,6 +13,7 @@ use crate::domain::records::format_time;
 use crate::domain::run::ItemStatus;
 use crate::domain::transitions::{ItemEvent, Machine};
 use crate::error::{AppError, ErrorCode};
+use crate::store::conn::{Batch, Finish};
 use crate::store::{Db, StoreError, approvals as items, audit};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -139,14 +140,20 @@ pub async fn decide(
         ));
     }
     let mut tx = db.write().await?;
-    let item = items::get(&mut tx, id)
-        .await?
+    // the item and its run in one message (the BEGIN goes with it)
+    let mut b = Batch::new();
+    let (at_item, at_run) = (
+        b.push(items::get_query(id)),
+        b.push(crate::store::runs::run_of_item_query(id)),
+    );
+    let read = b.run(&mut tx).await.map_err(StoreError::from)?;
+    let item = items::item_at(&read, at_item)?
         .ok_or_else(|| AppError::not_found(format!("no approval item '{id}'")))?;
     // a decision already made says who made it, before anything else
     if matches!(item.status, ItemStatus::Approved | ItemStatus::Rejected) {
         return Err(already(&item));
     }
-    let run = crate::store::runs::get_run(&mut tx, &item.run_id).await?;
+    let run = crate::store::runs::run_at(&read, at_run)?.ok_or(StoreError::NotFound)?;
     if run.status != crate::domain::run::RunStatus::Running {
         return Err(AppError::new(
             ErrorCode::Conflict,
@@ -173,21 +180,6 @@ pub async fn decide(
     {
         check_label(&mut tx, &run, &item.node_id, after).await?;
     }
-    items::add_decision(
-        &mut tx,
-        &items::NewDecision {
-            item_id: id,
-            actor: p.who(),
-            via: p.via(),
-            decision: &input.decision,
-            comment: &input.comment,
-            output: edited,
-            answers: answers.as_ref(),
-            at: now,
-        },
-    )
-    .await
-    .map_err(AppError::from)?;
     let settles = !approve || item.approvals + 1 >= item.required;
     // the key human act, in the audit: what was proposed, what this person
     // changed (path by path, before and after), their answers, and what
@@ -205,46 +197,79 @@ pub async fn decide(
     if let Some(a) = &answers {
         details["answers"] = a.clone();
     }
+    let event = if approve {
+        ItemEvent::Approve
+    } else {
+        ItemEvent::Reject
+    };
+    let output =
+        (settles && approve).then(|| final_output(before, edited.cloned(), input.answers.clone()));
     if settles {
-        let output = approve.then(|| final_output(before, edited.cloned(), input.answers.clone()));
         if let Some(o) = &output {
             details["final_sha256"] = json!(digest(o));
         }
-        let event = if approve {
-            ItemEvent::Approve
-        } else {
-            ItemEvent::Reject
-        };
-        if !items::close(
-            &mut tx,
-            id,
-            event,
-            p.who(),
-            output.as_ref(),
-            &input.comment,
-            now,
-        )
-        .await?
-        {
-            return Err(already(&item));
-        }
-        items::wake_step(&mut tx, &item.run_id, &item.node_id, now).await?;
         details["settled"] = json!(event.target());
     } else {
-        if let Some(after) = edited {
-            items::set_current_output(&mut tx, id, after).await?;
-        }
         details["approvals"] = json!(item.approvals + 1);
         details["required"] = json!(item.required);
     }
-    audit::append(
-        &mut tx,
-        &NewAuditEvent::run(now, &p.actor, "approval.decided", &item.run_id, details),
-    )
-    .await?;
-    let after = items::get(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(after)
+    let ev = NewAuditEvent::run(now, &p.actor, "approval.decided", &item.run_id, details);
+    let decision = items::NewDecision {
+        item_id: id,
+        actor: p.who(),
+        via: p.via(),
+        decision: &input.decision,
+        comment: &input.comment,
+        output: edited,
+        answers: answers.as_ref(),
+        at: now,
+    };
+    // every write, the audit event and the item as it ends up in one
+    // message, with the COMMIT when the chain's head is known
+    let mut b = Batch::new();
+    b.push(items::add_decision_query(&decision));
+    let closing = match settles {
+        true => {
+            let c = items::close_query(id, event, p.who(), output.as_ref(), &input.comment, now);
+            let at = b.push_guarded(c, 1);
+            b.push(items::wake_step_query(&item.run_id, &item.node_id, now));
+            Some(at)
+        }
+        false => {
+            if let Some(after) = edited {
+                b.push(items::set_current_output_query(id, after));
+            }
+            None
+        }
+    };
+    let queued = audit::queue(&mut tx, &mut b, &ev);
+    let at_after = b.push(items::get_query(id));
+    let (open, done) = match queued.is_some() {
+        true => match b.commit(tx).await.map_err(items::decided_twice)? {
+            Finish::Committed(done) => (None, done),
+            Finish::Open(tx, done) => (Some(tx), done),
+        },
+        false => {
+            let done = b.run(&mut tx).await.map_err(items::decided_twice)?;
+            (Some(tx), done)
+        }
+    };
+    // someone settled it first: nothing of this decision is kept
+    if closing.is_some() && done.stopped() == closing {
+        return Err(already(&item));
+    }
+    let after = match open {
+        None => items::item_at(&done, at_after)?,
+        // the chain's head moved (or was not known): the event goes after
+        // the head as read, then the item is read again
+        Some(mut tx) => {
+            audit::settle(&mut tx, &done, queued, &ev).await?;
+            let after = items::get(&mut tx, id).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            after
+        }
+    };
+    Ok(after.ok_or(StoreError::NotFound)?)
 }
 
 /// Pending items `p` may decide (every pending item with `all`), or

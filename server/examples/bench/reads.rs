@@ -96,7 +96,7 @@ pub async fn inbox(bin: &str) -> Vec<Value> {
     for item in page["approvals"].as_array().unwrap() {
         let id = item["id"].as_str().unwrap();
         let run = item["run_id"].as_str().unwrap().to_string();
-        let t0 = now_ms();
+        let (t0, sent_at) = (now_ms(), Instant::now());
         let res = approver
             .post(format!("{}/api/v1/approvals/{id}/decision", server.base))
             .json(&json!({"decision": "approve"}))
@@ -104,7 +104,7 @@ pub async fn inbox(bin: &str) -> Vec<Value> {
             .await
             .unwrap();
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-        answer_ms.push((now_ms() - t0) as f64);
+        answer_ms.push(sent_at.elapsed().as_secs_f64() * 1000.0);
         sent.push((run, t0));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -124,7 +124,7 @@ pub async fn inbox(bin: &str) -> Vec<Value> {
     let decision_line = json!({
         "workload": "decision-to-next-step",
         "decisions": sent.len(),
-        "answer_p50_ms": percentile(&answer_ms, 0.5),
+        "answer_p50_ms": (percentile(&answer_ms, 0.5) * 10.0).round() / 10.0,
         "p50_ms": percentile(&next_ms, 0.5),
         "p99_ms": percentile(&next_ms, 0.99),
     });

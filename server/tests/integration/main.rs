@@ -12,6 +12,7 @@ mod binary;
 mod chaos;
 mod code_steps;
 mod crash;
+mod decisions;
 mod email_steps;
 mod engine;
 mod engine_memory;

@@ -27,6 +27,16 @@ pub struct NewDecision<'a> {
 /// Records one person's decision; Conflict if they already decided (by
 /// session or by any of their tokens: decisions are keyed by person).
 pub async fn add_decision(conn: &mut crate::store::conn::Conn, d: &NewDecision<'_>) -> Result<()> {
+    add_decision_query(d)
+        .execute(conn)
+        .await
+        .map_err(decided_twice)?;
+    Ok(())
+}
+
+/// [`add_decision`] as a statement for a batch (its error read with
+/// [`decided_twice`]).
+pub fn add_decision_query<'a>(d: &NewDecision<'a>) -> crate::store::conn::Query<'a> {
     crate::store::conn::query(
         "INSERT INTO approval_decisions (item_id, actor, via, decision, comment, output, answers, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -39,12 +49,11 @@ pub async fn add_decision(conn: &mut crate::store::conn::Conn, d: &NewDecision<'
     .bind(d.output.map(json))
     .bind(d.answers.map(json))
     .bind(d.at)
-    .execute(conn)
-    .await
-    .map_err(|e| {
-        StoreError::from(e).unique_as("you have already decided this item; each person decides once")
-    })?;
-    Ok(())
+}
+
+/// A failed decision write: Conflict when the person already decided.
+pub fn decided_twice(e: sqlx::Error) -> StoreError {
+    StoreError::from(e).unique_as("you have already decided this item; each person decides once")
 }
 
 static CLOSE: LazyLock<String> = LazyLock::new(|| {
@@ -68,17 +77,30 @@ pub async fn close(
     comment: &str,
     at: i64,
 ) -> Result<bool> {
+    let done = close_query(item_id, event, actor, output, comment, at)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// [`close`] as a statement for a batch: it changes one row, or none when
+/// the item was no longer pending.
+pub fn close_query<'a>(
+    item_id: &'a ItemId,
+    event: ItemEvent,
+    actor: &'a str,
+    output: Option<&Value>,
+    comment: &'a str,
+    at: i64,
+) -> crate::store::conn::Query<'a> {
     debug_assert!(matches!(event, ItemEvent::Approve | ItemEvent::Reject));
-    let done = crate::store::conn::query(&CLOSE)
+    crate::store::conn::query(&CLOSE)
         .bind(item_id)
         .bind(event.target().as_str())
         .bind(actor)
         .bind(at)
         .bind(output.map(json))
         .bind(comment)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
 }
 
 static CANCEL_OPEN: LazyLock<String> = LazyLock::new(|| {
@@ -146,14 +168,22 @@ pub async fn set_current_output(
     item_id: &ItemId,
     output: &Value,
 ) -> Result<()> {
+    set_current_output_query(item_id, output)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`set_current_output`] as a statement for a batch.
+pub fn set_current_output_query<'a>(
+    item_id: &'a ItemId,
+    output: &Value,
+) -> crate::store::conn::Query<'a> {
     crate::store::conn::query(
         "UPDATE approval_items SET current_output = $2 WHERE id = $1 AND status = 'pending'",
     )
     .bind(item_id)
     .bind(json(output))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Moves a pending item to `role` after its deadline; false if it was
@@ -193,13 +223,20 @@ pub async fn wake_step(
     node_id: &str,
     now: i64,
 ) -> Result<()> {
+    wake_step_query(run_id, node_id, now).execute(conn).await?;
+    Ok(())
+}
+
+/// [`wake_step`] as a statement for a batch.
+pub fn wake_step_query<'a>(
+    run_id: &'a RunId,
+    node_id: &'a str,
+    now: i64,
+) -> crate::store::conn::Query<'a> {
     crate::store::conn::query(
         "UPDATE steps SET not_before = $1 WHERE run_id = $2 AND node_id = $3 AND status = 'waiting'",
     )
     .bind(now)
     .bind(run_id)
     .bind(node_id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -155,12 +155,25 @@ impl TryFrom<Row> for ApprovalItem {
     }
 }
 
+static GET_ONE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{SELECT} WHERE i.id = $1"));
+
 pub async fn get(conn: &mut crate::store::conn::Conn, id: &ItemId) -> Result<Option<ApprovalItem>> {
-    let row: Option<Row> = crate::store::conn::query_as(format!("{SELECT} WHERE i.id = $1"))
+    let row: Option<Row> = crate::store::conn::query_as(&GET_ONE)
         .bind(id)
         .fetch_optional(conn)
         .await?;
     row.map(ApprovalItem::try_from).transpose()
+}
+
+/// [`get`] as a statement for a batch; [`item_at`] reads its answer.
+pub fn get_query(id: &ItemId) -> crate::store::conn::Query<'_> {
+    crate::store::conn::query(&GET_ONE).bind(id)
+}
+
+/// The item statement `i` of `done` read ([`get_query`]), if any.
+pub fn item_at(done: &crate::store::conn::Results, i: usize) -> Result<Option<ApprovalItem>> {
+    done.row::<Row>(i)?.map(ApprovalItem::try_from).transpose()
 }
 
 pub async fn for_step(

@@ -36,6 +36,20 @@ pub(super) struct RunRow {
     pub(super) number: Option<i64>,
 }
 
+/// The run approval item `item` belongs to, as a statement for a batch;
+/// [`run_at`] reads its answer.
+pub fn run_of_item_query(item: &crate::domain::ids::ItemId) -> crate::store::conn::Query<'_> {
+    crate::store::conn::query(
+        "SELECT * FROM runs WHERE id = (SELECT run_id FROM approval_items WHERE id = $1)",
+    )
+    .bind(item)
+}
+
+/// The run statement `i` of `done` read, if any.
+pub fn run_at(done: &crate::store::conn::Results, i: usize) -> Result<Option<RunRecord>> {
+    done.row::<RunRow>(i)?.map(run_record).transpose()
+}
+
 pub async fn get_run(conn: &mut crate::store::conn::Conn, id: &RunId) -> Result<RunRecord> {
     let r: RunRow = crate::store::conn::query_as("SELECT * FROM runs WHERE id = $1")
         .bind(id)

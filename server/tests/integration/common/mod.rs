@@ -34,12 +34,14 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
 
 /// A fresh, migrated database for one test (see `fresh_db_url`).
 pub async fn fresh_db(dir: &std::path::Path) -> app::store::Db {
-    let db = app::store::Db::connect(
-        &fresh_db_url(dir, "test.db").await,
-        app::store::Durability::Normal,
-    )
-    .await
-    .unwrap();
+    migrated(&fresh_db_url(dir, "test.db").await).await
+}
+
+/// The database at `url`, opened and migrated.
+pub async fn migrated(url: &str) -> app::store::Db {
+    let db = app::store::Db::connect(url, app::store::Durability::Normal)
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
     db
 }

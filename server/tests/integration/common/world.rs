@@ -13,6 +13,8 @@ pub const T0: i64 = 1_800_000_000_000;
 
 pub struct World {
     pub db: Db,
+    /// The database's URL (to open it again, as another process would).
+    pub url: String,
     pub clock: Arc<ManualClock>,
     pub engine: Engine,
     _dir: tempfile::TempDir,
@@ -21,11 +23,13 @@ pub struct World {
 impl World {
     pub async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let db = super::fresh_db(dir.path()).await;
+        let url = super::fresh_db_url(dir.path(), "test.db").await;
+        let db = super::migrated(&url).await;
         let clock = Arc::new(ManualClock::new(T0));
         let engine = super::engine(db.clone(), clock.clone(), 30_000).without_jitter();
         World {
             db,
+            url,
             clock,
             engine,
             _dir: dir,
