@@ -72,3 +72,67 @@ async fn a_decision_after_another_process_appended_to_the_audit_is_chained_after
     w.idle().await;
     assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
 }
+
+/// Two people decide a one-approval item at the same moment: one decision
+/// settles it, the other is told who did, and only the first is kept.
+#[tokio::test]
+async fn of_two_people_deciding_at_once_one_settles_the_item_and_the_other_is_told() {
+    let w = std::sync::Arc::new(World::new().await);
+    for round in 0..8 {
+        let run = w
+            .start(
+                flow(approval("ok", &["approver"], 1)),
+                json!({"amount": round, "vendor": "V"}),
+            )
+            .await;
+        w.idle().await;
+        let i = item(&w, &run, "ok").await;
+        let decide_as = |name: &'static str| {
+            let (w, id) = (w.clone(), i.id.clone());
+            tokio::spawn(async move {
+                let now = w.clock.now_ms();
+                decide(
+                    &w.db,
+                    &person(name, Role::Approver),
+                    &id,
+                    approve(name),
+                    now,
+                )
+                .await
+            })
+        };
+        let (ann, bo) = tokio::join!(decide_as("ann"), decide_as("bo"));
+        let (ann, bo) = (ann.unwrap(), bo.unwrap());
+        let (won, lost) = match (&ann, &bo) {
+            (Ok(_), Err(e)) => ("user:ann", e),
+            (Err(e), Ok(_)) => ("user:bo", e),
+            other => panic!("round {round}: exactly one must settle it: {other:?}"),
+        };
+        assert_eq!(lost.code.http_status(), 409, "round {round}: {lost:?}");
+        assert!(
+            lost.message
+                .starts_with(&format!("already approved by {won} at ")),
+            "round {round}: {}",
+            lost.message
+        );
+        let after = item(&w, &run, "ok").await;
+        assert_eq!(after.decided_by.as_deref(), Some(won));
+        assert_eq!(after.approvals, 1, "round {round}: one decision kept");
+        let mut conn = w.db.acquire().await.unwrap();
+        let entity = format!("run:{run}");
+        let decided = app::store::audit::list(&mut conn, Some(&entity), 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "approval.decided")
+            .map(|e| e.actor)
+            .collect::<Vec<_>>();
+        assert_eq!(decided, vec![won.to_string()], "round {round}");
+        drop(conn);
+        w.idle().await;
+        assert_eq!(w.run(&run).await.run.status, RunStatus::Succeeded);
+    }
+    let mut conn = w.db.acquire().await.unwrap();
+    let report = app::store::audit::verify(&mut conn, None).await.unwrap();
+    assert_eq!(report.broken_at, None, "{:?}", report.reason);
+}
