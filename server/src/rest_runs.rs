@@ -77,7 +77,8 @@ pub async fn start_run(
             )
         })?),
     };
-    let mut ended = None;
+    // a run its start ended, as its transaction left it
+    let mut viewed = None;
     let (run_id, replayed) = match (key, &body.chaos) {
         (Some(key), chaos) => {
             let started = runs::start_once(
@@ -99,10 +100,12 @@ pub async fn start_run(
         ),
         (None, None) => {
             // carried through its opening pure steps before the answer
-            let rows = runs::prepare(&s.db, actor, &id, version, &body.input, via, now).await?;
-            let (run_id, end) = s.engine.start_told(rows).await?;
-            ended = end;
-            (run_id, false)
+            let started = s
+                .engine
+                .start_new(actor, &id, version, &body.input, via, (now, q.wait_ms > 0))
+                .await?;
+            viewed = started.view;
+            (started.id, false)
         }
     };
     // the engine knows what a run it started left due
@@ -120,11 +123,14 @@ pub async fn start_run(
         });
         return Ok((status, header, started).into_response());
     }
-    // a run the start ended needs no look before it is read
-    if ended.is_none() {
-        wait_to_end(&s, run_id.as_str(), q.wait_ms).await?;
-    }
-    let run = runs::get(&s.db, run_id.as_str()).await?;
+    let run = match viewed {
+        // a run the start ended was read as it committed
+        Some(run) => run,
+        None => {
+            wait_to_end(&s, run_id.as_str(), q.wait_ms).await?;
+            runs::get(&s.db, run_id.as_str()).await?
+        }
+    };
     Ok((StatusCode::OK, header, Json(run)).into_response())
 }
 

@@ -271,16 +271,25 @@ pub async fn definition(
     id: &str,
     version: i64,
 ) -> Result<std::sync::Arc<WorkflowDef>> {
-    use std::sync::{Arc, LazyLock};
-    type Known = crate::store::remembered::Remembered<(String, i64), Arc<WorkflowDef>>;
-    static KNOWN: LazyLock<Known> = LazyLock::new(|| Known::new(REMEMBERED_VERSIONS));
-    let key = (id.to_string(), version);
-    if let Some(d) = KNOWN.get(&key) {
+    if let Some(d) = remembered_definition(id, version) {
         return Ok(d);
     }
-    let def = Arc::new(get_any(conn, id, version).await?.definition);
-    KNOWN.put(key, def.clone());
+    let def = std::sync::Arc::new(get_any(conn, id, version).await?.definition);
+    KNOWN_DEFINITIONS.put((id.to_string(), version), def.clone());
     Ok(def)
+}
+
+type KnownDefinitions =
+    crate::store::remembered::Remembered<(String, i64), std::sync::Arc<WorkflowDef>>;
+
+/// The definitions [`definition`] read, for the whole process.
+static KNOWN_DEFINITIONS: std::sync::LazyLock<KnownDefinitions> =
+    std::sync::LazyLock::new(|| KnownDefinitions::new(REMEMBERED_VERSIONS));
+
+/// Version `version`'s definition if this process read it before (without
+/// reading anything).
+pub fn remembered_definition(id: &str, version: i64) -> Option<std::sync::Arc<WorkflowDef>> {
+    KNOWN_DEFINITIONS.get(&(id.to_string(), version))
 }
 
 async fn get_inner(

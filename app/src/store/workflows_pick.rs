@@ -3,7 +3,7 @@
 use super::super::{Result, StoreError};
 
 /// Which version of a workflow to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pick {
     Latest,
     /// The published version, or the latest when none is.

@@ -11,7 +11,7 @@ use app::domain::graph::WorkflowDef;
 use app::domain::ids::RunId;
 use app::domain::records::RunRecord;
 use app::ops::progress;
-use app::store::conn::{Batch, Finish};
+use app::store::conn::{Batch, Finish, Results};
 use app::store::runs::{self as store, Claimed};
 use serde_json::Value;
 
@@ -107,7 +107,7 @@ impl Engine {
                 told,
             )
             .await?;
-        let mut ended = self.commit_queued(tx, b, vec![queued]).await?;
+        let (mut ended, _) = self.commit_queued(tx, b, vec![queued]).await?;
         Ok(ended.pop().flatten())
     }
 
@@ -177,7 +177,7 @@ impl Engine {
         mut tx: app::store::conn::Conn,
         mut b: Batch<'static>,
         mut queued: Vec<Queued<'_>>,
-    ) -> Result<Vec<Option<app::domain::run::RunStatus>>> {
+    ) -> Result<(Vec<Option<app::domain::run::RunStatus>>, Results)> {
         let audit = app::store::audit::queue_pending(&mut tx, &mut b);
         // with its COMMIT, unless a guard (a step or the chain's head
         // moved) stopped it: then the transaction is still open
@@ -194,14 +194,22 @@ impl Engine {
             app::store::audit::settle_pending(&mut tx, &done, audit).await?;
             tx.commit().await?;
         }
-        Ok(queued
+        let ended = queued
             .into_iter()
             .map(|q| {
                 let ended = q.told.ended;
                 self.tell(q.run, q.run_id, q.told);
                 ended
             })
-            .collect())
+            .collect();
+        Ok((ended, done))
+    }
+}
+
+impl Queued<'_> {
+    /// How the run ended, if the completion ended it.
+    pub(super) fn ended(&self) -> Option<app::domain::run::RunStatus> {
+        self.told.ended
     }
 }
 

@@ -18,12 +18,14 @@ use super::stretch::Plan;
 use super::told::Told;
 use super::{Engine, Result, run_context};
 use app::domain::ids::RunId;
+use app::domain::records::RunDetail;
 use app::domain::records::RunRecord;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs::RunRows;
 use app::store::StoreError;
-use app::store::conn::{Batch, Conn};
+use app::store::conn::{Batch, Conn, Results};
 use app::store::runs::{Activated, Claimed, StepWrites};
+use app::store::runs::{ViewAt, queue_view};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,12 +41,26 @@ struct Opening {
     plan: Plan,
 }
 
+/// A run carried through its opening: how it ended, if the opening ended
+/// it, and then, when its start asked, the run as its transaction left it.
+#[derive(Default)]
+pub(super) struct Carried {
+    pub ended: Option<RunStatus>,
+    pub view: Option<RunDetail>,
+}
+
 /// A new run to insert with its opening recorded (`now`: when).
 #[derive(Clone)]
 pub(super) struct Fresh {
     rows: RunRows,
     opening: Opening,
     now: i64,
+}
+
+impl Fresh {
+    pub(super) fn id(&self) -> &RunId {
+        &self.rows.id
+    }
 }
 
 impl Engine {
@@ -55,32 +71,18 @@ impl Engine {
     pub async fn start(&self, rows: RunRows) -> std::result::Result<RunId, app::error::AppError> {
         let id = rows.id.clone();
         match self.fresh(rows).await? {
-            Ok(fresh) => self.carry(fresh).await.map(|_| id).map_err(Into::into),
+            Ok(fresh) => self
+                .carry(fresh, false)
+                .await
+                .map(|_| id)
+                .map_err(Into::into),
             Err(rows) => self.queue_start(rows).await,
         }
     }
 
-    /// As [`Engine::start`], with the run's transaction shared with other
-    /// starts that come meanwhile (see `group`); and how the run ended if
-    /// its opening ended it (a synchronous start answers then without
-    /// looking).
-    pub async fn start_told(
-        self: &Arc<Self>,
-        rows: RunRows,
-    ) -> std::result::Result<(RunId, Option<RunStatus>), app::error::AppError> {
-        let id = rows.id.clone();
-        let fresh = match self.fresh(rows).await? {
-            Ok(fresh) => fresh,
-            Err(rows) => return self.queue_start(rows).await.map(|id| (id, None)),
-        };
-        let ended = self.carry_grouped(fresh).await?;
-        tracing::info!(run_id = %id, "run started and carried through its pure opening");
-        Ok((id, ended))
-    }
-
     /// The run `rows` describes with its opening evaluated, or `rows`
     /// back when it is left to the workers (see [`Engine::opening`]).
-    async fn fresh(&self, rows: RunRows) -> Result<std::result::Result<Fresh, RunRows>> {
+    pub(super) async fn fresh(&self, rows: RunRows) -> Result<std::result::Result<Fresh, RunRows>> {
         let now = self.clock.now().max(rows.record.created_at);
         Ok(match self.opening(&rows, now).await? {
             Some(opening) => Ok(Fresh { rows, opening, now }),
@@ -89,7 +91,10 @@ impl Engine {
     }
 
     /// Inserts the run with its Start ready, for a worker.
-    async fn queue_start(&self, rows: RunRows) -> std::result::Result<RunId, app::error::AppError> {
+    pub(super) async fn queue_start(
+        &self,
+        rows: RunRows,
+    ) -> std::result::Result<RunId, app::error::AppError> {
         let id = app::ops::runs::insert_prepared(&self.db, rows).await?;
         self.wake();
         Ok(id)
@@ -148,20 +153,23 @@ impl Engine {
 
     /// Inserts the run and records its opening, in a transaction of its
     /// own.
-    pub(super) async fn carry(&self, fresh: Fresh) -> Result<Option<RunStatus>> {
+    pub(super) async fn carry(&self, fresh: Fresh, view: bool) -> Result<Carried> {
         // a new run, seen by nobody before the commit: beside other runs
         let tx = self.db.write_run(None).await?;
-        let mut ended = self.carry_in(tx, vec![fresh]).await?;
-        Ok(ended.pop().flatten())
+        let mut carried = self.carry_in(tx, vec![fresh], view).await?;
+        Ok(carried.pop().unwrap_or_default())
     }
 
     /// Inserts the runs of `group` and records their openings in `tx`,
-    /// committed together; how each ended, in order.
+    /// committed together; how each ended, in order. With `view`, the
+    /// transaction also reads each run its opening ended as it commits
+    /// (a synchronous start answers with it without reading it again).
     pub(super) async fn carry_in(
         &self,
         mut tx: Conn,
         group: Vec<Fresh>,
-    ) -> Result<Vec<Option<RunStatus>>> {
+        view: bool,
+    ) -> Result<Vec<Carried>> {
         // their audit events go with the last writes, each `run.started` first
         if let Some(g) = tx.gate() {
             g.defer_audit();
@@ -175,7 +183,36 @@ impl Engine {
         for (fresh, (run, claimed)) in group.into_iter().zip(&heads) {
             queued.push(self.carry_one(&mut tx, &mut b, fresh, run, claimed).await?);
         }
-        self.commit_queued(tx, b, queued).await
+        // after every write: they read what commits
+        let views: Vec<Option<ViewAt>> = queued
+            .iter()
+            .zip(&heads)
+            .map(|(q, (run, _))| {
+                (view && q.ended().is_some()).then(|| queue_view(&mut b, run.id.clone()))
+            })
+            .collect();
+        let (ended, done) = self.commit_queued(tx, b, queued).await?;
+        let mut carried = Vec::with_capacity(ended.len());
+        for ((ended, at), (run, _)) in ended.into_iter().zip(views).zip(&heads) {
+            let view = match at {
+                Some(at) => self.view_from(&run.id, &done, at).await,
+                None => None,
+            };
+            carried.push(Carried { ended, view });
+        }
+        Ok(carried)
+    }
+
+    /// The run's view as `at` of `done` read it; None (the start reads it
+    /// again) when the batch stopped before it or it cannot be read.
+    async fn view_from(&self, id: &RunId, done: &Results, at: ViewAt) -> Option<RunDetail> {
+        match app::ops::runs::get_from(&self.db, id, done, at).await {
+            Ok(view) => view,
+            Err(e) => {
+                tracing::warn!(run_id = %id, error = %e, "a started run's view could not be read in its transaction");
+                None
+            }
+        }
     }
 
     /// One new run's insert and opening, in `tx` (its kept writes queued

@@ -19,9 +19,8 @@
 //! task of its own: a request that goes away does not take the others'
 //! transaction with it.
 
-use super::fresh::Fresh;
+use super::fresh::{Carried, Fresh};
 use super::{Engine, Result};
-use app::domain::run::RunStatus;
 use app::store::StoreError;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,7 +48,9 @@ struct Queue {
 
 struct Waiting {
     fresh: Fresh,
-    answer: oneshot::Sender<Result<Option<RunStatus>>>,
+    /// The start answers with the run (see `Engine::start_viewed`).
+    view: bool,
+    answer: oneshot::Sender<Result<Carried>>,
 }
 
 impl Starts {
@@ -77,12 +78,21 @@ impl Engine {
     }
 
     /// Carries `fresh` in the next group's transaction (see the module
-    /// docs); how the run ended, if its opening ended it.
-    pub(super) async fn carry_grouped(self: &Arc<Self>, fresh: Fresh) -> Result<Option<RunStatus>> {
+    /// docs); how the run ended, if its opening ended it, and with `view`
+    /// the run as the transaction left it.
+    pub(super) async fn carry_grouped(
+        self: &Arc<Self>,
+        fresh: Fresh,
+        view: bool,
+    ) -> Result<Carried> {
         let (answer, answered) = oneshot::channel();
         let lead = {
             let mut q = self.starts.lock();
-            q.waiting.push_back(Waiting { fresh, answer });
+            q.waiting.push_back(Waiting {
+                fresh,
+                view,
+                answer,
+            });
             !std::mem::replace(&mut q.leading, true)
         };
         if lead {
@@ -119,12 +129,15 @@ impl Engine {
     /// Writes `group` in `tx` and answers each start; when that fails,
     /// writes each on its own.
     async fn write_group(&self, tx: Result<app::store::conn::Conn>, group: Vec<Waiting>) {
+        // one start that answers with its run has every run of the group
+        // read (so a group's statements are one of few texts)
+        let view = group.iter().any(|w| w.view);
         let (fresh, answers): (Vec<Fresh>, Vec<_>) =
             group.into_iter().map(|w| (w.fresh, w.answer)).unzip();
         // a group of one is on its own already
         let spare = (fresh.len() > 1).then(|| fresh.clone());
         let together = match tx {
-            Ok(tx) => self.carry_in(tx, fresh).await,
+            Ok(tx) => self.carry_in(tx, fresh, view).await,
             Err(e) => Err(e),
         };
         match (together, spare) {
@@ -145,7 +158,7 @@ impl Engine {
             (Err(e), Some(spare)) => {
                 tracing::warn!(error = %e, runs = spare.len(), "a group of starts failed; each is written on its own");
                 for (fresh, answer) in spare.into_iter().zip(answers) {
-                    let _ = answer.send(self.carry(fresh).await);
+                    let _ = answer.send(self.carry(fresh, view).await);
                 }
             }
         }

@@ -25,6 +25,7 @@ mod recovery;
 pub mod retention;
 pub mod runners;
 mod schedules;
+mod starts;
 mod stretch;
 mod subworkflow;
 mod tester;
@@ -33,6 +34,7 @@ mod waits;
 mod workers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use starts::StartedRun;
 pub use subworkflow::MAX_DEPTH as SUB_WORKFLOW_MAX_DEPTH;
 pub use waits::ended_topic;
 

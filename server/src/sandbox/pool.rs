@@ -107,8 +107,11 @@ impl Sandbox {
 
     /// Sends `req` to an idle child (or a new one) and reads its answer.
     async fn ask(&self, req: &Request<'_>) -> Result<Response, SandboxError> {
-        let line = serde_json::to_string(req)
+        let mut line = serde_json::to_string(req)
             .map_err(|e| SandboxError::Unavailable(format!("the request cannot be sent: {e}")))?;
+        // one write with its line end: a child woken by the text alone
+        // would read it, find no line end and sleep again
+        line.push('\n');
         let _permit = self
             .permits
             .acquire()
@@ -237,10 +240,10 @@ enum Exchange {
     TooLong,
 }
 
+/// Sends `line` (ending in a line end) and reads the answer.
 async fn exchange(proc: &mut Proc, line: &str, max_line: usize) -> Result<Response, Exchange> {
     let write = async {
         proc.stdin.write_all(line.as_bytes()).await?;
-        proc.stdin.write_all(b"\n").await?;
         proc.stdin.flush().await
     };
     if write.await.is_err() {

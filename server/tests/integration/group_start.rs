@@ -29,7 +29,7 @@ async fn queue(engine: &Arc<Engine>, rows: Vec<app::ops::runs::RunRows>) -> Vec<
         .into_iter()
         .map(|r| {
             let e = engine.clone();
-            tokio::spawn(async move { e.start_told(r).await })
+            tokio::spawn(async move { e.start_told(r).await.map(|s| (s.id, s.ended)) })
         })
         .collect();
     for _ in 0..2_000 {
@@ -78,6 +78,67 @@ async fn starts_that_wait_for_the_gate_share_one_transaction_and_each_run_is_lef
     for id in &ids {
         assert_eq!(left_behind(&w, id).await, expected, "run {id}");
     }
+    chain_is_whole(&w).await;
+}
+
+/// Starts that answer with their run (a synchronous REST start) read it in
+/// the transaction that wrote it: each gets its own run, as a later read
+/// shows it, whether it shares the transaction or has one of its own.
+#[tokio::test]
+async fn starts_that_answer_with_their_run_each_get_it_as_a_later_read_shows_it() {
+    let w = World::new().await;
+    let engine = shared(&w);
+    let as_read = |id: RunId| {
+        let db = w.db.clone();
+        async move {
+            let run = app::ops::runs::get(&db, id.as_str()).await.unwrap();
+            serde_json::to_value(run).unwrap()
+        }
+    };
+    // alone
+    let rows = w
+        .prepare(&Actor::anonymous(), pure_flow(), json!({"n": 1}))
+        .await;
+    let started = engine.start_viewed(rows, true).await.unwrap();
+    let view = serde_json::to_value(started.view.expect("the run as written")).unwrap();
+    assert_eq!(view["status"], "succeeded", "{view}");
+    assert_eq!(view, as_read(started.id).await);
+    // four at once, two of them asking: one transaction
+    let mut rows = Vec::new();
+    for n in 0..4 {
+        rows.push(
+            w.prepare(&Actor::anonymous(), pure_flow(), json!({"n": n}))
+                .await,
+        );
+    }
+    let mut waiting = Vec::new();
+    let gate = w.db.write().await.unwrap();
+    for (n, rows) in rows.into_iter().enumerate() {
+        let e = engine.clone();
+        waiting.push(tokio::spawn(async move {
+            e.start_viewed(rows, n % 2 == 0).await
+        }));
+        while engine.starts_waiting() < n + 1 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    drop(gate);
+    for (n, s) in waiting.into_iter().enumerate() {
+        let started = s.await.unwrap().unwrap();
+        assert_eq!(started.ended, Some(RunStatus::Succeeded));
+        let read = as_read(started.id.clone()).await;
+        assert_eq!(read["output"], json!({"n": (n as i64 + 1) * 10}), "{read}");
+        match (n % 2 == 0, started.view) {
+            (true, Some(view)) => assert_eq!(serde_json::to_value(view).unwrap(), read),
+            (true, None) => panic!("start {n} asked for its run and got none"),
+            (false, _) => {}
+        }
+    }
+    assert_eq!(
+        engine.start_groups(),
+        (2, 5),
+        "alone, then the four together"
+    );
     chain_is_whole(&w).await;
 }
 

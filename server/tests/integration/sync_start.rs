@@ -102,3 +102,68 @@ async fn a_synchronous_start_refuses_a_bad_wait_and_starts_nothing() {
     assert_eq!(status, StatusCode::OK, "{run}");
     assert_eq!(run["status"], "succeeded", "{run}");
 }
+
+/// A start evaluates its opening for the version this process last read
+/// while it reads which version to run; the read decides.
+#[tokio::test]
+async fn a_start_runs_the_version_its_read_names_after_a_save_a_publish_or_a_delete() {
+    let api = Api::new().await;
+    let (_, created) = api.create("Sync versions", small_def()).await;
+    let id = created["workflow_id"].as_str().unwrap().to_string();
+    let sync = |a: i64| {
+        let (api, id) = (&api, id.clone());
+        async move {
+            let (status, run) = start(api, &id, "?wait_ms=5000", json!({"a": a, "b": 3})).await;
+            (status, run["version"].clone(), run["output"].clone(), run)
+        }
+    };
+    // version 1 adds, twice: the second start has version 1 remembered
+    for _ in 0..2 {
+        let (status, version, output, run) = sync(2).await;
+        assert_eq!(
+            (status, version, output),
+            (StatusCode::OK, json!(1), json!(5)),
+            "{run}"
+        );
+    }
+    // version 2 multiplies; nothing is published, so the latest runs
+    let mut times = small_def();
+    times["nodes"][1]["expression"] = json!("{total: (.input.a * .input.b)}");
+    let (status, saved) = api
+        .json(
+            "PUT",
+            &format!("/api/v1/workflows/{id}"),
+            json!({"definition": times}).to_string(),
+        )
+        .await;
+    assert!(status.is_success(), "{saved}");
+    let (status, version, output, run) = sync(2).await;
+    assert_eq!(
+        (status, version, output),
+        (StatusCode::OK, json!(2), json!(6)),
+        "{run}"
+    );
+    // version 1 published: it runs again
+    let published = format!("/api/v1/workflows/{id}/published");
+    let (status, body) = api
+        .json("PUT", &published, json!({"version": 1}).to_string())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, version, output, run) = sync(2).await;
+    assert_eq!(
+        (status, version, output),
+        (StatusCode::OK, json!(1), json!(5)),
+        "{run}"
+    );
+    // deleted: refused, and nothing more is started
+    let (_, before) = api.get("/api/v1/runs").await;
+    let req = axum::http::Request::delete(format!("/api/v1/workflows/{id}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (status, _, _) = api.send(req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _, body) = sync(2).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (_, after) = api.get("/api/v1/runs").await;
+    assert_eq!(after, before);
+}

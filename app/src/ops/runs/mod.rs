@@ -1,10 +1,12 @@
 //! Runs: reading them back, cancelling them and retrying their steps;
 //! starting them is in `start.rs`.
 
+mod ahead;
 mod idempotent;
 mod insert;
 mod rerun;
 mod start;
+pub use ahead::prepare_ahead;
 pub use idempotent::{MAX_IDEMPOTENCY_KEY, Started, start_once};
 pub use insert::{RunRows, insert, insert_first};
 pub use rerun::rerun;
@@ -50,9 +52,39 @@ async fn get_record(db: &Db, run_id: &str) -> Result<crate::domain::records::Run
 pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
     let run_id = &parse_run_id(run_id)?;
     let mut conn = db.acquire().await.map_err(StoreError::from)?;
-    let (head, steps, waits) = runs::view(&mut conn, run_id)
+    let view = runs::view(&mut conn, run_id)
         .await
         .map_err(run_not_found(run_id))?;
+    detail(&mut conn, run_id, view).await
+}
+
+/// The run as [`get`] answers it, from the view statements `at` of the
+/// batch `done` (see `store::runs::queue_view`): a start that answers with
+/// its run reads it in the transaction that wrote it. None when the batch
+/// stopped before them.
+pub async fn get_from(
+    db: &Db,
+    run_id: &RunId,
+    done: &crate::store::conn::Results,
+    at: runs::ViewAt,
+) -> Result<Option<RunDetail>, AppError> {
+    if !at.read_in(done) {
+        return Ok(None);
+    }
+    let mut conn = db.acquire().await.map_err(StoreError::from)?;
+    let view = runs::view_at(&mut conn, done, at, run_id)
+        .await
+        .map_err(run_not_found(run_id.as_str()))?;
+    Ok(Some(detail(&mut conn, run_id, view).await?))
+}
+
+/// A run's detail from its view, with what the view leaves out read on
+/// `conn` (children, iterations, model usage, an item run's number).
+async fn detail(
+    conn: &mut crate::store::conn::Conn,
+    run_id: &RunId,
+    (head, steps, waits): runs::View,
+) -> Result<RunDetail, AppError> {
     let runs::RunHead {
         run,
         number,
@@ -66,15 +98,15 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         None => true,
     };
     let children = match may(|k| matches!(k, NodeKind::SubWorkflow { .. })) {
-        true => runs::children(&mut conn, run_id).await?,
+        true => runs::children(conn, run_id).await?,
         false => Default::default(),
     };
     let iterations = match may(|k| matches!(k, NodeKind::ForEach(_))) {
-        true => runs::iterations(&mut conn, run_id).await?,
+        true => runs::iterations(conn, run_id).await?,
         false => Default::default(),
     };
     let usage = match may(|k| matches!(k, NodeKind::Llm(_))) {
-        true => runs::model_usage(&mut conn, run_id).await?,
+        true => runs::model_usage(conn, run_id).await?,
         false => None,
     };
     // an item run goes by the number of the run it iterates for
@@ -82,7 +114,7 @@ pub async fn get(db: &Db, run_id: &str) -> Result<RunDetail, AppError> {
         (_, Some(n)) => n,
         (Some(i), None) => {
             let root = crate::domain::ids::RunId::from_stored(i.root.clone());
-            runs::head(&mut conn, &root).await?.number.unwrap_or(0)
+            runs::head(conn, &root).await?.number.unwrap_or(0)
         }
         (None, None) => 0,
     };

@@ -35,7 +35,7 @@ pub enum Via<'a> {
 
 impl<'a> Via<'a> {
     /// What is stored of it with the run.
-    fn parts(self) -> Origin<'a> {
+    pub(super) fn parts(self) -> Origin<'a> {
         let o = |rerun_of, origin, trigger_id, parent| Origin {
             rerun_of,
             origin,
@@ -119,6 +119,7 @@ pub async fn runnable(
         );
         return Err(e);
     }
+    super::ahead::note(workflow_id, pick, version);
     Ok(Runnable {
         workflow_id: workflow_id.to_string(),
         version,

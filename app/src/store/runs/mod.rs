@@ -34,7 +34,7 @@ pub use log::*;
 pub use loops::*;
 pub use provenance::*;
 pub use queue::*;
-pub use read::{RunHead, head, view, with_steps};
+pub use read::{RunHead, View, ViewAt, head, queue_view, view, view_at, with_steps};
 pub use writes::*;
 
 fn json_col(v: Option<String>) -> Option<Value> {

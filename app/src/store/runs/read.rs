@@ -67,20 +67,55 @@ pub async fn head(conn: &mut Conn, id: &RunId) -> Result<RunHead> {
     head_of(conn, id, r).await
 }
 
-/// What a run's view reads of it: its head, its steps, and how often each
-/// step was parked.
-pub async fn view(
-    conn: &mut Conn,
-    id: &RunId,
-) -> Result<(RunHead, Vec<StepRecord>, BTreeMap<String, i64>)> {
+/// What a run's view shows: its head, its steps, and how often each step
+/// was parked.
+pub type View = (RunHead, Vec<StepRecord>, BTreeMap<String, i64>);
+
+/// What a run's view reads of it ([`View`]).
+pub async fn view(conn: &mut Conn, id: &RunId) -> Result<View> {
     let mut b = Batch::new();
-    let head = b.push(query(HEAD_SQL).bind(id));
-    let steps = b.push(query(STEPS_SQL).bind(id));
-    let waits = b.push(query(WAITS_SQL).bind(id));
+    let at = queue_view(&mut b, id.clone());
     let got = b.run(conn).await?;
-    let head = got.row::<HeadRow>(head)?.ok_or(StoreError::NotFound)?;
-    let steps = step_records(conn, id, got.rows::<StepRow>(steps)?).await?;
-    let waits = got.rows::<(String, i64)>(waits)?.into_iter().collect();
+    view_at(conn, &got, at, id).await
+}
+
+/// Where [`queue_view`] put a run's view statements in a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewAt {
+    head: usize,
+    steps: usize,
+    waits: usize,
+}
+
+impl ViewAt {
+    /// Whether the batch `done` ran these statements (a guard that
+    /// stopped it before them left them unread).
+    pub fn read_in(&self, done: &crate::store::conn::Results) -> bool {
+        done.stopped().is_none_or(|s| s > self.waits)
+    }
+}
+
+/// Queues the statements that read run `id`'s view in `b`: in a
+/// transaction's batch, after its writes, they read the run as it commits.
+pub fn queue_view<'a>(b: &mut Batch<'a>, id: RunId) -> ViewAt {
+    ViewAt {
+        head: b.push(query(HEAD_SQL).bind(id.clone())),
+        steps: b.push(query(STEPS_SQL).bind(id.clone())),
+        waits: b.push(query(WAITS_SQL).bind(id)),
+    }
+}
+
+/// The view the statements `at` of `done` read (`conn` reads what they
+/// leave out: a loop's earlier passes, a definition not remembered).
+pub async fn view_at(
+    conn: &mut Conn,
+    done: &crate::store::conn::Results,
+    at: ViewAt,
+    id: &RunId,
+) -> Result<View> {
+    let head = done.row::<HeadRow>(at.head)?.ok_or(StoreError::NotFound)?;
+    let steps = step_records(conn, id, done.rows::<StepRow>(at.steps)?).await?;
+    let waits = done.rows::<(String, i64)>(at.waits)?.into_iter().collect();
     Ok((head_of(conn, id, head).await?, steps, waits))
 }
 

@@ -370,7 +370,7 @@ impl Sim {
         // browser does (inserted, for a worker)
         let carried = self.rng.bool();
         let id = match carried {
-            true => self.engine.start_told(rows).await.map_err(err)?.0,
+            true => self.engine.start_told(rows).await.map_err(err)?.id,
             false => app::ops::runs::insert_prepared(&self.db, rows)
                 .await
                 .map_err(err)?,

@@ -1,0 +1,96 @@
+//! Where a REST start enters the engine: the run is prepared (read
+//! ahead, see `start_new`), its opening evaluated (`fresh`) and its
+//! transaction shared with other starts (`group`).
+
+use super::Engine;
+use super::fresh::{Carried, Fresh};
+use app::domain::ids::RunId;
+use app::domain::records::RunDetail;
+use app::domain::run::RunStatus;
+use app::ops::runs::RunRows;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// A started run: its id, how it ended if its opening ended it, and the
+/// run as its transaction left it when the start asked for that and the
+/// opening ended it.
+pub struct StartedRun {
+    pub id: RunId,
+    pub ended: Option<RunStatus>,
+    pub view: Option<RunDetail>,
+}
+
+type Started = std::result::Result<StartedRun, app::error::AppError>;
+
+impl Engine {
+    /// As [`Engine::start`], with the run's transaction shared with other
+    /// starts that come meanwhile (see `group`); and how the run ended if
+    /// its opening ended it (a synchronous start answers then without
+    /// looking).
+    pub async fn start_told(self: &Arc<Self>, rows: RunRows) -> Started {
+        self.start_viewed(rows, false).await
+    }
+
+    /// As [`Engine::start_told`]; with `view`, a run its opening ended is
+    /// read in its transaction as well ([`StartedRun::view`]).
+    pub async fn start_viewed(self: &Arc<Self>, rows: RunRows, view: bool) -> Started {
+        let fresh = self.fresh(rows).await?;
+        self.started(fresh, view).await
+    }
+
+    /// Starts a run of `pick` of `workflow_id` as `ops::runs::prepare` and
+    /// [`Engine::start_told`] do, with its opening evaluated for the
+    /// version this process last read while the read that confirms that
+    /// version is made (see `ops::runs::prepare_ahead`). When the read
+    /// names another version (a publish came between) or fails, the
+    /// opening is dropped unwritten and the start goes on as without it.
+    /// With `view`, as [`Engine::start_viewed`].
+    pub async fn start_new(
+        self: &Arc<Self>,
+        actor: &app::domain::audit::Actor,
+        workflow_id: &str,
+        pick: app::store::workflows::Pick,
+        input: &Value,
+        via: app::ops::runs::Via<'_>,
+        (now, view): (i64, bool),
+    ) -> Started {
+        use app::ops::runs;
+        let prepare = || runs::prepare(&self.db, actor, workflow_id, pick, input, via, now);
+        let Some(rows) = runs::prepare_ahead(actor, workflow_id, pick, input, via, now) else {
+            return self.start_viewed(prepare().await?, view).await;
+        };
+        let ahead = rows.record.version;
+        let (read, fresh) = tokio::join!(
+            runs::runnable(&self.db, workflow_id, pick),
+            self.fresh(rows)
+        );
+        if read?.version != ahead {
+            return self.start_viewed(prepare().await?, view).await;
+        }
+        self.started(fresh?, view).await
+    }
+
+    /// Starts `fresh` with its opening, or the run it gave back for the
+    /// workers.
+    async fn started(
+        self: &Arc<Self>,
+        fresh: std::result::Result<Fresh, RunRows>,
+        view: bool,
+    ) -> Started {
+        let fresh = match fresh {
+            Ok(fresh) => fresh,
+            Err(rows) => {
+                let id = self.queue_start(rows).await?;
+                return Ok(StartedRun {
+                    id,
+                    ended: None,
+                    view: None,
+                });
+            }
+        };
+        let id = fresh.id().clone();
+        let Carried { ended, view } = self.carry_grouped(fresh, view).await?;
+        tracing::info!(run_id = %id, "run started and carried through its pure opening");
+        Ok(StartedRun { id, ended, view })
+    }
+}
