@@ -24,12 +24,32 @@ pub struct Checkpointed {
     pub copied: i64,
 }
 
+/// WAL pages from which a checkpoint also starts the WAL again (see
+/// [`Db::checkpoint`]): SQLite's own checkpoint threshold.
+const RESTART_AT: i64 = 1_000;
+
 impl Db {
     /// Copies what the WAL holds into the database file (a passive
     /// checkpoint), outside the write gate. From the first call on, the
     /// writer connection's commits no longer checkpoint. Nothing on
     /// PostgreSQL (None).
+    ///
+    /// A passive checkpoint copies the WAL as it was when it began, and
+    /// SQLite writes the WAL from its beginning again only when a write
+    /// transaction begins with all of it copied. Under a steady stream of
+    /// commits one always lands while the checkpoint runs, so the WAL
+    /// never started again and grew by every page written (580 MB in six
+    /// seconds of `latency-3-sync`), each commit appending to the file and
+    /// each read searching an ever longer WAL index. So once it holds
+    /// [`RESTART_AT`] pages, the pages committed meanwhile are copied too,
+    /// with the write gate held (a few pages: the bulk was copied without
+    /// it); the next commit then writes the WAL from its beginning.
     pub async fn checkpoint(&self) -> Result<Option<Checkpointed>> {
+        self.checkpoint_restarting(RESTART_AT).await
+    }
+
+    /// [`Db::checkpoint`], starting the WAL again from `restart_at` pages.
+    pub async fn checkpoint_restarting(&self, restart_at: i64) -> Result<Option<Checkpointed>> {
         let Pool::Sqlite(p) = &self.pool else {
             return Ok(None);
         };
@@ -38,16 +58,29 @@ impl Db {
             // checkpointing as the gate is taken
             drop(self.writer_gate(p).await?);
         }
-        let (_, wal, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&mut *p.acquire().await?)
-            .await?;
-        Ok(Some(Checkpointed { wal, copied }))
+        let mut done = passive(&mut *p.acquire().await?).await?;
+        if done.wal >= restart_at {
+            // nothing is committed while the gate is held: what the WAL
+            // holds now is all it will hold until the next commit
+            let mut gate = self.writer_gate(p).await?;
+            done = passive(gate.writer()).await?;
+        }
+        Ok(Some(done))
     }
+}
+
+/// A passive checkpoint on `conn`.
+async fn passive(conn: &mut sqlx::SqliteConnection) -> Result<Checkpointed> {
+    let (_, wal, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(conn)
+        .await?;
+    Ok(Checkpointed { wal, copied })
 }
 
 #[cfg(test)]
 mod tests {
     use crate::store::conn::query;
+    use std::sync::atomic::Ordering;
 
     #[tokio::test]
     async fn once_checkpoints_run_apart_commits_leave_the_wal_to_them_and_they_copy_all_of_it() {
@@ -78,5 +111,61 @@ mod tests {
             db.meta("k1499").await.unwrap().as_deref(),
             Some(page.as_str())
         );
+    }
+
+    /// Regression: under a steady stream of commits the WAL never started
+    /// again (each checkpoint copied only what was there when it began,
+    /// and a commit always landed meanwhile), and grew by every page.
+    #[tokio::test]
+    async fn under_a_steady_stream_of_commits_checkpoints_start_the_wal_again() {
+        let (db, _dir) = crate::store::test_db().await;
+        if db.checkpoint().await.unwrap().is_none() {
+            return; // PostgreSQL
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (db, stop) = (db.clone(), stop.clone());
+            tokio::spawn(async move {
+                let page = "x".repeat(4000);
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut tx = db.write().await.unwrap();
+                    query("INSERT INTO instance_meta (key, value) VALUES ($1, $2)")
+                        .bind(format!("k{i}"))
+                        .bind(page.as_str())
+                        .execute(&mut tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    i += 1;
+                }
+                i
+            })
+        };
+        let mut sizes = Vec::new();
+        for _ in 0..40 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            sizes.push(db.checkpoint_restarting(50).await.unwrap().unwrap().wal);
+        }
+        stop.store(true, Ordering::Relaxed);
+        let written = writer.await.unwrap();
+        assert!(
+            written >= 100,
+            "the writer kept writing ({written} commits)"
+        );
+        let biggest = *sizes.iter().max().unwrap();
+        let last = *sizes.last().unwrap();
+        assert!(
+            sizes.windows(2).any(|w| w[1] < w[0]),
+            "the WAL started again at some checkpoint: {sizes:?}"
+        );
+        assert!(
+            biggest < written,
+            "the WAL never held every commit's pages ({biggest} of {written}): {sizes:?}"
+        );
+        // every commit is there, through the restarts
+        let key = format!("k{}", written - 1);
+        assert_eq!(db.meta(&key).await.unwrap().map(|v| v.len()), Some(4000));
+        assert!(last < written, "{sizes:?}");
     }
 }
