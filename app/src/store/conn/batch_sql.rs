@@ -3,6 +3,8 @@
 //! own.
 
 use crate::store::conn::{Arg, Query};
+use crate::store::remembered::Remembered;
+use std::sync::{Arc, LazyLock};
 
 /// The check sent after a guarded statement: it fails (malformed JSON)
 /// unless that statement changed exactly `rows` rows. `changes()` makes
@@ -22,12 +24,52 @@ enum Style {
     Numbered,
 }
 
+/// How a sequence of statements joins into one text: the text, and for
+/// each statement whether its arguments go after the in-order ones.
+struct Shape {
+    text: Arc<str>,
+    numbered: Vec<bool>,
+}
+
+/// The shapes of the batches sent lately, by their statements' texts and
+/// argument counts: a batch of the same statements (nearly every one on
+/// a busy server is one of a few) is not scanned and renumbered again.
+static SHAPES: LazyLock<Remembered<String, Arc<Shape>>> = LazyLock::new(|| Remembered::new(32));
+
 /// The statements as one SQLite text and its arguments. SQLite binds a
 /// `$N` to the N-th argument of the whole text and a `?` to the next in
 /// order across its statements (sqlx counts them), so the arguments of
 /// the `?` statements come first, in order, and each `$N` statement's
 /// numbers are moved past them and past the statements before it.
-pub(super) fn joined(parts: Vec<Query<'_>>) -> Result<(String, Vec<Arg<'_>>), sqlx::Error> {
+pub(super) fn joined(parts: Vec<Query<'_>>) -> Result<(Arc<str>, Vec<Arg<'_>>), sqlx::Error> {
+    let mut key = String::with_capacity(parts.iter().map(|q| q.sql.len() + 8).sum());
+    for q in &parts {
+        key.push_str(&q.sql);
+        key.push('\0');
+        key.push_str(&q.args.len().to_string());
+        key.push('\0');
+    }
+    let shape = match SHAPES.get(&key) {
+        Some(shape) => shape,
+        None => {
+            let shape = Arc::new(shape_of(&parts)?);
+            SHAPES.put(key, shape.clone());
+            shape
+        }
+    };
+    let (mut first, mut later) = (Vec::new(), Vec::new());
+    for (q, numbered) in parts.into_iter().zip(&shape.numbered) {
+        match numbered {
+            true => later.extend(q.args),
+            false => first.extend(q.args),
+        }
+    }
+    first.extend(later);
+    Ok((shape.text.clone(), first))
+}
+
+/// The text `parts` join into, and which of them are numbered.
+fn shape_of(parts: &[Query<'_>]) -> Result<Shape, sqlx::Error> {
     let styles: Vec<Style> = parts
         .iter()
         .map(|q| style(&q.sql))
@@ -39,25 +81,24 @@ pub(super) fn joined(parts: Vec<Query<'_>>) -> Result<(String, Vec<Arg<'_>>), sq
         .map(|(q, _)| q.args.len())
         .sum();
     let mut sql = String::new();
-    let (mut first, mut later) = (Vec::new(), Vec::new());
-    for (q, s) in parts.into_iter().zip(styles) {
+    let mut later = 0;
+    for (q, s) in parts.iter().zip(&styles) {
         if !sql.is_empty() {
             sql.push_str(";\n");
         }
         let text = q.sql.trim_end().trim_end_matches(';');
         match s {
             Style::Numbered => {
-                sql.push_str(&renumbered(text, in_order + later.len()));
-                later.extend(q.args);
+                sql.push_str(&renumbered(text, in_order + later));
+                later += q.args.len();
             }
-            Style::InOrder | Style::None => {
-                sql.push_str(text);
-                first.extend(q.args);
-            }
+            Style::InOrder | Style::None => sql.push_str(text),
         }
     }
-    first.extend(later);
-    Ok((sql, first))
+    Ok(Shape {
+        text: sql.into(),
+        numbered: styles.iter().map(|s| *s == Style::Numbered).collect(),
+    })
 }
 
 /// Calls `f` with each placeholder outside quotes and `--` comments: its
@@ -114,7 +155,8 @@ fn renumbered(sql: &str, by: usize) -> String {
     placeholders(sql, |at, n| {
         if let Some(n) = n {
             out.push_str(&sql[last..at.start]);
-            out.push_str(&format!("${}", n + by));
+            out.push('$');
+            out.push_str(&(n + by).to_string());
             last = at.end;
         }
     });
@@ -151,7 +193,7 @@ mod tests {
             query("SELECT $2, $1;").bind(5i64).bind(6i64),
         ];
         let (sql, args) = joined(parts).unwrap();
-        assert_eq!(sql, "SELECT $3, $4;\nSELECT ?, ?;\nSELECT $6, $5");
+        assert_eq!(&*sql, "SELECT $3, $4;\nSELECT ?, ?;\nSELECT $6, $5");
         let ints: Vec<i64> = args
             .into_iter()
             .map(|a| match a {
@@ -160,5 +202,37 @@ mod tests {
             })
             .collect();
         assert_eq!(ints, vec![3, 4, 1, 2, 5, 6]);
+    }
+
+    #[test]
+    fn a_batch_joined_again_takes_its_own_arguments_in_the_same_text() {
+        let parts = |a: i64, b: i64| {
+            vec![
+                query("SELECT $1 AS again_a").bind(a),
+                query("SELECT ? AS again_b").bind(b),
+            ]
+        };
+        let ints = |args: Vec<Arg<'_>>| -> Vec<i64> {
+            args.into_iter()
+                .map(|a| match a {
+                    Arg::I64(Some(v)) => v,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        let (first, args) = joined(parts(1, 2)).unwrap();
+        assert_eq!(ints(args), vec![2, 1]);
+        let (again, args) = joined(parts(3, 4)).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(&*again, "SELECT $2 AS again_a;\nSELECT ? AS again_b");
+        assert_eq!(ints(args), vec![4, 3]);
+        // the same text with another argument count is another batch
+        let more = vec![
+            query("SELECT $1 AS again_a").bind(5i64),
+            query("SELECT ? AS again_b").bind(6i64).bind(7i64),
+        ];
+        let (text, args) = joined(more).unwrap();
+        assert_eq!(&*text, "SELECT $3 AS again_a;\nSELECT ? AS again_b");
+        assert_eq!(ints(args), vec![6, 7, 5]);
     }
 }
