@@ -79,8 +79,21 @@ async fn passive(conn: &mut sqlx::SqliteConnection) -> Result<Checkpointed> {
 
 #[cfg(test)]
 mod tests {
+    use super::Db;
     use crate::store::conn::query;
     use std::sync::atomic::Ordering;
+
+    /// One page of writes (`page` as key `k{i}`), in a transaction of its own.
+    async fn commit_page(db: &Db, i: i64, page: &str) {
+        let mut tx = db.write().await.unwrap();
+        query("INSERT INTO instance_meta (key, value) VALUES ($1, $2)")
+            .bind(format!("k{i}"))
+            .bind(page)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
 
     #[tokio::test]
     async fn once_checkpoints_run_apart_commits_leave_the_wal_to_them_and_they_copy_all_of_it() {
@@ -91,15 +104,8 @@ mod tests {
         // 1,500 pages of writes, each its own transaction: past the 1,000
         // at which a commit would checkpoint by itself
         let page = "x".repeat(4000);
-        for i in 0..1_500 {
-            let mut tx = db.write().await.unwrap();
-            query("INSERT INTO instance_meta (key, value) VALUES ($1, $2)")
-                .bind(format!("k{i}"))
-                .bind(page.as_str())
-                .execute(&mut tx)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
+        for i in 0..1_500i64 {
+            commit_page(&db, i, &page).await;
         }
         let done = db.checkpoint().await.unwrap().unwrap();
         assert!(
@@ -129,14 +135,7 @@ mod tests {
                 let page = "x".repeat(4000);
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    let mut tx = db.write().await.unwrap();
-                    query("INSERT INTO instance_meta (key, value) VALUES ($1, $2)")
-                        .bind(format!("k{i}"))
-                        .bind(page.as_str())
-                        .execute(&mut tx)
-                        .await
-                        .unwrap();
-                    tx.commit().await.unwrap();
+                    commit_page(&db, i, &page).await;
                     i += 1;
                 }
                 i
