@@ -372,4 +372,4 @@ mod tests;
 
 #[path = "workflows_pick.rs"]
 mod pick;
-pub use pick::{Pick, version_of};
+pub use pick::{Pick, still_names, version_of};

@@ -39,12 +39,16 @@ impl Engine {
     }
 
     /// Starts a run of `pick` of `workflow_id` as `ops::runs::prepare` and
-    /// [`Engine::start_told`] do, with its opening evaluated for the
-    /// version this process last read while the read that confirms that
-    /// version is made (see `ops::runs::prepare_ahead`). When the read
-    /// names another version (a publish came between) or fails, the
-    /// opening is dropped unwritten and the start goes on as without it.
-    /// With `view`, as [`Engine::start_viewed`].
+    /// [`Engine::start_told`] do, prepared for the version this process
+    /// last read (see `ops::runs::prepare_ahead`). On SQLite the run's own
+    /// transaction confirms that version (`RunRows::confirmed_in_transaction`):
+    /// when `pick` names another one there (a publish came between, here
+    /// or in another process), nothing is written and the start is
+    /// prepared again from a read. On PostgreSQL the opening is evaluated
+    /// while the read that confirms the version is made; when the read
+    /// names another version or fails, the opening is dropped unwritten
+    /// and the start goes on as without it. With `view`, as
+    /// [`Engine::start_viewed`].
     pub async fn start_new(
         self: &Arc<Self>,
         actor: &app::domain::audit::Actor,
@@ -60,6 +64,20 @@ impl Engine {
             return self.start_viewed(prepare().await?, view).await;
         };
         let ahead = rows.record.version;
+        if self.db.backend() == app::store::conn::Backend::Sqlite {
+            // confirmed where it is written: no read before
+            let id = rows.id.clone();
+            return match self
+                .start_viewed(rows.confirmed_in_transaction(pick), view)
+                .await
+            {
+                Err(e) if !self.failure_stands(workflow_id, pick, ahead, &id).await => {
+                    tracing::debug!(error = %e, workflow_id, "a start prepared ahead met another version; prepared again");
+                    self.start_viewed(prepare().await?, view).await
+                }
+                started => started,
+            };
+        }
         let (read, fresh) = tokio::join!(
             runs::runnable(&self.db, workflow_id, pick),
             self.fresh(rows)
@@ -68,6 +86,28 @@ impl Engine {
             return self.start_viewed(prepare().await?, view).await;
         }
         self.started(fresh?, view).await
+    }
+
+    /// After a start of version `ahead` failed: whether it stands as the
+    /// failure of that version, not of a guess that went stale. It went
+    /// stale when `pick` names another version now (or the workflow can no
+    /// longer run) and its run `id` was not written (a failure after its
+    /// commit must not start it twice).
+    async fn failure_stands(
+        &self,
+        workflow_id: &str,
+        pick: app::store::workflows::Pick,
+        ahead: i64,
+        id: &RunId,
+    ) -> bool {
+        let named = app::ops::runs::runnable(&self.db, workflow_id, pick).await;
+        if named.is_ok_and(|r| r.version == ahead) {
+            return true;
+        }
+        match app::ops::runs::get(&self.db, id.as_str()).await {
+            Err(e) => e.code != app::error::ErrorCode::NotFound,
+            Ok(_) => true,
+        }
     }
 
     /// Starts `fresh` with its opening, or the run it gave back for the

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod ahead_start;
 pub(crate) mod approvals;
 mod backup;
 mod binary;

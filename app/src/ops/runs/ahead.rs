@@ -52,3 +52,17 @@ pub fn prepare_ahead(
         now,
     ))
 }
+
+impl RunRows {
+    /// The same run, whose insert fails on SQLite unless `pick` of its
+    /// workflow still names its version when the insert's transaction
+    /// runs: a start prepared ahead confirms its version there instead of
+    /// reading it first (one message to SQLite's threads fewer). A start
+    /// that fails reads the version again to learn whether it changed
+    /// (see `Engine::start_new`).
+    pub fn confirmed_in_transaction(mut self, pick: Pick) -> RunRows {
+        let check = workflows::still_names(&self.record.workflow_id, pick, self.record.version);
+        self.inserts.insert(0, check);
+        self
+    }
+}

@@ -18,7 +18,7 @@ pub struct RunRows {
     pub id: RunId,
     pub event: NewAuditEvent,
     /// The run's insert and its steps' (the scope's: see [`RunRows::new`]).
-    inserts: Vec<Query<'static>>,
+    pub(super) inserts: Vec<Query<'static>>,
     /// The run as it will read once inserted.
     pub record: RunRecord,
     /// Its steps as they will read once inserted, in the order inserted.
