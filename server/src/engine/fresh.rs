@@ -167,12 +167,17 @@ impl Engine {
     pub(super) async fn carry_in(
         &self,
         mut tx: Conn,
-        group: Vec<Fresh>,
+        mut group: Vec<Fresh>,
         view: bool,
     ) -> Result<Vec<Carried>> {
         // their audit events go with the last writes, each `run.started` first
         if let Some(g) = tx.gate() {
             g.defer_audit();
+        }
+        // a version several of them confirm is checked once
+        let mut confirmed = Vec::new();
+        for f in &mut group {
+            f.rows.confirmed_once(&mut confirmed);
         }
         let heads: Vec<(RunRecord, Claimed)> = group
             .iter()

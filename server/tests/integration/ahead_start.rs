@@ -152,12 +152,12 @@ async fn a_start_prepared_for_the_published_version_runs_one_another_process_pub
     a.chain_is_whole().await;
 }
 
-#[tokio::test]
-async fn starts_of_a_stale_version_that_share_a_transaction_each_run_the_version_named_now() {
-    let a = Ahead::new(Pick::Latest).await;
-    a.save_two().await;
+/// Starts `n` runs of `pick` that wait for the gate the test holds, then
+/// lets them share transactions; each must succeed, and the versions they
+/// ran are returned.
+async fn started_together(a: &Ahead, n: usize) -> Vec<i64> {
     let gate = a.w.db.write().await.unwrap();
-    let starts: Vec<_> = (0..5)
+    let starts: Vec<_> = (0..n)
         .map(|_| {
             let (engine, wf, now) = (a.engine.clone(), a.wf.clone(), a.w.clock.now_ms());
             tokio::spawn(async move {
@@ -175,23 +175,37 @@ async fn starts_of_a_stale_version_that_share_a_transaction_each_run_the_version
         })
         .collect();
     for _ in 0..2_000 {
-        if a.engine.starts_waiting() == 5 {
+        if a.engine.starts_waiting() == n {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(
-        a.engine.starts_waiting(),
-        5,
-        "the starts wait for one transaction"
-    );
+    assert_eq!(a.engine.starts_waiting(), n, "the starts wait for the gate");
     drop(gate);
+    let mut versions = Vec::new();
     for s in starts {
         let started = s.await.unwrap().unwrap();
         assert_eq!(started.ended, Some(RunStatus::Succeeded));
-        assert_eq!(a.w.run(started.id.as_str()).await.run.version, 2);
+        versions.push(a.w.run(started.id.as_str()).await.run.version);
     }
+    versions
+}
+
+#[tokio::test]
+async fn starts_of_a_stale_version_that_share_a_transaction_each_run_the_version_named_now() {
+    let a = Ahead::new(Pick::Latest).await;
+    a.save_two().await;
+    assert_eq!(started_together(&a, 5).await, [2; 5]);
     assert_eq!(a.runs_by_version().await, [(1, 1), (2, 5)]);
+    // the version they confirm once for all goes on confirmed
+    let (groups, _) = a.engine.start_groups();
+    assert_eq!(started_together(&a, 4).await, [2; 4]);
+    assert_eq!(
+        a.engine.start_groups().0,
+        groups + 1,
+        "the four shared one transaction"
+    );
+    assert_eq!(a.runs_by_version().await, [(1, 1), (2, 9)]);
     a.chain_is_whole().await;
 }
 

@@ -61,8 +61,34 @@ impl RunRows {
     /// that fails reads the version again to learn whether it changed
     /// (see `Engine::start_new`).
     pub fn confirmed_in_transaction(mut self, pick: Pick) -> RunRows {
-        let check = workflows::still_names(&self.record.workflow_id, pick, self.record.version);
-        self.inserts.insert(0, check);
+        self.confirms = Some(pick);
         self
+    }
+
+    /// Leaves this run's confirmation to an earlier run of the same
+    /// transaction that confirms the same version (`seen`: those
+    /// confirmed so far): one check of it is enough, and each statement
+    /// of a batch stays prepared on the writer.
+    pub fn confirmed_once(&mut self, seen: &mut Vec<(String, Pick, i64)>) {
+        let Some(pick) = self.confirms else {
+            return;
+        };
+        let key = (self.record.workflow_id.clone(), pick, self.record.version);
+        match seen.contains(&key) {
+            true => self.confirms = None,
+            false => seen.push(key),
+        }
+    }
+
+    /// The run's statements, taken (they go once): its confirmation
+    /// first, when it has one, then its inserts.
+    pub(super) fn take_inserts(&mut self) -> Vec<crate::store::conn::Query<'static>> {
+        let mut out = Vec::with_capacity(self.inserts.len() + 1);
+        if let Some(pick) = self.confirms.take() {
+            let r = &self.record;
+            out.push(workflows::still_names(&r.workflow_id, pick, r.version));
+        }
+        out.append(&mut self.inserts);
+        out
     }
 }

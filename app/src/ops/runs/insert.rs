@@ -19,6 +19,9 @@ pub struct RunRows {
     pub event: NewAuditEvent,
     /// The run's insert and its steps' (the scope's: see [`RunRows::new`]).
     pub(super) inserts: Vec<Query<'static>>,
+    /// The version pick its transaction confirms first (see
+    /// [`RunRows::confirmed_in_transaction`]).
+    pub(super) confirms: Option<crate::store::workflows::Pick>,
     /// The run as it will read once inserted.
     pub record: RunRecord,
     /// Its steps as they will read once inserted, in the order inserted.
@@ -122,6 +125,7 @@ impl RunRows {
             id,
             event,
             inserts,
+            confirms: None,
             record,
             steps,
         }
@@ -135,7 +139,7 @@ impl RunRows {
             // before the run's number is read (see runs::insert_run_query)
             b.push(audit::lock_query());
         }
-        for q in std::mem::take(&mut self.inserts) {
+        for q in self.take_inserts() {
             b.push(q);
         }
         audit::queue(tx, b, &self.event)
@@ -181,7 +185,7 @@ pub async fn insert(tx: &mut Conn, mut rows: RunRows) -> crate::store::Result<Ru
 pub async fn insert_first(tx: &mut Conn, mut rows: RunRows) -> crate::store::Result<RunId> {
     match tx.gate() {
         Some(g) if g.keeps_audit() && g.has_sent_nothing() => {
-            g.send_first(std::mem::take(&mut rows.inserts));
+            g.send_first(rows.take_inserts());
             audit::append(tx, &rows.event).await?;
             Ok(rows.id)
         }
