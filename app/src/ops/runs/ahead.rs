@@ -79,16 +79,4 @@ impl RunRows {
             false => seen.push(key),
         }
     }
-
-    /// The run's statements, taken (they go once): its confirmation
-    /// first, when it has one, then its inserts.
-    pub(super) fn take_inserts(&mut self) -> Vec<crate::store::conn::Query<'static>> {
-        let mut out = Vec::with_capacity(self.inserts.len() + 1);
-        if let Some(pick) = self.confirms.take() {
-            let r = &self.record;
-            out.push(workflows::still_names(&r.workflow_id, pick, r.version));
-        }
-        out.append(&mut self.inserts);
-        out
-    }
 }

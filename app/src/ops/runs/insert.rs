@@ -18,7 +18,7 @@ pub struct RunRows {
     pub id: RunId,
     pub event: NewAuditEvent,
     /// The run's insert and its steps' (the scope's: see [`RunRows::new`]).
-    pub(super) inserts: Vec<Query<'static>>,
+    inserts: Vec<Query<'static>>,
     /// The version pick its transaction confirms first (see
     /// [`RunRows::confirmed_in_transaction`]).
     pub(super) confirms: Option<crate::store::workflows::Pick>,
@@ -129,6 +129,22 @@ impl RunRows {
             record,
             steps,
         }
+    }
+
+    /// The run's statements, taken (they go once): its confirmation
+    /// first, when it has one, then its inserts.
+    fn take_inserts(&mut self) -> Vec<Query<'static>> {
+        let mut out = Vec::with_capacity(self.inserts.len() + 1);
+        if let Some(pick) = self.confirms.take() {
+            let r = &self.record;
+            out.push(crate::store::workflows::still_names(
+                &r.workflow_id,
+                pick,
+                r.version,
+            ));
+        }
+        out.append(&mut self.inserts);
+        out
     }
 
     /// Queues the run, its steps and (when this writer knows the chain's
