@@ -5,12 +5,12 @@ use crate::rest::{ApiJson, ApiQuery, ApiResult, optional_json};
 use crate::routes::AppState;
 use app::domain::audit::Actor;
 use app::domain::auth::Permission;
-use app::domain::records::{AttemptRecord, RunDetail};
+use app::domain::records::AttemptRecord;
 use app::domain::run::RunStatus;
 use app::ops::{self, runs};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
@@ -99,10 +99,11 @@ pub async fn start_run(
             false,
         ),
         (None, None) => {
-            // carried through its opening pure steps before the answer
+            // carried through its opening pure steps before the answer,
+            // and read as it ended: answered now, or kept for the GET
             let started = s
                 .engine
-                .start_new(actor, &id, version, &body.input, via, (now, q.wait_ms > 0))
+                .start_new(actor, &id, version, &body.input, via, (now, true))
                 .await?;
             viewed = started.view;
             (started.id, false)
@@ -118,6 +119,9 @@ pub async fn start_run(
     };
     let header = [("idempotent-replayed", replay)];
     if q.wait_ms == 0 {
+        if let Some(v) = &viewed {
+            s.engine.keep_view(v);
+        }
         let started = Json(StartedRun {
             run_id: run_id.to_string(),
         });
@@ -125,7 +129,7 @@ pub async fn start_run(
     }
     let run = match viewed {
         // a run the start ended was read as it committed
-        Some(run) => run,
+        Some(v) => v.run,
         None => {
             wait_to_end(&s, run_id.as_str(), q.wait_ms).await?;
             runs::get(&s.db, run_id.as_str()).await?
@@ -156,16 +160,23 @@ pub async fn get_run(
     who: Who,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<GetRunQuery>,
-) -> ApiResult<Json<RunDetail>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     who.may(Permission::Read, "see runs")?;
+    // a run its REST start ended, as that start read it (nothing written
+    // since may have changed it): no read at all
+    if let Some(body) = s.engine.kept_view(&id) {
+        let json = [(header::CONTENT_TYPE, "application/json")];
+        return Ok((json, body).into_response());
+    }
     // the first look is the read itself: a run that has ended (as one a
     // REST start carried through has) is answered without a wait's look
     let run = runs::get(&s.db, &id).await?;
     if q.wait_ms == 0 || run.run.status != RunStatus::Running {
-        return Ok(Json(run));
+        return Ok(Json(run).into_response());
     }
     wait_to_end(&s, run.run.id.as_str(), q.wait_ms).await?;
-    Ok(Json(runs::get(&s.db, &id).await?))
+    Ok(Json(runs::get(&s.db, &id).await?).into_response())
 }
 
 pub async fn get_attempts(

@@ -86,6 +86,9 @@ pub struct Db {
     pub(super) apart: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// SQLite: the connections reads are lent (see `store::readers`).
     readers: Option<std::sync::Arc<super::readers::Readers>>,
+    /// SQLite: how many turns at the gate may have changed rows that
+    /// existed before them (see [`Db::runs_touched`]).
+    touched: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -119,6 +122,7 @@ impl Db {
                 gate: Default::default(),
                 apart: Default::default(),
                 readers: None,
+                touched: Default::default(),
             });
         }
         let opts = SqliteConnectOptions::from_str(url)?
@@ -153,6 +157,7 @@ impl Db {
             gate: Default::default(),
             apart: Default::default(),
             readers: Some(std::sync::Arc::new(super::readers::Readers::new(opts))),
+            touched: Default::default(),
         })
     }
 
@@ -196,8 +201,10 @@ impl Db {
     pub async fn write(&self) -> Result<Conn> {
         match &self.pool {
             Pool::Sqlite(p) => {
+                let gate = self.writer_gate(p).await?;
+                self.touch();
                 // BEGIN IMMEDIATE goes with the first statement
-                Ok(Conn::SqliteWrite(self.writer_gate(p).await?))
+                Ok(Conn::SqliteWrite(gate))
             }
             Pool::Postgres(p) => {
                 // one round trip: BEGIN and the lock together
@@ -219,8 +226,11 @@ impl Db {
     /// side with those of other runs (see the module docs). On SQLite the
     /// same as `write`.
     pub async fn write_run(&self, run: Option<&str>) -> Result<Conn> {
-        let Pool::Postgres(p) = &self.pool else {
-            return self.write().await;
+        let p = match (&self.pool, run) {
+            (Pool::Postgres(p), _) => p,
+            // only new runs: nothing that existed changes
+            (Pool::Sqlite(p), None) => return Ok(Conn::SqliteWrite(self.writer_gate(p).await?)),
+            (Pool::Sqlite(_), Some(_)) => return self.write().await,
         };
         let begin = match run.map(run_lock_sql) {
             None => BEGIN_SHARED.clone(),
@@ -256,6 +266,7 @@ impl Db {
         match &self.pool {
             Pool::Sqlite(p) => {
                 let mut gate = self.writer_gate(p).await?;
+                self.touch();
                 gate.each_alone();
                 Ok(Conn::SqliteWrite(gate))
             }
@@ -278,6 +289,28 @@ impl Db {
             gate.set_writer_apart();
         }
         Ok(gate)
+    }
+
+    /// SQLite: a count that every turn at the write gate which may change
+    /// rows that existed before it ([`Db::write`], [`Db::write_each`],
+    /// [`Db::write_run`] of a run) raises as it begins; a transaction that
+    /// only inserts new runs (`write_run(None)`) and a checkpoint leave it.
+    /// Read while holding the gate, it names the database as that
+    /// transaction leaves it: a view of a run read then still stands
+    /// while the count is the same (every write of this process takes the
+    /// gate, and SQLite serves one process). None on PostgreSQL, where
+    /// other processes write too.
+    pub fn runs_touched(&self) -> Option<u64> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.touched.load(std::sync::atomic::Ordering::SeqCst)),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// A turn that may change what existed began (see [`Db::runs_touched`]).
+    fn touch(&self) {
+        self.touched
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     async fn take_gate(&self) -> WriteGate {

@@ -16,9 +16,9 @@ use super::complete::Queued;
 use super::runners::{self, Outcome};
 use super::stretch::Plan;
 use super::told::Told;
+use super::views::Viewed;
 use super::{Engine, Result, run_context};
 use app::domain::ids::RunId;
-use app::domain::records::RunDetail;
 use app::domain::records::RunRecord;
 use app::domain::run::{RunStatus, StepStatus};
 use app::ops::runs::RunRows;
@@ -46,7 +46,7 @@ struct Opening {
 #[derive(Default)]
 pub(super) struct Carried {
     pub ended: Option<RunStatus>,
-    pub view: Option<RunDetail>,
+    pub view: Option<Viewed>,
 }
 
 /// A new run to insert with its opening recorded (`now`: when).
@@ -170,6 +170,8 @@ impl Engine {
         mut group: Vec<Fresh>,
         view: bool,
     ) -> Result<Vec<Carried>> {
+        // read with the gate held: what a view read here stands for
+        let as_of = self.db.runs_touched();
         // their audit events go with the last writes, each `run.started` first
         if let Some(g) = tx.gate() {
             g.defer_audit();
@@ -202,7 +204,8 @@ impl Engine {
             let view = match at {
                 Some(at) => self.view_from(&run.id, &done, at).await,
                 None => None,
-            };
+            }
+            .map(|run| Viewed { run, as_of });
             carried.push(Carried { ended, view });
         }
         Ok(carried)
@@ -210,7 +213,12 @@ impl Engine {
 
     /// The run's view as `at` of `done` read it; None (the start reads it
     /// again) when the batch stopped before it or it cannot be read.
-    async fn view_from(&self, id: &RunId, done: &Results, at: ViewAt) -> Option<RunDetail> {
+    async fn view_from(
+        &self,
+        id: &RunId,
+        done: &Results,
+        at: ViewAt,
+    ) -> Option<app::domain::records::RunDetail> {
         match app::ops::runs::get_from(&self.db, id, done, at).await {
             Ok(view) => view,
             Err(e) => {

@@ -30,12 +30,14 @@ mod stretch;
 mod subworkflow;
 mod tester;
 mod told;
+mod views;
 mod waits;
 mod workers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use starts::StartedRun;
 pub use subworkflow::MAX_DEPTH as SUB_WORKFLOW_MAX_DEPTH;
+pub use views::Viewed;
 pub use waits::ended_topic;
 
 use crate::outbound::Outbound;
@@ -113,6 +115,8 @@ pub struct Engine {
     workers_live: Arc<std::sync::atomic::AtomicUsize>,
     /// REST starts waiting to share a transaction (see `group`).
     starts: group::Starts,
+    /// Runs REST starts ended, kept for the `GET` that follows.
+    views: views::EndedViews,
 }
 
 impl Engine {
@@ -163,6 +167,7 @@ impl Engine {
             workers_started: Default::default(),
             workers_live: Default::default(),
             starts: Default::default(),
+            views: Default::default(),
         }
     }
 
@@ -203,6 +208,23 @@ impl Engine {
     /// Something changed (a run started, a step was retried): look for work.
     pub fn wake(&self) {
         self.wakeup.wake();
+    }
+
+    /// Keeps a run its REST start ended for the `GET` that follows (see
+    /// `views`).
+    pub fn keep_view(&self, viewed: &Viewed) {
+        self.views.keep(viewed);
+    }
+
+    /// `GET /runs/{id}`'s answer as kept by [`Engine::keep_view`], while
+    /// nothing written since may have changed it.
+    pub fn kept_view(&self, id: &str) -> Option<axum::body::Bytes> {
+        self.views.get(id, self.db.runs_touched())
+    }
+
+    /// How many answers are kept (for tests).
+    pub fn kept_views(&self) -> usize {
+        self.views.count()
     }
 
     pub fn changes(&self) -> app::ops::Changes {

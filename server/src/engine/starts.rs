@@ -5,7 +5,6 @@
 use super::Engine;
 use super::fresh::{Carried, Fresh};
 use app::domain::ids::RunId;
-use app::domain::records::RunDetail;
 use app::domain::run::RunStatus;
 use app::ops::runs::RunRows;
 use serde_json::Value;
@@ -17,7 +16,7 @@ use std::sync::Arc;
 pub struct StartedRun {
     pub id: RunId,
     pub ended: Option<RunStatus>,
-    pub view: Option<RunDetail>,
+    pub view: Option<super::Viewed>,
 }
 
 type Started = std::result::Result<StartedRun, app::error::AppError>;

@@ -100,7 +100,7 @@ async fn starts_that_answer_with_their_run_each_get_it_as_a_later_read_shows_it(
         .prepare(&Actor::anonymous(), pure_flow(), json!({"n": 1}))
         .await;
     let started = engine.start_viewed(rows, true).await.unwrap();
-    let view = serde_json::to_value(started.view.expect("the run as written")).unwrap();
+    let view = serde_json::to_value(started.view.expect("the run as written").run).unwrap();
     assert_eq!(view["status"], "succeeded", "{view}");
     assert_eq!(view, as_read(started.id).await);
     // four at once, two of them asking: one transaction
@@ -129,7 +129,7 @@ async fn starts_that_answer_with_their_run_each_get_it_as_a_later_read_shows_it(
         let read = as_read(started.id.clone()).await;
         assert_eq!(read["output"], json!({"n": (n as i64 + 1) * 10}), "{read}");
         match (n % 2 == 0, started.view) {
-            (true, Some(view)) => assert_eq!(serde_json::to_value(view).unwrap(), read),
+            (true, Some(view)) => assert_eq!(serde_json::to_value(view.run).unwrap(), read),
             (true, None) => panic!("start {n} asked for its run and got none"),
             (false, _) => {}
         }

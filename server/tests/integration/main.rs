@@ -28,6 +28,7 @@ mod golden_waits;
 mod group_start;
 mod hostile;
 mod idempotency;
+mod kept_views;
 mod llm;
 mod loops;
 mod metrics;

@@ -14,7 +14,7 @@ const LIMIT: usize = 64 * 1024;
 pub(crate) struct Api {
     app: axum::Router,
     pub(crate) engine: std::sync::Arc<server::engine::Engine>,
-    db: Db,
+    pub(crate) db: Db,
     /// An admin API token, sent with every request unless one is given.
     token: String,
     _dir: tempfile::TempDir,

@@ -5,7 +5,7 @@ use crate::rest_api::{Api, queued_def, small_def};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-async fn start(api: &Api, id: &str, query: &str, input: Value) -> (StatusCode, Value) {
+pub(crate) async fn start(api: &Api, id: &str, query: &str, input: Value) -> (StatusCode, Value) {
     api.json(
         "POST",
         &format!("/api/v1/workflows/{id}/runs{query}"),
