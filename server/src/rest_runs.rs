@@ -101,9 +101,11 @@ pub async fn start_run(
         (None, None) => {
             // carried through its opening pure steps before the answer,
             // and read as it ended: answered now, or kept for the GET
+            // (where answers are kept: not on PostgreSQL)
+            let view = q.wait_ms > 0 || s.engine.keeps_views();
             let started = s
                 .engine
-                .start_new(actor, &id, version, &body.input, via, (now, true))
+                .start_new(actor, &id, version, &body.input, via, (now, view))
                 .await?;
             viewed = started.view;
             (started.id, false)

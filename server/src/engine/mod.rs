@@ -222,6 +222,13 @@ impl Engine {
         self.views.get(id, self.db.runs_touched())
     }
 
+    /// Whether runs REST starts ended are kept at all (on SQLite; see
+    /// `views`): a start that does not answer with its run reads it only
+    /// then.
+    pub fn keeps_views(&self) -> bool {
+        self.db.runs_touched().is_some()
+    }
+
     /// How many answers are kept (for tests).
     pub fn kept_views(&self) -> usize {
         self.views.count()
