@@ -167,15 +167,21 @@ async fn create(
         .expect("workflow created")
         .to_string();
     if publish {
-        let res = http
-            .put(format!("{base}/api/v1/workflows/{wf}/published"))
-            .json(&json!({"version": 1}))
-            .send()
-            .await
-            .expect("request sent");
-        assert!(res.status().is_success(), "publish: {}", res.status());
+        let url = format!("{base}/api/v1/workflows/{wf}/published");
+        put_ok(http, &url, json!({"version": 1})).await;
     }
     wf
+}
+
+/// `PUT`s `body` to `url`, which must succeed.
+async fn put_ok(http: &reqwest::Client, url: &str, body: Value) {
+    let res = http
+        .put(url)
+        .json(&body)
+        .send()
+        .await
+        .expect("request sent");
+    assert!(res.status().is_success(), "PUT {url}: {}", res.status());
 }
 
 /// A closed-loop workload: its name, graph, (runs, clients), the server's

@@ -204,13 +204,8 @@ pub async fn history(bin: &str) -> Vec<Value> {
     // a write through the server's gate (publishing the version): the
     // answer its start kept stands no longer, so what is timed is the read
     // (the run view's own page reads the database too)
-    let res = http
-        .put(format!("{}/api/v1/workflows/{wf}/published", server.base))
-        .json(&json!({"version": 1}))
-        .send()
-        .await
-        .expect("request sent");
-    assert!(res.status().is_success(), "publish: {}", res.status());
+    let url = format!("{}/api/v1/workflows/{wf}/published", server.base);
+    put_ok(&http, &url, json!({"version": 1})).await;
     let view_ms = time_gets(&http, &format!("{}/api/v1/runs/{run}", server.base), 50).await;
 
     let db = server.open_db().await;

@@ -147,13 +147,8 @@ pub async fn retention_100k(bin: &str) -> Option<Value> {
 
     // the workflow now keeps its runs a day: the next sweep (within a
     // second) deletes the old ones while one client keeps running it
-    let res = http
-        .put(format!("{}/api/v1/workflows/{wf}/retention", server.base))
-        .json(&json!({"days": 1}))
-        .send()
-        .await
-        .expect("request sent");
-    assert!(res.status().is_success(), "set retention: {}", res.status());
+    let url = format!("{}/api/v1/workflows/{wf}/retention", server.base);
+    put_ok(&http, &url, json!({"days": 1})).await;
     let swept = Instant::now();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let during = tokio::spawn(closed_loop_until(
