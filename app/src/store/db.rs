@@ -224,7 +224,8 @@ impl Db {
     /// append to the audit trail, nothing else. Serialized with every
     /// transaction of the same run and with every [`Db::write`]; side by
     /// side with those of other runs (see the module docs). On SQLite the
-    /// same as `write`.
+    /// same as `write`, except that with None (new runs only) it leaves
+    /// [`Db::runs_touched`] as it is.
     pub async fn write_run(&self, run: Option<&str>) -> Result<Conn> {
         let p = match (&self.pool, run) {
             (Pool::Postgres(p), _) => p,
