@@ -32,7 +32,6 @@ use std::time::Duration;
 
 /// A new run's Start, evaluated with the stretch it opens, before the run
 /// is inserted.
-#[derive(Clone)]
 struct Opening {
     def: Arc<app::domain::graph::WorkflowDef>,
     claimed: Claimed,
@@ -50,7 +49,6 @@ pub(super) struct Carried {
 }
 
 /// A new run to insert with its opening recorded (`now`: when).
-#[derive(Clone)]
 pub(super) struct Fresh {
     rows: RunRows,
     opening: Opening,
@@ -60,6 +58,11 @@ pub(super) struct Fresh {
 impl Fresh {
     pub(super) fn id(&self) -> &RunId {
         &self.rows.id
+    }
+
+    /// The run's rows, as inserted.
+    pub(super) fn rows(&self) -> &RunRows {
+        &self.rows
     }
 }
 

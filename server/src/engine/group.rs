@@ -14,13 +14,18 @@
 //! The opening of each run was evaluated before it queued (in the
 //! sandbox, outside the gate), so a group's transaction evaluates nothing
 //! user-supplied. When a group's transaction fails, each of its runs is
-//! written again on its own, so a run that cannot be written (its id was
-//! taken meanwhile, say) fails alone and the others stand. The leader runs as a
+//! started again on its own from its rows (its opening evaluated again,
+//! outside the gate: a group keeps only its runs' rows for that, not their
+//! evaluated openings, which are most of what a start holds), so a run
+//! that cannot be written (its id was taken meanwhile, say) fails alone
+//! and the others stand. The leader runs as a
 //! task of its own: a request that goes away does not take the others'
 //! transaction with it.
 
+use super::Engine;
 use super::fresh::{Carried, Fresh};
-use super::{Engine, Result};
+use app::error::AppError;
+use app::ops::runs::RunRows;
 use app::store::StoreError;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,7 +55,7 @@ struct Waiting {
     fresh: Fresh,
     /// The start answers with the run (see `Engine::start_viewed`).
     view: bool,
-    answer: oneshot::Sender<Result<Carried>>,
+    answer: oneshot::Sender<Answer>,
 }
 
 impl Starts {
@@ -80,11 +85,7 @@ impl Engine {
     /// Carries `fresh` in the next group's transaction (see the module
     /// docs); how the run ended, if its opening ended it, and with `view`
     /// the run as the transaction left it.
-    pub(super) async fn carry_grouped(
-        self: &Arc<Self>,
-        fresh: Fresh,
-        view: bool,
-    ) -> Result<Carried> {
+    pub(super) async fn carry_grouped(self: &Arc<Self>, fresh: Fresh, view: bool) -> Answer {
         let (answer, answered) = oneshot::channel();
         let lead = {
             let mut q = self.starts.lock();
@@ -101,7 +102,8 @@ impl Engine {
         answered.await.unwrap_or_else(|_| {
             Err(StoreError::Conflict(
                 "the server stopped before the run was written; nothing was started".into(),
-            ))
+            )
+            .into())
         })
     }
 
@@ -128,14 +130,15 @@ impl Engine {
 
     /// Writes `group` in `tx` and answers each start; when that fails,
     /// writes each on its own.
-    async fn write_group(&self, tx: Result<app::store::conn::Conn>, group: Vec<Waiting>) {
+    async fn write_group(&self, tx: super::Result<app::store::conn::Conn>, group: Vec<Waiting>) {
         // one start that answers with its run has every run of the group
         // read (so a group's statements are one of few texts)
         let view = group.iter().any(|w| w.view);
         let (fresh, answers): (Vec<Fresh>, Vec<_>) =
             group.into_iter().map(|w| (w.fresh, w.answer)).unzip();
         // a group of one is on its own already
-        let spare = (fresh.len() > 1).then(|| fresh.clone());
+        let spare: Option<Vec<RunRows>> =
+            (fresh.len() > 1).then(|| fresh.iter().map(|f| f.rows().clone()).collect());
         let together = match tx {
             Ok(tx) => self.carry_in(tx, fresh, view).await,
             Err(e) => Err(e),
@@ -152,18 +155,34 @@ impl Engine {
             }
             (Err(e), None) => {
                 if let Some(answer) = answers.into_iter().next() {
-                    let _ = answer.send(Err(e));
+                    let _ = answer.send(Err(e.into()));
                 }
             }
             (Err(e), Some(spare)) => {
                 tracing::warn!(error = %e, runs = spare.len(), "a group of starts failed; each is written on its own");
-                for (fresh, answer) in spare.into_iter().zip(answers) {
-                    let _ = answer.send(self.carry(fresh, view).await);
+                for (rows, answer) in spare.into_iter().zip(answers) {
+                    let _ = answer.send(self.carry_alone(rows, view).await);
                 }
             }
         }
     }
+
+    /// Starts the run `rows` describes in a transaction of its own: its
+    /// opening evaluated again and carried, or, when none is to be carried
+    /// now, the run left to the workers.
+    async fn carry_alone(&self, rows: RunRows, view: bool) -> Answer {
+        match self.fresh(rows).await? {
+            Ok(fresh) => Ok(self.carry(fresh, view).await?),
+            Err(rows) => {
+                self.queue_start(rows).await?;
+                Ok(Carried::default())
+            }
+        }
+    }
 }
+
+/// What a start that went through a group is answered.
+pub(super) type Answer = std::result::Result<Carried, AppError>;
 
 /// How many of `waiting` starts go in the next group: the most that is a
 /// power of two, up to [`MOST`] (the rest go in the groups after). The

@@ -227,6 +227,7 @@ impl Engine {
             states,
             cum_ins,
             due,
+            sig: Sig::of(&ctx),
             ctx,
             plan,
         };
@@ -289,6 +290,9 @@ struct Walk<'d> {
     cum_ins: HashMap<String, f64>,
     due: VecDeque<String>,
     ctx: Value,
+    /// Which step outputs `ctx` holds, kept as outputs are set (as the
+    /// transaction's record keeps it, see `inline`).
+    sig: Sig,
     plan: Plan,
 }
 
@@ -337,7 +341,7 @@ impl Walk<'_> {
     fn take(&mut self, id: &str, result: Outcome) -> bool {
         let at = Self::pure_at(self.def, &self.due).expect("the caller checked");
         self.due.remove(at);
-        let sig = Sig::of(&self.ctx);
+        let sig = self.sig;
         let cum_in = self.cum_ins.get(id).copied().unwrap_or(1.0);
         let stop = !matches!(result, Outcome::Done { .. }) || gated(self.def, id, &result, cum_in);
         if let Outcome::Done {
@@ -345,6 +349,7 @@ impl Walk<'_> {
         } = &result
         {
             set_output(&mut self.ctx, id, output, *confidence);
+            self.sig.add(id);
         }
         apply(&mut self.states, id, &result, cum_in);
         self.plan.steps.insert(id.to_string(), (result, sig));

@@ -236,7 +236,9 @@ fn cached(code: &str) -> Result<Compiled, String> {
 pub fn eval(code: &str, input: &Value) -> Result<Value, String> {
     let filter = cached(code)?;
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
-    let input: Val = serde_json::from_value(input.clone()).map_err(|e| e.to_string())?;
+    // read from the context in place: a run's context grows with every
+    // step, and a chain evaluates one step after another over it
+    let input = <Val as serde::Deserialize>::deserialize(input).map_err(|e| e.to_string())?;
     let mut out = filter.id.run((ctx, input)).map(unwrap_valr);
     match out.next() {
         // jaq's Display writes JSON, and serde_json reads it back.
