@@ -257,7 +257,10 @@ impl Engine {
             state.cum_confidence = update.cum_confidence;
         }
         match told.attempts.as_mut() {
-            Some(kept) => kept.push(store::AttemptRow::of(&attempt)),
+            Some(kept) => {
+                let pass = told.steps.as_ref().and_then(|w| w.pass(&c.node_id));
+                kept.push(store::AttemptRow::of(&attempt).in_pass(pass));
+            }
             None => store::insert_attempt(&mut *tx, &attempt).await?,
         }
         let label = match (update.event, attempt.outcome) {

@@ -75,36 +75,49 @@ const ROWS_PER_STATEMENT: usize = 50;
 
 /// One step-log row, its values owned: written at once, or kept to be
 /// written with others of the same transaction ([`insert_attempts`]).
+/// Its loop pass, when the writer knows it ([`AttemptRow::in_pass`]);
+/// otherwise the statement reads it from the step's row.
 #[derive(Clone, Debug)]
-pub struct AttemptRow(Vec<Arg<'static>>);
+pub struct AttemptRow(Vec<Arg<'static>>, Option<i64>);
 
 impl AttemptRow {
+    /// The row, in the loop pass its step's row is in when written.
     pub fn of(a: &NewAttempt<'_>) -> AttemptRow {
-        AttemptRow(vec![
-            a.claimed.run_id.to_string().arg(),
-            a.claimed.node_id.clone().arg(),
-            a.claimed.attempt.arg(),
-            a.worker.to_string().arg(),
-            a.started_at.arg(),
-            a.finished_at.arg(),
-            a.input.map(logged_input).arg(),
-            a.output.map(Value::to_string).arg(),
-            a.outcome.to_string().arg(),
-            a.error_class.map(str::to_string).arg(),
-            a.error.map(|e| capped_error(e).into_owned()).arg(),
-            a.confidence.arg(),
-            a.lineage.and_then(|l| serde_json::to_string(l).ok()).arg(),
-            a.model_call
-                .and_then(|c| serde_json::to_string(c).ok())
-                .arg(),
-            a.model_call.map(|c| c.tokens_in as i64).arg(),
-            a.model_call.map(|c| c.tokens_out as i64).arg(),
-            a.model_call.and_then(|c| c.cost).arg(),
-            (!a.console.is_empty())
-                .then(|| Value::from(a.console).to_string())
-                .arg(),
-            log_seq().arg(),
-        ])
+        AttemptRow(
+            vec![
+                a.claimed.run_id.to_string().arg(),
+                a.claimed.node_id.clone().arg(),
+                a.claimed.attempt.arg(),
+                a.worker.to_string().arg(),
+                a.started_at.arg(),
+                a.finished_at.arg(),
+                a.input.map(logged_input).arg(),
+                a.output.map(Value::to_string).arg(),
+                a.outcome.to_string().arg(),
+                a.error_class.map(str::to_string).arg(),
+                a.error.map(|e| capped_error(e).into_owned()).arg(),
+                a.confidence.arg(),
+                a.lineage.and_then(|l| serde_json::to_string(l).ok()).arg(),
+                a.model_call
+                    .and_then(|c| serde_json::to_string(c).ok())
+                    .arg(),
+                a.model_call.map(|c| c.tokens_in as i64).arg(),
+                a.model_call.map(|c| c.tokens_out as i64).arg(),
+                a.model_call.and_then(|c| c.cost).arg(),
+                (!a.console.is_empty())
+                    .then(|| Value::from(a.console).to_string())
+                    .arg(),
+                log_seq().arg(),
+            ],
+            None,
+        )
+    }
+
+    /// The row in loop pass `pass` (its step's, known to the writer: the
+    /// statement need not read it).
+    pub fn in_pass(mut self, pass: Option<i64>) -> AttemptRow {
+        self.1 = pass;
+        self
     }
 }
 
@@ -151,6 +164,9 @@ pub fn attempts_queries(
 ) -> Vec<crate::store::conn::Query<'static>> {
     rows.chunks(ROWS_PER_STATEMENT)
         .map(|chunk| {
+            // a chunk whose passes are all known binds them; otherwise each
+            // row's pass is read from its step's row (two texts at most)
+            let known = chunk.iter().all(|r| r.1.is_some());
             let mut p = Placeholders::for_backend(backend);
             let mut sql = format!("INSERT INTO step_attempts ({COLUMNS}) VALUES ");
             for i in 0..chunk.len() {
@@ -158,20 +174,26 @@ pub fn attempts_queries(
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                // the step's run and node are bound again for its pass
-                sql.push_str(&format!(
-                    "({}, COALESCE((SELECT pass FROM steps WHERE run_id = {} AND node_id = {}), 0))",
-                    row.join(", "),
-                    p.take(),
-                    p.take()
-                ));
+                let pass = match known {
+                    true => p.take(),
+                    // the step's run and node are bound again for its pass
+                    false => format!(
+                        "COALESCE((SELECT pass FROM steps WHERE run_id = {} AND node_id = {}), 0)",
+                        p.take(),
+                        p.take()
+                    ),
+                };
+                sql.push_str(&format!("({}, {pass})", row.join(", ")));
             }
             let mut q = crate::store::conn::query(sql);
             for row in chunk {
                 for v in &row.0 {
                     q = q.bind(v.clone());
                 }
-                q = q.bind(row.0[0].clone()).bind(row.0[1].clone());
+                q = match (known, row.1) {
+                    (true, Some(pass)) => q.bind(pass),
+                    _ => q.bind(row.0[0].clone()).bind(row.0[1].clone()),
+                };
             }
             q
         })
@@ -180,6 +202,88 @@ pub fn attempts_queries(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::domain::audit::Actor;
+    use crate::domain::graph::WorkflowDef;
+    use crate::ops::runs::Via;
+    use crate::store::runs::{Activated, Claimed};
+
+    /// A step-log row is written in the pass its writer gives it, or,
+    /// when not given, in the pass its step's row is in; a statement
+    /// with rows of both kinds reads each row's pass.
+    #[tokio::test]
+    async fn a_step_log_row_is_in_the_pass_it_is_given_or_else_in_its_steps() {
+        let (db, _dir) = crate::store::test_db().await;
+        let mut conn = db.acquire().await.unwrap();
+        crate::store::workflows::insert(&mut conn, "wf_1", "W", &WorkflowDef::minimal(), 0, "a", 1)
+            .await
+            .unwrap();
+        let actor = Actor("t".into());
+        let run = crate::ops::runs::start(
+            &db,
+            &actor,
+            "wf_1",
+            None,
+            &serde_json::json!({}),
+            Via::Api,
+            1_000,
+        )
+        .await
+        .unwrap();
+        crate::store::conn::query("UPDATE steps SET pass = 3 WHERE run_id = $1")
+            .bind(&run)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let row = |node: &str, attempt: i64, pass: Option<i64>| {
+            let claimed = Claimed::in_transaction(
+                &run,
+                &Activated {
+                    node: node.into(),
+                    cum_in: 1.0,
+                    attempt,
+                },
+            );
+            let a = NewAttempt {
+                claimed: &claimed,
+                worker: "w",
+                started_at: 1,
+                finished_at: 2,
+                input: None,
+                output: None,
+                outcome: "succeeded",
+                error_class: None,
+                error: None,
+                confidence: None,
+                lineage: None,
+                model_call: None,
+                console: &[],
+            };
+            AttemptRow::of(&a).in_pass(pass)
+        };
+        let given = [row("start", 1, Some(5)), row("end", 1, Some(6))];
+        insert_attempts(&mut conn, &given).await.unwrap();
+        let mixed = [row("start", 2, Some(5)), row("end", 2, None)];
+        insert_attempts(&mut conn, &mixed).await.unwrap();
+        let passes: Vec<(String, i64, i64)> = crate::store::conn::query_as(
+            "SELECT node_id, attempt, pass FROM step_attempts ORDER BY attempt, node_id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let want = [
+            ("end", 1, 6),
+            ("start", 1, 5),
+            ("end", 2, 3),
+            ("start", 2, 3),
+        ];
+        let want: Vec<(String, i64, i64)> = want
+            .iter()
+            .map(|(n, a, p)| (n.to_string(), *a, *p))
+            .collect();
+        assert_eq!(passes, want);
+    }
+
     #[test]
     fn log_order_values_only_grow_even_within_one_microsecond() {
         let given: Vec<i64> = (0..10_000).map(|_| super::log_seq()).collect();

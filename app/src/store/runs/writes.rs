@@ -27,6 +27,9 @@ struct Step {
     not_before: i64,
     given_input: bool,
     cum_in: f64,
+    /// Its loop pass as read (kept writes are only for workflows without
+    /// loops, so it stays so: see `StepWrites::pass`).
+    pass: i64,
     /// Who holds its lease, while it runs.
     lease_owner: Option<String>,
     change: Option<Change>,
@@ -164,6 +167,13 @@ impl StepWrites {
             error_class: error_class.clone(),
             error: error.clone(),
         })
+    }
+
+    /// The loop pass `node` is in, as read. A transaction keeps writes
+    /// only for a workflow without loops (none of its steps goes round),
+    /// so this is the pass its row is in when the transaction commits.
+    pub fn pass(&self, node: &str) -> Option<i64> {
+        self.at.get(node).map(|&i| self.steps[i].pass)
     }
 
     /// Where `node` comes in the order the steps were inserted.
