@@ -7,8 +7,9 @@
 //! does ([`crate::engine::runners::pure`] says what a step's results mean,
 //! on both sides). It stops at the first step that did not succeed.
 
-use super::{JobResult, evaluate, js::JsLimits};
+use super::{JobResult, evaluate_in, js::JsLimits};
 use crate::engine::runners::{Outcome, pure};
+use app::domain::expr::JqContext;
 use app::domain::graph::NodeKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,12 +32,14 @@ pub fn evaluate_chain(
     cap: impl Fn(JobResult) -> JobResult,
 ) -> Vec<Vec<JobResult>> {
     let mut out = Vec::with_capacity(chain.len());
+    // each part of the context is converted for jq once, not once a step
+    let mut jq = JqContext::default();
     for link in chain {
         let results: Vec<JobResult> = {
             let ctxs = [Cow::Borrowed(&ctx)];
             pure::jobs(&link.kind)
                 .iter()
-                .map(|job| cap(evaluate(job, &ctxs, js)))
+                .map(|job| cap(evaluate_in(job, &ctxs, js, &mut jq)))
                 .collect()
         };
         let outcome = pure::outcome(&link.kind, &ctx, results.clone());
@@ -44,7 +47,10 @@ pub fn evaluate_chain(
         match outcome {
             Outcome::Done {
                 output, confidence, ..
-            } => app::domain::machine::set_output(&mut ctx, &link.step, &output, confidence),
+            } => {
+                app::domain::machine::set_output(&mut ctx, &link.step, &output, confidence);
+                jq.changed_step(&link.step);
+            }
             _ => break,
         }
     }

@@ -20,6 +20,7 @@ pub use chain::Link;
 
 pub use pool::{Sandbox, SandboxConfig, SandboxError};
 
+use app::domain::expr::JqContext;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -104,9 +105,21 @@ pub struct Response {
 
 /// Runs one job here, in this process: only the child calls this.
 pub fn evaluate(job: &Job, ctxs: &[Cow<'_, Value>], js: js::JsLimits) -> JobResult {
+    evaluate_in(job, ctxs, js, &mut JqContext::default())
+}
+
+/// [`evaluate`], where `first` holds the parts of the first context that
+/// jq jobs converted before (a chain's steps read one context that grows).
+pub fn evaluate_in(
+    job: &Job,
+    ctxs: &[Cow<'_, Value>],
+    js: js::JsLimits,
+    first: &mut JqContext,
+) -> JobResult {
     let null = Value::Null;
     let ctx = |i: &usize| ctxs.get(*i).map(|c| c.as_ref()).unwrap_or(&null);
     match job {
+        Job::Jq { code, ctx: 0 } => app::domain::expr::eval_in(code, ctx(&0), first),
         Job::Jq { code, ctx: i } => app::domain::expr::eval(code, ctx(i)),
         Job::Template { src, ctx: i } => {
             app::domain::expr::render_template(src, ctx(i)).map(Value::String)

@@ -9,7 +9,10 @@
 //! inputs or writes to the log ([`DENIED`]). Text is checked against
 //! [`scan`]'s bounds before any parser recurses over it.
 
+mod context;
 pub mod scan;
+
+pub use context::JqContext;
 
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
@@ -234,11 +237,20 @@ fn cached(code: &str) -> Result<Compiled, String> {
 
 /// Runs `code` on `input` and returns its first output.
 pub fn eval(code: &str, input: &Value) -> Result<Value, String> {
+    // read from the context in place: a run's context grows with every step
+    run(code, context::convert(input)?)
+}
+
+/// [`eval`] over a context whose parts `jq` converted before (a chain's
+/// steps: see [`JqContext`]).
+pub fn eval_in(code: &str, input: &Value, jq: &mut JqContext) -> Result<Value, String> {
+    run(code, jq.val(input)?)
+}
+
+/// Runs `code` over `input`: its first result.
+fn run(code: &str, input: Val) -> Result<Value, String> {
     let filter = cached(code)?;
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
-    // read from the context in place: a run's context grows with every
-    // step, and a chain evaluates one step after another over it
-    let input = <Val as serde::Deserialize>::deserialize(input).map_err(|e| e.to_string())?;
     let mut out = filter.id.run((ctx, input)).map(unwrap_valr);
     match out.next() {
         // jaq's Display writes JSON, and serde_json reads it back.
