@@ -94,7 +94,12 @@ pub async fn advance_from(
             .and_then(|w| w.resolve(&node, event, cum_in, now));
         let activated = match kept {
             Some(activated) => activated,
-            None => runs::resolve_pending(conn, run_id, &node, event, cum_in, now).await?,
+            None => {
+                if let Some(w) = writes.as_deref_mut() {
+                    w.ensure_written(conn).await?;
+                }
+                runs::resolve_pending(conn, run_id, &node, event, cum_in, now).await?
+            }
         };
         // Keep the in-memory view in step with what was just written.
         if let Some(s) = states.get_mut(&node) {
@@ -110,6 +115,12 @@ pub async fn advance_from(
         // written of them), and ending changes them
         // (the changes kept are written with the run's end, below)
         RunOutcome::Succeeded { ends } => {
+            // an End's result not kept here is read from its row
+            if let Some(w) = writes.as_deref_mut()
+                && ends.iter().any(|e| w.result(e).is_none())
+            {
+                w.ensure_written(conn).await?;
+            }
             let (output, confidence) = end_output(conn, run_id, &ends, writes.as_deref()).await?;
             RunEnd {
                 status: RunStatus::Succeeded,

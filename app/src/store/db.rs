@@ -139,7 +139,8 @@ impl Db {
             // file's pages are in the OS cache anyway), and 8 of them took
             // the server past 64 MB once batched statements kept them all
             // busy; no throughput was lost (issue 20)
-            .pragma("cache_size", "-512");
+            .pragma("cache_size", "-512")
+            .row_buffer_size(1024);
         // sqlx pings a connection before lending it (and again when it
         // comes back): a round trip to its thread, as dear as a statement,
         // that finds nothing on a file the process itself holds open

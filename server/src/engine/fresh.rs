@@ -247,7 +247,10 @@ impl Engine {
             now,
         } = fresh;
         let steps = std::mem::take(&mut rows.steps);
-        // its rows go with the transaction's first message (on SQLite)
+        // its steps' rows are written once, as the transaction leaves
+        // them, by the flush of the writes kept below
+        rows.leave_steps();
+        // the run's row goes with the transaction's first message (on SQLite)
         app::ops::runs::insert_first(tx, rows).await?;
         let Opening {
             def,
@@ -259,7 +262,7 @@ impl Engine {
         // no parent, no runs it starts (see `opening`): ended here, the run
         // has nothing around it to read
         let alone = run.parent_run_id.is_none() && !def.starts_runs();
-        let (mut writes, held) = StepWrites::inserted(&run.id, &steps, alone);
+        let (mut writes, held) = StepWrites::inserting(&run.id, &steps, alone);
         let taken = writes.take_ready(&claimed.node_id).map(|a| a.attempt);
         if taken != Some(claimed.attempt) {
             return Err(StoreError::Conflict(format!(

@@ -89,6 +89,12 @@ impl Engine {
             let Some(outcome) = plan.take(&id, sig) else {
                 return Ok(());
             };
+            if fresh.is_none()
+                && let Some(w) = told.steps.as_mut()
+            {
+                // claimed from its row, which must be there
+                w.ensure_written(&mut *tx).await?;
+            }
             let c = match fresh {
                 // made ready by this transaction: nobody else can have it,
                 // and its result's update records the claim

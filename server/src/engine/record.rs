@@ -284,7 +284,12 @@ impl Engine {
         }
         let held = match states {
             Some(s) => s,
-            None => states.insert(store::node_states(&mut *tx, &c.run_id).await?),
+            None => {
+                if let Some(w) = told.steps.as_mut() {
+                    w.ensure_written(&mut *tx).await?;
+                }
+                states.insert(store::node_states(&mut *tx, &c.run_id).await?)
+            }
         };
         let step = [c.node_id.as_str()];
         let advanced = progress::advance_from(

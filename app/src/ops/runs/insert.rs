@@ -17,8 +17,11 @@ use serde_json::{Value, json};
 pub struct RunRows {
     pub id: RunId,
     pub event: NewAuditEvent,
-    /// The run's insert and its steps' (the scope's: see [`RunRows::new`]).
+    /// The run's insert.
     inserts: Vec<Query<'static>>,
+    /// Its steps' (the scope's: see [`RunRows::new`]), unless whoever
+    /// inserts the run writes them ([`RunRows::leave_steps`]).
+    step_inserts: Vec<Query<'static>>,
     /// The version pick its transaction confirms first (see
     /// [`RunRows::confirmed_in_transaction`]).
     pub(super) confirms: Option<crate::store::workflows::Pick>,
@@ -75,8 +78,10 @@ impl RunRows {
                 (node.id.as_str(), status)
             })
             .collect();
-        let mut inserts = vec![runs::insert_run_query(&run).owned()];
-        inserts.extend(runs::insert_steps_queries(&id, &steps, now).map(Query::owned));
+        let inserts = vec![runs::insert_run_query(&run).owned()];
+        let step_inserts = runs::insert_steps_queries(&id, &steps, now)
+            .map(Query::owned)
+            .collect();
         let mut details =
             json!({"workflow_id": workflow_id, "version": version, "rerun_of": from.rerun_of});
         if let Some(t) = from.trigger_id {
@@ -125,6 +130,7 @@ impl RunRows {
             id,
             event,
             inserts,
+            step_inserts,
             confirms: None,
             record,
             steps,
@@ -144,7 +150,15 @@ impl RunRows {
             ));
         }
         out.append(&mut self.inserts);
+        out.append(&mut self.step_inserts);
         out
+    }
+
+    /// Leaves its steps' rows out of its inserts: the caller writes them
+    /// itself, as they stand when its transaction commits
+    /// (`StepWrites::inserting`).
+    pub fn leave_steps(&mut self) {
+        self.step_inserts.clear();
     }
 
     /// Queues the run, its steps and (when this writer knows the chain's

@@ -14,7 +14,7 @@ use super::{Activated, StepUpdate};
 use crate::domain::ids::RunId;
 use crate::domain::run::StepStatus;
 use crate::domain::transitions::{StepEvent, step_transition};
-use crate::store::conn::{Arg, Backend, Batch, Placeholders, Results};
+use crate::store::conn::{Backend, Batch, Placeholders, Results};
 use crate::store::{Result, StoreError};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -85,6 +85,9 @@ pub struct StepWrites {
     /// runs ([`StepWrites::inserted`]): nothing outside its steps can be
     /// around it when it ends here.
     alone: bool,
+    /// Its steps' rows are not in the table yet: the next flush inserts
+    /// them all ([`StepWrites::inserting`]).
+    unwritten: bool,
     /// Its ending, kept to go with the flush ([`StepWrites::end_with`]).
     ending: Option<(super::RunEnd, i64)>,
 }
@@ -298,14 +301,25 @@ impl StepWrites {
             .ending
             .as_ref()
             .and_then(|(end, now)| super::ending::end_query(&self.run_id, end, *now, false).ok());
-        for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-            let args: Vec<Vec<Arg<'static>>> = chunk.iter().map(|&i| self.row(i, base)).collect();
-            let sql = flush_sql(chunk.len(), Placeholders::for_backend(backend));
-            let mut q = crate::store::conn::query(sql);
-            for v in args.into_iter().flatten() {
-                q = q.bind(v);
+        let (rows, sql): (Vec<usize>, fn(usize, Placeholders) -> String) = match self.unwritten {
+            // every step, in the order inserted (its rowid keeps it)
+            true => ((0..self.steps.len()).collect(), insert_sql),
+            false => (changed.clone(), flush_sql),
+        };
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut q =
+                crate::store::conn::query(sql(chunk.len(), Placeholders::for_backend(backend)));
+            for &i in chunk {
+                for v in match self.unwritten {
+                    true => self.inserted_row(i, base),
+                    false => self.row(i, base),
+                } {
+                    q = q.bind(v);
+                }
             }
-            q = q.bind(self.run_id.as_str().to_string());
+            if !self.unwritten {
+                q = q.bind(self.run_id.as_str().to_string());
+            }
             at.push((b.push_guarded(q, chunk.len() as u64), chunk.len() as u64));
         }
         let ended = ending.map(|q| {
@@ -315,6 +329,17 @@ impl StepWrites {
             changed,
             at,
             ended: ended.is_some(),
+            inserted: self.unwritten,
+        }
+    }
+
+    /// Writes the steps' rows now when they are not in the table yet
+    /// ([`StepWrites::inserting`]): before anything reads or writes one
+    /// of them but through this.
+    pub async fn ensure_written(&mut self, conn: &mut crate::store::conn::Conn) -> Result<()> {
+        match self.unwritten {
+            true => self.flush(conn).await,
+            false => Ok(()),
         }
     }
 
@@ -332,6 +357,9 @@ impl StepWrites {
         }
         if f.ended {
             self.ending = None;
+        }
+        if f.inserted {
+            self.unwritten = false;
         }
         if f.changed.is_empty() {
             return Ok(());
@@ -359,13 +387,15 @@ pub struct Flush {
     at: Vec<(usize, u64)>,
     /// It wrote the run's ending.
     ended: bool,
+    /// It inserted the steps' rows.
+    inserted: bool,
 }
 
 #[path = "writes_read.rs"]
 mod read;
 #[path = "writes_sql.rs"]
 mod sql;
-use sql::flush_sql;
+use sql::{flush_sql, insert_sql};
 
 #[cfg(test)]
 #[path = "writes_tests.rs"]

@@ -48,6 +48,7 @@ impl StepWrites {
             finished: 0,
             last_seq: rows.iter().filter_map(|r| r.finish_seq).max().unwrap_or(0),
             alone: false,
+            unwritten: false,
             ending: None,
         };
         for r in rows {
@@ -88,6 +89,29 @@ impl StepWrites {
         steps: &[StepRecord],
         alone: bool,
     ) -> (StepWrites, BTreeMap<String, NodeState>) {
+        Self::new_run(run_id, steps, alone, false)
+    }
+
+    /// As [`StepWrites::inserted`], for steps whose rows are not written
+    /// yet: the first flush inserts every one of them as this transaction
+    /// leaves it (a run carried through its opening in the transaction
+    /// that inserts it writes each step's row once, not inserted and then
+    /// updated). Until then nothing may read or write them but through
+    /// this ([`StepWrites::ensure_written`]).
+    pub fn inserting(
+        run_id: &RunId,
+        steps: &[StepRecord],
+        alone: bool,
+    ) -> (StepWrites, BTreeMap<String, NodeState>) {
+        Self::new_run(run_id, steps, alone, true)
+    }
+
+    fn new_run(
+        run_id: &RunId,
+        steps: &[StepRecord],
+        alone: bool,
+        unwritten: bool,
+    ) -> (StepWrites, BTreeMap<String, NodeState>) {
         let mut states = BTreeMap::new();
         let mut writes = StepWrites {
             run_id: run_id.clone(),
@@ -96,6 +120,7 @@ impl StepWrites {
             finished: 0,
             last_seq: 0,
             alone,
+            unwritten,
             ending: None,
         };
         for s in steps {

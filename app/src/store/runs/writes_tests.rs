@@ -285,3 +285,100 @@ async fn a_new_runs_ending_is_kept_for_the_flush_only_when_nothing_can_be_around
         assert!(w.flushed(&done, f).is_err());
     }
 }
+
+/// Every column of a run's steps, in the order inserted, the run's id left
+/// out (to compare two runs).
+async fn step_rows(conn: &mut crate::store::conn::Conn, run: &RunId) -> Vec<String> {
+    const COLUMNS: [&str; 22] = [
+        "node_id",
+        "status",
+        "attempt",
+        "not_before",
+        "parked",
+        "lease_owner",
+        "lease_until",
+        "port",
+        "input_override",
+        "output",
+        "error_class",
+        "error",
+        "confidence",
+        "cum_in",
+        "cum_confidence",
+        "started_at",
+        "finished_at",
+        "finish_seq",
+        "lost",
+        "pass",
+        "lap",
+        "pass_base",
+    ];
+    // one text a row, on either backend (NULL written out, not skipped)
+    let each: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| format!("COALESCE(CAST({c} AS TEXT), 'null')"))
+        .collect();
+    let sql = format!(
+        "SELECT concat_ws('|', {}) FROM steps WHERE run_id = $1 ORDER BY rowid",
+        each.join(", ")
+    );
+    let rows: Vec<(String,)> = crate::store::conn::query_as(&sql)
+        .bind(run)
+        .fetch_all(conn)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+/// The same changes to a new run's steps leave the same rows whether the
+/// steps were inserted first and then updated by the flush, or inserted
+/// once by the flush ([`StepWrites::inserting`]); a read at once after
+/// `ensure_written` finds them.
+#[tokio::test]
+async fn a_new_runs_steps_inserted_once_by_the_flush_are_the_rows_insert_then_update_leaves() {
+    let (db, _dir, _) = started().await;
+    let actor = Actor("t".into());
+    let mut runs = vec![];
+    for once in [false, true] {
+        let mut rows =
+            crate::ops::runs::prepare(&db, &actor, "wf_1", None, &json!({}), Via::Api, 2_000)
+                .await
+                .unwrap();
+        let steps = std::mem::take(&mut rows.steps);
+        let id = rows.id.clone();
+        if once {
+            rows.leave_steps();
+        }
+        let mut tx = db.write().await.unwrap();
+        crate::ops::runs::insert(&mut tx, rows).await.unwrap();
+        let (mut w, _) = match once {
+            true => StepWrites::inserting(&id, &steps, true),
+            false => StepWrites::inserted(&id, &steps, true),
+        };
+        let start = w.take_ready("start").expect("the Start is ready as inserted");
+        let output = json!({"total": 3});
+        let update = StepUpdate {
+            port: Some("out"),
+            output: Some(&output),
+            confidence: Some(0.9),
+            cum_confidence: Some(0.9),
+            claim: Some((start.attempt, 2_500)),
+            finished_at: Some(3_000),
+            ..StepUpdate::new(StepEvent::Succeed, 3_000)
+        };
+        assert!(w.update("start", &update).unwrap());
+        w.resolve("end", StepEvent::Activate, 0.9, 3_000).unwrap();
+        if once {
+            assert!(
+                step_rows(&mut tx, &id).await.is_empty(),
+                "nothing is written before the flush"
+            );
+        }
+        w.ensure_written(&mut tx).await.unwrap();
+        w.flush(&mut tx).await.unwrap();
+        runs.push(step_rows(&mut tx, &id).await);
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(runs[0].len(), 2);
+    assert_eq!(runs[0], runs[1]);
+}
