@@ -2,7 +2,7 @@
 //! (one hand-off to SQLite's thread): one queued with a start's writes, or
 //! a completion's kept events sent with its last writes.
 
-use super::{APPEND_AFTER, append, append_read, bind_event, chain_hash};
+use super::{APPEND_AFTER, INSERT, append, append_read, bind_event, chain_hash};
 use crate::domain::audit::NewAuditEvent;
 use crate::store::Result;
 use crate::store::conn::{Batch, Results};
@@ -19,43 +19,72 @@ pub struct Pending {
     pub(super) details: String,
 }
 
-/// Queues the transaction's kept events in `b`, each inserted after the
-/// one before it; [`settle_pending`] checks them once the batch ran.
+/// Queues the transaction's kept events in `b`: the first inserted after
+/// the head as known (the check that the chain did not move), the rest
+/// together after it (they follow it in the same transaction: nothing can
+/// come between); [`settle_pending`] checks them once the batch ran. Each
+/// is given with where its statement is in `b` and the rows it writes.
 pub fn queue_pending(
     conn: &mut crate::store::conn::Conn,
     b: &mut Batch<'static>,
-) -> Vec<(usize, Pending)> {
+) -> Vec<(usize, u64, Pending)> {
     let kept = conn.gate().map(|g| g.take_pending()).unwrap_or_default();
-    kept.into_iter()
-        .map(|p| {
-            let q = crate::store::conn::query(&APPEND_AFTER)
-                .bind(p.seq)
-                .bind(p.ev.at)
-                .bind(p.ev.actor.clone())
-                .bind(p.ev.action.clone())
-                .bind(p.ev.entity.clone())
-                .bind(p.ev.run_id.clone())
-                .bind(p.details.clone())
-                .bind(p.prev.clone())
-                .bind(p.hash.clone())
-                .bind(p.seq - 1);
-            (b.push_guarded(q, 1), p)
-        })
-        .collect()
+    let mut kept = kept.into_iter();
+    let Some(first) = kept.next() else {
+        return Vec::new();
+    };
+    let q = bind_owned(crate::store::conn::query(&APPEND_AFTER), &first).bind(first.seq - 1);
+    let mut queued = vec![(b.push_guarded(q, 1), 1, first)];
+    let rest: Vec<Pending> = kept.collect();
+    let mut rest = rest.into_iter().peekable();
+    while rest.peek().is_some() {
+        let chunk: Vec<Pending> = rest.by_ref().take(EVENTS_PER_STATEMENT).collect();
+        let sql = format!(
+            "{INSERT} VALUES {}",
+            crate::store::conn::values(chunk.len(), 9)
+        );
+        let mut q = crate::store::conn::query(sql);
+        for p in &chunk {
+            q = bind_owned(q, p);
+        }
+        let at = b.push(q);
+        let rows = chunk.len() as u64;
+        queued.extend(chunk.into_iter().map(|p| (at, rows, p)));
+    }
+    queued
+}
+
+/// Events written by one statement at most (9 values each).
+const EVENTS_PER_STATEMENT: usize = 50;
+
+/// Binds a kept event's columns, in `INSERT`'s order.
+fn bind_owned(
+    q: crate::store::conn::Query<'static>,
+    p: &Pending,
+) -> crate::store::conn::Query<'static> {
+    q.bind(p.seq)
+        .bind(p.ev.at)
+        .bind(p.ev.actor.clone())
+        .bind(p.ev.action.clone())
+        .bind(p.ev.entity.clone())
+        .bind(p.ev.run_id.clone())
+        .bind(p.details.clone())
+        .bind(p.prev.clone())
+        .bind(p.hash.clone())
 }
 
 /// After the batch: kept events the chain did not take as queued (another
-/// process appended since the head was known; the first such insert's
-/// guard stopped the batch, so those after it did not run) are appended
-/// now, in order, after the head as read.
+/// process appended since the head was known; the first event's guard
+/// stopped the batch, so the statements after it did not run) are
+/// appended now, in order, after the head as read.
 pub async fn settle_pending(
     conn: &mut crate::store::conn::Conn,
     done: &Results,
-    queued: Vec<(usize, Pending)>,
+    queued: Vec<(usize, u64, Pending)>,
 ) -> Result<()> {
     let mut moved = false;
-    for (at, p) in queued {
-        moved = moved || done.affected(at).ok() != Some(1);
+    for (at, rows, p) in queued {
+        moved = moved || done.affected(at).ok() != Some(rows);
         if moved {
             let head = append_read(conn, &p.ev, &p.details).await?;
             if let Some(g) = conn.gate() {

@@ -355,7 +355,9 @@ async fn a_new_runs_steps_inserted_once_by_the_flush_are_the_rows_insert_then_up
             true => StepWrites::inserting(&id, &steps, true),
             false => StepWrites::inserted(&id, &steps, true),
         };
-        let start = w.take_ready("start").expect("the Start is ready as inserted");
+        let start = w
+            .take_ready("start")
+            .expect("the Start is ready as inserted");
         let output = json!({"total": 3});
         let update = StepUpdate {
             port: Some("out"),
