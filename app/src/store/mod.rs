@@ -129,3 +129,23 @@ pub async fn test_db() -> (Db, tempfile::TempDir) {
     db.migrate().await.unwrap();
     (db, dir)
 }
+
+/// [`test_db`] with a run of Start → End started at 1,000 (workflow
+/// `wf_1`): its Start ready and its End pending.
+#[cfg(test)]
+pub async fn test_started_run() -> (Db, tempfile::TempDir, crate::domain::ids::RunId) {
+    use crate::domain::graph::WorkflowDef;
+    let (db, dir) = test_db().await;
+    let mut conn = db.acquire().await.unwrap();
+    workflows::insert(&mut conn, "wf_1", "W", &WorkflowDef::minimal(), 0, "a", 1)
+        .await
+        .unwrap();
+    drop(conn);
+    let actor = crate::domain::audit::Actor("t".into());
+    let input = serde_json::json!({});
+    let via = crate::ops::runs::Via::Api;
+    let run = crate::ops::runs::start(&db, &actor, "wf_1", None, &input, via, 1_000)
+        .await
+        .unwrap();
+    (db, dir, run)
+}

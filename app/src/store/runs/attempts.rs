@@ -203,9 +203,6 @@ pub fn attempts_queries(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::audit::Actor;
-    use crate::domain::graph::WorkflowDef;
-    use crate::ops::runs::Via;
     use crate::store::runs::{Activated, Claimed};
 
     /// A step-log row is written in the pass its writer gives it, or,
@@ -213,23 +210,8 @@ mod tests {
     /// with rows of both kinds reads each row's pass.
     #[tokio::test]
     async fn a_step_log_row_is_in_the_pass_it_is_given_or_else_in_its_steps() {
-        let (db, _dir) = crate::store::test_db().await;
+        let (db, _dir, run) = crate::store::test_started_run().await;
         let mut conn = db.acquire().await.unwrap();
-        crate::store::workflows::insert(&mut conn, "wf_1", "W", &WorkflowDef::minimal(), 0, "a", 1)
-            .await
-            .unwrap();
-        let actor = Actor("t".into());
-        let run = crate::ops::runs::start(
-            &db,
-            &actor,
-            "wf_1",
-            None,
-            &serde_json::json!({}),
-            Via::Api,
-            1_000,
-        )
-        .await
-        .unwrap();
         crate::store::conn::query("UPDATE steps SET pass = 3 WHERE run_id = $1")
             .bind(&run)
             .execute(&mut conn)

@@ -1,22 +1,11 @@
 use super::*;
 use crate::domain::audit::Actor;
-use crate::domain::graph::WorkflowDef;
 use crate::ops::runs::Via;
 use serde_json::json;
 
 /// A run of Start → End, its Start ready and its End pending.
 async fn started() -> (crate::store::Db, tempfile::TempDir, RunId) {
-    let (db, dir) = crate::store::test_db().await;
-    let mut conn = db.acquire().await.unwrap();
-    crate::store::workflows::insert(&mut conn, "wf_1", "W", &WorkflowDef::minimal(), 0, "a", 1)
-        .await
-        .unwrap();
-    drop(conn);
-    let actor = Actor("t".into());
-    let run = crate::ops::runs::start(&db, &actor, "wf_1", None, &json!({}), Via::Api, 1_000)
-        .await
-        .unwrap();
-    (db, dir, run)
+    crate::store::test_started_run().await
 }
 
 async fn row(
