@@ -137,3 +137,47 @@ test('a decided item saved as a test case replays with the decision and passes',
   await expect(panel.getByTestId('golden-summary')).toContainText('1 of 1 cases passed', { timeout: 20_000 });
   await expect(panel.getByTestId('golden-summary')).toContainText('a person would have been asked in 100 %');
 });
+
+// An ended run's page still refreshes the run (its live stream, a slow
+// poll): a test case name being typed there, and the answer to saving it,
+// must not be thrown away by a refresh (they were, every 5 s).
+test('a test case name typed on an ended run page and the answer to saving it outlast the page refreshing the run', async ({ page, request }) => {
+  test.setTimeout(60_000);
+  const headers = apiAuth();
+  const created = await request.post('/api/v1/workflows', {
+    headers,
+    data: {
+      name: `Golden refresh ${Date.now()}`,
+      definition: {
+        nodes: [
+          { id: 'start', name: 'Start', type: 'start' },
+          { id: 'double', name: 'Double', type: 'transform', expression: '{n: (.input.n * 2)}' },
+          { id: 'end', name: 'End', type: 'end', output: '.steps.double.output' },
+        ],
+        edges: [{ from: 'start', to: 'double' }, { from: 'double', to: 'end' }],
+      },
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const wf = (await created.json()).workflow_id;
+  const started = await request.post(`/api/v1/workflows/${wf}/runs`, { headers, data: { input: { n: 4 } } });
+  const run = (await started.json()).run_id;
+  const done = await request.get(`/api/v1/runs/${run}?wait_ms=10000`, { headers });
+  expect((await done.json()).status).toBe('succeeded');
+
+  await page.goto(`/runs/${run}`);
+  await new AppShell(page).waitHydrated();
+  const save = page.getByRole('form', { name: 'Save as test case' });
+  const field = save.getByLabel('Test case name');
+  await field.fill('doubles 4');
+  // the page's next refresh of the run, and a moment for it to render
+  await page.waitForResponse((r) => r.url().includes('/rpc/get_run'), { timeout: 10_000 });
+  await page.waitForTimeout(300);
+  await expect(field).toHaveValue('doubles 4');
+  await expect(field).toBeFocused();
+  await save.getByRole('button', { name: 'Save as test case' }).click();
+  await expect(save.getByRole('status')).toContainText("Saved as test case 'doubles 4'");
+  await page.waitForResponse((r) => r.url().includes('/rpc/get_run'), { timeout: 10_000 });
+  await page.waitForTimeout(300);
+  await expect(save.getByRole('status')).toContainText("Saved as test case 'doubles 4'");
+});

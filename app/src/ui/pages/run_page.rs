@@ -52,6 +52,9 @@ pub fn RunPage() -> impl IntoView {
             })}
         </Transition>
         <Transition fallback=|| ()>
+            <SaveFromRun run />
+        </Transition>
+        <Transition fallback=|| ()>
             {move || version.get().and_then(|r| r.ok()).map(|w| view! {
                 <RunGraph def=w.definition statuses />
             })}
@@ -104,11 +107,31 @@ fn RunHead(detail: RunDetail) -> impl IntoView {
             })}
         </div>
         <p class="muted small">"Run " <code data-testid="run-id">{r.id.to_string()}</code></p>
-        {(can(Permission::EditWorkflows) && !running).then(|| view! {
-            <super::golden::SaveAsCase from=super::golden::Source::Run(r.id.to_string()) />
-        })}
         {action_error(cancel.value())}
         {action_error(rerun.value())}
+    }
+}
+
+/// An ended run's "Save as test case" form. The page refreshes its run
+/// (a live event, a slow poll) and draws its head again each time; the
+/// form is drawn only when the run's id or whether it can be saved
+/// changes, so a name being typed, its focus and the answer to saving it
+/// stay.
+#[component]
+fn SaveFromRun(run: Resource<Result<RunDetail, AppError>>) -> impl IntoView {
+    let saveable = Memo::new(move |_| {
+        run.get().and_then(|r| r.ok()).map(|d| {
+            let ended = crate::domain::operations::cancel(d.run.status).is_err();
+            (d.run.id.to_string(), ended)
+        })
+    });
+    move || {
+        saveable
+            .get()
+            .filter(|(_, ended)| *ended && can(Permission::EditWorkflows))
+            .map(|(id, _)| {
+                view! { <super::golden::SaveAsCase from=super::golden::Source::Run(id) /> }
+            })
     }
 }
 
