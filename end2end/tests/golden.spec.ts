@@ -1,16 +1,15 @@
 import { test, expect } from '../fixtures';
+import type { APIRequestContext } from '@playwright/test';
 import { AppShell, apiAuth } from '../pages/app';
 
-// A golden set as a person uses it: save an ended run as a test case from
-// its page, run the set from the workflow's page, read why a case failed
-// and where the output differs, and be refused publishing under the gate.
-test('save a run as a test case, write and edit one by hand, run the golden set, read a failing case, be refused publishing under the gate, and publish anyway as an admin', async ({ page, request }) => {
-  test.setTimeout(60_000);
+/** A workflow that doubles `input.n`, made through the API, and one of its
+ * runs with `n`, ended: their ids. */
+async function doublingRun(request: APIRequestContext, name: string, n: number) {
   const headers = apiAuth();
   const created = await request.post('/api/v1/workflows', {
     headers,
     data: {
-      name: `Golden ${Date.now()}`,
+      name,
       definition: {
         nodes: [
           { id: 'start', name: 'Start', type: 'start' },
@@ -22,11 +21,21 @@ test('save a run as a test case, write and edit one by hand, run the golden set,
     },
   });
   expect(created.status(), await created.text()).toBe(201);
-  const wf = (await created.json()).workflow_id;
-  const started = await request.post(`/api/v1/workflows/${wf}/runs`, { headers, data: { input: { n: 21 } } });
-  const run = (await started.json()).run_id;
+  const wf: string = (await created.json()).workflow_id;
+  const started = await request.post(`/api/v1/workflows/${wf}/runs`, { headers, data: { input: { n } } });
+  const run: string = (await started.json()).run_id;
   const done = await request.get(`/api/v1/runs/${run}?wait_ms=10000`, { headers });
   expect((await done.json()).status).toBe('succeeded');
+  return { wf, run };
+}
+
+// A golden set as a person uses it: save an ended run as a test case from
+// its page, run the set from the workflow's page, read why a case failed
+// and where the output differs, and be refused publishing under the gate.
+test('save a run as a test case, write and edit one by hand, run the golden set, read a failing case, be refused publishing under the gate, and publish anyway as an admin', async ({ page, request }) => {
+  test.setTimeout(60_000);
+  const headers = apiAuth();
+  const { wf, run } = await doublingRun(request, `Golden ${Date.now()}`, 21);
 
   // the run's page saves it as a test case
   await page.goto(`/runs/${run}`);
@@ -143,27 +152,7 @@ test('a decided item saved as a test case replays with the decision and passes',
 // must not be thrown away by a refresh (they were, every 5 s).
 test('a test case name typed on an ended run page and the answer to saving it outlast the page refreshing the run', async ({ page, request }) => {
   test.setTimeout(60_000);
-  const headers = apiAuth();
-  const created = await request.post('/api/v1/workflows', {
-    headers,
-    data: {
-      name: `Golden refresh ${Date.now()}`,
-      definition: {
-        nodes: [
-          { id: 'start', name: 'Start', type: 'start' },
-          { id: 'double', name: 'Double', type: 'transform', expression: '{n: (.input.n * 2)}' },
-          { id: 'end', name: 'End', type: 'end', output: '.steps.double.output' },
-        ],
-        edges: [{ from: 'start', to: 'double' }, { from: 'double', to: 'end' }],
-      },
-    },
-  });
-  expect(created.status(), await created.text()).toBe(201);
-  const wf = (await created.json()).workflow_id;
-  const started = await request.post(`/api/v1/workflows/${wf}/runs`, { headers, data: { input: { n: 4 } } });
-  const run = (await started.json()).run_id;
-  const done = await request.get(`/api/v1/runs/${run}?wait_ms=10000`, { headers });
-  expect((await done.json()).status).toBe('succeeded');
+  const { run } = await doublingRun(request, `Golden refresh ${Date.now()}`, 4);
 
   await page.goto(`/runs/${run}`);
   await new AppShell(page).waitHydrated();
