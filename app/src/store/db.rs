@@ -24,6 +24,7 @@
 //! per run.
 
 use super::conn::{Backend, Conn};
+pub use super::db_url::{is_postgres, redacted};
 pub use super::gate::{Known, TurnsTaken, WriteGate, gate_turns};
 use super::{Durability, Result};
 use sqlx::SqlitePool;
@@ -91,11 +92,6 @@ pub struct Db {
     touched: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// Whether `url` names a PostgreSQL database.
-pub fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
 impl Db {
     /// Opens the database at `url`: `sqlite://data/stepwise.db` (created if
     /// missing) or `postgres://user:password@host:port/database` (which
@@ -140,6 +136,9 @@ impl Db {
             // the server past 64 MB once batched statements kept them all
             // busy; no throughput was lost (issue 20)
             .pragma("cache_size", "-512")
+            // a group's batch returns a few hundred rows and counts: with
+            // sqlx's 50, SQLite's thread waited for the runtime to read
+            // them, the write gate held (issue 20)
             .row_buffer_size(1024);
         // sqlx pings a connection before lending it (and again when it
         // comes back): a round trip to its thread, as dear as a statement,
@@ -360,43 +359,5 @@ impl Db {
                 .fetch_optional(&mut self.acquire().await?)
                 .await?,
         )
-    }
-}
-
-/// `url` with any password replaced by `***`, for logs and messages.
-pub fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{tail}")
-        }
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_password_in_a_database_url_is_never_shown() {
-        assert_eq!(
-            redacted("postgres://stepwise:s3cr%40t@db.internal:5432/stepwise?sslmode=require"),
-            "postgres://stepwise:***@db.internal:5432/stepwise?sslmode=require"
-        );
-        assert_eq!(redacted("postgres://a:b:c@h/d"), "postgres://a:***@h/d");
-        assert_eq!(redacted("postgres://only@h/d"), "postgres://only@h/d");
-        assert_eq!(
-            redacted("sqlite://data/stepwise.db"),
-            "sqlite://data/stepwise.db"
-        );
-        assert_eq!(redacted("not a url"), "not a url");
-        assert!(is_postgres("postgresql://h/d") && !is_postgres("sqlite://x"));
     }
 }

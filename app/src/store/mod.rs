@@ -22,6 +22,7 @@ pub mod triggers;
 pub mod workflows;
 
 pub mod db;
+mod db_url;
 pub mod gauges;
 pub mod golden;
 pub use db::{Db, Pool};

@@ -172,13 +172,6 @@ impl StepWrites {
         })
     }
 
-    /// The loop pass `node` is in, as read. A transaction keeps writes
-    /// only for a workflow without loops (none of its steps goes round),
-    /// so this is the pass its row is in when the transaction commits.
-    pub fn pass(&self, node: &str) -> Option<i64> {
-        self.at.get(node).map(|&i| self.steps[i].pass)
-    }
-
     /// Where `node` comes in the order the steps were inserted.
     pub fn position(&self, node: &str) -> usize {
         self.at.get(node).copied().unwrap_or(usize::MAX)
@@ -330,16 +323,6 @@ impl StepWrites {
             at,
             ended: ended.is_some(),
             inserted: self.unwritten,
-        }
-    }
-
-    /// Writes the steps' rows now when they are not in the table yet
-    /// ([`StepWrites::inserting`]): before anything reads or writes one
-    /// of them but through this.
-    pub async fn ensure_written(&mut self, conn: &mut crate::store::conn::Conn) -> Result<()> {
-        match self.unwritten {
-            true => self.flush(conn).await,
-            false => Ok(()),
         }
     }
 

@@ -142,6 +142,23 @@ impl StepWrites {
         (writes, states)
     }
 
+    /// Writes the steps' rows now when they are not in the table yet
+    /// ([`StepWrites::inserting`]): before anything reads or writes one
+    /// of them but through this.
+    pub async fn ensure_written(&mut self, conn: &mut crate::store::conn::Conn) -> Result<()> {
+        match self.unwritten {
+            true => self.flush(conn).await,
+            false => Ok(()),
+        }
+    }
+
+    /// The loop pass `node` is in, as read. A transaction keeps writes
+    /// only for a workflow without loops (none of its steps goes round),
+    /// so this is the pass its row is in when the transaction commits.
+    pub fn pass(&self, node: &str) -> Option<i64> {
+        self.at.get(node).map(|&i| self.steps[i].pass)
+    }
+
     /// Takes `node`, ready as read, to run in this transaction (a new
     /// run's Start): its claim and result are kept for the flush, which is
     /// guarded by its being ready still. None when it was not ready as
